@@ -1,0 +1,123 @@
+/// One cell of a result: the bytes the server sent, or SQL `NULL`.
+///
+/// `NULL` is distinct from the empty string. The text protocol sends every value as text, so the typed
+/// accessors parse it (ProxySQL's admin interface, for one, types every column as a string).
+public struct SQLValue: Sendable, Hashable, CustomStringConvertible {
+    /// The raw bytes, or nil for SQL `NULL`.
+    public let bytes: [UInt8]?
+
+    /// Creates a value from raw bytes (nil is SQL `NULL`).
+    public init(bytes: [UInt8]?) {
+        self.bytes = bytes
+    }
+
+    /// Creates a text value, or `NULL` when `string` is nil.
+    public init(_ string: String?) {
+        self.bytes = string.map { Array($0.utf8) }
+    }
+
+    /// SQL `NULL`.
+    public static let null = SQLValue(bytes: nil)
+
+    /// Whether the value is SQL `NULL`.
+    public var isNull: Bool { bytes == nil }
+
+    /// The value as UTF-8 text (invalid sequences repaired), or nil for `NULL`.
+    public var string: String? { bytes.map { String(decoding: $0, as: UTF8.self) } }
+
+    /// The value as a signed integer, or nil for `NULL` or text that is not an integer.
+    public var int64: Int64? { string.flatMap { Int64($0.trimmingASCIIWhitespace()) } }
+
+    /// The value as an `Int`, or nil for `NULL` or text that is not an integer.
+    public var int: Int? { string.flatMap { Int($0.trimmingASCIIWhitespace()) } }
+
+    /// The value as an unsigned integer, or nil for `NULL` or text that is not one.
+    public var uint64: UInt64? { string.flatMap { UInt64($0.trimmingASCIIWhitespace()) } }
+
+    /// The value as a floating-point number, or nil for `NULL` or text that is not a number.
+    public var double: Double? { string.flatMap { Double($0.trimmingASCIIWhitespace()) } }
+
+    /// The value as a boolean: `1`/`0`, `Yes`/`No`, `ON`/`OFF`, `true`/`false` (any case); nil otherwise.
+    public var bool: Bool? {
+        guard let text = string?.trimmingASCIIWhitespace().lowercased() else { return nil }
+        switch text {
+        case "1", "yes", "on", "true": return true
+        case "0", "no", "off", "false": return false
+        default: return Int64(text).map { $0 != 0 }
+        }
+    }
+
+    /// The text, or `NULL`.
+    public var description: String { string ?? "NULL" }
+}
+
+/// A type that can be read from a ``SQLValue`` with ``Row/decode(_:_:)``.
+public protocol SQLValueDecodable: Sendable {
+    /// Creates a value from a non-`NULL` cell, or returns nil when the text does not fit the type.
+    init?(sqlValue: SQLValue)
+}
+
+extension String: SQLValueDecodable {
+    public init?(sqlValue: SQLValue) {
+        guard let string = sqlValue.string else { return nil }
+        self = string
+    }
+}
+
+extension Int: SQLValueDecodable {
+    public init?(sqlValue: SQLValue) {
+        guard let value = sqlValue.int else { return nil }
+        self = value
+    }
+}
+
+extension Int64: SQLValueDecodable {
+    public init?(sqlValue: SQLValue) {
+        guard let value = sqlValue.int64 else { return nil }
+        self = value
+    }
+}
+
+extension UInt64: SQLValueDecodable {
+    public init?(sqlValue: SQLValue) {
+        guard let value = sqlValue.uint64 else { return nil }
+        self = value
+    }
+}
+
+extension UInt32: SQLValueDecodable {
+    public init?(sqlValue: SQLValue) {
+        guard let value = sqlValue.uint64, let narrowed = UInt32(exactly: value) else { return nil }
+        self = narrowed
+    }
+}
+
+extension Double: SQLValueDecodable {
+    public init?(sqlValue: SQLValue) {
+        guard let value = sqlValue.double else { return nil }
+        self = value
+    }
+}
+
+extension Bool: SQLValueDecodable {
+    public init?(sqlValue: SQLValue) {
+        guard let value = sqlValue.bool else { return nil }
+        self = value
+    }
+}
+
+extension [UInt8]: SQLValueDecodable {
+    public init?(sqlValue: SQLValue) {
+        guard let bytes = sqlValue.bytes else { return nil }
+        self = bytes
+    }
+}
+
+extension String {
+    func trimmingASCIIWhitespace() -> Substring {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
+        guard let start = firstIndex(where: { !isSpace($0) }) else { return "" }
+        let end = lastIndex(where: { !isSpace($0) })!
+        return self[start...end]
+    }
+}
