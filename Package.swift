@@ -7,6 +7,7 @@ let package = Package(
         .library(name: "MariaDB", targets: ["MariaDB"]),
         .library(name: "ReplicationControl", targets: ["ReplicationControl"]),
         .library(name: "ProxySQLAdmin", targets: ["ProxySQLAdmin"]),
+        .library(name: "Cutover", targets: ["Cutover"]),
         .library(name: "CutoverSandbox", targets: ["CutoverSandbox"]),
         .library(name: "_CutoverTestSupport", targets: ["CutoverTestSupport"]),
     ],
@@ -45,6 +46,14 @@ let package = Package(
             ]
         ),
         .target(
+            name: "Cutover",
+            dependencies: [
+                "ReplicationControl",
+                "ProxySQLAdmin",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "CutoverSandbox",
             dependencies: [
                 "MariaDB",
@@ -70,6 +79,10 @@ let package = Package(
         .testTarget(
             name: "ProxySQLAdminTests",
             dependencies: ["ProxySQLAdmin", "CutoverTestSupport"]
+        ),
+        .testTarget(
+            name: "CutoverTests",
+            dependencies: ["Cutover", "CutoverTestSupport"]
         ),
         .testTarget(
             name: "IntegrationTests",
