@@ -69,11 +69,16 @@ let package = Package(
         ),
         .testTarget(
             name: "ProxySQLAdminTests",
-            dependencies: ["ProxySQLAdmin", "CutoverTestSupport"]
+            dependencies: [
+                "ProxySQLAdmin",
+                "CutoverTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["MariaDB", "CutoverSandbox", "CutoverTestSupport"]
+            dependencies: ["MariaDB", "ProxySQLAdmin", "CutoverSandbox", "CutoverTestSupport"]
         ),
     ]
 )
