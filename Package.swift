@@ -78,7 +78,12 @@ let package = Package(
         ),
         .testTarget(
             name: "ProxySQLAdminTests",
-            dependencies: ["ProxySQLAdmin", "CutoverTestSupport"]
+            dependencies: [
+                "ProxySQLAdmin",
+                "CutoverTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "CutoverTests",
@@ -86,7 +91,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["MariaDB", "CutoverSandbox", "CutoverTestSupport"]
+            dependencies: ["MariaDB", "ProxySQLAdmin", "CutoverSandbox", "CutoverTestSupport"]
         ),
     ]
 )
