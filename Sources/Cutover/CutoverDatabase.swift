@@ -1,0 +1,106 @@
+public import Logging
+public import ProxySQLAdmin
+
+/// Replication health of a database acting as a replica.
+public struct ReplicaHealth: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var ioThreadRunning: Bool
+    public var sqlThreadRunning: Bool
+    /// Seconds behind its source, nil when unknown (a thread is down).
+    public var secondsBehind: Int?
+    public var lastError: String?
+    /// The source it replicates from (`host:port`), nil when not configured.
+    public var sourceEndpoint: String?
+
+    public init(ioThreadRunning: Bool, sqlThreadRunning: Bool, secondsBehind: Int?, lastError: String?, sourceEndpoint: String?) {
+        self.ioThreadRunning = ioThreadRunning
+        self.sqlThreadRunning = sqlThreadRunning
+        self.secondsBehind = secondsBehind
+        self.lastError = lastError
+        self.sourceEndpoint = sourceEndpoint
+    }
+
+    /// Both threads run and no error is reported.
+    public var isRunning: Bool { ioThreadRunning && sqlThreadRunning && (lastError ?? "").isEmpty }
+
+    public var description: String {
+        "io \(ioThreadRunning ? "running" : "stopped"), sql \(sqlThreadRunning ? "running" : "stopped"), "
+            + "lag \(secondsBehind.map { "\($0) s" } ?? "unknown")" + (lastError.map { ", error: \($0)" } ?? "")
+    }
+}
+
+/// A write transaction that has been open for a while (from `information_schema.innodb_trx`).
+public struct LongTransaction: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var connectionID: UInt64
+    public var user: String?
+    public var seconds: Int
+    public var rowsModified: Int
+
+    public init(connectionID: UInt64, user: String?, seconds: Int, rowsModified: Int) {
+        self.connectionID = connectionID
+        self.user = user
+        self.seconds = seconds
+        self.rowsModified = rowsModified
+    }
+
+    public var description: String {
+        "connection \(connectionID) (\(user ?? "?")) open \(seconds) s, \(rowsModified) row(s) modified"
+    }
+}
+
+/// What the cut-over needs from one database (the source or the target), in its own terms.
+///
+/// The live implementation (``ReplicationControlDatabase``) is built on ReplicationControl's controllers; tests
+/// use fakes. Every method is bounded by its `timeout` or by the connection's own timeouts.
+public protocol CutoverDatabase: Sendable {
+    /// `source (10.0.0.5:3306)`, for messages.
+    var name: String { get }
+
+    /// Whether `fence(timeout:logger:)` is possible here (false on Aurora: no `SET GLOBAL`).
+    var canFence: Bool { get }
+
+    /// Replication health as a replica, or nil when the database replicates from nobody.
+    func replicaHealth(logger: Logger) async throws -> ReplicaHealth?
+
+    /// Write transactions open longer than `limit`.
+    func longWriteTransactions(olderThan limit: Duration, logger: Logger) async throws -> [LongTransaction]
+
+    /// The current binlog position and GTID state (capture it after fencing writes).
+    func currentPosition(logger: Logger) async throws -> ReplicationCoordinate
+
+    /// Makes the database read-only for non-privileged accounts, bounded by `timeout`.
+    func fence(timeout: Duration, logger: Logger) async throws
+
+    /// Undoes ``fence(timeout:logger:)``.
+    func liftFence(logger: Logger) async throws
+
+    /// Closes the sessions of `users` (all non-system users when empty) except the cut-over's own; returns how
+    /// many were closed.
+    func closeSessions(users: [String], logger: Logger) async throws -> Int
+
+    /// Waits until this database, as a replica, has executed `coordinate`; reports progress; bounded by `timeout`.
+    ///
+    /// - Throws: when the deadline passes, or replication stops or errors while waiting.
+    func waitForCatchUp(
+        to coordinate: ReplicationCoordinate,
+        timeout: Duration,
+        progress: @escaping @Sendable (ReplicationCoordinate?) -> Void,
+        logger: Logger
+    ) async throws
+
+    /// Stops replication and forgets its configuration (this database becomes a primary).
+    func stopAndResetReplication(timeout: Duration, logger: Logger) async throws
+
+    /// Configures replication from `source` at `coordinate` and starts it. Idempotent: when replication already
+    /// runs from that source, nothing is changed.
+    func startReplication(
+        from source: ServerEndpoint,
+        user: String,
+        password: String,
+        at coordinate: ReplicationCoordinate,
+        timeout: Duration,
+        logger: Logger
+    ) async throws
+
+    /// Checks that replication runs without errors, waiting up to `timeout` for the IO thread to connect.
+    func verifyReplication(timeout: Duration, logger: Logger) async throws
+}

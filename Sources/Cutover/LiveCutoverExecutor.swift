@@ -1,0 +1,415 @@
+import Logging
+public import ProxySQLAdmin
+
+/// Everything a live run talks to: the two databases, the ProxySQL nodes, and the replication passwords.
+public struct CutoverEnvironment: Sendable {
+    public var topology: CutoverTopology
+    public var source: any CutoverDatabase
+    public var target: any CutoverDatabase
+    public var proxies: ProxySQLCluster
+    /// Password of ``CutoverTopology/forwardReplicationUser`` (target replicating from source).
+    public var forwardReplicationPassword: String
+    /// Password of ``CutoverTopology/reverseReplicationUser`` (source replicating from target).
+    public var reverseReplicationPassword: String
+
+    public init(
+        topology: CutoverTopology,
+        source: any CutoverDatabase,
+        target: any CutoverDatabase,
+        proxies: ProxySQLCluster,
+        forwardReplicationPassword: String,
+        reverseReplicationPassword: String
+    ) {
+        self.topology = topology
+        self.source = source
+        self.target = target
+        self.proxies = proxies
+        self.forwardReplicationPassword = forwardReplicationPassword
+        self.reverseReplicationPassword = reverseReplicationPassword
+    }
+
+    /// The database playing `role`.
+    public func database(_ role: DatabaseRole) -> any CutoverDatabase {
+        role == .source ? source : target
+    }
+}
+
+/// Performs actions against real endpoints through the lower layers' protocols.
+///
+/// Status changes go to every ProxySQL node (one LOAD per change and per node) and are verified in each node's
+/// runtime; the ONLINE of a writer re-asserts, in the same change, that the other writer is OFFLINE_HARD, so no
+/// node can ever hold two ONLINE writers.
+public struct LiveCutoverExecutor: CutoverExecutor {
+    public let environment: CutoverEnvironment
+    public let policy: CutoverPolicy
+    private let sleep: @Sendable (Duration) async throws -> Void
+
+    public init(environment: CutoverEnvironment, policy: CutoverPolicy) {
+        self.init(environment: environment, policy: policy, clock: ContinuousClock())
+    }
+
+    public init<C: Clock>(environment: CutoverEnvironment, policy: CutoverPolicy, clock: C) where C.Duration == Duration {
+        self.environment = environment
+        self.policy = policy
+        self.sleep = { try await clock.sleep(for: $0) }
+    }
+
+    private var topology: CutoverTopology { environment.topology }
+    private var proxies: ProxySQLCluster { environment.proxies }
+
+    public func perform(_ action: CutoverStateMachine.Action, context: CutoverExecutionContext) async -> CutoverStepResult {
+        let recorder = StatementRecorder()
+        let event = await StatementRecorder.$current.withValue(recorder) {
+            await performRecorded(action, context: context)
+        }
+        return CutoverStepResult(event: event, statements: recorder.recorded)
+    }
+
+    private func performRecorded(_ action: CutoverStateMachine.Action, context: CutoverExecutionContext) async
+        -> CutoverStateMachine.Event
+    {
+        let logger = context.logger
+        let step = CutoverRunner.describe(action)
+        func failed(_ message: String, endpoint: String? = nil, mayHaveTakenEffect: Bool = false) -> CutoverStateMachine.Event {
+            .stepFailed(
+                StepFailure(step: step, message: message, endpoint: endpoint, mayHaveTakenEffect: mayHaveTakenEffect),
+                at: context.elapsed()
+            )
+        }
+        do {
+            switch action {
+            case .runGuards(let operation):
+                return .guardsFinished(blockingReasons: await guards(for: operation, logger: logger))
+
+            case .prepareProxy(let disableRetries, let relaxPin):
+                return try await prepareProxy(disableRetries: disableRetries, relaxPin: relaxPin, step: step, context: context)
+
+            case .setStatus(let server, let status):
+                guard let key = topology.key(of: server) else {
+                    return failed("the topology has no \(server) row")
+                }
+                var intended: [IntendedBackendState] = []
+                // Re-assert the other writer is OFFLINE_HARD in the same LOAD that makes a writer ONLINE.
+                if server.kind == .writer, status == .online, let other = topology.key(of: .writer(server.role.other)) {
+                    intended.append(IntendedBackendState(key: other, status: .offlineHard))
+                }
+                intended.append(IntendedBackendState(key: key, status: BackendStatus(status)))
+                let times = await applyOnEveryNode(intended, context: context, logger: logger)
+                if let failure = times.failure {
+                    return failed(failure.message, endpoint: failure.node, mayHaveTakenEffect: true)
+                }
+                // The window opens when the first node stops routing, and closes when the last node routes anew.
+                let at = status == .online ? times.latest : times.earliest
+                return .statusSet(server, status, at: at)
+
+            case .pollDrain(let server, let timeout, let interval):
+                guard let key = topology.key(of: server) else { return failed("the topology has no \(server) row") }
+                return try await pollDrain(server, key: key, timeout: timeout, interval: interval, context: context)
+
+            case .closeSessions(let role):
+                var closed = 0
+                if let key = topology.key(of: .writer(role)) {
+                    let attached = await proxies.processlist(attachedTo: key, logger: logger)
+                    for (node, sessions) in attached.successes {
+                        guard let client = proxies.nodes.first(where: { $0.nodeName == node }) else { continue }
+                        for session in sessions {
+                            do {
+                                try await client.killSession(session.sessionID, logger: logger)
+                                closed += 1
+                            } catch {
+                                logger.debug("kill session failed", metadata: ["proxysql.node": "\(node)", "error": "\(error)"])
+                            }
+                        }
+                    }
+                    if let failure = attached.failures.first {
+                        return failed("cannot read the processlist: \(failure.error)", endpoint: failure.node)
+                    }
+                }
+                closed += try await environment.database(role).closeSessions(users: topology.applicationUsers, logger: logger)
+                return .sessionsClosed(role, count: closed, at: context.elapsed())
+
+            case .fence(let role, let timeout):
+                let database = environment.database(role)
+                try await database.fence(timeout: timeout, logger: logger)
+                return .fenced(role, at: context.elapsed())
+
+            case .liftFence(let role):
+                try await environment.database(role).liftFence(logger: logger)
+                return .fenceLifted(role)
+
+            case .readPosition(let role):
+                let position = try await environment.database(role).currentPosition(logger: logger)
+                return .positionRead(role, position, at: context.elapsed())
+
+            case .waitForCatchUp(let role, let coordinate, let timeout):
+                try await environment.database(role).waitForCatchUp(
+                    to: coordinate,
+                    timeout: timeout,
+                    progress: { executed in
+                        context.report(.catchUpProgress(role: role, executed: executed, target: coordinate, at: context.elapsed()))
+                    },
+                    logger: logger
+                )
+                return .caughtUp(role, at: context.elapsed())
+
+            case .stopReplication(let role):
+                try await environment.database(role).stopAndResetReplication(timeout: policy.replicationStepTimeout, logger: logger)
+                return .replicationStopped(role)
+
+            case .startReplication(let role, let source, let coordinate):
+                let reverse = role == .source
+                try await environment.database(role).startReplication(
+                    from: source == .target ? topology.targetReplicationEndpoint : topology.sourceReplicationEndpoint,
+                    user: reverse ? topology.reverseReplicationUser : topology.forwardReplicationUser,
+                    password: reverse ? environment.reverseReplicationPassword : environment.forwardReplicationPassword,
+                    at: coordinate,
+                    timeout: policy.replicationStepTimeout,
+                    logger: logger
+                )
+                return .replicationStarted(role)
+
+            case .verifyReplication(let role):
+                try await environment.database(role).verifyReplication(timeout: policy.replicationStepTimeout, logger: logger)
+                return .replicationVerified(role)
+
+            case .restoreProxySettings(let snapshot):
+                try await restore(snapshot, logger: logger)
+                return .proxySettingsRestored
+
+            case .saveProxyConfiguration:
+                let result = await proxies.saveServersToDisk(logger: logger)
+                if let failure = result.failures.first {
+                    return failed("\(failure.error)", endpoint: failure.node)
+                }
+                return .proxyConfigurationSaved
+
+            case .wait, .finish:
+                preconditionFailure("\(action) is not performed by an executor")
+            }
+        } catch {
+            return failed("\(error)", mayHaveTakenEffect: true)
+        }
+    }
+
+    // MARK: Status changes
+
+    private struct NodeTimes {
+        var earliest: Duration
+        var latest: Duration
+        var failure: (node: String, message: String)?
+    }
+
+    /// Per node: each UPDATE, then LOAD (its completion time is recorded), then a runtime check.
+    private func applyOnEveryNode(_ intended: [IntendedBackendState], context: CutoverExecutionContext, logger: Logger) async
+        -> NodeTimes
+    {
+        let result = await proxies.forEachNode("set status", logger: logger) { node, logger in
+            for state in intended {
+                try await node.setStatus(state.status, of: state.key, logger: logger)
+            }
+            try await node.loadServersToRuntime(logger: logger)
+            let loadedAt = context.elapsed()
+            _ = try await node.requireRuntime(intended, exhaustiveHostgroups: [], logger: logger)
+            return loadedAt
+        }
+        let times = result.successes.map(\.value)
+        var outcome = NodeTimes(earliest: times.min() ?? context.elapsed(), latest: times.max() ?? context.elapsed())
+        if let failure = result.failures.first {
+            outcome.failure = (failure.node, "\(failure.error)")
+        }
+        return outcome
+    }
+
+    // MARK: Drain
+
+    private func pollDrain(
+        _ server: RoutedServer,
+        key: BackendServer.Key,
+        timeout: Duration,
+        interval: Duration,
+        context: CutoverExecutionContext
+    ) async throws -> CutoverStateMachine.Event {
+        let logger = context.logger
+        let start = context.elapsed()
+        var lastReport = Duration.zero - .seconds(1)
+        while true {
+            let stats = await proxies.connectionPoolStats(for: key, logger: logger)
+            if let failure = stats.failures.first {
+                return .stepFailed(
+                    StepFailure(step: "drain \(server)", message: "\(failure.error)", endpoint: failure.node),
+                    at: context.elapsed()
+                )
+            }
+            let used = stats.successes.reduce(0) { $0 + Int($1.value?.connectionsUsed ?? 0) }
+            let now = context.elapsed()
+            if used == 0 {
+                return .drained(server, at: now)
+            }
+            if now - start >= timeout {
+                let holders = await holders(of: key, logger: logger)
+                context.report(.drainProgress(server: server, connectionsUsed: used, holders: holders, at: now))
+                return .drainDeadlinePassed(server, holders: holders, at: now)
+            }
+            if now - lastReport >= .milliseconds(100) {
+                lastReport = now
+                context.report(.drainProgress(server: server, connectionsUsed: used, holders: [], at: now))
+            }
+            try await sleep(interval)
+        }
+    }
+
+    private func holders(of key: BackendServer.Key, logger: Logger) async -> [SessionHolder] {
+        let attached = await proxies.processlist(attachedTo: key, logger: logger)
+        return attached.successes.flatMap { node, sessions in
+            sessions.map { entry in
+                SessionHolder(
+                    sessionID: entry.sessionID.rawValue,
+                    user: entry.user ?? "?",
+                    clientAddress: "\(entry.clientHost ?? "?"):\(entry.clientPort.map(String.init) ?? "?") via \(node)",
+                    command: entry.command,
+                    timeMilliseconds: entry.timeMilliseconds,
+                    reason: Self.pinReason(entry)
+                )
+            }
+        }
+    }
+
+    /// Our best reading of why ProxySQL keeps a session on its backend (DESIGN.md §3 "Pinning").
+    static func pinReason(_ entry: ProcesslistEntry) -> String {
+        let info = (entry.info ?? "").uppercased()
+        if entry.command.lowercased() == "query" { return "running a statement for \(entry.timeMilliseconds) ms" }
+        if info.contains("LOCK TABLES") { return "holds LOCK TABLES" }
+        if info.contains("GET_LOCK") { return "holds a GET_LOCK" }
+        if info.contains("@") { return "used a session variable (@): pinned for the session" }
+        if info.hasPrefix("INSERT") { return "open transaction or auto-increment insert pin" }
+        return "open transaction (idle in transaction)"
+    }
+
+    // MARK: Proxy variables
+
+    private func prepareProxy(disableRetries: Bool, relaxPin: Bool, step: String, context: CutoverExecutionContext) async throws
+        -> CutoverStateMachine.Event
+    {
+        let logger = context.logger
+        var changes: [ProxySQLVariable.Name: String] = [:]
+        if disableRetries { changes[.queryRetriesOnFailure] = "0" }
+        if relaxPin { changes[.autoIncrementDelayMultiplex] = "0" }
+        let names = changes.keys.sorted()
+        let current = await proxies.variables(names, logger: logger)
+        if let failure = current.failures.first {
+            return .stepFailed(StepFailure(step: step, message: "cannot read variables: \(failure.error)", endpoint: failure.node), at: context.elapsed())
+        }
+        var snapshot = ProxySettingsSnapshot()
+        for (node, variables) in current.successes {
+            snapshot.previousValues[node] = Dictionary(uniqueKeysWithValues: variables.map { ($0.name.rawValue, $0.value) })
+        }
+        let applied = await proxies.setVariablesAndLoad(changes, logger: logger)
+        if let failure = applied.failures.first {
+            // Put back what may have changed before reporting: the machine only restores what it knows of.
+            try? await restore(snapshot, logger: logger)
+            return .stepFailed(StepFailure(step: step, message: "\(failure.error)", endpoint: failure.node), at: context.elapsed())
+        }
+        return .proxyPrepared(snapshot)
+    }
+
+    private func restore(_ snapshot: ProxySettingsSnapshot, logger: Logger) async throws {
+        guard !snapshot.isEmpty else { return }
+        let result = await proxies.forEachNode("restore variables", logger: logger) { node, logger in
+            guard let values = snapshot.previousValues[node.nodeName], !values.isEmpty else { return }
+            for (name, value) in values.sorted(by: { $0.key < $1.key }) {
+                try await node.setVariable(ProxySQLVariable.Name(rawValue: name), to: value, logger: logger)
+            }
+            try await node.loadVariablesToRuntime(logger: logger)
+        }
+        _ = try result.get()
+    }
+
+    // MARK: Guards
+
+    private func guards(for operation: CutoverOperation, logger: Logger) async -> [BlockingReason] {
+        var reasons: [BlockingReason] = []
+        let old = environment.database(operation.from)
+        let new = environment.database(operation.to)
+        let kind: RoutedServer.Kind = operation.movesWriter ? .writer : .reader
+
+        // Replication into the new server: running, no error, lag within budget.
+        do {
+            if let health = try await new.replicaHealth(logger: logger) {
+                if !health.isRunning {
+                    reasons.append(BlockingReason(
+                        check: "replication.running",
+                        message: "\(new.name) does not replicate cleanly: \(health)",
+                        remedy: "fix replication into \(new.name) (see `migrate-cli status`) before switching"
+                    ))
+                } else if let lag = health.secondsBehind, Duration.seconds(lag) > policy.lagBudget {
+                    reasons.append(BlockingReason(
+                        check: "replication.lag",
+                        message: "\(new.name) is \(lag) s behind, over the budget of \(policy.lagBudget)",
+                        remedy: "wait for replication to catch up or raise policy.lag-budget"
+                    ))
+                }
+            } else {
+                reasons.append(BlockingReason(
+                    check: "replication.configured",
+                    message: "\(new.name) does not replicate from \(old.name)",
+                    remedy: "set up replication first (the runbook's step 2)"
+                ))
+            }
+        } catch {
+            reasons.append(BlockingReason(check: "replication.readable", message: "cannot read replication status of \(new.name): \(error)", remedy: "check the account's privileges and connectivity"))
+        }
+
+        if operation.movesWriter {
+            do {
+                let long = try await old.longWriteTransactions(olderThan: policy.longTransactionLimit, logger: logger)
+                if !long.isEmpty {
+                    reasons.append(BlockingReason(
+                        check: "source.long-transactions",
+                        message: "\(long.count) write transaction(s) on \(old.name) open longer than \(policy.longTransactionLimit): \(long.map(\.description).joined(separator: "; "))",
+                        remedy: "let them finish (they would hold the drain) or end them, then run again"
+                    ))
+                }
+            } catch {
+                reasons.append(BlockingReason(check: "source.long-transactions", message: "cannot list transactions on \(old.name): \(error)", remedy: "grant PROCESS to the cut-over account"))
+            }
+        }
+
+        // ProxySQL: every node routes to the old server and not to the new one.
+        if let oldKey = topology.key(of: RoutedServer(operation.from, kind)), let newKey = topology.key(of: RoutedServer(operation.to, kind)) {
+            let expected = [IntendedBackendState(key: oldKey, status: .online), IntendedBackendState(key: newKey, status: .offlineHard)]
+            let verified = await proxies.verifyRuntime(expected, logger: logger)
+            for failure in verified.failures {
+                reasons.append(BlockingReason(
+                    check: "proxysql.runtime",
+                    message: "\(failure.node): runtime is not the starting state (\(oldKey) ONLINE, \(newKey) absent): \(failure.error)",
+                    remedy: "check `migrate-cli status`; a previous run may need `migrate-cli resume`"
+                ))
+            }
+            let exposure = await proxies.monitorExposure(of: newKey.endpoint, logger: logger)
+            for (node, pairs) in exposure.successes where !pairs.isEmpty {
+                reasons.append(BlockingReason(
+                    check: "proxysql.replication-hostgroups",
+                    message: "\(node): \(newKey.endpoint) is in a mysql_replication_hostgroups pair (\(pairs)); the monitor could move it by read_only",
+                    remedy: "remove the pair or the server from it for the migration"
+                ))
+            }
+            for failure in exposure.failures {
+                reasons.append(BlockingReason(check: "proxysql.replication-hostgroups", message: "\(failure.node): \(failure.error)", remedy: "check the admin account"))
+            }
+        } else {
+            reasons.append(BlockingReason(check: "topology", message: "the topology has no \(kind) rows for both databases", remedy: "add them to the configuration"))
+        }
+        return reasons
+    }
+}
+
+extension BackendStatus {
+    /// The ProxySQL status for a routing status.
+    init(_ status: RoutingStatus) {
+        switch status {
+        case .online: self = .online
+        case .offlineSoft: self = .offlineSoft
+        case .offlineHard: self = .offlineHard
+        }
+    }
+}
