@@ -61,7 +61,8 @@ let package = Package(
         // MARK: Tests
         .testTarget(
             name: "MariaDBTests",
-            dependencies: ["MariaDB", "CutoverTestSupport"]
+            dependencies: ["MariaDB", "CutoverTestSupport"],
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "ReplicationControlTests",
