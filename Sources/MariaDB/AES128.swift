@@ -105,7 +105,10 @@ struct AES128: Sendable {
     private static func mixColumns(_ state: inout [UInt8]) {
         for column in 0..<4 {
             let base = 4 * column
-            let a0 = state[base], a1 = state[base + 1], a2 = state[base + 2], a3 = state[base + 3]
+            let a0 = state[base]
+            let a1 = state[base + 1]
+            let a2 = state[base + 2]
+            let a3 = state[base + 3]
             state[base] = xtime(a0) ^ (xtime(a1) ^ a1) ^ a2 ^ a3
             state[base + 1] = a0 ^ xtime(a1) ^ (xtime(a2) ^ a2) ^ a3
             state[base + 2] = a0 ^ a1 ^ xtime(a2) ^ (xtime(a3) ^ a3)
@@ -116,7 +119,10 @@ struct AES128: Sendable {
     private static func inverseMixColumns(_ state: inout [UInt8]) {
         for column in 0..<4 {
             let base = 4 * column
-            let a0 = state[base], a1 = state[base + 1], a2 = state[base + 2], a3 = state[base + 3]
+            let a0 = state[base]
+            let a1 = state[base + 1]
+            let a2 = state[base + 2]
+            let a3 = state[base + 3]
             state[base] = multiply(a0, 14) ^ multiply(a1, 11) ^ multiply(a2, 13) ^ multiply(a3, 9)
             state[base + 1] = multiply(a0, 9) ^ multiply(a1, 14) ^ multiply(a2, 11) ^ multiply(a3, 13)
             state[base + 2] = multiply(a0, 13) ^ multiply(a1, 9) ^ multiply(a2, 14) ^ multiply(a3, 11)

@@ -47,7 +47,8 @@ public struct LoginPathFile: Sendable, CustomStringConvertible, CustomReflectabl
         } catch {
             var message = "login path file \(path) \(error.reason)"
             if error.reason == "does not exist" {
-                message += " (create it with `mysql_config_editor set --login-path=NAME --host=... --user=... --password`)"
+                message +=
+                    " (create it with `mysql_config_editor set --login-path=NAME --host=... --user=... --password`)"
             }
             throw MariaDBError(code: .loginPath, message: message)
         }
@@ -70,18 +71,21 @@ public struct LoginPathFile: Sendable, CustomStringConvertible, CustomReflectabl
     ///   - path: where it came from, used in messages only.
     /// - Throws: ``MariaDBError`` (``MariaDBError/Code/loginPath``) when the bytes are not a valid file.
     public init(bytes: [UInt8], path: String? = nil) throws {
-        let where_ = "login path file \(path ?? "<bytes>")"
+        let location = "login path file \(path ?? "<bytes>")"
         let lines: [ArraySlice<UInt8>]
         do {
             lines = try Self.decryptLines(bytes)
         } catch {
-            throw MariaDBError(code: .loginPath, message: "\(where_) is corrupt: \(error.reason)")
+            throw MariaDBError(code: .loginPath, message: "\(location) is corrupt: \(error.reason)")
         }
         let parsed: OptionFile.Parsed
         do {
             parsed = try OptionFile.parse(lines: lines, trailingComments: false)
         } catch {
-            throw MariaDBError(code: .loginPath, message: "\(where_) is corrupt: line \(error.line): \(error.problem)")
+            throw MariaDBError(
+                code: .loginPath,
+                message: "\(location) is corrupt: line \(error.line): \(error.problem)"
+            )
         }
         var paths: [LoginPath] = []
         for group in parsed.groups {
@@ -96,7 +100,7 @@ public struct LoginPathFile: Sendable, CustomStringConvertible, CustomReflectabl
                     guard let text = option.value, let port = Int(text.trimmingASCIIWhitespace()), port >= 0 else {
                         throw MariaDBError(
                             code: .loginPath,
-                            message: "\(where_): login path [\(group.name)] has an invalid port"
+                            message: "\(location): login path [\(group.name)] has an invalid port"
                         )
                     }
                     loginPath.port = port
@@ -233,8 +237,10 @@ public struct LoginPathFile: Sendable, CustomStringConvertible, CustomReflectabl
             guard bytes.count - offset >= 4 else {
                 throw FormatFailure(reason: "record \(record) is cut short in its length field")
             }
-            let length = Int(Int32(bitPattern: UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8
-                | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3]) << 24))
+            let length = Int(
+                Int32(
+                    bitPattern: UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8
+                        | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3]) << 24))
             offset += 4
             guard length > 0, length % 16 == 0, length <= maximumRecordLength else {
                 throw FormatFailure(reason: "record \(record) has an invalid length (\(length))")

@@ -138,7 +138,8 @@ public struct OptionFile: Sendable, CustomStringConvertible, CustomReflectable {
     public var description: String {
         var parts = groups.map { group in "[\(group.name)] " + group.options.map(\.name).joined(separator: ", ") }
         if !unsupportedDirectives.isEmpty {
-            parts.append("unsupported: " + unsupportedDirectives.map { "!\($0.keyword) \($0.argument)" }.joined(separator: ", "))
+            parts.append(
+                "unsupported: " + unsupportedDirectives.map { "!\($0.keyword) \($0.argument)" }.joined(separator: ", "))
         }
         return "OptionFile(\(path ?? "<text>"): " + parts.joined(separator: "; ") + ")"
     }

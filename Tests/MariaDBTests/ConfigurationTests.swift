@@ -10,7 +10,8 @@ struct ConfigurationTests {
     static let password = "s3cr3t-Pa55w0rd"
 
     static var valid: Configuration {
-        var configuration = Configuration(host: "127.0.0.1", port: 3306, user: "root", password: password, database: "shop")
+        var configuration = Configuration(
+            host: "127.0.0.1", port: 3306, user: "root", password: password, database: "shop")
         configuration.tls = .init(certificateAuthorityFile: "/ca.pem", certificateFile: "/c.pem", keyFile: "/k.pem")
         configuration.optionFile = .init(path: "/etc/my.cnf", group: "migrate")
         return configuration
@@ -99,7 +100,9 @@ struct ConfigurationTests {
     func noPasswordShown() {
         let configuration = Self.valid
         #expect(configuration.description == "root@127.0.0.1:3306/shop")
-        #expect(configuration.debugDescription == "Configuration(root@127.0.0.1:3306/shop, password: <redacted>, tls: true)")
+        #expect(
+            configuration.debugDescription == "Configuration(root@127.0.0.1:3306/shop, password: <redacted>, tls: true)"
+        )
         for text in [
             configuration.description, configuration.debugDescription, String(reflecting: configuration),
             dumped(configuration), "\(configuration)",
@@ -146,7 +149,8 @@ struct ConfigurationTests {
             }
             #expect(Configuration(host: "h", user: "u").passwordForConnect() == "")
             #expect(Configuration(host: "h", user: "u", password: "x").passwordForConnect() == "x")
-            #expect(try configuration("[client]\npassword=p\n", password: "explicit").passwordForConnect() == "explicit")
+            #expect(
+                try configuration("[client]\npassword=p\n", password: "explicit").passwordForConnect() == "explicit")
             #expect(try configuration("[client]\npassword=p\n").passwordForConnect() == nil)
             #expect(try configuration("[client-mariadb]\npassword=p\n").passwordForConnect() == nil)
             #expect(try configuration("[migrate]\npassword=p\n", group: "migrate").passwordForConnect() == nil)

@@ -136,7 +136,8 @@ struct LoginPathFileTests {
     func corruptFiles(corruption: CorruptCase) throws {
         let good = try LoginPathFile(loginPaths: [LoginPath(name: "p", user: "u", password: "pw-not-shown")])
             .encoded(key: mysql8Key)
-        let error = try #require(mariaDBError { _ = try LoginPathFile(bytes: corruption.apply(to: good), path: "/x/.mylogin.cnf") })
+        let error = try #require(
+            mariaDBError { _ = try LoginPathFile(bytes: corruption.apply(to: good), path: "/x/.mylogin.cnf") })
         #expect(error.code == .loginPath)
         #expect(error.description.contains("/x/.mylogin.cnf is corrupt"), "\(error)")
         #expect(!error.description.contains("pw-not-shown"))
@@ -152,7 +153,8 @@ struct LoginPathFileTests {
             case .shortHeader: return Array(good.prefix(23))
             case .cutLength: return Array(good.prefix(26))
             case .zeroLength: return Array(good.prefix(24)) + [0, 0, 0, 0]
-            case .negativeLength: return Array(good.prefix(24)) + [0xF0, 0xFF, 0xFF, 0xFF] + Array(repeating: 0, count: 16)
+            case .negativeLength:
+                return Array(good.prefix(24)) + [0xF0, 0xFF, 0xFF, 0xFF] + Array(repeating: 0, count: 16)
             case .unalignedLength: return Array(good.prefix(24)) + [15, 0, 0, 0] + Array(repeating: 0, count: 15)
             case .hugeLength: return Array(good.prefix(24)) + [0, 0x20, 0, 0] + Array(repeating: 0, count: 0x2000)
             case .cutRecord: return Array(good.dropLast(1))
@@ -226,7 +228,9 @@ struct LoginPathFileTests {
             LoginPathFile.defaultPath(environment: { ["HOME": "/home/ops", "MYSQL_TEST_LOGIN_FILE": "/tmp/t.cnf"][$0] })
                 == "/tmp/t.cnf"
         )
-        #expect(LoginPathFile.defaultPath(environment: { ["MYSQL_TEST_LOGIN_FILE": "", "HOME": "/h"][$0] }) == "/h/.mylogin.cnf")
+        #expect(
+            LoginPathFile.defaultPath(environment: { ["MYSQL_TEST_LOGIN_FILE": "", "HOME": "/h"][$0] })
+                == "/h/.mylogin.cnf")
         #expect(LoginPathFile.defaultPath(environment: { _ in nil }) == nil)
     }
 
@@ -241,7 +245,9 @@ struct LoginPathFileTests {
             #expect(!text.contains(auroraPassword), "\(text)")
             #expect(!text.contains("client pw"), "\(text)")
         }
-        #expect(aurora.description == "[aurora] admin@aurora-cluster.cluster-abc123.eu-west-1.rds.amazonaws.com:3306 (password set)")
+        #expect(
+            aurora.description
+                == "[aurora] admin@aurora-cluster.cluster-abc123.eu-west-1.rds.amazonaws.com:3306 (password set)")
         #expect(try file.loginPath(named: "sixteen-bytes").description.hasSuffix("(password set)"))
         #expect(LoginPath(name: "x", user: "u").description == "[x] u@<default host> (no password)")
         #expect(LoginPath(name: "x", user: "u", socket: "/s").description == "[x] u@unix:/s (no password)")
@@ -256,9 +262,15 @@ struct LoginPathConfigurationTests {
         typealias Endpoint = MariaDBConnection.Configuration.Endpoint
         let cases: [(LoginPath, Endpoint)] = [
             (LoginPath(name: "a", user: "u", socket: "/run/s.sock"), .unixSocket(path: "/run/s.sock")),
-            (LoginPath(name: "a", host: "localhost", user: "u", socket: "/run/s.sock"), .unixSocket(path: "/run/s.sock")),
+            (
+                LoginPath(name: "a", host: "localhost", user: "u", socket: "/run/s.sock"),
+                .unixSocket(path: "/run/s.sock")
+            ),
             (LoginPath(name: "a", host: "LOCALHOST", port: 3307, user: "u", socket: "/s"), .unixSocket(path: "/s")),
-            (LoginPath(name: "a", host: "db.example", user: "u", socket: "/ignored"), .tcp(host: "db.example", port: 3306)),
+            (
+                LoginPath(name: "a", host: "db.example", user: "u", socket: "/ignored"),
+                .tcp(host: "db.example", port: 3306)
+            ),
             (LoginPath(name: "a", host: "db.example", port: 3310, user: "u"), .tcp(host: "db.example", port: 3310)),
             (LoginPath(name: "a", host: "localhost", port: 3311, user: "u"), .tcp(host: "127.0.0.1", port: 3311)),
             (LoginPath(name: "a", user: "u"), .tcp(host: "127.0.0.1", port: 3306)),
@@ -290,13 +302,15 @@ struct LoginPathConfigurationTests {
             let path = directory.appendingPathComponent("login.cnf").path
             try LoginPathFile(loginPaths: mysql8Paths).write(to: path)
             let aurora = try MariaDBConnection.Configuration.fromLoginPath("aurora", file: path, database: "app")
-            #expect(aurora.endpoint == .tcp(host: "aurora-cluster.cluster-abc123.eu-west-1.rds.amazonaws.com", port: 3306))
+            #expect(
+                aurora.endpoint == .tcp(host: "aurora-cluster.cluster-abc123.eu-west-1.rds.amazonaws.com", port: 3306))
             #expect(aurora.user == "admin")
             #expect(aurora.password == auroraPassword)
             #expect(aurora.database == "app")
             #expect(!aurora.description.contains(auroraPassword))
             let local = try MariaDBConnection.Configuration.fromLoginPath("local", file: path)
-            #expect(local.endpoint == .tcp(host: "db.internal", port: 3307), "[client]'s host wins over [local]'s socket")
+            #expect(
+                local.endpoint == .tcp(host: "db.internal", port: 3307), "[client]'s host wins over [local]'s socket")
             let missing = mariaDBError { _ = try MariaDBConnection.Configuration.fromLoginPath("nope", file: path) }
             #expect(missing?.code == .loginPath)
             let noFile = mariaDBError {

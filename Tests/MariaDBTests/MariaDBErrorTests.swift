@@ -7,7 +7,8 @@ struct MariaDBErrorTests {
     static func server(_ number: UInt32, _ message: String, sqlState: String = "HY000", statement: String? = nil)
         -> MariaDBError
     {
-        MariaDBError(code: .server, serverErrorNumber: number, sqlState: sqlState, message: message, statement: statement)
+        MariaDBError(
+            code: .server, serverErrorNumber: number, sqlState: sqlState, message: message, statement: statement)
     }
 
     @Test("description: code, number, SQLSTATE, endpoint and message")
@@ -29,7 +30,8 @@ struct MariaDBErrorTests {
 
     @Test("the statement and any near '…' fragment stay out of description and dump")
     func noStatementInDescription() {
-        let statement: SQLStatement = "CREATE USER \(identifier: "r") IDENTIFIED BY \(secret: "hunter2") GARBAGE \("row-data")"
+        let statement: SQLStatement =
+            "CREATE USER \(identifier: "r") IDENTIFIED BY \(secret: "hunter2") GARBAGE \("row-data")"
         let mysql = Self.server(
             1064,
             "You have an error in your SQL syntax; check the manual that corresponds to your MariaDB server version for the right syntax to use near 'hunter2' GARBAGE 'row-data'' at line 1",
@@ -38,7 +40,9 @@ struct MariaDBErrorTests {
         )
         let admin = Self.server(1045, "ProxySQL Admin Error: near \"hunter2\": syntax error", sqlState: "28000")
         for error in [mysql, admin] {
-            for text in [error.description, error.debugDescription, dumped(error), String(reflecting: error), "\(error)"] {
+            for text in [
+                error.description, error.debugDescription, dumped(error), String(reflecting: error), "\(error)",
+            ] {
                 #expect(!text.contains("hunter2"), "\(text)")
                 #expect(!text.contains("row-data"), "\(text)")
                 #expect(!text.contains("near '"), "\(text)")
@@ -52,13 +56,21 @@ struct MariaDBErrorTests {
         #expect(mysql.message?.contains("hunter2") == true, "the raw message is kept for classification")
     }
 
-    @Test("row values in duplicate-key and bad-value messages are masked", arguments: [
-        (UInt32(1062), "Duplicate entry 'alice@example.com' for key 'users.email'", "Duplicate entry '…' for key 'users.email'"),
-        (1586, "Duplicate entry 'x-1' for key 'PRIMARY'", "Duplicate entry '…' for key 'PRIMARY'"),
-        (1366, "Incorrect string value: '\\xF0\\x9F\\x94\\x91' for column `db`.`t`.`c` at row 1", "Incorrect string value: '…' for column `db`.`t`.`c` at row 1"),
-        (1292, "Truncated incorrect DOUBLE value: 'secret'", "Truncated incorrect DOUBLE value: '…'"),
-        (1146, "Table 'shop.orders' doesn't exist", "Table 'shop.orders' doesn't exist"),
-    ])
+    @Test(
+        "row values in duplicate-key and bad-value messages are masked",
+        arguments: [
+            (
+                UInt32(1062), "Duplicate entry 'alice@example.com' for key 'users.email'",
+                "Duplicate entry '…' for key 'users.email'"
+            ),
+            (1586, "Duplicate entry 'x-1' for key 'PRIMARY'", "Duplicate entry '…' for key 'PRIMARY'"),
+            (
+                1366, "Incorrect string value: '\\xF0\\x9F\\x94\\x91' for column `db`.`t`.`c` at row 1",
+                "Incorrect string value: '…' for column `db`.`t`.`c` at row 1"
+            ),
+            (1292, "Truncated incorrect DOUBLE value: 'secret'", "Truncated incorrect DOUBLE value: '…'"),
+            (1146, "Table 'shop.orders' doesn't exist", "Table 'shop.orders' doesn't exist"),
+        ])
     func rowValuesMasked(number: UInt32, message: String, expected: String) {
         #expect(Self.server(number, message).description.hasSuffix(": " + expected))
     }
@@ -82,7 +94,9 @@ struct MariaDBErrorTests {
         #expect(!MariaDBError(code: .connectionClosed).isConnectionLost)
 
         for number: UInt32 in [1044, 1045, 1698] { #expect(Self.server(number, "Access denied").isAccessDenied) }
-        #expect(Self.server(1045, "ProxySQL Error: Access denied for user 'admin'@'127.0.0.1' (using password: YES)").isAccessDenied)
+        #expect(
+            Self.server(1045, "ProxySQL Error: Access denied for user 'admin'@'127.0.0.1' (using password: YES)")
+                .isAccessDenied)
         #expect(!Self.server(1045, "ProxySQL Admin Error: no such table: x").isAccessDenied)
         #expect(!Self.server(1142, "x").isAccessDenied)
 

@@ -40,10 +40,11 @@ struct OptionFileTests {
         let file = try OptionFile(parsing: Self.sample, path: "/etc/my.cnf")
         #expect(file.groups.map(\.name) == ["client", " Migrate", "mysqld"])
         let client = file.groups[0].options
-        #expect(client.map(\.name) == [
-            "user", "password", "host", "port", "ssl_ca", "skip-ssl-verify-server-cert",
-            "loose-default-character-set",
-        ])
+        #expect(
+            client.map(\.name) == [
+                "user", "password", "host", "port", "ssl_ca", "skip-ssl-verify-server-cert",
+                "loose-default-character-set",
+            ])
         #expect(client.map(\.value) == ["ops", "pa#ss word", "db.internal", "3307", "/etc/ssl/ca.pem", nil, "utf8mb4"])
         #expect(client[0].line == 5)
         let migrate = Dictionary(uniqueKeysWithValues: file.groups[1].options.map { ($0.name, $0.value) })
@@ -88,10 +89,12 @@ struct OptionFileTests {
         #expect(file.value(of: "password", inGroups: ["client"]) == "pw")
     }
 
-    @Test("errors name the line, never its content", arguments: [
-        ("password = leaked-secret\n[client]\n", 1, "option outside of any [group]"),
-        ("[client]\nuser = x\n[broken\npassword = leaked-secret\n", 3, "no closing ]"),
-    ])
+    @Test(
+        "errors name the line, never its content",
+        arguments: [
+            ("password = leaked-secret\n[client]\n", 1, "option outside of any [group]"),
+            ("[client]\nuser = x\n[broken\npassword = leaked-secret\n", 3, "no closing ]"),
+        ])
     func errors(text: String, line: Int, problem: String) {
         let error = mariaDBError { _ = try OptionFile(parsing: text, path: "/etc/my.cnf") }
         #expect(error?.code == .optionFile)

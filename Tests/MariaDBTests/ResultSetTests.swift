@@ -83,7 +83,9 @@ struct SQLValueTests {
 @Suite("ResultSet and Row")
 struct ResultSetTests {
     static let replicaStatus = ResultSet(
-        columnNames: ["Slave_IO_Running", "Seconds_Behind_Master", "Last_IO_Error", "Master_Log_File", "slave_io_running"],
+        columnNames: [
+            "Slave_IO_Running", "Seconds_Behind_Master", "Last_IO_Error", "Master_Log_File", "slave_io_running",
+        ],
         rows: [
             ["Yes", "0", "", "mysql-bin.000042", "first-wins"],
             ["Connecting", nil, "error connecting", nil, "x"],
@@ -157,7 +159,8 @@ struct ResultSetTests {
             ColumnMetadata(name: "id", table: "t", type: .longLong),
             ColumnMetadata(name: "payload", table: "t", type: .blob, isBinary: true),
         ]
-        let set = ResultSet(columns: columns, rows: [[SQLValue("1"), SQLValue(bytes: [0, 1])], [SQLValue("2"), .null]])
+        let set = ResultSet(
+            columns: columns, rows: [[SQLValue("1"), SQLValue(bytes: [0, 1])], [SQLValue("2"), .null]])
         #expect(set.count == 2)
         #expect(set[1][1].isNull)
         #expect(set[0][1].bytes == [0, 1])

@@ -35,7 +35,9 @@ struct SQLQuotingTests {
         String(repeating: "x'\\", count: 500),
     ]
 
-    static let dialects: [SQLDialect] = [.mysql(noBackslashEscapes: false), .mysql(noBackslashEscapes: true), .proxySQLAdmin]
+    static let dialects: [SQLDialect] = [
+        .mysql(noBackslashEscapes: false), .mysql(noBackslashEscapes: true), .proxySQLAdmin,
+    ]
 
     static func rules(for dialect: SQLDialect) -> LiteralLexer.Rules {
         switch dialect {
@@ -69,7 +71,9 @@ struct SQLQuotingTests {
     @Test("the classic injection values render as expected")
     func knownRenderings() {
         #expect(SQLQuoting.stringLiteral("x\\' OR 1=1 --", dialect: .mysql) == "'x\\\\'' OR 1=1 --'")
-        #expect(SQLQuoting.stringLiteral("x\\' OR 1=1 --", dialect: .mysql(noBackslashEscapes: true)) == "'x\\'' OR 1=1 --'")
+        #expect(
+            SQLQuoting.stringLiteral("x\\' OR 1=1 --", dialect: .mysql(noBackslashEscapes: true)) == "'x\\'' OR 1=1 --'"
+        )
         #expect(SQLQuoting.stringLiteral("x\\' OR 1=1 --", dialect: .proxySQLAdmin) == "'x\\'' OR 1=1 --'")
         #expect(SQLQuoting.stringLiteral("O'Reilly", dialect: .mysql) == "'O''Reilly'")
         #expect(SQLQuoting.stringLiteral("a\0b", dialect: .mysql) == "'a\\0b'")

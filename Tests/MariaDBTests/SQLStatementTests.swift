@@ -8,7 +8,8 @@ struct SQLStatementTests {
     func renderingPerDialect() {
         let host = "db'1\\"
         let port = 3306
-        let statement: SQLStatement = "UPDATE mysql_servers SET status = \("OFFLINE_SOFT") WHERE hostname = \(host) AND port = \(port)"
+        let statement: SQLStatement =
+            "UPDATE mysql_servers SET status = \("OFFLINE_SOFT") WHERE hostname = \(host) AND port = \(port)"
         #expect(
             statement.rendered(for: .mysql)
                 == "UPDATE mysql_servers SET status = 'OFFLINE_SOFT' WHERE hostname = 'db''1\\\\' AND port = 3306"
@@ -69,7 +70,8 @@ struct SQLStatementTests {
 
     @Test("redacted masks quoted text inside trusted SQL too")
     func redactionOfTrustedText() {
-        let raw = SQLStatement(unsafeRaw: "SET PASSWORD FOR `app` = PASSWORD('hunter2'), x = \"dq\", y = 'it''s', z = 'a\\'b'")
+        let raw = SQLStatement(
+            unsafeRaw: "SET PASSWORD FOR `app` = PASSWORD('hunter2'), x = \"dq\", y = 'it''s', z = 'a\\'b'")
         #expect(raw.redacted == "SET PASSWORD FOR `app` = PASSWORD('…'), x = '…', y = '…', z = '…'")
         let split: SQLStatement = "SET x = '\(unsafeRaw: "hunter2")' WHERE n = \(1)"
         #expect(!split.redacted.contains("hunter2"))

@@ -18,9 +18,11 @@ struct ScriptedSQLSessionTests {
         #expect(session.dialect == .proxySQLAdmin)
 
         try await session.run("LOAD MYSQL SERVERS TO RUNTIME")
-        let changed = try await session.run("UPDATE mysql_servers SET status = \("OFFLINE_SOFT") WHERE hostgroup_id = \(10)")
+        let changed = try await session.run(
+            "UPDATE mysql_servers SET status = \("OFFLINE_SOFT") WHERE hostgroup_id = \(10)")
         #expect(changed == 2)
-        let rows = try await session.query("SELECT hostgroup_id, status FROM runtime_mysql_servers WHERE hostname = \("o'brien")")
+        let rows = try await session.query(
+            "SELECT hostgroup_id, status FROM runtime_mysql_servers WHERE hostname = \("o'brien")")
         #expect(rows.count == 2)
         #expect(rows[0]["hostgroup_id"]?.int == 10)
         #expect(rows[1]["status"]?.isNull == true)
@@ -28,11 +30,12 @@ struct ScriptedSQLSessionTests {
         try session.verifyAllConsumed()
         #expect(session.failures.isEmpty)
         #expect(session.pendingExpectations.isEmpty)
-        #expect(session.receivedStatements == [
-            "LOAD MYSQL SERVERS TO RUNTIME",
-            "UPDATE mysql_servers SET status = 'OFFLINE_SOFT' WHERE hostgroup_id = 10",
-            "SELECT hostgroup_id, status FROM runtime_mysql_servers WHERE hostname = 'o''brien'",
-        ])
+        #expect(
+            session.receivedStatements == [
+                "LOAD MYSQL SERVERS TO RUNTIME",
+                "UPDATE mysql_servers SET status = 'OFFLINE_SOFT' WHERE hostgroup_id = 10",
+                "SELECT hostgroup_id, status FROM runtime_mysql_servers WHERE hostname = 'o''brien'",
+            ])
     }
 
     @Test("statements are rendered for the session's dialect")
@@ -50,7 +53,9 @@ struct ScriptedSQLSessionTests {
     @Test("a scripted error is thrown with the redacted statement")
     func scriptedError() async throws {
         let session = ScriptedSQLSession()
-        session.expect(.prefix("CALL mysql.rds_stop_replication"), failingWith: 1644, sqlState: "45000", message: "Replication is not running")
+        session.expect(
+            .prefix("CALL mysql.rds_stop_replication"), failingWith: 1644, sqlState: "45000",
+            message: "Replication is not running")
         session.expect(.exact("SELECT 1"), reply: .error(MariaDBError(code: .connectionLost, serverErrorNumber: 2013)))
         do {
             try await session.run("CALL mysql.rds_stop_replication(\("secret-ish"))")

@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import MariaDB
 
 /// Reference lexers for string literals, written from the servers' documented rules (independent of
