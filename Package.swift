@@ -61,7 +61,8 @@ let package = Package(
         // MARK: Tests
         .testTarget(
             name: "MariaDBTests",
-            dependencies: ["MariaDB", "CutoverTestSupport"]
+            dependencies: ["MariaDB", "CutoverTestSupport"],
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "ReplicationControlTests",
@@ -73,7 +74,13 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["MariaDB", "CutoverSandbox", "CutoverTestSupport"]
+            dependencies: [
+                "MariaDB",
+                "CutoverSandbox",
+                "CutoverTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+            ]
         ),
     ]
 )
