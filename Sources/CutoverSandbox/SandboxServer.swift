@@ -150,8 +150,13 @@ public actor SandboxServer {
 
     /// Copies the template into the server's directory (first start only).
     func prepareDirectory(from template: DataDirectoryTemplate) async throws {
+        let started = ContinuousClock.now
         try SandboxFiles.createDirectory("\(directory)/tmp")
         try await SandboxFiles.copyTree(template.dataDirectory, to: dataDirectory)
+        logger.debug(
+            "sandbox data directory copied",
+            metadata: ["sandbox.duration_ms": "\((ContinuousClock.now - started).milliseconds)"]
+        )
     }
 
     /// Launches the server and waits until `root` can log in over TCP.

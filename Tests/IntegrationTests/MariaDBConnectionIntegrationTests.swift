@@ -233,6 +233,16 @@ struct MariaDBConnectionIntegrationTests {
         #expect(try await connection.queryFirst("SELECT 1 AS one")?["one"]?.int == 1)
     }
 
+    @Test func killQueryOfAnIdleConnectionDoesNotHitItsNextStatement() async throws {
+        // The interrupter may deliver KILL QUERY just after the statement ended; the next one must not suffer.
+        let server = try SuiteSandbox.require().servers[0]
+        let idle = try await server.connectAsRoot()
+        let killer = try await server.connectAsRoot()
+        try await killer.run("KILL QUERY \(idle.connectionID)")
+        #expect(try await idle.queryFirst("SELECT SLEEP(0.2) AS slept")?["slept"]?.int == 0)
+        #expect(await idle.isUsable)
+    }
+
     @Test func timeoutThatDoesNotExpireChangesNothing() async throws {
         let server = try SuiteSandbox.require().servers[0]
         let connection = try await server.connectAsRoot()

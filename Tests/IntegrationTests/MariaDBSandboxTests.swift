@@ -115,6 +115,51 @@ struct MariaDBSandboxTests {
         #expect(try await fresh.query("SELECT id FROM t ORDER BY id").map { $0["id"]?.int } == [1, 2])
     }
 
+    @Test func cancellingAQueryOnAFrozenServerFallsBackToClosingTheSocket() async throws {
+        let server = try SuiteSandbox.require().servers[0]
+        let connection = try await server.connectAsRoot()
+        let observer = try await server.connectAsRoot()
+        let pid = try #require(await server.processID)
+        let query = Task { try await connection.query("SELECT SLEEP(30)") }
+        try await waitUntilRunning(connectionID: connection.connectionID, on: observer, statementPrefix: "SELECT SLEEP")
+        // A frozen server accepts TCP connections (the kernel does) but answers nothing, not even KILL QUERY.
+        try await freeze(pid)
+        let clock = ContinuousClock()
+        let cancelled = clock.now
+        query.cancel()
+        let outcome = await query.result
+        let elapsed = clock.now - cancelled
+        #expect(Glibc.kill(pid, SIGCONT) == 0)
+
+        let error = try #require(outcome.failureAsMariaDBError)
+        #expect(error.code == .cancelled)
+        // KILL QUERY gets a second; then the socket is shut down, which makes the connection unusable.
+        #expect(elapsed < .milliseconds(1_800), "cancel took \(elapsed)")
+        #expect(await connection.isUsable == false)
+        let closed = try await #require(throws: MariaDBError.self) { _ = try await connection.query("SELECT 1") }
+        #expect(closed.code == .connectionClosed)
+        // The server itself is fine once it runs again.
+        let fresh = try await server.connectAsRoot()
+        #expect(try await fresh.queryFirst("SELECT 1 AS one")?["one"]?.int == 1)
+    }
+
+    @Test func deadlineOnAFrozenServerIsKeptToo() async throws {
+        let server = try SuiteSandbox.require().servers[0]
+        let connection = try await server.connectAsRoot()
+        let pid = try #require(await server.processID)
+        try await freeze(pid)
+        let clock = ContinuousClock()
+        let started = clock.now
+        let outcome = await Result { try await connection.query("SELECT 1", timeout: .milliseconds(200)) }
+        let elapsed = clock.now - started
+        #expect(Glibc.kill(pid, SIGCONT) == 0)
+
+        let error = try #require(outcome.failureAsMariaDBError)
+        #expect(error.code == .deadlineExceeded)
+        #expect(elapsed < .milliseconds(2_000), "timeout took \(elapsed)")
+        #expect(await connection.isUsable == false)
+    }
+
     @Test func cleanRestartOfARunningServer() async throws {
         let server = try SuiteSandbox.require().servers[0]
         let (connection, database) = try await server.connectToFreshDatabase(prefix: "clean_restart")
@@ -322,6 +367,21 @@ struct MariaDBSandboxErrorTests {
 
 // MARK: Process helpers
 
+/// Stops process `pid` with `SIGSTOP` and waits (up to 5 s) until it is stopped (signals are asynchronous).
+func freeze(_ pid: Int32, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    #expect(kill(pid, SIGSTOP) == 0, sourceLocation: sourceLocation)
+    let deadline = ContinuousClock.now + .seconds(5)
+    while ContinuousClock.now < deadline {
+        if let stat = SandboxFiles.read("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")"),
+            stat[stat.index(after: close)...].split(separator: " ").first == "T"
+        {
+            return
+        }
+        try await Task.sleep(for: .milliseconds(5))
+    }
+    Issue.record("process \(pid) did not stop", sourceLocation: sourceLocation)
+}
+
 /// The pids of the processes in process group `group`.
 func processes(inGroup group: Int32) throws -> [Int32] {
     try FileManager.default.contentsOfDirectory(atPath: "/proc").compactMap { entry -> Int32? in
@@ -340,5 +400,16 @@ func processes(mentioning path: String) -> [Int32] {
     return entries.compactMap { entry -> Int32? in
         guard let pid = Int32(entry), let commandLine = SandboxFiles.commandLine(of: pid) else { return nil }
         return commandLine.contains(path) && !SandboxFiles.isZombie(pid) ? pid : nil
+    }
+}
+
+extension Result where Failure == any Error {
+    /// Runs `body` and captures its outcome.
+    init(catching body: () async throws -> Success) async {
+        do {
+            self = .success(try await body())
+        } catch {
+            self = .failure(error)
+        }
     }
 }
