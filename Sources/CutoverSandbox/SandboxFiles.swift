@@ -1,15 +1,16 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Logging
 import NIOPosix
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// File-system chores of the sandbox: the root directory, owner files, copying, removal, log tails, and reaping
 /// what crashed runs left behind.
@@ -40,7 +41,9 @@ enum SandboxFiles {
 
     /// Writes `text` to `path` with permissions `mode`, replacing it.
     static func write(_ text: String, to path: String, mode: Int = 0o644) throws {
-        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: mode])
+        guard
+            FileManager.default.createFile(
+                atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: mode])
         else {
             throw SandboxError(code: .fileSystem, message: "cannot write \(path)")
         }

@@ -1,13 +1,15 @@
-@testable import CutoverSandbox
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import InMemoryLogging
 import Logging
 import MariaDB
 import Synchronization
 import Testing
+
+@testable import CutoverSandbox
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Two servers from one sandbox: configuration, independence, kill and restart.
 @Suite(.integration, .mariaDBSandbox(servers: 2), .serialized)
@@ -54,7 +56,8 @@ struct MariaDBSandboxTests {
             #expect(status?["File"]?.string?.hasPrefix("mysql-bin.") == true)
             // Root works over TCP only with the sandbox password; the account has every privilege.
             let grants = try await connection.query("SHOW GRANTS FOR CURRENT_USER()")
-            #expect(grants.contains { $0[0].string?.contains("GRANT ALL PRIVILEGES ON *.* TO `root`@`127.0.0.1`") == true })
+            #expect(
+                grants.contains { $0[0].string?.contains("GRANT ALL PRIVILEGES ON *.* TO `root`@`127.0.0.1`") == true })
             await connection.close()
         }
         #expect(Set(seen.map(\.port)).count == 2)
@@ -215,9 +218,11 @@ struct MariaDBSandboxOptionsTests {
 struct MariaDBSandboxLifecycleTests {
     @Test func startLogsTheStartupTimeAndStopLeavesNothing() async throws {
         let handler = InMemoryLogHandler()
-        let logger = Logger(label: "sandbox", factory: { label in
-            MultiplexLogHandler([handler, StreamLogHandler.standardError(label: label)])
-        })
+        let logger = Logger(
+            label: "sandbox",
+            factory: { label in
+                MultiplexLogHandler([handler, StreamLogHandler.standardError(label: label)])
+            })
         let sandbox = try await MariaDBSandbox.start(servers: 2, logger: logger)
         var pids: [Int32] = []
         for server in sandbox.servers {
@@ -291,14 +296,15 @@ struct MariaDBSandboxWatchdogTests {
     }
 }
 
-/// Leftovers of crashed runs are removed; those of live processes are not.
-@Suite(.integration)
+/// Leftovers of crashed runs are removed; those of live processes are not. (No server needed.)
+@Suite
 struct MariaDBSandboxReaperTests {
     @Test func leftoversOfDeadOwnersAreKilledAndRemoved() async throws {
         let root = "/tmp/cutover-reaper-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         defer { try? FileManager.default.removeItem(atPath: root) }
         // A run whose owner is gone, with a process still running inside it.
-        let deadOwner = try ChildProcess.launch(executable: "/bin/true", arguments: [], environment: [:], outputPath: "/dev/null")
+        let deadOwner = try ChildProcess.launch(
+            executable: "/bin/true", arguments: [], environment: [:], outputPath: "/dev/null")
         _ = await deadOwner.waitForExit(timeout: .seconds(5))
         let crashed = "\(root)/run-\(deadOwner.pid)-crashd"
         try SandboxFiles.createDirectory("\(crashed)/server1/data")
@@ -336,7 +342,7 @@ struct MariaDBSandboxErrorTests {
         #expect(error.description.contains("apt-get install mariadb-server"))
     }
 
-    @Test(.enabled(if: IntegrationGate.serverBinariesAvailable))
+    @Test(.integration)
     func serverThatCannotStartReportsItsErrorLogAndLeavesNothing() async throws {
         let clock = ContinuousClock()
         let started = clock.now
