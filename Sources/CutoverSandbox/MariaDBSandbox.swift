@@ -208,7 +208,7 @@ public final class MariaDBSandbox: Sendable {
 
     /// Copies the template and starts server `index`, retrying with a new port when another process took the
     /// reserved one first. Returns the index with the running server.
-    private static func startServer(
+    static func startServer(
         index: Int,
         port: Int,
         directory: String,

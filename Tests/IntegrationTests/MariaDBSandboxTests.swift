@@ -419,3 +419,40 @@ extension Result where Failure == any Error {
         }
     }
 }
+
+/// A server whose port was taken before it could bind it comes up on another port.
+@Suite(.integration)
+struct MariaDBSandboxPortConflictTests {
+    @Test func takenPortIsReplaced() async throws {
+        let binaries = try ServerBinaries.locate()
+        let root = SandboxFiles.defaultRoot
+        let template = try await DataDirectoryTemplateStore.shared.template(
+            root: root,
+            binaries: binaries,
+            timeout: .seconds(120),
+            logger: Logger(label: "test")
+        )
+        let directory = "\(root)/run-\(getpid())-ports\(UInt16.random(in: 0...UInt16.max))"
+        try SandboxFiles.createDirectory(directory)
+        try SandboxFiles.writeOwnerFile(in: directory)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let squatter = try Listener()
+        defer { squatter.close() }
+
+        let (_, server) = try await MariaDBSandbox.startServer(
+            index: 0,
+            port: squatter.port,
+            directory: directory,
+            template: template,
+            binaries: binaries,
+            options: .init(),
+            logger: Logger(label: "test")
+        )
+
+        #expect(server.port != squatter.port)
+        let connection = try await server.connectAsRoot()
+        #expect(try await connection.queryFirst("SELECT @@port AS port")?["port"]?.int == server.port)
+        await server.stopAndRemove()
+        #expect(await server.isRunning == false)
+    }
+}
