@@ -164,3 +164,25 @@ struct WriteLoadReportTests {
         #expect(record.outcome.error == nil)
     }
 }
+
+@Suite("WriteLoadReport description")
+struct WriteLoadReportDescriptionTests {
+    @Test("states the counts, the errors and the window")
+    func description() {
+        let report = WriteLoadReport(
+            runID: 9, workload: .autoIncrement, clients: 1, startedAt: at(0), stoppedAt: at(1000), finishedAt: at(1000),
+            records: [
+                WriteRecord(client: 0, sequence: 1, firstWriteID: 1, sentAt: at(0), outcome: .acknowledged(at: at(10))),
+                WriteRecord(
+                    client: 0, sequence: 2, firstWriteID: 2, sentAt: at(10),
+                    outcome: .failed(at: at(11), error: WriteError(number: 9001, message: "Max connect timeout"))
+                ),
+            ]
+        )
+        let text = report.description
+        #expect(text.contains("run 9, autoIncrement, 1 clients, 1000.0 ms"))
+        #expect(text.contains("acknowledged 1 (1/s), failed 1, ambiguous 0"))
+        #expect(text.contains("errors: 9001×1"))
+        #expect(text.contains("longest gap without acknowledgement: 990.0 ms (to run end)"))
+    }
+}

@@ -1,5 +1,5 @@
 /// What a ``WriteLoad`` run did: every write transaction with its outcome, and every connection event.
-public struct WriteLoadReport: Sendable {
+public struct WriteLoadReport: Sendable, CustomStringConvertible {
     /// The run id (rows of this run carry it in `run_id`).
     public var runID: Int64
     /// The workload's table.
@@ -101,5 +101,20 @@ public struct WriteLoadReport: Sendable {
                 .filter { $0.outcome.isAcknowledged && (range?.contains($0.sentAt) ?? true) }
                 .map(\.latency)
         )
+    }
+
+    /// Counts, rate, the longest gap and the latencies, on a few lines (no row data).
+    public var description: String {
+        let errors = errorCounts.sorted { ($0.key ?? 0) < ($1.key ?? 0) }
+            .map { "\($0.key.map(String.init) ?? "other")×\($0.value)" }.joined(separator: ", ")
+        var lines = [
+            "run \(runID), \(workload), \(clients) clients, \((stoppedAt - startedAt).milliseconds) ms",
+            "writes \(records.count): acknowledged \(acknowledgedCount) (\(Int(acknowledgedPerSecond.rounded()))/s), "
+                + "failed \(failed.count), ambiguous \(ambiguous.count); connections lost \(connectionLossCount)",
+        ]
+        if !errors.isEmpty { lines.append("errors: \(errors)") }
+        if let gap = longestGap() { lines.append("longest gap without acknowledgement: \(gap)") }
+        if let latency = latencySummary() { lines.append("latency: \(latency)") }
+        return lines.joined(separator: "\n")
     }
 }
