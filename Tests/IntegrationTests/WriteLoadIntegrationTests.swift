@@ -195,6 +195,38 @@ struct WriteLoadIntegrationTests {
         }
     }
 
+    @Test("stop is bounded: transactions held open past the grace period are cancelled, ambiguous and not committed")
+    func boundedStop() async throws {
+        guard try IntegrationGate.skipIfUnavailable() else { return }
+        try await withLoadSandbox { sandbox, roots in
+            var configuration = loadConfiguration(sandbox.servers[0], clients: 2, mode: .explicit)
+            configuration.transactionHold = .seconds(30)
+            configuration.stopGracePeriod = .milliseconds(100)
+            let load = try WriteLoad(configuration: configuration, logger: logger)
+            let clock = ContinuousClock()
+            let (report, stopRequestedAt) = try await load.run { load in
+                // Both clients are inside their first transaction, holding it open.
+                let deadline = clock.now + .seconds(10)
+                while clock.now < deadline {
+                    let open = try await roots[0].query(
+                        "SELECT `ID` FROM `information_schema`.`PROCESSLIST` WHERE `USER` = \(Self.appUser)"
+                    )
+                    if open.count == 2 { break }
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                try await Task.sleep(for: .milliseconds(100))
+                return clock.now
+            }
+            // Generous bound: grace period + one interrupted statement, far below the 30 s hold.
+            #expect(clock.now - stopRequestedAt < .seconds(5))
+            #expect(report.acknowledgedCount == 0)
+            #expect(report.ambiguous.count == 2)
+            let verification = try await WriteLoadChecker.verify(report, finalWriter: roots[0])
+            #expect(verification.ambiguousNotCommitted.count == 2)
+            #expect(verification.isClean, "\(verification)")
+        }
+    }
+
     @Test("replica: the trigger does not fire under row-based replication, so the origin stays the accepting server")
     func originSurvivesReplication() async throws {
         guard try IntegrationGate.skipIfUnavailable() else { return }
