@@ -82,7 +82,13 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["MariaDB", "CutoverSandbox", "CutoverTestSupport"]
+            dependencies: [
+                "MariaDB",
+                "CutoverSandbox",
+                "CutoverTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+            ]
         ),
     ]
 )
