@@ -35,8 +35,8 @@ struct LatencySummaryTests {
         #expect(summary.p99 == .milliseconds(500))
         #expect(summary.maximum == .milliseconds(500))
         #expect(LatencySummary([Duration]()) == nil)
-        #expect(Duration.milliseconds(1500).milliseconds == 1500)
-        #expect(Duration.microseconds(250).milliseconds == 0.25)
+        #expect(Duration.milliseconds(1500).inMilliseconds == 1500)
+        #expect(Duration.microseconds(250).inMilliseconds == 0.25)
     }
 }
 

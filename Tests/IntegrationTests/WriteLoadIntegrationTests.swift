@@ -5,11 +5,11 @@ import Testing
 
 /// The write load and the loss checker against real sandbox MariaDB servers, clients connected directly (no
 /// proxy). The cut-over proof tests use them through the ProxySQL emulator.
-@Suite("WriteLoad against real MariaDB", .enabled(if: IntegrationGate.shouldRun, "needs mariadbd (apt-get install mariadb-server)"))
+@Suite("WriteLoad against real MariaDB", .integration, .serialized)
 struct WriteLoadIntegrationTests {
     static let appUser = "load_app"
     static let appPassword = "app-\(UInt32.random(in: 1...UInt32.max))"
-    let logger = Logger(label: "writeload-test")
+    let logger = Logger.integrationTests
 
     /// Starts `servers` servers, installs the schema and the application account on all of them, and passes
     /// root sessions to `body`.
@@ -150,7 +150,7 @@ struct WriteLoadIntegrationTests {
             // (minus a little for an acknowledgement already on its way when read_only took effect).
             let gap = try #require(report.longestGap(overlapping: fencedPeriod))
             let fenced = fencedPeriod.upperBound - fencedPeriod.lowerBound
-            #expect(gap.duration >= fenced - .milliseconds(50), "gap \(gap), fenced \(fenced.milliseconds) ms")
+            #expect(gap.duration >= fenced - .milliseconds(50), "gap \(gap), fenced \(fenced.inMilliseconds) ms")
         }
     }
 
@@ -247,7 +247,7 @@ struct WriteLoadIntegrationTests {
             try await replicaRoot.run("START SLAVE")
 
             let load = try WriteLoad(configuration: loadConfiguration(source, clients: 2), logger: logger)
-            let (report, fenceAt) = try await load.run { load in
+            let (report, fenceAt) = try await load.run { load throws in
                 #expect(try await load.waitForAcknowledgedWrites(100, timeout: .seconds(10)))
                 let fenceAt = ContinuousClock.now
                 #expect(try await load.waitForMoreAcknowledgedWrites(100, timeout: .seconds(10)))

@@ -40,13 +40,13 @@ public struct LatencySummary: Sendable, Hashable, CustomStringConvertible {
 
     /// `n=…, p50=… ms, p99=… ms, max=… ms`.
     public var description: String {
-        "n=\(count), p50=\(p50.milliseconds) ms, p99=\(p99.milliseconds) ms, max=\(maximum.milliseconds) ms"
+        "n=\(count), p50=\(p50.inMilliseconds) ms, p99=\(p99.inMilliseconds) ms, max=\(maximum.inMilliseconds) ms"
     }
 }
 
 extension Duration {
     /// The duration in milliseconds, with fractions (for reports and tables).
-    public var milliseconds: Double {
+    public var inMilliseconds: Double {
         let (seconds, attoseconds) = components
         return Double(seconds) * 1000 + Double(attoseconds) / 1e15
     }

@@ -27,7 +27,7 @@ public struct WriteGap: Sendable, Hashable, CustomStringConvertible {
 
     /// `… ms` with the open ends marked.
     public var description: String {
-        var text = "\(duration.milliseconds) ms"
+        var text = "\(duration.inMilliseconds) ms"
         if startsAtRunStart { text += " (from run start)" }
         if endsAtRunEnd { text += " (to run end)" }
         return text

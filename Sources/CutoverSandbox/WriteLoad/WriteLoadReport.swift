@@ -60,7 +60,7 @@ public struct WriteLoadReport: Sendable, CustomStringConvertible {
 
     /// Acknowledged writes per second of the run (until the stop).
     public var acknowledgedPerSecond: Double {
-        let seconds = (stoppedAt - startedAt).milliseconds / 1000
+        let seconds = (stoppedAt - startedAt).inMilliseconds / 1000
         return seconds > 0 ? Double(acknowledgedCount) / seconds : 0
     }
 
@@ -108,7 +108,7 @@ public struct WriteLoadReport: Sendable, CustomStringConvertible {
         let errors = errorCounts.sorted { ($0.key ?? 0) < ($1.key ?? 0) }
             .map { "\($0.key.map(String.init) ?? "other")×\($0.value)" }.joined(separator: ", ")
         var lines = [
-            "run \(runID), \(workload), \(clients) clients, \((stoppedAt - startedAt).milliseconds) ms",
+            "run \(runID), \(workload), \(clients) clients, \((stoppedAt - startedAt).inMilliseconds) ms",
             "writes \(records.count): acknowledged \(acknowledgedCount) (\(Int(acknowledgedPerSecond.rounded()))/s), "
                 + "failed \(failed.count), ambiguous \(ambiguous.count); connections lost \(connectionLossCount)",
         ]
