@@ -7,7 +7,9 @@ private let base = ContinuousClock.now
 private func at(_ milliseconds: Int) -> ContinuousClock.Instant { base + .milliseconds(milliseconds) }
 
 private func acknowledged(_ id: Int64, sent: Int = 0, acked: Int = 1, rows: Int = 1, client: Int = 0) -> WriteRecord {
-    WriteRecord(client: client, sequence: Int(id), firstWriteID: id, rowCount: rows, sentAt: at(sent), outcome: .acknowledged(at: at(acked)))
+    WriteRecord(
+        client: client, sequence: Int(id), firstWriteID: id, rowCount: rows, sentAt: at(sent),
+        outcome: .acknowledged(at: at(acked)))
 }
 
 private func failed(_ id: Int64, sent: Int = 0, number: UInt32 = 1290, rows: Int = 1) -> WriteRecord {
@@ -108,7 +110,10 @@ struct WriteLoadCheckerTests {
 
     @Test("a write sent after the fence and accepted by the fenced server violates it")
     func fenceViolation() {
-        let records = [acknowledged(1, sent: 0, acked: 5), acknowledged(2, sent: 20, acked: 25), acknowledged(3, sent: 30, acked: 35)]
+        let records = [
+            acknowledged(1, sent: 0, acked: 5), acknowledged(2, sent: 20, acked: 25),
+            acknowledged(3, sent: 30, acked: 35),
+        ]
         let final = [
             WrittenRow(writeID: 1, originServerID: 1),  // old source, before the fence: fine
             WrittenRow(writeID: 2, originServerID: 1),  // old source, after the fence: violation

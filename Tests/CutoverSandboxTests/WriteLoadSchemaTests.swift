@@ -1,8 +1,9 @@
-@testable import CutoverSandbox
 import CutoverTestSupport
 import Logging
 import MariaDB
 import Testing
+
+@testable import CutoverSandbox
 
 @Suite("WriteLoadSchema and the application statements")
 struct WriteLoadSchemaTests {
@@ -107,7 +108,8 @@ struct WriteIDSchemeTests {
     @Test("the largest id fits BIGINT")
     func bounds() {
         let scheme = WriteIDScheme(runID: WriteIDScheme.maximumRunID)
-        let largest = scheme.writeID(client: WriteIDScheme.maximumClients - 1, rowSequence: WriteIDScheme.maximumRowsPerClient)
+        let largest = scheme.writeID(
+            client: WriteIDScheme.maximumClients - 1, rowSequence: WriteIDScheme.maximumRowsPerClient)
         #expect(largest > 0)
         #expect(largest < Int64.max)
     }
@@ -130,6 +132,7 @@ struct WriteLoadConfigurationTests {
             { (c: inout WriteLoad.Configuration) in c.transactionHold = .milliseconds(5) },
             { (c: inout WriteLoad.Configuration) in c.statementTimeout = .zero },
             { (c: inout WriteLoad.Configuration) in c.runID = 0 },
+            { (c: inout WriteLoad.Configuration) in c.pauseAfterFailure = .milliseconds(-1) },
             { (c: inout WriteLoad.Configuration) in c.endpoint.user = "" },
         ] as [@Sendable (inout WriteLoad.Configuration) -> Void]
     )
@@ -196,13 +199,17 @@ struct WriteLoadVerifyTests {
         )
         let final = ScriptedSQLSession()
         final.expect(
-            .exact("SELECT `write_id` AS `write_id`, `origin_server_id` FROM `db`.`auto_increment_writes` WHERE `run_id` = 77"),
+            .exact(
+                "SELECT `write_id` AS `write_id`, `origin_server_id` FROM `db`.`auto_increment_writes` "
+                    + "WHERE `run_id` = 77"
+            ),
             columns: ["write_id", "origin_server_id"],
             rows: [["11", "1"], ["12", "2"], ["12", "2"]]
         )
         let old = ScriptedSQLSession()
         old.expect(.exact("SELECT @@server_id AS `server_id`"), columns: ["server_id"], rows: [["1"]])
-        old.expect(.prefix("SELECT `write_id`"), columns: ["write_id", "origin_server_id"], rows: [["11", "1"], ["13", "1"]])
+        old.expect(
+            .prefix("SELECT `write_id`"), columns: ["write_id", "origin_server_id"], rows: [["11", "1"], ["13", "1"]])
         let verification = try await WriteLoadChecker.verify(report, finalWriter: final, oldSource: old)
         try final.verifyAllConsumed()
         try old.verifyAllConsumed()

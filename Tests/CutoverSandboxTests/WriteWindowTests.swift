@@ -68,7 +68,8 @@ struct WriteGapTests {
 
     @Test("the run's start and end bound the first and last gaps")
     func openEnds() throws {
-        let first = try #require(WriteGap.longest(acknowledgements: [at(500), at(510)], runStart: at(0), runEnd: at(520)))
+        let first = try #require(
+            WriteGap.longest(acknowledgements: [at(500), at(510)], runStart: at(0), runEnd: at(520)))
         #expect(first.startsAtRunStart)
         #expect(first.duration == .milliseconds(500))
         let last = try #require(WriteGap.longest(acknowledgements: [at(5), at(10)], runStart: at(0), runEnd: at(900)))
@@ -157,7 +158,8 @@ struct WriteLoadReportTests {
 
     @Test("a record's latency and write ids")
     func record() {
-        let record = WriteRecord(client: 3, sequence: 9, firstWriteID: 100, rowCount: 3, sentAt: at(0), outcome: .acknowledged(at: at(12)))
+        let record = WriteRecord(
+            client: 3, sequence: 9, firstWriteID: 100, rowCount: 3, sentAt: at(0), outcome: .acknowledged(at: at(12)))
         #expect(Array(record.writeIDs) == [100, 101, 102])
         #expect(record.latency == .milliseconds(12))
         #expect(record.outcome.isAcknowledged)

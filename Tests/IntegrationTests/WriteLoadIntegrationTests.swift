@@ -77,7 +77,11 @@ struct WriteLoadIntegrationTests {
             try await roots[0].run("DELETE FROM `cutover_load`.`keyed_writes` WHERE `id` = \(victim.firstWriteID)")
             let stranger = load.writeIDs.writeID(client: 999, rowSequence: 1)
             try await roots[0].run(
-                "INSERT INTO `cutover_load`.`keyed_writes` (`id`, `run_id`, `client`, `sequence`, `sent_at_us`) VALUES (\(stranger), \(report.runID), 999, 1, 0)"
+                WriteLoadSchema().insertStatement(
+                    workload: .clientKeys,
+                    runID: report.runID,
+                    rows: [.init(writeID: stranger, client: 999, sequence: 1, sentAtMicroseconds: 0)]
+                )
             )
             let planted = try await WriteLoadChecker.verify(report, finalWriter: roots[0])
             #expect(!planted.isClean)
@@ -92,7 +96,8 @@ struct WriteLoadIntegrationTests {
     func autoIncrementDuplicate() async throws {
         guard try IntegrationGate.skipIfUnavailable() else { return }
         try await withLoadSandbox { sandbox, roots in
-            let configuration = loadConfiguration(sandbox.servers[0], workload: .autoIncrement, mode: .explicit, rows: 2)
+            let configuration = loadConfiguration(
+                sandbox.servers[0], workload: .autoIncrement, mode: .explicit, rows: 2)
             let load = try WriteLoad(configuration: configuration, logger: logger)
             let (report, _) = try await load.run { load in
                 #expect(try await load.waitForAcknowledgedWrites(50, timeout: .seconds(10)))
@@ -106,8 +111,10 @@ struct WriteLoadIntegrationTests {
             let copied = victim.firstWriteID + 1
             try await roots[0].run(
                 """
-                INSERT INTO `cutover_load`.`auto_increment_writes` (`write_id`, `run_id`, `client`, `sequence`, `sent_at_us`) \
-                SELECT `write_id`, `run_id`, `client`, `sequence`, `sent_at_us` FROM `cutover_load`.`auto_increment_writes` \
+                INSERT INTO `cutover_load`.`auto_increment_writes` \
+                (`write_id`, `run_id`, `client`, `sequence`, `sent_at_us`) \
+                SELECT `write_id`, `run_id`, `client`, `sequence`, `sent_at_us` \
+                FROM `cutover_load`.`auto_increment_writes` \
                 WHERE `write_id` = \(copied)
                 """
             )
@@ -120,7 +127,8 @@ struct WriteLoadIntegrationTests {
         }
     }
 
-    @Test("read_only refuses the grant-limited account: failed writes (1290) are classified not committed, nothing lost")
+    @Test(
+        "read_only refuses the grant-limited account: failed writes (1290) are classified not committed, nothing lost")
     func forcedFailures() async throws {
         guard try IntegrationGate.skipIfUnavailable() else { return }
         try await withLoadSandbox { sandbox, roots in
@@ -254,14 +262,17 @@ struct WriteLoadIntegrationTests {
                 return fenceAt
             }
             let final = try #require(try await sourceRoot.queryFirst("SHOW MASTER STATUS"))
+            let finalFile = try final.decode(String.self, "File")
+            let finalPosition = try final.decode(UInt64.self, "Position")
             let waited = try await replicaRoot.queryFirst(
-                "SELECT MASTER_POS_WAIT(\(try final.decode(String.self, "File")), \(try final.decode(UInt64.self, "Position")), 30) AS `result`",
+                "SELECT MASTER_POS_WAIT(\(finalFile), \(finalPosition), 30) AS `result`",
                 timeout: .seconds(40)
             )
             #expect(try waited?.decodeIfPresent(Int64.self, "result").map { $0 >= 0 } == true)
 
             let sourceID = UInt32(source.serverID)
-            let verification = try await WriteLoadChecker.verify(report, finalWriter: replicaRoot, oldSource: sourceRoot)
+            let verification = try await WriteLoadChecker.verify(
+                report, finalWriter: replicaRoot, oldSource: sourceRoot)
             #expect(verification.isClean, "\(verification)")
             #expect(verification.oldSourceServerID == sourceID)
             #expect(verification.rowsByOrigin == [sourceID: report.acknowledgedCount])
@@ -278,7 +289,11 @@ struct WriteLoadIntegrationTests {
             try await replicaRoot.run("STOP SLAVE")
             let stranded = load.writeIDs.writeID(client: 998, rowSequence: 1)
             try await sourceRoot.run(
-                "INSERT INTO `cutover_load`.`keyed_writes` (`id`, `run_id`, `client`, `sequence`, `sent_at_us`) VALUES (\(stranded), \(report.runID), 998, 1, 0)"
+                WriteLoadSchema().insertStatement(
+                    workload: .clientKeys,
+                    runID: report.runID,
+                    rows: [.init(writeID: stranded, client: 998, sequence: 1, sentAtMicroseconds: 0)]
+                )
             )
             let split = try await WriteLoadChecker.verify(report, finalWriter: replicaRoot, oldSource: sourceRoot)
             #expect(split.oldSourceOnlyRows == [WrittenRow(writeID: stranded, originServerID: sourceID)])

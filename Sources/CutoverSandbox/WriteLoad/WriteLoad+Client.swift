@@ -66,11 +66,13 @@ extension WriteLoad {
                     await current.close()
                     connection = nil
                     result.events.append(
-                        ConnectionEvent(client: index, at: ContinuousClock.now, kind: .lost(outcome.error ?? lostMarker))
+                        ConnectionEvent(
+                            client: index, at: ContinuousClock.now, kind: .lost(outcome.error ?? lostMarker))
                     )
                 }
-                if configuration.thinkTime > .zero {
-                    try? await Task.sleep(for: configuration.thinkTime)
+                let pause = configuration.thinkTime + (outcome.isAcknowledged ? .zero : configuration.pauseAfterFailure)
+                if pause > .zero {
+                    try? await Task.sleep(for: pause)
                 }
             }
             await connection?.close()

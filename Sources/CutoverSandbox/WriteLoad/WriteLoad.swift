@@ -48,6 +48,9 @@ public final class WriteLoad: Sendable {
         public var transactionHold: Duration
         /// Pause after each transaction.
         public var thinkTime: Duration
+        /// Extra pause after a failed or ambiguous transaction, so that a client refused at once (`read_only`,
+        /// 9001) does not spin and starve the machine that runs the cut-over.
+        public var pauseAfterFailure: Duration
         /// Deadline of each statement; when it passes the statement is interrupted and the write is ambiguous.
         public var statementTimeout: Duration?
         /// Bound of each connection attempt (libmariadb counts whole seconds).
@@ -70,6 +73,7 @@ public final class WriteLoad: Sendable {
             rowsPerWrite: Int = 1,
             transactionHold: Duration = .zero,
             thinkTime: Duration = .zero,
+            pauseAfterFailure: Duration = .milliseconds(1),
             statementTimeout: Duration? = .seconds(30),
             connectTimeout: Duration = .seconds(2),
             reconnectBackoff: ClosedRange<Duration> = .milliseconds(2)...(.milliseconds(100)),
@@ -84,6 +88,7 @@ public final class WriteLoad: Sendable {
             self.rowsPerWrite = rowsPerWrite
             self.transactionHold = transactionHold
             self.thinkTime = thinkTime
+            self.pauseAfterFailure = pauseAfterFailure
             self.statementTimeout = statementTimeout
             self.connectTimeout = connectTimeout
             self.reconnectBackoff = reconnectBackoff
@@ -102,7 +107,9 @@ public final class WriteLoad: Sendable {
                 throw invalid("clients must be in 1...\(WriteIDScheme.maximumClients)")
             }
             if !(1...1000).contains(rowsPerWrite) { throw invalid("rowsPerWrite must be in 1...1000") }
-            if transactionHold < .zero || thinkTime < .zero { throw invalid("durations must not be negative") }
+            if transactionHold < .zero || thinkTime < .zero || pauseAfterFailure < .zero {
+                throw invalid("durations must not be negative")
+            }
             if transactionHold > .zero && transactionMode == .autocommit {
                 throw invalid("transactionHold needs the explicit transaction mode")
             }
@@ -201,7 +208,8 @@ public final class WriteLoad: Sendable {
         }
     }
 
-    /// Waits until `additional` more writes than now have been acknowledged (see ``waitForAcknowledgedWrites(_:timeout:)``).
+    /// Waits until `additional` more writes than now have been acknowledged (see
+    /// ``waitForAcknowledgedWrites(_:timeout:)``).
     @discardableResult
     public func waitForMoreAcknowledgedWrites(_ additional: Int, timeout: Duration) async throws -> Bool {
         try await waitForAcknowledgedWrites(acknowledgedWrites + additional, timeout: timeout)
@@ -330,7 +338,10 @@ public final class WriteLoad: Sendable {
             for index in 0..<configuration.clients {
                 group.addTask {
                     do {
-                        return (index, .success(try await MariaDBConnection.connect(configuration: endpoint, logger: logger)))
+                        return (
+                            index,
+                            .success(try await MariaDBConnection.connect(configuration: endpoint, logger: logger))
+                        )
                     } catch {
                         return (index, .failure(error))
                     }

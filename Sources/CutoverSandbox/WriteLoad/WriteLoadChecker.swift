@@ -89,7 +89,8 @@ public enum WriteLoadChecker {
     /// - Throws: ``WriteLoadError`` (``WriteLoadError/Code/readBackFailed``).
     public static func readServerID(of session: any SQLSession) async throws -> UInt32 {
         do {
-            guard let row = try await session.queryFirst("SELECT @@server_id AS `server_id`", timeout: .seconds(30)) else {
+            guard let row = try await session.queryFirst("SELECT @@server_id AS `server_id`", timeout: .seconds(30))
+            else {
                 throw WriteLoadError(code: .readBackFailed, message: "SELECT @@server_id returned no row")
             }
             return try row.decode(UInt32.self, "server_id")
@@ -195,7 +196,8 @@ public enum WriteLoadChecker {
         if let oldSource {
             var oldOrigins: [Int64: [UInt32?]] = [:]
             for row in oldSource.rows { oldOrigins[row.writeID, default: []].append(row.originServerID) }
-            for row in oldSource.rows where row.originServerID == oldSource.serverID && finalOrigins[row.writeID] == nil {
+            for row in oldSource.rows where row.originServerID == oldSource.serverID && finalOrigins[row.writeID] == nil
+            {
                 verification.oldSourceOnlyRows.append(row)
                 fenceCandidates.append(row)
             }

@@ -38,7 +38,8 @@ public struct WriteLoadError: Error, Sendable, Equatable, CustomStringConvertibl
     public var line: Int
 
     /// Creates an error.
-    public init(code: Code, message: String, underlying: (any Error)? = nil, file: String = #fileID, line: Int = #line) {
+    public init(code: Code, message: String, underlying: (any Error)? = nil, file: String = #fileID, line: Int = #line)
+    {
         self.code = code
         self.message = message
         self.underlying = underlying

@@ -78,7 +78,8 @@ public struct WriteLoadReport: Sendable, CustomStringConvertible {
         connectionEvents.count { if case .lost = $0.kind { true } else { false } }
     }
 
-    /// The longest interval in which no client got an acknowledgement (see ``WriteGap/longest(acknowledgements:runStart:runEnd:overlapping:)``).
+    /// The longest interval in which no client got an acknowledgement (see
+    /// ``WriteGap/longest(acknowledgements:runStart:runEnd:overlapping:)``).
     ///
     /// - Parameter range: only gaps overlapping it count (for example the instants a writer switch began and
     ///   ended); nil for the whole run.

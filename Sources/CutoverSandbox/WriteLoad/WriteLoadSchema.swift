@@ -171,7 +171,8 @@ public struct WriteLoadSchema: Sendable, Hashable {
     public func truncate(on session: any SQLSession) async throws {
         for table in [Self.keyedTable, Self.autoIncrementTable] {
             do {
-                try await session.run("TRUNCATE TABLE \(identifier: database).\(identifier: table)", timeout: .seconds(30))
+                try await session.run(
+                    "TRUNCATE TABLE \(identifier: database).\(identifier: table)", timeout: .seconds(30))
             } catch {
                 throw WriteLoadError(
                     code: .schemaSetupFailed,

@@ -142,10 +142,14 @@ public struct WriteLoadVerification: Sendable, CustomStringConvertible {
                 .map { "\($0.key.map(String.init) ?? "none")=\($0.value)" }.joined(separator: ", "),
         ]
         if !lost.isEmpty {
-            lines.append("lost write ids: " + lost.prefix(20).flatMap(\.missingWriteIDs).map(String.init).joined(separator: ", "))
+            lines.append(
+                "lost write ids: " + lost.prefix(20).flatMap(\.missingWriteIDs).map(String.init).joined(separator: ", ")
+            )
         }
         if !duplicated.isEmpty {
-            lines.append("duplicated write ids: " + duplicated.prefix(20).map { "\($0.writeID)×\($0.rowCount)" }.joined(separator: ", "))
+            lines.append(
+                "duplicated write ids: "
+                    + duplicated.prefix(20).map { "\($0.writeID)×\($0.rowCount)" }.joined(separator: ", "))
         }
         lines.append(isClean ? "verdict: clean" : "verdict: NOT clean")
         return lines.joined(separator: "\n")
