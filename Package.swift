@@ -73,6 +73,15 @@ let package = Package(
             dependencies: ["ProxySQLAdmin", "CutoverTestSupport"]
         ),
         .testTarget(
+            name: "CutoverSandboxTests",
+            dependencies: [
+                "CutoverSandbox",
+                "MariaDB",
+                "CutoverTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
             name: "IntegrationTests",
             dependencies: [
                 "MariaDB",
