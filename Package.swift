@@ -70,7 +70,8 @@ let package = Package(
         // MARK: Tests
         .testTarget(
             name: "MariaDBTests",
-            dependencies: ["MariaDB", "CutoverTestSupport"]
+            dependencies: ["MariaDB", "CutoverTestSupport"],
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "ReplicationControlTests",
@@ -90,8 +91,24 @@ let package = Package(
             dependencies: ["Cutover", "CutoverTestSupport"]
         ),
         .testTarget(
+            name: "CutoverSandboxTests",
+            dependencies: [
+                "CutoverSandbox",
+                "MariaDB",
+                "CutoverTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
             name: "IntegrationTests",
-            dependencies: ["MariaDB", "ProxySQLAdmin", "CutoverSandbox", "CutoverTestSupport"]
+            dependencies: [
+                "MariaDB",
+                "ProxySQLAdmin",
+                "CutoverSandbox",
+                "CutoverTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+            ]
         ),
     ]
 )
