@@ -10,10 +10,13 @@ let package = Package(
         .library(name: "Cutover", targets: ["Cutover"]),
         .library(name: "CutoverSandbox", targets: ["CutoverSandbox"]),
         .library(name: "_CutoverTestSupport", targets: ["CutoverTestSupport"]),
+        .executable(name: "migrate-cli", targets: ["MigrateCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         // MARK: C shim
@@ -67,6 +70,19 @@ let package = Package(
             dependencies: ["MariaDB"]
         ),
 
+        // MARK: Executable
+        .executableTarget(
+            name: "MigrateCLI",
+            dependencies: [
+                "Cutover",
+                "ProxySQLAdmin",
+                "MariaDB",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // MARK: Tests
         .testTarget(
             name: "MariaDBTests",
@@ -88,6 +104,15 @@ let package = Package(
         .testTarget(
             name: "CutoverTests",
             dependencies: ["Cutover", "CutoverTestSupport"]
+        ),
+        .testTarget(
+            name: "MigrateCLITests",
+            dependencies: [
+                "MigrateCLI",
+                "Cutover",
+                "CutoverTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "IntegrationTests",
