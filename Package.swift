@@ -110,9 +110,14 @@ let package = Package(
             dependencies: [
                 "MigrateCLI",
                 "Cutover",
+                "MariaDB",
+                "ProxySQLAdmin",
                 "CutoverTestSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "IntegrationTests",

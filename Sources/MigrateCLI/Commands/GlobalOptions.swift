@@ -51,11 +51,15 @@ struct CommandRuntime: Sendable {
     let environment: [String: String]
     let style: TerminalStyle
 
-    init(options: GlobalOptions, environment: [String: String] = ProcessInfo.processInfo.environment) {
+    init(
+        options: GlobalOptions,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        bootstrapsLogging: Bool = true
+    ) {
         self.options = options
         self.environment = environment
         self.style = options.json ? .plain : .forStandardOutput(environment: environment)
-        LoggingSetup.bootstrap(level: options.logLevel, json: options.json)
+        if bootstrapsLogging { LoggingSetup.bootstrap(level: options.logLevel, json: options.json) }
     }
 
     var logger: Logger { Logger(label: "migrate-cli") }

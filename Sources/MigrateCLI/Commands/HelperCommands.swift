@@ -150,7 +150,7 @@ struct ReverseUserCommand: AsyncParsableCommand {
 
                 Examples:
                   migrate-cli reverse-user create --dry-run
-                  MIGRATE_REVERSE_REPLICATION_PASSWORD=... migrate-cli reverse-user create    # from a secret store, not typed
+                  migrate-cli reverse-user create
                 """
         )
         @OptionGroup var options: GlobalOptions

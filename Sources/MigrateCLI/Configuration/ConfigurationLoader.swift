@@ -203,8 +203,9 @@ struct FieldReader {
         guard let (text, _) = scalar(key) else { return nil }
         if let value = T(rawValue: text) { return value }
         let allowed = T.allCases.map(\.rawValue)
-        let near = allowed.min { EditDistance.between(text, $0) < EditDistance.between(text, $1) }
-        let hint = near.flatMap { EditDistance.between(text, $0) <= 3 ? " (did you mean \($0)?)" : nil } ?? ""
+        let closest = allowed.min { EditDistance.between(text, $0) < EditDistance.between(text, $1) }
+        let near = allowed.first { $0.hasPrefix(text.lowercased()) } ?? closest.flatMap { EditDistance.between(text, $0) <= 3 ? $0 : nil }
+        let hint = near.map { " (did you mean \($0)?)" } ?? ""
         problem(key, "'\(text)' is not one of \(allowed.joined(separator: ", "))\(hint)")
         return nil
     }

@@ -223,8 +223,8 @@ struct ConnectionFactory: Sendable {
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
             throw ConfigurationError(code: .secretUnavailable, field: field, "cannot read \(path) as UTF-8 text")
         }
-        let firstLine = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
-        let password = firstLine.hasSuffix("\r") ? String(firstLine.dropLast()) : firstLine
+        // "\r\n" is one Character in Swift: split on any newline character.
+        let password = text.split(maxSplits: 1, omittingEmptySubsequences: false, whereSeparator: \.isNewline).first.map(String.init) ?? ""
         guard !password.isEmpty else {
             throw ConfigurationError(code: .secretUnavailable, field: field, "\(path) is empty")
         }
