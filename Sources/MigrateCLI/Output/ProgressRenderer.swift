@@ -74,7 +74,8 @@ struct HumanProgressRenderer: ProgressRendering {
         case .note(let message):
             return line("note: \(message)")
         case .runFinished(let outcome, let timeline):
-            return line(Self.summary(outcome: outcome, operation: operation, runID: runID, context: context, style: style))
+            return line("")
+                + line(Self.summary(outcome: outcome, operation: operation, runID: runID, context: context, style: style))
                 + line("")
                 + line(Self.timelineTable(timeline, operation: operation))
         }
@@ -144,6 +145,19 @@ struct HumanProgressRenderer: ProgressRendering {
         }
     }
 
+    /// `finalPositionRead` → `final position read`.
+    static func words(_ camelCase: String) -> String {
+        var text = ""
+        for character in camelCase {
+            if character.isUppercase {
+                text += " " + character.lowercased()
+            } else {
+                text.append(character)
+            }
+        }
+        return text
+    }
+
     /// The final table: window, drain, fence, catch-up, switch, then the marks and what was cut.
     static func timelineTable(_ timeline: CutoverTimeline, operation: CutoverOperation?) -> String {
         func cell(_ duration: Duration?) -> String { duration.map(HumanDuration.readable) ?? "-" }
@@ -164,7 +178,7 @@ struct HumanProgressRenderer: ProgressRendering {
         }.sorted { $0.1 < $1.1 }
         if !marks.isEmpty {
             text += "\n\nMarks (from the start of the run)\n"
-            text += TextTable(headers: [], rows: marks.map { [$0.0.rawValue, HumanDuration.readable($0.1)] }, rightAligned: [1]).render()
+            text += TextTable(headers: [], rows: marks.map { [Self.words($0.0.rawValue), HumanDuration.readable($0.1)] }, rightAligned: [1]).render()
         }
         var facts: [String] = []
         if let position = timeline.finalPosition { facts.append("final position of the old writer: \(position)") }
