@@ -142,7 +142,9 @@ struct RehearseCommand: AsyncParsableCommand {
                 logger: runtime.logger
             )
             let renderer = RendererBox(OperationCommand.rendererFactory(json: options.json, style: runtime.style)(RunContext()))
-            let report = try await rehearse(request) { event in runtime.write(renderer.render(event)) }
+            let report = try await cancellingOnInterrupt {
+                try await rehearse(request) { event in runtime.write(renderer.render(event)) }
+            }
             runtime.write(renderer.finish())
             runtime.emit(report)
             return report.exitStatus

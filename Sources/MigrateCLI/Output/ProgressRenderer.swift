@@ -70,6 +70,7 @@ struct HumanProgressRenderer: ProgressRendering {
         case .rollbackStarted(let reason, let at):
             return line("\(stamp(at)) " + style.yellow("rolling back: \(reason)"))
         case .shutdownRequested(let at):
+            context.interrupted = true
             return line("\(stamp(at)) " + style.yellow("stop requested: the step in flight finishes, then the run rolls back (or, past the point of no return, stops for `resume`)"))
         case .note(let message):
             return line("note: \(message)")
@@ -243,6 +244,7 @@ struct JSONProgressRenderer: ProgressRendering {
         case .rollbackStarted(let reason, let at):
             return .object([("event", "rollback-started"), ("at_ms", .milliseconds(at)), ("reason", .string(reason))])
         case .shutdownRequested(let at):
+            context.interrupted = true
             return .object([("event", "shutdown-requested"), ("at_ms", .milliseconds(at))])
         case .note(let message):
             return .object([("event", "note"), ("message", .string(message))])

@@ -79,7 +79,7 @@ struct OperationSession: Sendable {
         _ start: @Sendable @escaping () async throws -> CutoverReport
     ) async throws -> (CutoverReport, ExitStatus) {
         let (signals, signalContinuation) = AsyncStream.makeStream(of: Int32.self)
-        let relay = relaysSignals ? SignalRelay(signals: [SIGINT, SIGTERM]) { signalContinuation.yield($0) } : nil
+        let relay = relaysSignals ? await SignalRelay.install(signals: [SIGINT, SIGTERM]) { signalContinuation.yield($0) } : nil
         defer {
             relay?.cancel()
             signalContinuation.finish()
@@ -123,27 +123,73 @@ struct OperationSession: Sendable {
     }
 }
 
-/// Relays POSIX signals to a handler through Dispatch, ignoring their default action while it is installed, so an
+/// Runs `body`; the first SIGINT or SIGTERM cancels it (structured cancellation: the library cleans up, for example
+/// the rehearsal stops its servers), and the call then throws `CancellationError` (exit code 130).
+func cancellingOnInterrupt<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    let (signals, continuation) = AsyncStream.makeStream(of: Int32.self)
+    let relay = await SignalRelay.install(signals: [SIGINT, SIGTERM]) { continuation.yield($0) }
+    defer {
+        relay.cancel()
+        continuation.finish()
+    }
+    return try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            for await _ in signals {
+                FileHandle.standardError.write(Data("migrate-cli: interrupted; cleaning up\n".utf8))
+                throw CancellationError()
+            }
+            return nil
+        }
+        defer { group.cancelAll() }
+        while let result = try await group.next() {
+            if let value = result { return value }
+        }
+        throw CancellationError()
+    }
+}
+
+/// Relays POSIX signals to a handler through Dispatch, replacing their default action while it is installed, so an
 /// operator's Ctrl-C becomes a graceful shutdown instead of killing the process between two steps.
+///
+/// On Linux, Dispatch installs its own handler when a source is registered, which happens asynchronously:
+/// ``install(signals:handler:)`` waits for every registration so no early signal takes the default action.
 final class SignalRelay: @unchecked Sendable {
     private let sources: [any DispatchSourceSignal]
     private let signals: [Int32]
+    private static let queue = DispatchQueue(label: "migrate-cli.signals")
 
-    init(signals: [Int32], handler: @escaping @Sendable (Int32) -> Void) {
+    private init(signals: [Int32], sources: [any DispatchSourceSignal]) {
         self.signals = signals
-        sources = signals.map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { handler(number) }
-            source.resume()
-            return source
-        }
+        self.sources = sources
     }
 
-    /// Stops relaying and restores the default actions.
+    /// Starts relaying `signals` to `handler`; returns once every source is registered.
+    static func install(signals: [Int32], handler: @escaping @Sendable (Int32) -> Void) async -> SignalRelay {
+        var sources: [any DispatchSourceSignal] = []
+        for number in signals {
+            #if canImport(Darwin)
+            // Darwin's signal sources use kqueue, beside the signal disposition: ignore the default action so the
+            // process survives. On Linux, Dispatch takes the signal with its own handler.
+            signal(number, SIG_IGN)
+            #endif
+            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+            source.setEventHandler { handler(number) }
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                source.setRegistrationHandler { continuation.resume() }
+                source.resume()
+            }
+            sources.append(source)
+        }
+        return SignalRelay(signals: signals, sources: sources)
+    }
+
+    /// Stops relaying.
     func cancel() {
         for source in sources { source.cancel() }
+        #if canImport(Darwin)
         for number in signals { signal(number, SIG_DFL) }
+        #endif
     }
 }
 
