@@ -8,7 +8,7 @@ import Testing
 /// Serialized: a signal goes to the whole process, so two relays must not be installed at once.
 @Suite("Signals", .serialized)
 struct SignalTests {
-    @Test("SIGINT cancels a task run under cancellingOnInterrupt, within 1 s, and does not kill the process")
+    @Test("SIGINT cancels a task run under cancellingOnInterrupt (long before its 10 s sleep ends), and does not kill the process")
     func interruptCancels() async throws {
         let start = ContinuousClock.now
         await #expect(throws: CancellationError.self) {
@@ -18,7 +18,8 @@ struct SignalTests {
                 return 1
             }
         }
-        #expect(ContinuousClock.now - start < .seconds(1))
+        // The body sleeps 10 s: finishing well before proves it was cancelled (generous bound for a loaded machine).
+        #expect(ContinuousClock.now - start < .seconds(8))
     }
 
     @Test("without a signal the result comes through")
