@@ -98,6 +98,12 @@ struct OperationSessionTests {
         #expect(shown.contains("-- past the point of no return --"))
         #expect(shown.contains("[proxysql-1 (10.0.0.10:6032)] /* set target writer ONLINE + LOAD */"))
         #expect(shown.contains("writer-cutover \(report.runID): completed."))
+
+        let phase = JournalRenderer.phase(entries, path: "j").rows
+        #expect(phase.contains(["last run", report.runID]))
+        #expect(phase.contains(["past the point of no return", "yes"]))
+        #expect(phase.contains(["state", "completed"]))
+        #expect(JournalRenderer.phase([], path: "j").rows.contains(["last run", "none"]))
     }
 
     @Test("a failure before the point of no return rolls back and exits 3; --json lines carry the exit code")

@@ -66,7 +66,9 @@ struct StatusCommand: AsyncParsableCommand {
                     detail: "not available yet in this build (the journal's phase is shown by `migrate-cli journal show`)"
                 )
             }
-            let report = try await status(environment)
+            var report = try await status(environment)
+            let journal = environment.configuration.journalPath
+            report.sections.append(JournalRenderer.phase(try CutoverJournal.read(path: journal), path: journal))
             runtime.emit(report)
             return report.exitStatus
         }

@@ -139,6 +139,31 @@ enum JournalRenderer {
         return text + "\n"
     }
 
+    /// The phase of the journal's last run, for `status`: run, operation, last step, point of no return, outcome.
+    static func phase(_ entries: [CutoverJournalEntry], path: String) -> CommandReport.Section {
+        guard let runs = try? select(entries, run: nil, all: false), let run = runs.first, let first = run.first else {
+            return CommandReport.Section(title: "Journal", headers: ["field", "value"], rows: [["journal", path], ["last run", "none"]])
+        }
+        let lastAction = run.last { $0.kind == .action }
+        let past = run.contains { $0.pastPointOfNoReturn == true }
+        let finished = run.last { $0.kind == .runFinished }
+        let state: String
+        if let outcome = finished?.outcome {
+            state = PlanRenderer.outcomeName(outcome)
+        } else {
+            state = "unfinished (in progress, or interrupted: `migrate-cli resume`)"
+        }
+        return CommandReport.Section(title: "Journal", headers: ["field", "value"], rows: [
+            ["journal", path],
+            ["last run", first.runID],
+            ["operation", first.operation?.rawValue ?? "-"],
+            ["started", first.time],
+            ["last step", lastAction.map { "\($0.step ?? "-"): \($0.action.map(CutoverRunner.describe) ?? "-")" } ?? "-"],
+            ["past the point of no return", past ? "yes" : "no"],
+            ["state", state],
+        ])
+    }
+
     /// One JSON line per entry, as stored.
     static func json(_ entries: [CutoverJournalEntry]) -> String {
         let encoder = JSONEncoder()
