@@ -42,4 +42,36 @@ struct MigrateCommand: AsyncParsableCommand {
             ]),
         ]
     )
+
+    /// Parses and runs, accepting the global options before the command too (`migrate-cli --json status`).
+    static func main() async {
+        await main(hoistingGlobalOptions(Array(CommandLine.arguments.dropFirst())))
+    }
+
+    /// Moves `--config`, `--set`, `--json` and `--log-level` written before the command to its end, where the
+    /// command's option group parses them. Stops at the first other word.
+    static func hoistingGlobalOptions(_ arguments: [String]) -> [String] {
+        let withValue: Set<String> = ["--config", "--set", "--log-level"]
+        var hoisted: [String] = []
+        var index = arguments.startIndex
+        while index < arguments.endIndex {
+            let word = arguments[index]
+            let name = word.split(separator: "=", maxSplits: 1).first.map(String.init) ?? word
+            if word == "--json" {
+                hoisted.append(word)
+                index += 1
+            } else if withValue.contains(name) {
+                hoisted.append(word)
+                if !word.contains("="), index + 1 < arguments.endIndex {
+                    hoisted.append(arguments[index + 1])
+                    index += 2
+                } else {
+                    index += 1
+                }
+            } else {
+                break
+            }
+        }
+        return Array(arguments[index...]) + hoisted
+    }
 }

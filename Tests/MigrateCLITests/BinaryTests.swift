@@ -110,7 +110,7 @@ struct BinaryTests {
         let content = try String(contentsOfFile: path, encoding: .utf8)
         #expect(content == ExampleConfiguration.text)
 
-        let shown = try Binary.run(["config", "show"], in: directory)
+        let shown = try Binary.run(["--config", "migrate.yaml", "config", "show"], in: directory)
         #expect(shown.status == 0, "\(shown.standardError)")
         #expect(shown.standardOutput.contains("10/10.0.0.5:3306"))
 

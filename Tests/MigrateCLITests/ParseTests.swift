@@ -162,6 +162,16 @@ struct ParseTests {
         #expect(throws: (any Error).self) { try MigrateCommand.parseAsRoot(["retention", "set"]) }
     }
 
+    @Test("global options before the command are moved after it")
+    func hoisting() throws {
+        #expect(MigrateCommand.hoistingGlobalOptions(["--json", "--config", "m.yaml", "--set=a=b", "status", "--log-level", "info"])
+            == ["status", "--log-level", "info", "--json", "--config", "m.yaml", "--set=a=b"])
+        #expect(MigrateCommand.hoistingGlobalOptions(["cutover", "writers", "--json"]) == ["cutover", "writers", "--json"])
+        #expect(MigrateCommand.hoistingGlobalOptions(["--help"]) == ["--help"])
+        let command = try parse(MigrateCommand.hoistingGlobalOptions(["--json", "--config", "m.yaml", "cutover", "writers", "--yes"]), as: CutoverCommand.Writers.self)
+        #expect(command.options.json && command.options.configPath == "m.yaml" && command.change.yes)
+    }
+
     @Test("there is no way to give a password as an option")
     func noPasswordOption() {
         for arguments in [["status", "--password", "x"], ["cutover", "writers", "-p", "x"], ["status", "--source-password", "x"]] {

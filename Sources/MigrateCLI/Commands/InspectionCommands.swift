@@ -187,7 +187,7 @@ struct SandboxCommand: AsyncParsableCommand {
                 Undo: `migrate-cli sandbox down`.
 
                 Example:
-                  migrate-cli sandbox up && migrate-cli --config .migrate-sandbox/migrate.yaml preflight
+                  migrate-cli sandbox up && migrate-cli preflight --config .migrate-sandbox/migrate.yaml
                 """
         )
         @OptionGroup var options: GlobalOptions
