@@ -201,6 +201,18 @@ struct OperationSessionTests {
         #expect(text.contains("proxysql-1"))
     }
 
+    @Test("confirmation: --yes and --dry-run skip it; without a terminal it refuses (exit 2)")
+    func confirm() throws {
+        let runtime = CommandRuntime(options: try GlobalOptions.parse([]), environment: [:], bootstrapsLogging: false)
+        try runtime.confirm("change?", change: try ChangeOptions.parse(["--yes"]))
+        try runtime.confirm("change?", change: try ChangeOptions.parse(["--dry-run"]))
+        if isatty(STDIN_FILENO) == 0 {
+            let error = #expect(throws: OperatorDeclined.self) { try runtime.confirm("change?", change: try ChangeOptions.parse([])) }
+            #expect(error?.description.contains("pass --yes") == true)
+            #expect(ExitStatus.of(try #require(error)).status == .refused)
+        }
+    }
+
     @Test("the resume command repeats --config and --set, quoted for the shell")
     func resumeCommand() throws {
         let options = try GlobalOptions.parse(["--config", "/etc/my migrate.yaml", "--set", "policy.drain-deadline=300ms"])
