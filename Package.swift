@@ -7,12 +7,16 @@ let package = Package(
         .library(name: "MariaDB", targets: ["MariaDB"]),
         .library(name: "ReplicationControl", targets: ["ReplicationControl"]),
         .library(name: "ProxySQLAdmin", targets: ["ProxySQLAdmin"]),
+        .library(name: "Cutover", targets: ["Cutover"]),
         .library(name: "CutoverSandbox", targets: ["CutoverSandbox"]),
         .library(name: "_CutoverTestSupport", targets: ["CutoverTestSupport"]),
+        .executable(name: "migrate-cli", targets: ["MigrateCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         // MARK: C shim
@@ -45,6 +49,14 @@ let package = Package(
             ]
         ),
         .target(
+            name: "Cutover",
+            dependencies: [
+                "ReplicationControl",
+                "ProxySQLAdmin",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "CutoverSandbox",
             dependencies: [
                 "MariaDB",
@@ -56,6 +68,19 @@ let package = Package(
         .target(
             name: "CutoverTestSupport",
             dependencies: ["MariaDB"]
+        ),
+
+        // MARK: Executable
+        .executableTarget(
+            name: "MigrateCLI",
+            dependencies: [
+                "Cutover",
+                "ProxySQLAdmin",
+                "MariaDB",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
 
         // MARK: Tests
@@ -70,7 +95,30 @@ let package = Package(
         ),
         .testTarget(
             name: "ProxySQLAdminTests",
-            dependencies: ["ProxySQLAdmin", "CutoverTestSupport"]
+            dependencies: [
+                "ProxySQLAdmin",
+                "CutoverTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "CutoverTests",
+            dependencies: ["Cutover", "CutoverTestSupport"]
+        ),
+        .testTarget(
+            name: "MigrateCLITests",
+            dependencies: [
+                "MigrateCLI",
+                "Cutover",
+                "MariaDB",
+                "ProxySQLAdmin",
+                "CutoverTestSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "CutoverSandboxTests",
@@ -85,6 +133,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "MariaDB",
+                "ProxySQLAdmin",
                 "CutoverSandbox",
                 "CutoverTestSupport",
                 .product(name: "Logging", package: "swift-log"),

@@ -1,0 +1,56 @@
+public import Logging
+
+/// A statement sent while performing an action, as journaled: the endpoint and the statement with literals
+/// redacted.
+public struct ExecutedStatement: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// The endpoint (`proxysql-1 (127.0.0.1:6032)`, `source (10.0.0.5:3306)`).
+    public var endpoint: String
+    /// The statement, secrets and string literals masked.
+    public var statement: String
+
+    public init(endpoint: String, statement: String) {
+        self.endpoint = endpoint
+        self.statement = statement
+    }
+
+    public var description: String { "[\(endpoint)] \(statement)" }
+}
+
+/// The outcome of one action: the event to feed back and the statements that were sent.
+public struct CutoverStepResult: Sendable {
+    public var event: CutoverStateMachine.Event
+    public var statements: [ExecutedStatement]
+
+    public init(event: CutoverStateMachine.Event, statements: [ExecutedStatement] = []) {
+        self.event = event
+        self.statements = statements
+    }
+}
+
+/// What an executor gets besides the action: the run's clock, a progress sink and a logger.
+public struct CutoverExecutionContext: Sendable {
+    /// Time since the start of the run, on the runner's clock. Events carry these offsets.
+    public let elapsed: @Sendable () -> Duration
+    /// Reports progress of long waits (drain, catch-up) to the run's event stream.
+    public let report: @Sendable (CutoverProgress) -> Void
+    public let logger: Logger
+
+    public init(
+        elapsed: @escaping @Sendable () -> Duration,
+        report: @escaping @Sendable (CutoverProgress) -> Void,
+        logger: Logger
+    ) {
+        self.elapsed = elapsed
+        self.report = report
+        self.logger = logger
+    }
+}
+
+/// Performs the actions of a ``CutoverStateMachine`` against real (or fake, or dry-run) endpoints.
+///
+/// An executor never throws: a failure is an event (``CutoverStateMachine/Event/stepFailed(_:at:)``) with a
+/// message naming the endpoint and the step. Every wait it performs is bounded by the action's timeout.
+public protocol CutoverExecutor: Sendable {
+    /// Performs `action` and describes its outcome.
+    func perform(_ action: CutoverStateMachine.Action, context: CutoverExecutionContext) async -> CutoverStepResult
+}

@@ -1,0 +1,106 @@
+/// Which of the two databases an endpoint is: the on-premises (or RDS) MySQL `source`, or the Aurora `target`.
+public enum DatabaseRole: String, Sendable, Hashable, Codable, CustomStringConvertible {
+    case source
+    case target
+
+    /// The other role.
+    public var other: DatabaseRole { self == .source ? .target : .source }
+
+    public var description: String { rawValue }
+}
+
+/// What a run does.
+public enum CutoverOperation: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
+    /// Reads move from the source reader to the target reader.
+    case readerCutover = "reader-cutover"
+    /// Reads move back from the target reader to the source reader.
+    case readerFailback = "reader-failback"
+    /// Writes move from the source writer to the target writer (the only step with a write window).
+    case writerCutover = "writer-cutover"
+    /// Writes move back from the target writer to the source writer.
+    case writerFailback = "writer-failback"
+
+    /// Whether the operation moves the writer.
+    public var movesWriter: Bool { self == .writerCutover || self == .writerFailback }
+
+    /// The role that serves traffic before the operation.
+    public var from: DatabaseRole { self == .readerCutover || self == .writerCutover ? .source : .target }
+
+    /// The role that serves traffic after the operation.
+    public var to: DatabaseRole { from.other }
+
+    public var description: String { rawValue }
+}
+
+/// What to do when in-flight work on the old writer has not drained by the deadline.
+public enum DrainDeadlinePolicy: String, Sendable, Hashable, Codable {
+    /// Put the old writer back ONLINE: nothing changes for the application.
+    case rollBack = "roll-back"
+    /// Go on: hard-offline the old writer, cutting the sessions that still hold it (their clients get 2013).
+    case force
+}
+
+/// Whether ProxySQL's auto-increment pin is relaxed for the window (see `Documentation/adr`).
+public enum AutoIncrementPinPolicy: String, Sendable, Hashable, Codable {
+    /// Leave `mysql-auto_increment_delay_multiplex` as it is.
+    case keep
+    /// Set it to 0 for the window so sessions that inserted into AUTO_INCREMENT tables can drain per transaction.
+    /// Trade-off: an application that reads `LAST_INSERT_ID()` in a separate statement may read it on another
+    /// backend.
+    case relax
+}
+
+/// The knobs of a run. Every wait has a deadline here.
+public struct CutoverPolicy: Sendable, Hashable, Codable {
+    /// Maximum replication lag (seconds behind) accepted by the guards.
+    public var lagBudget: Duration
+    /// How long in-flight transactions may take to drain after OFFLINE_SOFT.
+    public var drainDeadline: Duration
+    /// How often drain is polled.
+    public var drainPollInterval: Duration
+    public var drainDeadlinePolicy: DrainDeadlinePolicy
+    /// How long the target may take to execute the final position.
+    public var catchUpDeadline: Duration
+    /// Whether to fence the old writer's database (`read_only`) after OFFLINE_HARD, against clients that bypass
+    /// ProxySQL. Not possible on Aurora (no `SET GLOBAL`): ignored when the old writer is the target.
+    public var fenceOldWriter: Bool
+    /// Bound on setting the fence (it can wait behind running commits).
+    public var fenceTimeout: Duration
+    /// Turn ProxySQL's automatic query retry off for the window (so an interrupted write is never applied twice).
+    public var disableQueryRetries: Bool
+    public var autoIncrementPin: AutoIncrementPinPolicy
+    /// Write transactions on the old writer running longer than this block the guards.
+    public var longTransactionLimit: Duration
+    /// Bound on one admin statement (status change, LOAD, SAVE) per ProxySQL node.
+    public var adminStatementTimeout: Duration
+    /// Bound on off-critical-path replication steps (Aurora's procedures sleep 1–3 s each).
+    public var replicationStepTimeout: Duration
+
+    public init(
+        lagBudget: Duration = .seconds(5),
+        drainDeadline: Duration = .milliseconds(500),
+        drainPollInterval: Duration = .milliseconds(2),
+        drainDeadlinePolicy: DrainDeadlinePolicy = .rollBack,
+        catchUpDeadline: Duration = .seconds(2),
+        fenceOldWriter: Bool = true,
+        fenceTimeout: Duration = .milliseconds(500),
+        disableQueryRetries: Bool = true,
+        autoIncrementPin: AutoIncrementPinPolicy = .keep,
+        longTransactionLimit: Duration = .seconds(1),
+        adminStatementTimeout: Duration = .seconds(2),
+        replicationStepTimeout: Duration = .seconds(30)
+    ) {
+        self.lagBudget = lagBudget
+        self.drainDeadline = drainDeadline
+        self.drainPollInterval = drainPollInterval
+        self.drainDeadlinePolicy = drainDeadlinePolicy
+        self.catchUpDeadline = catchUpDeadline
+        self.fenceOldWriter = fenceOldWriter
+        self.fenceTimeout = fenceTimeout
+        self.disableQueryRetries = disableQueryRetries
+        self.autoIncrementPin = autoIncrementPin
+        self.longTransactionLimit = longTransactionLimit
+        self.adminStatementTimeout = adminStatementTimeout
+        self.replicationStepTimeout = replicationStepTimeout
+    }
+}

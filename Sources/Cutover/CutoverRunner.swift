@@ -1,0 +1,335 @@
+import Foundation
+public import Logging
+
+/// Drives a ``CutoverStateMachine``: performs each action with a ``CutoverExecutor``, journals the action before it
+/// starts and its outcome when it ends, feeds the outcome back, and publishes progress on ``events``.
+///
+/// Use ``requestGracefulShutdown()`` (the CLI calls it on SIGINT/SIGTERM) to stop a run: before the point of no
+/// return it rolls back, after it the run stops after the step in flight and can be finished with ``resume()``.
+/// Cancelling the task that runs ``run()`` is a hard stop that may leave work half done: prefer the graceful path.
+public actor CutoverRunner {
+    /// What to run.
+    public struct Configuration: Sendable {
+        public var operation: CutoverOperation
+        public var policy: CutoverPolicy
+        /// Identifies the topology; journaled, and checked on resume.
+        public var topologyFingerprint: String
+
+        public init(operation: CutoverOperation, policy: CutoverPolicy, topologyFingerprint: String) {
+            self.operation = operation
+            self.policy = policy
+            self.topologyFingerprint = topologyFingerprint
+        }
+    }
+
+    public nonisolated let configuration: Configuration
+    public nonisolated let runID: String
+    /// Progress of the run, finished when the run ends.
+    public nonisolated let events: AsyncStream<CutoverProgress>
+
+    private let continuation: AsyncStream<CutoverProgress>.Continuation
+    private let executor: any CutoverExecutor
+    private let journal: CutoverJournal?
+    private let clockElapsed: @Sendable () -> Duration
+    private var elapsedBase: Duration = .zero
+    private let logger: Logger
+    private var machine = CutoverStateMachine()
+    private var shutdownRequested = false
+    private var shutdownFed = false
+    private var started = false
+
+    /// Creates a runner.
+    ///
+    /// - Parameters:
+    ///   - configuration: the operation, its policy and the topology fingerprint.
+    ///   - executor: performs the actions (live, fake, or dry run).
+    ///   - journal: where every action and outcome is appended; nil for none (dry runs, tests).
+    ///   - clock: the clock event times are read from (tests pass a manual clock).
+    ///   - logger: `debug` for decisions; the journal is the audit record.
+    public init<C: Clock>(
+        configuration: Configuration,
+        executor: any CutoverExecutor,
+        journal: CutoverJournal?,
+        clock: C,
+        logger: Logger,
+        runID: String? = nil
+    ) where C.Duration == Duration {
+        self.configuration = configuration
+        self.executor = executor
+        self.journal = journal
+        let start = clock.now
+        self.clockElapsed = { start.duration(to: clock.now) }
+        var logger = logger
+        let runID = runID ?? Self.makeRunID()
+        logger[metadataKey: "cutover.run_id"] = "\(runID)"
+        logger[metadataKey: "cutover.operation"] = "\(configuration.operation)"
+        self.logger = logger
+        self.runID = runID
+        (events, continuation) = AsyncStream.makeStream(of: CutoverProgress.self, bufferingPolicy: .unbounded)
+    }
+
+    /// Creates a runner on the continuous clock.
+    public init(
+        configuration: Configuration,
+        executor: any CutoverExecutor,
+        journal: CutoverJournal?,
+        logger: Logger,
+        runID: String? = nil
+    ) {
+        self.init(
+            configuration: configuration,
+            executor: executor,
+            journal: journal,
+            clock: ContinuousClock(),
+            logger: logger,
+            runID: runID
+        )
+    }
+
+    /// Asks the run to stop safely (see the type's documentation). Safe to call at any time, more than once.
+    public func requestGracefulShutdown() {
+        guard !shutdownRequested else { return }
+        shutdownRequested = true
+        continuation.yield(.shutdownRequested(at: elapsed()))
+        logger.debug("graceful shutdown requested", metadata: ["cutover.phase": "\(machine.currentStep ?? "-")"])
+    }
+
+    /// Runs the operation from the start.
+    ///
+    /// - Returns: the outcome (completed, refused, rolled back, or stopped after the point of no return) and timeline.
+    /// - Throws: ``CutoverError`` only when the run cannot start (for example the journal cannot be written);
+    ///   failures of steps are outcomes, not errors.
+    public func run() async throws -> CutoverReport {
+        precondition(!started, "a CutoverRunner runs once")
+        started = true
+        var entry = makeEntry(.runStarted)
+        entry.operation = configuration.operation
+        entry.policy = configuration.policy
+        entry.topologyFingerprint = configuration.topologyFingerprint
+        try await journal?.append(entry)
+        continuation.yield(.runStarted(runID: runID, operation: configuration.operation))
+        let first = machine.started(operation: configuration.operation, policy: configuration.policy)
+        return await drive(from: first)
+    }
+
+    /// Resumes the unfinished run recorded in `entries` (read with ``CutoverJournal/read(path:)``): its events are
+    /// replayed into a fresh state machine, then the run continues as
+    /// ``CutoverStateMachine/resumeAfterInterruption()`` decides.
+    ///
+    /// - Throws: ``CutoverError``: ``CutoverError/Code/nothingToResume`` when every run in the journal finished,
+    ///   ``CutoverError/Code/journalMismatch`` when the unfinished run is of another topology or operation.
+    public func resume(from entries: [CutoverJournalEntry]) async throws -> CutoverReport {
+        precondition(!started, "a CutoverRunner runs once")
+        started = true
+        guard let run = CutoverJournal.unfinishedRun(in: entries), let header = run.first else {
+            throw CutoverError(
+                code: .nothingToResume,
+                message: "the journal has no unfinished run",
+                remedy: "start a new operation instead"
+            )
+        }
+        guard header.topologyFingerprint == configuration.topologyFingerprint else {
+            throw CutoverError(
+                code: .journalMismatch,
+                message: "the unfinished run \(header.runID) was planned for another topology",
+                remedy: "resume with the configuration that started it, or move the journal aside"
+            )
+        }
+        guard let operation = header.operation, operation == configuration.operation, let policy = header.policy else {
+            throw CutoverError(
+                code: .journalMismatch,
+                message: "the unfinished run \(header.runID) is a \(header.operation?.rawValue ?? "unknown") operation, not \(configuration.operation)",
+                remedy: "resume it as \(header.operation?.rawValue ?? "recorded")"
+            )
+        }
+        _ = machine.started(operation: operation, policy: policy)
+        for entry in run where entry.kind == .event {
+            guard let event = entry.event else { continue }
+            _ = machine.receive(event)
+        }
+        // Continue the run's clock from where the journal left it.
+        if let last = run.last {
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            let gap = formatter.date(from: last.time).map { max(0, Date().timeIntervalSince($0)) } ?? 0
+            elapsedBase = .microseconds(last.elapsedMicroseconds) + .milliseconds(Int64(gap * 1000))
+        }
+        continuation.yield(.note("resuming run \(header.runID) at step \(machine.currentStep ?? "end")"))
+        let action = machine.resumeAfterInterruption()
+        return await drive(from: action)
+    }
+
+    // MARK: Private
+
+    private func elapsed() -> Duration { elapsedBase + clockElapsed() }
+
+    private func drive(from first: CutoverStateMachine.Action) async -> CutoverReport {
+        var action = first
+        var inRollback = false
+        while true {
+            if case .finish(let outcome) = action {
+                return await finish(outcome)
+            }
+            if case .wait = action {
+                preconditionFailure("the state machine asked to wait with no action in flight")
+            }
+            let step = machine.currentStep ?? "-"
+            if step.hasPrefix("rollback."), !inRollback {
+                inRollback = true
+                continuation.yield(.rollbackStarted(reason: rollbackReason(), at: elapsed()))
+            }
+            var actionEntry = makeEntry(.action)
+            actionEntry.step = step
+            actionEntry.action = action
+            actionEntry.pastPointOfNoReturn = machine.isPastPointOfNoReturn
+            let result: CutoverStepResult
+            do {
+                try await journal?.append(actionEntry)
+                continuation.yield(.stepStarted(step: step, action: Self.describe(action), at: elapsed()))
+                logger.debug("step started", metadata: ["cutover.phase": "\(step)"])
+                result = await executor.perform(action, context: executionContext())
+            } catch {
+                // Without a journal entry the step must not run: treat it as a failed step.
+                result = CutoverStepResult(
+                    event: .stepFailed(
+                        StepFailure(step: step, message: "journal write failed: \(error)"),
+                        at: elapsed()
+                    )
+                )
+            }
+            if shutdownRequested, !shutdownFed {
+                shutdownFed = true
+                await record(.gracefulShutdownRequested, step: step, statements: [])
+                _ = machine.receive(.gracefulShutdownRequested)
+            }
+            await record(result.event, step: step, statements: result.statements)
+            continuation.yield(.stepFinished(step: step, outcome: Self.describe(result.event), at: elapsed()))
+            let wasPast = machine.isPastPointOfNoReturn
+            action = machine.receive(result.event)
+            if !wasPast, machine.isPastPointOfNoReturn, case .statusSet = result.event {
+                continuation.yield(.pointOfNoReturnPassed(at: elapsed()))
+                logger.debug("point of no return passed", metadata: ["cutover.phase": "\(step)"])
+            }
+        }
+    }
+
+    private func rollbackReason() -> String {
+        if case .stepFailed(let failure, _)? = lastFailure { return failure.description }
+        return shutdownRequested ? "shutdown requested" : "a step failed before the point of no return"
+    }
+
+    private var lastFailure: CutoverStateMachine.Event?
+
+    private func record(_ event: CutoverStateMachine.Event, step: String, statements: [ExecutedStatement]) async {
+        if case .stepFailed = event { lastFailure = event }
+        var entry = makeEntry(.event)
+        entry.step = step
+        entry.event = event
+        entry.statements = statements.isEmpty ? nil : statements
+        do {
+            try await journal?.append(entry)
+        } catch {
+            logger.warning("journal write failed", metadata: ["cutover.phase": "\(step)", "error": "\(error)"])
+            continuation.yield(.note("journal write failed after step \(step): \(error)"))
+        }
+    }
+
+    private func finish(_ outcome: CutoverOutcome) async -> CutoverReport {
+        let timeline = machine.timeline
+        var entry = makeEntry(.runFinished)
+        entry.outcome = outcome
+        entry.timeline = timeline
+        do {
+            try await journal?.append(entry)
+        } catch {
+            continuation.yield(.note("journal write failed at the end of the run: \(error)"))
+        }
+        continuation.yield(.runFinished(outcome: outcome, timeline: timeline))
+        continuation.finish()
+        return CutoverReport(
+            runID: runID,
+            operation: configuration.operation,
+            outcome: outcome,
+            timeline: timeline,
+            journalPath: journal?.path
+        )
+    }
+
+    private func executionContext() -> CutoverExecutionContext {
+        let base = elapsedBase
+        let clockElapsed = clockElapsed
+        let continuation = continuation
+        return CutoverExecutionContext(
+            elapsed: { base + clockElapsed() },
+            report: { continuation.yield($0) },
+            logger: logger
+        )
+    }
+
+    private func makeEntry(_ kind: CutoverJournalEntry.Kind) -> CutoverJournalEntry {
+        let offset = elapsed()
+        let (seconds, attoseconds) = offset.components
+        return CutoverJournalEntry(
+            sequence: 0,
+            runID: runID,
+            kind: kind,
+            time: CutoverJournalEntry.now(),
+            elapsedMicroseconds: seconds * 1_000_000 + attoseconds / 1_000_000_000_000
+        )
+    }
+
+    static func makeRunID() -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        return "\(formatter.string(from: Date()))-\(suffix)"
+    }
+
+    /// A short human description of an action (no secrets: actions carry none).
+    public static func describe(_ action: CutoverStateMachine.Action) -> String {
+        switch action {
+        case .runGuards(let operation): "check guards for \(operation)"
+        case .prepareProxy(let retries, let relax):
+            "prepare ProxySQL" + (retries ? " (query retries off)" : "") + (relax ? " (auto-increment pin relaxed)" : "")
+        case .setStatus(let server, let status): "set \(server) \(status) + LOAD"
+        case .pollDrain(let server, let timeout, _): "drain \(server) (deadline \(timeout))"
+        case .closeSessions(let role): "close sessions still on \(role)"
+        case .fence(let role, let timeout): "fence \(role) read-only (deadline \(timeout))"
+        case .liftFence(let role): "lift the fence on \(role)"
+        case .readPosition(let role): "read \(role) binlog position"
+        case .waitForCatchUp(let role, let coordinate, let timeout): "wait for \(role) to execute \(coordinate) (deadline \(timeout))"
+        case .stopReplication(let role): "stop and reset replication on \(role)"
+        case .startReplication(let role, let source, let coordinate): "start replication \(source) → \(role) from \(coordinate)"
+        case .verifyReplication(let role): "verify replication on \(role)"
+        case .restoreProxySettings: "restore ProxySQL variables"
+        case .saveProxyConfiguration: "SAVE MYSQL SERVERS TO DISK"
+        case .wait: "wait"
+        case .finish: "finish"
+        }
+    }
+
+    /// A short human description of an event.
+    public static func describe(_ event: CutoverStateMachine.Event) -> String {
+        switch event {
+        case .guardsFinished(let reasons): reasons.isEmpty ? "guards passed" : "guards blocked: \(reasons.map(\.check).joined(separator: ", "))"
+        case .proxyPrepared: "ProxySQL prepared"
+        case .statusSet(let server, let status, _): "\(server) is \(status)"
+        case .drained(let server, _): "\(server) drained"
+        case .drainDeadlinePassed(let server, let holders, _): "\(server) drain deadline passed (\(holders.count) holding)"
+        case .sessionsClosed(let role, let count, _): "\(count) session(s) closed on \(role)"
+        case .fenced(let role, _): "\(role) fenced"
+        case .fenceLifted(let role): "\(role) fence lifted"
+        case .positionRead(let role, let coordinate, _): "\(role) at \(coordinate)"
+        case .caughtUp(let role, _): "\(role) caught up"
+        case .replicationStopped(let role): "replication stopped on \(role)"
+        case .replicationStarted(let role): "replication started on \(role)"
+        case .replicationVerified(let role): "replication verified on \(role)"
+        case .proxySettingsRestored: "ProxySQL variables restored"
+        case .proxyConfigurationSaved: "ProxySQL configuration saved"
+        case .stepFailed(let failure, _): "failed: \(failure)"
+        case .gracefulShutdownRequested: "shutdown requested"
+        }
+    }
+}

@@ -1,0 +1,564 @@
+/// The decisions of a cut-over or failback, as a pure state machine: events in (past tense), actions out
+/// (imperative). No I/O, no clock (times arrive inside events, as offsets from the start of the run), no logging.
+///
+/// A ``CutoverRunner`` performs each action with a ``CutoverExecutor``, journals it, and feeds the outcome back as
+/// an event. Because the events are `Codable`, a journal can be replayed into a fresh machine to rebuild its state
+/// (see ``resumeAfterInterruption()``).
+///
+/// The writer switch crosses a **point of no return** when the new writer is set ONLINE. Before it, any failure,
+/// deadline or shutdown request leads to a rollback that restores the starting routing. After it, the machine only
+/// moves forward; a failure there is reported with what remains to be done.
+public struct CutoverStateMachine: Sendable {
+    /// What the runner must do next.
+    public enum Action: Sendable, Hashable, Codable {
+        /// Check what must hold before anything changes (replication health, lag, long transactions, ...).
+        case runGuards(CutoverOperation)
+        /// Change ProxySQL variables for the window and report their previous values.
+        case prepareProxy(disableQueryRetries: Bool, relaxAutoIncrementPin: Bool)
+        /// Set a server's status on every ProxySQL node and `LOAD MYSQL SERVERS TO RUNTIME` (one LOAD per call).
+        case setStatus(RoutedServer, RoutingStatus)
+        /// Poll the server's `ConnUsed` until 0, or until `timeout`; report the sessions that hold on.
+        case pollDrain(RoutedServer, timeout: Duration, interval: Duration)
+        /// Close the application sessions still attached to the old writer (on the server and on ProxySQL).
+        case closeSessions(DatabaseRole)
+        /// Make the database read-only against clients that bypass ProxySQL, bounded by `timeout`.
+        case fence(DatabaseRole, timeout: Duration)
+        /// Undo ``fence(_:timeout:)``.
+        case liftFence(DatabaseRole)
+        /// Read the binlog position (and GTID state) of a database.
+        case readPosition(DatabaseRole)
+        /// Wait until `role` has executed `coordinate` as a replica, bounded by `timeout`.
+        case waitForCatchUp(DatabaseRole, coordinate: ReplicationCoordinate, timeout: Duration)
+        /// Stop and reset replication on `role` (it is the new writer and must no longer follow the old one).
+        case stopReplication(DatabaseRole)
+        /// Make `role` a replica of `source` from `coordinate` and start it (reverse replication for a way back).
+        case startReplication(DatabaseRole, source: DatabaseRole, coordinate: ReplicationCoordinate)
+        /// Check that replication on `role` runs without errors.
+        case verifyReplication(DatabaseRole)
+        /// Put the ProxySQL variables changed by ``prepareProxy(disableQueryRetries:relaxAutoIncrementPin:)`` back.
+        case restoreProxySettings(ProxySettingsSnapshot)
+        /// `SAVE MYSQL SERVERS TO DISK` on every ProxySQL node.
+        case saveProxyConfiguration
+        /// Nothing new to start: keep waiting for the action in flight.
+        case wait
+        /// The run is over.
+        case finish(CutoverOutcome)
+    }
+
+    /// What happened (reported by the runner).
+    public enum Event: Sendable, Hashable, Codable {
+        case guardsFinished(blockingReasons: [BlockingReason])
+        case proxyPrepared(ProxySettingsSnapshot)
+        case statusSet(RoutedServer, RoutingStatus, at: Duration)
+        case drained(RoutedServer, at: Duration)
+        case drainDeadlinePassed(RoutedServer, holders: [SessionHolder], at: Duration)
+        case sessionsClosed(DatabaseRole, count: Int, at: Duration)
+        case fenced(DatabaseRole, at: Duration)
+        case fenceLifted(DatabaseRole)
+        case positionRead(DatabaseRole, ReplicationCoordinate, at: Duration)
+        case caughtUp(DatabaseRole, at: Duration)
+        case replicationStopped(DatabaseRole)
+        case replicationStarted(DatabaseRole)
+        case replicationVerified(DatabaseRole)
+        case proxySettingsRestored
+        case proxyConfigurationSaved
+        case stepFailed(StepFailure, at: Duration)
+        case gracefulShutdownRequested
+    }
+
+    /// One step of an operation, in order.
+    enum Step: String, Sendable, Hashable, Codable {
+        case guards
+        case prepareProxy
+        case offlineSoftOld
+        case drainOld
+        case offlineHardOld
+        case closeSessionsOld
+        case fenceOld
+        case readFinalPosition
+        case catchUp
+        case readNewWriterPosition
+        case onlineNew
+        case stopForwardReplication
+        case startReverseReplication
+        case verifyReverseReplication
+        case restoreProxy
+        case saveConfiguration
+        case onlineNewReader
+    }
+
+    /// One step of a rollback.
+    enum RollbackStep: Sendable, Hashable {
+        case offlineHardNew
+        case liftFence
+        case onlineOld
+        case restoreProxy
+    }
+
+    /// What the run has done so far; drives rollbacks and the timeline.
+    struct Context: Sendable {
+        let operation: CutoverOperation
+        let policy: CutoverPolicy
+        let steps: [Step]
+        var snapshot = ProxySettingsSnapshot()
+        var proxyPrepareAttempted = false
+        var oldStatusTouched = false
+        var newOnlineAttempted = false
+        var fenceAttempted = false
+        var finalPosition: ReplicationCoordinate?
+        var newWriterPosition: ReplicationCoordinate?
+        var shutdownRequested = false
+        var forwardFailures: [StepFailure] = []
+        var skipped: Set<Step> = []
+        var timeline = CutoverTimeline()
+
+        var old: DatabaseRole { operation.from }
+        var new: DatabaseRole { operation.to }
+        var kind: RoutedServer.Kind { operation.movesWriter ? .writer : .reader }
+    }
+
+    enum State: Sendable {
+        case initial
+        case running(Step, Context)
+        case rollingBack([RollbackStep], Context, reason: String, failures: [StepFailure])
+        case finished(CutoverOutcome, Context?)
+    }
+
+    private var state: State = .initial
+
+    public init() {}
+
+    // MARK: Inputs
+
+    /// Starts an operation; returns the first action.
+    public mutating func started(operation: CutoverOperation, policy: CutoverPolicy) -> Action {
+        guard case .initial = state else {
+            preconditionFailure("started(operation:policy:) called twice on one state machine")
+        }
+        let context = Context(operation: operation, policy: policy, steps: Self.steps(for: operation, policy: policy))
+        return enter(context.steps[0], context)
+    }
+
+    /// Feeds the outcome of the last action (or a shutdown request); returns the next action.
+    public mutating func receive(_ event: Event) -> Action {
+        switch state {
+        case .initial:
+            preconditionFailure("event \(event) before started(operation:policy:)")
+        case .finished(let outcome, _):
+            if case .gracefulShutdownRequested = event { return .finish(outcome) }
+            preconditionFailure("event \(event) after the run finished")
+        case .running(let step, var context):
+            if case .gracefulShutdownRequested = event {
+                context.shutdownRequested = true
+                state = .running(step, context)
+                return .wait
+            }
+            return advance(step, context, event)
+        case .rollingBack(let steps, var context, let reason, var failures):
+            switch event {
+            case .gracefulShutdownRequested:
+                return .wait
+            case .stepFailed(let failure, _):
+                failures.append(failure)
+                var remaining = Array(steps.dropFirst())
+                if steps.first == .offlineHardNew {
+                    // The new writer may be ONLINE: putting the old one back (or lifting its fence) could make two
+                    // writers. Leave both for the operator.
+                    remaining.removeAll { $0 == .onlineOld || $0 == .liftFence }
+                    failures.append(
+                        StepFailure(
+                            step: "rollback",
+                            message: "the new writer could not be confirmed OFFLINE_HARD, so the old writer was left offline; check ProxySQL runtime on every node"
+                        )
+                    )
+                }
+                return continueRollback(remaining, context, reason: reason, failures: failures)
+            case .statusSet(let server, let status, let at):
+                if server == .writer(context.old) || server == .reader(context.old), status == .online {
+                    context.timeline.mark(.restored, at: at)
+                }
+                return continueRollback(Array(steps.dropFirst()), context, reason: reason, failures: failures)
+            case .fenceLifted, .proxySettingsRestored:
+                return continueRollback(Array(steps.dropFirst()), context, reason: reason, failures: failures)
+            case .guardsFinished, .proxyPrepared, .drained, .drainDeadlinePassed, .sessionsClosed, .fenced,
+                .positionRead, .caughtUp, .replicationStopped, .replicationStarted, .replicationVerified,
+                .proxyConfigurationSaved:
+                preconditionFailure("event \(event) during rollback step \(String(describing: steps.first))")
+            }
+        }
+    }
+
+    /// Rebuilds the next action after the process died, once the journaled events have been fed back with
+    /// ``receive(_:)``: before the point of no return the run is rolled back (the interrupted action may or may not
+    /// have taken effect, and the rollback covers both); after it, the interrupted step is issued again (every
+    /// forward step is idempotent); a finished run reports its outcome again.
+    public mutating func resumeAfterInterruption() -> Action {
+        switch state {
+        case .initial:
+            preconditionFailure("resumeAfterInterruption() on a machine that never started")
+        case .finished(let outcome, _):
+            return .finish(outcome)
+        case .running(let step, let context):
+            if isPast(step, context) {
+                return action(for: step, context)
+            }
+            return startRollback(context, reason: "the run was interrupted before the point of no return")
+        case .rollingBack(let steps, let context, let reason, let failures):
+            return continueRollback(steps, context, reason: reason, failures: failures)
+        }
+    }
+
+    // MARK: Queries
+
+    /// Whether the new writer has been set ONLINE: from here on the run only moves forward.
+    public var isPastPointOfNoReturn: Bool {
+        switch state {
+        case .initial: false
+        case .running(let step, let context): isPast(step, context)
+        case .rollingBack: false
+        case .finished(let outcome, _): outcome.isPastPointOfNoReturn
+        }
+    }
+
+    /// The measured phases so far.
+    public var timeline: CutoverTimeline {
+        switch state {
+        case .initial: CutoverTimeline()
+        case .running(_, let context): context.timeline
+        case .rollingBack(_, let context, _, _): context.timeline
+        case .finished(_, let context): context?.timeline ?? CutoverTimeline()
+        }
+    }
+
+    /// The name of the current step (for progress and the journal), or nil before the start and after the end.
+    public var currentStep: String? {
+        switch state {
+        case .initial, .finished: nil
+        case .running(let step, _): step.rawValue
+        case .rollingBack(let steps, _, _, _): steps.first.map { "rollback.\($0)" }
+        }
+    }
+
+    /// The operation being run, once started.
+    public var operation: CutoverOperation? {
+        switch state {
+        case .initial: nil
+        case .running(_, let context): context.operation
+        case .rollingBack(_, let context, _, _): context.operation
+        case .finished(_, let context): context?.operation
+        }
+    }
+
+    // MARK: Steps
+
+    static func steps(for operation: CutoverOperation, policy: CutoverPolicy) -> [Step] {
+        if operation.movesWriter {
+            var steps: [Step] = [.guards]
+            if policy.disableQueryRetries || policy.autoIncrementPin == .relax { steps.append(.prepareProxy) }
+            steps += [.offlineSoftOld, .drainOld, .offlineHardOld, .closeSessionsOld]
+            // Aurora refuses SET GLOBAL: the old writer can be fenced only when it is the source.
+            if policy.fenceOldWriter && operation.from == .source { steps.append(.fenceOld) }
+            steps += [.readFinalPosition, .catchUp, .readNewWriterPosition, .onlineNew]
+            steps += [.stopForwardReplication, .startReverseReplication, .verifyReverseReplication]
+            if policy.disableQueryRetries || policy.autoIncrementPin == .relax { steps.append(.restoreProxy) }
+            steps.append(.saveConfiguration)
+            return steps
+        } else {
+            return [.guards, .onlineNewReader, .offlineSoftOld, .drainOld, .offlineHardOld, .saveConfiguration]
+        }
+    }
+
+    private func isPast(_ step: Step, _ context: Context) -> Bool {
+        guard context.operation.movesWriter, let point = context.steps.firstIndex(of: .onlineNew),
+            let index = context.steps.firstIndex(of: step)
+        else { return false }
+        return index > point
+    }
+
+    /// The action that performs `step`.
+    private func action(for step: Step, _ context: Context) -> Action {
+        let policy = context.policy
+        let old = RoutedServer(context.old, context.kind)
+        switch step {
+        case .guards:
+            return .runGuards(context.operation)
+        case .prepareProxy:
+            return .prepareProxy(
+                disableQueryRetries: policy.disableQueryRetries,
+                relaxAutoIncrementPin: policy.autoIncrementPin == .relax
+            )
+        case .offlineSoftOld:
+            return .setStatus(old, .offlineSoft)
+        case .drainOld:
+            return .pollDrain(old, timeout: policy.drainDeadline, interval: policy.drainPollInterval)
+        case .offlineHardOld:
+            return .setStatus(old, .offlineHard)
+        case .closeSessionsOld:
+            return .closeSessions(context.old)
+        case .fenceOld:
+            return .fence(context.old, timeout: policy.fenceTimeout)
+        case .readFinalPosition:
+            return .readPosition(context.old)
+        case .catchUp:
+            guard let position = context.finalPosition else {
+                preconditionFailure("catch-up step without a final position")
+            }
+            return .waitForCatchUp(context.new, coordinate: position, timeout: policy.catchUpDeadline)
+        case .readNewWriterPosition:
+            return .readPosition(context.new)
+        case .onlineNew:
+            return .setStatus(.writer(context.new), .online)
+        case .stopForwardReplication:
+            return .stopReplication(context.new)
+        case .startReverseReplication:
+            guard let position = context.newWriterPosition else {
+                preconditionFailure("reverse replication step without the new writer's position")
+            }
+            return .startReplication(context.old, source: context.new, coordinate: position)
+        case .verifyReverseReplication:
+            return .verifyReplication(context.old)
+        case .restoreProxy:
+            return .restoreProxySettings(context.snapshot)
+        case .saveConfiguration:
+            return .saveProxyConfiguration
+        case .onlineNewReader:
+            return .setStatus(.reader(context.new), .online)
+        }
+    }
+
+    /// Records that `step` is in flight and returns its action.
+    private mutating func enter(_ step: Step, _ context: Context) -> Action {
+        var context = context
+        switch step {
+        case .prepareProxy: context.proxyPrepareAttempted = true
+        case .offlineSoftOld: context.oldStatusTouched = true
+        case .onlineNew, .onlineNewReader: context.newOnlineAttempted = true
+        case .fenceOld: context.fenceAttempted = true
+        case .guards, .drainOld, .offlineHardOld, .closeSessionsOld, .readFinalPosition, .catchUp,
+            .readNewWriterPosition, .stopForwardReplication, .startReverseReplication, .verifyReverseReplication,
+            .restoreProxy, .saveConfiguration:
+            break
+        }
+        state = .running(step, context)
+        return action(for: step, context)
+    }
+
+    /// Moves to the step after `step`, or finishes.
+    private mutating func next(after step: Step, _ context: Context) -> Action {
+        guard let index = context.steps.firstIndex(of: step) else {
+            preconditionFailure("step \(step) is not part of \(context.operation)")
+        }
+        var context = context
+        let past = isPast(step, context) || step == .onlineNew
+        if context.shutdownRequested {
+            if !past {
+                return startRollback(context, reason: "shutdown requested")
+            }
+            let remaining = context.steps[(index + 1)...].map(\.rawValue)
+            if !remaining.isEmpty {
+                let outcome = CutoverOutcome.stoppedAfterPointOfNoReturn(
+                    reason: "shutdown requested",
+                    failures: context.forwardFailures,
+                    remainingSteps: remaining
+                )
+                state = .finished(outcome, context)
+                return .finish(outcome)
+            }
+        }
+        var nextIndex = index + 1
+        while nextIndex < context.steps.count, context.skipped.contains(context.steps[nextIndex]) {
+            nextIndex += 1
+        }
+        guard nextIndex < context.steps.count else {
+            let outcome: CutoverOutcome =
+                context.forwardFailures.isEmpty
+                ? .completed
+                : .stoppedAfterPointOfNoReturn(
+                    reason: "steps after the point of no return failed",
+                    failures: context.forwardFailures,
+                    remainingSteps: context.skipped.sorted { $0.rawValue < $1.rawValue }.map(\.rawValue)
+                )
+            context.timeline.finished = true
+            state = .finished(outcome, context)
+            return .finish(outcome)
+        }
+        return enter(context.steps[nextIndex], context)
+    }
+
+    private mutating func advance(_ step: Step, _ context: Context, _ event: Event) -> Action {
+        var context = context
+        // A failure: before the point of no return, roll back; after it, record and go on where that is safe.
+        if case .stepFailed(let failure, let at) = event {
+            if isPast(step, context) {
+                context.forwardFailures.append(failure)
+                switch step {
+                case .stopForwardReplication:
+                    // Never start reverse replication while forward replication may still run (a loop).
+                    context.skipped.insert(.startReverseReplication)
+                    context.skipped.insert(.verifyReverseReplication)
+                case .startReverseReplication:
+                    context.skipped.insert(.verifyReverseReplication)
+                default:
+                    break
+                }
+                context.skipped.insert(step)
+                return next(after: step, context)
+            }
+            if step == .guards {
+                let outcome = CutoverOutcome.refused([
+                    BlockingReason(check: "guards", message: failure.description, remedy: "fix the cause and run again")
+                ])
+                state = .finished(outcome, context)
+                return .finish(outcome)
+            }
+            context.timeline.mark(.failed, at: at)
+            return startRollback(context, reason: failure.description, failures: [])
+        }
+
+        switch (step, event) {
+        case (.guards, .guardsFinished(let reasons)):
+            if !reasons.isEmpty {
+                let outcome = CutoverOutcome.refused(reasons)
+                state = .finished(outcome, context)
+                return .finish(outcome)
+            }
+            return next(after: step, context)
+
+        case (.prepareProxy, .proxyPrepared(let snapshot)):
+            context.snapshot = snapshot
+            return next(after: step, context)
+
+        case (.offlineSoftOld, .statusSet(let server, .offlineSoft, let at)) where server.role == context.old:
+            context.timeline.mark(.windowOpened, at: at)
+            return next(after: step, context)
+
+        case (.drainOld, .drained(_, let at)):
+            context.timeline.mark(.drained, at: at)
+            return next(after: step, context)
+
+        case (.drainOld, .drainDeadlinePassed(_, let holders, let at)):
+            context.timeline.mark(.drained, at: at)
+            context.timeline.holdersAtDeadline = holders
+            switch context.policy.drainDeadlinePolicy {
+            case .rollBack:
+                return startRollback(
+                    context,
+                    reason: "drain did not finish within \(context.policy.drainDeadline) (\(holders.count) session(s) held on)",
+                    failures: []
+                )
+            case .force:
+                context.timeline.forcedDrain = true
+                return next(after: step, context)
+            }
+
+        case (.offlineHardOld, .statusSet(let server, .offlineHard, let at)) where server.role == context.old:
+            context.timeline.mark(.hardOffline, at: at)
+            return next(after: step, context)
+
+        case (.closeSessionsOld, .sessionsClosed(_, let count, let at)):
+            context.timeline.sessionsCut = count
+            context.timeline.mark(.sessionsClosed, at: at)
+            return next(after: step, context)
+
+        case (.fenceOld, .fenced(_, let at)):
+            context.timeline.mark(.fenced, at: at)
+            return next(after: step, context)
+
+        case (.readFinalPosition, .positionRead(let role, let coordinate, let at)) where role == context.old:
+            context.finalPosition = coordinate
+            context.timeline.finalPosition = coordinate
+            context.timeline.mark(.finalPositionRead, at: at)
+            return next(after: step, context)
+
+        case (.catchUp, .caughtUp(_, let at)):
+            context.timeline.mark(.caughtUp, at: at)
+            return next(after: step, context)
+
+        case (.readNewWriterPosition, .positionRead(let role, let coordinate, let at)) where role == context.new:
+            context.newWriterPosition = coordinate
+            context.timeline.newWriterPosition = coordinate
+            context.timeline.mark(.newWriterPositionRead, at: at)
+            return next(after: step, context)
+
+        case (.onlineNew, .statusSet(let server, .online, let at)) where server == .writer(context.new):
+            context.timeline.mark(.windowClosed, at: at)
+            return next(after: step, context)
+
+        case (.stopForwardReplication, .replicationStopped),
+            (.startReverseReplication, .replicationStarted),
+            (.verifyReverseReplication, .replicationVerified),
+            (.restoreProxy, .proxySettingsRestored),
+            (.saveConfiguration, .proxyConfigurationSaved):
+            return next(after: step, context)
+
+        case (.onlineNewReader, .statusSet(let server, .online, let at)) where server == .reader(context.new):
+            context.timeline.mark(.newReaderOnline, at: at)
+            return next(after: step, context)
+
+        default:
+            preconditionFailure("event \(event) does not answer step \(step) of \(context.operation)")
+        }
+    }
+
+    // MARK: Rollback
+
+    private mutating func startRollback(_ context: Context, reason: String, failures: [StepFailure] = []) -> Action {
+        var steps: [RollbackStep] = []
+        if context.operation.movesWriter {
+            if context.newOnlineAttempted { steps.append(.offlineHardNew) }
+            if context.fenceAttempted { steps.append(.liftFence) }
+            if context.oldStatusTouched { steps.append(.onlineOld) }
+            if context.proxyPrepareAttempted { steps.append(.restoreProxy) }
+        } else {
+            // Readers: put the old reader back first so reads always have somewhere to go.
+            if context.oldStatusTouched { steps.append(.onlineOld) }
+            if context.newOnlineAttempted { steps.append(.offlineHardNew) }
+        }
+        return continueRollback(steps, context, reason: reason, failures: failures)
+    }
+
+    private mutating func continueRollback(
+        _ steps: [RollbackStep],
+        _ context: Context,
+        reason: String,
+        failures: [StepFailure]
+    ) -> Action {
+        guard let step = steps.first else {
+            let outcome = CutoverOutcome.rolledBack(reason: reason, failures: failures)
+            state = .finished(outcome, context)
+            return .finish(outcome)
+        }
+        state = .rollingBack(steps, context, reason: reason, failures: failures)
+        switch step {
+        case .offlineHardNew:
+            return .setStatus(RoutedServer(context.new, context.kind), .offlineHard)
+        case .liftFence:
+            return .liftFence(context.old)
+        case .onlineOld:
+            return .setStatus(RoutedServer(context.old, context.kind), .online)
+        case .restoreProxy:
+            return .restoreProxySettings(context.snapshot)
+        }
+    }
+}
+
+/// How a run ended.
+public enum CutoverOutcome: Sendable, Hashable, Codable {
+    /// Every step succeeded.
+    case completed
+    /// The guards refused to start; nothing was changed.
+    case refused([BlockingReason])
+    /// A failure, deadline or interruption before the point of no return; the starting routing was restored
+    /// (unless `failures` says otherwise).
+    case rolledBack(reason: String, failures: [StepFailure])
+    /// The new writer took writes, but later steps failed or were interrupted: finish them with `resume`.
+    case stoppedAfterPointOfNoReturn(reason: String, failures: [StepFailure], remainingSteps: [String])
+
+    /// Whether the run got past the point of no return.
+    public var isPastPointOfNoReturn: Bool {
+        switch self {
+        case .completed, .stoppedAfterPointOfNoReturn: true
+        case .refused, .rolledBack: false
+        }
+    }
+}

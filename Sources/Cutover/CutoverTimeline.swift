@@ -1,0 +1,70 @@
+/// The measured moments of a run (offsets from its start) and the write window's components.
+public struct CutoverTimeline: Sendable, Hashable, Codable {
+    /// A moment of the run.
+    public enum Mark: String, Sendable, Hashable, Codable, CaseIterable {
+        /// The old server was set OFFLINE_SOFT (the write window opens for a writer switch).
+        case windowOpened
+        /// In-flight work on the old server finished (or the drain deadline passed).
+        case drained
+        /// The old server was set OFFLINE_HARD.
+        case hardOffline
+        /// Sessions still attached to the old writer were closed.
+        case sessionsClosed
+        /// The old writer's database was made read-only.
+        case fenced
+        /// The old writer's final position was read.
+        case finalPositionRead
+        /// The new writer executed the final position.
+        case caughtUp
+        /// The new writer's own position (start of reverse replication) was read.
+        case newWriterPositionRead
+        /// The new writer was set ONLINE (the window closes; the point of no return).
+        case windowClosed
+        /// The new reader was set ONLINE.
+        case newReaderOnline
+        /// A step failed before the point of no return.
+        case failed
+        /// A rollback put the old server back ONLINE.
+        case restored
+    }
+
+    /// When each mark happened, as an offset from the start of the run.
+    public var marks: [Mark: Duration] = [:]
+    /// Sessions that still held the old server when the drain deadline passed.
+    public var holdersAtDeadline: [SessionHolder] = []
+    /// Whether the drain deadline passed and the policy forced the switch.
+    public var forcedDrain = false
+    /// Application sessions cut on the old writer (their clients saw an error; some writes may have committed and
+    /// are on the target after catch-up).
+    public var sessionsCut = 0
+    public var finalPosition: ReplicationCoordinate?
+    public var newWriterPosition: ReplicationCoordinate?
+    public var finished = false
+
+    public init() {}
+
+    mutating func mark(_ mark: Mark, at offset: Duration) {
+        if marks[mark] == nil { marks[mark] = offset }
+    }
+
+    private func span(_ from: Mark, _ to: Mark) -> Duration? {
+        guard let start = marks[from], let end = marks[to] else { return nil }
+        return end - start
+    }
+
+    /// The write window: OFFLINE_SOFT of the old writer to ONLINE of the new one (or back ONLINE of the old one
+    /// after a rollback).
+    public var window: Duration? { span(.windowOpened, .windowClosed) ?? span(.windowOpened, .restored) }
+
+    /// OFFLINE_SOFT until drained.
+    public var drain: Duration? { span(.windowOpened, .drained) }
+
+    /// Drained until the final position was read: OFFLINE_HARD, closing sessions, the database fence.
+    public var fence: Duration? { span(.drained, .finalPositionRead) }
+
+    /// Final position read until the new writer executed it.
+    public var catchUp: Duration? { span(.finalPositionRead, .caughtUp) }
+
+    /// Caught up until the new writer was ONLINE.
+    public var switchOver: Duration? { span(.caughtUp, .windowClosed) }
+}

@@ -1,0 +1,120 @@
+public import ProxySQLAdmin
+
+/// Who is who: the rows ProxySQL routes with, and the addresses and accounts replication uses. Holds no
+/// password (those arrive with the ``CutoverEnvironment``), so it can be journaled and fingerprinted.
+public struct CutoverTopology: Sendable, Hashable, Codable {
+    /// How ProxySQL reaches one database: its writer row and optionally its reader row.
+    public struct Routing: Sendable, Hashable, Codable {
+        /// The `mysql_servers` key of the writer (hostgroup 10 in the usual layout).
+        public var writer: BackendServer.Key
+        /// The `mysql_servers` key of the reader (hostgroup 11 in the usual layout), if reads are routed.
+        public var reader: BackendServer.Key?
+
+        public init(writer: BackendServer.Key, reader: BackendServer.Key? = nil) {
+            self.writer = writer
+            self.reader = reader
+        }
+    }
+
+    /// The source's rows (the on-premises or RDS MySQL primary and its reader).
+    public var source: Routing
+    /// The target's rows (Aurora's writer and reader endpoints).
+    public var target: Routing
+    /// The ProxySQL nodes, by name, in the order they are changed.
+    public var proxyNodes: [String]
+    /// How the target reaches the source for forward replication (`rds_set_external_master(host, port, ...)`).
+    public var sourceReplicationEndpoint: ServerEndpoint
+    /// How the source reaches the target for reverse replication (`CHANGE MASTER TO MASTER_HOST=...`).
+    public var targetReplicationEndpoint: ServerEndpoint
+    /// The account the target replicates from the source with.
+    public var forwardReplicationUser: String
+    /// The account the source replicates from the target with (reverse replication).
+    public var reverseReplicationUser: String
+    /// Application accounts whose sessions are closed on the old writer at OFFLINE_HARD (empty: every account
+    /// but system and replication users).
+    public var applicationUsers: [String]
+
+    public init(
+        source: Routing,
+        target: Routing,
+        proxyNodes: [String],
+        sourceReplicationEndpoint: ServerEndpoint,
+        targetReplicationEndpoint: ServerEndpoint,
+        forwardReplicationUser: String,
+        reverseReplicationUser: String,
+        applicationUsers: [String] = []
+    ) {
+        self.source = source
+        self.target = target
+        self.proxyNodes = proxyNodes
+        self.sourceReplicationEndpoint = sourceReplicationEndpoint
+        self.targetReplicationEndpoint = targetReplicationEndpoint
+        self.forwardReplicationUser = forwardReplicationUser
+        self.reverseReplicationUser = reverseReplicationUser
+        self.applicationUsers = applicationUsers
+    }
+
+    /// The routing of `role`.
+    public func routing(_ role: DatabaseRole) -> Routing {
+        role == .source ? source : target
+    }
+
+    /// The `mysql_servers` key of a routed server, or nil when the topology has no such row (a reader not routed).
+    public func key(of server: RoutedServer) -> BackendServer.Key? {
+        let routing = routing(server.role)
+        return server.kind == .writer ? routing.writer : routing.reader
+    }
+
+    /// Problems that make the topology unusable, each naming the field.
+    public var problems: [String] {
+        var problems: [String] = []
+        if source.writer == target.writer { problems.append("source.writer and target.writer are the same row \(source.writer)") }
+        if source.writer.hostgroup != target.writer.hostgroup {
+            problems.append("source.writer is in hostgroup \(source.writer.hostgroup) but target.writer in \(target.writer.hostgroup): writers must share a hostgroup")
+        }
+        if let sourceReader = source.reader, let targetReader = target.reader {
+            if sourceReader.hostgroup != targetReader.hostgroup {
+                problems.append("source.reader is in hostgroup \(sourceReader.hostgroup) but target.reader in \(targetReader.hostgroup): readers must share a hostgroup")
+            }
+            if sourceReader == targetReader { problems.append("source.reader and target.reader are the same row") }
+        }
+        if (source.reader == nil) != (target.reader == nil) {
+            problems.append("either both source.reader and target.reader are set, or neither")
+        }
+        if proxyNodes.isEmpty { problems.append("proxysql: at least one node is needed") }
+        if Set(proxyNodes).count != proxyNodes.count { problems.append("proxysql: node names must be distinct") }
+        for (field, endpoint) in [
+            ("source.writer", source.writer.endpoint), ("target.writer", target.writer.endpoint),
+            ("source.replication", sourceReplicationEndpoint), ("target.replication", targetReplicationEndpoint),
+        ] where !endpoint.isValid {
+            problems.append("\(field): \(endpoint) is not a valid host and port")
+        }
+        if forwardReplicationUser.isEmpty { problems.append("replication.forward.user is empty") }
+        if reverseReplicationUser.isEmpty { problems.append("replication.reverse.user is empty") }
+        return problems
+    }
+
+    /// A stable identifier of the topology (FNV-1a over its canonical description): journaled with each run and
+    /// checked on resume, so a journal from another topology is refused.
+    public var fingerprint: String {
+        var parts: [String] = []
+        func add(_ routing: Routing, _ name: String) {
+            parts.append("\(name).writer=\(routing.writer)")
+            parts.append("\(name).reader=\(routing.reader.map { "\($0)" } ?? "-")")
+        }
+        add(source, "source")
+        add(target, "target")
+        parts.append("proxies=\(proxyNodes.joined(separator: ","))")
+        parts.append("source.replication=\(sourceReplicationEndpoint)")
+        parts.append("target.replication=\(targetReplicationEndpoint)")
+        parts.append("forward.user=\(forwardReplicationUser)")
+        parts.append("reverse.user=\(reverseReplicationUser)")
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in parts.joined(separator: "\n").utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01B3
+        }
+        let hex = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}

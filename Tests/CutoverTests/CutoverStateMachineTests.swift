@@ -1,0 +1,332 @@
+import Testing
+
+@testable import Cutover
+
+private let position = ReplicationCoordinate(file: "mysql-bin.000003", offset: 1_234, gtidSet: "1-1-40")
+private let targetPosition = ReplicationCoordinate(file: "mysql-bin-changelog.000007", offset: 99)
+private let failure = StepFailure(step: "x", message: "boom", endpoint: "127.0.0.1:3306")
+
+private func ms(_ value: Int) -> Duration { .milliseconds(value) }
+
+/// Drives a writer cut-over up to (and including) the event that answers `lastStep`.
+private func writerCutover(
+    policy: CutoverPolicy = CutoverPolicy(),
+    through lastStep: String
+) -> (CutoverStateMachine, CutoverStateMachine.Action) {
+    var machine = CutoverStateMachine()
+    var action = machine.started(operation: .writerCutover, policy: policy)
+    let script: [(String, CutoverStateMachine.Event)] = [
+        ("guards", .guardsFinished(blockingReasons: [])),
+        ("prepareProxy", .proxyPrepared(ProxySettingsSnapshot(previousValues: ["p1": ["mysql-query_retries_on_failure": "1"]]))),
+        ("offlineSoftOld", .statusSet(.writer(.source), .offlineSoft, at: ms(10))),
+        ("drainOld", .drained(.writer(.source), at: ms(14))),
+        ("offlineHardOld", .statusSet(.writer(.source), .offlineHard, at: ms(16))),
+        ("closeSessionsOld", .sessionsClosed(.source, count: 2, at: ms(18))),
+        ("fenceOld", .fenced(.source, at: ms(20))),
+        ("readFinalPosition", .positionRead(.source, position, at: ms(21))),
+        ("catchUp", .caughtUp(.target, at: ms(30))),
+        ("readNewWriterPosition", .positionRead(.target, targetPosition, at: ms(31))),
+        ("onlineNew", .statusSet(.writer(.target), .online, at: ms(33))),
+        ("stopForwardReplication", .replicationStopped(.target)),
+        ("startReverseReplication", .replicationStarted(.source)),
+        ("verifyReverseReplication", .replicationVerified(.source)),
+        ("restoreProxy", .proxySettingsRestored),
+        ("saveConfiguration", .proxyConfigurationSaved),
+    ]
+    for (step, event) in script {
+        if machine.currentStep != step { continue }
+        action = machine.receive(event)
+        if step == lastStep { break }
+    }
+    return (machine, action)
+}
+
+@Suite("Writer cut-over transcripts")
+struct WriterCutoverTranscriptTests {
+    @Test("happy path: every action in order, window measured, point of no return crossed at ONLINE")
+    func happyPath() {
+        var machine = CutoverStateMachine()
+        let policy = CutoverPolicy()
+        #expect(machine.started(operation: .writerCutover, policy: policy) == .runGuards(.writerCutover))
+        #expect(machine.receive(.guardsFinished(blockingReasons: [])) == .prepareProxy(disableQueryRetries: true, relaxAutoIncrementPin: false))
+        let snapshot = ProxySettingsSnapshot(previousValues: ["p1": ["mysql-query_retries_on_failure": "1"]])
+        #expect(machine.receive(.proxyPrepared(snapshot)) == .setStatus(.writer(.source), .offlineSoft))
+        #expect(machine.receive(.statusSet(.writer(.source), .offlineSoft, at: ms(10)))
+            == .pollDrain(.writer(.source), timeout: policy.drainDeadline, interval: policy.drainPollInterval))
+        #expect(machine.receive(.drained(.writer(.source), at: ms(14))) == .setStatus(.writer(.source), .offlineHard))
+        #expect(machine.receive(.statusSet(.writer(.source), .offlineHard, at: ms(16))) == .closeSessions(.source))
+        #expect(machine.receive(.sessionsClosed(.source, count: 2, at: ms(18))) == .fence(.source, timeout: policy.fenceTimeout))
+        #expect(machine.receive(.fenced(.source, at: ms(20))) == .readPosition(.source))
+        #expect(machine.receive(.positionRead(.source, position, at: ms(21)))
+            == .waitForCatchUp(.target, coordinate: position, timeout: policy.catchUpDeadline))
+        #expect(machine.receive(.caughtUp(.target, at: ms(30))) == .readPosition(.target))
+        #expect(machine.receive(.positionRead(.target, targetPosition, at: ms(31))) == .setStatus(.writer(.target), .online))
+        #expect(!machine.isPastPointOfNoReturn)
+        #expect(machine.receive(.statusSet(.writer(.target), .online, at: ms(33))) == .stopReplication(.target))
+        #expect(machine.isPastPointOfNoReturn)
+        #expect(machine.receive(.replicationStopped(.target)) == .startReplication(.source, source: .target, coordinate: targetPosition))
+        #expect(machine.receive(.replicationStarted(.source)) == .verifyReplication(.source))
+        #expect(machine.receive(.replicationVerified(.source)) == .restoreProxySettings(snapshot))
+        #expect(machine.receive(.proxySettingsRestored) == .saveProxyConfiguration)
+        #expect(machine.receive(.proxyConfigurationSaved) == .finish(.completed))
+
+        let timeline = machine.timeline
+        #expect(timeline.window == ms(23))
+        #expect(timeline.drain == ms(4))
+        #expect(timeline.fence == ms(7))
+        #expect(timeline.catchUp == ms(9))
+        #expect(timeline.switchOver == ms(3))
+        #expect(timeline.sessionsCut == 2)
+        #expect(timeline.finalPosition == position)
+        #expect(timeline.newWriterPosition == targetPosition)
+    }
+
+    @Test("guards that block end the run before anything changes")
+    func guardsRefuse() {
+        var machine = CutoverStateMachine()
+        _ = machine.started(operation: .writerCutover, policy: CutoverPolicy())
+        let reason = BlockingReason(check: "replication.lag", message: "lag 12 s over budget 5 s", remedy: "wait")
+        #expect(machine.receive(.guardsFinished(blockingReasons: [reason])) == .finish(.refused([reason])))
+        #expect(!machine.isPastPointOfNoReturn)
+    }
+
+    @Test("a guard step that fails is a refusal, not a rollback")
+    func guardsFail() {
+        var machine = CutoverStateMachine()
+        _ = machine.started(operation: .writerCutover, policy: CutoverPolicy())
+        guard case .finish(.refused(let reasons)) = machine.receive(.stepFailed(failure, at: ms(1))) else {
+            Issue.record("expected a refusal")
+            return
+        }
+        #expect(reasons.count == 1)
+    }
+
+    @Test("drain deadline with the roll-back policy puts the old writer back and restores the proxy")
+    func drainDeadlineRollsBack() {
+        let (machine0, action) = writerCutover(through: "offlineSoftOld")
+        var machine = machine0
+        #expect(action == .pollDrain(.writer(.source), timeout: .milliseconds(500), interval: .milliseconds(2)))
+        let holder = SessionHolder(sessionID: 7, user: "app", clientAddress: "127.0.0.1:5000", command: "Sleep", timeMilliseconds: 900, reason: "open transaction")
+        #expect(machine.receive(.drainDeadlinePassed(.writer(.source), holders: [holder], at: ms(510))) == .setStatus(.writer(.source), .online))
+        #expect(machine.currentStep == "rollback.onlineOld")
+        #expect(machine.receive(.statusSet(.writer(.source), .online, at: ms(512)))
+            == .restoreProxySettings(ProxySettingsSnapshot(previousValues: ["p1": ["mysql-query_retries_on_failure": "1"]])))
+        guard case .finish(.rolledBack(let reason, let failures)) = machine.receive(.proxySettingsRestored) else {
+            Issue.record("expected rolledBack")
+            return
+        }
+        #expect(reason.contains("1 session(s) held on"))
+        #expect(failures.isEmpty)
+        #expect(machine.timeline.window == ms(502))
+        #expect(machine.timeline.holdersAtDeadline == [holder])
+    }
+
+    @Test("drain deadline with the force policy goes on to OFFLINE_HARD")
+    func drainDeadlineForces() {
+        var policy = CutoverPolicy()
+        policy.drainDeadlinePolicy = .force
+        var (machine, _) = writerCutover(policy: policy, through: "offlineSoftOld")
+        #expect(machine.receive(.drainDeadlinePassed(.writer(.source), holders: [], at: ms(510))) == .setStatus(.writer(.source), .offlineHard))
+        #expect(machine.timeline.forcedDrain)
+    }
+
+    @Test("a catch-up failure lifts the fence, puts the old writer back, restores the proxy")
+    func catchUpFailureRollsBack() {
+        var (machine, action) = writerCutover(through: "readFinalPosition")
+        guard case .waitForCatchUp = action else {
+            Issue.record("expected the catch-up wait, got \(action)")
+            return
+        }
+        #expect(machine.receive(.stepFailed(failure, at: ms(2_021))) == .liftFence(.source))
+        #expect(machine.receive(.fenceLifted(.source)) == .setStatus(.writer(.source), .online))
+        guard case .restoreProxySettings = machine.receive(.statusSet(.writer(.source), .online, at: ms(2_030))) else {
+            Issue.record("expected proxy restore")
+            return
+        }
+        guard case .finish(.rolledBack(let reason, _)) = machine.receive(.proxySettingsRestored) else {
+            Issue.record("expected rolledBack")
+            return
+        }
+        #expect(reason.contains("boom"))
+        #expect(!machine.isPastPointOfNoReturn)
+    }
+
+    @Test("a failed ONLINE of the new writer first makes sure it is OFFLINE_HARD, then rolls back")
+    func onlineFailureEnsuresNewWriterOffline() {
+        var (machine, action) = writerCutover(through: "readNewWriterPosition")
+        #expect(action == .setStatus(.writer(.target), .online))
+        let ambiguous = StepFailure(step: "onlineNew", message: "LOAD timed out", endpoint: "proxysql-1", mayHaveTakenEffect: true)
+        #expect(machine.receive(.stepFailed(ambiguous, at: ms(40))) == .setStatus(.writer(.target), .offlineHard))
+        #expect(machine.receive(.statusSet(.writer(.target), .offlineHard, at: ms(41))) == .liftFence(.source))
+        #expect(machine.receive(.fenceLifted(.source)) == .setStatus(.writer(.source), .online))
+    }
+
+    @Test("if the new writer cannot be confirmed offline, the old writer is left offline (never two writers)")
+    func rollbackNeverMakesTwoWriters() {
+        var (machine, _) = writerCutover(through: "readNewWriterPosition")
+        _ = machine.receive(.stepFailed(failure, at: ms(40)))
+        let action = machine.receive(.stepFailed(StepFailure(step: "rollback.offlineHardNew", message: "node unreachable"), at: ms(42)))
+        guard case .restoreProxySettings = action else {
+            Issue.record("expected only the proxy restore to remain, got \(action)")
+            return
+        }
+        guard case .finish(.rolledBack(_, let failures)) = machine.receive(.proxySettingsRestored) else {
+            Issue.record("expected rolledBack")
+            return
+        }
+        #expect(failures.count == 2)
+        #expect(failures.last?.message.contains("left offline") == true)
+    }
+
+    @Test("a shutdown request before the point of no return rolls back once the step in flight answers")
+    func shutdownBeforePointOfNoReturn() {
+        var (machine, _) = writerCutover(through: "offlineSoftOld")
+        #expect(machine.receive(.gracefulShutdownRequested) == .wait)
+        #expect(machine.receive(.drained(.writer(.source), at: ms(12))) == .setStatus(.writer(.source), .online))
+        _ = machine.receive(.statusSet(.writer(.source), .online, at: ms(13)))
+        guard case .finish(.rolledBack(let reason, _)) = machine.receive(.proxySettingsRestored) else {
+            Issue.record("expected rolledBack")
+            return
+        }
+        #expect(reason == "shutdown requested")
+    }
+
+    @Test("a shutdown request after the point of no return stops forward steps and lists what remains")
+    func shutdownAfterPointOfNoReturn() {
+        var (machine, _) = writerCutover(through: "onlineNew")
+        #expect(machine.receive(.gracefulShutdownRequested) == .wait)
+        let action = machine.receive(.replicationStopped(.target))
+        guard case .finish(.stoppedAfterPointOfNoReturn(_, _, let remaining)) = action else {
+            Issue.record("expected stoppedAfterPointOfNoReturn, got \(action)")
+            return
+        }
+        #expect(remaining == ["startReverseReplication", "verifyReverseReplication", "restoreProxy", "saveConfiguration"])
+        #expect(machine.isPastPointOfNoReturn)
+    }
+
+    @Test("after the point of no return a failed forward-replication stop skips reverse replication but still restores and saves")
+    func failureAfterPointOfNoReturn() {
+        var (machine, _) = writerCutover(through: "onlineNew")
+        guard case .restoreProxySettings = machine.receive(.stepFailed(failure, at: ms(50))) else {
+            Issue.record("expected to skip to the proxy restore")
+            return
+        }
+        #expect(machine.receive(.proxySettingsRestored) == .saveProxyConfiguration)
+        guard case .finish(.stoppedAfterPointOfNoReturn(_, let failures, let remaining)) = machine.receive(.proxyConfigurationSaved) else {
+            Issue.record("expected stoppedAfterPointOfNoReturn")
+            return
+        }
+        #expect(failures == [failure])
+        #expect(Set(remaining) == ["stopForwardReplication", "startReverseReplication", "verifyReverseReplication"])
+    }
+
+    @Test("without retries to disable nor pins to relax, the proxy is neither prepared nor restored")
+    func noProxyPreparation() {
+        var policy = CutoverPolicy()
+        policy.disableQueryRetries = false
+        var machine = CutoverStateMachine()
+        _ = machine.started(operation: .writerCutover, policy: policy)
+        #expect(machine.receive(.guardsFinished(blockingReasons: [])) == .setStatus(.writer(.source), .offlineSoft))
+        #expect(!CutoverStateMachine.steps(for: .writerCutover, policy: policy).contains(.restoreProxy))
+    }
+}
+
+@Suite("Writer failback and readers")
+struct FailbackAndReaderTranscriptTests {
+    @Test("writer failback moves target → source, never fences Aurora, re-points replication")
+    func writerFailback() {
+        let steps = CutoverStateMachine.steps(for: .writerFailback, policy: CutoverPolicy())
+        #expect(!steps.contains(.fenceOld))
+        var machine = CutoverStateMachine()
+        _ = machine.started(operation: .writerFailback, policy: CutoverPolicy())
+        _ = machine.receive(.guardsFinished(blockingReasons: []))
+        #expect(machine.receive(.proxyPrepared(ProxySettingsSnapshot())) == .setStatus(.writer(.target), .offlineSoft))
+        _ = machine.receive(.statusSet(.writer(.target), .offlineSoft, at: ms(1)))
+        _ = machine.receive(.drained(.writer(.target), at: ms(2)))
+        #expect(machine.receive(.statusSet(.writer(.target), .offlineHard, at: ms(3))) == .closeSessions(.target))
+        #expect(machine.receive(.sessionsClosed(.target, count: 0, at: ms(4))) == .readPosition(.target))
+        #expect(machine.receive(.positionRead(.target, targetPosition, at: ms(5)))
+            == .waitForCatchUp(.source, coordinate: targetPosition, timeout: .seconds(2)))
+        #expect(machine.receive(.caughtUp(.source, at: ms(9))) == .readPosition(.source))
+        #expect(machine.receive(.positionRead(.source, position, at: ms(10))) == .setStatus(.writer(.source), .online))
+        #expect(machine.receive(.statusSet(.writer(.source), .online, at: ms(11))) == .stopReplication(.source))
+        #expect(machine.receive(.replicationStopped(.source)) == .startReplication(.target, source: .source, coordinate: position))
+    }
+
+    @Test("reader cut-over: new reader ONLINE first, then old reader drained and hard-offlined, then saved")
+    func readerCutover() {
+        var machine = CutoverStateMachine()
+        let policy = CutoverPolicy()
+        #expect(machine.started(operation: .readerCutover, policy: policy) == .runGuards(.readerCutover))
+        #expect(machine.receive(.guardsFinished(blockingReasons: [])) == .setStatus(.reader(.target), .online))
+        #expect(machine.receive(.statusSet(.reader(.target), .online, at: ms(1))) == .setStatus(.reader(.source), .offlineSoft))
+        #expect(machine.receive(.statusSet(.reader(.source), .offlineSoft, at: ms(2)))
+            == .pollDrain(.reader(.source), timeout: policy.drainDeadline, interval: policy.drainPollInterval))
+        #expect(machine.receive(.drained(.reader(.source), at: ms(5))) == .setStatus(.reader(.source), .offlineHard))
+        #expect(machine.receive(.statusSet(.reader(.source), .offlineHard, at: ms(6))) == .saveProxyConfiguration)
+        #expect(machine.receive(.proxyConfigurationSaved) == .finish(.completed))
+    }
+
+    @Test("reader rollback puts the old reader back before taking the new one out")
+    func readerRollback() {
+        var machine = CutoverStateMachine()
+        _ = machine.started(operation: .readerFailback, policy: CutoverPolicy())
+        _ = machine.receive(.guardsFinished(blockingReasons: []))
+        _ = machine.receive(.statusSet(.reader(.source), .online, at: ms(1)))
+        #expect(machine.receive(.stepFailed(failure, at: ms(2))) == .setStatus(.reader(.target), .online))
+        #expect(machine.receive(.statusSet(.reader(.target), .online, at: ms(3))) == .setStatus(.reader(.source), .offlineHard))
+        guard case .finish(.rolledBack) = machine.receive(.statusSet(.reader(.source), .offlineHard, at: ms(4))) else {
+            Issue.record("expected rolledBack")
+            return
+        }
+    }
+}
+
+@Suite("Resuming from a journal")
+struct ResumeTranscriptTests {
+    @Test("interrupted during catch-up (before the point of no return): resume rolls back")
+    func resumeBeforePointOfNoReturn() {
+        var (machine, _) = writerCutover(through: "readFinalPosition")
+        #expect(machine.resumeAfterInterruption() == .liftFence(.source))
+    }
+
+    @Test("interrupted while the new writer was being set ONLINE: resume makes sure it is offline first")
+    func resumeDuringOnline() {
+        var (machine, _) = writerCutover(through: "readNewWriterPosition")
+        #expect(machine.resumeAfterInterruption() == .setStatus(.writer(.target), .offlineHard))
+    }
+
+    @Test("interrupted after the point of no return: resume issues the interrupted step again")
+    func resumeAfterPointOfNoReturn() {
+        var (machine, _) = writerCutover(through: "stopForwardReplication")
+        #expect(machine.resumeAfterInterruption() == .startReplication(.source, source: .target, coordinate: targetPosition))
+    }
+
+    @Test("a finished run resumes to its outcome")
+    func resumeFinished() {
+        var (machine, action) = writerCutover(through: "saveConfiguration")
+        #expect(action == .finish(.completed))
+        #expect(machine.resumeAfterInterruption() == .finish(.completed))
+    }
+
+    @Test("replaying the same events rebuilds the same state")
+    func replayIsDeterministic() {
+        let events: [CutoverStateMachine.Event] = [
+            .guardsFinished(blockingReasons: []),
+            .proxyPrepared(ProxySettingsSnapshot()),
+            .statusSet(.writer(.source), .offlineSoft, at: ms(1)),
+            .drained(.writer(.source), at: ms(2)),
+        ]
+        var first = CutoverStateMachine()
+        var second = CutoverStateMachine()
+        var lastFirst = first.started(operation: .writerCutover, policy: CutoverPolicy())
+        var lastSecond = second.started(operation: .writerCutover, policy: CutoverPolicy())
+        for event in events {
+            lastFirst = first.receive(event)
+            lastSecond = second.receive(event)
+        }
+        #expect(lastFirst == lastSecond)
+        #expect(first.timeline == second.timeline)
+        #expect(first.currentStep == "offlineHardOld")
+    }
+}
