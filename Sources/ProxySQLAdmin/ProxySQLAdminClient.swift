@@ -222,6 +222,7 @@ public struct ProxySQLAdminClient: ProxySQLAdministering {
         logger.debug("proxysql server added", metadata: serverMetadata(server.key, status: server.status))
     }
 
+    @discardableResult
     public func updateServers(_ selector: ServerSelector, set change: ServerChange, logger: Logger) async throws
         -> UInt64
     {
@@ -241,6 +242,7 @@ public struct ProxySQLAdminClient: ProxySQLAdministering {
         return affected
     }
 
+    @discardableResult
     public func removeServers(_ selector: ServerSelector, logger: Logger) async throws -> UInt64 {
         let problems = selectorProblems(selector)
         guard problems.isEmpty else { throw invalid(problems, "server selector") }
