@@ -8,7 +8,7 @@ import Testing
 /// they would be when ProxySQL relays them.
 @Suite(
     "ProxySQLAdminClient on SQLite with ProxySQL's schema",
-    .enabled(if: SQLiteShell.isAvailable, "needs the sqlite3 shell (apt-get install sqlite3)")
+    .enabled(if: SQLiteLibrary.isRequired, SQLiteLibrary.skipReason)
 )
 struct SQLiteAdminClientTests {
     let logger = Fixtures.logger
@@ -103,7 +103,7 @@ struct SQLiteAdminClientTests {
     @Test("Pool, processlist, variables, pairs and version statements all run on the real schema")
     func everyRead() async throws {
         let session = try SQLiteAdminSession()
-        try session.setUp("""
+        try session.direct("""
             INSERT INTO stats_mysql_connection_pool VALUES (10, 'db1', 3306, 'OFFLINE_SOFT', 2, 1, 9, 0, 4, 100, 0, 10, 20, 300);
             INSERT INTO stats_mysql_connection_pool VALUES (11, 'db1', 3306, 'ONLINE', 0, 1, 9, 0, 4, 100, 0, 10, 20, 300);
             INSERT INTO stats_mysql_processlist VALUES (1, 42, 'app', 'shop', '10.0.0.5', 5000, 10, '10.0.0.9', 4000, 'db1', 3306, 'Sleep', 900, NULL, 0, NULL);

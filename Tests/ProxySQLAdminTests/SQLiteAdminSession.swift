@@ -2,60 +2,156 @@ import Foundation
 import MariaDB
 import ProxySQLAdmin
 import Synchronization
+import Testing
 
-/// Runs SQL through the `sqlite3` shell (Debian package `sqlite3`) on a database file, to check what our
-/// statements do under SQLite's own rules: the same rules ProxySQL's admin interface applies.
-enum SQLiteShell {
-    static let path = "/usr/bin/sqlite3"
+/// SQLite, loaded at run time from `libsqlite3.so.0` (Debian `libsqlite3-0`, pulled in by `libsqlite3-dev`),
+/// to check what our statements do under SQLite's own rules: the rules ProxySQL's admin interface applies.
+/// Loaded with `dlopen` so the test target needs no extra module or package.
+struct SQLiteLibrary: @unchecked Sendable {
+    typealias Open = @convention(c) (UnsafePointer<CChar>?, UnsafeMutablePointer<OpaquePointer?>?) -> Int32
+    typealias Close = @convention(c) (OpaquePointer?) -> Int32
+    typealias Prepare = @convention(c) (
+        OpaquePointer?, UnsafePointer<CChar>?, Int32, UnsafeMutablePointer<OpaquePointer?>?,
+        UnsafeMutablePointer<UnsafePointer<CChar>?>?
+    ) -> Int32
+    typealias Step = @convention(c) (OpaquePointer?) -> Int32
+    typealias ColumnCount = @convention(c) (OpaquePointer?) -> Int32
+    typealias ColumnName = @convention(c) (OpaquePointer?, Int32) -> UnsafePointer<CChar>?
+    typealias ColumnType = @convention(c) (OpaquePointer?, Int32) -> Int32
+    typealias ColumnText = @convention(c) (OpaquePointer?, Int32) -> UnsafePointer<UInt8>?
+    typealias ColumnBytes = @convention(c) (OpaquePointer?, Int32) -> Int32
+    typealias Changes = @convention(c) (OpaquePointer?) -> Int32
+    typealias ErrorMessage = @convention(c) (OpaquePointer?) -> UnsafePointer<CChar>?
 
-    static var isAvailable: Bool { FileManager.default.isExecutableFile(atPath: path) }
+    let open: Open
+    let close: Close
+    let prepare: Prepare
+    let step: Step
+    let finalize: Step
+    let columnCount: ColumnCount
+    let columnName: ColumnName
+    let columnType: ColumnType
+    let columnText: ColumnText
+    let columnBytes: ColumnBytes
+    let changes: Changes
+    let errorMessage: ErrorMessage
 
-    struct Output {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    /// Runs `script` on `database` (`:memory:` or a file) with JSON output.
-    static func run(_ script: String, database: String) throws -> Output {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = ["-json", "-bail", database]
-        let input = Pipe()
-        let output = Pipe()
-        let error = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        input.fileHandleForWriting.write(Data(script.utf8))
-        try input.fileHandleForWriting.close()
-        let stdout = output.fileHandleForReading.readDataToEndOfFile()
-        let stderr = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Output(
-            status: process.terminationStatus,
-            stdout: String(decoding: stdout, as: UTF8.self),
-            stderr: String(decoding: stderr, as: UTF8.self)
+    static let shared: SQLiteLibrary? = {
+        guard let handle = dlopen("libsqlite3.so.0", RTLD_NOW) ?? dlopen("libsqlite3.so", RTLD_NOW) else { return nil }
+        func symbol<T>(_ name: String, as type: T.Type) -> T? {
+            dlsym(handle, name).map { unsafeBitCast($0, to: type) }
+        }
+        guard let open = symbol("sqlite3_open", as: Open.self),
+            let close = symbol("sqlite3_close", as: Close.self),
+            let prepare = symbol("sqlite3_prepare_v2", as: Prepare.self),
+            let step = symbol("sqlite3_step", as: Step.self),
+            let finalize = symbol("sqlite3_finalize", as: Step.self),
+            let columnCount = symbol("sqlite3_column_count", as: ColumnCount.self),
+            let columnName = symbol("sqlite3_column_name", as: ColumnName.self),
+            let columnType = symbol("sqlite3_column_type", as: ColumnType.self),
+            let columnText = symbol("sqlite3_column_text", as: ColumnText.self),
+            let columnBytes = symbol("sqlite3_column_bytes", as: ColumnBytes.self),
+            let changes = symbol("sqlite3_changes", as: Changes.self),
+            let errorMessage = symbol("sqlite3_errmsg", as: ErrorMessage.self)
+        else { return nil }
+        return SQLiteLibrary(
+            open: open, close: close, prepare: prepare, step: step, finalize: finalize, columnCount: columnCount,
+            columnName: columnName, columnType: columnType, columnText: columnText, columnBytes: columnBytes,
+            changes: changes, errorMessage: errorMessage
         )
+    }()
+
+    static var isAvailable: Bool { shared != nil }
+
+    /// Whether tests that need SQLite run: when it is available, or when `REQUIRE_INTEGRATION=1` demands it
+    /// (they then fail with a clear error instead of being skipped).
+    static var isRequired: Bool {
+        isAvailable || ProcessInfo.processInfo.environment["REQUIRE_INTEGRATION"] == "1"
     }
 
-    /// Parses one JSON result of the shell into rows of text cells keyed by column (every value as text, as
-    /// ProxySQL's admin interface sends them).
-    static func rows(_ json: String) throws -> [[String: String?]] {
-        let trimmed = json.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty else { return [] }
-        let objects = try JSONSerialization.jsonObject(with: Data(trimmed.utf8)) as? [[String: Any]] ?? []
-        return objects.map { object in
-            object.mapValues { value -> String? in
-                switch value {
-                case is NSNull: nil
-                case let string as String: string
-                case let number as NSNumber: number.stringValue
-                default: "\(value)"
+    static let skipReason: Comment = "needs libsqlite3 (apt-get install libsqlite3-0)"
+}
+
+/// An in-memory SQLite database.
+final class SQLiteDatabase: @unchecked Sendable {
+    struct Failure: Error, CustomStringConvertible {
+        /// SQLite's message (`near "SELEC": syntax error`, `CHECK constraint failed: ...`).
+        var message: String
+        var description: String { message }
+    }
+
+    /// The rows of the last statement of a script, every cell as text bytes (nil for NULL), and the changes it
+    /// made.
+    struct Output {
+        var columns: [String] = []
+        var rows: [[SQLValue]] = []
+        var changes: UInt64 = 0
+    }
+
+    private let sqlite: SQLiteLibrary
+    private let handle: OpaquePointer
+    private let lock = Mutex(())
+
+    init() throws {
+        guard let sqlite = SQLiteLibrary.shared else { throw Failure(message: "libsqlite3 is not installed") }
+        var handle: OpaquePointer?
+        guard sqlite.open(":memory:", &handle) == 0, let handle else { throw Failure(message: "sqlite3_open failed") }
+        self.sqlite = sqlite
+        self.handle = handle
+    }
+
+    deinit {
+        _ = sqlite.close(handle)
+    }
+
+    /// Runs every statement of `script`, stopping at the first error.
+    func run(_ script: String) throws -> Output {
+        try lock.withLock { _ in
+            var output = Output()
+            let bytes = Array(script.utf8CString)
+            try bytes.withUnsafeBufferPointer { buffer in
+                var cursor: UnsafePointer<CChar>? = buffer.baseAddress
+                let end = buffer.baseAddress! + buffer.count - 1
+                while let start = cursor, start < end {
+                    var statement: OpaquePointer?
+                    var tail: UnsafePointer<CChar>?
+                    guard sqlite.prepare(handle, start, Int32(end - start), &statement, &tail) == 0 else {
+                        throw failure()
+                    }
+                    cursor = tail
+                    guard let statement else { continue }  // whitespace or a comment
+                    defer { _ = sqlite.finalize(statement) }
+                    var result = Output()
+                    let count = sqlite.columnCount(statement)
+                    result.columns = (0..<count).map { String(cString: sqlite.columnName(statement, $0)!) }
+                    while true {
+                        let code = sqlite.step(statement)
+                        if code == 101 { break }  // SQLITE_DONE
+                        guard code == 100 else { throw failure() }  // SQLITE_ROW
+                        result.rows.append((0..<count).map { column in
+                            guard sqlite.columnType(statement, column) != 5, let text = sqlite.columnText(statement, column)
+                            else { return .null }  // SQLITE_NULL
+                            let length = Int(sqlite.columnBytes(statement, column))
+                            return SQLValue(bytes: Array(UnsafeBufferPointer(start: text, count: length)))
+                        })
+                    }
+                    result.changes = count == 0 ? UInt64(sqlite.changes(handle)) : 0
+                    output = result
                 }
             }
+            return output
         }
+    }
+
+    private func failure() -> Failure {
+        Failure(message: sqlite.errorMessage(handle).map { String(cString: $0) } ?? "unknown SQLite error")
+    }
+
+    /// A ProxySQL-like admin schema.
+    static func proxySQLAdmin() throws -> SQLiteDatabase {
+        let database = try SQLiteDatabase()
+        _ = try database.run(proxySQLSchema)
+        return database
     }
 
     /// The tables the admin client uses, with ProxySQL 2.x's column types, defaults and CHECK constraints.
@@ -79,28 +175,22 @@ enum SQLiteShell {
 /// tables without `OFFLINE_HARD` rows. A test double for SQL validity and quoting, not an emulator: no data
 /// plane, no pool statistics beyond what a test inserts.
 final class SQLiteAdminSession: SQLSession, Sendable {
-    let database: String
+    let database: SQLiteDatabase
     let dialect: SQLDialect = .proxySQLAdmin
     let endpointDescription = "sqlite-admin"
     private let log = Mutex<[String]>([])
 
     init() throws {
-        database = NSTemporaryDirectory() + "proxysql-admin-\(UInt64.random(in: 0...UInt64.max)).db"
-        let output = try SQLiteShell.run(SQLiteShell.proxySQLSchema, database: database)
-        precondition(output.status == 0, "schema failed: \(output.stderr)")
-    }
-
-    deinit {
-        try? FileManager.default.removeItem(atPath: database)
+        database = try SQLiteDatabase.proxySQLAdmin()
     }
 
     /// Every statement received, rendered.
     var receivedStatements: [String] { log.withLock { $0 } }
 
-    /// Runs trusted setup SQL directly.
-    func setUp(_ script: String) throws {
-        let output = try SQLiteShell.run(script, database: database)
-        precondition(output.status == 0, "setup failed: \(output.stderr)")
+    /// Runs trusted SQL directly (setup, inspection), bypassing the admin error mapping.
+    @discardableResult
+    func direct(_ script: String) throws -> SQLiteDatabase.Output {
+        try database.run(script)
     }
 
     func execute(_ statement: SQLStatement, timeout: Duration?) async throws -> SQLResult {
@@ -109,7 +199,7 @@ final class SQLiteAdminSession: SQLSession, Sendable {
         let command = sql.uppercased().trimmingCharacters(in: .whitespaces)
         switch command {
         case "LOAD MYSQL SERVERS TO RUNTIME":
-            _ = try shell("""
+            try admin("""
                 DELETE FROM runtime_mysql_servers;
                 INSERT INTO runtime_mysql_servers SELECT hostgroup_id, hostname, port, gtid_port, UPPER(status), weight, compression, max_connections, max_replication_lag, use_ssl, max_latency_ms, comment FROM mysql_servers WHERE UPPER(status) <> 'OFFLINE_HARD';
                 DELETE FROM runtime_mysql_replication_hostgroups;
@@ -117,7 +207,7 @@ final class SQLiteAdminSession: SQLSession, Sendable {
                 """)
             return SQLResult()
         case "LOAD MYSQL VARIABLES TO RUNTIME":
-            _ = try shell("DELETE FROM runtime_global_variables; INSERT INTO runtime_global_variables SELECT * FROM global_variables;")
+            try admin("DELETE FROM runtime_global_variables; INSERT INTO runtime_global_variables SELECT * FROM global_variables;")
             return SQLResult()
         case "SAVE MYSQL SERVERS TO DISK", "SAVE MYSQL VARIABLES TO DISK":
             return SQLResult()
@@ -127,34 +217,24 @@ final class SQLiteAdminSession: SQLSession, Sendable {
             break
         }
         if command.hasPrefix("KILL CONNECTION ") {
-            throw Self.adminError("Unknown thread id: \(sql.dropFirst("KILL CONNECTION ".count))", sql: sql)
+            throw Self.adminError("Unknown thread id: \(sql.dropFirst("KILL CONNECTION ".count))")
         }
-        if command.hasPrefix("SELECT ") {
-            let rows = try SQLiteShell.rows(try shell(sql + ";"))
-            let columns = rows.first.map { Array($0.keys).sorted() } ?? []
-            let cells = rows.map { row in columns.map { row[$0] ?? nil } }
-            return SQLResult(resultSets: [ResultSet(columnNames: columns, rows: cells)])
-        }
-        let rows = try SQLiteShell.rows(try shell(sql + ";\nSELECT changes() AS n;"))
-        let changed = rows.first?["n"].flatMap { $0 }.flatMap { UInt64($0) } ?? 0
-        return SQLResult(affectedRows: changed)
+        let output = try admin(sql)
+        if output.columns.isEmpty { return SQLResult(affectedRows: output.changes) }
+        let resultSet = ResultSet(columns: output.columns.map { ColumnMetadata(name: $0) }, rows: output.rows)
+        return SQLResult(resultSets: [resultSet])
     }
 
-    private func shell(_ script: String) throws -> String {
-        let output = try SQLiteShell.run(script, database: database)
-        guard output.status == 0 else {
-            // "Parse error near line 1: near "SELEC": syntax error" / "Runtime error ...: CHECK constraint failed: x (19)"
-            var message = output.stderr.split(separator: "\n").first.map(String.init) ?? output.stderr
-            if let colon = message.firstRange(of: ": ") { message = String(message[colon.upperBound...]) }
-            if let code = message.range(of: #" \(\d+\)$"#, options: .regularExpression) {
-                message = String(message[..<code.lowerBound])
-            }
-            throw Self.adminError(message, sql: script)
+    @discardableResult
+    private func admin(_ script: String) throws -> SQLiteDatabase.Output {
+        do {
+            return try database.run(script)
+        } catch let failure as SQLiteDatabase.Failure {
+            throw Self.adminError(failure.message)
         }
-        return output.stdout
     }
 
-    static func adminError(_ message: String, sql: String) -> MariaDBError {
+    static func adminError(_ message: String) -> MariaDBError {
         MariaDBError(
             code: .server,
             serverErrorNumber: 1045,
