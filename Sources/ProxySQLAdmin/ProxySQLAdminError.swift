@@ -135,11 +135,13 @@ public struct ProxySQLAdminError: Error, Sendable, Equatable, CustomStringConver
         }
         guard let error = error as? MariaDBError else {
             if error is CancellationError {
-                self.init(code: .cancelled, node: node, message: "cancelled", statement: statement?.redacted,
-                          underlying: error, file: file, line: line)
+                self.init(
+                    code: .cancelled, node: node, message: "cancelled", statement: statement?.redacted,
+                    underlying: error, file: file, line: line)
             } else {
-                self.init(code: .unexpectedResult, node: node, message: "unexpected error",
-                          statement: statement?.redacted, underlying: error, file: file, line: line)
+                self.init(
+                    code: .unexpectedResult, node: node, message: "unexpected error",
+                    statement: statement?.redacted, underlying: error, file: file, line: line)
             }
             return
         }

@@ -13,7 +13,8 @@ public enum ProxySQLAdminStatements {
     /// `SELECT <every column> FROM mysql_servers|runtime_mysql_servers [WHERE hostgroup_id = N]
     /// ORDER BY hostgroup_id, hostname, port`.
     public static func selectServers(layer: ConfigurationLayer, hostgroup: HostgroupID? = nil) -> SQLStatement {
-        var statement: SQLStatement = "SELECT \(unsafeRaw: serverColumns) FROM \(unsafeRaw: layer.table("mysql_servers"))"
+        var statement: SQLStatement =
+            "SELECT \(unsafeRaw: serverColumns) FROM \(unsafeRaw: layer.table("mysql_servers"))"
         if let hostgroup { statement = statement + " WHERE hostgroup_id = \(hostgroup.rawValue)" }
         return statement + " ORDER BY hostgroup_id, hostname, port"
     }
@@ -44,7 +45,8 @@ public enum ProxySQLAdminStatements {
         if let comment = change.comment { assignments.append("comment = \(comment)") }
         if let maxConnections = change.maxConnections { assignments.append("max_connections = \(maxConnections)") }
         if let lag = change.maxReplicationLag { assignments.append("max_replication_lag = \(lag)") }
-        return "UPDATE mysql_servers SET \(SQLStatement.joined(assignments, separator: ", ")) WHERE \(whereClause(selector))"
+        let assignmentList = SQLStatement.joined(assignments, separator: ", ")
+        return "UPDATE mysql_servers SET \(assignmentList) WHERE \(whereClause(selector))"
     }
 
     /// `DELETE FROM mysql_servers WHERE <selector>`.
@@ -56,7 +58,7 @@ public enum ProxySQLAdminStatements {
     public static func whereClause(_ selector: ServerSelector) -> SQLStatement {
         switch selector {
         case .key(let key):
-            "hostgroup_id = \(key.hostgroup.rawValue) AND hostname = \(key.endpoint.host) AND port = \(key.endpoint.port)"
+            "hostgroup_id = \(key.hostgroup.rawValue) AND \(whereClause(.endpoint(key.endpoint)))"
         case .comment(let comment):
             "comment = \(comment)"
         case .endpoint(let endpoint):

@@ -97,10 +97,13 @@ struct ProxySQLAdminRealTests {
         await cleanUp(admin, scratch: scratch, logger: logger)
         let hostile = "scratch x\\' OR 1=1 -- ü"
         let soft = BackendServer(hostgroup: scratch, host: "127.0.0.1", port: 9, status: .offlineSoft, comment: hostile)
-        let hard = BackendServer(hostgroup: scratch, host: "127.0.0.2", port: 9, status: .offlineHard, comment: "scratch hard")
+        let hard = BackendServer(
+            hostgroup: scratch, host: "127.0.0.2", port: 9, status: .offlineHard, comment: "scratch hard")
         try await admin.addServer(soft, logger: logger)
         try await admin.addServer(hard, logger: logger)
-        await #expect(throws: ProxySQLAdminError(code: .alreadyExists)) { try await admin.addServer(hard, logger: logger) }
+        await #expect(throws: ProxySQLAdminError(code: .alreadyExists)) {
+            try await admin.addServer(hard, logger: logger)
+        }
         #expect(try await admin.configuredServers(hostgroup: scratch, logger: logger) == [soft, hard])
 
         // The hostile comment matches exactly its own row.
@@ -112,8 +115,10 @@ struct ProxySQLAdminRealTests {
         #expect(try await admin.connectionPoolStats(for: soft.key, logger: logger)?.status == .offlineSoft)
         #expect(try await admin.connectionPoolStats(for: hard.key, logger: logger) == nil)
         try await admin.requireRuntime(
-            [IntendedBackendState(key: soft.key, status: .offlineSoft, comment: hostile),
-             IntendedBackendState(key: hard.key, status: .offlineHard)],
+            [
+                IntendedBackendState(key: soft.key, status: .offlineSoft, comment: hostile),
+                IntendedBackendState(key: hard.key, status: .offlineHard),
+            ],
             exhaustiveHostgroups: [scratch],
             logger: logger
         )
@@ -123,18 +128,23 @@ struct ProxySQLAdminRealTests {
         try await admin.setStatusAndLoad(.offlineHard, of: soft.key, logger: logger)
         try await admin.setStatusAndLoad(.offlineSoft, of: hard.key, logger: logger)
         try await admin.requireRuntime(
-            [IntendedBackendState(key: soft.key, status: .offlineHard),
-             IntendedBackendState(key: hard.key, status: .offlineSoft)],
+            [
+                IntendedBackendState(key: soft.key, status: .offlineHard),
+                IntendedBackendState(key: hard.key, status: .offlineSoft),
+            ],
             exhaustiveHostgroups: [scratch],
             logger: logger
         )
         #expect(try await admin.processlist(attachedTo: hard.key, logger: logger).isEmpty)
-        #expect(try await admin.monitorExposure(of: hard.endpoint, logger: logger).allSatisfy {
-            !$0.pair.contains(scratch)
-        })
+        #expect(
+            try await admin.monitorExposure(of: hard.endpoint, logger: logger).allSatisfy {
+                !$0.pair.contains(scratch)
+            })
 
         #expect(try await admin.removeServers(.hostgroup(scratch), logger: logger) == 2)
-        await #expect(throws: ProxySQLAdminError(code: .notFound)) { try await admin.removeServer(soft.key, logger: logger) }
+        await #expect(throws: ProxySQLAdminError(code: .notFound)) {
+            try await admin.removeServer(soft.key, logger: logger)
+        }
         try await admin.loadServersToRuntime(logger: logger)
         #expect(try await admin.runtimeServers(hostgroup: scratch, logger: logger).isEmpty)
     }

@@ -67,7 +67,8 @@ struct DomainTypesTests {
         #expect(
             server.validationProblems == [
                 "hostgroup_id -1 is negative", "hostname is empty", "port 70000 is outside 0...65535",
-                "gtid_port 70000 is outside 0...65535", "gtid_port equals port", "weight 10000001 is outside 0...10000000",
+                "gtid_port 70000 is outside 0...65535", "gtid_port equals port",
+                "weight 10000001 is outside 0...10000000",
                 "compression 2 is not 0 or 1", "max_connections -1 is negative",
                 "max_replication_lag 126144001 is outside 0...126144000", "max_latency_ms -5 is negative",
             ]
@@ -75,7 +76,8 @@ struct DomainTypesTests {
         var sameGTID = BackendServer(hostgroup: 1, host: "h", port: 3306)
         sameGTID.gtidPort = 3306
         #expect(sameGTID.validationProblems == ["gtid_port equals port"])
-        #expect(BackendServer(hostgroup: 0, host: "h", port: 0, weight: 0, maxConnections: 0).validationProblems.isEmpty)
+        #expect(
+            BackendServer(hostgroup: 0, host: "h", port: 0, weight: 0, maxConnections: 0).validationProblems.isEmpty)
         #expect(BackendServer(hostgroup: 0, host: "h", weight: 10_000_000).validationProblems.isEmpty)
     }
 
@@ -128,7 +130,12 @@ struct DomainTypesTests {
     func poolStats() throws {
         let rows = ResultSet(
             columnNames: Self.poolColumns,
-            rows: [["10", "db1", "3306", "SHUNNED_REPLICATION_LAG", "3", "7", "12", "1", "9", "4000", "0", "123", "456", "250"]]
+            rows: [
+                [
+                    "10", "db1", "3306", "SHUNNED_REPLICATION_LAG", "3", "7", "12", "1", "9", "4000", "0", "123", "456",
+                    "250",
+                ]
+            ]
         )
         let stats = try ConnectionPoolStats(row: rows[0])
         #expect(stats.key == BackendServer.Key(hostgroup: 10, host: "db1", port: 3306))
@@ -150,11 +157,15 @@ struct DomainTypesTests {
     @Test("Queries_GTID_sync is optional; ConnUsed is not")
     func poolStatsOptionalColumns() throws {
         let columns = Self.poolColumns.filter { $0 != "Queries_GTID_sync" }
-        let rows = ResultSet(columnNames: columns, rows: [["10", "db1", "3306", "OFFLINE_SOFT", "0", "0", "1", "0", "1", "5", "0", "0", "0"]])
+        let rows = ResultSet(
+            columnNames: columns,
+            rows: [["10", "db1", "3306", "OFFLINE_SOFT", "0", "0", "1", "0", "1", "5", "0", "0", "0"]])
         let stats = try ConnectionPoolStats(row: rows[0])
         #expect(stats.queriesGTIDSync == nil)
         #expect(stats.isDrained)
-        let noUsed = ResultSet(columnNames: columns.filter { $0 != "ConnUsed" }, rows: [["10", "db1", "3306", "ONLINE", "0", "1", "0", "1", "5", "0", "0", "0"]])
+        let noUsed = ResultSet(
+            columnNames: columns.filter { $0 != "ConnUsed" },
+            rows: [["10", "db1", "3306", "ONLINE", "0", "1", "0", "1", "5", "0", "0", "0"]])
         #expect(throws: ProxySQLAdminError(code: .unexpectedResult)) { try ConnectionPoolStats(row: noUsed[0]) }
     }
 
@@ -168,7 +179,10 @@ struct DomainTypesTests {
         let rows = ResultSet(
             columnNames: Self.processlistColumns,
             rows: [
-                ["1", "42", "app", "shop", "10.0.0.5", "51234", "10", "10.0.0.9", "40000", "db1", "3306", "Sleep", "1500", nil],
+                [
+                    "1", "42", "app", "shop", "10.0.0.5", "51234", "10", "10.0.0.9", "40000", "db1", "3306", "Sleep",
+                    "1500", nil,
+                ],
                 ["0", "43", "app", nil, "localhost", nil, "10", nil, nil, nil, nil, "Sleep", "3", nil],
             ]
         )
@@ -243,7 +257,8 @@ struct DomainTypesTests {
         #expect(found.map(\.pair.writerHostgroup) == [10, 20])
         #expect(found[0].servers.map(\.hostgroup) == [11])
         #expect(found[1].servers.map(\.hostgroup) == [20, 21])
-        #expect(found[0].description == "aurora:3306 in hostgroups 11 of writer 10 / reader 11 (read_only) [configured]")
+        #expect(
+            found[0].description == "aurora:3306 in hostgroups 11 of writer 10 / reader 11 (read_only) [configured]")
         #expect(MonitorExposure.find(endpoint: aurora, pairs: [], servers: servers, layer: .runtime).isEmpty)
     }
 

@@ -38,18 +38,21 @@ struct HostileValueTests {
     @Test("Hostile comments render exactly in an UPDATE by comment and in an INSERT", arguments: hostile)
     func commentAndInsert(value: String, literal: String) async throws {
         let session = Fixtures.session()
-        session.expect("UPDATE mysql_servers SET status = 'ONLINE' WHERE comment = \(literal)",
-                       result: SQLResult(affectedRows: 1))
+        session.expect(
+            "UPDATE mysql_servers SET status = 'ONLINE' WHERE comment = \(literal)",
+            result: SQLResult(affectedRows: 1))
         session.expect(
             "INSERT INTO mysql_servers (\(Fixtures.columnList)) VALUES (10, \(literal), 3306, 0, 'OFFLINE_HARD', 1, 0, 1000, 0, 0, 0, \(literal))",
             result: SQLResult(affectedRows: 1)
         )
-        session.expect("UPDATE mysql_servers SET comment = \(literal) WHERE hostgroup_id = 10 AND hostname = 'db1' AND port = 3306",
-                       result: SQLResult(affectedRows: 1))
+        session.expect(
+            "UPDATE mysql_servers SET comment = \(literal) WHERE hostgroup_id = 10 AND hostname = 'db1' AND port = 3306",
+            result: SQLResult(affectedRows: 1))
         let client = Fixtures.client(session)
         try await client.setStatus(.online, ofServersWithComment: value, logger: Fixtures.logger)
-        try await client.addServer(BackendServer(hostgroup: 10, host: value, status: .offlineHard, comment: value),
-                                   logger: Fixtures.logger)
+        try await client.addServer(
+            BackendServer(hostgroup: 10, host: value, status: .offlineHard, comment: value),
+            logger: Fixtures.logger)
         try await client.setComment(value, of: Fixtures.writer, logger: Fixtures.logger)
         try session.verifyAllConsumed()
     }
@@ -135,10 +138,12 @@ struct HostileValueTests {
         let safe = try SQLiteAdminSession()
         try await Self.seed(safe, hostile: "target")
         await #expect(throws: ProxySQLAdminError(code: .notFound)) {
-            try await ProxySQLAdminClient(session: safe).setStatus(.offlineHard, ofServersWithComment: value,
-                                                                    logger: Fixtures.logger)
+            try await ProxySQLAdminClient(session: safe).setStatus(
+                .offlineHard, ofServersWithComment: value,
+                logger: Fixtures.logger)
         }
-        #expect(try await ProxySQLAdminClient(session: safe).configuredServers(logger: Fixtures.logger)
-            .allSatisfy { $0.status == .online })
+        #expect(
+            try await ProxySQLAdminClient(session: safe).configuredServers(logger: Fixtures.logger)
+                .allSatisfy { $0.status == .online })
     }
 }

@@ -18,8 +18,9 @@ struct ProxySQLAdminClientTests {
             BackendServer(hostgroup: 10, host: "db1", comment: "source writer"),
             BackendServer(hostgroup: 10, host: "aurora", status: .offlineHard, weight: 1000),
         ]
-        session.expect(.exact(Fixtures.selectServers("mysql_servers")), columns: Fixtures.serverColumns,
-                       rows: servers.map(Fixtures.cells))
+        session.expect(
+            .exact(Fixtures.selectServers("mysql_servers")), columns: Fixtures.serverColumns,
+            rows: servers.map(Fixtures.cells))
         let read = try await Fixtures.client(session).configuredServers(logger: logger)
         #expect(read == servers)
         try session.verifyAllConsumed()
@@ -28,10 +29,12 @@ struct ProxySQLAdminClientTests {
     @Test("Reads runtime servers of one hostgroup, or of several")
     func runtimeServers() async throws {
         let session = Fixtures.session()
-        session.expect(.exact(Fixtures.selectServers("runtime_mysql_servers", where: "hostgroup_id = 10")),
-                       columns: Fixtures.serverColumns, rows: [Fixtures.cells(BackendServer(hostgroup: 10, host: "db1"))])
-        session.expect(.exact(Fixtures.selectServers("runtime_mysql_servers", where: "hostgroup_id IN (10, 11)")),
-                       columns: Fixtures.serverColumns, rows: [])
+        session.expect(
+            .exact(Fixtures.selectServers("runtime_mysql_servers", where: "hostgroup_id = 10")),
+            columns: Fixtures.serverColumns, rows: [Fixtures.cells(BackendServer(hostgroup: 10, host: "db1"))])
+        session.expect(
+            .exact(Fixtures.selectServers("runtime_mysql_servers", where: "hostgroup_id IN (10, 11)")),
+            columns: Fixtures.serverColumns, rows: [])
         let client = Fixtures.client(session)
         #expect(try await client.runtimeServers(hostgroup: 10, logger: logger).map(\.key) == [Fixtures.writer])
         #expect(try await client.servers(in: .runtime, hostgroups: [11, 10], logger: logger).isEmpty)
@@ -93,8 +96,9 @@ struct ProxySQLAdminClientTests {
     func addInvalid() async throws {
         let session = Fixtures.session()
         let error = await #expect(throws: ProxySQLAdminError.self) {
-            try await Fixtures.client(session).addServer(BackendServer(hostgroup: 10, host: "db1", port: 70000),
-                                                         logger: logger)
+            try await Fixtures.client(session).addServer(
+                BackendServer(hostgroup: 10, host: "db1", port: 70000),
+                logger: logger)
         }
         #expect(error?.code == .invalidArgument)
         #expect(error?.detail == "port 70000 is outside 0...65535")
@@ -111,7 +115,9 @@ struct ProxySQLAdminClientTests {
         let client = Fixtures.client(session)
         let key = BackendServer.Key(hostgroup: 9990, host: "scratch")
         try await client.removeServer(key, logger: logger)
-        await #expect(throws: ProxySQLAdminError(code: .notFound)) { try await client.removeServer(key, logger: logger) }
+        await #expect(throws: ProxySQLAdminError(code: .notFound)) {
+            try await client.removeServer(key, logger: logger)
+        }
         #expect(try await client.removeServers(.comment("scratch"), logger: logger) == 3)
         try session.verifyAllConsumed()
     }
@@ -132,7 +138,8 @@ struct ProxySQLAdminClientTests {
     @Test("Zero affected rows is a typed notFound naming no SQL in its description")
     func setStatusNotFound() async throws {
         let session = Fixtures.session()
-        session.expect(.prefix("UPDATE mysql_servers SET status = 'ONLINE'"), reply: .result(SQLResult(affectedRows: 0)))
+        session.expect(
+            .prefix("UPDATE mysql_servers SET status = 'ONLINE'"), reply: .result(SQLResult(affectedRows: 0)))
         let error = await #expect(throws: ProxySQLAdminError.self) {
             try await Fixtures.client(session).setStatus(.online, of: Fixtures.writer, logger: logger)
         }
@@ -145,10 +152,12 @@ struct ProxySQLAdminClientTests {
     @Test("Sets the status of every server with a comment and reports how many changed")
     func setStatusByComment() async throws {
         let session = Fixtures.session()
-        session.expect("UPDATE mysql_servers SET status = 'OFFLINE_HARD' WHERE comment = 'old-reader'",
-                       result: SQLResult(affectedRows: 2))
-        session.expect("UPDATE mysql_servers SET status = 'ONLINE' WHERE comment = 'nobody'",
-                       result: SQLResult(affectedRows: 0))
+        session.expect(
+            "UPDATE mysql_servers SET status = 'OFFLINE_HARD' WHERE comment = 'old-reader'",
+            result: SQLResult(affectedRows: 2))
+        session.expect(
+            "UPDATE mysql_servers SET status = 'ONLINE' WHERE comment = 'nobody'",
+            result: SQLResult(affectedRows: 0))
         let client = Fixtures.client(session)
         #expect(try await client.setStatus(.offlineHard, ofServersWithComment: "old-reader", logger: logger) == 2)
         await #expect(throws: ProxySQLAdminError(code: .notFound)) {
@@ -167,14 +176,16 @@ struct ProxySQLAdminClientTests {
             "UPDATE mysql_servers SET status = 'ONLINE', weight = 5, comment = 'c', max_connections = 10, max_replication_lag = 3 WHERE hostname = 'db1' AND port = 3306",
             result: SQLResult(affectedRows: 2)
         )
-        session.expect("UPDATE mysql_servers SET status = 'SHUNNED' WHERE hostgroup_id = 11",
-                       result: SQLResult(affectedRows: 4))
+        session.expect(
+            "UPDATE mysql_servers SET status = 'SHUNNED' WHERE hostgroup_id = 11",
+            result: SQLResult(affectedRows: 4))
         let client = Fixtures.client(session)
         try await client.setWeight(0, of: Fixtures.writer, logger: logger)
         try await client.setComment("drained", of: Fixtures.writer, logger: logger)
         let change = ServerChange(status: .online, weight: 5, comment: "c", maxConnections: 10, maxReplicationLag: 3)
         #expect(try await client.updateServers(.endpoint(Fixtures.writer.endpoint), set: change, logger: logger) == 2)
-        #expect(try await client.updateServers(.hostgroup(11), set: ServerChange(status: .shunned), logger: logger) == 4)
+        #expect(
+            try await client.updateServers(.hostgroup(11), set: ServerChange(status: .shunned), logger: logger) == 4)
         try session.verifyAllConsumed()
     }
 
@@ -211,8 +222,9 @@ struct ProxySQLAdminClientTests {
     @Test("setStatusAndLoad sends the update, then the LOAD")
     func setStatusAndLoad() async throws {
         let session = Fixtures.session()
-        session.expect(.prefix("UPDATE mysql_servers SET status = 'OFFLINE_HARD' WHERE hostgroup_id = 10"),
-                       reply: .result(SQLResult(affectedRows: 1)))
+        session.expect(
+            .prefix("UPDATE mysql_servers SET status = 'OFFLINE_HARD' WHERE hostgroup_id = 10"),
+            reply: .result(SQLResult(affectedRows: 1)))
         session.expect("LOAD MYSQL SERVERS TO RUNTIME")
         try await Fixtures.client(session).setStatusAndLoad(.offlineHard, of: Fixtures.writer, logger: logger)
         try session.verifyAllConsumed()
@@ -221,8 +233,9 @@ struct ProxySQLAdminClientTests {
     @Test("A mistyped command comes back as SQLite's syntax error, classified")
     func typo() async throws {
         let session = Fixtures.session()
-        session.expect(.exact("LOAD MYSQL SERVERS TO RUNTIME"),
-                       reply: .error(Fixtures.adminFailure("near \"LOAD\": syntax error")))
+        session.expect(
+            .exact("LOAD MYSQL SERVERS TO RUNTIME"),
+            reply: .error(Fixtures.adminFailure("near \"LOAD\": syntax error")))
         let error = await #expect(throws: ProxySQLAdminError.self) {
             try await Fixtures.client(session).loadServersToRuntime(logger: logger)
         }
@@ -236,9 +249,11 @@ struct ProxySQLAdminClientTests {
     @Test("Reads the pool statistics of one server; no row is nil")
     func poolStats() async throws {
         let session = Fixtures.session()
-        let sql = "SELECT * FROM stats_mysql_connection_pool WHERE hostgroup = 10 AND srv_host = 'db1' AND srv_port = 3306"
-        session.expect(.exact(sql), columns: Fixtures.poolColumns,
-                       rows: [["10", "db1", "3306", "OFFLINE_SOFT", "2", "0", "5", "0", "4", "100", "0", "10", "20", "300"]])
+        let sql =
+            "SELECT * FROM stats_mysql_connection_pool WHERE hostgroup = 10 AND srv_host = 'db1' AND srv_port = 3306"
+        session.expect(
+            .exact(sql), columns: Fixtures.poolColumns,
+            rows: [["10", "db1", "3306", "OFFLINE_SOFT", "2", "0", "5", "0", "4", "100", "0", "10", "20", "300"]])
         session.expect(.exact(sql), columns: Fixtures.poolColumns, rows: [])
         let client = Fixtures.client(session)
         let stats = try #require(try await client.connectionPoolStats(for: Fixtures.writer, logger: logger))
@@ -251,10 +266,14 @@ struct ProxySQLAdminClientTests {
     @Test("Reads every pool row of a hostgroup")
     func poolStatsAll() async throws {
         let session = Fixtures.session()
-        session.expect(.exact("SELECT * FROM stats_mysql_connection_pool WHERE hostgroup = 11 ORDER BY hostgroup, srv_host, srv_port"),
-                       columns: Fixtures.poolColumns,
-                       rows: [["11", "r1", "3306", "ONLINE", "0", "3", "3", "0", "3", "9", "0", "1", "2", "3"],
-                              ["11", "r2", "3306", "ONLINE", "1", "3", "4", "0", "3", "9", "0", "1", "2", "3"]])
+        session.expect(
+            .exact(
+                "SELECT * FROM stats_mysql_connection_pool WHERE hostgroup = 11 ORDER BY hostgroup, srv_host, srv_port"),
+            columns: Fixtures.poolColumns,
+            rows: [
+                ["11", "r1", "3306", "ONLINE", "0", "3", "3", "0", "3", "9", "0", "1", "2", "3"],
+                ["11", "r2", "3306", "ONLINE", "1", "3", "4", "0", "3", "9", "0", "1", "2", "3"],
+            ])
         let stats = try await Fixtures.client(session).connectionPoolStats(hostgroup: 11, logger: logger)
         #expect(stats.map(\.connectionsUsed) == [0, 1])
         try session.verifyAllConsumed()
@@ -264,16 +283,25 @@ struct ProxySQLAdminClientTests {
     func processlist() async throws {
         let session = Fixtures.session()
         session.expect(
-            .exact("SELECT * FROM stats_mysql_processlist WHERE srv_host = 'db1' AND srv_port = 3306 AND hostgroup = 10 ORDER BY SessionID"),
+            .exact(
+                "SELECT * FROM stats_mysql_processlist WHERE srv_host = 'db1' AND srv_port = 3306 AND hostgroup = 10 ORDER BY SessionID"
+            ),
             columns: Fixtures.processlistColumns,
-            rows: [["1", "42", "app", "shop", "10.0.0.5", "5000", "10", "10.0.0.9", "4000", "db1", "3306", "Sleep", "900", nil]]
+            rows: [
+                [
+                    "1", "42", "app", "shop", "10.0.0.5", "5000", "10", "10.0.0.9", "4000", "db1", "3306", "Sleep",
+                    "900", nil,
+                ]
+            ]
         )
         session.expect(
-            .exact("SELECT * FROM stats_mysql_processlist WHERE srv_host = 'db1' AND srv_port = 3306 ORDER BY SessionID"),
+            .exact(
+                "SELECT * FROM stats_mysql_processlist WHERE srv_host = 'db1' AND srv_port = 3306 ORDER BY SessionID"),
             columns: Fixtures.processlistColumns, rows: []
         )
-        session.expect(.exact("SELECT * FROM stats_mysql_processlist ORDER BY SessionID"),
-                       columns: Fixtures.processlistColumns, rows: [])
+        session.expect(
+            .exact("SELECT * FROM stats_mysql_processlist ORDER BY SessionID"),
+            columns: Fixtures.processlistColumns, rows: [])
         let client = Fixtures.client(session)
         let entries = try await client.processlist(attachedTo: Fixtures.writer, logger: logger)
         #expect(entries.map(\.sessionID) == [42])
@@ -303,11 +331,15 @@ struct ProxySQLAdminClientTests {
         let session = Fixtures.session()
         let columns = ["variable_name", "variable_value"]
         session.expect(
-            .exact("SELECT variable_name, variable_value FROM global_variables WHERE variable_name = 'mysql-query_retries_on_failure'"),
+            .exact(
+                "SELECT variable_name, variable_value FROM global_variables WHERE variable_name = 'mysql-query_retries_on_failure'"
+            ),
             columns: columns, rows: [["mysql-query_retries_on_failure", "1"]]
         )
         session.expect(
-            .exact("SELECT variable_name, variable_value FROM runtime_global_variables WHERE variable_name = 'mysql-connect_timeout_server_max'"),
+            .exact(
+                "SELECT variable_name, variable_value FROM runtime_global_variables WHERE variable_name = 'mysql-connect_timeout_server_max'"
+            ),
             columns: columns, rows: [["mysql-connect_timeout_server_max", "10000"]]
         )
         session.expect(
@@ -318,12 +350,15 @@ struct ProxySQLAdminClientTests {
             "UPDATE global_variables SET variable_value = '0' WHERE variable_name = 'mysql-query_retries_on_failure'",
             result: SQLResult(affectedRows: 1)
         )
-        session.expect("UPDATE global_variables SET variable_value = 'x' WHERE variable_name = 'mysql-nope'",
-                       result: SQLResult(affectedRows: 0))
+        session.expect(
+            "UPDATE global_variables SET variable_value = 'x' WHERE variable_name = 'mysql-nope'",
+            result: SQLResult(affectedRows: 0))
         let client = Fixtures.client(session)
         #expect(try await client.variable(.queryRetriesOnFailure, logger: logger).intValue == 1)
         #expect(try await client.variable(.connectTimeoutServerMax, layer: .runtime, logger: logger).value == "10000")
-        await #expect(throws: ProxySQLAdminError(code: .notFound)) { try await client.variable("mysql-nope", logger: logger) }
+        await #expect(throws: ProxySQLAdminError(code: .notFound)) {
+            try await client.variable("mysql-nope", logger: logger)
+        }
         try await client.setVariable(.queryRetriesOnFailure, to: 0, logger: logger)
         await #expect(throws: ProxySQLAdminError(code: .notFound)) {
             try await client.setVariable("mysql-nope", to: "x", logger: logger)
@@ -334,10 +369,12 @@ struct ProxySQLAdminClientTests {
     @Test("Sets several variables in name order, then loads them")
     func setVariablesAndLoad() async throws {
         let session = Fixtures.session()
-        session.expect("UPDATE global_variables SET variable_value = '0' WHERE variable_name = 'mysql-auto_increment_delay_multiplex'",
-                       result: SQLResult(affectedRows: 1))
-        session.expect("UPDATE global_variables SET variable_value = '0' WHERE variable_name = 'mysql-query_retries_on_failure'",
-                       result: SQLResult(affectedRows: 1))
+        session.expect(
+            "UPDATE global_variables SET variable_value = '0' WHERE variable_name = 'mysql-auto_increment_delay_multiplex'",
+            result: SQLResult(affectedRows: 1))
+        session.expect(
+            "UPDATE global_variables SET variable_value = '0' WHERE variable_name = 'mysql-query_retries_on_failure'",
+            result: SQLResult(affectedRows: 1))
         session.expect("LOAD MYSQL VARIABLES TO RUNTIME")
         try await Fixtures.client(session).setVariablesAndLoad(
             [.queryRetriesOnFailure: "0", .autoIncrementDelayMultiplex: "0"], logger: logger
@@ -349,7 +386,9 @@ struct ProxySQLAdminClientTests {
     func severalVariables() async throws {
         let session = Fixtures.session()
         session.expect(
-            .exact("SELECT variable_name, variable_value FROM global_variables WHERE variable_name IN ('mysql-query_retries_on_failure', 'mysql-auto_increment_delay_multiplex') ORDER BY variable_name"),
+            .exact(
+                "SELECT variable_name, variable_value FROM global_variables WHERE variable_name IN ('mysql-query_retries_on_failure', 'mysql-auto_increment_delay_multiplex') ORDER BY variable_name"
+            ),
             columns: ["variable_name", "variable_value"],
             rows: [["mysql-auto_increment_delay_multiplex", "5"], ["mysql-query_retries_on_failure", "1"]]
         )
@@ -366,14 +405,19 @@ struct ProxySQLAdminClientTests {
     func monitorExposure() async throws {
         let session = Fixtures.session()
         let pairColumns = ["writer_hostgroup", "reader_hostgroup", "check_type", "comment"]
-        session.expect(.exact("SELECT * FROM mysql_replication_hostgroups ORDER BY writer_hostgroup"),
-                       columns: pairColumns, rows: [["10", "11", "read_only", ""], ["20", "21", "read_only", ""]])
-        session.expect(.exact(Fixtures.selectServers("mysql_servers", where: "hostgroup_id IN (10, 11, 20, 21)")),
-                       columns: Fixtures.serverColumns,
-                       rows: [Fixtures.cells(BackendServer(hostgroup: 10, host: "db1")),
-                              Fixtures.cells(BackendServer(hostgroup: 11, host: "aurora", status: .offlineHard))])
-        session.expect(.exact("SELECT * FROM runtime_mysql_replication_hostgroups ORDER BY writer_hostgroup"),
-                       columns: pairColumns, rows: [])
+        session.expect(
+            .exact("SELECT * FROM mysql_replication_hostgroups ORDER BY writer_hostgroup"),
+            columns: pairColumns, rows: [["10", "11", "read_only", ""], ["20", "21", "read_only", ""]])
+        session.expect(
+            .exact(Fixtures.selectServers("mysql_servers", where: "hostgroup_id IN (10, 11, 20, 21)")),
+            columns: Fixtures.serverColumns,
+            rows: [
+                Fixtures.cells(BackendServer(hostgroup: 10, host: "db1")),
+                Fixtures.cells(BackendServer(hostgroup: 11, host: "aurora", status: .offlineHard)),
+            ])
+        session.expect(
+            .exact("SELECT * FROM runtime_mysql_replication_hostgroups ORDER BY writer_hostgroup"),
+            columns: pairColumns, rows: [])
         let exposure = try await Fixtures.client(session).monitorExposure(
             of: ServerEndpoint(host: "aurora", port: 3306), logger: logger
         )
@@ -390,10 +434,12 @@ struct ProxySQLAdminClientTests {
     func verifyRuntime() async throws {
         let session = Fixtures.session()
         let sql = Fixtures.selectServers("runtime_mysql_servers", where: "hostgroup_id = 10")
-        session.expect(.exact(sql), columns: Fixtures.serverColumns,
-                       rows: [Fixtures.cells(BackendServer(hostgroup: 10, host: Fixtures.aurora.endpoint.host))])
-        session.expect(.exact(sql), columns: Fixtures.serverColumns,
-                       rows: [Fixtures.cells(BackendServer(hostgroup: 10, host: "db1", status: .offlineSoft))])
+        session.expect(
+            .exact(sql), columns: Fixtures.serverColumns,
+            rows: [Fixtures.cells(BackendServer(hostgroup: 10, host: Fixtures.aurora.endpoint.host))])
+        session.expect(
+            .exact(sql), columns: Fixtures.serverColumns,
+            rows: [Fixtures.cells(BackendServer(hostgroup: 10, host: "db1", status: .offlineSoft))])
         let client = Fixtures.client(session)
         let intended = [
             IntendedBackendState(key: Fixtures.writer, status: .offlineHard),
@@ -416,12 +462,15 @@ struct ProxySQLAdminClientTests {
             BackendServer(hostgroup: 10, host: "aurora", status: .offlineHard),
             BackendServer(hostgroup: 10, host: "db1", weight: 5),
         ]
-        session.expect(.exact(Fixtures.selectServers("mysql_servers", where: "hostgroup_id = 10")),
-                       columns: Fixtures.serverColumns, rows: configured.map(Fixtures.cells))
-        session.expect(.exact(Fixtures.selectServers("runtime_mysql_servers", where: "hostgroup_id = 10")),
-                       columns: Fixtures.serverColumns, rows: [Fixtures.cells(configured[1])])
-        let verification = try await Fixtures.client(session).verifyRuntimeMatchesConfiguration(hostgroups: [10],
-                                                                                                 logger: logger)
+        session.expect(
+            .exact(Fixtures.selectServers("mysql_servers", where: "hostgroup_id = 10")),
+            columns: Fixtures.serverColumns, rows: configured.map(Fixtures.cells))
+        session.expect(
+            .exact(Fixtures.selectServers("runtime_mysql_servers", where: "hostgroup_id = 10")),
+            columns: Fixtures.serverColumns, rows: [Fixtures.cells(configured[1])])
+        let verification = try await Fixtures.client(session).verifyRuntimeMatchesConfiguration(
+            hostgroups: [10],
+            logger: logger)
         #expect(verification.isSatisfied)
         try session.verifyAllConsumed()
     }

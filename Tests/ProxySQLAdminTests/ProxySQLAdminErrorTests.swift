@@ -52,14 +52,20 @@ struct ProxySQLAdminErrorTests {
     @Test("Connection, deadline and cancellation codes map to their counterparts")
     func transportCodes() {
         let cases: [(MariaDBError, ProxySQLAdminError.Code)] = [
-            (MariaDBError(code: .connectionFailed, serverErrorNumber: 2003, message: "Can't connect"), .connectionFailed),
+            (
+                MariaDBError(code: .connectionFailed, serverErrorNumber: 2003, message: "Can't connect"),
+                .connectionFailed
+            ),
             (MariaDBError(code: .connectionLost, serverErrorNumber: 2013, message: "Lost connection"), .connectionLost),
             (MariaDBError(code: .connectionClosed), .connectionLost),
             (MariaDBError(code: .deadlineExceeded), .deadlineExceeded),
             (MariaDBError(code: .cancelled), .cancelled),
             (MariaDBError(code: .decoding), .unexpectedResult),
             (MariaDBError(code: .invalidConfiguration, message: "port 0 is outside 1...65535"), .invalidArgument),
-            (MariaDBError(code: .server, serverErrorNumber: 1064, sqlState: "42000", message: "You have an error"), .adminStatementFailed),
+            (
+                MariaDBError(code: .server, serverErrorNumber: 1064, sqlState: "42000", message: "You have an error"),
+                .adminStatementFailed
+            ),
         ]
         for (input, expected) in cases {
             #expect(ProxySQLAdminError(classifying: input).code == expected, "\(input)")

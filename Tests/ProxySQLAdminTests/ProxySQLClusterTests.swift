@@ -30,22 +30,35 @@ final class HangingNode: ProxySQLAdministering {
     }
 
     func version(logger: Logger) async throws -> ProxySQLVersion { try await hang() }
-    func servers(in layer: ConfigurationLayer, hostgroups: Set<HostgroupID>, logger: Logger) async throws -> [BackendServer] { try await hang() }
+    func servers(in layer: ConfigurationLayer, hostgroups: Set<HostgroupID>, logger: Logger) async throws
+        -> [BackendServer]
+    { try await hang() }
     func addServer(_ server: BackendServer, logger: Logger) async throws { try await hang() as Void }
-    func updateServers(_ selector: ServerSelector, set change: ServerChange, logger: Logger) async throws -> UInt64 { try await hang() }
+    func updateServers(_ selector: ServerSelector, set change: ServerChange, logger: Logger) async throws -> UInt64 {
+        try await hang()
+    }
     func removeServers(_ selector: ServerSelector, logger: Logger) async throws -> UInt64 { try await hang() }
     func loadServersToRuntime(logger: Logger) async throws {
         if let onLoad { try await onLoad() } else { try await hang() as Void }
     }
     func saveServersToDisk(logger: Logger) async throws { try await hang() as Void }
-    func connectionPoolStats(for server: BackendServer.Key, logger: Logger) async throws -> ConnectionPoolStats? { try await hang() }
-    func processlist(attachedTo endpoint: ServerEndpoint, hostgroup: HostgroupID?, logger: Logger) async throws -> [ProcesslistEntry] { try await hang() }
+    func connectionPoolStats(for server: BackendServer.Key, logger: Logger) async throws -> ConnectionPoolStats? {
+        try await hang()
+    }
+    func processlist(attachedTo endpoint: ServerEndpoint, hostgroup: HostgroupID?, logger: Logger) async throws
+        -> [ProcesslistEntry]
+    { try await hang() }
     func killSession(_ session: ProxySQLSessionID, logger: Logger) async throws { try await hang() as Void }
-    func variable(_ name: ProxySQLVariable.Name, layer: ConfigurationLayer, logger: Logger) async throws -> ProxySQLVariable { try await hang() }
-    func setVariable(_ name: ProxySQLVariable.Name, to value: String, logger: Logger) async throws { try await hang() as Void }
+    func variable(_ name: ProxySQLVariable.Name, layer: ConfigurationLayer, logger: Logger) async throws
+        -> ProxySQLVariable
+    { try await hang() }
+    func setVariable(_ name: ProxySQLVariable.Name, to value: String, logger: Logger) async throws {
+        try await hang() as Void
+    }
     func loadVariablesToRuntime(logger: Logger) async throws { try await hang() as Void }
     func saveVariablesToDisk(logger: Logger) async throws { try await hang() as Void }
-    func replicationHostgroupPairs(layer: ConfigurationLayer, logger: Logger) async throws -> [ReplicationHostgroupPair] { try await hang() }
+    func replicationHostgroupPairs(layer: ConfigurationLayer, logger: Logger) async throws -> [ReplicationHostgroupPair]
+    { try await hang() }
 }
 
 @Suite("ProxySQLCluster")
@@ -60,8 +73,9 @@ struct ProxySQLClusterTests {
         )
         guard affected > 0 else { return }
         session.expect("LOAD MYSQL SERVERS TO RUNTIME")
-        session.expect(.exact(Fixtures.selectServers("runtime_mysql_servers", where: "hostgroup_id = 10")),
-                       columns: Fixtures.serverColumns, rows: runtime.map(Fixtures.cells))
+        session.expect(
+            .exact(Fixtures.selectServers("runtime_mysql_servers", where: "hostgroup_id = 10")),
+            columns: Fixtures.serverColumns, rows: runtime.map(Fixtures.cells))
     }
 
     @Test("A change applied to every node succeeds and is verified on each")
@@ -89,7 +103,8 @@ struct ProxySQLClusterTests {
         let stale = Fixtures.session(name: "proxy-c")
         expectApply(stale, runtime: [BackendServer(hostgroup: 10, host: "source", status: .online)])
         let broken = Fixtures.session(name: "proxy-d")
-        broken.expect(.prefix("UPDATE mysql_servers"), reply: .error(Fixtures.adminFailure("no such table: mysql_servers")))
+        broken.expect(
+            .prefix("UPDATE mysql_servers"), reply: .error(Fixtures.adminFailure("no such table: mysql_servers")))
 
         let cluster = ProxySQLCluster(nodes: [good, missing, stale, broken].map { ProxySQLAdminClient(session: $0) })
         let result = await cluster.apply([IntendedBackendState(key: source, status: .offlineSoft)], logger: logger)
@@ -99,8 +114,9 @@ struct ProxySQLClusterTests {
         #expect(result.failedNodes == ["proxy-b", "proxy-c", "proxy-d"])
         #expect(result[node: "proxy-b"]?.error?.code == .notFound)
         #expect(result[node: "proxy-c"]?.error?.code == .verificationFailed)
-        #expect(result[node: "proxy-c"]?.error?.runtimeDifferences
-            == [.statusMismatch(source, expected: .offlineSoft, actual: .online)])
+        #expect(
+            result[node: "proxy-c"]?.error?.runtimeDifferences
+                == [.statusMismatch(source, expected: .offlineSoft, actual: .online)])
         #expect(result[node: "proxy-d"]?.error?.code == .adminStatementFailed)
         #expect(result[node: "proxy-d"]?.error?.node == "proxy-d")
 
@@ -116,7 +132,8 @@ struct ProxySQLClusterTests {
         let good = Fixtures.session(name: "proxy-a")
         good.expect("SAVE MYSQL SERVERS TO DISK")
         let hung = HangingNode(nodeName: "proxy-hung")
-        let cluster = ProxySQLCluster(nodes: [ProxySQLAdminClient(session: good), hung], nodeDeadline: .milliseconds(50))
+        let cluster = ProxySQLCluster(
+            nodes: [ProxySQLAdminClient(session: good), hung], nodeDeadline: .milliseconds(50))
         let clock = ContinuousClock()
         let started = clock.now
         let result = await cluster.saveServersToDisk(logger: logger)
@@ -165,7 +182,9 @@ struct ProxySQLClusterTests {
             )
             session.expect("LOAD MYSQL VARIABLES TO RUNTIME")
             session.expect(
-                .exact("SELECT variable_name, variable_value FROM runtime_global_variables WHERE variable_name = 'mysql-query_retries_on_failure'"),
+                .exact(
+                    "SELECT variable_name, variable_value FROM runtime_global_variables WHERE variable_name = 'mysql-query_retries_on_failure'"
+                ),
                 columns: ["variable_name", "variable_value"], rows: [["mysql-query_retries_on_failure", live]]
             )
         }
@@ -181,9 +200,11 @@ struct ProxySQLClusterTests {
     func poolStats() async throws {
         let a = Fixtures.session(name: "proxy-a")
         let b = Fixtures.session(name: "proxy-b")
-        let sql = "SELECT * FROM stats_mysql_connection_pool WHERE hostgroup = 10 AND srv_host = 'source' AND srv_port = 3306"
-        a.expect(.exact(sql), columns: Fixtures.poolColumns,
-                 rows: [["10", "source", "3306", "OFFLINE_SOFT", "2", "0", "1", "0", "2", "9", "0", "1", "1", "1"]])
+        let sql =
+            "SELECT * FROM stats_mysql_connection_pool WHERE hostgroup = 10 AND srv_host = 'source' AND srv_port = 3306"
+        a.expect(
+            .exact(sql), columns: Fixtures.poolColumns,
+            rows: [["10", "source", "3306", "OFFLINE_SOFT", "2", "0", "1", "0", "2", "9", "0", "1", "1", "1"]])
         b.expect(.exact(sql), columns: Fixtures.poolColumns, rows: [])
         let cluster = ProxySQLCluster(nodes: [ProxySQLAdminClient(session: a), ProxySQLAdminClient(session: b)])
         let result = await cluster.connectionPoolStats(for: source, logger: logger)

@@ -9,8 +9,10 @@ struct RuntimeVerificationTests {
     @Test("OFFLINE_HARD intended and absent from runtime is satisfied")
     func offlineHardAbsent() throws {
         let verification = try RuntimeVerification.compare(
-            intended: [IntendedBackendState(key: source, status: .offlineHard),
-                       IntendedBackendState(key: aurora, status: .online)],
+            intended: [
+                IntendedBackendState(key: source, status: .offlineHard),
+                IntendedBackendState(key: aurora, status: .online),
+            ],
             runtime: [BackendServer(hostgroup: 10, host: "aurora")]
         )
         #expect(verification.isSatisfied)
@@ -40,14 +42,17 @@ struct RuntimeVerificationTests {
     @Test("A live status intended but absent is missing; another status is a mismatch")
     func missingAndMismatch() throws {
         let verification = try RuntimeVerification.compare(
-            intended: [IntendedBackendState(key: source, status: .offlineSoft),
-                       IntendedBackendState(key: aurora, status: .online)],
+            intended: [
+                IntendedBackendState(key: source, status: .offlineSoft),
+                IntendedBackendState(key: aurora, status: .online),
+            ],
             runtime: [BackendServer(hostgroup: 10, host: "aurora", status: .shunned)]
         )
-        #expect(verification.differences == [
-            .statusMismatch(aurora, expected: .online, actual: .shunned),
-            .missing(source, expected: .offlineSoft),
-        ])
+        #expect(
+            verification.differences == [
+                .statusMismatch(aurora, expected: .online, actual: .shunned),
+                .missing(source, expected: .offlineSoft),
+            ])
         #expect(!verification.isSatisfied)
     }
 
@@ -59,13 +64,16 @@ struct RuntimeVerificationTests {
         )
         #expect(loose.isSatisfied)
         let strict = try RuntimeVerification.compare(
-            intended: [IntendedBackendState(key: aurora, status: .online, weight: 1, maxConnections: 100, comment: "old")],
+            intended: [
+                IntendedBackendState(key: aurora, status: .online, weight: 1, maxConnections: 100, comment: "old")
+            ],
             runtime: runtime
         )
-        #expect(strict.differences == [
-            .attributeMismatch(aurora, attribute: .weight, expected: "1", actual: "5"),
-            .attributeMismatch(aurora, attribute: .comment, expected: "old", actual: "new"),
-        ])
+        #expect(
+            strict.differences == [
+                .attributeMismatch(aurora, attribute: .weight, expected: "1", actual: "5"),
+                .attributeMismatch(aurora, attribute: .comment, expected: "old", actual: "new"),
+            ])
     }
 
     @Test("Exhaustive hostgroups report live servers nobody intended, e.g. a second writer")
@@ -85,8 +93,10 @@ struct RuntimeVerificationTests {
     func duplicates() {
         #expect(throws: ProxySQLAdminError(code: .invalidArgument)) {
             try RuntimeVerification.compare(
-                intended: [IntendedBackendState(key: aurora, status: .online),
-                           IntendedBackendState(key: aurora, status: .offlineHard)],
+                intended: [
+                    IntendedBackendState(key: aurora, status: .online),
+                    IntendedBackendState(key: aurora, status: .offlineHard),
+                ],
                 runtime: []
             )
         }
@@ -106,10 +116,11 @@ struct RuntimeVerificationTests {
         runtime[0].maxLatencyMs = 0
         runtime.append(BackendServer(hostgroup: 11, host: "ghost"))
         let stale = try RuntimeVerification.compare(configured: configured, runtime: runtime)
-        #expect(stale.differences == [
-            .attributeMismatch(configured[1].key, attribute: .maxLatencyMs, expected: "20", actual: "0"),
-            .unexpected(runtime[2]),
-        ])
+        #expect(
+            stale.differences == [
+                .attributeMismatch(configured[1].key, attribute: .maxLatencyMs, expected: "20", actual: "0"),
+                .unexpected(runtime[2]),
+            ])
         // Scoped to hostgroup 10, the ghost in 11 is not looked at.
         let scoped = try RuntimeVerification.compare(configured: configured, runtime: runtime, hostgroups: [10])
         #expect(scoped.differences.count == 1)

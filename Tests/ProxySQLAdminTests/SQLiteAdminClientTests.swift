@@ -19,8 +19,9 @@ struct SQLiteAdminClientTests {
         let admin = ProxySQLAdminClient(session: session)
         let hostgroup: HostgroupID = 9990
         let live = BackendServer(hostgroup: hostgroup, host: "127.0.0.1", port: 3306, comment: "scratch live")
-        let hard = BackendServer(hostgroup: hostgroup, host: "127.0.0.2", port: 3306, status: .offlineHard,
-                                 comment: "scratch hard")
+        let hard = BackendServer(
+            hostgroup: hostgroup, host: "127.0.0.2", port: 3306, status: .offlineHard,
+            comment: "scratch hard")
         try await admin.addServer(live, logger: logger)
         try await admin.addServer(hard, logger: logger)
         #expect(try await admin.configuredServers(hostgroup: hostgroup, logger: logger) == [live, hard])
@@ -28,8 +29,10 @@ struct SQLiteAdminClientTests {
 
         try await admin.loadServersToRuntime(logger: logger)
         #expect(try await admin.runtimeServers(hostgroup: hostgroup, logger: logger) == [live])
-        let intended = [IntendedBackendState(key: live.key, status: .online),
-                        IntendedBackendState(key: hard.key, status: .offlineHard)]
+        let intended = [
+            IntendedBackendState(key: live.key, status: .online),
+            IntendedBackendState(key: hard.key, status: .offlineHard),
+        ]
         try await admin.requireRuntime(intended, exhaustiveHostgroups: [hostgroup], logger: logger)
         #expect(try await admin.verifyRuntimeMatchesConfiguration(hostgroups: [hostgroup], logger: logger).isSatisfied)
 
@@ -43,8 +46,10 @@ struct SQLiteAdminClientTests {
         // Swap: the hard one goes online, the soft one hard; after LOAD only the new one is live.
         try await admin.setStatus(.online, of: hard.key, logger: logger)
         try await admin.setStatusAndLoad(.offlineHard, of: live.key, logger: logger)
-        let swapped = [IntendedBackendState(key: live.key, status: .offlineHard),
-                       IntendedBackendState(key: hard.key, status: .online)]
+        let swapped = [
+            IntendedBackendState(key: live.key, status: .offlineHard),
+            IntendedBackendState(key: hard.key, status: .online),
+        ]
         #expect(try await admin.verifyRuntime(swapped, exhaustiveHostgroups: [hostgroup], logger: logger).isSatisfied)
 
         #expect(try await admin.removeServers(.hostgroup(hostgroup), logger: logger) == 2)
@@ -64,11 +69,15 @@ struct SQLiteAdminClientTests {
             try await admin.addServer(BackendServer(hostgroup: hostgroup, host: "db1", comment: "old"), logger: logger)
         }
         #expect(try await admin.setStatus(.offlineSoft, ofServersWithComment: "old", logger: logger) == 3)
-        #expect(try await admin.updateServers(.endpoint(ServerEndpoint(host: "db1")),
-                                              set: ServerChange(weight: 0, comment: "drained"), logger: logger) == 3)
-        #expect(try await admin.updateServers(.key(BackendServer.Key(hostgroup: 11, host: "db1")),
-                                              set: ServerChange(maxConnections: 5, maxReplicationLag: 10),
-                                              logger: logger) == 1)
+        #expect(
+            try await admin.updateServers(
+                .endpoint(ServerEndpoint(host: "db1")),
+                set: ServerChange(weight: 0, comment: "drained"), logger: logger) == 3)
+        #expect(
+            try await admin.updateServers(
+                .key(BackendServer.Key(hostgroup: 11, host: "db1")),
+                set: ServerChange(maxConnections: 5, maxReplicationLag: 10),
+                logger: logger) == 1)
         let rows = try await admin.configuredServers(logger: logger)
         #expect(rows.map(\.comment) == ["drained", "drained", "drained"])
         #expect(rows.map(\.maxConnections) == [1000, 5, 1000])
@@ -80,10 +89,13 @@ struct SQLiteAdminClientTests {
         let admin = ProxySQLAdminClient(session: session)
         let server = BackendServer(hostgroup: 10, host: "db1")
         try await admin.addServer(server, logger: logger)
-        let duplicate = await #expect(throws: ProxySQLAdminError.self) { try await admin.addServer(server, logger: logger) }
+        let duplicate = await #expect(throws: ProxySQLAdminError.self) {
+            try await admin.addServer(server, logger: logger)
+        }
         #expect(duplicate?.code == .alreadyExists)
-        #expect(duplicate?.adminMessage
-            == "UNIQUE constraint failed: mysql_servers.hostgroup_id, mysql_servers.hostname, mysql_servers.port")
+        #expect(
+            duplicate?.adminMessage
+                == "UNIQUE constraint failed: mysql_servers.hostgroup_id, mysql_servers.hostname, mysql_servers.port")
 
         // A value our validation lets through but ProxySQL's CHECK refuses is still classified.
         let check = await #expect(throws: ProxySQLAdminError.self) {
@@ -103,7 +115,8 @@ struct SQLiteAdminClientTests {
     @Test("Pool, processlist, variables, pairs and version statements all run on the real schema")
     func everyRead() async throws {
         let session = try SQLiteAdminSession()
-        try session.direct("""
+        try session.direct(
+            """
             INSERT INTO stats_mysql_connection_pool VALUES (10, 'db1', 3306, 'OFFLINE_SOFT', 2, 1, 9, 0, 4, 100, 0, 10, 20, 300);
             INSERT INTO stats_mysql_connection_pool VALUES (11, 'db1', 3306, 'ONLINE', 0, 1, 9, 0, 4, 100, 0, 10, 20, 300);
             INSERT INTO stats_mysql_processlist VALUES (1, 42, 'app', 'shop', '10.0.0.5', 5000, 10, '10.0.0.9', 4000, 'db1', 3306, 'Sleep', 900, NULL, 0, NULL);
@@ -117,7 +130,9 @@ struct SQLiteAdminClientTests {
         let pool = try #require(try await admin.connectionPoolStats(for: key, logger: logger))
         #expect(pool.connectionsUsed == 2)
         #expect(pool.status == .offlineSoft)
-        #expect(try await admin.connectionPoolStats(for: BackendServer.Key(hostgroup: 12, host: "db1"), logger: logger) == nil)
+        #expect(
+            try await admin.connectionPoolStats(for: BackendServer.Key(hostgroup: 12, host: "db1"), logger: logger)
+                == nil)
         #expect(try await admin.connectionPoolStats(hostgroup: nil, logger: logger).count == 2)
 
         let sessions = try await admin.processlist(attachedTo: key, logger: logger)
@@ -126,10 +141,12 @@ struct SQLiteAdminClientTests {
         await #expect(throws: ProxySQLAdminError(code: .notFound)) { try await admin.killSession(99, logger: logger) }
 
         #expect(try await admin.variable(.connectTimeoutServerMax, logger: logger).intValue == 10000)
-        try await admin.setVariablesAndLoad([.queryRetriesOnFailure: "0", .autoIncrementDelayMultiplex: "0"], logger: logger)
+        try await admin.setVariablesAndLoad(
+            [.queryRetriesOnFailure: "0", .autoIncrementDelayMultiplex: "0"], logger: logger)
         #expect(try await admin.variable(.queryRetriesOnFailure, layer: .runtime, logger: logger).value == "0")
-        #expect(try await admin.variables([.queryRetriesOnFailure, .autoIncrementDelayMultiplex], logger: logger)
-            .map(\.value) == ["0", "0"])
+        #expect(
+            try await admin.variables([.queryRetriesOnFailure, .autoIncrementDelayMultiplex], logger: logger)
+                .map(\.value) == ["0", "0"])
         await #expect(throws: ProxySQLAdminError(code: .notFound)) {
             try await admin.setVariable("mysql-no_such_thing", to: "1", logger: logger)
         }

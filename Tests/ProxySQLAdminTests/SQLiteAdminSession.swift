@@ -10,10 +10,11 @@ import Testing
 struct SQLiteLibrary: @unchecked Sendable {
     typealias Open = @convention(c) (UnsafePointer<CChar>?, UnsafeMutablePointer<OpaquePointer?>?) -> Int32
     typealias Close = @convention(c) (OpaquePointer?) -> Int32
-    typealias Prepare = @convention(c) (
-        OpaquePointer?, UnsafePointer<CChar>?, Int32, UnsafeMutablePointer<OpaquePointer?>?,
-        UnsafeMutablePointer<UnsafePointer<CChar>?>?
-    ) -> Int32
+    typealias Prepare =
+        @convention(c) (
+            OpaquePointer?, UnsafePointer<CChar>?, Int32, UnsafeMutablePointer<OpaquePointer?>?,
+            UnsafeMutablePointer<UnsafePointer<CChar>?>?
+        ) -> Int32
     typealias Step = @convention(c) (OpaquePointer?) -> Int32
     typealias ColumnCount = @convention(c) (OpaquePointer?) -> Int32
     typealias ColumnName = @convention(c) (OpaquePointer?, Int32) -> UnsafePointer<CChar>?
@@ -128,12 +129,14 @@ final class SQLiteDatabase: @unchecked Sendable {
                         let code = sqlite.step(statement)
                         if code == 101 { break }  // SQLITE_DONE
                         guard code == 100 else { throw failure() }  // SQLITE_ROW
-                        result.rows.append((0..<count).map { column in
-                            guard sqlite.columnType(statement, column) != 5, let text = sqlite.columnText(statement, column)
-                            else { return .null }  // SQLITE_NULL
-                            let length = Int(sqlite.columnBytes(statement, column))
-                            return SQLValue(bytes: Array(UnsafeBufferPointer(start: text, count: length)))
-                        })
+                        result.rows.append(
+                            (0..<count).map { column in
+                                guard sqlite.columnType(statement, column) != 5,
+                                    let text = sqlite.columnText(statement, column)
+                                else { return .null }  // SQLITE_NULL
+                                let length = Int(sqlite.columnBytes(statement, column))
+                                return SQLValue(bytes: Array(UnsafeBufferPointer(start: text, count: length)))
+                            })
                     }
                     result.changes = count == 0 ? UInt64(sqlite.changes(handle)) : 0
                     output = result
@@ -199,7 +202,8 @@ final class SQLiteAdminSession: SQLSession, Sendable {
         let command = sql.uppercased().trimmingCharacters(in: .whitespaces)
         switch command {
         case "LOAD MYSQL SERVERS TO RUNTIME":
-            try admin("""
+            try admin(
+                """
                 DELETE FROM runtime_mysql_servers;
                 INSERT INTO runtime_mysql_servers SELECT hostgroup_id, hostname, port, gtid_port, UPPER(status), weight, compression, max_connections, max_replication_lag, use_ssl, max_latency_ms, comment FROM mysql_servers WHERE UPPER(status) <> 'OFFLINE_HARD';
                 DELETE FROM runtime_mysql_replication_hostgroups;
@@ -207,7 +211,9 @@ final class SQLiteAdminSession: SQLSession, Sendable {
                 """)
             return SQLResult()
         case "LOAD MYSQL VARIABLES TO RUNTIME":
-            try admin("DELETE FROM runtime_global_variables; INSERT INTO runtime_global_variables SELECT * FROM global_variables;")
+            try admin(
+                "DELETE FROM runtime_global_variables; INSERT INTO runtime_global_variables SELECT * FROM global_variables;"
+            )
             return SQLResult()
         case "SAVE MYSQL SERVERS TO DISK", "SAVE MYSQL VARIABLES TO DISK":
             return SQLResult()
