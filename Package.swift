@@ -61,7 +61,8 @@ let package = Package(
         // MARK: Tests
         .testTarget(
             name: "MariaDBTests",
-            dependencies: ["MariaDB", "CutoverTestSupport"]
+            dependencies: ["MariaDB", "CutoverTestSupport"],
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "ReplicationControlTests",
@@ -78,7 +79,14 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["MariaDB", "ProxySQLAdmin", "CutoverSandbox", "CutoverTestSupport"]
+            dependencies: [
+                "MariaDB",
+                "ProxySQLAdmin",
+                "CutoverSandbox",
+                "CutoverTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+            ]
         ),
     ]
 )

@@ -22,6 +22,11 @@ static inline int cmariadb_set_string_option(MYSQL *mysql, enum mysql_option opt
     return mysql_optionsv(mysql, option, value);
 }
 
+/// Adds a connection attribute (MYSQL_OPT_CONNECT_ATTR_ADD takes a key and a value).
+static inline int cmariadb_set_connect_attribute(MYSQL *mysql, const char *key, const char *value) {
+    return mysql_optionsv(mysql, MYSQL_OPT_CONNECT_ATTR_ADD, key, value);
+}
+
 /// The server status flags of the last OK packet (SERVER_STATUS_*), or 0 when unavailable.
 static inline unsigned int cmariadb_server_status(MYSQL *mysql) {
     unsigned int status = 0;

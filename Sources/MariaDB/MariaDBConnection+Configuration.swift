@@ -18,12 +18,16 @@ extension MariaDBConnection {
 
         /// TLS settings. Files are PEM paths.
         public struct TLS: Sendable, Hashable {
+            /// The CA bundle that signs the server certificate.
             public var certificateAuthorityFile: String?
+            /// The client certificate, for servers that require one (with ``keyFile``).
             public var certificateFile: String?
+            /// The client certificate's private key (with ``certificateFile``).
             public var keyFile: String?
             /// Check the server certificate against the CA and the host name.
             public var verifyServerCertificate: Bool
 
+            /// Creates TLS settings; TLS is then required for the connection.
             public init(
                 certificateAuthorityFile: String? = nil,
                 certificateFile: String? = nil,
@@ -39,10 +43,13 @@ extension MariaDBConnection {
 
         /// A `[client]`-style option file read by libmariadb at connect time; explicit fields override it.
         public struct OptionFile: Sendable, Hashable {
+            /// The file's path.
             public var path: String
-            /// The group to read besides `[client]` (for example `migrate`); nil reads `[client]` only.
+            /// The group to read besides `[client]`, `[client-server]` and `[client-mariadb]` (for example
+            /// `migrate`); nil reads those three only.
             public var group: String?
 
+            /// Names an option file and the group to read besides `[client]`.
             public init(path: String, group: String? = nil) {
                 self.path = path
                 self.group = group
@@ -57,9 +64,13 @@ extension MariaDBConnection {
             case proxySQLAdmin
         }
 
+        /// Where the server listens.
         public var endpoint: Endpoint
+        /// The account name (required).
         public var user: String
+        /// The password; nil takes it from ``optionFile`` when that file has one, else logs in without.
         public var password: String?
+        /// The default database, if any.
         public var database: String?
         /// Bound on establishing the connection (TCP and handshake).
         public var connectTimeout: Duration
@@ -67,12 +78,16 @@ extension MariaDBConnection {
         public var readTimeout: Duration?
         /// Bound on each network write; nil for none.
         public var writeTimeout: Duration?
+        /// TLS settings; nil connects without TLS.
         public var tls: TLS?
         /// The connection character set. Only ASCII-compatible sets are accepted (quoting is byte-based).
         public var characterSet: String
+        /// An option file libmariadb reads at connect time, if any.
         public var optionFile: OptionFile?
+        /// How literals are quoted on this connection.
         public var quoting: Quoting
-        /// A name the server shows for this client in `performance_schema` / process lists, when supported.
+        /// A name the server shows for this client (the `program_name` connection attribute, in
+        /// `performance_schema.session_connect_attrs`), when it supports connection attributes.
         public var programName: String?
 
         /// Creates a TCP configuration.
@@ -102,10 +117,17 @@ extension MariaDBConnection {
             self.programName = "migrate-cli"
         }
 
-        /// Character sets whose multi-byte sequences may contain the byte of `\` or `'`; quoting is not safe with them.
-        static let unsafeCharacterSets: Set<String> = ["big5", "cp932", "gbk", "gb18030", "sjis"]
+        /// Character sets whose multi-byte sequences may contain the byte of `\` or `'` (quoting is not safe with
+        /// them), and those that are not ASCII-compatible at all (statements are sent as UTF-8).
+        static let unsafeCharacterSets: Set<String> = [
+            "big5", "cp932", "gbk", "gb18030", "sjis", "ucs2", "utf16", "utf16le", "utf32",
+        ]
 
-        /// Checks the fields that can be checked without a server.
+        /// Checks the fields that can be checked without a server: a non-empty host and a port in 1...65535 (or
+        /// a non-empty socket path), a non-empty user, positive timeouts, an ASCII-compatible character set
+        /// other than those whose multi-byte characters can hide a quote, TLS certificate and key given together,
+        /// and no NUL character in any text field (C strings would cut it short, connecting to another host or
+        /// as another user).
         ///
         /// - Throws: ``MariaDBError`` (``MariaDBError/Code/invalidConfiguration``) naming the field.
         public func validate() throws {
@@ -123,12 +145,38 @@ extension MariaDBConnection {
             if connectTimeout <= .zero { throw invalid("connect timeout must be positive") }
             if let readTimeout, readTimeout <= .zero { throw invalid("read timeout must be positive") }
             if let writeTimeout, writeTimeout <= .zero { throw invalid("write timeout must be positive") }
+            if characterSet.isEmpty { throw invalid("character set is empty (use utf8mb4)") }
             if Self.unsafeCharacterSets.contains(characterSet.lowercased()) {
                 throw invalid("character set \(characterSet) is not supported (use utf8mb4)")
             }
-            for value in [user, password ?? "", database ?? "", characterSet] where value.utf8.contains(0) {
-                throw invalid("a field contains a NUL character")
+            if let tls, (tls.certificateFile == nil) != (tls.keyFile == nil) {
+                throw invalid("TLS certificate file and key file must be given together")
             }
+            var fields: [(name: String, value: String?)] = [
+                ("user", user), ("password", password), ("database", database), ("character set", characterSet),
+                ("program name", programName), ("TLS CA file", tls?.certificateAuthorityFile),
+                ("TLS certificate file", tls?.certificateFile), ("TLS key file", tls?.keyFile),
+                ("option file path", optionFile?.path), ("option file group", optionFile?.group),
+            ]
+            switch endpoint {
+            case .tcp(let host, _): fields.append(("host", host))
+            case .unixSocket(let path): fields.append(("socket path", path))
+            }
+            for field in fields where field.value?.utf8.contains(0) ?? false {
+                throw invalid("\(field.name) contains a NUL character")
+            }
+        }
+
+        /// The password to hand to `mysql_real_connect`.
+        ///
+        /// An explicit password wins. Without one, nil lets libmariadb take the password from the option file,
+        /// but only when the file provides one (or includes other files we do not follow): otherwise libmariadb
+        /// would fall back to the `MYSQL_PWD` environment variable, so an empty password is passed instead.
+        func passwordForConnect() -> String? {
+            if let password { return password }
+            guard let optionFile, let parsed = try? optionFile.load() else { return "" }
+            if !parsed.unsupportedDirectives.isEmpty { return nil }
+            return parsed.options(inGroups: optionFile.groupsRead)["password"] == nil ? "" : nil
         }
 
         public var description: String {
@@ -148,7 +196,7 @@ extension MariaDBConnection {
                     "endpoint": endpoint, "user": user, "password": password == nil ? "none" : "<redacted>",
                     "database": database as Any, "connectTimeout": connectTimeout, "readTimeout": readTimeout as Any,
                     "writeTimeout": writeTimeout as Any, "tls": tls as Any, "characterSet": characterSet,
-                    "optionFile": optionFile as Any, "quoting": quoting,
+                    "optionFile": optionFile as Any, "quoting": quoting, "programName": programName as Any,
                 ],
                 displayStyle: .struct
             )
@@ -160,8 +208,9 @@ extension Duration {
     /// Whole seconds, rounded up, at least 1 (libmariadb's timeouts are in seconds).
     var wholeSecondsRoundedUp: UInt32 {
         let (seconds, attoseconds) = components
-        let total = seconds + (attoseconds > 0 ? 1 : 0)
-        return UInt32(clamping: max(1, total))
+        // `Duration.seconds(Int64.max)` must not overflow.
+        let (total, overflow) = seconds.addingReportingOverflow(attoseconds > 0 ? 1 : 0)
+        return overflow ? UInt32.max : UInt32(clamping: max(1, total))
     }
 
     var timeInterval: Double {

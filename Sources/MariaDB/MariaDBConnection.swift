@@ -98,7 +98,11 @@ public actor MariaDBConnection: SQLSession {
             executor: executor,
             configuration: configuration,
             handle: handle,
-            identity: ServerIdentity.parse(versionString: versionString),
+            // ProxySQL's admin interface announces a MySQL version (`mysql-server_version`), not itself.
+            identity: ServerIdentity.parse(
+                versionString: versionString,
+                versionComment: configuration.quoting == .proxySQLAdmin ? "ProxySQL Admin Module" : nil
+            ),
             connectionID: connectionID,
             noBackslashEscapes: noBackslashEscapes,
             logger: logger
@@ -144,6 +148,9 @@ public actor MariaDBConnection: SQLSession {
         }
         try check(cmariadb_set_bool_option(pointer, MYSQL_OPT_RECONNECT, 0), "reconnect")
         try check(cmariadb_set_string_option(pointer, MYSQL_SET_CHARSET_NAME, configuration.characterSet), "character set")
+        if let programName = configuration.programName {
+            try check(cmariadb_set_connect_attribute(pointer, "program_name", programName), "program name")
+        }
         if let optionFile = configuration.optionFile {
             try check(cmariadb_set_string_option(pointer, MYSQL_READ_DEFAULT_FILE, optionFile.path), "option file")
             try check(
@@ -184,12 +191,13 @@ public actor MariaDBConnection: SQLSession {
             port = 0
             socket = path
         }
-        // Always pass a password (possibly empty) so libmariadb never falls back to MYSQL_PWD.
+        // Pass a password (possibly empty) unless the option file provides one, so that libmariadb never falls
+        // back to MYSQL_PWD.
         let connected = mysql_real_connect(
             pointer,
             host,
             configuration.user,
-            configuration.password ?? "",
+            configuration.passwordForConnect(),
             configuration.database,
             port,
             socket,
@@ -299,6 +307,11 @@ public actor MariaDBConnection: SQLSession {
         }
         let interruption = interrupter.finished()
         if interruption.socketCancelled { usable = false }
+        if usable {
+            // Track NO_BACKSLASH_ESCAPES after every statement, failed ones included (an error can follow a
+            // `SET sql_mode` inside the same CALL).
+            noBackslashEscapes = (cmariadb_server_status(handle.pointer) & cmariadb_status_no_backslash_escapes()) != 0
+        }
         if let reason = interruption.reason {
             // Whatever the server said, the caller asked to stop: report that (the statement may or may not have
             // taken effect if it was a write; the server error, if any, is kept as the underlying error).
@@ -338,7 +351,6 @@ public actor MariaDBConnection: SQLSession {
             if next == -1 { break }
             if next > 0 { throw failure(statement: statement) }
         }
-        noBackslashEscapes = (cmariadb_server_status(pointer) & cmariadb_status_no_backslash_escapes()) != 0
         return result
     }
 
@@ -389,13 +401,14 @@ public actor MariaDBConnection: SQLSession {
     /// The error of the last call; marks the connection unusable when the connection itself broke.
     private func failure(statement: SQLStatement) -> MariaDBError {
         var error = currentError(statement: statement)
-        if let number = error.serverErrorNumber, (2000..<3000).contains(number) {
-            // Client-side errors: the server is gone, or the protocol state is unknown. Never reuse the handle.
-            usable = false
-            error.code = [2006, 2013, 2055].contains(number) ? .connectionLost : .clientLibrary
-        } else if error.serverErrorNumber == 1927 {
+        if let number = error.serverErrorNumber, MariaDBError.connectionLostNumbers.contains(number) {
+            // The server is gone, killed this connection, timed it out or is shutting down.
             usable = false
             error.code = .connectionLost
+        } else if let number = error.serverErrorNumber, (2000..<3000).contains(number) {
+            // Other client-side errors: the protocol state is unknown. Never reuse the handle.
+            usable = false
+            error.code = .clientLibrary
         }
         return error
     }

@@ -34,8 +34,10 @@ final class QueryInterrupter: Sendable {
     }
 
     func schedule(after timeout: Duration) {
-        DispatchQueue.global().asyncAfter(deadline: .now() + timeout.timeInterval) { [self] in
-            fire(.deadline)
+        // Weak: once the statement is over nothing else holds the interrupter, and a long deadline must not keep
+        // the connection's handle (and socket) alive until it passes.
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout.timeInterval) { [weak self] in
+            self?.fire(.deadline)
         }
     }
 
@@ -95,6 +97,8 @@ final class QueryInterrupter: Sendable {
             if let ca = tls.certificateAuthorityFile { _ = cmariadb_set_string_option(side, MYSQL_OPT_SSL_CA, ca) }
             if let cert = tls.certificateFile { _ = cmariadb_set_string_option(side, MYSQL_OPT_SSL_CERT, cert) }
             if let key = tls.keyFile { _ = cmariadb_set_string_option(side, MYSQL_OPT_SSL_KEY, key) }
+            // As on the main connection: never send the credentials without TLS when TLS is configured.
+            _ = cmariadb_set_bool_option(side, MYSQL_OPT_SSL_ENFORCE, 1)
             _ = cmariadb_set_bool_option(side, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, tls.verifyServerCertificate ? 1 : 0)
         }
         let host: String
@@ -112,7 +116,8 @@ final class QueryInterrupter: Sendable {
             socket = path
         }
         guard
-            mysql_real_connect(side, host, configuration.user, configuration.password ?? "", nil, port, socket, 0) != nil
+            mysql_real_connect(side, host, configuration.user, configuration.passwordForConnect(), nil, port, socket, 0)
+                != nil
         else { return }
         let kill = "KILL QUERY \(connectionID)"
         _ = mysql_real_query(side, kill, UInt(kill.utf8.count))

@@ -85,7 +85,7 @@ public struct ResultSet: Sendable, RandomAccessCollection {
         var builder = Builder(columns: columns)
         for row in rows {
             precondition(row.count == columns.count, "row has \(row.count) cells for \(columns.count) columns")
-            for cell in row { builder.append(cell.bytes) }
+            for cell in row { builder.append(cell.storage.map { Array($0) }) }
         }
         self = builder.build()
     }
@@ -179,7 +179,7 @@ public struct Row: Sendable, RandomAccessCollection, CustomStringConvertible {
         let cell = index * storage.columnCount + position
         let start = storage.starts[cell]
         if start < 0 { return .null }
-        return SQLValue(bytes: Array(storage.bytes[start..<storage.ends[cell]]))
+        return SQLValue(slice: storage.bytes[start..<storage.ends[cell]])
     }
 
     /// The cell in the column called `name`, or nil when there is no such column. (A `NULL` cell is

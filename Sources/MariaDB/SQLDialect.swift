@@ -25,9 +25,11 @@ public enum SQLDialect: Sendable, Hashable, CustomStringConvertible {
 public enum SQLQuoting {
     /// Returns `value` as a complete, quoted string literal for `dialect`.
     ///
-    /// - MySQL with backslash escapes: `'`, `"`, `\`, NUL, newline, carriage return and Ctrl-Z are escaped with a
-    ///   backslash, like `mysql_real_escape_string`.
-    /// - MySQL with `NO_BACKSLASH_ESCAPES`: a quote is doubled; every other byte is literal.
+    /// - MySQL with backslash escapes: a quote is doubled (`''`), a backslash is doubled (`\\`) and NUL is
+    ///   written `\0`; every other character is literal. MySQL requires only the quote and the backslash to be
+    ///   escaped. Doubling the quote (rather than `\'`) keeps the literal closed even if the server turns out to
+    ///   run with `NO_BACKSLASH_ESCAPES`: a stale mode can then garble a backslash, never end the literal early.
+    /// - MySQL with `NO_BACKSLASH_ESCAPES`: a quote is doubled; every other character is literal.
     /// - ProxySQL admin (SQLite): a quote is doubled, a backslash stays as it is. A value holding NUL or another
     ///   control character is written as `CAST(X'…' AS TEXT)`, because SQLite ends a statement at NUL.
     public static func stringLiteral(_ value: String, dialect: SQLDialect) -> String {
@@ -38,12 +40,8 @@ public enum SQLQuoting {
             for scalar in value.unicodeScalars {
                 switch scalar {
                 case "\0": out += "\\0"
-                case "\n": out += "\\n"
-                case "\r": out += "\\r"
                 case "\\": out += "\\\\"
-                case "'": out += "\\'"
-                case "\"": out += "\\\""
-                case "\u{1A}": out += "\\Z"
+                case "'": out += "''"
                 default: out.unicodeScalars.append(scalar)
                 }
             }
@@ -86,12 +84,16 @@ public enum SQLQuoting {
 }
 
 extension String {
-    func replacingAll(_ target: Character, with replacement: String) -> String {
-        guard contains(target) else { return self }
+    /// Replaces every occurrence of the scalar `target`.
+    ///
+    /// Works on Unicode scalars, not Characters: a quote followed by a combining mark is one `Character` that is
+    /// not equal to `'`, yet the server sees the quote byte. Comparing Characters would let it through unescaped.
+    func replacingAll(_ target: Unicode.Scalar, with replacement: String) -> String {
+        guard unicodeScalars.contains(target) else { return self }
         var out = ""
         out.reserveCapacity(utf8.count + 8)
-        for character in self {
-            if character == target { out += replacement } else { out.append(character) }
+        for scalar in unicodeScalars {
+            if scalar == target { out += replacement } else { out.unicodeScalars.append(scalar) }
         }
         return out
     }

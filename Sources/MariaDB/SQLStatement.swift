@@ -8,7 +8,9 @@
 /// ```swift
 /// let statement: SQLStatement = "UPDATE mysql_servers SET status = \(status) WHERE hostname = \(host)"
 /// ```
-public struct SQLStatement: Sendable, Hashable, ExpressibleByStringInterpolation, CustomStringConvertible {
+public struct SQLStatement: Sendable, Hashable, ExpressibleByStringInterpolation, CustomStringConvertible,
+    CustomReflectable
+{
     /// One piece of a statement.
     @usableFromInline
     enum Fragment: Sendable, Hashable {
@@ -53,18 +55,30 @@ public struct SQLStatement: Sendable, Hashable, ExpressibleByStringInterpolation
 
     /// The statement with secrets replaced by `'<redacted>'` and other string literals by `'…'`: safe for
     /// logs, errors and journals. Numbers, `NULL` and identifiers stay visible.
+    ///
+    /// Quoted text inside trusted SQL (``init(unsafeRaw:)``, `\(unsafeRaw:)`) is masked too, in case a caller put
+    /// a literal there: `'…'` and `"…"` become `'…'`; backquoted identifiers stay.
     public var redacted: String {
         var out = ""
+        // Adjacent trusted fragments are masked together, so that a quote opened in one and closed in another
+        // (`'\(unsafeRaw: x)'`) still hides what lies between.
+        var trusted = ""
         for fragment in fragments {
+            if case .sql(let text) = fragment {
+                trusted += text
+                continue
+            }
+            out += Self.maskingQuotedText(trusted)
+            trusted = ""
             switch fragment {
-            case .sql(let text): out += text
+            case .sql: break
             case .literal(.string), .literal(.bytes): out += "'…'"
             case .literal(let literal): out += literal.rendered(for: .mysql)
             case .identifier(let name): out += SQLQuoting.identifier(name, dialect: .mysql)
             case .secret: out += "'<redacted>'"
             }
         }
-        return out
+        return out + Self.maskingQuotedText(trusted)
     }
 
     /// Whether the statement carries a value interpolated with `\(secret:)`.
@@ -74,6 +88,49 @@ public struct SQLStatement: Sendable, Hashable, ExpressibleByStringInterpolation
 
     /// The redacted text (see ``redacted``).
     public var description: String { redacted }
+
+    /// A dump shows the redacted text only, never a secret.
+    public var customMirror: Mirror {
+        Mirror(self, children: ["redacted": redacted], displayStyle: .struct)
+    }
+
+    /// `text` with every `'…'` or `"…"` quoted span replaced by `'…'`. A backslash escapes the next character and
+    /// a doubled quote stays inside the span, so a span is never cut short (an unterminated one runs to the end).
+    static func maskingQuotedText(_ text: String) -> String {
+        guard text.utf8.contains(where: { $0 == UInt8(ascii: "'") || $0 == UInt8(ascii: "\"") }) else { return text }
+        var out = String.UnicodeScalarView()
+        var scalars = text.unicodeScalars.makeIterator()
+        var pending: Unicode.Scalar? = nil
+        func next() -> Unicode.Scalar? {
+            if let scalar = pending {
+                pending = nil
+                return scalar
+            }
+            return scalars.next()
+        }
+        var inBackquote = false
+        while let scalar = next() {
+            if scalar == "`" { inBackquote.toggle() }
+            guard !inBackquote, scalar == "'" || scalar == "\"" else {
+                out.append(scalar)
+                continue
+            }
+            let quote = scalar
+            while let inner = next() {
+                if inner == "\\" {
+                    _ = next()
+                } else if inner == quote {
+                    guard let following = next() else { break }
+                    if following != quote {
+                        pending = following
+                        break
+                    }
+                }
+            }
+            out.append(contentsOf: "'…'".unicodeScalars)
+        }
+        return String(out)
+    }
 
     /// Appends `other` to this statement.
     public static func + (lhs: SQLStatement, rhs: SQLStatement) -> SQLStatement {
@@ -119,8 +176,11 @@ public struct SQLStatement: Sendable, Hashable, ExpressibleByStringInterpolation
         public mutating func appendInterpolation<T: BinaryInteger>(_ value: T) {
             if let signed = Int64(exactly: value) {
                 fragments.append(.literal(.integer(signed)))
+            } else if let unsigned = UInt64(exactly: value) {
+                fragments.append(.literal(.unsignedInteger(unsigned)))
             } else {
-                fragments.append(.literal(.unsignedInteger(UInt64(value))))
+                // Wider than 64 bits (Int128, UInt128): decimal digits, which need no quoting.
+                fragments.append(.sql(String(value)))
             }
         }
 

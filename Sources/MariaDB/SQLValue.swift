@@ -3,27 +3,43 @@
 /// `NULL` is distinct from the empty string. The text protocol sends every value as text, so the typed
 /// accessors parse it (ProxySQL's admin interface, for one, types every column as a string).
 public struct SQLValue: Sendable, Hashable, CustomStringConvertible {
-    /// The raw bytes, or nil for SQL `NULL`.
-    public let bytes: [UInt8]?
+    /// The cell's bytes, shared with the result set they came from (no copy), or nil for SQL `NULL`.
+    let storage: ArraySlice<UInt8>?
 
     /// Creates a value from raw bytes (nil is SQL `NULL`).
     public init(bytes: [UInt8]?) {
-        self.bytes = bytes
+        self.storage = bytes.map { $0[...] }
+    }
+
+    init(slice: ArraySlice<UInt8>?) {
+        self.storage = slice
     }
 
     /// Creates a text value, or `NULL` when `string` is nil.
     public init(_ string: String?) {
-        self.bytes = string.map { Array($0.utf8) }
+        self.storage = string.map { Array($0.utf8)[...] }
     }
 
     /// SQL `NULL`.
     public static let null = SQLValue(bytes: nil)
 
+    /// The raw bytes (a copy), or nil for SQL `NULL`.
+    public var bytes: [UInt8]? { storage.map { Array($0) } }
+
+    /// The number of bytes, or nil for SQL `NULL`.
+    public var byteCount: Int? { storage?.count }
+
+    /// Calls `body` with the bytes without copying them; returns nil for SQL `NULL`.
+    public func withUnsafeBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result? {
+        guard let storage else { return nil }
+        return try storage.withUnsafeBytes(body)
+    }
+
     /// Whether the value is SQL `NULL`.
-    public var isNull: Bool { bytes == nil }
+    public var isNull: Bool { storage == nil }
 
     /// The value as UTF-8 text (invalid sequences repaired), or nil for `NULL`.
-    public var string: String? { bytes.map { String(decoding: $0, as: UTF8.self) } }
+    public var string: String? { storage.map { String(decoding: $0, as: UTF8.self) } }
 
     /// The value as a signed integer, or nil for `NULL` or text that is not an integer.
     public var int64: Int64? { string.flatMap { Int64($0.trimmingASCIIWhitespace()) } }

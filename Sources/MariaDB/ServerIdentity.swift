@@ -10,7 +10,8 @@ public struct ServerVersion: Sendable, Hashable, Comparable, CustomStringConvert
         self.patch = patch
     }
 
-    /// Parses the leading `major[.minor[.patch]]` of `text`; nil when it does not start with a number.
+    /// Parses the leading `major[.minor[.patch]]` of `text`; nil when it does not start with a number or a
+    /// component does not fit in an `Int`.
     public init?(parsing text: some StringProtocol) {
         var numbers: [Int] = []
         var current = ""
@@ -18,13 +19,17 @@ public struct ServerVersion: Sendable, Hashable, Comparable, CustomStringConvert
             if character.isASCII, character.isNumber {
                 current.append(character)
             } else if character == ".", !current.isEmpty, numbers.count < 2 {
-                numbers.append(Int(current)!)
+                guard let number = Int(current) else { return nil }
+                numbers.append(number)
                 current = ""
             } else {
                 break
             }
         }
-        if !current.isEmpty, numbers.count < 3 { numbers.append(Int(current) ?? 0) }
+        if !current.isEmpty, numbers.count < 3 {
+            guard let number = Int(current) else { return nil }
+            numbers.append(number)
+        }
         guard let major = numbers.first else { return nil }
         self.init(major, numbers.count > 1 ? numbers[1] : 0, numbers.count > 2 ? numbers[2] : 0)
     }
