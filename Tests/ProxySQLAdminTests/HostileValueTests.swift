@@ -119,31 +119,58 @@ struct HostileValueTests {
         #expect(try await client.configuredServers(logger: Fixtures.logger).map(\.endpoint.host) == ["db1", "db2"])
     }
 
+    /// Backslash escaping as `mysql_real_escape_string` does it (`\'` for a quote), which client libraries
+    /// apply on the admin port when they believe backslash escapes are on.
+    static func backslashEscaped(_ value: String) -> String {
+        var out = "'"
+        for character in value {
+            switch character {
+            case "\\": out += "\\\\"
+            case "'": out += "\\'"
+            default: out.append(character)
+            }
+        }
+        return out + "'"
+    }
+
     @Test(
-        "Why the dialect matters: MySQL-style escaping of x\\' OR 1=1 -- rewrites every row on SQLite",
+        "Why the dialect matters: backslash escaping of x\\' OR 1=1 -- rewrites every row on SQLite",
         .enabled(if: SQLiteLibrary.isRequired, SQLiteLibrary.skipReason)
     )
-    func mysqlEscapingInjectsOnSQLite() async throws {
+    func backslashEscapingInjectsOnSQLite() async throws {
         let session = try SQLiteAdminSession()
         try await Self.seed(session, hostile: "target")
         let value = "x\\' OR 1=1 --"
-        let statement = ProxySQLAdminStatements.updateServers(.comment(value), set: ServerChange(status: .offlineHard))
-        let mysqlText = statement.rendered(for: .mysql)
-        #expect(mysqlText == "UPDATE mysql_servers SET status = 'OFFLINE_HARD' WHERE comment = 'x\\\\\\' OR 1=1 --'")
-        try session.direct(mysqlText)
+        let literal = Self.backslashEscaped(value)
+        #expect(literal == "'x\\\\\\' OR 1=1 --'")
+        try session.direct("UPDATE mysql_servers SET status = 'OFFLINE_HARD' WHERE comment = \(literal)")
         let hijacked = try await ProxySQLAdminClient(session: session).configuredServers(logger: Fixtures.logger)
-        #expect(hijacked.allSatisfy { $0.status == .offlineHard }, "the MySQL-escaped literal ended early on SQLite")
-
-        // The same statement quoted for the admin interface matches nothing.
-        let safe = try SQLiteAdminSession()
-        try await Self.seed(safe, hostile: "target")
-        await #expect(throws: ProxySQLAdminError(code: .notFound)) {
-            try await ProxySQLAdminClient(session: safe).setStatus(
-                .offlineHard, ofServersWithComment: value,
-                logger: Fixtures.logger)
-        }
+        #expect(hijacked.count == 3)
         #expect(
-            try await ProxySQLAdminClient(session: safe).configuredServers(logger: Fixtures.logger)
-                .allSatisfy { $0.status == .online })
+            hijacked.allSatisfy { $0.status == .offlineHard }, "the backslash-escaped literal ended early on SQLite")
+    }
+
+    @Test(
+        "Only admin quoting matches a stored hostile value; MySQL quoting stays closed on SQLite but garbles it",
+        .enabled(if: SQLiteLibrary.isRequired, SQLiteLibrary.skipReason)
+    )
+    func mysqlQuotingGarblesOnSQLite() async throws {
+        let value = "x\\' OR 1=1 --"
+        let statement = ProxySQLAdminStatements.updateServers(.comment(value), set: ServerChange(status: .offlineHard))
+
+        let session = try SQLiteAdminSession()
+        try await Self.seed(session, hostile: value)
+        let mysqlText = statement.rendered(for: .mysql)
+        #expect(mysqlText != statement.rendered(for: .proxySQLAdmin))
+        try session.direct(mysqlText)
+        let untouched = try await ProxySQLAdminClient(session: session).configuredServers(logger: Fixtures.logger)
+        #expect(untouched.allSatisfy { $0.status == .online }, "MySQL quoting matched the row or escaped its literal")
+
+        // Quoted for the admin interface, the same statement changes exactly the row holding the value.
+        #expect(
+            try await ProxySQLAdminClient(session: session).setStatus(
+                .offlineHard, ofServersWithComment: value, logger: Fixtures.logger) == 1)
+        let after = try await ProxySQLAdminClient(session: session).configuredServers(logger: Fixtures.logger)
+        #expect(after.filter { $0.status == .offlineHard }.map(\.comment) == [value])
     }
 }
