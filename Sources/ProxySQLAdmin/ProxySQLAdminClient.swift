@@ -1,7 +1,7 @@
 public import Logging
 public import MariaDB
 
-/// Typed operations on one ProxySQL admin interface (port 6032), over any ``SQLSession`` that quotes literals
+/// Typed operations on one ProxySQL admin interface (port 6032), over any `SQLSession` that quotes literals
 /// with ProxySQL admin rules.
 ///
 /// ```swift
@@ -12,8 +12,8 @@ public import MariaDB
 /// let pool = try await admin.connectionPoolStats(for: writer, logger: logger)
 /// ```
 ///
-/// Every statement is built with ``SQLStatement`` interpolation (see ``ProxySQLAdminStatements``) and refused
-/// before sending unless the session's dialect is ``SQLDialect/proxySQLAdmin``: MySQL-style escaping lets a
+/// Every statement is built with `SQLStatement` interpolation (see ``ProxySQLAdminStatements``) and refused
+/// before sending unless the session's dialect is `.proxySQLAdmin`: MySQL-style escaping lets a
 /// value such as `x\' OR 1=1 --` out of its literal on the admin interface. Statements are logged at `trace`
 /// with literals redacted; passwords never reach this type's logs.
 public struct ProxySQLAdminClient: ProxySQLAdministering {
@@ -29,8 +29,8 @@ public struct ProxySQLAdminClient: ProxySQLAdministering {
     /// Creates a client over an open session.
     ///
     /// - Parameters:
-    ///   - session: a session whose ``SQLSession/dialect`` is ``SQLDialect/proxySQLAdmin`` (a
-    ///     ``MariaDBConnection`` opened with `configuration.quoting = .proxySQLAdmin`, or a test fake). Every
+    ///   - session: a session whose `dialect` is `.proxySQLAdmin` (a
+    ///     `MariaDBConnection` opened with `configuration.quoting = .proxySQLAdmin`, or a test fake). Every
     ///     call throws ``ProxySQLAdminError/Code/wrongDialect`` otherwise.
     ///   - name: the node's name; defaults to the session's endpoint (`host:port`).
     ///   - statementTimeout: the deadline of each statement.

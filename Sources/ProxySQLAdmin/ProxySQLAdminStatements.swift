@@ -2,7 +2,7 @@ public import MariaDB
 
 /// The exact statements ``ProxySQLAdminClient`` sends, for dry runs and tests.
 ///
-/// Every literal is interpolated into a ``SQLStatement`` and rendered when sent, with ProxySQL admin (SQLite)
+/// Every literal is interpolated into a `SQLStatement` and rendered when sent, with ProxySQL admin (SQLite)
 /// rules on a `.proxySQLAdmin` session: a quote is doubled, a backslash stays an ordinary character, and a
 /// value holding NUL or another control character becomes `CAST(X'…' AS TEXT)`. The admin interface does not
 /// accept prepared statements, so there is no other way to pass a value. Identifiers and keywords are fixed

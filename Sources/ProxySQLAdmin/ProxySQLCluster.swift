@@ -42,7 +42,7 @@ public struct ProxySQLCluster: Sendable {
 
     /// Runs `operation` on every node in parallel, each under ``nodeDeadline``, and reports each node's outcome.
     ///
-    /// The deadline cancels the node's task; a ``ProxySQLAdminClient`` on a ``MariaDBConnection`` then interrupts
+    /// The deadline cancels the node's task; a ``ProxySQLAdminClient`` on a `MariaDBConnection` then interrupts
     /// its statement. An operation that ignores cancellation delays the result until it returns, but is still
     /// reported as ``ProxySQLAdminError/Code/deadlineExceeded``.
     ///
