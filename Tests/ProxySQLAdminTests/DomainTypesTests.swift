@@ -278,6 +278,17 @@ struct DomainTypesTests {
         #expect(ProxySQLVariable.Name.autoIncrementDelayMultiplex.rawValue == "mysql-auto_increment_delay_multiplex")
     }
 
+    @Test("Variable values match as text, integers or booleans")
+    func valuesMatch() {
+        #expect(ProxySQLVariable.valuesMatch("0", "0"))
+        #expect(ProxySQLVariable.valuesMatch("010", "10"))
+        #expect(ProxySQLVariable.valuesMatch("true", "1"))
+        #expect(ProxySQLVariable.valuesMatch("FALSE", "false"))
+        #expect(!ProxySQLVariable.valuesMatch("1", "0"))
+        #expect(!ProxySQLVariable.valuesMatch("true", "0"))
+        #expect(!ProxySQLVariable.valuesMatch("@a", "@b"))
+    }
+
     @Test("ProxySQL versions parse their leading number")
     func versions() {
         let version = ProxySQLVersion(versionString: "2.7.1-16-g2726c27")
