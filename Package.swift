@@ -82,6 +82,15 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "CutoverSandboxTests",
+            dependencies: [
+                "CutoverSandbox",
+                "MariaDB",
+                "CutoverTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
             name: "IntegrationTests",
             dependencies: [
                 "MariaDB",
