@@ -67,7 +67,11 @@ let package = Package(
         ),
         .target(
             name: "CutoverTestSupport",
-            dependencies: ["MariaDB"]
+            dependencies: [
+                "MariaDB",
+                "ProxySQLAdmin",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
 
         // MARK: Executable
