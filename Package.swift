@@ -79,7 +79,13 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["MariaDB", "CutoverSandbox", "CutoverTestSupport"]
+            dependencies: [
+                "MariaDB",
+                "CutoverSandbox",
+                "CutoverTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
     ]
 )
