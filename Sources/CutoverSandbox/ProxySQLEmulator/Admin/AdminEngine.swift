@@ -299,7 +299,7 @@ final class AdminEngine: Sendable {
             return [
                 "0", String(session.id), session.user, session.schema, session.clientHost, String(session.clientPort),
                 String(session.hostgroup), local?.host, local.map { String($0.port) }, session.backend?.server.host,
-                session.backend.map { String($0.server.port) }, session.command.rawValue, String(elapsed.milliseconds),
+                session.backend.map { String($0.server.port) }, session.command.rawValue, String(elapsed.wholeMilliseconds),
                 session.info, String(session.pins.rawValue), nil,
             ]
         }

@@ -109,7 +109,7 @@ final class BackendConnection: @unchecked Sendable {
     ) async throws -> BackendConnection {
         let ready = group.next().makePromise(of: UInt32.self)
         let channel = try await ClientBootstrap(group: group)
-            .connectTimeout(.milliseconds(Int64(max(1, timeout.milliseconds))))
+            .connectTimeout(.milliseconds(Int64(max(1, timeout.wholeMilliseconds))))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -126,7 +126,7 @@ final class BackendConnection: @unchecked Sendable {
             handler = try await channel.eventLoop.submit {
                 NIOLoopBound(try channel.pipeline.syncOperations.handler(type: BackendChannelHandler.self), eventLoop: channel.eventLoop)
             }.get()
-            let timeoutTask = channel.eventLoop.scheduleTask(in: .milliseconds(Int64(max(1, timeout.milliseconds)))) {
+            let timeoutTask = channel.eventLoop.scheduleTask(in: .milliseconds(Int64(max(1, timeout.wholeMilliseconds)))) {
                 ready.fail(BackendLostError(description: "login to \(server.host):\(server.port) timed out"))
             }
             defer { timeoutTask.cancel() }
@@ -372,7 +372,7 @@ struct ResponseCollector {
 }
 
 extension Duration {
-    var milliseconds: Int {
+    var wholeMilliseconds: Int {
         let (seconds, attoseconds) = components
         return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
     }

@@ -394,7 +394,7 @@ struct DataSession {
     }
 
     private func maxConnectTimeout(since started: ContinuousClock.Instant) -> MySQLPacket {
-        let elapsed = (ContinuousClock.now - started).milliseconds
+        let elapsed = (ContinuousClock.now - started).wholeMilliseconds
         return error(
             9001,
             "HY000",
