@@ -39,7 +39,7 @@ final class DataPlane: Sendable {
 
     struct SessionRecord {
         let id: UInt32
-        let user: String
+        var user: String
         var schema: String?
         let clientHost: String
         let clientPort: Int
@@ -278,6 +278,12 @@ final class DataPlane: Sendable {
             state.sessions[id]!.commandStarted = now
             state.sessions[id]!.lastActive = now
             state.sessions[id]!.info = nil
+        }
+    }
+
+    func setUser(_ id: UInt32, user: String) {
+        state.withLock { state in
+            if state.sessions[id] != nil { state.sessions[id]!.user = user }
         }
     }
 

@@ -168,13 +168,15 @@ struct DataSession {
         }
         let schema = buffer.readNullTerminatedString()
         guard let credentials = dataPlane.credentials(for: user), credentials.active,
-            NativePassword.verify(token: token, password: credentials.password, scramble: local.scramble),
-            user == local.user
+            NativePassword.verify(token: token, password: credentials.password, scramble: local.scramble)
         else {
             let message = "ProxySQL Error: Access denied for user '\(user)' (using password: \(token.isEmpty ? "NO" : "YES"))"
             return Outcome(packets: [error(1045, "28000", message)], closeFrontend: true)
         }
         reset(&local)
+        local.user = user
+        local.password = credentials.password
+        dataPlane.setUser(local.id, user: user)
         if let schema, !schema.isEmpty {
             local.schema = schema
             dataPlane.setSchema(local.id, schema: schema)
