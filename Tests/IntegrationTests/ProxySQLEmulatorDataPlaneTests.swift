@@ -51,7 +51,7 @@ struct ProxySQLEmulatorDataPlaneTests {
             let afterLoad = ContinuousClock.now - loaded
             #expect(changed == 1)
             #expect(ContinuousClock.now - started >= .milliseconds(300))
-            #expect(afterLoad < .seconds(1))
+            #expect(afterLoad < .seconds(5), "generous bound: it must proceed, not time out (10 s)")
             #expect(try await Fixture.backend(of: client) == 1)
             #expect(try await fixture.counter(on: 1) == 1)
             #expect(try await fixture.counter(on: 0) == 0)

@@ -315,14 +315,19 @@ final class DataPlane: Sendable {
 
     func acquire(session id: UInt32, hostgroup: Int, user: String) -> Acquisition {
         state.withLock { state in
-            guard let session = state.sessions[id], !session.killed else { return .sessionGone }
+            guard !state.stopped, let session = state.sessions[id], !session.killed else { return .sessionGone }
             if let backend = session.backend {
                 let record = state.servers[backend.server]
                 if record == nil || record!.inRuntime == false { return .pinnedToOfflineHard(backend) }
                 return .pinned(backend)
             }
             let candidates = state.serverOrder.compactMap { key -> (ServerKey, Int)? in
-                guard key.hostgroup == hostgroup, let record = state.servers[key], record.acceptsNewConnections else { return nil }
+                guard key.hostgroup == hostgroup, var record = state.servers[key], record.acceptsNewConnections else { return nil }
+                // Free connections the backend closed meanwhile (server restart, wait_timeout) are dropped.
+                if record.free.contains(where: { !$0.isActive }) {
+                    record.free.removeAll { !$0.isActive }
+                    state.servers[key] = record
+                }
                 let hasFree = record.free.contains { $0.user == user }
                 if !hasFree && record.used + record.free.count + record.connecting >= record.config.maxConnections {
                     return nil
