@@ -204,8 +204,10 @@ struct ProxySQLEmulatorAdminTests {
                 let found = try await admin.query("SELECT hostname FROM mysql_servers WHERE comment = \(hostile)")
                 #expect(found.map { $0[0].string } == ["a"])
             }
-            // The same value escaped for MySQL breaks out of the literal on the admin interface (as on ProxySQL).
-            let mysqlQuoted = SQLQuoting.stringLiteral("x' OR 1=1 --", dialect: .mysql)
+            // The same value escaped the way `mysql_real_escape_string` does (backslash before the quote) breaks out
+            // of the literal on the admin interface, as on ProxySQL. (Our own MySQL quoting doubles the quote instead,
+            // which SQLite reads correctly.)
+            let mysqlQuoted = "'x\\' OR 1=1 --'"
             let changed = try await admin.run(SQLStatement(unsafeRaw: "UPDATE mysql_servers SET comment = 'pwned' WHERE comment = \(mysqlQuoted)"))
             #expect(changed == 2)
         }
