@@ -10,10 +10,13 @@ let package = Package(
         .library(name: "Cutover", targets: ["Cutover"]),
         .library(name: "CutoverSandbox", targets: ["CutoverSandbox"]),
         .library(name: "_CutoverTestSupport", targets: ["CutoverTestSupport"]),
+        .executable(name: "migrate-cli", targets: ["MigrateCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         // MARK: C shim
@@ -21,6 +24,11 @@ let package = Package(
             name: "CMariaDB",
             pkgConfig: "libmariadb",
             providers: [.apt(["libmariadb-dev"])]
+        ),
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
         ),
 
         // MARK: Libraries
@@ -57,6 +65,7 @@ let package = Package(
             name: "CutoverSandbox",
             dependencies: [
                 "MariaDB",
+                "CSQLite",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -64,7 +73,24 @@ let package = Package(
         ),
         .target(
             name: "CutoverTestSupport",
-            dependencies: ["MariaDB"]
+            dependencies: [
+                "MariaDB",
+                "ProxySQLAdmin",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // MARK: Executable
+        .executableTarget(
+            name: "MigrateCLI",
+            dependencies: [
+                "Cutover",
+                "ProxySQLAdmin",
+                "MariaDB",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
 
         // MARK: Tests
@@ -91,6 +117,20 @@ let package = Package(
             dependencies: ["Cutover", "CutoverTestSupport"]
         ),
         .testTarget(
+            name: "MigrateCLITests",
+            dependencies: [
+                "MigrateCLI",
+                "Cutover",
+                "MariaDB",
+                "ProxySQLAdmin",
+                "CutoverTestSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
             name: "CutoverSandboxTests",
             dependencies: [
                 "CutoverSandbox",
@@ -106,6 +146,8 @@ let package = Package(
                 "ProxySQLAdmin",
                 "CutoverSandbox",
                 "CutoverTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
             ]

@@ -87,25 +87,28 @@ final class SandboxRegistry: Sendable {
         guard descriptor >= 0 else {
             throw SandboxError(code: .fileSystem, message: "socket() failed: \(String(cString: strerror(errno)))")
         }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
+        // `struct sockaddr_in` spelled out byte by byte (family in host order, port and address in network
+        // order): touching its members from Swift fails to build with -O once NIO's C module, which also declares
+        // it, is in the same module (MemberImportVisibility).
+        var address = [UInt8](repeating: 0, count: 16)
+        let family = UInt16(AF_INET)
+        withUnsafeBytes(of: family) { address[0] = $0[0]; address[1] = $0[1] }
+        address[4] = 127
+        address[7] = 1
+        let size = socklen_t(address.count)
+        let bound = address.withUnsafeBytes { raw in
+            bind(descriptor, raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), size)
         }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let named = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        var length = size
+        let named = address.withUnsafeMutableBytes { raw in
+            getsockname(descriptor, raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), &length)
         }
         guard bound == 0, named == 0 else {
             let message = String(cString: strerror(errno))
             close(descriptor)
             throw SandboxError(code: .fileSystem, message: "cannot bind a free port on 127.0.0.1: \(message)")
         }
-        return (descriptor, Int(UInt16(bigEndian: address.sin_port)))
+        return (descriptor, Int(address[2]) << 8 | Int(address[3]))
     }
 
     // MARK: Exit hook

@@ -149,7 +149,9 @@ public struct MariaDBError: Error, Sendable, Equatable, CustomStringConvertible,
     /// Error numbers after which the connection is gone: server gone away (2006), lost during query (2013),
     /// lost during result (2055), killed (1927), disconnected for inactivity (MySQL 4031), server shutting down
     /// (1053).
-    static let connectionLostNumbers: Set<UInt32> = [2006, 2013, 2055, 1927, 4031, 1053]
+    /// 2027 (malformed packet) is included: libmariadb 3.3 reports an ERR packet carrying 2013 from a proxy as 2027,
+    /// and the connection is unusable afterwards either way.
+    static let connectionLostNumbers: Set<UInt32> = [2006, 2013, 2027, 2055, 1927, 4031, 1053]
 
     /// Whether `message` comes from ProxySQL's admin interface, which reports every statement error as 1045.
     var isProxySQLAdminStatementError: Bool {

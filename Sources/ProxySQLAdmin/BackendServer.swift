@@ -100,7 +100,7 @@ public struct BackendServer: Sendable, Hashable, Codable, CustomStringConvertibl
         self.comment = comment
     }
 
-    /// Creates a row from a host and port; see ``init(hostgroup:endpoint:gtidPort:status:weight:compression:maxConnections:maxReplicationLag:useSSL:maxLatencyMs:comment:)``.
+    /// Creates a row from a host and port, with ProxySQL's defaults for the columns not given.
     public init(
         hostgroup: HostgroupID,
         host: String,

@@ -1,7 +1,7 @@
 public import Logging
 public import MariaDB
 
-/// Typed operations on one ProxySQL admin interface (port 6032), over any ``SQLSession`` that quotes literals
+/// Typed operations on one ProxySQL admin interface (port 6032), over any `SQLSession` that quotes literals
 /// with ProxySQL admin rules.
 ///
 /// ```swift
@@ -12,8 +12,8 @@ public import MariaDB
 /// let pool = try await admin.connectionPoolStats(for: writer, logger: logger)
 /// ```
 ///
-/// Every statement is built with ``SQLStatement`` interpolation (see ``ProxySQLAdminStatements``) and refused
-/// before sending unless the session's dialect is ``SQLDialect/proxySQLAdmin``: MySQL-style escaping lets a
+/// Every statement is built with `SQLStatement` interpolation (see ``ProxySQLAdminStatements``) and refused
+/// before sending unless the session's dialect is `.proxySQLAdmin`: MySQL-style escaping lets a
 /// value such as `x\' OR 1=1 --` out of its literal on the admin interface. Statements are logged at `trace`
 /// with literals redacted; passwords never reach this type's logs.
 public struct ProxySQLAdminClient: ProxySQLAdministering {
@@ -29,8 +29,8 @@ public struct ProxySQLAdminClient: ProxySQLAdministering {
     /// Creates a client over an open session.
     ///
     /// - Parameters:
-    ///   - session: a session whose ``SQLSession/dialect`` is ``SQLDialect/proxySQLAdmin`` (a
-    ///     ``MariaDBConnection`` opened with `configuration.quoting = .proxySQLAdmin`, or a test fake). Every
+    ///   - session: a session whose `dialect` is `.proxySQLAdmin` (a
+    ///     `MariaDBConnection` opened with `configuration.quoting = .proxySQLAdmin`, or a test fake). Every
     ///     call throws ``ProxySQLAdminError/Code/wrongDialect`` otherwise.
     ///   - name: the node's name; defaults to the session's endpoint (`host:port`).
     ///   - statementTimeout: the deadline of each statement.
@@ -123,8 +123,9 @@ public struct ProxySQLAdminClient: ProxySQLAdministering {
     }
 
     func invalid(_ problems: [String], _ what: String) -> ProxySQLAdminError {
-        ProxySQLAdminError(code: .invalidArgument, node: nodeName, message: "invalid \(what)",
-                           detail: problems.joined(separator: "; "))
+        ProxySQLAdminError(
+            code: .invalidArgument, node: nodeName, message: "invalid \(what)",
+            detail: problems.joined(separator: "; "))
     }
 
     // MARK: Reading
@@ -132,8 +133,9 @@ public struct ProxySQLAdminClient: ProxySQLAdministering {
     public func version(logger: Logger) async throws -> ProxySQLVersion {
         let statement = ProxySQLAdminStatements.selectVersion
         guard let row = try await rows(statement, logger: logger).first, !row.isEmpty, let text = row[0].string else {
-            throw ProxySQLAdminError(code: .unexpectedResult, node: nodeName, message: "SELECT @@version returned no value",
-                                     statement: statement.redacted)
+            throw ProxySQLAdminError(
+                code: .unexpectedResult, node: nodeName, message: "SELECT @@version returned no value",
+                statement: statement.redacted)
         }
         return ProxySQLVersion(versionString: text)
     }
@@ -141,49 +143,59 @@ public struct ProxySQLAdminClient: ProxySQLAdministering {
     public func servers(in layer: ConfigurationLayer, hostgroups: Set<HostgroupID>, logger: Logger) async throws
         -> [BackendServer]
     {
-        if let bad = hostgroups.first(where: { !$0.isValid }) { throw invalid(["hostgroup \(bad) is negative"], "hostgroup") }
+        if let bad = hostgroups.first(where: { !$0.isValid }) {
+            throw invalid(["hostgroup \(bad) is negative"], "hostgroup")
+        }
         let statement = ProxySQLAdminStatements.selectServers(layer: layer, hostgroups: hostgroups)
         return try decodeAll(try await rows(statement, logger: logger), statement: statement, BackendServer.init(row:))
     }
 
-    public func connectionPoolStats(for server: BackendServer.Key, logger: Logger) async throws -> ConnectionPoolStats? {
+    public func connectionPoolStats(for server: BackendServer.Key, logger: Logger) async throws -> ConnectionPoolStats?
+    {
         let statement = ProxySQLAdminStatements.selectConnectionPool(for: server)
-        let stats = try decodeAll(try await rows(statement, logger: logger), statement: statement,
-                                  ConnectionPoolStats.init(row:))
+        let stats = try decodeAll(
+            try await rows(statement, logger: logger), statement: statement,
+            ConnectionPoolStats.init(row:))
         return stats.first
     }
 
     /// Every row of `stats_mysql_connection_pool`, optionally of one hostgroup.
-    public func connectionPoolStats(hostgroup: HostgroupID? = nil, logger: Logger) async throws -> [ConnectionPoolStats] {
+    public func connectionPoolStats(hostgroup: HostgroupID? = nil, logger: Logger) async throws -> [ConnectionPoolStats]
+    {
         let statement = ProxySQLAdminStatements.selectConnectionPool(hostgroup: hostgroup)
-        return try decodeAll(try await rows(statement, logger: logger), statement: statement,
-                             ConnectionPoolStats.init(row:))
+        return try decodeAll(
+            try await rows(statement, logger: logger), statement: statement,
+            ConnectionPoolStats.init(row:))
     }
 
     public func processlist(attachedTo endpoint: ServerEndpoint, hostgroup: HostgroupID?, logger: Logger) async throws
         -> [ProcesslistEntry]
     {
         let statement = ProxySQLAdminStatements.selectProcesslist(attachedTo: endpoint, hostgroup: hostgroup)
-        return try decodeAll(try await rows(statement, logger: logger), statement: statement,
-                             ProcesslistEntry.init(row:))
+        return try decodeAll(
+            try await rows(statement, logger: logger), statement: statement,
+            ProcesslistEntry.init(row:))
     }
 
     /// Every client session of `stats_mysql_processlist`, optionally of one hostgroup.
     public func processlist(hostgroup: HostgroupID? = nil, logger: Logger) async throws -> [ProcesslistEntry] {
         let statement = ProxySQLAdminStatements.selectProcesslist(hostgroup: hostgroup)
-        return try decodeAll(try await rows(statement, logger: logger), statement: statement,
-                             ProcesslistEntry.init(row:))
+        return try decodeAll(
+            try await rows(statement, logger: logger), statement: statement,
+            ProcesslistEntry.init(row:))
     }
 
     public func variable(_ name: ProxySQLVariable.Name, layer: ConfigurationLayer, logger: Logger) async throws
         -> ProxySQLVariable
     {
         let statement = ProxySQLAdminStatements.selectVariable(name, layer: layer)
-        let variables = try decodeAll(try await rows(statement, logger: logger), statement: statement,
-                                      ProxySQLVariable.init(row:))
+        let variables = try decodeAll(
+            try await rows(statement, logger: logger), statement: statement,
+            ProxySQLVariable.init(row:))
         guard let variable = variables.first else {
-            throw ProxySQLAdminError(code: .notFound, node: nodeName, message: "no such variable", detail: name.rawValue,
-                                     statement: statement.redacted)
+            throw ProxySQLAdminError(
+                code: .notFound, node: nodeName, message: "no such variable", detail: name.rawValue,
+                statement: statement.redacted)
         }
         return variable
     }
@@ -194,16 +206,18 @@ public struct ProxySQLAdminClient: ProxySQLAdministering {
     {
         guard !names.isEmpty else { return [] }
         let statement = ProxySQLAdminStatements.selectVariables(names, layer: layer)
-        return try decodeAll(try await rows(statement, logger: logger), statement: statement,
-                             ProxySQLVariable.init(row:))
+        return try decodeAll(
+            try await rows(statement, logger: logger), statement: statement,
+            ProxySQLVariable.init(row:))
     }
 
     public func replicationHostgroupPairs(layer: ConfigurationLayer, logger: Logger) async throws
         -> [ReplicationHostgroupPair]
     {
         let statement = ProxySQLAdminStatements.selectReplicationHostgroups(layer: layer)
-        return try decodeAll(try await rows(statement, logger: logger), statement: statement,
-                             ReplicationHostgroupPair.init(row:))
+        return try decodeAll(
+            try await rows(statement, logger: logger), statement: statement,
+            ReplicationHostgroupPair.init(row:))
     }
 
     // MARK: Changing
@@ -222,6 +236,7 @@ public struct ProxySQLAdminClient: ProxySQLAdministering {
         logger.debug("proxysql server added", metadata: serverMetadata(server.key, status: server.status))
     }
 
+    @discardableResult
     public func updateServers(_ selector: ServerSelector, set change: ServerChange, logger: Logger) async throws
         -> UInt64
     {
@@ -234,13 +249,15 @@ public struct ProxySQLAdminClient: ProxySQLAdministering {
         metadata["proxysql.affected_rows"] = "\(affected)"
         guard affected > 0 else {
             logger.debug("proxysql server update matched nothing", metadata: metadata)
-            throw ProxySQLAdminError(code: .notFound, node: nodeName, message: "no server matched",
-                                     detail: "\(selector)", statement: statement.redacted)
+            throw ProxySQLAdminError(
+                code: .notFound, node: nodeName, message: "no server matched",
+                detail: "\(selector)", statement: statement.redacted)
         }
         logger.debug("proxysql servers updated", metadata: metadata)
         return affected
     }
 
+    @discardableResult
     public func removeServers(_ selector: ServerSelector, logger: Logger) async throws -> UInt64 {
         let problems = selectorProblems(selector)
         guard problems.isEmpty else { throw invalid(problems, "server selector") }
@@ -249,8 +266,9 @@ public struct ProxySQLAdminClient: ProxySQLAdministering {
         var metadata = selectorMetadata(selector)
         metadata["proxysql.affected_rows"] = "\(affected)"
         guard affected > 0 else {
-            throw ProxySQLAdminError(code: .notFound, node: nodeName, message: "no server matched",
-                                     detail: "\(selector)", statement: statement.redacted)
+            throw ProxySQLAdminError(
+                code: .notFound, node: nodeName, message: "no server matched",
+                detail: "\(selector)", statement: statement.redacted)
         }
         logger.debug("proxysql servers removed", metadata: metadata)
         return affected
@@ -285,8 +303,9 @@ public struct ProxySQLAdminClient: ProxySQLAdministering {
         let statement = ProxySQLAdminStatements.updateVariable(name, to: value)
         let affected = try await execute(statement, logger: logger).affectedRows
         guard affected > 0 else {
-            throw ProxySQLAdminError(code: .notFound, node: nodeName, message: "no such variable", detail: name.rawValue,
-                                     statement: statement.redacted)
+            throw ProxySQLAdminError(
+                code: .notFound, node: nodeName, message: "no such variable", detail: name.rawValue,
+                statement: statement.redacted)
         }
         logger.debug(
             "proxysql variable set",

@@ -79,7 +79,7 @@ public struct ProxySQLAdminError: Error, Sendable, Equatable, CustomStringConver
     public var runtimeDifferences: [RuntimeDifference]
     /// The nodes that failed, for ``Code/partialFailure`` (empty otherwise).
     public var failedNodes: [String]
-    /// The lower-level error (usually a ``MariaDBError``).
+    /// The lower-level error (usually a `MariaDBError`).
     public var underlying: (any Error)?
     public var file: String
     public var line: Int
@@ -113,10 +113,10 @@ public struct ProxySQLAdminError: Error, Sendable, Equatable, CustomStringConver
         self.line = line
     }
 
-    /// Classifies any error thrown by a ``SQLSession`` talking to a ProxySQL admin interface.
+    /// Classifies any error thrown by a `SQLSession` talking to a ProxySQL admin interface.
     ///
     /// A ``ProxySQLAdminError`` is returned as it is (with `node` filled in when missing). For a
-    /// ``MariaDBError``: 1045 whose text starts with ``adminErrorPrefix`` is a refused statement
+    /// `MariaDBError`: 1045 whose text starts with ``adminErrorPrefix`` is a refused statement
     /// (``Code/constraintViolation`` when SQLite reports a failed constraint, ``Code/adminStatementFailed``
     /// otherwise); any other 1045/1044/1698 is ``Code/accessDenied``; connection, deadline and cancellation
     /// codes map to their counterparts.
@@ -135,11 +135,13 @@ public struct ProxySQLAdminError: Error, Sendable, Equatable, CustomStringConver
         }
         guard let error = error as? MariaDBError else {
             if error is CancellationError {
-                self.init(code: .cancelled, node: node, message: "cancelled", statement: statement?.redacted,
-                          underlying: error, file: file, line: line)
+                self.init(
+                    code: .cancelled, node: node, message: "cancelled", statement: statement?.redacted,
+                    underlying: error, file: file, line: line)
             } else {
-                self.init(code: .unexpectedResult, node: node, message: "unexpected error",
-                          statement: statement?.redacted, underlying: error, file: file, line: line)
+                self.init(
+                    code: .unexpectedResult, node: node, message: "unexpected error",
+                    statement: statement?.redacted, underlying: error, file: file, line: line)
             }
             return
         }

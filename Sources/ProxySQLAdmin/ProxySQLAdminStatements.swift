@@ -2,7 +2,7 @@ public import MariaDB
 
 /// The exact statements ``ProxySQLAdminClient`` sends, for dry runs and tests.
 ///
-/// Every literal is interpolated into a ``SQLStatement`` and rendered when sent, with ProxySQL admin (SQLite)
+/// Every literal is interpolated into a `SQLStatement` and rendered when sent, with ProxySQL admin (SQLite)
 /// rules on a `.proxySQLAdmin` session: a quote is doubled, a backslash stays an ordinary character, and a
 /// value holding NUL or another control character becomes `CAST(X'…' AS TEXT)`. The admin interface does not
 /// accept prepared statements, so there is no other way to pass a value. Identifiers and keywords are fixed
@@ -13,7 +13,8 @@ public enum ProxySQLAdminStatements {
     /// `SELECT <every column> FROM mysql_servers|runtime_mysql_servers [WHERE hostgroup_id = N]
     /// ORDER BY hostgroup_id, hostname, port`.
     public static func selectServers(layer: ConfigurationLayer, hostgroup: HostgroupID? = nil) -> SQLStatement {
-        var statement: SQLStatement = "SELECT \(unsafeRaw: serverColumns) FROM \(unsafeRaw: layer.table("mysql_servers"))"
+        var statement: SQLStatement =
+            "SELECT \(unsafeRaw: serverColumns) FROM \(unsafeRaw: layer.table("mysql_servers"))"
         if let hostgroup { statement = statement + " WHERE hostgroup_id = \(hostgroup.rawValue)" }
         return statement + " ORDER BY hostgroup_id, hostname, port"
     }
@@ -44,7 +45,8 @@ public enum ProxySQLAdminStatements {
         if let comment = change.comment { assignments.append("comment = \(comment)") }
         if let maxConnections = change.maxConnections { assignments.append("max_connections = \(maxConnections)") }
         if let lag = change.maxReplicationLag { assignments.append("max_replication_lag = \(lag)") }
-        return "UPDATE mysql_servers SET \(SQLStatement.joined(assignments, separator: ", ")) WHERE \(whereClause(selector))"
+        let assignmentList = SQLStatement.joined(assignments, separator: ", ")
+        return "UPDATE mysql_servers SET \(assignmentList) WHERE \(whereClause(selector))"
     }
 
     /// `DELETE FROM mysql_servers WHERE <selector>`.
@@ -56,7 +58,7 @@ public enum ProxySQLAdminStatements {
     public static func whereClause(_ selector: ServerSelector) -> SQLStatement {
         switch selector {
         case .key(let key):
-            "hostgroup_id = \(key.hostgroup.rawValue) AND hostname = \(key.endpoint.host) AND port = \(key.endpoint.port)"
+            "hostgroup_id = \(key.hostgroup.rawValue) AND \(whereClause(.endpoint(key.endpoint)))"
         case .comment(let comment):
             "comment = \(comment)"
         case .endpoint(let endpoint):

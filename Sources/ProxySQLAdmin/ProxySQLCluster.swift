@@ -42,7 +42,7 @@ public struct ProxySQLCluster: Sendable {
 
     /// Runs `operation` on every node in parallel, each under ``nodeDeadline``, and reports each node's outcome.
     ///
-    /// The deadline cancels the node's task; a ``ProxySQLAdminClient`` on a ``MariaDBConnection`` then interrupts
+    /// The deadline cancels the node's task; a ``ProxySQLAdminClient`` on a `MariaDBConnection` then interrupts
     /// its statement. An operation that ignores cancellation delays the result until it returns, but is still
     /// reported as ``ProxySQLAdminError/Code/deadlineExceeded``.
     ///
@@ -191,7 +191,8 @@ public struct ProxySQLCluster: Sendable {
     }
 
     /// Sets variables and loads them to runtime on every node, then checks `runtime_global_variables` holds
-    /// the new values (``ProxySQLAdminError/Code/verificationFailed`` otherwise).
+    /// the new values, compared with ``ProxySQLVariable/valuesMatch(_:_:)``
+    /// (``ProxySQLAdminError/Code/verificationFailed`` otherwise: ProxySQL ignores a value it refuses on LOAD).
     public func setVariablesAndLoad(_ values: [ProxySQLVariable.Name: String], logger: Logger) async
         -> ClusterResult<Void>
     {
@@ -199,7 +200,7 @@ public struct ProxySQLCluster: Sendable {
             try await node.setVariablesAndLoad(values, logger: logger)
             for (name, expected) in values.sorted(by: { $0.key < $1.key }) {
                 let live = try await node.variable(name, layer: .runtime, logger: logger)
-                guard live.value == expected else {
+                guard ProxySQLVariable.valuesMatch(live.value, expected) else {
                     throw ProxySQLAdminError(
                         code: .verificationFailed,
                         node: node.nodeName,

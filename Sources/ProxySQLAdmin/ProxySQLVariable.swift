@@ -82,6 +82,17 @@ public struct ProxySQLVariable: Sendable, Hashable, Codable, CustomStringConvert
         }
     }
 
+    /// Whether two values mean the same to ProxySQL: equal text, the same integer (`0010` and `10`), or the same
+    /// boolean (`1` and `true`). ProxySQL normalises values on `LOAD ... TO RUNTIME`, so compare with this.
+    public static func valuesMatch(_ lhs: String, _ rhs: String) -> Bool {
+        if lhs == rhs { return true }
+        let left = ProxySQLVariable(name: "", value: lhs)
+        let right = ProxySQLVariable(name: "", value: rhs)
+        if let a = left.intValue, let b = right.intValue { return a == b }
+        if let a = left.boolValue, let b = right.boolValue { return a == b }
+        return false
+    }
+
     /// Reads a row with `variable_name` and `variable_value`.
     ///
     /// - Throws: ``ProxySQLAdminError`` (``ProxySQLAdminError/Code/unexpectedResult``).

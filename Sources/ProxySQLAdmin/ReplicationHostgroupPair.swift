@@ -115,9 +115,10 @@ public struct MonitorExposure: Sendable, Hashable, Codable, CustomStringConverti
     public var servers: [BackendServer]
 
     /// Creates an exposure.
-    public init(endpoint: ServerEndpoint, pair: ReplicationHostgroupPair, layer: ConfigurationLayer,
-                servers: [BackendServer])
-    {
+    public init(
+        endpoint: ServerEndpoint, pair: ReplicationHostgroupPair, layer: ConfigurationLayer,
+        servers: [BackendServer]
+    ) {
         self.endpoint = endpoint
         self.pair = pair
         self.layer = layer

@@ -173,7 +173,8 @@ public struct RuntimeVerification: Sendable, Hashable, Codable, CustomStringConv
             for (attribute, expected) in state.checkedAttributes {
                 let actual = live.value(of: attribute)
                 if actual != expected {
-                    differences.append(.attributeMismatch(state.key, attribute: attribute, expected: expected, actual: actual))
+                    differences.append(
+                        .attributeMismatch(state.key, attribute: attribute, expected: expected, actual: actual))
                 }
             }
         }

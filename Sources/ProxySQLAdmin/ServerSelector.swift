@@ -56,7 +56,9 @@ public struct ServerChange: Sendable, Hashable, Codable, CustomStringConvertible
     public var validationProblems: [String] {
         var problems: [String] = []
         if isEmpty { problems.append("the change sets no column") }
-        if let weight, !(0...10_000_000).contains(weight) { problems.append("weight \(weight) is outside 0...10000000") }
+        if let weight, !(0...10_000_000).contains(weight) {
+            problems.append("weight \(weight) is outside 0...10000000")
+        }
         if let maxConnections, maxConnections < 0 { problems.append("max_connections \(maxConnections) is negative") }
         if let maxReplicationLag, !(0...126_144_000).contains(maxReplicationLag) {
             problems.append("max_replication_lag \(maxReplicationLag) is outside 0...126144000")

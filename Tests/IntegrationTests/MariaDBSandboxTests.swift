@@ -360,6 +360,11 @@ struct MariaDBSandboxErrorTests {
         let runDirectory = URL(fileURLWithPath: logPath).deletingLastPathComponent().deletingLastPathComponent().path
         #expect(URL(fileURLWithPath: runDirectory).lastPathComponent.hasPrefix("run-\(getpid())-"))
         #expect(!FileManager.default.fileExists(atPath: runDirectory))
+        // The watchdog shell polls every 0.5 s: give it (with a deadline) the time to notice its server is gone.
+        let deadline = clock.now + .seconds(3)
+        while !processes(mentioning: runDirectory).isEmpty, clock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
         #expect(processes(mentioning: runDirectory).isEmpty)
     }
 

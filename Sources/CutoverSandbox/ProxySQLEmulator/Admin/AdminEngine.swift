@@ -1,0 +1,315 @@
+import Logging
+
+/// What the admin interface answers to one statement.
+enum AdminReply: Sendable {
+    case resultSet(columns: [String], rows: [[String?]])
+    case ok(affectedRows: UInt64)
+    /// Sent as MySQL error 1045, SQLSTATE 28000, like every ProxySQL admin error.
+    case error(String)
+}
+
+/// Interprets admin statements like ProxySQL's admin module: its own commands (`LOAD`/`SAVE`, `KILL CONNECTION`,
+/// `SELECT @@version`, `SET mysql-...`), everything else handed to SQLite with `ProxySQL Admin Error: ` in front of
+/// SQLite's message. A command with a typo is not recognised and reaches SQLite (`near "LOAD": syntax error`).
+final class AdminEngine: Sendable {
+    let database: AdminDatabase
+    let dataPlane: DataPlane
+    let version: String
+    let hostgroupPorts: [Int: Int]
+    let logger: Logger
+
+    init(database: AdminDatabase, dataPlane: DataPlane, version: String, hostgroupPorts: [Int: Int], logger: Logger) {
+        self.database = database
+        self.dataPlane = dataPlane
+        self.version = version
+        self.hostgroupPorts = hostgroupPorts
+        self.logger = logger
+    }
+
+    // MARK: Set-up
+
+    /// Creates the tables; when `disk` holds a saved configuration, loads it into memory (as ProxySQL does on a
+    /// restart), otherwise writes the initial configuration to memory and disk. Then loads memory into runtime.
+    func bootstrap(users: [FrontendCredentials], initialVariables: [(String, String)]) throws {
+        try database.executeScript(AdminSchema.installScript)
+        let saved = try database.query("SELECT COUNT(*) FROM disk.global_variables").first?.first ?? "0"
+        if saved == "0" {
+            try database.replaceRows(
+                of: "main.global_variables",
+                columns: ["variable_name", "variable_value"],
+                rows: initialVariables.map { [$0.0, $0.1] }
+            )
+            try database.replaceRows(
+                of: "main.mysql_users",
+                columns: ["username", "password", "active", "default_hostgroup"],
+                rows: users.map { [$0.username, $0.password, $0.active ? "1" : "0", String($0.defaultHostgroup)] }
+            )
+            try copy(["mysql_servers", "mysql_replication_hostgroups", "mysql_users", "global_variables"], from: "main", to: "disk")
+        } else {
+            try copy(["mysql_servers", "mysql_replication_hostgroups", "mysql_users", "global_variables"], from: "disk", to: "main")
+        }
+        try loadServersToRuntime()
+        try loadUsersToRuntime()
+        try loadVariablesToRuntime(prefix: nil)
+    }
+
+    // MARK: Statements
+
+    func execute(_ query: String) -> AdminReply {
+        let normalized = Self.normalize(query)
+        let upper = normalized.uppercased()
+        do {
+            if let reply = try command(normalized: normalized, upper: upper) { return reply }
+            if upper.contains("STATS_MYSQL_CONNECTION_POOL") { try refreshConnectionPool() }
+            if upper.contains("STATS_MYSQL_PROCESSLIST") { try refreshProcesslist() }
+            switch try database.execute(query) {
+            case .rows(let columns, let rows): return .resultSet(columns: columns, rows: rows)
+            case .done(let affected): return .ok(affectedRows: affected)
+            }
+        } catch let error as AdminSQLError {
+            return .error("ProxySQL Admin Error: " + error.message)
+        } catch {
+            return .error("ProxySQL Admin Error: \(error)")
+        }
+    }
+
+    /// Trims and collapses runs of whitespace (ProxySQL matches its commands on such a copy of the query).
+    static func normalize(_ query: String) -> String {
+        query.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }).joined(separator: " ")
+    }
+
+    private func command(normalized: String, upper: String) throws -> AdminReply? {
+        let words = upper.split(separator: " ").map(String.init)
+        guard let first = words.first else { return nil }
+        switch first {
+        case "LOAD", "SAVE":
+            return try loadOrSave(words)
+        case "SELECT":
+            if upper == "SELECT @@VERSION" || upper == "SELECT @@VERSION LIMIT 1" {
+                return .resultSet(columns: ["@@version"], rows: [[version]])
+            }
+            if upper == "SELECT @@VERSION_COMMENT LIMIT 1" || upper == "SELECT @@VERSION_COMMENT" {
+                return .resultSet(columns: ["@@version_comment"], rows: [["(ProxySQL Admin Module)"]])
+            }
+            return nil
+        case "KILL":
+            if words.count == 3, words[1] == "CONNECTION", let id = UInt32(words[2]) {
+                if dataPlane.killSession(id) { return .ok(affectedRows: 0) }
+                return .error("ProxySQL Admin Error: Unknown thread id: \(id)")
+            }
+            return nil
+        case "SET":
+            return try set(normalized)
+        case "SHOW":
+            if upper == "SHOW TABLES" || upper == "SHOW TABLES FROM MAIN" {
+                let rows = try database.query(
+                    "SELECT name FROM main.sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+                )
+                return .resultSet(columns: ["tables"], rows: rows)
+            }
+            if upper == "SHOW TABLES FROM STATS" || upper == "SHOW TABLES FROM DISK" {
+                let schema = words[3].lowercased()
+                let rows = try database.query(
+                    "SELECT name FROM \(schema).sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+                )
+                return .resultSet(columns: ["tables"], rows: rows)
+            }
+            if upper == "SHOW DATABASES" {
+                let rows = try database.query("SELECT seq, name, file FROM pragma_database_list")
+                return .resultSet(columns: ["seq", "name", "file"], rows: rows)
+            }
+            return nil
+        default:
+            return nil
+        }
+    }
+
+    private func loadOrSave(_ words: [String]) throws -> AdminReply? {
+        // LOAD|SAVE <MYSQL|ADMIN> <SERVERS|VARIABLES|USERS> <TO|FROM> <RUNTIME|RUN|MEMORY|MEM|DISK>
+        guard words.count == 5 else { return nil }
+        let module = words[1] + " " + words[2]
+        guard ["MYSQL SERVERS", "MYSQL VARIABLES", "ADMIN VARIABLES", "MYSQL USERS"].contains(module) else { return nil }
+        let direction = words[0] + " " + words[3] + " " + words[4]
+        enum Move { case memoryToRuntime, runtimeToMemory, diskToMemory, memoryToDisk }
+        let move: Move
+        switch direction {
+        case "LOAD TO RUNTIME", "LOAD TO RUN", "LOAD FROM MEMORY", "LOAD FROM MEM": move = .memoryToRuntime
+        case "SAVE TO MEMORY", "SAVE TO MEM", "SAVE FROM RUNTIME", "SAVE FROM RUN": move = .runtimeToMemory
+        case "LOAD FROM DISK", "LOAD TO MEMORY", "LOAD TO MEM": move = .diskToMemory
+        case "SAVE TO DISK", "SAVE FROM MEMORY", "SAVE FROM MEM": move = .memoryToDisk
+        default: return nil
+        }
+        switch (module, move) {
+        case ("MYSQL SERVERS", .memoryToRuntime): try loadServersToRuntime()
+        case ("MYSQL SERVERS", .runtimeToMemory):
+            try database.transaction(
+                "DELETE FROM main.mysql_servers; INSERT INTO main.mysql_servers SELECT * FROM main.runtime_mysql_servers; "
+                    + "DELETE FROM main.mysql_replication_hostgroups; INSERT INTO main.mysql_replication_hostgroups "
+                    + "SELECT * FROM main.runtime_mysql_replication_hostgroups;"
+            )
+        case ("MYSQL SERVERS", .diskToMemory): try copy(AdminSchema.serverTables, from: "disk", to: "main")
+        case ("MYSQL SERVERS", .memoryToDisk): try copy(AdminSchema.serverTables, from: "main", to: "disk")
+        case ("MYSQL USERS", .memoryToRuntime): try loadUsersToRuntime()
+        case ("MYSQL USERS", .runtimeToMemory):
+            try database.transaction(
+                "DELETE FROM main.mysql_users; INSERT INTO main.mysql_users SELECT * FROM main.runtime_mysql_users;"
+            )
+        case ("MYSQL USERS", .diskToMemory): try copy(["mysql_users"], from: "disk", to: "main")
+        case ("MYSQL USERS", .memoryToDisk): try copy(["mysql_users"], from: "main", to: "disk")
+        case (_, .memoryToRuntime): try loadVariablesToRuntime(prefix: words[1] == "MYSQL" ? "mysql-" : "admin-")
+        case (_, .runtimeToMemory):
+            let prefix = words[1] == "MYSQL" ? "mysql-" : "admin-"
+            try database.transaction(
+                "INSERT OR REPLACE INTO main.global_variables SELECT * FROM main.runtime_global_variables "
+                    + "WHERE variable_name LIKE '\(prefix)%';"
+            )
+        case (_, .diskToMemory):
+            let prefix = words[1] == "MYSQL" ? "mysql-" : "admin-"
+            try database.transaction(
+                "INSERT OR REPLACE INTO main.global_variables SELECT * FROM disk.global_variables "
+                    + "WHERE variable_name LIKE '\(prefix)%';"
+            )
+        case (_, .memoryToDisk):
+            let prefix = words[1] == "MYSQL" ? "mysql-" : "admin-"
+            try database.transaction(
+                "INSERT OR REPLACE INTO disk.global_variables SELECT * FROM main.global_variables "
+                    + "WHERE variable_name LIKE '\(prefix)%';"
+            )
+        }
+        return .ok(affectedRows: 0)
+    }
+
+    /// `SET mysql-name = value` updates `global_variables` (memory only, like ProxySQL); any other SET is accepted
+    /// and ignored (clients send `SET NAMES ...` and the like).
+    private func set(_ normalized: String) throws -> AdminReply {
+        let body = normalized.dropFirst(4)
+        guard let equals = body.firstIndex(of: "=") else { return .ok(affectedRows: 0) }
+        let name = body[..<equals].trimmingSpaces.lowercased()
+        guard name.hasPrefix("mysql-") || name.hasPrefix("admin-") else { return .ok(affectedRows: 0) }
+        var value = body[body.index(after: equals)...].trimmingSpaces
+        if value.count >= 2, let quote = value.first, quote == "'" || quote == "\"", value.last == quote {
+            value = String(value.dropFirst().dropLast())
+        }
+        let exists = try database.query("SELECT 1 FROM main.global_variables WHERE variable_name = ?", [name])
+        guard !exists.isEmpty else { return .ok(affectedRows: 0) }
+        _ = try database.query(
+            "UPDATE main.global_variables SET variable_value = ? WHERE variable_name = ?",
+            [value, name]
+        )
+        return .ok(affectedRows: 1)
+    }
+
+    private func copy(_ tables: [String], from source: String, to destination: String) throws {
+        var script = ""
+        for table in tables {
+            script += "DELETE FROM \(destination).\(table); INSERT INTO \(destination).\(table) SELECT * FROM \(source).\(table); "
+        }
+        try database.transaction(script)
+    }
+
+    // MARK: Runtime
+
+    func loadServersToRuntime() throws {
+        let rows = try database.query(
+            "SELECT \(RuntimeServerConfig.columns.joined(separator: ", ")) FROM main.mysql_servers "
+                + "ORDER BY hostgroup_id, rowid"
+        )
+        let configs = rows.compactMap(RuntimeServerConfig.init(row:))
+        let visible = configs.filter { $0.status != .offlineHard }
+        try database.replaceRows(of: "main.runtime_mysql_servers", columns: RuntimeServerConfig.columns, rows: visible.map(\.row))
+        try database.transaction(
+            "DELETE FROM main.runtime_mysql_replication_hostgroups; INSERT INTO main.runtime_mysql_replication_hostgroups "
+                + "SELECT * FROM main.mysql_replication_hostgroups;"
+        )
+        dataPlane.loadServers(configs)
+        logger.debug("servers loaded to runtime", metadata: ["proxysql.servers": "\(visible.count)"])
+    }
+
+    func loadUsersToRuntime() throws {
+        let rows = try database.query(
+            "SELECT username, password, active, default_hostgroup FROM main.mysql_users WHERE frontend = 1"
+        )
+        let users = rows.compactMap { row -> FrontendCredentials? in
+            guard let name = row[0] else { return nil }
+            return FrontendCredentials(
+                username: name,
+                password: row[1] ?? "",
+                active: row[2] != "0",
+                defaultHostgroup: row[3].flatMap { Int($0) } ?? 0
+            )
+        }
+        try database.transaction("DELETE FROM main.runtime_mysql_users; INSERT INTO main.runtime_mysql_users SELECT * FROM main.mysql_users;")
+        dataPlane.loadUsers(users)
+    }
+
+    /// Loads `global_variables` into the runtime (all prefixes when `prefix` is nil).
+    func loadVariablesToRuntime(prefix: String?) throws {
+        let rows = try database.query(
+            "SELECT variable_name, variable_value FROM main.global_variables WHERE variable_name LIKE ?",
+            [(prefix ?? "") + "%"]
+        )
+        var values: [String: String] = [:]
+        for row in rows {
+            if let name = row[0] { values[name] = row[1] ?? "" }
+        }
+        if prefix == nil || prefix == "mysql-" {
+            let refused = dataPlane.loadVariables(values)
+            if !refused.isEmpty {
+                logger.info("variables refused at load", metadata: ["proxysql.variables": "\(refused)"])
+            }
+            // What the runtime now holds, including the old value of a refused variable.
+            let effective = Dictionary(dataPlane.variables.rows, uniquingKeysWith: { first, _ in first })
+            for (name, value) in effective { values[name] = value }
+        }
+        try database.transaction(
+            "DELETE FROM main.runtime_global_variables WHERE variable_name LIKE '\(prefix ?? "")%';"
+        )
+        for (name, value) in values.sorted(by: { $0.key < $1.key }) {
+            _ = try database.query(
+                "INSERT OR REPLACE INTO main.runtime_global_variables (variable_name, variable_value) VALUES (?, ?)",
+                [name, value]
+            )
+        }
+    }
+
+    private func refreshConnectionPool() throws {
+        let rows = dataPlane.poolRows().map { row -> [String?] in
+            [
+                String(row.config.key.hostgroup), row.config.key.host, String(row.config.key.port),
+                row.config.status.rawValue, String(row.used), String(row.free), String(row.connectionsOK),
+                String(row.connectionsFailed), String(row.maxUsed), String(row.queries), "0", String(row.bytesSent),
+                String(row.bytesReceived), "0",
+            ]
+        }
+        try database.replaceRows(
+            of: "stats.stats_mysql_connection_pool",
+            columns: [
+                "hostgroup", "srv_host", "srv_port", "status", "ConnUsed", "ConnFree", "ConnOK", "ConnERR",
+                "MaxConnUsed", "Queries", "Queries_GTID_sync", "Bytes_data_sent", "Bytes_data_recv", "Latency_us",
+            ],
+            rows: rows
+        )
+    }
+
+    private func refreshProcesslist() throws {
+        let now = ContinuousClock.now
+        let rows = dataPlane.sessionsSnapshot().map { session -> [String?] in
+            let local = session.backend?.localAddress
+            let elapsed = now - session.commandStarted
+            return [
+                "0", String(session.id), session.user, session.schema, session.clientHost, String(session.clientPort),
+                String(session.hostgroup), local?.host, local.map { String($0.port) }, session.backend?.server.host,
+                session.backend.map { String($0.server.port) }, session.command.rawValue, String(elapsed.wholeMilliseconds),
+                session.info, String(session.pins.rawValue), nil,
+            ]
+        }
+        try database.replaceRows(
+            of: "stats.stats_mysql_processlist",
+            columns: [
+                "ThreadID", "SessionID", "user", "db", "cli_host", "cli_port", "hostgroup", "l_srv_host", "l_srv_port",
+                "srv_host", "srv_port", "command", "time_ms", "info", "status_flags", "extended_info",
+            ],
+            rows: rows
+        )
+    }
+}

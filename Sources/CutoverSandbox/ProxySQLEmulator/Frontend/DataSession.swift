@@ -1,0 +1,406 @@
+import Logging
+import NIOCore
+
+/// One client of a data-plane port: authenticates it, then runs its statements on backend connections of the
+/// port's hostgroup, following ProxySQL's multiplexing rules (see `Documentation/proxysql-emulator.md`).
+struct DataSession {
+    let dataPlane: DataPlane
+    let hostgroup: Int
+    let group: any EventLoopGroup
+    let logger: Logger
+
+    /// What the session itself remembers (the shared part lives in ``DataPlane/SessionRecord``).
+    private struct Local {
+        var id: UInt32
+        var user: String
+        var password: String
+        var schema: String?
+        var scramble: [UInt8]
+        /// Tracked session variables, by name, in the order they were first set.
+        var variables: [String: TrackedAssignment] = [:]
+        var variableOrder: [String] = []
+        var autocommit = true
+        var pins: PinReasons = []
+        var autoIncrementTokens = 0
+
+        var status: ServerStatus {
+            var status: ServerStatus = autocommit ? .autocommit : []
+            if pins.contains(.transaction) { status.insert(.inTransaction) }
+            return status
+        }
+    }
+
+    private struct Outcome {
+        var packets: [MySQLPacket]
+        var closeFrontend = false
+    }
+
+    func run(_ channel: FrontendChannel) async {
+        let remote = channel.channel.remoteAddress
+        let clientHost = remote?.ipAddress ?? ""
+        let id = dataPlane.reserveSessionID()
+        var registered = false
+        do {
+            try await channel.executeThenClose { inbound, outbound in
+                var reader = PacketReader(inbound)
+                var password = ""
+                guard
+                    let client = try await FrontendLogin.perform(
+                        reader: &reader,
+                        writer: outbound,
+                        connectionID: id,
+                        serverVersion: dataPlane.variables.serverVersion,
+                        clientHost: clientHost,
+                        okStatus: .autocommit,
+                        password: { name in
+                            guard let credentials = dataPlane.credentials(for: name), credentials.active else { return nil }
+                            password = credentials.password
+                            return credentials.password
+                        }
+                    )
+                else { return }
+                guard
+                    dataPlane.registerSession(
+                        id: id,
+                        user: client.username,
+                        schema: client.database,
+                        clientHost: clientHost,
+                        clientPort: remote?.port ?? 0,
+                        hostgroup: hostgroup,
+                        frontend: channel.channel
+                    )
+                else { return }
+                registered = true
+                var local = Local(
+                    id: id,
+                    user: client.username,
+                    password: password,
+                    schema: client.database,
+                    scramble: client.scramble
+                )
+                local.pins = dataPlane.session(id)?.pins ?? []
+                var metadata = logger
+                metadata[metadataKey: "proxysql.session_id"] = "\(id)"
+                metadata[metadataKey: "proxysql.hostgroup"] = "\(hostgroup)"
+                metadata.debug("session started")
+
+                while let packet = try await reader.next() {
+                    var payload = packet.payload
+                    guard let command = payload.readInteger(as: UInt8.self) else { continue }
+                    let outcome: Outcome
+                    switch command {
+                    case CommandByte.quit:
+                        return
+                    case CommandByte.query:
+                        let sql = payload.readString(length: payload.readableBytes) ?? ""
+                        dataPlane.beginCommand(id, info: sql)
+                        outcome = await query(sql, local: &local)
+                        dataPlane.endCommand(id)
+                    case CommandByte.ping:
+                        outcome = Outcome(packets: [ok(local)])
+                    case CommandByte.initDB:
+                        let schema = payload.readString(length: payload.readableBytes) ?? ""
+                        local.schema = schema
+                        dataPlane.setSchema(id, schema: schema)
+                        outcome = Outcome(packets: [ok(local)])
+                    case CommandByte.resetConnection:
+                        reset(&local)
+                        outcome = Outcome(packets: [ok(local)])
+                    case CommandByte.changeUser:
+                        outcome = changeUser(payload, local: &local)
+                    case CommandByte.stmtClose, CommandByte.stmtSendLongData:
+                        continue  // no answer is expected
+                    default:
+                        outcome = Outcome(packets: [
+                            MySQLPacket(
+                                sequenceID: 1,
+                                payload: MySQLPackets.error(
+                                    code: 1047,
+                                    sqlState: "08S01",
+                                    message: "ProxySQLEmulator: \(CommandByte.name(command)) is not supported "
+                                        + "(the emulator's data plane speaks the text protocol only)"
+                                )
+                            )
+                        ])
+                    }
+                    if dataPlane.isKilled(id) { return }
+                    try await outbound.writeAnswer(outcome.packets)
+                    if outcome.closeFrontend { return }
+                }
+            }
+        } catch {
+            logger.debug("data connection ended", metadata: ["proxysql.session_id": "\(id)", "proxysql.error": "\(error)"])
+        }
+        if registered {
+            dataPlane.unregisterSession(id, backendReusable: true)
+        }
+    }
+
+    // MARK: Commands answered locally
+
+    private func ok(_ local: Local) -> MySQLPacket {
+        MySQLPacket(sequenceID: 1, payload: MySQLPackets.ok(status: local.status))
+    }
+
+    private func error(_ code: UInt16, _ sqlState: String, _ message: String) -> MySQLPacket {
+        MySQLPacket(sequenceID: 1, payload: MySQLPackets.error(code: code, sqlState: sqlState, message: message))
+    }
+
+    /// COM_RESET_CONNECTION: every pin is released (the backend connection, which may hold a transaction or locks,
+    /// is closed) and tracked variables go back to their defaults.
+    private func reset(_ local: inout Local) {
+        dataPlane.detachBackend(session: local.id, reusable: false)
+        local.variables = [:]
+        local.variableOrder = []
+        local.autocommit = true
+        local.pins = dataPlane.variables.multiplexing ? [] : [.noMultiplex]
+        local.autoIncrementTokens = 0
+        dataPlane.setPins(session: local.id, pins: local.pins, autoIncrementTokens: 0)
+    }
+
+    /// COM_CHANGE_USER: checked against the scramble of the greeting, then the session is reset as the new user.
+    private func changeUser(_ payload: ByteBuffer, local: inout Local) -> Outcome {
+        var buffer = payload
+        guard let user = buffer.readNullTerminatedString(), let length = buffer.readInteger(as: UInt8.self),
+            let token = buffer.readBytes(length: Int(length))
+        else {
+            return Outcome(packets: [error(1047, "08S01", "malformed COM_CHANGE_USER")], closeFrontend: true)
+        }
+        let schema = buffer.readNullTerminatedString()
+        guard let credentials = dataPlane.credentials(for: user), credentials.active,
+            NativePassword.verify(token: token, password: credentials.password, scramble: local.scramble)
+        else {
+            let message = "ProxySQL Error: Access denied for user '\(user)' (using password: \(token.isEmpty ? "NO" : "YES"))"
+            return Outcome(packets: [error(1045, "28000", message)], closeFrontend: true)
+        }
+        reset(&local)
+        local.user = user
+        local.password = credentials.password
+        dataPlane.setUser(local.id, user: user)
+        if let schema, !schema.isEmpty {
+            local.schema = schema
+            dataPlane.setSchema(local.id, schema: schema)
+        }
+        return Outcome(packets: [ok(local)])
+    }
+
+    // MARK: COM_QUERY
+
+    private func query(_ sql: String, local: inout Local) async -> Outcome {
+        let variables = dataPlane.variables
+        let analysis = StatementAnalyzer.analyze(sql, keepMultiplexingVariables: variables.keepMultiplexingVariables)
+        switch analysis.kind {
+        case .versionComment:
+            return Outcome(
+                packets: MySQLPackets.resultSet(columns: ["@@version_comment"], rows: [["(ProxySQL)"]], status: local.status)
+            )
+        case .use(let schema):
+            local.schema = schema
+            dataPlane.setSchema(local.id, schema: schema)
+            return Outcome(packets: [ok(local)])
+        case .trackedSet(let assignments):
+            for assignment in assignments {
+                if local.variables[assignment.name] == nil { local.variableOrder.append(assignment.name) }
+                local.variables[assignment.name] = assignment
+                if let autocommit = assignment.autocommit { local.autocommit = autocommit }
+            }
+            local.pins.formUnion(analysis.addsPins)
+            local.pins.subtract(analysis.releasesPins)
+            dataPlane.setPins(session: local.id, pins: local.pins)
+            return Outcome(packets: [ok(local)])
+        case .forwarded:
+            return await forward(sql, analysis: analysis, variables: variables, local: &local)
+        }
+    }
+
+    private func forward(
+        _ sql: String,
+        analysis: StatementAnalysis,
+        variables: RuntimeVariables,
+        local: inout Local
+    ) async -> Outcome {
+        var retriesLeft = variables.queryRetriesOnFailure
+        var waitStarted: ContinuousClock.Instant?
+        let maximumWait = Duration.milliseconds(variables.connectTimeoutServerMax)
+        let metadata: Logger.Metadata = ["proxysql.session_id": "\(local.id)", "proxysql.hostgroup": "\(hostgroup)"]
+
+        while true {
+            let connection: BackendConnection
+            var wasPinned = false
+            switch dataPlane.acquire(session: local.id, hostgroup: hostgroup, user: local.user) {
+            case .sessionGone:
+                return Outcome(packets: [], closeFrontend: true)
+            case .pinnedToOfflineHard(let stale):
+                // Lazy OFFLINE_HARD: the idle pinned session learns it now, gets 2013, and is disconnected.
+                stale.close(reason: .offlineHard)
+                dataPlane.detachBackend(session: local.id, reusable: false)
+                logger.debug("pinned session hit an OFFLINE_HARD server", metadata: metadata)
+                return Outcome(packets: [lostConnection()], closeFrontend: true)
+            case .pinned(let pinned):
+                connection = pinned
+                wasPinned = true
+            case .pooled(let pooled):
+                connection = pooled
+            case .connect(let server):
+                let opened: BackendConnection
+                do {
+                    opened = try await BackendConnection.connect(
+                        id: dataPlane.nextBackendID(),
+                        server: server,
+                        user: local.user,
+                        password: local.password,
+                        schema: local.schema,
+                        timeout: .milliseconds(variables.connectTimeoutServer),
+                        group: group
+                    )
+                } catch {
+                    dataPlane.connectFailed(server)
+                    logger.debug(
+                        "backend connect failed",
+                        metadata: metadata.merging(["proxysql.server": "\(server)", "proxysql.error": "\(error)"]) { $1 }
+                    )
+                    let started = waitStarted ?? .now
+                    waitStarted = started
+                    if ContinuousClock.now - started >= maximumWait {
+                        return Outcome(packets: [maxConnectTimeout(since: started)])
+                    }
+                    try? await Task.sleep(for: .milliseconds(50))
+                    continue
+                }
+                guard dataPlane.attachNew(opened, to: local.id) else { continue }
+                connection = opened
+            case .wait(let generation):
+                // No usable server: the statement waits (no error) for a LOAD, up to connect_timeout_server_max.
+                let started = waitStarted ?? .now
+                waitStarted = started
+                let deadline = started + maximumWait
+                if ContinuousClock.now >= deadline {
+                    return Outcome(packets: [maxConnectTimeout(since: started)])
+                }
+                _ = await dataPlane.waitForRuntimeChange(after: generation, until: deadline)
+                if Task.isCancelled { return Outcome(packets: [], closeFrontend: true) }
+                continue
+            }
+
+            var bytesSent = 0
+            let response: BackendResponse
+            do {
+                if let failure = try await prepare(connection, local: local, bytesSent: &bytesSent) {
+                    finish(connection, response: failure, analysis: nil, bytesSent: bytesSent, local: &local)
+                    return Outcome(packets: MySQLPackets.numbered(failure.packets))
+                }
+                bytesSent += sql.utf8.count + 5
+                response = try await connection.query(sql)
+            } catch {
+                if dataPlane.isKilled(local.id) { return Outcome(packets: [], closeFrontend: true) }
+                let reason = connection.closeReason
+                dataPlane.detachBackend(session: local.id, reusable: false)
+                let inTransaction = local.pins.contains(.transaction)
+                if !wasPinned && !inTransaction && retriesLeft > 0 && !dataPlane.isKilled(local.id) {
+                    // ProxySQL re-sends an interrupted autocommit statement of an unpinned session (the original
+                    // may still complete on the old server: the double-write case).
+                    retriesLeft -= 1
+                    logger.debug(
+                        "statement re-sent after lost backend connection",
+                        metadata: metadata.merging(["proxysql.reason": "\(String(describing: reason))"]) { $1 }
+                    )
+                    continue
+                }
+                // The connection and whatever it held (transaction, locks, variables) are gone.
+                local.pins = variables.multiplexing ? [] : [.noMultiplex]
+                local.autoIncrementTokens = 0
+                dataPlane.setPins(session: local.id, pins: local.pins, autoIncrementTokens: 0)
+                return Outcome(packets: [lostConnection()])
+            }
+            finish(connection, response: response, analysis: analysis, bytesSent: bytesSent, local: &local)
+            return Outcome(packets: MySQLPackets.numbered(response.packets))
+        }
+    }
+
+    /// Applies the session's schema and tracked variables to `connection` when they differ. Returns the backend's
+    /// error answer when it refused them.
+    private func prepare(_ connection: BackendConnection, local: Local, bytesSent: inout Int) async throws
+        -> BackendResponse?
+    {
+        if let schema = local.schema, connection.schema != schema {
+            var payload = MySQLPackets.allocator.buffer(capacity: schema.utf8.count + 1)
+            payload.writeInteger(CommandByte.initDB)
+            payload.writeString(schema)
+            bytesSent += payload.readableBytes + 4
+            let response = try await connection.send(payload)
+            if response.error != nil { return response }
+            connection.schema = schema
+        }
+        var clauses: [String] = []
+        for name in local.variableOrder {
+            guard let assignment = local.variables[name] else { continue }
+            if connection.variables[name] != assignment.clause { clauses.append(assignment.clause) }
+        }
+        for name in connection.variables.keys.sorted() where local.variables[name] == nil {
+            switch name {
+            case "names": clauses.append("NAMES DEFAULT")
+            case "transaction": clauses.append("SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ WRITE")
+            default: clauses.append("\(name) = DEFAULT")
+            }
+        }
+        guard !clauses.isEmpty else { return nil }
+        let statement = "SET " + clauses.joined(separator: ", ")
+        bytesSent += statement.utf8.count + 5
+        let response = try await connection.query(statement)
+        if response.error != nil { return response }
+        connection.variables = local.variables.mapValues(\.clause)
+        return nil
+    }
+
+    /// Updates pins from the statement and the backend's status, then lets the data plane release the connection
+    /// when nothing pins the session any more (before the client gets the answer).
+    private func finish(
+        _ connection: BackendConnection,
+        response: BackendResponse,
+        analysis: StatementAnalysis?,
+        bytesSent: Int,
+        local: inout Local
+    ) {
+        if let analysis, response.error == nil {
+            local.pins.formUnion(analysis.addsPins)
+            local.pins.subtract(analysis.releasesPins)
+        }
+        if response.status.contains(.inTransaction) {
+            local.pins.insert(.transaction)
+        } else {
+            local.pins.remove(.transaction)
+        }
+        if analysis != nil {
+            let delay = dataPlane.variables.autoIncrementDelayMultiplex
+            if response.lastInsertID > 0 && delay > 0 {
+                local.autoIncrementTokens = delay
+            } else if local.autoIncrementTokens > 0 {
+                local.autoIncrementTokens -= 1
+            }
+        }
+        connection.lastStatus = response.status
+        dataPlane.finishStatement(
+            session: local.id,
+            connection: connection,
+            pins: local.pins,
+            autoIncrementTokens: local.autoIncrementTokens,
+            queries: 1,
+            bytesSent: bytesSent,
+            bytesReceived: response.bytesReceived,
+            connectionBroken: !connection.isActive
+        )
+    }
+
+    private func lostConnection() -> MySQLPacket {
+        error(2013, "HY000", "Lost connection to MySQL server during query")
+    }
+
+    private func maxConnectTimeout(since started: ContinuousClock.Instant) -> MySQLPacket {
+        let elapsed = (ContinuousClock.now - started).wholeMilliseconds
+        return error(
+            9001,
+            "HY000",
+            "Max connect timeout reached while reaching hostgroup \(hostgroup) after \(elapsed)ms"
+        )
+    }
+}

@@ -1,0 +1,70 @@
+extension ProxySQLEmulator {
+    /// How to start an emulator.
+    public struct Configuration: Sendable {
+        /// An account of the data plane (a `mysql_users` row): clients log in with it and the emulator uses the same
+        /// credentials for its backend connections, as ProxySQL does.
+        public struct User: Sendable, Hashable {
+            public var username: String
+            public var password: String
+            /// Written to `mysql_users.default_hostgroup`; routing is by port, so it is informational.
+            public var defaultHostgroup: Int
+
+            /// Creates a data-plane account.
+            public init(username: String, password: String, defaultHostgroup: Int = 0) {
+                self.username = username
+                self.password = password
+                self.defaultHostgroup = defaultHostgroup
+            }
+        }
+
+        /// The admin account (`admin-admin_credentials`).
+        public var adminUser: String
+        public var adminPassword: String
+        /// Accounts of the data plane (`mysql_users`), loaded when no saved database exists yet.
+        public var frontendUsers: [User]
+        /// One data-plane listening port per hostgroup (port-based routing stands in for query rules); port 0
+        /// picks a free port.
+        public var hostgroupPorts: [Int: Int]
+        /// The admin port; 0 picks a free port.
+        public var adminPort: Int
+        /// Where `proxysql.db` (the `disk` database) lives. Nil uses a fresh temporary directory, removed by
+        /// ``ProxySQLEmulator/stop()``. A directory that already holds a saved database is loaded from it, as
+        /// ProxySQL does on a restart.
+        public var dataDirectory: String?
+        /// `@@version` on the admin port (ProxySQL's own version). The handshake announces
+        /// `mysql-server_version` (8.0.11 by default), like ProxySQL.
+        public var version: String
+        /// Initial values of `global_variables` (names with their `mysql-` prefix), for example
+        /// `["mysql-connect_timeout_server_max": "2000"]`; applied to memory and runtime at the first start.
+        public var initialVariables: [String: String]
+
+        /// Creates a configuration.
+        ///
+        /// - Parameters:
+        ///   - adminUser: admin account name.
+        ///   - adminPassword: admin account password.
+        ///   - frontendUsers: data-plane accounts.
+        ///   - hostgroupPorts: hostgroup to port (0 for a free port); by default hostgroups 10 and 11.
+        ///   - adminPort: admin port, 0 for a free one.
+        ///   - dataDirectory: directory of `proxysql.db`, nil for a temporary one.
+        public init(
+            adminUser: String = "admin",
+            adminPassword: String,
+            frontendUsers: [User],
+            hostgroupPorts: [Int: Int] = [10: 0, 11: 0],
+            adminPort: Int = 0,
+            dataDirectory: String? = nil,
+            version: String = "2.7.1-emulator",
+            initialVariables: [String: String] = [:]
+        ) {
+            self.adminUser = adminUser
+            self.adminPassword = adminPassword
+            self.frontendUsers = frontendUsers
+            self.hostgroupPorts = hostgroupPorts
+            self.adminPort = adminPort
+            self.dataDirectory = dataDirectory
+            self.version = version
+            self.initialVariables = initialVariables
+        }
+    }
+}

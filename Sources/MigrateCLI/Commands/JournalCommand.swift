@@ -1,0 +1,175 @@
+import ArgumentParser
+import Cutover
+import Foundation
+
+struct JournalCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "journal",
+        abstract: "Read the run journal (the audit trail of every run).",
+        subcommands: [JournalShowCommand.self]
+    )
+}
+
+struct JournalShowCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "Show the runs in the journal: each action, its outcome, the point of no return and the timeline.",
+        discussion: """
+            Reads journal.path from the configuration (or --file). Shows the last run unless --run or --all; \
+            --statements adds the statements each step sent (literals redacted). Changes nothing; takes no lock, \
+            so it can watch a run in progress.
+
+            Examples:
+              migrate-cli journal show
+              migrate-cli journal show --all --statements
+              migrate-cli journal show --file /var/lib/migrate/migrate-journal.jsonl --json
+            """
+    )
+
+    @OptionGroup var options: GlobalOptions
+
+    @Option(name: .long, help: ArgumentHelp("The journal to read instead of the configuration's journal.path.", valueName: "file"))
+    var file: String?
+
+    @Option(name: .customLong("run"), help: ArgumentHelp("Show this run (its id, or a unique prefix).", valueName: "id"))
+    var runID: String?
+
+    @Flag(name: .long, help: "Show every run.")
+    var all = false
+
+    @Flag(name: .long, help: "Show the statements each step sent.")
+    var statements = false
+
+    func validate() throws {
+        if all && runID != nil { throw ValidationError("--all and --run exclude each other") }
+    }
+
+    func run() async throws {
+        let runtime = CommandRuntime(options: options)
+        try await runtime.run {
+            let path = try file.map { absolute($0, relativeTo: FileManager.default.currentDirectoryPath) } ?? runtime.loadConfiguration().journalPath
+            let entries = try CutoverJournal.read(path: path)
+            let runs = try JournalRenderer.select(entries, run: runID, all: all)
+            if runs.isEmpty {
+                runtime.write(options.json ? "" : "The journal \(path) has no run yet.\n")
+                return .success
+            }
+            for entries in runs {
+                runtime.write(
+                    options.json
+                        ? JournalRenderer.json(entries)
+                        : JournalRenderer.human(entries, statements: statements, style: runtime.style)
+                )
+            }
+            return .success
+        }
+    }
+}
+
+/// Renders journal entries for people and machines.
+enum JournalRenderer {
+    /// The runs to show, each as its entries in order.
+    ///
+    /// - Throws: ``CutoverError`` when `run` names no run or more than one.
+    static func select(_ entries: [CutoverJournalEntry], run: String?, all: Bool) throws -> [[CutoverJournalEntry]] {
+        var order: [String] = []
+        var byRun: [String: [CutoverJournalEntry]] = [:]
+        for entry in entries {
+            if byRun[entry.runID] == nil { order.append(entry.runID) }
+            byRun[entry.runID, default: []].append(entry)
+        }
+        if let run {
+            let matches = order.filter { $0.hasPrefix(run) }
+            guard matches.count == 1 else {
+                throw CutoverError(
+                    code: .journalMismatch,
+                    message: matches.isEmpty ? "no run \(run) in the journal" : "\(run) matches \(matches.count) runs",
+                    remedy: "runs in the journal: \(order.joined(separator: ", "))"
+                )
+            }
+            return [byRun[matches[0]]!]
+        }
+        if all { return order.map { byRun[$0]! } }
+        return order.last.map { [byRun[$0]!] } ?? []
+    }
+
+    static func human(_ entries: [CutoverJournalEntry], statements: Bool, style: TerminalStyle) -> String {
+        guard let first = entries.first else { return "" }
+        var text = style.bold("run \(first.runID)") + " \(first.operation?.rawValue ?? "")"
+        text += " started \(first.time)"
+        if let fingerprint = first.topologyFingerprint { text += " (topology \(fingerprint))" }
+        text += "\n"
+        var pastPointOfNoReturn = false
+        var finished = false
+        for entry in entries {
+            let stamp = "[" + HumanDuration.readable(.microseconds(entry.elapsedMicroseconds)).leftPadded(to: 9) + "]"
+            switch entry.kind {
+            case .runStarted:
+                continue
+            case .action:
+                if entry.pastPointOfNoReturn == true, !pastPointOfNoReturn {
+                    pastPointOfNoReturn = true
+                    text += "  " + style.bold("-- past the point of no return --") + "\n"
+                }
+                if let action = entry.action {
+                    text += "  \(style.dim(stamp)) \(entry.step ?? "-"): \(CutoverRunner.describe(action))\n"
+                }
+            case .event:
+                if let event = entry.event {
+                    let description = CutoverRunner.describe(event)
+                    let painted = description.hasPrefix("failed") ? style.red(description) : description
+                    text += "  \(style.dim(stamp))   → \(painted)\n"
+                }
+                if statements, let sent = entry.statements {
+                    for statement in sent { text += "                 [\(statement.endpoint)] \(statement.statement)\n" }
+                }
+            case .runFinished:
+                finished = true
+                if let outcome = entry.outcome {
+                    text += HumanProgressRenderer.summary(outcome: outcome, operation: first.operation, runID: first.runID, context: RunContext(), style: style) + "\n"
+                }
+                if let timeline = entry.timeline {
+                    text += "\n" + HumanProgressRenderer.timelineTable(timeline, operation: first.operation) + "\n"
+                }
+            }
+        }
+        if !finished {
+            text += style.yellow("  unfinished: in progress, or interrupted (finish it with `migrate-cli resume`)") + "\n"
+        }
+        return text + "\n"
+    }
+
+    /// The phase of the journal's last run, for `status`: run, operation, last step, point of no return, outcome.
+    static func phase(_ entries: [CutoverJournalEntry], path: String) -> CommandReport.Section {
+        guard let runs = try? select(entries, run: nil, all: false), let run = runs.first, let first = run.first else {
+            return CommandReport.Section(title: "Journal", headers: ["field", "value"], rows: [["journal", path], ["last run", "none"]])
+        }
+        let lastAction = run.last { $0.kind == .action }
+        let past = run.contains { $0.pastPointOfNoReturn == true }
+        let finished = run.last { $0.kind == .runFinished }
+        let state: String
+        if let outcome = finished?.outcome {
+            state = PlanRenderer.outcomeName(outcome)
+        } else {
+            state = "unfinished (in progress, or interrupted: `migrate-cli resume`)"
+        }
+        return CommandReport.Section(title: "Journal", headers: ["field", "value"], rows: [
+            ["journal", path],
+            ["last run", first.runID],
+            ["operation", first.operation?.rawValue ?? "-"],
+            ["started", first.time],
+            ["last step", lastAction.map { "\($0.step ?? "-"): \($0.action.map(CutoverRunner.describe) ?? "-")" } ?? "-"],
+            ["past the point of no return", past ? "yes" : "no"],
+            ["state", state],
+        ])
+    }
+
+    /// One JSON line per entry, as stored.
+    static func json(_ entries: [CutoverJournalEntry]) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return entries.compactMap { entry in
+            (try? encoder.encode(entry)).flatMap { String(data: $0, encoding: .utf8) }
+        }.map { $0 + "\n" }.joined()
+    }
+}

@@ -1,0 +1,294 @@
+public import ArgumentParser
+public import Cutover
+import Foundation
+
+extension CutoverOperation: ExpressibleByArgument {}
+
+/// Shared by `cutover`, `failback` and `plan`: load, confirm, build the executor, run, render, exit.
+enum OperationCommand {
+    static func execute(
+        _ operation: CutoverOperation,
+        options: GlobalOptions,
+        change: ChangeOptions,
+        command: String,
+        bridge: LibraryBridge = .live
+    ) async throws {
+        let runtime = CommandRuntime(options: options)
+        try await runtime.run {
+            let environment = try runtime.commandEnvironment(bridge: bridge)
+            let makeExecutor = try LibraryBridge.require(bridge.makeExecutor, change.dryRun && command != "plan" ? "\(command) --dry-run" : command)
+            if change.dryRun {
+                return try await plan(operation, environment: environment, makeExecutor: makeExecutor, runtime: runtime)
+            }
+            try runtime.confirm(confirmation(for: operation, configuration: environment.configuration), change: change)
+            let executor = try await makeExecutor(environment, .live)
+            let context = RunContext(
+                resumeCommand: runtime.resumeCommand,
+                statusCommand: runtime.statusCommand,
+                journalPath: environment.configuration.journalPath
+            )
+            let session = OperationSession(
+                environment: environment,
+                executor: executor,
+                context: context,
+                journaled: true,
+                output: { runtime.write($0) },
+                makeRenderer: rendererFactory(json: options.json, style: runtime.style)
+            )
+            return try await session.run(operation).1
+        }
+    }
+
+    /// Runs `operation` against the dry-run executor and prints every statement it would send.
+    static func plan(
+        _ operation: CutoverOperation,
+        environment: CommandEnvironment,
+        makeExecutor: @Sendable (CommandEnvironment, ExecutionMode) async throws -> any CutoverExecutor,
+        runtime: CommandRuntime
+    ) async throws -> ExitStatus {
+        let recorder = StatementRecorder(wrapping: try await makeExecutor(environment, .dryRun))
+        let session = OperationSession(
+            environment: environment,
+            executor: recorder,
+            context: RunContext(),
+            journaled: false,
+            relaysSignals: false,
+            output: { _ in },
+            makeRenderer: { _ in SilentRenderer() }
+        )
+        let (report, status) = try await session.run(operation)
+        runtime.write(
+            runtime.options.json
+                ? PlanRenderer.json(operation: operation, steps: recorder.steps, outcome: report.outcome)
+                : PlanRenderer.human(operation: operation, steps: recorder.steps, outcome: report.outcome, style: runtime.style)
+        )
+        return status
+    }
+
+    static func rendererFactory(json: Bool, style: TerminalStyle) -> @Sendable (RunContext) -> any ProgressRendering {
+        { context in json ? JSONProgressRenderer(context: context) : HumanProgressRenderer(style: style, context: context) }
+    }
+
+    /// What the operator confirms: the operation, the rows that change on which nodes, and the bounds.
+    static func confirmation(for operation: CutoverOperation, configuration: MigrateConfiguration) -> String {
+        let topology = configuration.topology
+        let kind: RoutedServer.Kind = operation.movesWriter ? .writer : .reader
+        let from = topology.key(of: RoutedServer(operation.from, kind)).map { "\($0)" } ?? "-"
+        let to = topology.key(of: RoutedServer(operation.to, kind)).map { "\($0)" } ?? "-"
+        var text = "About to run \(operation) on ProxySQL \(topology.proxyNodes.joined(separator: ", ")):\n"
+        text += "  \(operation.from) \(kind) \(from) → OFFLINE_SOFT, drain, OFFLINE_HARD\n"
+        text += "  \(operation.to) \(kind) \(to) → ONLINE\n"
+        if operation.movesWriter {
+            let policy = configuration.policy
+            text += "  writes wait at most drain \(HumanDuration.format(policy.drainDeadline)) + catch-up \(HumanDuration.format(policy.catchUpDeadline)); "
+            text += "at the drain deadline: \(policy.drainDeadlinePolicy.rawValue)\n"
+            text += "  before the new writer is ONLINE any failure rolls back; after it the run only moves forward (`migrate-cli resume`)\n"
+        }
+        text += "  journal: \(configuration.journalPath)"
+        return text
+    }
+}
+
+/// Renders nothing (dry runs print the plan instead of progress).
+struct SilentRenderer: ProgressRendering {
+    mutating func render(_ event: CutoverProgress) -> String { "" }
+    mutating func finish() -> String { "" }
+}
+
+// MARK: - cutover / failback
+
+private let writerDiscussion = """
+    Steps, each journaled before it starts: guards (replication running, lag under policy.lag-budget, no long \
+    write transaction, reverse-replication prerequisites, no replication-hostgroup pair on Aurora); ProxySQL query \
+    retries off; old writer OFFLINE_SOFT (the write window opens); drain until ConnUsed is 0 or \
+    policy.drain-deadline; OFFLINE_HARD and close the sessions still attached; fence the old writer read-only; \
+    read its final binlog position; wait until the new writer executed it (policy.catch-up-deadline); new writer \
+    ONLINE in its own LOAD (the window closes: the point of no return). Then, off the critical path: stop forward \
+    replication, start reverse replication from the new writer's position, restore ProxySQL settings, SAVE MYSQL \
+    SERVERS TO DISK on every node.
+
+    Undo: any failure, deadline or Ctrl-C before the point of no return rolls back by itself (old writer ONLINE, \
+    fence lifted, settings restored). After it, the run only moves forward: if it stops, finish with \
+    `migrate-cli resume`; to go back, run the opposite command.
+    """
+
+private let readerDiscussion = """
+    Steps: guards; new reader ONLINE; old reader OFFLINE_SOFT; drain until ConnUsed is 0 or policy.drain-deadline; \
+    old reader OFFLINE_HARD; SAVE MYSQL SERVERS TO DISK on every node. Reads never stop: both readers serve during \
+    the switch. Writes are not touched.
+
+    Undo: a failure rolls back by itself; to go back later, run the opposite command.
+    """
+
+struct CutoverCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cutover",
+        abstract: "Move reads or writes from the source to Aurora.",
+        discussion: "Run `cutover readers` first, then `cutover writers`. Both ask for confirmation unless --yes, and take --dry-run.",
+        subcommands: [Readers.self, Writers.self]
+    )
+
+    struct Readers: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "readers",
+            abstract: "Move reads to the Aurora reader (no write window).",
+            discussion: readerDiscussion + """
+
+
+                Examples:
+                  migrate-cli cutover readers --dry-run
+                  migrate-cli cutover readers --config /etc/migrate/migrate.yaml
+                """
+        )
+        @OptionGroup var options: GlobalOptions
+        @OptionGroup var change: ChangeOptions
+
+        func run() async throws {
+            try await OperationCommand.execute(.readerCutover, options: options, change: change, command: "cutover readers")
+        }
+    }
+
+    struct Writers: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "writers",
+            abstract: "Move writes to the Aurora writer, with a bounded write window and reverse replication for a way back.",
+            discussion: writerDiscussion + """
+
+
+                Examples:
+                  migrate-cli preflight && migrate-cli cutover writers --dry-run
+                  MIGRATE_POLICY_DRAIN_DEADLINE=300ms migrate-cli cutover writers
+                  migrate-cli cutover writers --yes --json > cutover.jsonl
+                """
+        )
+        @OptionGroup var options: GlobalOptions
+        @OptionGroup var change: ChangeOptions
+
+        func run() async throws {
+            try await OperationCommand.execute(.writerCutover, options: options, change: change, command: "cutover writers")
+        }
+    }
+}
+
+struct FailbackCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "failback",
+        abstract: "Move reads or writes back from Aurora to the source.",
+        discussion: "The mirror image of `cutover`. A writer failback needs reverse replication running (the writer cut-over starts it).",
+        subcommands: [Readers.self, Writers.self]
+    )
+
+    struct Readers: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "readers",
+            abstract: "Move reads back to the source reader.",
+            discussion: readerDiscussion + """
+
+
+                Example:
+                  migrate-cli failback readers --dry-run
+                """
+        )
+        @OptionGroup var options: GlobalOptions
+        @OptionGroup var change: ChangeOptions
+
+        func run() async throws {
+            try await OperationCommand.execute(.readerFailback, options: options, change: change, command: "failback readers")
+        }
+    }
+
+    struct Writers: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "writers",
+            abstract: "Move writes back to the source writer (Aurora is fenced by ProxySQL only: no read_only on Aurora).",
+            discussion: writerDiscussion + """
+
+
+                Example:
+                  migrate-cli failback writers --dry-run
+                """
+        )
+        @OptionGroup var options: GlobalOptions
+        @OptionGroup var change: ChangeOptions
+
+        func run() async throws {
+            try await OperationCommand.execute(.writerFailback, options: options, change: change, command: "failback writers")
+        }
+    }
+}
+
+// MARK: - plan
+
+struct PlanCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Show the exact statements an operation would send, per endpoint; change nothing.",
+        discussion: """
+            A dry run of the operation: the same state machine as a real run, with an executor that records each \
+            statement (literals of passwords masked) instead of sending it. Same as `cutover writers --dry-run`.
+
+            Operations: reader-cutover, reader-failback, writer-cutover, writer-failback.
+
+            Examples:
+              migrate-cli plan writer-cutover
+              migrate-cli plan reader-cutover --json
+            """
+    )
+
+    @Argument(help: ArgumentHelp("reader-cutover, reader-failback, writer-cutover or writer-failback.", valueName: "operation"))
+    var operation: CutoverOperation
+
+    @OptionGroup var options: GlobalOptions
+
+    func run() async throws {
+        var change = try ChangeOptions.parse([])
+        change.dryRun = true
+        try await OperationCommand.execute(operation, options: options, change: change, command: "plan")
+    }
+}
+
+// MARK: - resume
+
+struct ResumeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resume",
+        abstract: "Finish the unfinished run recorded in the journal.",
+        discussion: """
+            Replays the journal's unfinished run into the state machine and continues it: before the point of no \
+            return it rolls back, after it it completes the remaining steps (stop forward replication, start reverse \
+            replication, restore ProxySQL settings, save to disk). Refuses a journal made with another topology.
+
+            Changes: the remaining steps of that run. Exit 2 when there is nothing to resume.
+
+            Examples:
+              migrate-cli journal show          # see where the run stopped
+              migrate-cli resume
+            """
+    )
+
+    @OptionGroup var options: GlobalOptions
+
+    @Flag(name: [.customShort("y"), .long], help: "Do not ask for confirmation.")
+    var yes = false
+
+    func run() async throws {
+        let runtime = CommandRuntime(options: options)
+        let bridge = LibraryBridge.live
+        try await runtime.run {
+            let environment = try runtime.commandEnvironment(bridge: bridge)
+            let makeExecutor = try LibraryBridge.require(bridge.makeExecutor, "resume")
+            var change = try ChangeOptions.parse([])
+            change.yes = yes
+            try runtime.confirm("About to resume the unfinished run in \(environment.configuration.journalPath).", change: change)
+            let session = OperationSession(
+                environment: environment,
+                executor: try await makeExecutor(environment, .live),
+                context: RunContext(resumeCommand: runtime.resumeCommand, statusCommand: runtime.statusCommand, journalPath: environment.configuration.journalPath),
+                journaled: true,
+                output: { runtime.write($0) },
+                makeRenderer: OperationCommand.rendererFactory(json: options.json, style: runtime.style)
+            )
+            return try await session.resume().1
+        }
+    }
+}

@@ -1,0 +1,266 @@
+import Cutover
+import Dispatch
+import Foundation
+import Logging
+import Synchronization
+
+/// Runs one cut-over, failback or resume: builds the runner from the configuration and the executor, journals it,
+/// renders its events as they come, relays SIGINT/SIGTERM as a graceful shutdown, and maps the outcome to an exit
+/// status. The behaviour is all in the library's runner and executor; this only wires them.
+struct OperationSession: Sendable {
+    var environment: CommandEnvironment
+    var executor: any CutoverExecutor
+    var context: RunContext
+    /// Whether to journal (live runs) or not (dry runs).
+    var journaled: Bool
+    /// Whether to relay SIGINT/SIGTERM to the runner (off in tests).
+    var relaysSignals: Bool = true
+    /// Where rendered text goes.
+    var output: @Sendable (String) -> Void
+    var makeRenderer: @Sendable (RunContext) -> any ProgressRendering
+
+    /// Runs `operation` from the start.
+    func run(_ operation: CutoverOperation) async throws -> (CutoverReport, ExitStatus) {
+        let journal = journaled ? try CutoverJournal(path: environment.configuration.journalPath) : nil
+        let runner = makeRunner(operation, journal: journal)
+        do {
+            let result = try await drive(runner) { try await runner.run() }
+            await journal?.close()
+            return result
+        } catch {
+            await journal?.close()
+            throw error
+        }
+    }
+
+    /// Resumes the unfinished run of the configured journal.
+    ///
+    /// - Throws: ``CutoverError`` (``CutoverError/Code/nothingToResume``, ``CutoverError/Code/journalMismatch``,
+    ///   ``CutoverError/Code/journalLocked``).
+    func resume() async throws -> (CutoverReport, ExitStatus) {
+        let path = environment.configuration.journalPath
+        let journal = try CutoverJournal(path: path)
+        do {
+            let entries = try CutoverJournal.read(path: path)
+            guard let run = CutoverJournal.unfinishedRun(in: entries), let operation = run.first?.operation else {
+                throw CutoverError(
+                    code: .nothingToResume,
+                    message: "the journal \(path) has no unfinished run",
+                    remedy: "nothing to do; `migrate-cli journal show` lists past runs"
+                )
+            }
+            let runner = makeRunner(operation, journal: journal, runID: run.first?.runID)
+            let result = try await drive(runner) { try await runner.resume(from: entries) }
+            await journal.close()
+            return result
+        } catch {
+            await journal.close()
+            throw error
+        }
+    }
+
+    private func makeRunner(_ operation: CutoverOperation, journal: CutoverJournal?, runID: String? = nil) -> CutoverRunner {
+        CutoverRunner(
+            configuration: CutoverRunner.Configuration(
+                operation: operation,
+                policy: environment.configuration.policy,
+                topologyFingerprint: environment.configuration.topology.fingerprint
+            ),
+            executor: executor,
+            journal: journal,
+            logger: environment.logger,
+            runID: runID
+        )
+    }
+
+    /// Renders the runner's events while `start` runs, relays signals, and returns the report and exit status.
+    private func drive(
+        _ runner: CutoverRunner,
+        _ start: @Sendable @escaping () async throws -> CutoverReport
+    ) async throws -> (CutoverReport, ExitStatus) {
+        let (signals, signalContinuation) = AsyncStream.makeStream(of: Int32.self)
+        let relay = relaysSignals ? await SignalRelay.install(signals: [SIGINT, SIGTERM]) { signalContinuation.yield($0) } : nil
+        defer {
+            relay?.cancel()
+            signalContinuation.finish()
+        }
+        let context = context
+        let output = output
+        let makeRenderer = makeRenderer
+        return try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                var renderer = makeRenderer(context)
+                var interrupted = false
+                for await event in runner.events {
+                    if case .shutdownRequested = event { interrupted = true }
+                    output(renderer.render(event))
+                }
+                output(renderer.finish())
+                return interrupted
+            }
+            group.addTask {
+                var count = 0
+                for await _ in signals {
+                    count += 1
+                    await runner.requestGracefulShutdown()
+                    if count > 1 {
+                        FileHandle.standardError.write(Data("migrate-cli: already stopping safely (the step in flight finishes first); SIGKILL would leave work half done\n".utf8))
+                    }
+                }
+                return false
+            }
+            do {
+                let report = try await start()
+                signalContinuation.finish()
+                var interrupted = false
+                for try await sawShutdown in group { interrupted = interrupted || sawShutdown }
+                return (report, ExitStatus.of(report.outcome, interrupted: interrupted))
+            } catch {
+                group.cancelAll()
+                throw error
+            }
+        }
+    }
+}
+
+/// Runs `body`; the first SIGINT or SIGTERM cancels it (structured cancellation: the library cleans up, for example
+/// the rehearsal stops its servers), and the call then throws `CancellationError` (exit code 130).
+func cancellingOnInterrupt<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    let (signals, continuation) = AsyncStream.makeStream(of: Int32.self)
+    let relay = await SignalRelay.install(signals: [SIGINT, SIGTERM]) { continuation.yield($0) }
+    defer {
+        relay.cancel()
+        continuation.finish()
+    }
+    return try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            for await _ in signals {
+                FileHandle.standardError.write(Data("migrate-cli: interrupted; cleaning up\n".utf8))
+                throw CancellationError()
+            }
+            return nil
+        }
+        defer { group.cancelAll() }
+        while let result = try await group.next() {
+            if let value = result { return value }
+        }
+        throw CancellationError()
+    }
+}
+
+/// Relays POSIX signals to a handler through Dispatch, replacing their default action while it is installed, so an
+/// operator's Ctrl-C becomes a graceful shutdown instead of killing the process between two steps.
+///
+/// On Linux, Dispatch installs its own handler when a source is registered, which happens asynchronously:
+/// ``install(signals:handler:)`` waits for every registration so no early signal takes the default action.
+final class SignalRelay: @unchecked Sendable {
+    private let sources: [any DispatchSourceSignal]
+    private let signals: [Int32]
+    private static let queue = DispatchQueue(label: "migrate-cli.signals")
+
+    private init(signals: [Int32], sources: [any DispatchSourceSignal]) {
+        self.signals = signals
+        self.sources = sources
+    }
+
+    /// Starts relaying `signals` to `handler`; returns once every source is registered.
+    static func install(signals: [Int32], handler: @escaping @Sendable (Int32) -> Void) async -> SignalRelay {
+        var sources: [any DispatchSourceSignal] = []
+        for number in signals {
+            #if canImport(Darwin)
+            // Darwin's signal sources use kqueue, beside the signal disposition: ignore the default action so the
+            // process survives. On Linux, Dispatch takes the signal with its own handler.
+            signal(number, SIG_IGN)
+            #endif
+            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+            source.setEventHandler { handler(number) }
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                source.setRegistrationHandler { continuation.resume() }
+                source.resume()
+            }
+            sources.append(source)
+        }
+        return SignalRelay(signals: signals, sources: sources)
+    }
+
+    /// Stops relaying.
+    func cancel() {
+        for source in sources { source.cancel() }
+        #if canImport(Darwin)
+        for number in signals { signal(number, SIG_DFL) }
+        #endif
+    }
+}
+
+/// Wraps an executor to keep each action and the statements it sent, in order (for `plan` and `--dry-run`).
+final class StatementRecorder: CutoverExecutor, Sendable {
+    struct Step: Sendable {
+        var action: String
+        var outcome: String
+        var statements: [ExecutedStatement]
+    }
+
+    private let inner: any CutoverExecutor
+    private let recorded = Mutex<[Step]>([])
+
+    init(wrapping inner: any CutoverExecutor) {
+        self.inner = inner
+    }
+
+    var steps: [Step] { recorded.withLock { $0 } }
+
+    func perform(_ action: CutoverStateMachine.Action, context: CutoverExecutionContext) async -> CutoverStepResult {
+        let result = await inner.perform(action, context: context)
+        recorded.withLock {
+            $0.append(Step(action: CutoverRunner.describe(action), outcome: CutoverRunner.describe(result.event), statements: result.statements))
+        }
+        return result
+    }
+}
+
+/// Renders a dry run: each step, and under it the exact statements per endpoint (secrets masked).
+enum PlanRenderer {
+    static func human(operation: CutoverOperation, steps: [StatementRecorder.Step], outcome: CutoverOutcome, style: TerminalStyle) -> String {
+        var text = style.bold("Plan for \(operation)") + " (dry run: nothing was sent)\n"
+        for (index, step) in steps.enumerated() {
+            text += "\(String(index + 1).leftPadded(to: 3)). \(step.action)\n"
+            for statement in step.statements {
+                text += "       [\(statement.endpoint)] \(statement.statement)\n"
+            }
+        }
+        text += "Simulated outcome: \(outcomeName(outcome))\n"
+        return text
+    }
+
+    static func json(operation: CutoverOperation, steps: [StatementRecorder.Step], outcome: CutoverOutcome) -> String {
+        var lines: [String] = []
+        for (index, step) in steps.enumerated() {
+            lines.append(JSONValue.object([
+                ("event", "plan-step"), ("index", .int(Int64(index + 1))), ("action", .string(step.action)),
+                ("outcome", .string(step.outcome)),
+                ("statements", .array(step.statements.map { .object([("endpoint", .string($0.endpoint)), ("statement", .string($0.statement))]) })),
+            ]).serialized)
+        }
+        lines.append(JSONValue.object([
+            ("event", "plan-finished"), ("operation", .string(operation.rawValue)), ("steps", .int(Int64(steps.count))),
+            ("simulated_outcome", .string(outcomeName(outcome))),
+        ]).serialized)
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func outcomeName(_ outcome: CutoverOutcome) -> String {
+        switch outcome {
+        case .completed: "completed"
+        case .refused: "refused"
+        case .rolledBack: "rolled back"
+        case .stoppedAfterPointOfNoReturn: "stopped after the point of no return"
+        }
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
+}

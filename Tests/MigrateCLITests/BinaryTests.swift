@@ -1,0 +1,214 @@
+import Foundation
+import Testing
+
+@testable import MigrateCLI
+
+/// Runs the built `migrate-cli` binary.
+enum Binary {
+    struct Result {
+        var status: Int32
+        var standardOutput: String
+        var standardError: String
+    }
+
+    /// The binary next to the test bundle (SwiftPM builds it with the tests: the test target depends on it).
+    static func path() throws -> String {
+        var candidates: [URL] = []
+        if let executable = Bundle.main.executableURL { candidates.append(executable.deletingLastPathComponent()) }
+        candidates.append(Bundle.main.bundleURL.deletingLastPathComponent())
+        candidates.append(Bundle.module.bundleURL.deletingLastPathComponent())
+        for directory in candidates {
+            let path = directory.appendingPathComponent("migrate-cli").path
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        throw BinaryMissing(searched: candidates.map(\.path))
+    }
+
+    struct BinaryMissing: Error, CustomStringConvertible {
+        var searched: [String]
+        var description: String { "migrate-cli was not built next to the tests (searched \(searched)); run `swift build` first" }
+    }
+
+    /// Runs the binary with `arguments` in `directory`, with only `environment` (plus PATH and HOME); kills it after
+    /// `deadline`.
+    static func run(
+        _ arguments: [String],
+        in directory: String,
+        environment: [String: String] = [:],
+        deadline: Duration = .seconds(30)
+    ) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try path())
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        var base = ["PATH": "/usr/bin:/bin", "HOME": directory, "NO_COLOR": "1"]
+        base.merge(environment) { $1 }
+        process.environment = base
+        let output = directory + "/.stdout-\(UUID().uuidString)"
+        let error = directory + "/.stderr-\(UUID().uuidString)"
+        _ = FileManager.default.createFile(atPath: output, contents: nil)
+        _ = FileManager.default.createFile(atPath: error, contents: nil)
+        defer {
+            try? FileManager.default.removeItem(atPath: output)
+            try? FileManager.default.removeItem(atPath: error)
+        }
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: error))
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let start = ContinuousClock.now
+        while process.isRunning {
+            if ContinuousClock.now - start > deadline {
+                process.terminate()
+                process.waitUntilExit()
+                Issue.record("migrate-cli \(arguments) did not finish within \(deadline)")
+                break
+            }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus,
+            standardOutput: (try? String(contentsOfFile: output, encoding: .utf8)) ?? "",
+            standardError: (try? String(contentsOfFile: error, encoding: .utf8)) ?? ""
+        )
+    }
+}
+
+@Suite("The built binary", .serialized)
+struct BinaryTests {
+    @Test("--help exits 0 and lists the commands and exit codes")
+    func help() throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let result = try Binary.run(["--help"], in: directory)
+        #expect(result.status == 0)
+        for command in ["rehearse", "sandbox", "init", "config", "preflight", "plan", "status", "cutover", "failback", "resume", "journal", "accounts", "reverse-user", "timezones", "retention"] {
+            #expect(result.standardOutput.contains("  \(command) "), "\(command)")
+        }
+        #expect(result.standardOutput.contains("Exit codes:"))
+        let sub = try Binary.run(["cutover", "writers", "--help"], in: directory)
+        #expect(sub.status == 0)
+        #expect(sub.standardOutput.contains("point of no return"))
+    }
+
+    @Test("a usage error exits 64")
+    func usage() throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let result = try Binary.run(["cutover", "sideways"], in: directory)
+        #expect(result.status == 64)
+    }
+
+    @Test("init writes a file that loads; a second init refuses and leaves it alone")
+    func initThenLoad() throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let written = try Binary.run(["init"], in: directory)
+        #expect(written.status == 0, "\(written.standardError)")
+        let path = directory + "/migrate.yaml"
+        let content = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(content == ExampleConfiguration.text)
+
+        let shown = try Binary.run(["--config", "migrate.yaml", "config", "show"], in: directory)
+        #expect(shown.status == 0, "\(shown.standardError)")
+        #expect(shown.standardOutput.contains("10/10.0.0.5:3306"))
+
+        try "# edited\n".appending(content).write(toFile: path, atomically: true, encoding: .utf8)
+        let again = try Binary.run(["init"], in: directory)
+        #expect(again.status == 2)
+        #expect(again.standardError.contains("--force"))
+        #expect(try String(contentsOfFile: path, encoding: .utf8).hasPrefix("# edited\n"))
+
+        let forced = try Binary.run(["init", "--force", "--json"], in: directory)
+        #expect(forced.status == 0)
+        #expect(forced.standardOutput.hasPrefix("{\"event\":\"written\""))
+    }
+
+    @Test("config check reads every password source, printing none")
+    func check() throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.copyItem(atPath: try Fixture.path("minimal.yaml"), toPath: directory + "/migrate.yaml")
+        let missing = try Binary.run(["config", "check"], in: directory)
+        #expect(missing.status == 78)
+        #expect(missing.standardError.contains("source.password-env: environment variable TEST_SOURCE_PASSWORD is not set"))
+        let good = try Binary.run(["config", "check"], in: directory, environment: Fixture.passwords)
+        #expect(good.status == 0, "\(good.standardError)")
+        for password in Fixture.passwords.values {
+            #expect(!good.standardOutput.contains(password))
+            #expect(!good.standardError.contains(password))
+        }
+    }
+
+    @Test("bad configuration: exit 78, every field named, nothing written")
+    func badConfiguration() throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/migrate.yaml"
+        try FileManager.default.copyItem(atPath: try Fixture.path("invalid.yaml"), toPath: path)
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        for command in [["config", "check"], ["cutover", "writers", "--yes"], ["status"]] {
+            let result = try Binary.run(command + ["--set", "journal.path=\(directory)/journal.jsonl"], in: directory, environment: Fixture.passwords)
+            #expect(result.status == 78, "\(command): \(result.standardError)")
+            for field in ["source.hots", "target.writer.port", "policy.drain-deadline", "source.password"] {
+                #expect(result.standardError.contains(field), "\(command) does not name \(field)")
+            }
+            #expect(!result.standardError.contains("hunter2"))
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+        #expect(!FileManager.default.fileExists(atPath: directory + "/journal.jsonl"))
+
+        let json = try Binary.run(["config", "check", "--json"], in: directory)
+        #expect(json.status == 78)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [String: Any])
+        #expect(object["event"] as? String == "error")
+        let fields = (object["issues"] as? [[String: Any]])?.compactMap { $0["field"] as? String } ?? []
+        #expect(fields.contains("target.writer.host"))
+    }
+
+    @Test("a password given with --set is refused and not echoed")
+    func passwordFlag() throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.copyItem(atPath: try Fixture.path("minimal.yaml"), toPath: directory + "/migrate.yaml")
+        let result = try Binary.run(["config", "show", "--set", "source.password=hunter2"], in: directory)
+        #expect(result.status == 78)
+        #expect(result.standardError.contains("never accepted on the command line"))
+        #expect(!result.standardError.contains("hunter2") && !result.standardOutput.contains("hunter2"))
+    }
+
+    @Test("a command whose library part is missing says so and exits 6; once wired, plan prints statements")
+    func notAvailable() throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.copyItem(atPath: try Fixture.path("minimal.yaml"), toPath: directory + "/migrate.yaml")
+        let plan = try Binary.run(["plan", "writer-cutover"], in: directory, environment: Fixture.passwords)
+        if LibraryBridge.live.makeExecutor == nil {
+            #expect(plan.status == 6)
+            #expect(plan.standardError.contains("not available yet in this build"))
+            #expect(plan.standardOutput.isEmpty)
+        } else {
+            #expect(plan.status == 0, "\(plan.standardError)")
+            #expect(plan.standardOutput.contains("OFFLINE_SOFT"))
+        }
+        if LibraryBridge.live.rehearse == nil {
+            let rehearse = try Binary.run(["rehearse"], in: directory)
+            #expect(rehearse.status == 6)
+            #expect(rehearse.standardError.contains("migrate-cli rehearse: not available yet in this build"))
+        }
+    }
+
+    @Test("journal show reads a journal without a configuration")
+    func journalShow() throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let empty = try Binary.run(["journal", "show", "--file", "none.jsonl"], in: directory)
+        #expect(empty.status == 0)
+        #expect(empty.standardOutput.contains("has no run yet"))
+        try "not json\n{}\n".write(toFile: directory + "/bad.jsonl", atomically: true, encoding: .utf8)
+        let bad = try Binary.run(["journal", "show", "--file", "bad.jsonl"], in: directory)
+        #expect(bad.status == 1)
+        #expect(bad.standardError.contains("line 1"))
+    }
+}

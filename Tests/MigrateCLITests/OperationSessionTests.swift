@@ -1,0 +1,222 @@
+import ArgumentParser
+import Cutover
+import Foundation
+import Logging
+import Synchronization
+import Testing
+
+@testable import MigrateCLI
+
+/// Answers every action with its success event (and one statement naming it); can fail the first action whose
+/// description contains `failing`.
+final class AnsweringExecutor: CutoverExecutor, Sendable {
+    let failing: String?
+
+    init(failing: String? = nil) { self.failing = failing }
+
+    func perform(_ action: CutoverStateMachine.Action, context: CutoverExecutionContext) async -> CutoverStepResult {
+        let at = context.elapsed()
+        let name = CutoverRunner.describe(action)
+        if let failing, name.contains(failing) {
+            return CutoverStepResult(event: .stepFailed(StepFailure(step: failing, message: "injected", endpoint: "proxysql-1"), at: at))
+        }
+        let statements = [ExecutedStatement(endpoint: "proxysql-1 (10.0.0.10:6032)", statement: "/* \(name) */")]
+        switch action {
+        case .runGuards: return CutoverStepResult(event: .guardsFinished(blockingReasons: []), statements: statements)
+        case .prepareProxy: return CutoverStepResult(event: .proxyPrepared(ProxySettingsSnapshot()), statements: statements)
+        case .setStatus(let server, let status): return CutoverStepResult(event: .statusSet(server, status, at: at), statements: statements)
+        case .pollDrain(let server, _, _):
+            context.report(.drainProgress(server: server, connectionsUsed: 1, holders: [], at: at))
+            return CutoverStepResult(event: .drained(server, at: context.elapsed()), statements: statements)
+        case .closeSessions(let role): return CutoverStepResult(event: .sessionsClosed(role, count: 0, at: at), statements: statements)
+        case .fence(let role, _): return CutoverStepResult(event: .fenced(role, at: at), statements: statements)
+        case .liftFence(let role): return CutoverStepResult(event: .fenceLifted(role), statements: statements)
+        case .readPosition(let role):
+            return CutoverStepResult(event: .positionRead(role, ReplicationCoordinate(file: "\(role)-bin.000001", offset: 42), at: at), statements: statements)
+        case .waitForCatchUp(let role, _, _): return CutoverStepResult(event: .caughtUp(role, at: at), statements: statements)
+        case .stopReplication(let role): return CutoverStepResult(event: .replicationStopped(role), statements: statements)
+        case .startReplication(let role, _, _): return CutoverStepResult(event: .replicationStarted(role), statements: statements)
+        case .verifyReplication(let role): return CutoverStepResult(event: .replicationVerified(role), statements: statements)
+        case .restoreProxySettings: return CutoverStepResult(event: .proxySettingsRestored, statements: statements)
+        case .saveProxyConfiguration: return CutoverStepResult(event: .proxyConfigurationSaved, statements: statements)
+        case .wait, .finish: fatalError("not an executable action")
+        }
+    }
+}
+
+/// Collects what a session writes.
+final class OutputCollector: Sendable {
+    private let text = Mutex("")
+    func append(_ chunk: String) { text.withLock { $0 += chunk } }
+    var value: String { text.withLock { $0 } }
+}
+
+@Suite("Running operations through the CLI wiring")
+struct OperationSessionTests {
+    func environment(journal: String) throws -> CommandEnvironment {
+        let configuration = try Fixture.load(yaml: Fixture.minimalYAML, assignments: ["journal.path=\(journal)"])
+        return CommandEnvironment(
+            configuration: configuration,
+            connections: ConnectionFactory(configuration: configuration, environment: Fixture.passwords, loginPathResolver: nil),
+            logger: Logger(label: "test")
+        )
+    }
+
+    func session(_ environment: CommandEnvironment, _ executor: any CutoverExecutor, json: Bool, output: OutputCollector) -> OperationSession {
+        OperationSession(
+            environment: environment,
+            executor: executor,
+            context: RunContext(resumeCommand: "migrate-cli resume --config m.yaml", journalPath: environment.configuration.journalPath),
+            journaled: true,
+            relaysSignals: false,
+            output: { output.append($0) },
+            makeRenderer: OperationCommand.rendererFactory(json: json, style: .plain)
+        )
+    }
+
+    @Test("a writer cut-over runs, is journaled, renders progress and the timeline, and exits 0")
+    func completed() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let environment = try environment(journal: directory + "/journal.jsonl")
+        let output = OutputCollector()
+        let (report, status) = try await session(environment, AnsweringExecutor(), json: false, output: output).run(.writerCutover)
+        #expect(report.outcome == .completed)
+        #expect(status == .success)
+        let text = output.value
+        #expect(text.contains("set source writer OFFLINE_SOFT + LOAD ..."))
+        #expect(text.contains("draining source writer: 1 connection in use"))
+        #expect(text.contains("point of no return passed"))
+        #expect(text.contains("write window"))
+        let entries = try CutoverJournal.read(path: directory + "/journal.jsonl")
+        #expect(entries.first?.topologyFingerprint == environment.configuration.topology.fingerprint)
+        #expect(entries.last?.kind == .runFinished)
+        // The journal was closed: its lock is released.
+        #expect(!FileManager.default.fileExists(atPath: directory + "/journal.jsonl.lock"))
+
+        let shown = JournalRenderer.human(entries, statements: true, style: .plain)
+        #expect(shown.contains("-- past the point of no return --"))
+        #expect(shown.contains("[proxysql-1 (10.0.0.10:6032)] /* set target writer ONLINE + LOAD */"))
+        #expect(shown.contains("writer-cutover \(report.runID): completed."))
+
+        let phase = JournalRenderer.phase(entries, path: "j").rows
+        #expect(phase.contains(["last run", report.runID]))
+        #expect(phase.contains(["past the point of no return", "yes"]))
+        #expect(phase.contains(["state", "completed"]))
+        #expect(JournalRenderer.phase([], path: "j").rows.contains(["last run", "none"]))
+    }
+
+    @Test("a failure before the point of no return rolls back and exits 3; --json lines carry the exit code")
+    func rolledBack() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let output = OutputCollector()
+        let (report, status) = try await session(
+            try environment(journal: directory + "/journal.jsonl"),
+            AnsweringExecutor(failing: "wait for target"),
+            json: true,
+            output: output
+        ).run(.writerCutover)
+        guard case .rolledBack = report.outcome else {
+            Issue.record("expected a rollback, got \(report.outcome)")
+            return
+        }
+        #expect(status == .rolledBack)
+        let lines = output.value.split(separator: "\n")
+        #expect(lines.allSatisfy { $0.hasPrefix("{\"event\":") })
+        #expect(lines.contains { $0.contains("\"event\":\"rollback-started\"") })
+        #expect(lines.last?.contains("\"exit_code\":3") == true)
+    }
+
+    @Test("a journal held by another run is refused with exit 75, and nothing runs")
+    func locked() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/journal.jsonl"
+        let holder = try CutoverJournal(path: path)
+        let error = await #expect(throws: CutoverError.self) {
+            _ = try await session(try environment(journal: path), AnsweringExecutor(), json: false, output: OutputCollector()).run(.writerCutover)
+        }
+        await holder.close()
+        #expect(ExitStatus.of(try #require(error)).status == .busy)
+        #expect(try CutoverJournal.read(path: path).isEmpty)
+    }
+
+    @Test("resume: nothing to resume is exit 2; an unfinished run is finished")
+    func resume() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/journal.jsonl"
+        let environment = try environment(journal: path)
+        let nothing = await #expect(throws: CutoverError.self) {
+            _ = try await session(environment, AnsweringExecutor(), json: false, output: OutputCollector()).resume()
+        }
+        #expect(ExitStatus.of(try #require(nothing)).status == .refused)
+
+        // A run whose last entries were lost after the point of no return: drop everything after ONLINE.
+        _ = try await session(environment, AnsweringExecutor(), json: false, output: OutputCollector()).run(.writerCutover)
+        let entries = try CutoverJournal.read(path: path)
+        let online = try #require(entries.lastIndex { entry in
+            if case .statusSet(let server, .online, _)? = entry.event { return server == .writer(.target) }
+            return false
+        })
+        let encoder = JSONEncoder()
+        let truncated = try entries[...online].map { String(decoding: try encoder.encode($0), as: UTF8.self) + "\n" }.joined()
+        try truncated.write(toFile: path, atomically: true, encoding: .utf8)
+
+        let output = OutputCollector()
+        let (report, status) = try await session(environment, AnsweringExecutor(), json: false, output: output).resume()
+        #expect(report.outcome == .completed)
+        #expect(status == .success)
+        #expect(output.value.contains("resuming run"))
+    }
+
+    @Test("plan: the dry-run executor's statements, step by step, nothing journaled")
+    func plan() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let environment = try environment(journal: directory + "/journal.jsonl")
+        let recorder = StatementRecorder(wrapping: AnsweringExecutor())
+        let session = OperationSession(
+            environment: environment, executor: recorder, context: RunContext(), journaled: false, relaysSignals: false,
+            output: { _ in }, makeRenderer: { _ in SilentRenderer() }
+        )
+        let (report, _) = try await session.run(.writerCutover)
+        let text = PlanRenderer.human(operation: .writerCutover, steps: recorder.steps, outcome: report.outcome, style: .plain)
+        #expect(text.hasPrefix("Plan for writer-cutover (dry run: nothing was sent)"))
+        #expect(text.contains("  1. check guards for writer-cutover\n       [proxysql-1 (10.0.0.10:6032)] /* check guards for writer-cutover */"))
+        #expect(text.contains("Simulated outcome: completed"))
+        #expect(!FileManager.default.fileExists(atPath: directory + "/journal.jsonl"))
+        let json = PlanRenderer.json(operation: .writerCutover, steps: recorder.steps, outcome: report.outcome)
+        #expect(json.split(separator: "\n").count == recorder.steps.count + 1)
+    }
+
+    @Test("the confirmation names the rows, the nodes and the bounds")
+    func confirmation() throws {
+        let configuration = try Fixture.load(yaml: Fixture.minimalYAML)
+        let text = OperationCommand.confirmation(for: .writerCutover, configuration: configuration)
+        #expect(text.contains("source writer 10/10.0.0.5:3306 → OFFLINE_SOFT, drain, OFFLINE_HARD"))
+        #expect(text.contains("target writer 10/aurora.cluster-x.eu-west-1.rds.amazonaws.com:3306 → ONLINE"))
+        #expect(text.contains("drain 500ms + catch-up 2s"))
+        #expect(text.contains("proxysql-1"))
+    }
+
+    @Test("confirmation: --yes and --dry-run skip it; without a terminal it refuses (exit 2)")
+    func confirm() throws {
+        let runtime = CommandRuntime(options: try GlobalOptions.parse([]), environment: [:], bootstrapsLogging: false)
+        try runtime.confirm("change?", change: try ChangeOptions.parse(["--yes"]))
+        try runtime.confirm("change?", change: try ChangeOptions.parse(["--dry-run"]))
+        if isatty(STDIN_FILENO) == 0 {
+            let error = #expect(throws: OperatorDeclined.self) { try runtime.confirm("change?", change: try ChangeOptions.parse([])) }
+            #expect(error?.description.contains("pass --yes") == true)
+            #expect(ExitStatus.of(try #require(error)).status == .refused)
+        }
+    }
+
+    @Test("the resume command repeats --config and --set, quoted for the shell")
+    func resumeCommand() throws {
+        let options = try GlobalOptions.parse(["--config", "/etc/my migrate.yaml", "--set", "policy.drain-deadline=300ms"])
+        let runtime = CommandRuntime(options: options, environment: [:], bootstrapsLogging: false)
+        #expect(runtime.resumeCommand == "migrate-cli resume --config '/etc/my migrate.yaml' --set policy.drain-deadline=300ms")
+    }
+}
