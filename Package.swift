@@ -65,7 +65,8 @@ let package = Package(
         ),
         .testTarget(
             name: "ReplicationControlTests",
-            dependencies: ["ReplicationControl", "CutoverTestSupport"]
+            dependencies: ["ReplicationControl", "CutoverTestSupport"],
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "ProxySQLAdminTests",
