@@ -290,7 +290,7 @@ public struct RDSReplicaController: ReplicaControlling, CatchUpWaiting, RDSConfi
             return .notConfigured
         }
         if has("already stopped") || has("down or disabled") { return .notRunning }
-        if has("already running") || has("might be running") || has("because replication is running")
+        if has("already running") || has("already be running") || has("might be running") || has("because replication is running")
             || has("procedure is in progress") || has("currently running the procedure")
         {
             return .alreadyRunning
