@@ -76,6 +76,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "MariaDB",
+                "ReplicationControl",
                 "CutoverSandbox",
                 "CutoverTestSupport",
                 .product(name: "Logging", package: "swift-log"),

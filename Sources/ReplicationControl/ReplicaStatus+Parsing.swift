@@ -99,7 +99,7 @@ extension ReplicaStatus {
         guard let state = ReplicationThreadState(statusText: text) else {
             throw ReplicationError(
                 code: .malformedStatus,
-                message: "\(columnNames(of: field)) holds '\(text.prefix(40))', expected Yes, No or Connecting"
+                message: "\(columnNames(of: field)) holds '\(text.prefix(40))', expected Yes, No, Connecting or Preparing"
             )
         }
         return state

@@ -231,6 +231,12 @@ struct ReplicaStatusTests {
         #expect(missing.message.contains("SQL_Running"))
     }
 
+    @Test func mariaDBPreparingIsConnecting() throws {
+        // Seen on MariaDB 10.11 right after START SLAVE, while the IO thread initialises.
+        let status = try parse(["Slave_IO_Running": "Preparing", "Slave_SQL_Running": "Yes"])
+        #expect(status.ioThread == .connecting)
+    }
+
     @Test func columnNamesAreCaseInsensitive() throws {
         let status = try parse(["slave_io_running": "yes", "SLAVE_SQL_RUNNING": "YES", "exec_master_log_pos": "4", "relay_master_log_file": "b.000001"])
         #expect(status.isRunning)
