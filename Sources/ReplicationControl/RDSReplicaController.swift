@@ -129,7 +129,16 @@ public struct RDSReplicaController: ReplicaControlling, CatchUpWaiting, RDSConfi
         guard let name = procedures.startReplicationUntil else {
             throw ReplicationError(code: .procedureMissing, message: "this server has no rds_start_replication_until", endpoint: endpointDescription)
         }
-        try await call(name, "CALL mysql.\(unsafeRaw: name)(\(position.file), \(position.offset))", logger: logger)
+        do {
+            try await call(name, "CALL mysql.\(unsafeRaw: name)(\(position.file), \(position.offset))", logger: logger)
+        } catch let error as ReplicationError where error.code == .replicationFailed {
+            // The procedure checks the state a moment after the start; an applier that already reached the
+            // position has stopped by then, which it reports as an error. The status tells the two apart.
+            let status = try await replicaStatus(logger: logger)
+            guard Self.stoppedAtUntil(status, position) else { throw error }
+            logger.debug("replica stopped at the until position already", metadata: ["replication.status": "\(status)"])
+            return status
+        }
         return try await verify(logger: logger, expectation: "running until \(position)") { status in
             status.isRunning || Self.stoppedAtUntil(status, position)
         }

@@ -76,14 +76,21 @@ public struct ReplicaStatus: Sendable, Hashable {
 
     /// The replication filters of the channel (`Replicate_*`).
     public struct Filters: Sendable, Hashable {
+        /// `Replicate_Do_DB`.
         public var doDatabases: [String] = []
+        /// `Replicate_Ignore_DB`.
         public var ignoreDatabases: [String] = []
+        /// `Replicate_Do_Table`.
         public var doTables: [String] = []
+        /// `Replicate_Ignore_Table`.
         public var ignoreTables: [String] = []
+        /// `Replicate_Wild_Do_Table` (LIKE patterns, `\_` for a literal underscore).
         public var wildDoTables: [String] = []
+        /// `Replicate_Wild_Ignore_Table` (LIKE patterns; ``ReplicationFilter/rdsTablesPattern`` for Aurora's tables).
         public var wildIgnoreTables: [String] = []
         /// `Replicate_Rewrite_DB`, as the server printed it.
         public var rewriteDatabases: String?
+        /// `Replicate_Ignore_Server_Ids`.
         public var ignoreServerIDs: [UInt32] = []
         /// MariaDB `Replicate_Do_Domain_Ids`.
         public var doDomainIDs: [UInt32] = []

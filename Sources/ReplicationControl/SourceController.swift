@@ -29,11 +29,15 @@ public struct WriteTransaction: Sendable, Hashable, CustomStringConvertible {
     public let ageSeconds: Int
     /// Rows it changed so far.
     public let rowsModified: UInt64
-    /// The connection's account, host, default database, command and state, when the process list shows them.
+    /// The connection's account, when the process list shows it.
     public let user: String?
+    /// The connection's client host and port, when the process list shows it.
     public let host: String?
+    /// The connection's default database, if any.
     public let database: String?
+    /// The connection's current command (`Sleep` for an idle open transaction).
     public let command: String?
+    /// The connection's state text.
     public let state: String?
     /// The first 200 characters of the statement it runs now, if any. May contain data: do not log it by default.
     public let currentStatement: String?

@@ -195,3 +195,31 @@ struct ReplicationAuroraShimTests {
         }
     }
 }
+
+extension ReplicationAuroraShimTests {
+    @Test func startReplicationUntilAPosition() async throws {
+        try await withReplicationTestbed { testbed in
+            let logger = testbed.logger
+            let rds = try await testbed.rdsController()
+            let sourceController = try await testbed.sourceController()
+            let start = try await sourceController.sourceStatus(logger: logger).position
+            try await ReplicationTestbed.insert(1...10, on: testbed.sourceRoot)
+            let until = try await sourceController.sourceStatus(logger: logger).position
+            try await ReplicationTestbed.insert(11...20, on: testbed.sourceRoot)
+            try await rds.configureSource(testbed.forwardSource(.position(start)), logger: logger)
+            _ = try await rds.startReplication(until: until, logger: logger)
+            // The applier stops exactly at the position: the first ten rows only.
+            var status = try await rds.replicaStatus(logger: logger)
+            let clock = ContinuousClock()
+            let deadline = clock.now.advanced(by: .seconds(10))
+            while status.sqlThread == .running, clock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+                status = try await rds.replicaStatus(logger: logger)
+            }
+            #expect(status.sqlThread == .stopped)
+            #expect(status.lastSQLError == nil)
+            #expect(status.executedPosition == until)
+            #expect(try await ReplicationTestbed.count(on: testbed.auroraAdmin) == 10)
+        }
+    }
+}
