@@ -101,7 +101,8 @@ let package = Package(
         ),
         .testTarget(
             name: "ReplicationControlTests",
-            dependencies: ["ReplicationControl", "CutoverTestSupport"]
+            dependencies: ["ReplicationControl", "CutoverTestSupport"],
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "ProxySQLAdminTests",
@@ -144,6 +145,7 @@ let package = Package(
             dependencies: [
                 "MariaDB",
                 "ProxySQLAdmin",
+                "ReplicationControl",
                 "CutoverSandbox",
                 "CutoverTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,0 +1,219 @@
+public import Logging
+public import MariaDB
+
+/// Drives replication on MySQL or MariaDB with the server's own statements (`CHANGE MASTER TO` /
+/// `CHANGE REPLICATION SOURCE TO`, `START`/`STOP`/`RESET SLAVE|REPLICA`), chosen by the ``ReplicationDialect``.
+///
+/// Used on the on-premises source for reverse replication from Aurora. ``configureSource(_:logger:)`` also
+/// installs the ``ReplicationFilter`` of the options (by default ignoring Aurora's `mysql.rds_*` tables, whose
+/// writes would otherwise stop the replica on tables the source lacks). The account needs `REPLICATION SLAVE
+/// ADMIN` (or `SUPER`), and `SLAVE MONITOR` / `REPLICATION CLIENT` for the status.
+///
+/// Start and stop are verified like ``RDSReplicaController``'s: the status is re-read until it shows the
+/// expected thread states.
+public struct NativeReplicaController: ReplicaControlling, CatchUpWaiting {
+    /// Tuning.
+    public struct Options: Sendable, Hashable {
+        /// The filter ``configureSource(_:logger:)`` installs.
+        public var filter: ReplicationFilter
+        /// How long to keep re-reading the status after a start or stop before giving up.
+        public var verificationTimeout: Duration
+        /// Time between those status reads.
+        public var verificationInterval: Duration
+        /// Deadline of one statement.
+        public var statementTimeout: Duration
+        /// How catch-up waits run.
+        public var catchUp: CatchUpWaiter.Options
+
+        /// Creates options.
+        public init(
+            filter: ReplicationFilter = .ignoreRDSTables,
+            verificationTimeout: Duration = .seconds(15),
+            verificationInterval: Duration = .milliseconds(50),
+            statementTimeout: Duration = .seconds(30),
+            catchUp: CatchUpWaiter.Options = CatchUpWaiter.Options()
+        ) {
+            self.filter = filter
+            self.verificationTimeout = verificationTimeout
+            self.verificationInterval = verificationInterval
+            self.statementTimeout = statementTimeout
+            self.catchUp = catchUp
+        }
+    }
+
+    /// The replica's session.
+    public let session: any SQLSession
+    /// The replica's dialect.
+    public let dialect: ReplicationDialect
+    /// Tuning.
+    public let options: Options
+    private let waiter: CatchUpWaiter
+
+    /// Creates a controller.
+    ///
+    /// - Throws: ``ReplicationError`` (``ReplicationError/Code/unsupported``) for Aurora, which refuses these
+    ///   statements (use ``RDSReplicaController``).
+    public init(session: any SQLSession, dialect: ReplicationDialect, options: Options = Options()) throws {
+        guard !dialect.isAurora else {
+            throw ReplicationError(
+                code: .unsupported,
+                message: "Aurora does not allow CHANGE MASTER or START SLAVE; use RDSReplicaController",
+                endpoint: session.endpointDescription
+            )
+        }
+        self.session = session
+        self.dialect = dialect
+        self.options = options
+        self.waiter = CatchUpWaiter(session: session, dialect: dialect, options: options.catchUp)
+    }
+
+    /// Detects the dialect of the server behind `session`, then creates a controller.
+    ///
+    /// - Throws: ``ReplicationError``.
+    public static func detecting(on session: any SQLSession, options: Options = Options(), logger: Logger) async throws
+        -> NativeReplicaController
+    {
+        try NativeReplicaController(session: session, dialect: try await ReplicationDialect.detect(on: session, logger: logger), options: options)
+    }
+
+    public var endpointDescription: String { session.endpointDescription }
+
+    // MARK: ReplicaControlling
+
+    public func replicaStatus(logger: Logger) async throws -> ReplicaStatus {
+        try await ReplicaStatusReader.read(session: session, dialect: dialect, timeout: options.statementTimeout)
+    }
+
+    public func configureSource(_ source: ReplicationSource, logger: Logger) async throws {
+        let statements = try dialect.changeSourceStatements(source)
+        let status = try await replicaStatus(logger: logger)
+        guard status.isStopped else {
+            throw ReplicationError(
+                code: .alreadyRunning,
+                message: "replication runs (\(status)); stop it before changing the source",
+                endpoint: endpointDescription
+            )
+        }
+        for statement in statements {
+            try await run(statement, what: "configure the replication source")
+        }
+        for statement in dialect.replicationFilterStatements(options.filter) {
+            try await run(statement, what: "set the replication filter")
+        }
+        logger.debug(
+            "replication source configured",
+            metadata: ["replication.source": "\(source)", "replication.filter": "\(options.filter)"]
+        )
+    }
+
+    public func startReplication(logger: Logger) async throws -> ReplicaStatus {
+        try await requireStartable(logger: logger)
+        try await run(dialect.startReplicaStatement, what: "start replication")
+        return try await verify(logger: logger, expectation: "both threads running") { $0.isRunning }
+    }
+
+    public func startReplication(until position: BinlogPosition, logger: Logger) async throws -> ReplicaStatus {
+        try await requireStartable(logger: logger)
+        try await run(dialect.startReplicaUntilStatement(position), what: "start replication until \(position)")
+        return try await verify(logger: logger, expectation: "running until \(position)") { status in
+            status.isRunning || RDSReplicaController.stoppedAtUntil(status, position)
+        }
+    }
+
+    public func stopReplication(logger: Logger) async throws -> ReplicaStatus {
+        let status = try await replicaStatus(logger: logger)
+        guard status.isConfigured else {
+            throw ReplicationError(code: .notConfigured, message: "replication is not configured", endpoint: endpointDescription)
+        }
+        guard !status.isStopped else {
+            throw ReplicationError(code: .notRunning, message: "replication is already stopped", endpoint: endpointDescription)
+        }
+        try await run(dialect.stopReplicaStatement, what: "stop replication")
+        return try await verify(logger: logger, expectation: "both threads stopped") { $0.isStopped }
+    }
+
+    public func resetReplication(logger: Logger) async throws {
+        let status = try await replicaStatus(logger: logger)
+        guard status.isConfigured else {
+            throw ReplicationError(code: .notConfigured, message: "replication is not configured", endpoint: endpointDescription)
+        }
+        if !status.isStopped {
+            try await run(dialect.stopReplicaStatement, what: "stop replication")
+        }
+        try await run(dialect.resetReplicaStatement, what: "reset replication")
+        _ = try await verify(logger: logger, expectation: "no source configured") { !$0.isConfigured }
+    }
+
+    public func skipReplicationError(logger: Logger) async throws -> ReplicaStatus {
+        let status = try await replicaStatus(logger: logger)
+        guard status.isConfigured else {
+            throw ReplicationError(code: .notConfigured, message: "replication is not configured", endpoint: endpointDescription)
+        }
+        guard status.sqlThread == .stopped, status.lastSQLError != nil else {
+            throw ReplicationError(code: .nothingToSkip, message: "the SQL thread shows no error to skip (\(status))", endpoint: endpointDescription)
+        }
+        if !dialect.isMariaDB, status.gtid.mode == .autoPosition {
+            throw ReplicationError(
+                code: .unsupported,
+                message: "a MySQL replica with GTID auto-positioning cannot skip by counter; commit an empty transaction for the failing GTID",
+                endpoint: endpointDescription
+            )
+        }
+        let counter = !dialect.isMariaDB && dialect.version >= ServerVersion(8, 0, 26) ? "sql_replica_skip_counter" : "sql_slave_skip_counter"
+        if status.ioThread != .stopped {
+            try await run(dialect.stopReplicaStatement, what: "stop replication")
+        }
+        try await run("SET GLOBAL \(unsafeRaw: counter) = 1", what: "set the skip counter")
+        try await run(dialect.startReplicaStatement, what: "start replication")
+        return try await verify(logger: logger, expectation: "both threads running") { $0.isRunning }
+    }
+
+    // MARK: CatchUpWaiting
+
+    public func waitUntilExecuted(_ target: CatchUpTarget, deadline: ContinuousClock.Instant, logger: Logger) async throws
+        -> CatchUpResult
+    {
+        try await waiter.waitUntilExecuted(target, deadline: deadline, logger: logger)
+    }
+
+    public func lag(behind source: SourceStatus?, logger: Logger) async throws -> ReplicationLag {
+        try await waiter.lag(behind: source, logger: logger)
+    }
+
+    // MARK: Internals
+
+    private func requireStartable(logger: Logger) async throws {
+        let status = try await replicaStatus(logger: logger)
+        guard status.isConfigured else {
+            throw ReplicationError(code: .notConfigured, message: "replication is not configured; configure a source first", endpoint: endpointDescription)
+        }
+        guard status.isStopped else {
+            throw ReplicationError(code: .alreadyRunning, message: "replication already runs (\(status))", endpoint: endpointDescription)
+        }
+    }
+
+    private func run(_ statement: SQLStatement, what: String) async throws {
+        do {
+            try await session.run(statement, timeout: options.statementTimeout)
+        } catch {
+            throw ReplicationError.wrapping(error, message: "could not \(what)", endpoint: endpointDescription)
+        }
+    }
+
+    private func verify(
+        logger: Logger,
+        expectation: String,
+        _ accept: (ReplicaStatus) -> Bool
+    ) async throws -> ReplicaStatus {
+        try await ReplicaStateVerifier.verify(
+            session: session,
+            dialect: dialect,
+            timeout: options.verificationTimeout,
+            interval: options.verificationInterval,
+            statusTimeout: options.statementTimeout,
+            expectation: expectation,
+            logger: logger,
+            accept
+        )
+    }
+}

@@ -1,0 +1,393 @@
+public import Logging
+public import MariaDB
+
+/// Drives replication on Aurora MySQL / RDS, where `CHANGE MASTER`, `START SLAVE` and `SET GLOBAL` are not
+/// allowed, through the `mysql.rds_*` procedures the server has (see ``RDSProcedures``).
+///
+/// The procedures answer with one-row messages ("Slave running normally.") and signal failures as SQLSTATE 45000
+/// with a text; the texts are mapped to ``ReplicationError`` codes (``ReplicationError/Code/alreadyRunning``,
+/// ``ReplicationError/Code/notConfigured``, ...). A success message is only logged: after a start or stop the
+/// replica status is read again until it shows the expected thread states.
+///
+/// The procedures sleep inside (about 1 s before and 2 s after a start or stop on Aurora): keep these calls off
+/// the critical path of a cut-over.
+public struct RDSReplicaController: ReplicaControlling, CatchUpWaiting, RDSConfigurationControlling {
+    /// Tuning.
+    public struct Options: Sendable, Hashable {
+        /// How long to keep re-reading the status after a start or stop before giving up.
+        public var verificationTimeout: Duration
+        /// Time between those status reads.
+        public var verificationInterval: Duration
+        /// Deadline of one procedure call (they contain sleeps of several seconds).
+        public var procedureTimeout: Duration
+        /// Deadline of one status read.
+        public var statusTimeout: Duration
+        /// How catch-up waits run.
+        public var catchUp: CatchUpWaiter.Options
+
+        /// Creates options.
+        public init(
+            verificationTimeout: Duration = .seconds(15),
+            verificationInterval: Duration = .milliseconds(50),
+            procedureTimeout: Duration = .seconds(60),
+            statusTimeout: Duration = .seconds(10),
+            catchUp: CatchUpWaiter.Options = CatchUpWaiter.Options()
+        ) {
+            self.verificationTimeout = verificationTimeout
+            self.verificationInterval = verificationInterval
+            self.procedureTimeout = procedureTimeout
+            self.statusTimeout = statusTimeout
+            self.catchUp = catchUp
+        }
+    }
+
+    /// The session of the Aurora writer (the account needs `EXECUTE` on the procedures and `REPLICATION CLIENT`).
+    public let session: any SQLSession
+    /// The server's dialect (for the status statement and the wait functions).
+    public let dialect: ReplicationDialect
+    /// The procedures in use.
+    public let procedures: RDSProcedures
+    /// Tuning.
+    public let options: Options
+    private let waiter: CatchUpWaiter
+
+    /// Creates a controller.
+    ///
+    /// - Throws: ``ReplicationError`` (``ReplicationError/Code/procedureMissing``) when `dialect` lists no RDS
+    ///   procedures.
+    public init(session: any SQLSession, dialect: ReplicationDialect, options: Options = Options()) throws {
+        guard let procedures = dialect.rdsProcedures else {
+            throw ReplicationError(
+                code: .procedureMissing,
+                message: "\(dialect.server) at \(session.endpointDescription) has no mysql.rds_* replication procedures visible to this account",
+                endpoint: session.endpointDescription
+            )
+        }
+        self.session = session
+        self.dialect = dialect
+        self.procedures = procedures
+        self.options = options
+        self.waiter = CatchUpWaiter(session: session, dialect: dialect, options: options.catchUp)
+    }
+
+    /// Detects the dialect and procedures of the server behind `session`, then creates a controller.
+    ///
+    /// - Throws: ``ReplicationError`` (``ReplicationError/Code/procedureMissing`` when there are no procedures).
+    public static func detecting(on session: any SQLSession, options: Options = Options(), logger: Logger) async throws
+        -> RDSReplicaController
+    {
+        try RDSReplicaController(session: session, dialect: try await ReplicationDialect.detect(on: session, logger: logger), options: options)
+    }
+
+    public var endpointDescription: String { session.endpointDescription }
+
+    // MARK: ReplicaControlling
+
+    public func replicaStatus(logger: Logger) async throws -> ReplicaStatus {
+        try await ReplicaStatusReader.read(session: session, dialect: dialect, timeout: options.statusTimeout)
+    }
+
+    public func configureSource(_ source: ReplicationSource, logger: Logger) async throws {
+        try source.validate()
+        let ssl = source.useTLS ? 1 : 0
+        switch source.startPoint {
+        case .position(let position):
+            try await call(
+                procedures.setExternalSource,
+                "CALL mysql.\(unsafeRaw: procedures.setExternalSource)(\(source.host), \(source.port), \(source.user), \(secret: source.password), \(position.file), \(position.offset), \(ssl))",
+                logger: logger
+            )
+        case .autoPosition:
+            guard let name = procedures.setExternalSourceWithAutoPosition else {
+                throw ReplicationError(
+                    code: .procedureMissing,
+                    message: "this server has no rds_set_external_\(procedures.generation.rawValue)_with_auto_position",
+                    endpoint: endpointDescription
+                )
+            }
+            try await call(
+                name,
+                "CALL mysql.\(unsafeRaw: name)(\(source.host), \(source.port), \(source.user), \(secret: source.password), \(ssl))",
+                logger: logger
+            )
+        case .mariaDBGTID:
+            throw ReplicationError(
+                code: .unsupported,
+                message: "the RDS procedures cannot start from an explicit MariaDB GTID position; use a binlog position or auto-position",
+                endpoint: endpointDescription
+            )
+        }
+        logger.debug("replication source configured", metadata: ["replication.source": "\(source)"])
+    }
+
+    public func startReplication(logger: Logger) async throws -> ReplicaStatus {
+        try await call(procedures.startReplication, "CALL mysql.\(unsafeRaw: procedures.startReplication)", logger: logger)
+        return try await verify(logger: logger, expectation: "both threads running") { $0.isRunning }
+    }
+
+    public func startReplication(until position: BinlogPosition, logger: Logger) async throws -> ReplicaStatus {
+        guard let name = procedures.startReplicationUntil else {
+            throw ReplicationError(code: .procedureMissing, message: "this server has no rds_start_replication_until", endpoint: endpointDescription)
+        }
+        do {
+            try await call(name, "CALL mysql.\(unsafeRaw: name)(\(position.file), \(position.offset))", logger: logger)
+        } catch let error as ReplicationError where error.code == .replicationFailed {
+            // The procedure checks the state a moment after the start; an applier that already reached the
+            // position has stopped by then, which it reports as an error. The status tells the two apart.
+            let status = try await replicaStatus(logger: logger)
+            guard Self.stoppedAtUntil(status, position) else { throw error }
+            logger.debug("replica stopped at the until position already", metadata: ["replication.status": "\(status)"])
+            return status
+        }
+        return try await verify(logger: logger, expectation: "running until \(position)") { status in
+            status.isRunning || Self.stoppedAtUntil(status, position)
+        }
+    }
+
+    public func stopReplication(logger: Logger) async throws -> ReplicaStatus {
+        try await call(procedures.stopReplication, "CALL mysql.\(unsafeRaw: procedures.stopReplication)", logger: logger)
+        return try await verify(logger: logger, expectation: "both threads stopped") { $0.isStopped }
+    }
+
+    public func resetReplication(logger: Logger) async throws {
+        try await call(procedures.resetExternalSource, "CALL mysql.\(unsafeRaw: procedures.resetExternalSource)", logger: logger)
+        _ = try await verify(logger: logger, expectation: "no source configured") { !$0.isConfigured }
+    }
+
+    public func skipReplicationError(logger: Logger) async throws -> ReplicaStatus {
+        guard let name = procedures.skipReplicationError else {
+            throw ReplicationError(code: .procedureMissing, message: "this server has no rds_skip_repl_error", endpoint: endpointDescription)
+        }
+        try await call(name, "CALL mysql.\(unsafeRaw: name)", logger: logger)
+        return try await verify(logger: logger, expectation: "both threads running") { $0.isRunning }
+    }
+
+    // MARK: CatchUpWaiting
+
+    public func waitUntilExecuted(_ target: CatchUpTarget, deadline: ContinuousClock.Instant, logger: Logger) async throws
+        -> CatchUpResult
+    {
+        try await waiter.waitUntilExecuted(target, deadline: deadline, logger: logger)
+    }
+
+    public func lag(behind source: SourceStatus?, logger: Logger) async throws -> ReplicationLag {
+        try await waiter.lag(behind: source, logger: logger)
+    }
+
+    // MARK: RDSConfigurationControlling
+
+    /// One row of `mysql.rds_show_configuration`.
+    public struct ConfigurationEntry: Sendable, Hashable {
+        /// The setting's name (`binlog retention hours`).
+        public let name: String
+        /// Its value as the server shows it, nil for `NULL`.
+        public let value: String?
+        /// The server's description of the setting.
+        public let description: String?
+    }
+
+    /// `CALL mysql.rds_show_configuration`.
+    ///
+    /// - Throws: ``ReplicationError``.
+    public func configuration(logger: Logger) async throws -> [ConfigurationEntry] {
+        guard let name = procedures.showConfiguration else {
+            throw ReplicationError(code: .procedureMissing, message: "this server has no rds_show_configuration", endpoint: endpointDescription)
+        }
+        let result = try await call(name, "CALL mysql.\(unsafeRaw: name)", logger: logger)
+        guard let rows = result.resultSets.first else { return [] }
+        return rows.compactMap { row in
+            guard let settingName = (row["name"] ?? row[0]).string else { return nil }
+            return ConfigurationEntry(name: settingName, value: row["value"]?.string, description: row["description"]?.string)
+        }
+    }
+
+    public func binlogRetentionHours(logger: Logger) async throws -> Int? {
+        let entries = try await configuration(logger: logger)
+        guard let entry = entries.first(where: { $0.name.lowercased() == "binlog retention hours" }) else {
+            throw ReplicationError(code: .unexpectedResult, message: "rds_show_configuration lists no 'binlog retention hours'", endpoint: endpointDescription)
+        }
+        guard let text = entry.value else { return nil }
+        guard let hours = Int(text) else {
+            throw ReplicationError(code: .unexpectedResult, message: "binlog retention hours is '\(text.prefix(20))', not a number", endpoint: endpointDescription)
+        }
+        return hours
+    }
+
+    public func setBinlogRetentionHours(_ hours: Int?, logger: Logger) async throws {
+        guard let name = procedures.setConfiguration else {
+            throw ReplicationError(code: .procedureMissing, message: "this server has no rds_set_configuration", endpoint: endpointDescription)
+        }
+        if let hours, hours < 1 {
+            throw ReplicationError(code: .invalidArgument, message: "binlog retention hours must be at least 1", endpoint: endpointDescription)
+        }
+        try await call(name, "CALL mysql.\(unsafeRaw: name)('binlog retention hours', \(hours))", logger: logger)
+    }
+
+    // MARK: Internals
+
+    /// Calls a procedure, logs its messages, and maps its errors.
+    @discardableResult
+    func call(_ procedure: String, _ statement: SQLStatement, logger: Logger) async throws -> SQLResult {
+        let result: SQLResult
+        do {
+            result = try await session.execute(statement, timeout: options.procedureTimeout)
+        } catch {
+            var mapped = Self.map(error, procedure: procedure, endpoint: endpointDescription)
+            if mapped.code == .replicationFailed, let status = try? await replicaStatus(logger: logger) {
+                mapped.sqlThreadError = status.lastSQLError
+                mapped.ioThreadError = status.lastIOError
+            }
+            logger.debug("RDS procedure failed", metadata: ["replication.procedure": "\(procedure)", "replication.error": "\(mapped)"])
+            throw mapped
+        }
+        let messages = Self.messages(of: result)
+        logger.debug(
+            "RDS procedure answered",
+            metadata: ["replication.procedure": "\(procedure)", "replication.messages": .array(messages.map { "\($0)" })]
+        )
+        return result
+    }
+
+    /// The `Message` cells of every result set of a procedure call.
+    public static func messages(of result: SQLResult) -> [String] {
+        result.resultSets.flatMap { resultSet -> [String] in
+            guard let column = resultSet.columnIndex(named: "Message") ?? (resultSet.columns.count == 1 ? 0 : nil) else { return [] }
+            return resultSet.compactMap { $0[column].string }
+        }
+    }
+
+    /// Maps an error of a procedure call to a ``ReplicationError``: SQLSTATE 45000 texts by their meaning, 1305 to
+    /// ``ReplicationError/Code/procedureMissing``, missing privileges to ``ReplicationError/Code/permissionDenied``.
+    public static func map(_ error: any Error, procedure: String, endpoint: String?) -> ReplicationError {
+        guard let mariaDBError = error as? MariaDBError else {
+            return ReplicationError.wrapping(error, message: "mysql.\(procedure) failed", endpoint: endpoint)
+        }
+        if mariaDBError.serverErrorNumber == 1305 {
+            return ReplicationError(
+                code: .procedureMissing,
+                message: "mysql.\(procedure) does not exist",
+                serverErrorNumber: 1305,
+                sqlState: mariaDBError.sqlState,
+                statement: mariaDBError.statement,
+                endpoint: endpoint,
+                underlying: mariaDBError
+            )
+        }
+        guard mariaDBError.sqlState == "45000", let text = mariaDBError.message else {
+            return ReplicationError.wrapping(mariaDBError, message: "mysql.\(procedure) failed", endpoint: endpoint)
+        }
+        return ReplicationError(
+            code: classify(procedureMessage: text),
+            message: "mysql.\(procedure): \(text)",
+            serverErrorNumber: mariaDBError.serverErrorNumber,
+            sqlState: mariaDBError.sqlState,
+            statement: mariaDBError.statement,
+            endpoint: endpoint,
+            underlying: mariaDBError
+        )
+    }
+
+    /// The error code an RDS procedure's SQLSTATE 45000 text stands for.
+    public static func classify(procedureMessage text: String) -> ReplicationError.Code {
+        let lowered = text.lowercased()
+        func has(_ fragment: String) -> Bool { lowered.contains(fragment) }
+        if has("permission denied") { return .permissionDenied }
+        if has("no errors detected to skip") || has("no errors to skip") { return .nothingToSkip }
+        if has("isn't configured") || has("not configured") || has("first call mysql.rds_set_external")
+            || has("first run mysql.rds_set_external") || has("channel does not exist")
+        {
+            return .notConfigured
+        }
+        if has("already stopped") || has("down or disabled") { return .notRunning }
+        if has("already running") || has("already be running") || has("might be running") || has("because replication is running")
+            || has("procedure is in progress") || has("currently running the procedure")
+        {
+            return .alreadyRunning
+        }
+        if has("encountered an error") || has("encountered a new error") || has("replication failed") {
+            return .replicationFailed
+        }
+        if has("must be between") || has("invalid input") || has("invalid arguments") || has("unknown configuration parameter")
+            || has("not supported")
+        {
+            return .invalidArgument
+        }
+        return .procedureFailed
+    }
+
+    /// Re-reads the status until `accept` holds, failing fast when a thread stops with an error.
+    private func verify(
+        logger: Logger,
+        expectation: String,
+        _ accept: (ReplicaStatus) -> Bool
+    ) async throws -> ReplicaStatus {
+        try await ReplicaStateVerifier.verify(
+            session: session,
+            dialect: dialect,
+            timeout: options.verificationTimeout,
+            interval: options.verificationInterval,
+            statusTimeout: options.statusTimeout,
+            expectation: expectation,
+            logger: logger,
+            accept
+        )
+    }
+
+    static func stoppedAtUntil(_ status: ReplicaStatus, _ position: BinlogPosition) -> Bool {
+        guard status.sqlThread == .stopped, status.lastSQLError == nil, let executed = status.executedPosition else { return false }
+        return executed >= position
+    }
+}
+
+/// Re-reads a replica's status until it shows the expected thread states.
+enum ReplicaStateVerifier {
+    static func verify(
+        session: any SQLSession,
+        dialect: ReplicationDialect,
+        timeout: Duration,
+        interval: Duration,
+        statusTimeout: Duration,
+        expectation: String,
+        logger: Logger,
+        _ accept: (ReplicaStatus) -> Bool
+    ) async throws -> ReplicaStatus {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: timeout)
+        while true {
+            let status = try await ReplicaStatusReader.read(session: session, dialect: dialect, timeout: statusTimeout)
+            if accept(status) {
+                logger.debug("replica state verified", metadata: ["replication.expected": "\(expectation)", "replication.status": "\(status)"])
+                return status
+            }
+            // A thread that stopped with an error will not recover by itself.
+            if status.sqlThread == .stopped, let sqlError = status.lastSQLError {
+                throw ReplicationError(
+                    code: .replicationFailed,
+                    message: "expected \(expectation), but the SQL thread stopped with error \(sqlError.number)",
+                    endpoint: session.endpointDescription,
+                    sqlThreadError: sqlError,
+                    ioThreadError: status.lastIOError
+                )
+            }
+            if status.ioThread == .stopped, let ioError = status.lastIOError, !accept(status) {
+                throw ReplicationError(
+                    code: .replicationFailed,
+                    message: "expected \(expectation), but the IO thread stopped with error \(ioError.number)",
+                    endpoint: session.endpointDescription,
+                    ioThreadError: ioError
+                )
+            }
+            let remaining = clock.now.duration(to: deadline)
+            guard remaining > .zero else {
+                throw ReplicationError(
+                    code: .stateNotReached,
+                    message: "expected \(expectation) within \(timeout), status shows \(status)",
+                    endpoint: session.endpointDescription,
+                    sqlThreadError: status.lastSQLError,
+                    ioThreadError: status.lastIOError
+                )
+            }
+            try await Task.sleep(for: min(interval, remaining))
+        }
+    }
+}

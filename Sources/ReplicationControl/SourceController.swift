@@ -1,0 +1,246 @@
+public import Logging
+public import MariaDB
+
+/// What ``SourceController/fenceWrites(deadline:logger:)`` changed, so ``SourceController/liftFence(_:logger:)``
+/// can restore it.
+public struct WriteFence: Sendable, Hashable {
+    /// `@@GLOBAL.read_only` before the fence.
+    public let previousReadOnly: Bool
+    /// `@@GLOBAL.super_read_only` before the fence; nil where it does not exist (MariaDB).
+    public let previousSuperReadOnly: Bool?
+    /// How long setting the fence took (it waits for running commits).
+    public let duration: Duration
+
+    /// Creates a fence record.
+    public init(previousReadOnly: Bool, previousSuperReadOnly: Bool?, duration: Duration) {
+        self.previousReadOnly = previousReadOnly
+        self.previousSuperReadOnly = previousSuperReadOnly
+        self.duration = duration
+    }
+}
+
+/// An open transaction that changed rows or holds table locks.
+public struct WriteTransaction: Sendable, Hashable, CustomStringConvertible {
+    /// InnoDB's transaction id.
+    public let transactionID: String
+    /// The connection (`PROCESSLIST` id) running it.
+    public let connectionID: UInt64
+    /// Seconds since it started.
+    public let ageSeconds: Int
+    /// Rows it changed so far.
+    public let rowsModified: UInt64
+    /// The connection's account, when the process list shows it.
+    public let user: String?
+    /// The connection's client host and port, when the process list shows it.
+    public let host: String?
+    /// The connection's default database, if any.
+    public let database: String?
+    /// The connection's current command (`Sleep` for an idle open transaction).
+    public let command: String?
+    /// The connection's state text.
+    public let state: String?
+    /// The first 200 characters of the statement it runs now, if any. May contain data: do not log it by default.
+    public let currentStatement: String?
+
+    /// Creates a record.
+    public init(
+        transactionID: String,
+        connectionID: UInt64,
+        ageSeconds: Int,
+        rowsModified: UInt64,
+        user: String? = nil,
+        host: String? = nil,
+        database: String? = nil,
+        command: String? = nil,
+        state: String? = nil,
+        currentStatement: String? = nil
+    ) {
+        self.transactionID = transactionID
+        self.connectionID = connectionID
+        self.ageSeconds = ageSeconds
+        self.rowsModified = rowsModified
+        self.user = user
+        self.host = host
+        self.database = database
+        self.command = command
+        self.state = state
+        self.currentStatement = currentStatement
+    }
+
+    /// `connection 42 (app@10.0.0.5): 12 s, 3 rows`; no statement text.
+    public var description: String {
+        var text = "connection \(connectionID)"
+        if let user { text += " (\(user)\(host.map { "@\($0)" } ?? ""))" }
+        return text + ": \(ageSeconds) s, \(rowsModified) rows"
+    }
+}
+
+/// Controls a primary (the on-premises source, or Aurora for reverse replication): binlog position, write fence,
+/// long-running write transactions.
+///
+/// Fencing needs `SET GLOBAL` (`SUPER` / `READ_ONLY ADMIN`), which Aurora does not grant: there it throws
+/// ``ReplicationError/Code/unsupported``. Note that `read_only` does not stop accounts that hold `SUPER`
+/// (MySQL) or `READ_ONLY ADMIN` (MariaDB); `super_read_only` (MySQL only) does.
+public struct SourceController: SourceControlling {
+    /// Tuning.
+    public struct Options: Sendable, Hashable {
+        /// Deadline of a status read or similar quick statement.
+        public var statementTimeout: Duration
+
+        /// Creates options.
+        public init(statementTimeout: Duration = .seconds(10)) {
+            self.statementTimeout = statementTimeout
+        }
+    }
+
+    /// The server's session.
+    public let session: any SQLSession
+    /// The server's dialect.
+    public let dialect: ReplicationDialect
+    /// Tuning.
+    public let options: Options
+
+    /// Creates a controller.
+    public init(session: any SQLSession, dialect: ReplicationDialect, options: Options = Options()) {
+        self.session = session
+        self.dialect = dialect
+        self.options = options
+    }
+
+    /// Detects the dialect of the server behind `session`, then creates a controller.
+    ///
+    /// - Throws: ``ReplicationError``.
+    public static func detecting(on session: any SQLSession, options: Options = Options(), logger: Logger) async throws
+        -> SourceController
+    {
+        SourceController(session: session, dialect: try await ReplicationDialect.detect(on: session, logger: logger), options: options)
+    }
+
+    public var endpointDescription: String { session.endpointDescription }
+
+    public func sourceStatus(logger: Logger) async throws -> SourceStatus {
+        do {
+            let result = try await session.execute(dialect.sourceStatusStatement, timeout: options.statementTimeout)
+            var gtidText: String?
+            if let gtidStatement = dialect.sourceGTIDStatement {
+                gtidText = try await session.queryFirst(gtidStatement, timeout: options.statementTimeout)?[0].string ?? ""
+            }
+            let status = try SourceStatus.parse(result, mariaDBGTIDBinlogPosition: gtidText)
+            logger.debug("source status", metadata: ["replication.source_position": "\(status.position)"])
+            return status
+        } catch let error as ReplicationError {
+            var error = error
+            error.endpoint = error.endpoint ?? endpointDescription
+            throw error
+        } catch {
+            throw ReplicationError.wrapping(error, message: "could not read the source status", endpoint: endpointDescription)
+        }
+    }
+
+    public func fenceWrites(deadline: ContinuousClock.Instant, logger: Logger) async throws -> WriteFence {
+        guard dialect.allowsGlobalVariables else {
+            throw ReplicationError(
+                code: .unsupported,
+                message: "\(dialect.server) does not allow SET GLOBAL read_only; fence writes through the proxy instead",
+                endpoint: endpointDescription
+            )
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let previous = try await readOnlySettings()
+        let statement: SQLStatement = dialect.hasSuperReadOnly ? "SET GLOBAL super_read_only = ON" : "SET GLOBAL read_only = ON"
+        let remaining = clock.now.duration(to: deadline)
+        guard remaining > .zero else {
+            throw ReplicationError(code: .fenceTimedOut, message: "the deadline passed before the fence could be set", endpoint: endpointDescription)
+        }
+        do {
+            try await session.run(statement, timeout: remaining)
+        } catch let error as MariaDBError where error.code == .deadlineExceeded || error.isLockWaitTimeout {
+            throw ReplicationError(
+                code: .fenceTimedOut,
+                message: "setting read-only did not finish before the deadline (it waits for running commits and locks)",
+                serverErrorNumber: error.serverErrorNumber,
+                endpoint: endpointDescription,
+                underlying: error
+            )
+        } catch {
+            throw ReplicationError.wrapping(error, message: "could not set the server read-only", endpoint: endpointDescription)
+        }
+        let fence = WriteFence(previousReadOnly: previous.readOnly, previousSuperReadOnly: previous.superReadOnly, duration: start.duration(to: clock.now))
+        logger.debug("writes fenced", metadata: ["replication.fence_duration": "\(fence.duration)"])
+        return fence
+    }
+
+    public func liftFence(_ fence: WriteFence, logger: Logger) async throws {
+        do {
+            if dialect.hasSuperReadOnly, fence.previousSuperReadOnly != true {
+                try await session.run("SET GLOBAL super_read_only = OFF", timeout: options.statementTimeout)
+            }
+            if !fence.previousReadOnly {
+                try await session.run("SET GLOBAL read_only = OFF", timeout: options.statementTimeout)
+            }
+        } catch {
+            throw ReplicationError.wrapping(error, message: "could not lift the write fence", endpoint: endpointDescription)
+        }
+        logger.debug("write fence lifted")
+    }
+
+    /// The statement ``longRunningWriteTransactions(olderThan:logger:)`` sends.
+    static func longRunningWriteTransactionsQuery(olderThan age: Duration) -> SQLStatement {
+        let microseconds = max(0, age.components.seconds * 1_000_000 + age.components.attoseconds / 1_000_000_000_000)
+        return """
+            SELECT trx.trx_id AS trx_id, trx.trx_mysql_thread_id AS connection_id, \
+            TIMESTAMPDIFF(SECOND, trx.trx_started, NOW()) AS age_seconds, trx.trx_rows_modified AS rows_modified, \
+            p.USER AS user, p.HOST AS host, p.DB AS db, p.COMMAND AS command, p.STATE AS state, LEFT(p.INFO, 200) AS info \
+            FROM information_schema.INNODB_TRX trx LEFT JOIN information_schema.PROCESSLIST p ON p.ID = trx.trx_mysql_thread_id \
+            WHERE trx.trx_mysql_thread_id <> CONNECTION_ID() AND (trx.trx_rows_modified > 0 OR trx.trx_tables_locked > 0) \
+            AND trx.trx_started <= NOW(6) - INTERVAL \(microseconds) MICROSECOND ORDER BY trx.trx_started
+            """
+    }
+
+    public func longRunningWriteTransactions(olderThan age: Duration, logger: Logger) async throws -> [WriteTransaction] {
+        let rows: [Row]
+        do {
+            rows = try await session.query(Self.longRunningWriteTransactionsQuery(olderThan: age), timeout: options.statementTimeout)
+        } catch {
+            throw ReplicationError.wrapping(error, message: "could not list running transactions (needs PROCESS)", endpoint: endpointDescription)
+        }
+        do {
+            return try rows.map { row in
+                WriteTransaction(
+                    transactionID: try row.decode(String.self, "trx_id"),
+                    connectionID: try row.decode(UInt64.self, "connection_id"),
+                    ageSeconds: try row.decodeIfPresent(Int.self, "age_seconds") ?? 0,
+                    rowsModified: try row.decodeIfPresent(UInt64.self, "rows_modified") ?? 0,
+                    user: row["user"]?.string,
+                    host: row["host"]?.string,
+                    database: row["db"]?.string,
+                    command: row["command"]?.string,
+                    state: row["state"]?.string,
+                    currentStatement: row["info"]?.string
+                )
+            }
+        } catch {
+            throw ReplicationError(code: .unexpectedResult, message: "unexpected INNODB_TRX row", endpoint: endpointDescription, underlying: error)
+        }
+    }
+
+    private func readOnlySettings() async throws -> (readOnly: Bool, superReadOnly: Bool?) {
+        let statement: SQLStatement =
+            dialect.hasSuperReadOnly
+            ? "SELECT @@GLOBAL.read_only AS read_only, @@GLOBAL.super_read_only AS super_read_only"
+            : "SELECT @@GLOBAL.read_only AS read_only"
+        do {
+            guard let row = try await session.queryFirst(statement, timeout: options.statementTimeout) else {
+                throw ReplicationError(code: .unexpectedResult, message: "SELECT @@read_only returned no row", endpoint: endpointDescription)
+            }
+            let readOnly = try row.decode(Bool.self, "read_only")
+            let superReadOnly = dialect.hasSuperReadOnly ? try row.decode(Bool.self, "super_read_only") : nil
+            return (readOnly, superReadOnly)
+        } catch let error as ReplicationError {
+            throw error
+        } catch {
+            throw ReplicationError.wrapping(error, message: "could not read the read-only settings", endpoint: endpointDescription)
+        }
+    }
+}
