@@ -88,7 +88,14 @@ let package = Package(
         ),
         .testTarget(
             name: "CutoverTests",
-            dependencies: ["Cutover", "CutoverTestSupport"]
+            dependencies: [
+                "Cutover",
+                "CutoverTestSupport",
+                "MariaDB",
+                "ProxySQLAdmin",
+                "ReplicationControl",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "CutoverSandboxTests",
@@ -102,8 +109,10 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
+                "Cutover",
                 "MariaDB",
                 "ProxySQLAdmin",
+                "ReplicationControl",
                 "CutoverSandbox",
                 "CutoverTestSupport",
                 .product(name: "Logging", package: "swift-log"),

@@ -240,10 +240,31 @@ extension Preflight {
 
     func checkReplicationHostgroups(_ logger: Logger) async throws -> Outcome {
         let endpoints = Array(Set(keys(.target).map(\.endpoint))).sorted()
+        // A pair in either layer counts against a target row in either layer: the OFFLINE_HARD target row is absent
+        // from the runtime today, but a runtime pair catches it the moment the cut-over makes it live.
         let result = await proxies.forEachNode("preflight replication hostgroups", logger: logger) { node, logger in
+            var pairsByLayer: [(ConfigurationLayer, [ReplicationHostgroupPair])] = []
+            for layer in [ConfigurationLayer.configured, .runtime] {
+                pairsByLayer.append((layer, try await node.replicationHostgroupPairs(layer: layer, logger: logger)))
+            }
+            let hostgroups = Set(pairsByLayer.flatMap(\.1).flatMap { [$0.writerHostgroup, $0.readerHostgroup] })
+            guard !hostgroups.isEmpty else { return [MonitorExposure]() }
+            var rows: [BackendServer] = []
+            for layer in [ConfigurationLayer.configured, .runtime] {
+                rows += try await node.servers(in: layer, hostgroups: hostgroups, logger: logger)
+            }
             var exposures: [MonitorExposure] = []
             for endpoint in endpoints {
-                exposures += try await node.monitorExposure(of: endpoint, layers: [.configured, .runtime], logger: logger)
+                for (layer, pairs) in pairsByLayer {
+                    for exposure in MonitorExposure.find(endpoint: endpoint, pairs: pairs, servers: rows, layer: layer)
+                    where !exposures.contains(where: { $0.endpoint == endpoint && $0.pair == exposure.pair }) {
+                        var exposure = exposure
+                        exposure.servers = Array(Set(exposure.servers.map(\.key))).sorted().compactMap { key in
+                            exposure.servers.first { $0.key == key }
+                        }
+                        exposures.append(exposure)
+                    }
+                }
             }
             return exposures
         }
