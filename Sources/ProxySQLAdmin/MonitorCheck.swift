@@ -42,9 +42,10 @@ public struct MonitorCheck: Sendable, Hashable, Codable, CustomStringConvertible
     public var error: String?
 
     /// Creates a check.
-    public init(kind: Kind, endpoint: ServerEndpoint, startedAtMicroseconds: UInt64, durationMicroseconds: UInt64,
-                error: String?)
-    {
+    public init(
+        kind: Kind, endpoint: ServerEndpoint, startedAtMicroseconds: UInt64, durationMicroseconds: UInt64,
+        error: String?
+    ) {
         self.kind = kind
         self.endpoint = endpoint
         self.startedAtMicroseconds = startedAtMicroseconds

@@ -52,7 +52,8 @@ extension ServerInspection {
         public static func selectAccounts(users: [String]? = nil) -> SQLStatement {
             var statement: SQLStatement = "SELECT User AS user, Host AS host FROM mysql.user"
             if let users {
-                statement = statement
+                statement =
+                    statement
                     + " WHERE User IN (\(SQLStatement.joined(users.map { "\($0)" }, separator: ", ")))"
             }
             return statement + " ORDER BY User, Host"

@@ -23,7 +23,8 @@ public enum ServerInspection {
 
         /// The product and its MySQL-compatible version, worked out from the three values.
         public var serverIdentity: ServerIdentity {
-            ServerIdentity.parse(versionString: versionString, versionComment: versionComment, auroraVersion: auroraVersion)
+            ServerIdentity.parse(
+                versionString: versionString, versionComment: versionComment, auroraVersion: auroraVersion)
         }
 
         /// `MariaDB 10.11.19-MariaDB-0+deb12u1`, `Aurora MySQL 3.5.2 8.0.mysql_aurora.3.05.2`.
@@ -186,7 +187,8 @@ public enum ServerInspection {
         /// `read_only=OFF super_read_only=OFF innodb_read_only=OFF`.
         public var description: String {
             func show(_ flag: Bool?) -> String { flag.map { $0 ? "ON" : "OFF" } ?? "n/a" }
-            return "read_only=\(show(readOnly)) super_read_only=\(show(superReadOnly)) innodb_read_only=\(show(innodbReadOnly))"
+            return
+                "read_only=\(show(readOnly)) super_read_only=\(show(superReadOnly)) innodb_read_only=\(show(innodbReadOnly))"
         }
     }
 

@@ -44,7 +44,8 @@ struct PreflightFixture {
         proxyNodes = nodes
         target.update { script in
             script.identity = ServerInspection.Identity(
-                versionString: "8.0.mysql_aurora.3.05.2", versionComment: "Source distribution", auroraVersion: "3.05.2")
+                versionString: "8.0.mysql_aurora.3.05.2", versionComment: "Source distribution", auroraVersion: "3.05.2"
+            )
             script.binlog = ServerInspection.BinlogSettings(variables: [
                 "log_bin": "ON", "binlog_format": "ROW", "server_id": "2", "gtid_mode": "OFF",
                 "enforce_gtid_consistency": "OFF", "aurora_enable_repl_bin_log_filtering": "OFF",
@@ -74,16 +75,21 @@ struct PreflightFixture {
                     BackendServer(hostgroup: 11, host: "aurora-reader", status: .offlineHard),
                 ]
                 script.runtime = script.configured.filter { $0.status != .offlineHard }
-                script.monitor = [Self.monitor(.connect, "aurora-writer", ago: 30), Self.monitor(.ping, "aurora-writer", ago: 5),
-                                  Self.monitor(.connect, "aurora-reader", ago: 30), Self.monitor(.ping, "aurora-reader", ago: 5)]
+                script.monitor = [
+                    Self.monitor(.connect, "aurora-writer", ago: 30), Self.monitor(.ping, "aurora-writer", ago: 5),
+                    Self.monitor(.connect, "aurora-reader", ago: 30), Self.monitor(.ping, "aurora-reader", ago: 5),
+                ]
             }
         }
     }
 
-    static func monitor(_ kind: MonitorCheck.Kind, _ host: String, ago seconds: UInt64, error: String? = nil) -> MonitorCheck {
+    static func monitor(_ kind: MonitorCheck.Kind, _ host: String, ago seconds: UInt64, error: String? = nil)
+        -> MonitorCheck
+    {
         MonitorCheck(
             kind: kind, endpoint: ServerEndpoint(host: host, port: 3306),
-            startedAtMicroseconds: now - seconds * 1_000_000, durationMicroseconds: error == nil ? 350 : 0, error: error)
+            startedAtMicroseconds: now - seconds * 1_000_000, durationMicroseconds: error == nil ? 350 : 0, error: error
+        )
     }
 
     var preflight: Preflight {
@@ -130,7 +136,8 @@ struct PreflightReportTests {
     func throwingDependency() async throws {
         let fixture = PreflightFixture()
         fixture.source.update {
-            $0.errors["identity"] = MariaDBError(code: .connectionLost, serverErrorNumber: 2013, message: "Lost connection")
+            $0.errors["identity"] = MariaDBError(
+                code: .connectionLost, serverErrorNumber: 2013, message: "Lost connection")
         }
         let report = await fixture.run()
         #expect(report.checks.map(\.id) == Preflight.checkIDs)
@@ -181,7 +188,8 @@ struct PreflightReportTests {
         let report = PreflightReport(checks: [
             PreflightCheck(id: "source.connectivity", title: "t", status: .pass, detail: "MySQL 8.0.36"),
             PreflightCheck(id: "charset.server", title: "t", status: .warn, detail: "differs", remedy: "SET x"),
-            PreflightCheck(id: "replication.target", title: "t", status: .fail, detail: "line 1\nline 2", remedy: "CALL y"),
+            PreflightCheck(
+                id: "replication.target", title: "t", status: .fail, detail: "line 1\nline 2", remedy: "CALL y"),
         ])
         let lines = report.description.split(separator: "\n").map(String.init)
         #expect(lines[0] == "STATUS  CHECK                DETAIL")
@@ -239,7 +247,9 @@ struct PreflightDatabaseCheckTests {
     @Test("procedures: v2 on Aurora 2 passes, v2 on Aurora 3 warns")
     func proceduresV2() async throws {
         let fixture = PreflightFixture()
-        let v2 = ["rds_reset_external_master", "rds_set_external_master", "rds_start_replication", "rds_stop_replication"]
+        let v2 = [
+            "rds_reset_external_master", "rds_set_external_master", "rds_start_replication", "rds_stop_replication",
+        ]
         fixture.target.update {
             $0.identity = ServerInspection.Identity(versionString: "5.7.mysql_aurora.2.11.2", auroraVersion: "2.11.2")
             $0.procedures = v2
@@ -271,7 +281,9 @@ struct PreflightDatabaseCheckTests {
         let aurora = try await fixture.check("target.procedures")
         #expect(aurora.status == .fail)
         #expect(aurora.remedy?.contains("EXECUTE") == true)
-        fixture.target.update { $0.procedures = ["rds_reset_external_source", "rds_set_external_source", "rds_start_replication"] }
+        fixture.target.update {
+            $0.procedures = ["rds_reset_external_source", "rds_set_external_source", "rds_start_replication"]
+        }
         let partial = try await fixture.check("target.procedures")
         #expect(partial.status == .fail)
         #expect(partial.detail.contains("mysql.rds_stop_replication"))
@@ -282,7 +294,8 @@ struct PreflightDatabaseCheckTests {
         let fixture = PreflightFixture()
         #expect(try await fixture.check("charset.server").status == .pass)
         fixture.target.update {
-            $0.characterSettings = ServerInspection.CharacterSettings(characterSet: "utf8mb4", collation: "utf8mb4_0900_ai_ci")
+            $0.characterSettings = ServerInspection.CharacterSettings(
+                characterSet: "utf8mb4", collation: "utf8mb4_0900_ai_ci")
         }
         let check = try await fixture.check("charset.server")
         #expect(check.status == .warn)
@@ -339,27 +352,39 @@ struct PreflightDatabaseCheckTests {
         let none = try await fixture.check("replication.target")
         #expect(none.status == .fail)
         #expect(none.remedy?.contains("rds_set_external_source") == true)
-        fixture.targetDatabase.setHealth(.success(ReplicaHealth(
-            ioThreadRunning: true, sqlThreadRunning: false, secondsBehind: nil,
-            lastError: "Error 'Duplicate entry' on query", sourceEndpoint: "source-db:3306")))
+        fixture.targetDatabase.setHealth(
+            .success(
+                ReplicaHealth(
+                    ioThreadRunning: true, sqlThreadRunning: false, secondsBehind: nil,
+                    lastError: "Error 'Duplicate entry' on query", sourceEndpoint: "source-db:3306")))
         let broken = try await fixture.check("replication.target")
         #expect(broken.status == .fail)
         #expect(broken.detail.contains("Duplicate entry"))
         fixture.policy.lagBudget = .seconds(5)
-        fixture.targetDatabase.setHealth(.success(ReplicaHealth(
-            ioThreadRunning: true, sqlThreadRunning: true, secondsBehind: 12, lastError: nil, sourceEndpoint: "source-db:3306")))
+        fixture.targetDatabase.setHealth(
+            .success(
+                ReplicaHealth(
+                    ioThreadRunning: true, sqlThreadRunning: true, secondsBehind: 12, lastError: nil,
+                    sourceEndpoint: "source-db:3306")))
         let lagging = try await fixture.check("replication.target")
         #expect(lagging.status == .fail)
         #expect(lagging.detail.contains("12 s behind"))
-        fixture.targetDatabase.setHealth(.success(ReplicaHealth(
-            ioThreadRunning: true, sqlThreadRunning: true, secondsBehind: nil, lastError: nil, sourceEndpoint: "source-db:3306")))
+        fixture.targetDatabase.setHealth(
+            .success(
+                ReplicaHealth(
+                    ioThreadRunning: true, sqlThreadRunning: true, secondsBehind: nil, lastError: nil,
+                    sourceEndpoint: "source-db:3306")))
         #expect(try await fixture.check("replication.target").status == .warn)
-        fixture.targetDatabase.setHealth(.success(ReplicaHealth(
-            ioThreadRunning: true, sqlThreadRunning: true, secondsBehind: 1, lastError: nil, sourceEndpoint: "10.9.9.9:3306")))
+        fixture.targetDatabase.setHealth(
+            .success(
+                ReplicaHealth(
+                    ioThreadRunning: true, sqlThreadRunning: true, secondsBehind: 1, lastError: nil,
+                    sourceEndpoint: "10.9.9.9:3306")))
         let other = try await fixture.check("replication.target")
         #expect(other.status == .warn)
         #expect(other.detail.contains("replicates from 10.9.9.9:3306"))
-        fixture.targetDatabase.setHealth(.failure(MariaDBError(code: .server, serverErrorNumber: 1227, message: "denied")))
+        fixture.targetDatabase.setHealth(
+            .failure(MariaDBError(code: .server, serverErrorNumber: 1227, message: "denied")))
         let unreadable = try await fixture.check("replication.target")
         #expect(unreadable.status == .fail)
         #expect(unreadable.remedy?.contains("REPLICATION CLIENT") == true)
@@ -413,7 +438,8 @@ struct PreflightDatabaseCheckTests {
     @Test(
         "binlog retention hours",
         arguments: [
-            ("24", PreflightCheck.Status.pass), ("168", .pass), (nil, .fail), ("0", .fail), ("12", .warn), ("3000", .warn),
+            ("24", PreflightCheck.Status.pass), ("168", .pass), (nil, .fail), ("0", .fail), ("12", .warn),
+            ("3000", .warn),
         ] as [(String?, PreflightCheck.Status)])
     func retention(value: String?, status: PreflightCheck.Status) async throws {
         let fixture = PreflightFixture()
@@ -455,7 +481,9 @@ struct PreflightDatabaseCheckTests {
         #expect(fixture.target.calls.contains("accounts(repl_reverse)"))
         #expect(fixture.target.calls.contains("grants('repl_reverse'@'%')"))
         let account = PreflightFixture.reverseAccount
-        fixture.target.update { $0.grants[account] = [ServerInspection.Grant(privileges: ["REPLICATION SLAVE"], target: "*.*")] }
+        fixture.target.update {
+            $0.grants[account] = [ServerInspection.Grant(privileges: ["REPLICATION SLAVE"], target: "*.*")]
+        }
         let noClient = try await fixture.check("reverse-replication.account")
         #expect(noClient.status == .warn)
         #expect(noClient.remedy == "on the target: GRANT REPLICATION CLIENT ON *.* TO 'repl_reverse'@'%'")
@@ -566,8 +594,12 @@ struct PreflightProxySQLCheckTests {
             node.update { script in
                 script.configured.removeAll { $0.key == PreflightFixture.targetWriter }
                 script.runtime.removeAll { $0.key == PreflightFixture.targetWriter }
-                if let status { script.configured.append(BackendServer(hostgroup: 10, host: "aurora-writer", status: status)) }
-                if let runtime { script.runtime.append(BackendServer(hostgroup: 10, host: "aurora-writer", status: runtime)) }
+                if let status {
+                    script.configured.append(BackendServer(hostgroup: 10, host: "aurora-writer", status: status))
+                }
+                if let runtime {
+                    script.runtime.append(BackendServer(hostgroup: 10, host: "aurora-writer", status: runtime))
+                }
             }
         }
         setTargetWriter(nil)
@@ -581,7 +613,8 @@ struct PreflightProxySQLCheckTests {
         setTargetWriter(.online, runtime: .online)
         let online = try await fixture.check("proxysql.target-rows")
         #expect(online.status == .fail)
-        #expect(online.remedy?.contains("UPDATE mysql_servers SET status = 'OFFLINE_HARD' WHERE hostgroup_id = 10") == true)
+        #expect(
+            online.remedy?.contains("UPDATE mysql_servers SET status = 'OFFLINE_HARD' WHERE hostgroup_id = 10") == true)
         setTargetWriter(.offlineHard, runtime: .online)
         let notLoaded = try await fixture.check("proxysql.target-rows")
         #expect(notLoaded.status == .fail)
@@ -597,14 +630,18 @@ struct PreflightProxySQLCheckTests {
         #expect(pass.status == .pass)
         #expect(pass.detail.contains("proxy-1: ping aurora-writer:3306 at 1799999995.000000: ok in 350 µs"))
         fixture.nodes[0].update {
-            $0.monitor?.append(PreflightFixture.monitor(.ping, "aurora-writer", ago: 1, error: "Can't connect to MySQL server"))
+            $0.monitor?.append(
+                PreflightFixture.monitor(.ping, "aurora-writer", ago: 1, error: "Can't connect to MySQL server"))
         }
         let failing = try await fixture.check("proxysql.target-reachable")
         #expect(failing.status == .fail)
         #expect(failing.detail.hasPrefix("proxy-1 cannot reach aurora-writer:3306"))
         #expect(failing.remedy?.contains("security group") == true)
         fixture.nodes[0].update {
-            $0.monitor = [PreflightFixture.monitor(.connect, "aurora-writer", ago: 3600), PreflightFixture.monitor(.connect, "aurora-reader", ago: 3600)]
+            $0.monitor = [
+                PreflightFixture.monitor(.connect, "aurora-writer", ago: 3600),
+                PreflightFixture.monitor(.connect, "aurora-reader", ago: 3600),
+            ]
         }
         let stale = try await fixture.check("proxysql.target-reachable")
         #expect(stale.status == .warn)

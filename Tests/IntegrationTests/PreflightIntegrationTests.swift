@@ -26,7 +26,8 @@ struct PreflightIntegrationTests {
 
         // The sandbox starts every server with utf8mb4 / utf8mb4_general_ci.
         let settings = try await inspector.characterSettings(logger: logger)
-        #expect(settings == ServerInspection.CharacterSettings(characterSet: "utf8mb4", collation: "utf8mb4_general_ci"))
+        #expect(
+            settings == ServerInspection.CharacterSettings(characterSet: "utf8mb4", collation: "utf8mb4_general_ci"))
 
         let binlog = try await inspector.binlogSettings(logger: logger)
         #expect(binlog.binaryLogEnabled == true)
@@ -55,7 +56,9 @@ struct PreflightIntegrationTests {
         let schemas = try await ServerInspector(session: connection).schemas(logger: logger)
         try await connection.run("DROP DATABASE \(identifier: name)")
         await connection.close()
-        #expect(schemas.contains(ServerInspection.Schema(name: name, characterSet: "latin1", collation: "latin1_swedish_ci")))
+        #expect(
+            schemas.contains(
+                ServerInspection.Schema(name: name, characterSet: "latin1", collation: "latin1_swedish_ci")))
         #expect(schemas.allSatisfy { !ServerInspection.Schema.systemSchemas.contains($0.name) })
         #expect(schemas == schemas.sorted())
     }
@@ -65,7 +68,8 @@ struct PreflightIntegrationTests {
         let connection = try await server.connectAsRoot()
         let inspector = ServerInspector(session: connection)
         let zones = try await inspector.timeZoneCount(logger: logger)
-        try await connection.run("INSERT INTO mysql.time_zone_name (Name, Time_zone_id) VALUES ('Test/Inspection', 999999)")
+        try await connection.run(
+            "INSERT INTO mysql.time_zone_name (Name, Time_zone_id) VALUES ('Test/Inspection', 999999)")
         let more = try await inspector.timeZoneCount(logger: logger)
         try await connection.run("DELETE FROM mysql.time_zone_name WHERE Name = 'Test/Inspection'")
         #expect(more == zones + 1)
@@ -101,7 +105,8 @@ struct PreflightIntegrationTests {
         let inspector = ServerInspector(session: connection)
         let accounts = try await inspector.accounts(users: [user], logger: logger)
         let all = try await inspector.accounts(users: nil, logger: logger)
-        let grants = try await inspector.grants(for: ServerInspection.Account(user: user, host: "10.0.%"), logger: logger)
+        let grants = try await inspector.grants(
+            for: ServerInspection.Account(user: user, host: "10.0.%"), logger: logger)
         try await connection.run("DROP USER \(user)@'10.0.%'")
         await connection.close()
         #expect(accounts == [ServerInspection.Account(user: user, host: "10.0.%")])
@@ -124,14 +129,18 @@ struct PreflightIntegrationTests {
         let inspector = ServerInspector(session: observer)
         // INNODB_TRX is a cache that InnoDB refreshes only when it has not been read for 100 ms: poll more slowly
         // than that (with a deadline) rather than read once.
-        let open = try await eventually { try await inspector.openWriteTransactions(olderThan: .zero, logger: logger) } until: {
+        let open = try await eventually {
+            try await inspector.openWriteTransactions(olderThan: .zero, logger: logger)
+        } until: {
             $0.contains { $0.connectionID == writer.connectionID }
         }
         let old = try await inspector.openWriteTransactions(olderThan: .seconds(3600), logger: logger)
         try await writer.run("ROLLBACK")
         let afterRollback = try await eventually {
             try await inspector.openWriteTransactions(olderThan: .zero, logger: logger)
-        } until: { !$0.contains { $0.connectionID == writer.connectionID } }
+        } until: {
+            !$0.contains { $0.connectionID == writer.connectionID }
+        }
         try await writer.run("DROP DATABASE \(identifier: database)")
         await writer.close()
         await observer.close()
@@ -205,7 +214,9 @@ struct PreflightIntegrationTests {
         try await writer.run("INSERT INTO \(identifier: schema).t VALUES (1)")
 
         let sourceInspector = ServerInspector(session: source)
-        _ = try await eventually { try await sourceInspector.openWriteTransactions(olderThan: .zero, logger: logger) } until: {
+        _ = try await eventually {
+            try await sourceInspector.openWriteTransactions(olderThan: .zero, logger: logger)
+        } until: {
             $0.contains { $0.connectionID == writer.connectionID }
         }
 
@@ -313,7 +324,9 @@ struct ReplicaStatusDatabase: CutoverDatabase {
     }
 
     private func refused() -> MariaDBError { MariaDBError(code: .unexpectedResult, message: "not for preflight") }
-    func longWriteTransactions(olderThan limit: Duration, logger: Logger) async throws -> [LongTransaction] { throw refused() }
+    func longWriteTransactions(olderThan limit: Duration, logger: Logger) async throws -> [LongTransaction] {
+        throw refused()
+    }
     func currentPosition(logger: Logger) async throws -> ReplicationCoordinate { throw refused() }
     func fence(timeout: Duration, logger: Logger) async throws { throw refused() }
     func liftFence(logger: Logger) async throws { throw refused() }
@@ -341,16 +354,21 @@ struct StaticProxyAdmin: ProxySQLAdministering {
     }
 
     func version(logger: Logger) async throws -> ProxySQLVersion { ProxySQLVersion(versionString: "2.7.1-static") }
-    func servers(in layer: ConfigurationLayer, hostgroups: Set<HostgroupID>, logger: Logger) async throws -> [BackendServer] {
+    func servers(in layer: ConfigurationLayer, hostgroups: Set<HostgroupID>, logger: Logger) async throws
+        -> [BackendServer]
+    {
         let rows = layer == .configured ? configured : configured.filter { $0.status != .offlineHard }
         return rows.filter { hostgroups.isEmpty || hostgroups.contains($0.hostgroup) }.sorted { $0.key < $1.key }
     }
-    func replicationHostgroupPairs(layer: ConfigurationLayer, logger: Logger) async throws -> [ReplicationHostgroupPair] { [] }
+    func replicationHostgroupPairs(layer: ConfigurationLayer, logger: Logger) async throws -> [ReplicationHostgroupPair]
+    { [] }
     func connectionPoolStats(for server: BackendServer.Key, logger: Logger) async throws -> ConnectionPoolStats? { nil }
     func processlist(attachedTo endpoint: ServerEndpoint, hostgroup: HostgroupID?, logger: Logger) async throws
         -> [ProcesslistEntry]
     { [] }
-    func variable(_ name: ProxySQLVariable.Name, layer: ConfigurationLayer, logger: Logger) async throws -> ProxySQLVariable {
+    func variable(_ name: ProxySQLVariable.Name, layer: ConfigurationLayer, logger: Logger) async throws
+        -> ProxySQLVariable
+    {
         throw ProxySQLAdminError(code: .notFound, node: nodeName, message: "no such variable")
     }
     func addServer(_ server: BackendServer, logger: Logger) async throws { throw refused() }

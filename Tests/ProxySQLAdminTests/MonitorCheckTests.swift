@@ -48,11 +48,12 @@ struct MonitorCheckTests {
             rows: [["aurora", "3307", "1800000000000123", "212", nil]])
         let checks = try await ProxySQLAdminClient(session: session).monitorChecks(
             of: ServerEndpoint(host: "aurora", port: 3307), kind: .ping, limit: 0, logger: logger)
-        #expect(checks == [
-            MonitorCheck(
-                kind: .ping, endpoint: ServerEndpoint(host: "aurora", port: 3307),
-                startedAtMicroseconds: 1_800_000_000_000_123, durationMicroseconds: 212, error: nil)
-        ])
+        #expect(
+            checks == [
+                MonitorCheck(
+                    kind: .ping, endpoint: ServerEndpoint(host: "aurora", port: 3307),
+                    startedAtMicroseconds: 1_800_000_000_000_123, durationMicroseconds: 212, error: nil)
+            ])
         #expect(checks[0].description == "ping aurora:3307 at 1800000000.000123: ok in 212 µs")
         try session.verifyAllConsumed()
     }
@@ -75,7 +76,8 @@ struct MonitorCheckTests {
     func malformed() async throws {
         let session = ScriptedSQLSession(dialect: .proxySQLAdmin)
         session.expect(
-            .prefix("SELECT hostname"), columns: ["hostname", "port", "time_start_us", "connect_success_time_us", "connect_error"],
+            .prefix("SELECT hostname"),
+            columns: ["hostname", "port", "time_start_us", "connect_success_time_us", "connect_error"],
             rows: [["aurora", "3306", "yesterday", "0", nil]])
         let error = await #expect(throws: ProxySQLAdminError.self) {
             try await ProxySQLAdminClient(session: session).monitorChecks(

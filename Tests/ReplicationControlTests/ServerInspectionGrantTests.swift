@@ -30,9 +30,11 @@ struct ServerInspectionGrantTests {
         #expect(!grant.description.contains("PASSWORD"))
     }
 
-    @Test("role grants and other text are not privilege grants", arguments: [
-        "GRANT `reporting`@`%` TO `u`@`%`", "GRANT `r1` TO `u`@`%`", "REVOKE SELECT ON *.* FROM u", "", "GRANT",
-    ])
+    @Test(
+        "role grants and other text are not privilege grants",
+        arguments: [
+            "GRANT `reporting`@`%` TO `u`@`%`", "GRANT `r1` TO `u`@`%`", "REVOKE SELECT ON *.* FROM u", "", "GRANT",
+        ])
     func notPrivilegeGrants(line: String) {
         #expect(Grant(parsing: line) == nil)
     }

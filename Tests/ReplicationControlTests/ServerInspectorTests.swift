@@ -61,7 +61,8 @@ struct ServerInspectorTests {
                     + "@@global.collation_server AS collation_server"),
             columns: ["character_set_server", "collation_server"], rows: [["utf8mb4", "utf8mb4_0900_ai_ci"]])
         let settings = try await inspector.characterSettings(logger: logger)
-        #expect(settings == ServerInspection.CharacterSettings(characterSet: "utf8mb4", collation: "utf8mb4_0900_ai_ci"))
+        #expect(
+            settings == ServerInspection.CharacterSettings(characterSet: "utf8mb4", collation: "utf8mb4_0900_ai_ci"))
         try session.verifyAllConsumed()
     }
 
@@ -95,7 +96,8 @@ struct ServerInspectorTests {
 
     @Test("time zone tables: the number of zone names")
     func timeZones() async throws {
-        session.expect(.exact("SELECT COUNT(*) AS zones FROM mysql.time_zone_name"), columns: ["zones"], rows: [["1790"]])
+        session.expect(
+            .exact("SELECT COUNT(*) AS zones FROM mysql.time_zone_name"), columns: ["zones"], rows: [["1790"]])
         #expect(try await inspector.timeZoneCount(logger: logger) == 1790)
         session.expect(.exact("SELECT COUNT(*) AS zones FROM mysql.time_zone_name"), columns: ["zones"], rows: [["0"]])
         #expect(try await inspector.timeZoneCount(logger: logger) == 0)
@@ -133,7 +135,9 @@ struct ServerInspectorTests {
                 "SELECT ROUTINE_NAME AS routine_name FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = 'mysql' "
                     + "AND ROUTINE_TYPE = 'PROCEDURE' AND ROUTINE_NAME LIKE 'rds%' ORDER BY ROUTINE_NAME"),
             columns: ["routine_name"],
-            rows: [["rds_set_external_source"], ["RDS_START_REPLICATION"], ["rdsadmin_thing"], ["rds_stop_replication"]])
+            rows: [
+                ["rds_set_external_source"], ["RDS_START_REPLICATION"], ["rdsadmin_thing"], ["rds_stop_replication"],
+            ])
         let names = try await inspector.rdsProcedureNames(logger: logger)
         #expect(names == ["rds_set_external_source", "rds_start_replication", "rds_stop_replication"])
         try session.verifyAllConsumed()
@@ -144,8 +148,14 @@ struct ServerInspectorTests {
         let set = ResultSet(
             columnNames: ["name", "value", "description"],
             rows: [
-                ["binlog retention hours", nil, "binlog retention hours specifies the duration in hours before binary logs are automatically deleted."],
-                ["source delay", "0", "source delay specifies replication delay in seconds between current instance and its master."],
+                [
+                    "binlog retention hours", nil,
+                    "binlog retention hours specifies the duration in hours before binary logs are automatically deleted.",
+                ],
+                [
+                    "source delay", "0",
+                    "source delay specifies replication delay in seconds between current instance and its master.",
+                ],
             ])
         session.expect(.exact("CALL mysql.rds_show_configuration"), reply: .result(SQLResult(resultSets: [set])))
         let entries = try #require(try await inspector.rdsConfiguration(logger: logger))
@@ -178,7 +188,9 @@ struct ServerInspectorTests {
         let all = try await inspector.accounts(users: nil, logger: logger)
         #expect(all.map(\.description) == ["'app'@'%'", "'app'@'10.0.%'", "'root'@'localhost'"])
         session.expect(
-            .exact("SELECT User AS user, Host AS host FROM mysql.user WHERE User IN ('app', 'o''brien\\\\') ORDER BY User, Host"),
+            .exact(
+                "SELECT User AS user, Host AS host FROM mysql.user WHERE User IN ('app', 'o''brien\\\\') ORDER BY User, Host"
+            ),
             columns: ["user", "host"], rows: [["app", "%"]])
         let some = try await inspector.accounts(users: ["app", "o'brien\\"], logger: logger)
         #expect(some == [ServerInspection.Account(user: "app", host: "%")])
@@ -191,7 +203,9 @@ struct ServerInspectorTests {
         session.expect(
             .exact("SHOW GRANTS FOR 'repl'@'%'"), columns: ["Grants for repl@%"],
             rows: [
-                ["GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO `repl`@`%` IDENTIFIED BY PASSWORD '*A4B6157319038724E3560894F7F932C8886EBFCF'"],
+                [
+                    "GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO `repl`@`%` IDENTIFIED BY PASSWORD '*A4B6157319038724E3560894F7F932C8886EBFCF'"
+                ],
                 ["GRANT SELECT (`id`, `name`), INSERT ON `app`.`t` TO `repl`@`%`"],
                 ["GRANT `reporting` TO `repl`@`%`"],
             ])
@@ -222,8 +236,14 @@ struct ServerInspectorTests {
             + "ORDER BY trx.trx_started, trx.trx_mysql_thread_id"
         session.expect(
             .exact(sql),
-            columns: ["connection_id", "user", "client_host", "db", "command", "seconds", "rows_modified", "lock_structs", "state"],
-            rows: [["42", "app", "10.0.0.9:51234", "app", "Sleep", "12", "3", "2", "RUNNING"], ["43", nil, nil, nil, nil, "5", "0", "1", "LOCK WAIT"]])
+            columns: [
+                "connection_id", "user", "client_host", "db", "command", "seconds", "rows_modified", "lock_structs",
+                "state",
+            ],
+            rows: [
+                ["42", "app", "10.0.0.9:51234", "app", "Sleep", "12", "3", "2", "RUNNING"],
+                ["43", nil, nil, nil, nil, "5", "0", "1", "LOCK WAIT"],
+            ])
         let transactions = try await inspector.openWriteTransactions(olderThan: .milliseconds(1500), logger: logger)
         #expect(transactions.count == 2)
         #expect(transactions[0].connectionID == 42)
@@ -244,7 +264,8 @@ struct ServerInspectorTests {
         let session = ScriptedSQLSession()
         session.expect(
             .regex("NOW\\(\\)\\) >= \(seconds) ORDER BY trx.trx_started"), columns: ["connection_id"], rows: [])
-        let transactions = try await ServerInspector(session: session).openWriteTransactions(olderThan: limit, logger: logger)
+        let transactions = try await ServerInspector(session: session).openWriteTransactions(
+            olderThan: limit, logger: logger)
         #expect(transactions.isEmpty)
         try session.verifyAllConsumed()
     }
@@ -252,7 +273,9 @@ struct ServerInspectorTests {
     @Test("read_only state through SHOW GLOBAL VARIABLES; a missing read_only is an unexpected result")
     func readOnly() async throws {
         let sql = "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('innodb_read_only', 'read_only', 'super_read_only')"
-        session.expect(.exact(sql), columns: ["Variable_name", "Value"], rows: [["innodb_read_only", "OFF"], ["read_only", "OFF"]])
+        session.expect(
+            .exact(sql), columns: ["Variable_name", "Value"],
+            rows: [["innodb_read_only", "OFF"], ["read_only", "OFF"]])
         let writable = try await inspector.readOnlyState(logger: logger)
         #expect(writable.acceptsWrites)
         #expect(writable.superReadOnly == nil)

@@ -73,7 +73,9 @@ extension Preflight {
         Definition(
             id: "charset.schemas",
             title: "Schemas present on the target with equal character set and collation",
-            remedyOnError: { _ in "grant the preflight account SELECT on information_schema.SCHEMATA (any privilege on each schema)" },
+            remedyOnError: { _ in
+                "grant the preflight account SELECT on information_schema.SCHEMATA (any privilege on each schema)"
+            },
             body: { preflight, _, logger in
                 try await preflight.checkSchemas(logger)
             }
@@ -159,8 +161,10 @@ extension Preflight {
 
     func connectivityRemedy(_ role: DatabaseRole?) -> String {
         let names = role.map { [inspector($0).name] } ?? [source.name, target.name]
-        return names.map { "check that \($0) is reachable from here and that the account can log in "
-            + "(mysql -h HOST -P PORT -u USER -p -e 'SELECT @@version')" }.joined(separator: "; ")
+        return names.map {
+            "check that \($0) is reachable from here and that the account can log in "
+                + "(mysql -h HOST -P PORT -u USER -p -e 'SELECT @@version')"
+        }.joined(separator: "; ")
     }
 
     // MARK: Versions and procedures
@@ -232,7 +236,8 @@ extension Preflight {
         }
         guard missing.isEmpty else {
             return .fail(
-                "the target has \(generation.rawValue) but lacks " + missing.map { "mysql.\($0)" }.joined(separator: ", "),
+                "the target has \(generation.rawValue) but lacks "
+                    + missing.map { "mysql.\($0)" }.joined(separator: ", "),
                 remedy: remedyMissing
             )
         }
@@ -404,7 +409,8 @@ extension Preflight {
         case true?:
             findings.pass("log_bin ON")
         case false?:
-            findings.fail("log_bin is OFF: reverse replication (failback) needs the target's binary log", remedy: binlogRemedy)
+            findings.fail(
+                "log_bin is OFF: reverse replication (failback) needs the target's binary log", remedy: binlogRemedy)
         case nil:
             findings.warn("log_bin could not be read", remedy: "SHOW GLOBAL VARIABLES LIKE 'log_bin' on the target")
         }
@@ -436,7 +442,10 @@ extension Preflight {
         let setRemedy =
             "CALL mysql.rds_set_configuration('binlog retention hours', \(max(options.minimumBinlogRetentionHours, 24)))"
             + " on the target"
-        guard let entry = entries.first(where: { $0.name.lowercased() == ServerInspection.ConfigurationEntry.binlogRetentionHours })
+        guard
+            let entry = entries.first(where: {
+                $0.name.lowercased() == ServerInspection.ConfigurationEntry.binlogRetentionHours
+            })
         else {
             return .warn("rds_show_configuration lists no 'binlog retention hours'", remedy: setRemedy)
         }
@@ -487,7 +496,8 @@ extension Preflight {
         var anyReplicationSlave = false
         for account in accounts {
             let grants = try await target.grants(for: account, logger: logger)
-            let quoted = "\(SQLQuoting.stringLiteral(account.user, dialect: .mysql))@"
+            let quoted =
+                "\(SQLQuoting.stringLiteral(account.user, dialect: .mysql))@"
                 + SQLQuoting.stringLiteral(account.host, dialect: .mysql)
             let slave = ServerInspection.Grant.grantsGlobally("REPLICATION SLAVE", in: grants)
             let client = ServerInspection.Grant.grantsGlobally("REPLICATION CLIENT", in: grants)

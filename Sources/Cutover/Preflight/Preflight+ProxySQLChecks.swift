@@ -87,7 +87,8 @@ extension Preflight {
 
     func checkProxyConnectivity(_ logger: Logger) async throws -> Outcome {
         guard !proxies.nodes.isEmpty else {
-            return .fail("no ProxySQL node is configured", remedy: "list the ProxySQL admin interfaces in the configuration")
+            return .fail(
+                "no ProxySQL node is configured", remedy: "list the ProxySQL admin interfaces in the configuration")
         }
         let result = await proxies.forEachNode("preflight version", logger: logger) { node, logger in
             try await node.version(logger: logger)
@@ -142,7 +143,8 @@ extension Preflight {
         var findings = Findings()
         for (node, (configured, runtime)) in result.successes {
             for key in keys {
-                let hardOffline = "UPDATE mysql_servers SET status = 'OFFLINE_HARD' WHERE \(whereKey(key)); "
+                let hardOffline =
+                    "UPDATE mysql_servers SET status = 'OFFLINE_HARD' WHERE \(whereKey(key)); "
                     + "LOAD MYSQL SERVERS TO RUNTIME; SAVE MYSQL SERVERS TO DISK (on \(node))"
                 guard let row = configured.first(where: { $0.key == key }) else {
                     findings.fail(
@@ -210,8 +212,10 @@ extension Preflight {
                         remedy: probeRemedy
                     )
                 case .success(let checks)?:
-                    let recent = checks.filter { now &- $0.startedAtMicroseconds <= maxAge || $0.startedAtMicroseconds > now }
-                        .sorted { $0.startedAtMicroseconds > $1.startedAtMicroseconds }
+                    let recent = checks.filter {
+                        now &- $0.startedAtMicroseconds <= maxAge || $0.startedAtMicroseconds > now
+                    }
+                    .sorted { $0.startedAtMicroseconds > $1.startedAtMicroseconds }
                     guard let newest = recent.first else {
                         findings.warn(
                             "\(node): could not confirm \(endpoint): no monitor check in the last "

@@ -50,7 +50,9 @@ public struct Preflight: Sendable {
         }
     }
 
+    /// Which rows and accounts are whose.
     public let topology: CutoverTopology
+    /// The run's knobs: the lag budget and the long-transaction limit are checked here.
     public let policy: CutoverPolicy
     /// The source database (the current writer).
     public let source: any ServerInspecting
@@ -58,7 +60,9 @@ public struct Preflight: Sendable {
     public let target: any ServerInspecting
     /// The target as the cut-over sees it: its replication health from the source.
     public let targetDatabase: any CutoverDatabase
+    /// Every ProxySQL node; each node's work is also bounded by the cluster's `nodeDeadline`.
     public let proxies: ProxySQLCluster
+    /// Timeouts and thresholds of the checks.
     public let options: Options
     let sleep: @Sendable (Duration) async throws -> Void
     /// Wall-clock time in microseconds since the Unix epoch, to judge the age of monitor log rows (written with
@@ -180,8 +184,12 @@ public struct Preflight: Sendable {
         var remedy: String?
 
         static func pass(_ detail: String) -> Outcome { Outcome(status: .pass, detail: detail) }
-        static func warn(_ detail: String, remedy: String) -> Outcome { Outcome(status: .warn, detail: detail, remedy: remedy) }
-        static func fail(_ detail: String, remedy: String) -> Outcome { Outcome(status: .fail, detail: detail, remedy: remedy) }
+        static func warn(_ detail: String, remedy: String) -> Outcome {
+            Outcome(status: .warn, detail: detail, remedy: remedy)
+        }
+        static func fail(_ detail: String, remedy: String) -> Outcome {
+            Outcome(status: .fail, detail: detail, remedy: remedy)
+        }
     }
 
     /// Several findings of one check (one per node, per schema, ...), combined into one outcome: the worst status,
@@ -200,7 +208,8 @@ public struct Preflight: Sendable {
             let status = items.map(\.status).max() ?? .pass
             // The worst findings first, then the others, each group in the order found.
             let ordered = items.enumerated().sorted { lhs, rhs in
-                lhs.element.status != rhs.element.status ? lhs.element.status > rhs.element.status : lhs.offset < rhs.offset
+                lhs.element.status != rhs.element.status
+                    ? lhs.element.status > rhs.element.status : lhs.offset < rhs.offset
             }.map(\.element)
             var remedies: [String] = []
             for item in ordered where item.status != .pass {

@@ -28,6 +28,7 @@ public struct PreflightCheck: Sendable, Hashable, Codable, Identifiable, CustomS
     public var id: String
     /// What the check verifies, in a few words.
     public var title: String
+    /// How it came out.
     public var status: Status
     /// What was found (values of both sides for a comparison, the error text when the check could not run).
     public var detail: String

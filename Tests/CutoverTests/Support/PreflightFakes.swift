@@ -9,12 +9,15 @@ import Synchronization
 /// ``Script/errors`` and never returns from those in ``Script/hanging`` (until cancelled).
 final class FakeServerInspector: ServerInspecting, Sendable {
     struct Script: Sendable {
-        var identity = ServerInspection.Identity(versionString: "8.0.36", versionComment: "MySQL Community Server - GPL")
-        var characterSettings = ServerInspection.CharacterSettings(characterSet: "utf8mb4", collation: "utf8mb4_general_ci")
+        var identity = ServerInspection.Identity(
+            versionString: "8.0.36", versionComment: "MySQL Community Server - GPL")
+        var characterSettings = ServerInspection.CharacterSettings(
+            characterSet: "utf8mb4", collation: "utf8mb4_general_ci")
         var schemas = [ServerInspection.Schema(name: "app", characterSet: "utf8mb4", collation: "utf8mb4_general_ci")]
         var timeZoneCount = 1800
         var binlog = ServerInspection.BinlogSettings(variables: [
-            "log_bin": "ON", "binlog_format": "ROW", "server_id": "1", "gtid_mode": "OFF", "enforce_gtid_consistency": "OFF",
+            "log_bin": "ON", "binlog_format": "ROW", "server_id": "1", "gtid_mode": "OFF",
+            "enforce_gtid_consistency": "OFF",
         ])
         var procedures: [String] = []
         var rdsConfiguration: [ServerInspection.ConfigurationEntry]? = nil
@@ -150,7 +153,9 @@ final class FakeCutoverDatabase: CutoverDatabase, Sendable {
         throw unused("waitForCatchUp")
     }
 
-    func stopAndResetReplication(timeout: Duration, logger: Logger) async throws { throw unused("stopAndResetReplication") }
+    func stopAndResetReplication(timeout: Duration, logger: Logger) async throws {
+        throw unused("stopAndResetReplication")
+    }
 
     func startReplication(
         from source: ServerEndpoint,
@@ -213,14 +218,17 @@ final class FakeProxyAdmin: ProxySQLAdministering, Sendable {
         try read("version") { $0.version }
     }
 
-    func servers(in layer: ConfigurationLayer, hostgroups: Set<HostgroupID>, logger: Logger) async throws -> [BackendServer] {
+    func servers(in layer: ConfigurationLayer, hostgroups: Set<HostgroupID>, logger: Logger) async throws
+        -> [BackendServer]
+    {
         try read("servers.\(layer)") { script in
             let rows = layer == .configured ? script.configured : script.runtime
             return rows.filter { hostgroups.isEmpty || hostgroups.contains($0.hostgroup) }.sorted { $0.key < $1.key }
         }
     }
 
-    func replicationHostgroupPairs(layer: ConfigurationLayer, logger: Logger) async throws -> [ReplicationHostgroupPair] {
+    func replicationHostgroupPairs(layer: ConfigurationLayer, logger: Logger) async throws -> [ReplicationHostgroupPair]
+    {
         try read("replicationHostgroupPairs.\(layer)") { $0.pairs[layer] ?? [] }
     }
 
@@ -249,7 +257,9 @@ final class FakeProxyAdmin: ProxySQLAdministering, Sendable {
         try read("processlist") { _ in [] }
     }
 
-    func variable(_ name: ProxySQLVariable.Name, layer: ConfigurationLayer, logger: Logger) async throws -> ProxySQLVariable {
+    func variable(_ name: ProxySQLVariable.Name, layer: ConfigurationLayer, logger: Logger) async throws
+        -> ProxySQLVariable
+    {
         throw ProxySQLAdminError(code: .notFound, node: nodeName, message: "no such variable")
     }
 
@@ -257,7 +267,9 @@ final class FakeProxyAdmin: ProxySQLAdministering, Sendable {
     func updateServers(_ selector: ServerSelector, set change: ServerChange, logger: Logger) async throws -> UInt64 {
         throw refuse("updateServers")
     }
-    func removeServers(_ selector: ServerSelector, logger: Logger) async throws -> UInt64 { throw refuse("removeServers") }
+    func removeServers(_ selector: ServerSelector, logger: Logger) async throws -> UInt64 {
+        throw refuse("removeServers")
+    }
     func loadServersToRuntime(logger: Logger) async throws { throw refuse("loadServersToRuntime") }
     func saveServersToDisk(logger: Logger) async throws { throw refuse("saveServersToDisk") }
     func killSession(_ session: ProxySQLSessionID, logger: Logger) async throws { throw refuse("killSession") }
@@ -275,10 +287,13 @@ struct MonitorlessProxyAdmin: ProxySQLAdministering {
     var nodeName: String { inner.nodeName }
 
     func version(logger: Logger) async throws -> ProxySQLVersion { try await inner.version(logger: logger) }
-    func servers(in layer: ConfigurationLayer, hostgroups: Set<HostgroupID>, logger: Logger) async throws -> [BackendServer] {
+    func servers(in layer: ConfigurationLayer, hostgroups: Set<HostgroupID>, logger: Logger) async throws
+        -> [BackendServer]
+    {
         try await inner.servers(in: layer, hostgroups: hostgroups, logger: logger)
     }
-    func replicationHostgroupPairs(layer: ConfigurationLayer, logger: Logger) async throws -> [ReplicationHostgroupPair] {
+    func replicationHostgroupPairs(layer: ConfigurationLayer, logger: Logger) async throws -> [ReplicationHostgroupPair]
+    {
         try await inner.replicationHostgroupPairs(layer: layer, logger: logger)
     }
     func connectionPoolStats(for server: BackendServer.Key, logger: Logger) async throws -> ConnectionPoolStats? {
@@ -289,10 +304,14 @@ struct MonitorlessProxyAdmin: ProxySQLAdministering {
     {
         try await inner.processlist(attachedTo: endpoint, hostgroup: hostgroup, logger: logger)
     }
-    func variable(_ name: ProxySQLVariable.Name, layer: ConfigurationLayer, logger: Logger) async throws -> ProxySQLVariable {
+    func variable(_ name: ProxySQLVariable.Name, layer: ConfigurationLayer, logger: Logger) async throws
+        -> ProxySQLVariable
+    {
         try await inner.variable(name, layer: layer, logger: logger)
     }
-    func addServer(_ server: BackendServer, logger: Logger) async throws { try await inner.addServer(server, logger: logger) }
+    func addServer(_ server: BackendServer, logger: Logger) async throws {
+        try await inner.addServer(server, logger: logger)
+    }
     func updateServers(_ selector: ServerSelector, set change: ServerChange, logger: Logger) async throws -> UInt64 {
         try await inner.updateServers(selector, set: change, logger: logger)
     }
