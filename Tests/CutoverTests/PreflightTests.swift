@@ -673,6 +673,17 @@ struct PreflightProxySQLCheckTests {
         #expect(check.status == .fail)
         #expect(check.detail.contains("proxy-2: aurora-writer:3306 in hostgroups 10 of writer 10 / reader 11"))
         #expect(check.remedy?.contains("DELETE FROM mysql_replication_hostgroups WHERE writer_hostgroup = 10") == true)
+        // A configured pair over the reader hostgroup only catches the target reader row.
+        let readers = PreflightFixture()
+        readers.nodes[0].update {
+            $0.pairs[.configured] = [ReplicationHostgroupPair(writerHostgroup: 20, readerHostgroup: 11)]
+        }
+        let reader = try await readers.check("proxysql.replication-hostgroups")
+        #expect(reader.status == .fail)
+        #expect(
+            reader.detail.contains(
+                "proxy-1: aurora-reader:3306 in hostgroups 11 of writer 20 / reader 11 (read_only) [configured]"))
+        #expect(!reader.detail.contains("proxy-1: aurora-writer"))
     }
 
     @Test("runtimes: nodes that differ fail, a configuration not loaded warns")
