@@ -115,7 +115,14 @@ let package = Package(
         ),
         .testTarget(
             name: "CutoverTests",
-            dependencies: ["Cutover", "CutoverTestSupport"]
+            dependencies: [
+                "Cutover",
+                "CutoverTestSupport",
+                "MariaDB",
+                "ProxySQLAdmin",
+                "ReplicationControl",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "MigrateCLITests",
@@ -143,6 +150,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
+                "Cutover",
                 "MariaDB",
                 "ProxySQLAdmin",
                 "ReplicationControl",

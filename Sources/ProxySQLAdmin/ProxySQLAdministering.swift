@@ -91,6 +91,15 @@ public protocol ProxySQLAdministering: Sendable {
     func monitorExposure(of endpoint: ServerEndpoint, layers: [ConfigurationLayer], logger: Logger) async throws
         -> [MonitorExposure]
 
+    /// The latest checks of `endpoint` in one of the monitor's logs (`monitor.mysql_server_connect_log` or
+    /// `monitor.mysql_server_ping_log`), newest first, at most `limit`: whether this node itself reaches the server.
+    ///
+    /// - Throws: ``ProxySQLAdminError``; ``ProxySQLAdminError/Code/adminStatementFailed`` when the node has no
+    ///   such table, ``ProxySQLAdminError/Code/notFound`` from the default implementation (a node that cannot
+    ///   tell).
+    func monitorChecks(of endpoint: ServerEndpoint, kind: MonitorCheck.Kind, limit: Int, logger: Logger) async throws
+        -> [MonitorCheck]
+
     /// Reads `runtime_mysql_servers` and compares it with `intended` (see
     /// ``RuntimeVerification/compare(intended:runtime:exhaustiveHostgroups:)``). A mismatch is data, not an
     /// error: check ``RuntimeVerification/isSatisfied`` or use ``requireRuntime(_:exhaustiveHostgroups:logger:)``.
@@ -117,6 +126,13 @@ extension ProxySQLAdministering {
             exposures += MonitorExposure.find(endpoint: endpoint, pairs: pairs, servers: rows, layer: layer)
         }
         return exposures
+    }
+
+    /// Default: the node cannot tell; throws ``ProxySQLAdminError/Code/notFound``.
+    public func monitorChecks(of endpoint: ServerEndpoint, kind: MonitorCheck.Kind, limit: Int, logger: Logger)
+        async throws -> [MonitorCheck]
+    {
+        throw ProxySQLAdminError(code: .notFound, node: nodeName, message: "the monitor logs are not available here")
     }
 
     /// Default: reads the runtime rows of the hostgroups concerned and compares.
