@@ -50,7 +50,7 @@ extension AuroraProcedureShim {
         return [
             "rds_set_external_\(s)", "rds_set_external_\(s)_with_auto_position", "rds_reset_external_\(s)",
             "rds_start_replication", "rds_stop_replication", "rds_start_replication_until", "rds_skip_repl_error",
-            "rds_set_configuration", "rds_show_configuration",
+            "rds_set_configuration", "rds_show_configuration", "rds_kill", "rds_kill_query",
         ]
     }
 
@@ -332,6 +332,24 @@ extension AuroraProcedureShim {
                 SET GLOBAL binlog_expire_logs_seconds = IFNULL(value, 0) * 3600;
               END IF;
               SET SESSION sql_log_bin = v_log_bin;
+            END
+            """,
+
+            "DROP PROCEDURE IF EXISTS mysql.rds_kill",
+            """
+            CREATE DEFINER=\(definer) PROCEDURE mysql.rds_kill(thread BIGINT UNSIGNED)
+            SQL SECURITY DEFINER
+            BEGIN
+              KILL CONNECTION thread;
+            END
+            """,
+
+            "DROP PROCEDURE IF EXISTS mysql.rds_kill_query",
+            """
+            CREATE DEFINER=\(definer) PROCEDURE mysql.rds_kill_query(thread BIGINT UNSIGNED)
+            SQL SECURITY DEFINER
+            BEGIN
+              KILL QUERY thread;
             END
             """,
 

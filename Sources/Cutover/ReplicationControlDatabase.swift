@@ -1,0 +1,189 @@
+public import Logging
+public import MariaDB
+public import ProxySQLAdmin
+public import ReplicationControl
+import Synchronization
+
+/// The live ``CutoverDatabase``: one database (the source or Aurora) driven through ReplicationControl's
+/// controllers over one session.
+///
+/// On Aurora (or a server with the `mysql.rds_*` procedures) replication is driven by ``RDSReplicaController`` and
+/// sessions are closed with `mysql.rds_kill`; elsewhere by ``NativeReplicaController`` (reverse replication onto
+/// the source, with a filter that ignores Aurora's `mysql.rds_*` tables). Aurora cannot be fenced (no
+/// `SET GLOBAL`).
+public final class ReplicationControlDatabase: CutoverDatabase {
+    public let name: String
+    public let dialect: ReplicationDialect
+    private let replica: any ReplicationControlling
+    private let primary: any SourceControlling
+    private let sessions: any SessionClosing
+    private let fenceRecord = Mutex<WriteFence?>(nil)
+
+    /// Creates the facade from its parts (tests pass fakes).
+    public init(
+        name: String,
+        dialect: ReplicationDialect,
+        replica: any ReplicationControlling,
+        primary: any SourceControlling,
+        sessions: any SessionClosing
+    ) {
+        self.name = name
+        self.dialect = dialect
+        self.replica = replica
+        self.primary = primary
+        self.sessions = sessions
+    }
+
+    /// Creates the facade over `session`, detecting the server's dialect and choosing the RDS procedures when the
+    /// server has them (Aurora, or the sandbox's stand-in) and native statements otherwise.
+    ///
+    /// - Parameters:
+    ///   - name: for messages (`source (10.0.0.5:3306)`).
+    ///   - session: a session with the privileges of the cut-over account.
+    ///   - useRDSProcedures: force the RDS controller (true), the native one (false), or detect (nil).
+    ///   - filter: what native (reverse) replication ignores.
+    /// - Throws: `ReplicationError` or `MariaDBError` when the server cannot be identified.
+    public static func connect(
+        name: String,
+        session: any SQLSession,
+        useRDSProcedures: Bool? = nil,
+        filter: ReplicationFilter = .ignoreRDSTables,
+        logger: Logger
+    ) async throws -> ReplicationControlDatabase {
+        let dialect = try await ReplicationDialect.detect(on: session, logger: logger)
+        let useRDS = useRDSProcedures ?? (dialect.isAurora || dialect.rdsProcedures != nil)
+        let replica: any ReplicationControlling
+        if useRDS {
+            replica = try RDSReplicaController(session: session, dialect: dialect)
+        } else {
+            replica = try NativeReplicaController(
+                session: session,
+                dialect: dialect,
+                options: NativeReplicaController.Options(filter: filter)
+            )
+        }
+        return ReplicationControlDatabase(
+            name: name,
+            dialect: dialect,
+            replica: replica,
+            primary: SourceController(session: session, dialect: dialect),
+            sessions: SessionCloser(session: session, dialect: dialect)
+        )
+    }
+
+    public var canFence: Bool { dialect.allowsGlobalVariables }
+
+    public func replicaHealth(logger: Logger) async throws -> ReplicaHealth? {
+        let status = try await replica.replicaStatus(logger: logger)
+        guard status.isConfigured else { return nil }
+        let error = status.lastIOError ?? status.lastSQLError
+        return ReplicaHealth(
+            ioThreadRunning: status.ioThread == .running,
+            sqlThreadRunning: status.sqlThread == .running,
+            secondsBehind: status.secondsBehindSource,
+            lastError: error.map(\.description),
+            sourceEndpoint: status.sourceHost.map { host in "\(host):\(status.sourcePort ?? 3306)" }
+        )
+    }
+
+    public func longWriteTransactions(olderThan limit: Duration, logger: Logger) async throws -> [LongTransaction] {
+        try await primary.longRunningWriteTransactions(olderThan: limit, logger: logger).map {
+            LongTransaction(connectionID: $0.connectionID, user: $0.user, seconds: $0.ageSeconds, rowsModified: Int($0.rowsModified))
+        }
+    }
+
+    public func currentPosition(logger: Logger) async throws -> ReplicationCoordinate {
+        let status = try await primary.sourceStatus(logger: logger)
+        return ReplicationCoordinate(
+            file: status.position.file,
+            offset: status.position.offset,
+            gtidSet: status.gtid?.description
+        )
+    }
+
+    public func fence(timeout: Duration, logger: Logger) async throws {
+        let fence = try await primary.fenceWrites(timeout: timeout, logger: logger)
+        fenceRecord.withLock { $0 = $0 ?? fence }
+    }
+
+    public func liftFence(logger: Logger) async throws {
+        // A run resumed in a new process has no record: the fence then found a writable primary.
+        let fence = fenceRecord.withLock { $0 } ?? WriteFence(previousReadOnly: false, previousSuperReadOnly: dialect.hasSuperReadOnly ? false : nil, duration: .zero)
+        try await primary.liftFence(fence, logger: logger)
+        fenceRecord.withLock { $0 = nil }
+    }
+
+    public func closeSessions(users: [String], logger: Logger) async throws -> Int {
+        try await sessions.closeSessions(users: users, logger: logger).count
+    }
+
+    public func waitForCatchUp(
+        to coordinate: ReplicationCoordinate,
+        timeout: Duration,
+        progress: @escaping @Sendable (ReplicationCoordinate?) -> Void,
+        logger: Logger
+    ) async throws {
+        let position = try BinlogPosition(file: coordinate.file, offset: coordinate.offset)
+        progress(nil)
+        _ = try await replica.waitUntilExecuted(.position(position), timeout: timeout, logger: logger)
+    }
+
+    public func stopAndResetReplication(timeout: Duration, logger: Logger) async throws {
+        let status = try await replica.replicaStatus(logger: logger)
+        guard status.isConfigured else { return }
+        if !status.isStopped {
+            do {
+                _ = try await replica.stopReplication(logger: logger)
+            } catch let error as ReplicationError where error.code == .notRunning {
+                // Stopped in the meantime.
+            }
+        }
+        do {
+            try await replica.resetReplication(logger: logger)
+        } catch let error as ReplicationError where error.code == .notConfigured {
+            // Already reset.
+        }
+    }
+
+    public func startReplication(
+        from source: ServerEndpoint,
+        user: String,
+        password: String,
+        at coordinate: ReplicationCoordinate,
+        timeout: Duration,
+        logger: Logger
+    ) async throws {
+        let status = try await replica.replicaStatus(logger: logger)
+        if status.isConfigured, status.sourceHost == source.host, status.sourcePort == source.port {
+            if status.isRunning { return }
+            if status.sqlThread == .stopped || status.ioThread == .stopped, !status.hasError {
+                _ = try await replica.startReplication(logger: logger)
+                return
+            }
+        }
+        if status.isConfigured {
+            try await stopAndResetReplication(timeout: timeout, logger: logger)
+        }
+        let position = try BinlogPosition(file: coordinate.file, offset: coordinate.offset)
+        try await replica.configureSource(
+            ReplicationSource(host: source.host, port: source.port, user: user, password: password, startPoint: .position(position)),
+            logger: logger
+        )
+        _ = try await replica.startReplication(logger: logger)
+    }
+
+    public func verifyReplication(timeout: Duration, logger: Logger) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let status = try await replica.replicaStatus(logger: logger)
+            if let error = status.lastSQLError ?? status.lastIOError {
+                throw CutoverError(code: .executorFailed, message: "replication on \(name) reports an error: \(error)", remedy: "see `migrate-cli status`; fix the error, then `migrate-cli resume`")
+            }
+            if status.isRunning { return }
+            if ContinuousClock.now >= deadline {
+                throw CutoverError(code: .executorFailed, message: "replication on \(name) is not running after \(timeout): \(status)", remedy: "check the replication account and network, then `migrate-cli resume`")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+}

@@ -1,0 +1,82 @@
+public import Logging
+public import MariaDB
+
+/// Closes client sessions on a server: what the cut-over does on the old writer after OFFLINE_HARD, so that no
+/// lingering transaction can commit later or hold its locks.
+///
+/// MySQL and MariaDB use `KILL CONNECTION <id>`; Aurora refuses `KILL` of other accounts' sessions without
+/// `SUPER`, so there it calls `mysql.rds_kill(<id>)`.
+public protocol SessionClosing: Sendable {
+    /// Closes the sessions of `users` (when empty: every session with an open transaction, of any non-system
+    /// account), never the caller's own session, and returns the connection ids closed.
+    ///
+    /// - Throws: ``ReplicationError`` when the process list cannot be read; a session that ends by itself before
+    ///   it is killed is not an error.
+    func closeSessions(users: [String], logger: Logger) async throws -> [UInt64]
+}
+
+/// ``SessionClosing`` over an ``SQLSession``.
+public struct SessionCloser: SessionClosing {
+    public let session: any SQLSession
+    public let dialect: ReplicationDialect
+    /// Deadline of one statement.
+    public let statementTimeout: Duration
+
+    /// Creates a closer for the server behind `session`.
+    public init(session: any SQLSession, dialect: ReplicationDialect, statementTimeout: Duration = .seconds(5)) {
+        self.session = session
+        self.dialect = dialect
+        self.statementTimeout = statementTimeout
+    }
+
+    /// The statement listing the sessions to close.
+    public static func selectSessions(users: [String]) -> SQLStatement {
+        let excluded: SQLStatement =
+            "p.ID <> CONNECTION_ID() AND p.USER NOT IN ('system user', 'event_scheduler', 'rdsadmin') AND p.COMMAND NOT IN ('Binlog Dump', 'Binlog Dump GTID', 'Daemon')"
+        if users.isEmpty {
+            return "SELECT p.ID FROM information_schema.PROCESSLIST p JOIN information_schema.INNODB_TRX t ON t.trx_mysql_thread_id = p.ID WHERE "
+                + excluded + " ORDER BY p.ID"
+        }
+        let list = SQLStatement.joined(users.map { "\($0)" }, separator: ", ")
+        return "SELECT p.ID FROM information_schema.PROCESSLIST p WHERE " + excluded + " AND p.USER IN (\(list)) ORDER BY p.ID"
+    }
+
+    /// The statement closing connection `id` on a server of `dialect`.
+    public static func killStatement(_ id: UInt64, dialect: ReplicationDialect) -> SQLStatement {
+        dialect.isAurora ? "CALL mysql.rds_kill(\(id))" : "KILL CONNECTION \(id)"
+    }
+
+    public func closeSessions(users: [String], logger: Logger) async throws -> [UInt64] {
+        let rows: [Row]
+        do {
+            rows = try await session.query(Self.selectSessions(users: users), timeout: statementTimeout)
+        } catch {
+            throw ReplicationError(
+                code: .server,
+                message: "cannot list sessions to close (needs PROCESS)",
+                endpoint: session.endpointDescription,
+                underlying: error
+            )
+        }
+        var closed: [UInt64] = []
+        for row in rows {
+            guard let id = row[0].uint64 else { continue }
+            do {
+                try await session.run(Self.killStatement(id, dialect: dialect), timeout: statementTimeout)
+                closed.append(id)
+            } catch let error as MariaDBError where error.serverErrorNumber == 1094 {
+                // Unknown thread id: it ended by itself between the list and the kill.
+                continue
+            } catch {
+                throw ReplicationError(
+                    code: .server,
+                    message: "cannot close session \(id)",
+                    endpoint: session.endpointDescription,
+                    underlying: error
+                )
+            }
+        }
+        logger.debug("sessions closed", metadata: ["replication.sessions_closed": "\(closed.count)"])
+        return closed
+    }
+}
