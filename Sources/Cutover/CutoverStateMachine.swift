@@ -78,6 +78,7 @@ public struct CutoverStateMachine: Sendable {
         case readFinalPosition
         case catchUp
         case readNewWriterPosition
+        case unfenceNew
         case onlineNew
         case stopForwardReplication
         case startReverseReplication
@@ -90,6 +91,7 @@ public struct CutoverStateMachine: Sendable {
     /// One step of a rollback.
     enum RollbackStep: Sendable, Hashable {
         case offlineHardNew
+        case refenceNew
         case liftFence
         case onlineOld
         case restoreProxy
@@ -105,6 +107,7 @@ public struct CutoverStateMachine: Sendable {
         var oldStatusTouched = false
         var newOnlineAttempted = false
         var fenceAttempted = false
+        var unfenceNewAttempted = false
         var finalPosition: ReplicationCoordinate?
         var newWriterPosition: ReplicationCoordinate?
         var shutdownRequested = false
@@ -164,7 +167,7 @@ public struct CutoverStateMachine: Sendable {
                 if steps.first == .offlineHardNew {
                     // The new writer may be ONLINE: putting the old one back (or lifting its fence) could make two
                     // writers. Leave both for the operator.
-                    remaining.removeAll { $0 == .onlineOld || $0 == .liftFence }
+                    remaining.removeAll { $0 == .onlineOld || $0 == .liftFence || $0 == .refenceNew }
                     failures.append(
                         StepFailure(
                             step: "rollback",
@@ -178,9 +181,9 @@ public struct CutoverStateMachine: Sendable {
                     context.timeline.mark(.restored, at: at)
                 }
                 return continueRollback(Array(steps.dropFirst()), context, reason: reason, failures: failures)
-            case .fenceLifted, .proxySettingsRestored:
+            case .fenceLifted, .proxySettingsRestored, .fenced:
                 return continueRollback(Array(steps.dropFirst()), context, reason: reason, failures: failures)
-            case .guardsFinished, .proxyPrepared, .drained, .drainDeadlinePassed, .sessionsClosed, .fenced,
+            case .guardsFinished, .proxyPrepared, .drained, .drainDeadlinePassed, .sessionsClosed,
                 .positionRead, .caughtUp, .replicationStopped, .replicationStarted, .replicationVerified,
                 .proxyConfigurationSaved:
                 preconditionFailure("event \(event) during rollback step \(String(describing: steps.first))")
@@ -258,7 +261,10 @@ public struct CutoverStateMachine: Sendable {
             steps += [.offlineSoftOld, .drainOld, .offlineHardOld, .closeSessionsOld]
             // Aurora refuses SET GLOBAL: the old writer can be fenced only when it is the source.
             if policy.fenceOldWriter && operation.from == .source { steps.append(.fenceOld) }
-            steps += [.readFinalPosition, .catchUp, .readNewWriterPosition, .onlineNew]
+            steps += [.readFinalPosition, .catchUp, .readNewWriterPosition]
+            // A failback makes the source the writer again: lift the read-only fence an earlier cut-over left on it.
+            if operation.to == .source { steps.append(.unfenceNew) }
+            steps.append(.onlineNew)
             steps += [.stopForwardReplication, .startReverseReplication, .verifyReverseReplication]
             if policy.disableQueryRetries || policy.autoIncrementPin == .relax { steps.append(.restoreProxy) }
             steps.append(.saveConfiguration)
@@ -306,6 +312,8 @@ public struct CutoverStateMachine: Sendable {
             return .waitForCatchUp(context.new, coordinate: position, timeout: policy.catchUpDeadline)
         case .readNewWriterPosition:
             return .readPosition(context.new)
+        case .unfenceNew:
+            return .liftFence(context.new)
         case .onlineNew:
             return .setStatus(.writer(context.new), .online)
         case .stopForwardReplication:
@@ -334,6 +342,7 @@ public struct CutoverStateMachine: Sendable {
         case .offlineSoftOld: context.oldStatusTouched = true
         case .onlineNew, .onlineNewReader: context.newOnlineAttempted = true
         case .fenceOld: context.fenceAttempted = true
+        case .unfenceNew: context.unfenceNewAttempted = true
         case .guards, .drainOld, .offlineHardOld, .closeSessionsOld, .readFinalPosition, .catchUp,
             .readNewWriterPosition, .stopForwardReplication, .startReverseReplication, .verifyReverseReplication,
             .restoreProxy, .saveConfiguration:
@@ -488,6 +497,7 @@ public struct CutoverStateMachine: Sendable {
             (.startReverseReplication, .replicationStarted),
             (.verifyReverseReplication, .replicationVerified),
             (.restoreProxy, .proxySettingsRestored),
+            (.unfenceNew, .fenceLifted),
             (.saveConfiguration, .proxyConfigurationSaved):
             return next(after: step, context)
 
@@ -506,6 +516,7 @@ public struct CutoverStateMachine: Sendable {
         var steps: [RollbackStep] = []
         if context.operation.movesWriter {
             if context.newOnlineAttempted { steps.append(.offlineHardNew) }
+            if context.unfenceNewAttempted { steps.append(.refenceNew) }
             if context.fenceAttempted { steps.append(.liftFence) }
             if context.oldStatusTouched { steps.append(.onlineOld) }
             if context.proxyPrepareAttempted { steps.append(.restoreProxy) }
@@ -532,6 +543,8 @@ public struct CutoverStateMachine: Sendable {
         switch step {
         case .offlineHardNew:
             return .setStatus(RoutedServer(context.new, context.kind), .offlineHard)
+        case .refenceNew:
+            return .fence(context.new, timeout: context.policy.fenceTimeout)
         case .liftFence:
             return .liftFence(context.old)
         case .onlineOld:

@@ -248,9 +248,30 @@ struct FailbackAndReaderTranscriptTests {
         #expect(machine.receive(.positionRead(.target, targetPosition, at: ms(5)))
             == .waitForCatchUp(.source, coordinate: targetPosition, timeout: .seconds(2)))
         #expect(machine.receive(.caughtUp(.source, at: ms(9))) == .readPosition(.source))
-        #expect(machine.receive(.positionRead(.source, position, at: ms(10))) == .setStatus(.writer(.source), .online))
+        // The source still carries the read-only fence of the cut-over: lifted inside the window, before ONLINE.
+        #expect(machine.receive(.positionRead(.source, position, at: ms(10))) == .liftFence(.source))
+        #expect(machine.receive(.fenceLifted(.source)) == .setStatus(.writer(.source), .online))
         #expect(machine.receive(.statusSet(.writer(.source), .online, at: ms(11))) == .stopReplication(.source))
         #expect(machine.receive(.replicationStopped(.source)) == .startReplication(.target, source: .source, coordinate: position))
+    }
+
+    @Test("a failback that fails after lifting the source's fence puts the fence back before anything else")
+    func failbackRollbackRefences() {
+        var machine = CutoverStateMachine()
+        _ = machine.started(operation: .writerFailback, policy: CutoverPolicy())
+        _ = machine.receive(.guardsFinished(blockingReasons: []))
+        _ = machine.receive(.proxyPrepared(ProxySettingsSnapshot()))
+        _ = machine.receive(.statusSet(.writer(.target), .offlineSoft, at: ms(1)))
+        _ = machine.receive(.drained(.writer(.target), at: ms(2)))
+        _ = machine.receive(.statusSet(.writer(.target), .offlineHard, at: ms(3)))
+        _ = machine.receive(.sessionsClosed(.target, count: 0, at: ms(4)))
+        _ = machine.receive(.positionRead(.target, targetPosition, at: ms(5)))
+        _ = machine.receive(.caughtUp(.source, at: ms(9)))
+        #expect(machine.receive(.positionRead(.source, position, at: ms(10))) == .liftFence(.source))
+        #expect(machine.receive(.fenceLifted(.source)) == .setStatus(.writer(.source), .online))
+        #expect(machine.receive(.stepFailed(failure, at: ms(12))) == .setStatus(.writer(.source), .offlineHard))
+        #expect(machine.receive(.statusSet(.writer(.source), .offlineHard, at: ms(13))) == .fence(.source, timeout: .milliseconds(500)))
+        #expect(machine.receive(.fenced(.source, at: ms(14))) == .setStatus(.writer(.target), .online))
     }
 
     @Test("reader cut-over: new reader ONLINE first, then old reader drained and hard-offlined, then saved")
