@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "ProxySQLAdmin", targets: ["ProxySQLAdmin"]),
         .library(name: "Cutover", targets: ["Cutover"]),
         .library(name: "CutoverSandbox", targets: ["CutoverSandbox"]),
+        .library(name: "CutoverRehearsal", targets: ["CutoverRehearsal"]),
         .library(name: "_CutoverTestSupport", targets: ["CutoverTestSupport"]),
         .executable(name: "migrate-cli", targets: ["MigrateCLI"]),
     ],
@@ -69,6 +70,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "CutoverRehearsal",
+            dependencies: [
+                "Cutover",
+                "CutoverSandbox",
+                "ReplicationControl",
+                "ProxySQLAdmin",
+                "MariaDB",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
@@ -155,6 +167,7 @@ let package = Package(
                 "ProxySQLAdmin",
                 "ReplicationControl",
                 "CutoverSandbox",
+                "CutoverRehearsal",
                 "CutoverTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,0 +1,293 @@
+public import Cutover
+public import CutoverSandbox
+public import Logging
+public import MariaDB
+public import ProxySQLAdmin
+import ReplicationControl
+
+/// A complete practice topology on this machine: a MariaDB "source", a MariaDB "Aurora" (with the `mysql.rds_*`
+/// stand-ins and a restricted admin account), forward replication set up through the procedures, a write-load
+/// schema and application account, and the ProxySQL emulator routing hostgroup 10 (writer) and 11 (reader).
+///
+/// Used by the cut-over's proof tests, the benchmarks and `migrate-cli rehearse` / `sandbox up`. Everything it
+/// starts is stopped by ``stop()`` (and, should the process die, by the sandbox's watchdogs).
+public final class Rehearsal: Sendable {
+    /// What to start.
+    public struct Options: Sendable {
+        /// Make the Aurora stand-in's procedures sleep like Aurora's (about 1 s before, 2 s after start/stop).
+        public var simulateAuroraDelays: Bool
+        /// The application account (narrow grants, so the read-only fence applies to it).
+        public var applicationUser: String
+        public var schema: WriteLoadSchema
+        /// ProxySQL emulator variables set at start (`mysql-connect_timeout_server_max`, ...).
+        public var proxyVariables: [String: String]
+        /// Extra `my.cnf` lines for both servers.
+        public var extraServerOptions: [String]
+
+        public init(
+            simulateAuroraDelays: Bool = false,
+            applicationUser: String = "app",
+            schema: WriteLoadSchema = WriteLoadSchema(),
+            proxyVariables: [String: String] = [:],
+            extraServerOptions: [String] = []
+        ) {
+            self.simulateAuroraDelays = simulateAuroraDelays
+            self.applicationUser = applicationUser
+            self.schema = schema
+            self.proxyVariables = proxyVariables
+            self.extraServerOptions = extraServerOptions
+        }
+    }
+
+    public static let writerHostgroup: HostgroupID = 10
+    public static let readerHostgroup: HostgroupID = 11
+    public static let proxyNodeName = "proxysql-emulator"
+    public static let forwardReplicationUser = "repl_forward"
+    public static let reverseReplicationUser = "repl_reverse"
+
+    public let options: Options
+    public let sandbox: MariaDBSandbox
+    public let emulator: ProxySQLEmulator
+    public let auroraShim: AuroraProcedureShim.Installation
+    public let topology: CutoverTopology
+    /// The application account, as the emulator's frontend user (and the backend login it uses).
+    public let applicationAccount: ProxySQLEmulator.Configuration.User
+    let forwardReplicationPassword: String
+    let reverseReplicationPassword: String
+
+    /// The server playing the on-premises source.
+    public var source: SandboxServer { sandbox.servers[0] }
+    /// The server playing Aurora.
+    public var target: SandboxServer { sandbox.servers[1] }
+
+    private init(
+        options: Options,
+        sandbox: MariaDBSandbox,
+        emulator: ProxySQLEmulator,
+        auroraShim: AuroraProcedureShim.Installation,
+        topology: CutoverTopology,
+        applicationAccount: ProxySQLEmulator.Configuration.User,
+        forwardReplicationPassword: String,
+        reverseReplicationPassword: String
+    ) {
+        self.options = options
+        self.sandbox = sandbox
+        self.emulator = emulator
+        self.auroraShim = auroraShim
+        self.topology = topology
+        self.applicationAccount = applicationAccount
+        self.forwardReplicationPassword = forwardReplicationPassword
+        self.reverseReplicationPassword = reverseReplicationPassword
+    }
+
+    /// Starts everything and sets up forward replication source → "Aurora" through the procedures.
+    ///
+    /// - Throws: `SandboxError` (servers), `MariaDBError` / `ReplicationError` (setup statements),
+    ///   `ProxySQLEmulatorError` (emulator); whatever was started is stopped first.
+    public static func start(options: Options = Options(), logger: Logger) async throws -> Rehearsal {
+        let sandbox = try await MariaDBSandbox.start(
+            servers: 2,
+            options: MariaDBSandbox.Options(extraServerOptions: options.extraServerOptions),
+            logger: logger
+        )
+        var emulator: ProxySQLEmulator?
+        do {
+            let source = sandbox.servers[0]
+            let target = sandbox.servers[1]
+            let shim = try await AuroraProcedureShim.install(
+                on: target,
+                options: AuroraProcedureShim.Options(simulatedDelays: options.simulateAuroraDelays),
+                logger: logger
+            )
+            let forwardPassword = randomSecret()
+            let reversePassword = randomSecret()
+            let applicationPassword = randomSecret()
+
+            let sourceRoot = try await source.connectAsRoot(logger: logger)
+            let targetRoot = try await target.connectAsRoot(logger: logger)
+            // Replication accounts, kept out of the binary logs (each exists only where it is used).
+            for (session, user, password) in [
+                (sourceRoot, forwardReplicationUser, forwardPassword), (targetRoot, reverseReplicationUser, reversePassword),
+            ] {
+                try await session.run("SET SESSION sql_log_bin = 0")
+                try await session.run("CREATE USER IF NOT EXISTS \(user)@'%' IDENTIFIED BY \(secret: password)")
+                try await session.run("GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO \(user)@'%'")
+                try await session.run("SET SESSION sql_log_bin = 1")
+            }
+
+            // Forward replication from the source's current position, through the procedures, as the restricted
+            // admin (exactly what an operator does on Aurora).
+            let auroraAdmin = try await MariaDBConnection.connect(configuration: shim.adminConfiguration, logger: logger)
+            let aurora = try await RDSReplicaController.detecting(on: auroraAdmin, logger: logger)
+            let sourceController = try await SourceController.detecting(on: sourceRoot, logger: logger)
+            let startPosition = try await sourceController.sourceStatus(logger: logger).position
+            try await aurora.configureSource(
+                ReplicationSource(
+                    host: "127.0.0.1",
+                    port: source.port,
+                    user: forwardReplicationUser,
+                    password: forwardPassword,
+                    startPoint: .position(startPosition)
+                ),
+                logger: logger
+            )
+            _ = try await aurora.startReplication(logger: logger)
+
+            // The application's schema and account, created on the source: replication carries them to "Aurora".
+            try await options.schema.install(on: [sourceRoot])
+            try await options.schema.createApplicationAccount(
+                on: [sourceRoot],
+                user: options.applicationUser,
+                password: applicationPassword
+            )
+            let caughtUp = try await sourceController.sourceStatus(logger: logger).position
+            _ = try await aurora.waitUntilExecuted(.position(caughtUp), timeout: .seconds(30), logger: logger)
+
+            // ProxySQL: source rows ONLINE, "Aurora" rows OFFLINE_HARD, in the writer and reader hostgroups.
+            let applicationAccount = ProxySQLEmulator.Configuration.User(
+                username: options.applicationUser,
+                password: applicationPassword,
+                defaultHostgroup: Int(writerHostgroup.rawValue)
+            )
+            let started = try await ProxySQLEmulator.start(
+                configuration: ProxySQLEmulator.Configuration(
+                    adminPassword: randomSecret(),
+                    frontendUsers: [applicationAccount],
+                    hostgroupPorts: [Int(writerHostgroup.rawValue): 0, Int(readerHostgroup.rawValue): 0],
+                    initialVariables: options.proxyVariables
+                ),
+                logger: logger
+            )
+            emulator = started
+            let admin = try await ProxySQLAdminClient.connect(configuration: started.adminConfiguration, name: proxyNodeName, logger: logger)
+            let sourceEndpoint = ServerEndpoint(host: "127.0.0.1", port: source.port)
+            let targetEndpoint = ServerEndpoint(host: "127.0.0.1", port: target.port)
+            let topology = CutoverTopology(
+                source: .init(
+                    writer: BackendServer.Key(hostgroup: writerHostgroup, endpoint: sourceEndpoint),
+                    reader: BackendServer.Key(hostgroup: readerHostgroup, endpoint: sourceEndpoint)
+                ),
+                target: .init(
+                    writer: BackendServer.Key(hostgroup: writerHostgroup, endpoint: targetEndpoint),
+                    reader: BackendServer.Key(hostgroup: readerHostgroup, endpoint: targetEndpoint)
+                ),
+                proxyNodes: [proxyNodeName],
+                sourceReplicationEndpoint: sourceEndpoint,
+                targetReplicationEndpoint: targetEndpoint,
+                forwardReplicationUser: forwardReplicationUser,
+                reverseReplicationUser: reverseReplicationUser,
+                applicationUsers: [options.applicationUser]
+            )
+            for (key, status, comment) in [
+                (topology.source.writer, BackendStatus.online, "source-writer"),
+                (topology.source.reader!, .online, "source-reader"),
+                (topology.target.writer, .offlineHard, "aurora-writer"),
+                (topology.target.reader!, .offlineHard, "aurora-reader"),
+            ] {
+                try await admin.addServer(
+                    BackendServer(hostgroup: key.hostgroup, endpoint: key.endpoint, status: status, comment: comment),
+                    logger: logger
+                )
+            }
+            try await admin.loadServersToRuntime(logger: logger)
+            try await admin.saveServersToDisk(logger: logger)
+            await admin.close()
+            await auroraAdmin.close()
+            await sourceRoot.close()
+            await targetRoot.close()
+
+            return Rehearsal(
+                options: options,
+                sandbox: sandbox,
+                emulator: started,
+                auroraShim: shim,
+                topology: topology,
+                applicationAccount: applicationAccount,
+                forwardReplicationPassword: forwardPassword,
+                reverseReplicationPassword: reversePassword
+            )
+        } catch {
+            await emulator?.stop()
+            await sandbox.stop()
+            throw error
+        }
+    }
+
+    /// Stops the emulator and the servers and removes their directories.
+    public func stop() async {
+        await emulator.stop()
+        await sandbox.stop()
+    }
+
+    /// The application's writer endpoint: the emulator's hostgroup-10 port.
+    public var writerEndpoint: MariaDBConnection.Configuration {
+        emulator.dataConfiguration(hostgroup: Int(Self.writerHostgroup.rawValue), user: applicationAccount)!
+    }
+
+    /// The application's reader endpoint: the emulator's hostgroup-11 port.
+    public var readerEndpoint: MariaDBConnection.Configuration {
+        emulator.dataConfiguration(hostgroup: Int(Self.readerHostgroup.rawValue), user: applicationAccount)!
+    }
+
+    /// Opens the connections a live cut-over uses and returns its environment: the source as root (a DBA account),
+    /// "Aurora" as the restricted admin (procedures only), the emulator's admin interface. Every statement they send
+    /// is recorded for the journal.
+    ///
+    /// - Returns: the environment, and a function that closes its connections.
+    public func makeEnvironment(logger: Logger) async throws -> (CutoverEnvironment, @Sendable () async -> Void) {
+        let sourceConnection = try await source.connectAsRoot(logger: logger)
+        let targetConnection = try await MariaDBConnection.connect(configuration: auroraShim.adminConfiguration, logger: logger)
+        let adminConnection = try await MariaDBConnection.connect(configuration: emulator.adminConfiguration, logger: logger)
+        let sourceDatabase = try await ReplicationControlDatabase.connect(
+            name: "source (127.0.0.1:\(source.port))",
+            session: RecordingSQLSession(sourceConnection, name: "source"),
+            useRDSProcedures: false,
+            logger: logger
+        )
+        let targetDatabase = try await ReplicationControlDatabase.connect(
+            name: "aurora (127.0.0.1:\(target.port))",
+            session: RecordingSQLSession(targetConnection, name: "aurora"),
+            useRDSProcedures: true,
+            logger: logger
+        )
+        let admin = ProxySQLAdminClient(session: RecordingSQLSession(adminConnection, name: Self.proxyNodeName), name: Self.proxyNodeName)
+        let environment = CutoverEnvironment(
+            topology: topology,
+            source: sourceDatabase,
+            target: targetDatabase,
+            proxies: ProxySQLCluster(nodes: [admin], nodeDeadline: .seconds(5)),
+            forwardReplicationPassword: forwardReplicationPassword,
+            reverseReplicationPassword: reverseReplicationPassword
+        )
+        return (
+            environment,
+            {
+                await sourceConnection.close()
+                await targetConnection.close()
+                await adminConnection.close()
+            }
+        )
+    }
+
+    static func randomSecret() -> String {
+        let alphabet = Array("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
+        return String((0..<20).map { _ in alphabet.randomElement()! })
+    }
+}
+
+/// Runs `body` with a started ``Rehearsal`` and always stops it.
+public func withRehearsal<Result: Sendable>(
+    options: Rehearsal.Options = Rehearsal.Options(),
+    logger: Logger,
+    _ body: (Rehearsal) async throws -> Result
+) async throws -> Result {
+    let rehearsal = try await Rehearsal.start(options: options, logger: logger)
+    do {
+        let result = try await body(rehearsal)
+        await rehearsal.stop()
+        return result
+    } catch {
+        await rehearsal.stop()
+        throw error
+    }
+}
