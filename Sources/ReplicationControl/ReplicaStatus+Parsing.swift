@@ -130,26 +130,39 @@ private struct FieldReader {
         return text
     }
 
-    /// The cell as an integer; nil when missing, `NULL` or empty.
+    /// The cell's bytes; nil when the column is missing or `NULL`.
+    func bytes(_ field: ReplicaStatus.Field) -> [UInt8]? {
+        guard let index = layout.index(of: field) else { return nil }
+        return row[index].bytes
+    }
+
+    /// The cell as an integer (surrounding spaces allowed); nil when missing, `NULL` or empty.
     func integer(_ field: ReplicaStatus.Field) throws -> Int64? {
-        guard let text = nonEmptyText(field) else { return nil }
-        guard let value = Int64(text.trimmingWhitespace()) else {
-            throw malformed(field, text, expected: "an integer")
+        guard let bytes = bytes(field) else { return nil }
+        var scanner = ByteScanner(bytes)
+        scanner.skipWhitespace()
+        if scanner.isAtEnd { return nil }
+        let negative = scanner.consume(UInt8(ascii: "-"))
+        guard let magnitude = scanner.number(), magnitude <= UInt64(Int64.max) else {
+            throw malformed(field, String(decoding: bytes, as: UTF8.self), expected: "an integer")
         }
-        return value
+        scanner.skipWhitespace()
+        guard scanner.isAtEnd else {
+            throw malformed(field, String(decoding: bytes, as: UTF8.self), expected: "an integer")
+        }
+        return negative ? -Int64(magnitude) : Int64(magnitude)
     }
 
     /// A coordinate from a file column and an offset column. An empty file name means "not known" (after a
     /// reset), and so does a file name without a numeric suffix at offset 0 (`INVALID` / `0`); any other
     /// malformed pair throws.
     func position(file fileField: ReplicaStatus.Field, offset offsetField: ReplicaStatus.Field) throws -> BinlogPosition? {
-        let offsetText = nonEmptyText(offsetField)
         var offset: UInt64?
-        if let offsetText {
-            guard let parsed = BinlogPosition.parseOffset(offsetText.trimmingWhitespace()) else {
-                throw malformed(offsetField, offsetText, expected: "a non-negative integer")
+        if let offsetValue = try integer(offsetField) {
+            guard offsetValue >= 0 else {
+                throw malformed(offsetField, String(offsetValue), expected: "a non-negative integer")
             }
-            offset = parsed
+            offset = UInt64(offsetValue)
         }
         guard let file = nonEmptyText(fileField) else { return nil }
         guard BinlogPosition.sequence(ofFile: file) != nil else {
