@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 public import Logging
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Independent local MariaDB servers for tests, benchmarks and rehearsals.
 ///
@@ -207,7 +208,7 @@ public final class MariaDBSandbox: Sendable {
 
     /// Copies the template and starts server `index`, retrying with a new port when another process took the
     /// reserved one first. Returns the index with the running server.
-    private static func startServer(
+    static func startServer(
         index: Int,
         port: Int,
         directory: String,

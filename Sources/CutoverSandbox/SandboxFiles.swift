@@ -1,15 +1,16 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Logging
 import NIOPosix
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// File-system chores of the sandbox: the root directory, owner files, copying, removal, log tails, and reaping
 /// what crashed runs left behind.
@@ -40,7 +41,9 @@ enum SandboxFiles {
 
     /// Writes `text` to `path` with permissions `mode`, replacing it.
     static func write(_ text: String, to path: String, mode: Int = 0o644) throws {
-        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: mode])
+        guard
+            FileManager.default.createFile(
+                atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: mode])
         else {
             throw SandboxError(code: .fileSystem, message: "cannot write \(path)")
         }
@@ -58,11 +61,15 @@ enum SandboxFiles {
         return all.suffix(lines).joined(separator: "\n")
     }
 
-    /// Copies the directory tree `source` to `destination`, off Swift's cooperative pool.
+    /// Copies the directory tree `source` to `destination` (which must not exist), off Swift's cooperative pool.
+    ///
+    /// Regular files are copied sparsely: blocks of zeros (most of a fresh InnoDB system tablespace and redo log)
+    /// become holes, which makes a data-directory copy several times faster than a plain one. Permissions are
+    /// kept; symbolic links and special files are not expected in a data directory and are skipped.
     static func copyTree(_ source: String, to destination: String) async throws {
         do {
             try await NIOThreadPool.singleton.runIfActive {
-                try FileManager.default.copyItem(atPath: source, toPath: destination)
+                try copyTreeNow(source, to: destination)
             }
         } catch {
             throw SandboxError(
@@ -71,6 +78,74 @@ enum SandboxFiles {
                 underlying: error
             )
         }
+    }
+
+    private static func copyTreeNow(_ source: String, to destination: String) throws {
+        var info = stat()
+        guard lstat(source, &info) == 0 else { throw posixError("stat \(source)") }
+        let type = info.st_mode & S_IFMT
+        if type == S_IFDIR {
+            guard mkdir(destination, info.st_mode & 0o7777) == 0 else { throw posixError("mkdir \(destination)") }
+            for entry in try FileManager.default.contentsOfDirectory(atPath: source) {
+                try copyTreeNow("\(source)/\(entry)", to: "\(destination)/\(entry)")
+            }
+        } else if type == S_IFREG {
+            try copyFileSparsely(source, to: destination, mode: info.st_mode & 0o7777, size: Int(info.st_size))
+        }
+    }
+
+    private static func copyFileSparsely(_ source: String, to destination: String, mode: mode_t, size: Int) throws {
+        let input = open(source, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { throw posixError("open \(source)") }
+        defer { close(input) }
+        let output = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard output >= 0 else { throw posixError("create \(destination)") }
+        defer { close(output) }
+        let chunk = 1 << 20
+        let block = 4096
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: block)
+        defer { buffer.deallocate() }
+        // memcmp against zeros: a byte loop would be slow in debug builds, where the tests run.
+        let zeros = UnsafeMutableRawBufferPointer.allocate(byteCount: block, alignment: block)
+        defer { zeros.deallocate() }
+        zeros.initializeMemory(as: UInt8.self, repeating: 0)
+        var offset = 0
+        while true {
+            let count = pread(input, buffer.baseAddress, chunk, off_t(offset))
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw posixError("read \(source)")
+            }
+            if count == 0 { break }
+            var start = 0
+            while start < count {
+                let length = min(block, count - start)
+                let piece = UnsafeRawBufferPointer(rebasing: buffer[start..<(start + length)])
+                if memcmp(piece.baseAddress!, zeros.baseAddress!, length) != 0 {
+                    var written = 0
+                    while written < length {
+                        let result = pwrite(
+                            output,
+                            piece.baseAddress! + written,
+                            length - written,
+                            off_t(offset + start + written)
+                        )
+                        if result < 0 {
+                            if errno == EINTR { continue }
+                            throw posixError("write \(destination)")
+                        }
+                        written += result
+                    }
+                }
+                start += length
+            }
+            offset += count
+        }
+        guard ftruncate(output, off_t(max(offset, size))) == 0 else { throw posixError("truncate \(destination)") }
+    }
+
+    private static func posixError(_ what: String) -> SandboxError {
+        SandboxError(code: .fileSystem, message: "\(what): \(String(cString: strerror(errno)))")
     }
 
     /// Removes `path` and everything below it, off Swift's cooperative pool; a missing path is not an error.

@@ -1,14 +1,15 @@
+import Synchronization
+
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
-import Synchronization
 
 /// Process-wide bookkeeping of the sandbox: the ports handed out, and the process groups and directories that an
 /// exit hook kills and removes if the process ends without stopping its sandboxes.
@@ -50,7 +51,7 @@ final class SandboxRegistry: Sendable {
     /// the caller retries with a new port then.
     func reservePorts(_ count: Int) throws -> [Int] {
         var sockets: [Int32] = []
-        defer { sockets.forEach { close($0) } }
+        defer { for socket in sockets { close(socket) } }
         var ports: [Int] = []
         var attempts = 0
         while ports.count < count {
@@ -79,9 +80,9 @@ final class SandboxRegistry: Sendable {
     /// Binds a TCP socket to 127.0.0.1:0 and returns it (still open) with the port the kernel chose.
     private static func bindEphemeralPort() throws -> (Int32, Int) {
         #if canImport(Glibc)
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else
-        let descriptor = socket(AF_INET, SOCK_STREAM, 0)
+            let descriptor = socket(AF_INET, SOCK_STREAM, 0)
         #endif
         guard descriptor >= 0 else {
             throw SandboxError(code: .fileSystem, message: "socket() failed: \(String(cString: strerror(errno)))")

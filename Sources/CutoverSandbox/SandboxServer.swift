@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 public import Logging
 public import MariaDB
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// One MariaDB server of a ``MariaDBSandbox``: a local `mariadbd` on 127.0.0.1 with its own directory (data,
 /// `tmpdir`, socket, pid file, error log), its own port and `server_id`.
@@ -86,7 +87,8 @@ public actor SandboxServer {
         password: String?,
         database: String? = nil
     ) -> MariaDBConnection.Configuration {
-        MariaDBConnection.Configuration(host: "127.0.0.1", port: port, user: user, password: password, database: database)
+        MariaDBConnection.Configuration(
+            host: "127.0.0.1", port: port, user: user, password: password, database: database)
     }
 
     /// Opens a connection as `root`.
@@ -126,7 +128,8 @@ public actor SandboxServer {
         // The whole group: the server and its watchdog loop.
         process.sendToGroup(SIGKILL)
         guard await process.waitForExit(timeout: .seconds(5)) != nil else {
-            throw SandboxError(code: .serverStopFailed, message: "the server survived SIGKILL for 5 s", serverName: name)
+            throw SandboxError(
+                code: .serverStopFailed, message: "the server survived SIGKILL for 5 s", serverName: name)
         }
         processEnded(process)
         logger.info("sandbox server killed")
@@ -150,8 +153,13 @@ public actor SandboxServer {
 
     /// Copies the template into the server's directory (first start only).
     func prepareDirectory(from template: DataDirectoryTemplate) async throws {
+        let started = ContinuousClock.now
         try SandboxFiles.createDirectory("\(directory)/tmp")
         try await SandboxFiles.copyTree(template.dataDirectory, to: dataDirectory)
+        logger.debug(
+            "sandbox data directory copied",
+            metadata: ["sandbox.duration_ms": "\((ContinuousClock.now - started).milliseconds)"]
+        )
     }
 
     /// Launches the server and waits until `root` can log in over TCP.
@@ -218,7 +226,10 @@ public actor SandboxServer {
         }
         logger.debug(
             "sandbox server ready",
-            metadata: ["sandbox.pid": "\(process.pid)", "sandbox.duration_ms": "\((ContinuousClock.now - started).milliseconds)"]
+            metadata: [
+                "sandbox.pid": "\(process.pid)",
+                "sandbox.duration_ms": "\((ContinuousClock.now - started).milliseconds)",
+            ]
         )
     }
 
@@ -231,7 +242,8 @@ public actor SandboxServer {
             await forceStop(process)
         }
         if process.isRunning {
-            throw SandboxError(code: .serverStopFailed, message: "the server survived SIGKILL for 5 s", serverName: name)
+            throw SandboxError(
+                code: .serverStopFailed, message: "the server survived SIGKILL for 5 s", serverName: name)
         }
         processEnded(process)
     }

@@ -52,30 +52,34 @@ final class QueryInterrupter: Sendable {
             return true
         }
         guard shouldInterrupt else { return }
+        // The socket fallback runs on its own clock: a server that does not even answer the side connection
+        // (frozen, unreachable) must not delay it by the side connection's own timeouts.
+        DispatchQueue.global().asyncAfter(deadline: .now() + 1.0) { [self] in
+            state.withLock { state in
+                // Under the lock, so that `finished()` cannot return, and the handle run another statement, while
+                // the socket is being shut down.
+                guard !state.done else { return }
+                state.socketCancelled = true
+                _ = mariadb_cancel(handle.pointer)
+            }
+        }
         DispatchQueue.global().async { [self] in
             defer { inFlight.leave() }
             // If the query has not started yet, `runOnQueue` will see the reason when it finishes; still kill so a
             // statement that starts in the meantime does not run long.
             killOnServer()
-            // Give the server a moment to deliver the interruption, then fall back to shutting the socket.
-            let deadline = DispatchTime.now() + 1.0
-            while DispatchTime.now() < deadline {
-                if state.withLock({ $0.done }) { return }
-                usleep(5_000)
-            }
-            let cancelSocket = state.withLock { state -> Bool in
-                guard !state.done else { return false }
-                state.socketCancelled = true
-                return true
-            }
-            if cancelSocket { _ = mariadb_cancel(handle.pointer) }
         }
     }
 
-    /// Marks the statement finished and waits for an interruption in flight; returns the reason, if any.
+    /// Marks the statement finished and waits for a `KILL QUERY` in flight (so it cannot hit the connection's
+    /// next statement); returns the reason, if any. When the socket was shut down there is no next statement, so
+    /// it does not wait for a side connection that may hang on an unresponsive server.
     func finished() -> (reason: Reason?, socketCancelled: Bool) {
-        state.withLock { $0.done = true }
-        inFlight.wait()
+        let socketCancelled = state.withLock { state -> Bool in
+            state.done = true
+            return state.socketCancelled
+        }
+        if !socketCancelled { inFlight.wait() }
         return state.withLock { ($0.reason, $0.socketCancelled) }
     }
 

@@ -1,9 +1,10 @@
 import CutoverSandbox
-#if canImport(Glibc)
-import Glibc
-#endif
 import MariaDB
 import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The MariaDB module against a real server: connecting, results, errors, cancellation, deadlines.
 @Suite(.integration, .mariaDBSandbox(servers: 1))
@@ -29,7 +30,8 @@ struct MariaDBConnectionIntegrationTests {
         let server = try SuiteSandbox.require().servers[0]
         let wrongPassword = "not-the-password-\(UInt32.random(in: 0...UInt32.max))"
         let error = try await #require(throws: MariaDBError.self) {
-            _ = try await MariaDBConnection.connect(configuration: server.configuration(user: "root", password: wrongPassword))
+            _ = try await MariaDBConnection.connect(
+                configuration: server.configuration(user: "root", password: wrongPassword))
         }
         #expect(error.code == .connectionFailed)
         #expect(error.isAccessDenied)
@@ -208,7 +210,8 @@ struct MariaDBConnectionIntegrationTests {
         #expect(error.isInterrupted)
         // KILL QUERY interrupted the statement on the server; the session itself survived.
         #expect(await connection.isUsable)
-        #expect(try await connection.queryFirst("SELECT CONNECTION_ID() AS id")?["id"]?.uint64 == connection.connectionID)
+        #expect(
+            try await connection.queryFirst("SELECT CONNECTION_ID() AS id")?["id"]?.uint64 == connection.connectionID)
         let stillRunning = try await observer.query(
             "SELECT ID FROM information_schema.PROCESSLIST WHERE ID = \(connection.connectionID) AND INFO LIKE 'SELECT SLEEP%'"
         )
@@ -231,6 +234,16 @@ struct MariaDBConnectionIntegrationTests {
         #expect(elapsed < .milliseconds(1_500), "timeout took \(elapsed)")
         #expect(await connection.isUsable)
         #expect(try await connection.queryFirst("SELECT 1 AS one")?["one"]?.int == 1)
+    }
+
+    @Test func killQueryOfAnIdleConnectionDoesNotHitItsNextStatement() async throws {
+        // The interrupter may deliver KILL QUERY just after the statement ended; the next one must not suffer.
+        let server = try SuiteSandbox.require().servers[0]
+        let idle = try await server.connectAsRoot()
+        let killer = try await server.connectAsRoot()
+        try await killer.run("KILL QUERY \(idle.connectionID)")
+        #expect(try await idle.queryFirst("SELECT SLEEP(0.2) AS slept")?["slept"]?.int == 0)
+        #expect(await idle.isUsable)
     }
 
     @Test func timeoutThatDoesNotExpireChangesNothing() async throws {
@@ -289,7 +302,8 @@ struct MariaDBConnectionIntegrationTests {
     @Test func affectedRowsLastInsertIDAndWarnings() async throws {
         let server = try SuiteSandbox.require().servers[0]
         let (connection, _) = try await server.connectToFreshDatabase(prefix: "status")
-        try await connection.run("CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, v INT NOT NULL) AUTO_INCREMENT = 100")
+        try await connection.run(
+            "CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, v INT NOT NULL) AUTO_INCREMENT = 100")
 
         let insert = try await connection.execute("INSERT INTO t (v) VALUES (1), (2), (3)")
         #expect(insert.affectedRows == 3)

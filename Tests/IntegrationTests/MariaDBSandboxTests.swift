@@ -1,13 +1,15 @@
-@testable import CutoverSandbox
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import InMemoryLogging
 import Logging
 import MariaDB
 import Synchronization
 import Testing
+
+@testable import CutoverSandbox
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Two servers from one sandbox: configuration, independence, kill and restart.
 @Suite(.integration, .mariaDBSandbox(servers: 2), .serialized)
@@ -54,7 +56,8 @@ struct MariaDBSandboxTests {
             #expect(status?["File"]?.string?.hasPrefix("mysql-bin.") == true)
             // Root works over TCP only with the sandbox password; the account has every privilege.
             let grants = try await connection.query("SHOW GRANTS FOR CURRENT_USER()")
-            #expect(grants.contains { $0[0].string?.contains("GRANT ALL PRIVILEGES ON *.* TO `root`@`127.0.0.1`") == true })
+            #expect(
+                grants.contains { $0[0].string?.contains("GRANT ALL PRIVILEGES ON *.* TO `root`@`127.0.0.1`") == true })
             await connection.close()
         }
         #expect(Set(seen.map(\.port)).count == 2)
@@ -115,6 +118,51 @@ struct MariaDBSandboxTests {
         #expect(try await fresh.query("SELECT id FROM t ORDER BY id").map { $0["id"]?.int } == [1, 2])
     }
 
+    @Test func cancellingAQueryOnAFrozenServerFallsBackToClosingTheSocket() async throws {
+        let server = try SuiteSandbox.require().servers[0]
+        let connection = try await server.connectAsRoot()
+        let observer = try await server.connectAsRoot()
+        let pid = try #require(await server.processID)
+        let query = Task { try await connection.query("SELECT SLEEP(30)") }
+        try await waitUntilRunning(connectionID: connection.connectionID, on: observer, statementPrefix: "SELECT SLEEP")
+        // A frozen server accepts TCP connections (the kernel does) but answers nothing, not even KILL QUERY.
+        try await freeze(pid)
+        let clock = ContinuousClock()
+        let cancelled = clock.now
+        query.cancel()
+        let outcome = await query.result
+        let elapsed = clock.now - cancelled
+        #expect(Glibc.kill(pid, SIGCONT) == 0)
+
+        let error = try #require(outcome.failureAsMariaDBError)
+        #expect(error.code == .cancelled)
+        // KILL QUERY gets a second; then the socket is shut down, which makes the connection unusable.
+        #expect(elapsed < .milliseconds(1_800), "cancel took \(elapsed)")
+        #expect(await connection.isUsable == false)
+        let closed = try await #require(throws: MariaDBError.self) { _ = try await connection.query("SELECT 1") }
+        #expect(closed.code == .connectionClosed)
+        // The server itself is fine once it runs again.
+        let fresh = try await server.connectAsRoot()
+        #expect(try await fresh.queryFirst("SELECT 1 AS one")?["one"]?.int == 1)
+    }
+
+    @Test func deadlineOnAFrozenServerIsKeptToo() async throws {
+        let server = try SuiteSandbox.require().servers[0]
+        let connection = try await server.connectAsRoot()
+        let pid = try #require(await server.processID)
+        try await freeze(pid)
+        let clock = ContinuousClock()
+        let started = clock.now
+        let outcome = await Result { try await connection.query("SELECT 1", timeout: .milliseconds(200)) }
+        let elapsed = clock.now - started
+        #expect(Glibc.kill(pid, SIGCONT) == 0)
+
+        let error = try #require(outcome.failureAsMariaDBError)
+        #expect(error.code == .deadlineExceeded)
+        #expect(elapsed < .milliseconds(2_000), "timeout took \(elapsed)")
+        #expect(await connection.isUsable == false)
+    }
+
     @Test func cleanRestartOfARunningServer() async throws {
         let server = try SuiteSandbox.require().servers[0]
         let (connection, database) = try await server.connectToFreshDatabase(prefix: "clean_restart")
@@ -170,9 +218,11 @@ struct MariaDBSandboxOptionsTests {
 struct MariaDBSandboxLifecycleTests {
     @Test func startLogsTheStartupTimeAndStopLeavesNothing() async throws {
         let handler = InMemoryLogHandler()
-        let logger = Logger(label: "sandbox", factory: { label in
-            MultiplexLogHandler([handler, StreamLogHandler.standardError(label: label)])
-        })
+        let logger = Logger(
+            label: "sandbox",
+            factory: { label in
+                MultiplexLogHandler([handler, StreamLogHandler.standardError(label: label)])
+            })
         let sandbox = try await MariaDBSandbox.start(servers: 2, logger: logger)
         var pids: [Int32] = []
         for server in sandbox.servers {
@@ -246,14 +296,15 @@ struct MariaDBSandboxWatchdogTests {
     }
 }
 
-/// Leftovers of crashed runs are removed; those of live processes are not.
-@Suite(.integration)
+/// Leftovers of crashed runs are removed; those of live processes are not. (No server needed.)
+@Suite
 struct MariaDBSandboxReaperTests {
     @Test func leftoversOfDeadOwnersAreKilledAndRemoved() async throws {
         let root = "/tmp/cutover-reaper-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         defer { try? FileManager.default.removeItem(atPath: root) }
         // A run whose owner is gone, with a process still running inside it.
-        let deadOwner = try ChildProcess.launch(executable: "/bin/true", arguments: [], environment: [:], outputPath: "/dev/null")
+        let deadOwner = try ChildProcess.launch(
+            executable: "/bin/true", arguments: [], environment: [:], outputPath: "/dev/null")
         _ = await deadOwner.waitForExit(timeout: .seconds(5))
         let crashed = "\(root)/run-\(deadOwner.pid)-crashd"
         try SandboxFiles.createDirectory("\(crashed)/server1/data")
@@ -291,7 +342,7 @@ struct MariaDBSandboxErrorTests {
         #expect(error.description.contains("apt-get install mariadb-server"))
     }
 
-    @Test(.enabled(if: IntegrationGate.serverBinariesAvailable))
+    @Test(.integration)
     func serverThatCannotStartReportsItsErrorLogAndLeavesNothing() async throws {
         let clock = ContinuousClock()
         let started = clock.now
@@ -322,6 +373,21 @@ struct MariaDBSandboxErrorTests {
 
 // MARK: Process helpers
 
+/// Stops process `pid` with `SIGSTOP` and waits (up to 5 s) until it is stopped (signals are asynchronous).
+func freeze(_ pid: Int32, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    #expect(kill(pid, SIGSTOP) == 0, sourceLocation: sourceLocation)
+    let deadline = ContinuousClock.now + .seconds(5)
+    while ContinuousClock.now < deadline {
+        if let stat = SandboxFiles.read("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")"),
+            stat[stat.index(after: close)...].split(separator: " ").first == "T"
+        {
+            return
+        }
+        try await Task.sleep(for: .milliseconds(5))
+    }
+    Issue.record("process \(pid) did not stop", sourceLocation: sourceLocation)
+}
+
 /// The pids of the processes in process group `group`.
 func processes(inGroup group: Int32) throws -> [Int32] {
     try FileManager.default.contentsOfDirectory(atPath: "/proc").compactMap { entry -> Int32? in
@@ -340,5 +406,53 @@ func processes(mentioning path: String) -> [Int32] {
     return entries.compactMap { entry -> Int32? in
         guard let pid = Int32(entry), let commandLine = SandboxFiles.commandLine(of: pid) else { return nil }
         return commandLine.contains(path) && !SandboxFiles.isZombie(pid) ? pid : nil
+    }
+}
+
+extension Result where Failure == any Error {
+    /// Runs `body` and captures its outcome.
+    init(catching body: () async throws -> Success) async {
+        do {
+            self = .success(try await body())
+        } catch {
+            self = .failure(error)
+        }
+    }
+}
+
+/// A server whose port was taken before it could bind it comes up on another port.
+@Suite(.integration)
+struct MariaDBSandboxPortConflictTests {
+    @Test func takenPortIsReplaced() async throws {
+        let binaries = try ServerBinaries.locate()
+        let root = SandboxFiles.defaultRoot
+        let template = try await DataDirectoryTemplateStore.shared.template(
+            root: root,
+            binaries: binaries,
+            timeout: .seconds(120),
+            logger: Logger(label: "test")
+        )
+        let directory = "\(root)/run-\(getpid())-ports\(UInt16.random(in: 0...UInt16.max))"
+        try SandboxFiles.createDirectory(directory)
+        try SandboxFiles.writeOwnerFile(in: directory)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let squatter = try Listener()
+        defer { squatter.close() }
+
+        let (_, server) = try await MariaDBSandbox.startServer(
+            index: 0,
+            port: squatter.port,
+            directory: directory,
+            template: template,
+            binaries: binaries,
+            options: .init(),
+            logger: Logger(label: "test")
+        )
+
+        #expect(server.port != squatter.port)
+        let connection = try await server.connectAsRoot()
+        #expect(try await connection.queryFirst("SELECT @@port AS port")?["port"]?.int == server.port)
+        await server.stopAndRemove()
+        #expect(await server.isRunning == false)
     }
 }

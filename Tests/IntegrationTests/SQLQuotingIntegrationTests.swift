@@ -78,7 +78,9 @@ struct SQLQuotingIntegrationTests {
         #expect(rows.count == Self.hostileValues.count)
         for row in rows {
             let id = try row.decode(Int.self, "id")
-            #expect(row["v"]?.bytes == Array(Self.hostileValues[id].utf8), "value \(Self.hostileValues[id].debugDescription)")
+            #expect(
+                row["v"]?.bytes == Array(Self.hostileValues[id].utf8),
+                "value \(Self.hostileValues[id].debugDescription)")
         }
         // Each value, used in a WHERE clause, finds exactly its own row and nothing else.
         for (id, value) in Self.hostileValues.enumerated() {
@@ -107,7 +109,8 @@ struct SQLQuotingIntegrationTests {
         let table = "we`ird ta``ble 'name\" ü"
         let column = "col`umn; DROP TABLE x; --"
 
-        try await connection.run("CREATE TABLE \(identifier: database).\(identifier: table) (\(identifier: column) INT)")
+        try await connection.run(
+            "CREATE TABLE \(identifier: database).\(identifier: table) (\(identifier: column) INT)")
         try await connection.run("INSERT INTO \(identifier: table) (\(identifier: column)) VALUES (42)")
 
         let row = try await connection.queryFirst("SELECT \(identifier: column) FROM \(identifier: table)")
