@@ -212,8 +212,10 @@ public struct CatchUpWaiter: CatchUpWaiting {
                 let status = try await readStatus()
                 if let failure = failure(in: status, target: target, function: function.name) { throw failure }
                 // The function said "not running" but the status shows it running (it was restarted in between):
-                // wait again.
+                // wait again, after a pause so a function that keeps answering NULL cannot spin.
                 logger.debug("wait function reported replication not running; status shows it running, waiting again")
+                let pause = min(options.pollInterval, clock.now.duration(to: deadline))
+                if pause > .zero { try await Task.sleep(for: pause) }
             case .timedOut:
                 let status = try await readStatus()
                 if let failure = failure(in: status, target: target, function: function.name) { throw failure }

@@ -144,6 +144,37 @@ struct RDSReplicaControllerTests {
         try session.verifyAllConsumed()
     }
 
+    @Test func startUntilWhoseApplierStoppedBeforeTheProcedureLookedIsNoFailure() async throws {
+        let session = ScriptedSQLSession()
+        let until = try BinlogPosition(file: "mysql-bin.000003", offset: 1800)
+        session.expect(
+            .exact("CALL mysql.rds_start_replication_until('mysql-bin.000003', 1800)"),
+            failingWith: 1644,
+            sqlState: "45000",
+            message: "Slave has encountered an error. Run SHOW SLAVE STATUS\\G; to see the error."
+        )
+        // Attached to the error, then read again to tell "stopped at the position" from a real failure.
+        session.expect("SHOW REPLICA STATUS", answer: StatusRow(sql: "No", executedOffset: "1800").modern)
+        session.expect("SHOW REPLICA STATUS", answer: StatusRow(sql: "No", executedOffset: "1800").modern)
+        let status = try await controller(session).startReplication(until: until, logger: logger)
+        #expect(status.executedPosition == until)
+        try session.verifyAllConsumed()
+
+        let broken = ScriptedSQLSession()
+        broken.expect(
+            .exact("CALL mysql.rds_start_replication_until('mysql-bin.000003', 1800)"),
+            failingWith: 1644,
+            sqlState: "45000",
+            message: "Slave has encountered an error. Run SHOW SLAVE STATUS\\G; to see the error."
+        )
+        broken.expect("SHOW REPLICA STATUS", answer: StatusRow.sqlError(1062, "dup").modern)
+        broken.expect("SHOW REPLICA STATUS", answer: StatusRow.sqlError(1062, "dup").modern)
+        await #expect(throws: ReplicationError(code: .replicationFailed, message: "")) {
+            try await controller(broken).startReplication(until: until, logger: logger)
+        }
+        try broken.verifyAllConsumed()
+    }
+
     @Test func skipReplicationError() async throws {
         let session = ScriptedSQLSession()
         session.expect(
