@@ -90,9 +90,13 @@ public struct MySQLGTIDSet: Sendable, Hashable, CustomStringConvertible, Codable
 
     /// `uuid(:tag)?:interval(:interval|:tag:interval)*`, at the scanner's position.
     private mutating func parseElement(_ scanner: inout ByteScanner, text: some StringProtocol) throws {
-        let uuidBytes = scanner.take { $0 != UInt8(ascii: ":") && $0 != UInt8(ascii: ",") && !ByteScanner.isWhitespace($0) }
+        let uuidBytes = scanner.take {
+            $0 != UInt8(ascii: ":") && $0 != UInt8(ascii: ",") && !ByteScanner.isWhitespace($0)
+        }
         guard let uuid = Self.normalizedUUID(bytes: uuidBytes) else {
-            throw Self.malformed("'\(String(decoding: uuidBytes.prefix(64), as: UTF8.self))' in GTID set '\(Self.excerpt(text))' is not a UUID")
+            throw Self.malformed(
+                "'\(String(decoding: uuidBytes.prefix(64), as: UTF8.self))' in GTID set '\(Self.excerpt(text))' is not a UUID"
+            )
         }
         var tag: String?
         var needsInterval = true
@@ -102,21 +106,28 @@ public struct MySQLGTIDSet: Sendable, Hashable, CustomStringConvertible, Codable
             scanner.skipWhitespace()
             guard let first = scanner.peek else { break }
             if Self.isTagStart(first) {
-                let tagBytes = scanner.take { Self.isTagStart($0) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) }
-                guard tagBytes.count <= 32, !needsInterval || tag == nil else {
-                    throw Self.malformed("'\(String(decoding: tagBytes.prefix(40), as: UTF8.self))' is not a GTID tag here")
+                let tagBytes = scanner.take {
+                    Self.isTagStart($0) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9"))
                 }
-                tag = String(decoding: tagBytes.map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 + 32 : $0 }, as: UTF8.self)
+                guard tagBytes.count <= 32, !needsInterval || tag == nil else {
+                    throw Self.malformed(
+                        "'\(String(decoding: tagBytes.prefix(40), as: UTF8.self))' is not a GTID tag here")
+                }
+                tag = String(
+                    decoding: tagBytes.map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 + 32 : $0 },
+                    as: UTF8.self)
                 needsInterval = true
                 continue
             }
             guard let start = scanner.number(), start > 0 else {
-                throw Self.malformed("'\(scanner.excerpt)' in GTID set '\(Self.excerpt(text))' is not an interval like 1-5")
+                throw Self.malformed(
+                    "'\(scanner.excerpt)' in GTID set '\(Self.excerpt(text))' is not an interval like 1-5")
             }
             var end = start
             if scanner.consume(UInt8(ascii: "-")) {
                 guard let parsed = scanner.number(), parsed >= start else {
-                    throw Self.malformed("interval starting at \(start) in GTID set '\(Self.excerpt(text))' is malformed")
+                    throw Self.malformed(
+                        "interval starting at \(start) in GTID set '\(Self.excerpt(text))' is malformed")
                 }
                 end = parsed
             }
@@ -221,7 +232,9 @@ public struct MySQLGTIDSet: Sendable, Hashable, CustomStringConvertible, Codable
             }
             if let tag = source.tag { out += ":" + tag }
             for range in intervals[source]! {
-                out += range.lowerBound == range.upperBound ? ":\(range.lowerBound)" : ":\(range.lowerBound)-\(range.upperBound)"
+                out +=
+                    range.lowerBound == range.upperBound
+                    ? ":\(range.lowerBound)" : ":\(range.lowerBound)-\(range.upperBound)"
             }
         }
         return out
@@ -305,7 +318,8 @@ public struct MySQLGTIDSet: Sendable, Hashable, CustomStringConvertible, Codable
                     written += 1
                 }
                 switch byte {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"): buffer[written] = byte
+                case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"):
+                    buffer[written] = byte
                 case UInt8(ascii: "A")...UInt8(ascii: "F"): buffer[written] = byte + 32
                 default: return 0
                 }
@@ -316,7 +330,8 @@ public struct MySQLGTIDSet: Sendable, Hashable, CustomStringConvertible, Codable
     }
 
     static func isTagStart(_ byte: UInt8) -> Bool {
-        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+            || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
             || byte == UInt8(ascii: "_")
     }
 
@@ -359,7 +374,8 @@ struct ByteScanner {
     var peek: UInt8? { index < bytes.count ? bytes[index] : nil }
 
     static func isWhitespace(_ byte: UInt8) -> Bool {
-        byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r")
+        byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\t")
+            || byte == UInt8(ascii: "\r")
     }
 
     mutating func skipWhitespace() {
