@@ -65,7 +65,9 @@ public struct ReplicationLag: Sendable, Hashable {
         }
     }
 
-    /// Whether the replica has executed everything up to the source's position (by coordinates).
+    /// Whether the replica has executed everything up to the source's position (by coordinates). A snapshot: on
+    /// MariaDB the executed coordinate trails `@@gtid_slave_pos` for a moment, so right after a GTID wait it may
+    /// still show a small distance; prove catch-up with ``CatchUpWaiting/waitUntilExecuted(_:deadline:logger:)``.
     public var isCaughtUp: Bool { executedDistance?.isZero ?? false }
 }
 
