@@ -81,7 +81,8 @@ extension AuroraProcedureShim {
         func history(_ action: String) -> String {
             "INSERT INTO mysql.rds_history (called_by_user, action, mysql_version) VALUES (USER(), '\(action)', VERSION());"
         }
-        let notConfiguredStart = "You can''t start replication because the replica isn''t configured. First call \(setProcedure)."
+        let notConfiguredStart =
+            "You can''t start replication because the replica isn''t configured. First call \(setProcedure)."
         let encounteredError = #"Slave has encountered an error. Run SHOW SLAVE STATUS\\G; to see the error."#
 
         return [

@@ -84,7 +84,8 @@ public enum AuroraProcedureShim {
     public static let adminPrivileges = [
         "SELECT", "INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "PROCESS", "REFERENCES", "INDEX", "ALTER",
         "SHOW DATABASES", "CREATE TEMPORARY TABLES", "LOCK TABLES", "EXECUTE", "REPLICATION SLAVE", "BINLOG MONITOR",
-        "SLAVE MONITOR", "CREATE VIEW", "SHOW VIEW", "CREATE ROUTINE", "ALTER ROUTINE", "CREATE USER", "EVENT", "TRIGGER",
+        "SLAVE MONITOR", "CREATE VIEW", "SHOW VIEW", "CREATE ROUTINE", "ALTER ROUTINE", "CREATE USER", "EVENT",
+        "TRIGGER",
     ]
 
     /// Installs the stand-in on a sandbox server (as root), idempotently.
@@ -92,7 +93,9 @@ public enum AuroraProcedureShim {
     /// - Returns: the installation, with the restricted admin's connection settings.
     /// - Throws: ``SandboxError`` (``SandboxError/Code/invalidOptions``) for an unusable admin name;
     ///   `MariaDBError` when a statement fails.
-    public static func install(on server: SandboxServer, options: Options = Options(), logger: Logger) async throws -> Installation {
+    public static func install(on server: SandboxServer, options: Options = Options(), logger: Logger) async throws
+        -> Installation
+    {
         let root = try await server.connectAsRoot(logger: logger)
         let password = options.adminPassword ?? randomPassword()
         let procedures: [String]
@@ -124,25 +127,32 @@ public enum AuroraProcedureShim {
         logger: Logger
     ) async throws -> [String] {
         guard !options.adminUser.isEmpty, options.adminUser.count <= 80, options.adminUser != "rdsadmin" else {
-            throw SandboxError(code: .invalidOptions, message: "the Aurora stand-in's admin name must be 1–80 characters and not 'rdsadmin'")
+            throw SandboxError(
+                code: .invalidOptions,
+                message: "the Aurora stand-in's admin name must be 1–80 characters and not 'rdsadmin'")
         }
         let clock = ContinuousClock()
         let start = clock.now
         // Nothing of the stand-in may reach the binary log: reverse replication would replay it on the source.
         try await root.run("SET SESSION sql_log_bin = 0")
-        for statement in setupStatements() + routineStatements(options.generation, simulatedDelays: options.simulatedDelays) {
+        for statement in setupStatements()
+            + routineStatements(options.generation, simulatedDelays: options.simulatedDelays)
+        {
             try await root.run(SQLStatement(unsafeRaw: statement))
         }
         let user: SQLStatement = "\(options.adminUser)@'%'"
         try await root.run("CREATE USER IF NOT EXISTS " + user + " IDENTIFIED BY \(secret: adminPassword)")
         try await root.run("ALTER USER " + user + " IDENTIFIED BY \(secret: adminPassword)")
-        try await root.run(SQLStatement(unsafeRaw: "GRANT \(adminPrivileges.joined(separator: ", ")) ON *.* TO ") + user + " WITH GRANT OPTION")
+        try await root.run(
+            SQLStatement(unsafeRaw: "GRANT \(adminPrivileges.joined(separator: ", ")) ON *.* TO ") + user
+                + " WITH GRANT OPTION")
         try await root.run("SET SESSION sql_log_bin = 1")
         let names = procedureNames(options.generation)
         logger.info(
             "Aurora stand-in installed",
             metadata: [
-                "sandbox.aurora_generation": "\(options.generation.rawValue)", "sandbox.aurora_delays": "\(options.simulatedDelays)",
+                "sandbox.aurora_generation": "\(options.generation.rawValue)",
+                "sandbox.aurora_delays": "\(options.simulatedDelays)",
                 "sandbox.duration": "\(start.duration(to: clock.now))",
             ]
         )

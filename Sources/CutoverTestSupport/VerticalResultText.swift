@@ -74,7 +74,9 @@ public enum VerticalResultText {
     /// `   Name: value` → (Name, value); nil when the line is not a column line.
     private static func field(_ line: Substring) -> (String, String)? {
         let trimmed = line.drop { $0 == " " || $0 == "\t" }
-        guard let first = trimmed.unicodeScalars.first, first.properties.isAlphabetic || first == "_" else { return nil }
+        guard let first = trimmed.unicodeScalars.first, first.properties.isAlphabetic || first == "_" else {
+            return nil
+        }
         guard let colon = trimmed.firstIndex(of: ":") else { return nil }
         let name = trimmed[..<colon]
         guard name.unicodeScalars.allSatisfy({ $0.properties.isAlphabetic || $0 == "_" || ("0"..."9").contains($0) })

@@ -65,7 +65,9 @@ public struct ReplicationLag: Sendable, Hashable {
         }
     }
 
-    /// Whether the replica has executed everything up to the source's position (by coordinates).
+    /// Whether the replica has executed everything up to the source's position (by coordinates). A snapshot: on
+    /// MariaDB the executed coordinate trails `@@gtid_slave_pos` for a moment, so right after a GTID wait it may
+    /// still show a small distance; prove catch-up with ``CatchUpWaiting/waitUntilExecuted(_:deadline:logger:)``.
     public var isCaughtUp: Bool { executedDistance?.isZero ?? false }
 }
 
@@ -129,7 +131,8 @@ public struct CatchUpWaiter: CatchUpWaiting {
         self.options = options
     }
 
-    public func waitUntilExecuted(_ target: CatchUpTarget, deadline: ContinuousClock.Instant, logger: Logger) async throws
+    public func waitUntilExecuted(_ target: CatchUpTarget, deadline: ContinuousClock.Instant, logger: Logger)
+        async throws
         -> CatchUpResult
     {
         let clock = ContinuousClock()
@@ -146,12 +149,16 @@ public struct CatchUpWaiter: CatchUpWaiting {
         }
         if let function {
             do {
-                return try await waitWithFunction(function, target: target, start: start, deadline: deadline, clock: clock, logger: logger)
+                return try await waitWithFunction(
+                    function, target: target, start: start, deadline: deadline, clock: clock, logger: logger)
             } catch let error as FunctionUnavailable {
                 guard options.strategy == .automatic else {
-                    throw ReplicationError.wrapping(error.underlying, message: "\(function.name) failed", endpoint: session.endpointDescription)
+                    throw ReplicationError.wrapping(
+                        error.underlying, message: "\(function.name) failed", endpoint: session.endpointDescription)
                 }
-                logger.debug("wait function unavailable, polling instead", metadata: ["replication.wait_function": "\(function.name)"])
+                logger.debug(
+                    "wait function unavailable, polling instead",
+                    metadata: ["replication.wait_function": "\(function.name)"])
             }
         }
         return try await poll(target: target, start: start, deadline: deadline, clock: clock, logger: logger)
@@ -187,7 +194,9 @@ public struct CatchUpWaiter: CatchUpWaiting {
             do {
                 let result = try await session.execute(statement, timeout: remaining)
                 guard let row = result.resultSets.first?.first, !row.isEmpty else {
-                    throw ReplicationError(code: .unexpectedResult, message: "\(function.name) returned no row", endpoint: session.endpointDescription)
+                    throw ReplicationError(
+                        code: .unexpectedResult, message: "\(function.name) returned no row",
+                        endpoint: session.endpointDescription)
                 }
                 value = row[0]
             } catch let error as MariaDBError where error.code == .deadlineExceeded {
@@ -197,7 +206,8 @@ public struct CatchUpWaiter: CatchUpWaiting {
             } catch let error as ReplicationError {
                 throw error
             } catch {
-                throw ReplicationError.wrapping(error, message: "\(function.name) failed", endpoint: session.endpointDescription)
+                throw ReplicationError.wrapping(
+                    error, message: "\(function.name) failed", endpoint: session.endpointDescription)
             }
             rounds += 1
             switch function.outcome(of: value) {
@@ -205,15 +215,21 @@ public struct CatchUpWaiter: CatchUpWaiting {
                 let waited = start.duration(to: clock.now)
                 logger.debug(
                     "replica caught up",
-                    metadata: ["replication.waited": "\(waited)", "replication.wait_function": "\(function.name)", "replication.rounds": "\(rounds)"]
+                    metadata: [
+                        "replication.waited": "\(waited)", "replication.wait_function": "\(function.name)",
+                        "replication.rounds": "\(rounds)",
+                    ]
                 )
-                return CatchUpResult(target: target, waited: waited, method: .waitFunction(function.name), rounds: rounds)
+                return CatchUpResult(
+                    target: target, waited: waited, method: .waitFunction(function.name), rounds: rounds)
             case .replicationNotRunning:
                 let status = try await readStatus()
                 if let failure = failure(in: status, target: target, function: function.name) { throw failure }
                 // The function said "not running" but the status shows it running (it was restarted in between):
-                // wait again.
+                // wait again, after a pause so a function that keeps answering NULL cannot spin.
                 logger.debug("wait function reported replication not running; status shows it running, waiting again")
+                let pause = min(options.pollInterval, clock.now.duration(to: deadline))
+                if pause > .zero { try await Task.sleep(for: pause) }
             case .timedOut:
                 let status = try await readStatus()
                 if let failure = failure(in: status, target: target, function: function.name) { throw failure }
@@ -250,7 +266,8 @@ public struct CatchUpWaiter: CatchUpWaiting {
             rounds += 1
             if try await hasReached(target, status: status) {
                 let waited = start.duration(to: clock.now)
-                logger.debug("replica caught up", metadata: ["replication.waited": "\(waited)", "replication.method": "polling"])
+                logger.debug(
+                    "replica caught up", metadata: ["replication.waited": "\(waited)", "replication.method": "polling"])
                 return CatchUpResult(target: target, waited: waited, method: .polling, rounds: rounds)
             }
             if let failure = failure(in: status, target: target, function: nil) { throw failure }
@@ -278,13 +295,16 @@ public struct CatchUpWaiter: CatchUpWaiting {
             return executed.contains(set)
         case .mariaDBGTIDPosition(let position):
             guard let statement = dialect.replicaGTIDStatement else {
-                throw ReplicationError(code: .unsupported, message: "a MariaDB GTID target needs a MariaDB replica", endpoint: session.endpointDescription)
+                throw ReplicationError(
+                    code: .unsupported, message: "a MariaDB GTID target needs a MariaDB replica",
+                    endpoint: session.endpointDescription)
             }
             let text: String
             do {
                 text = try await session.queryFirst(statement, timeout: options.statusTimeout)?[0].string ?? ""
             } catch {
-                throw ReplicationError.wrapping(error, message: "could not read @@gtid_slave_pos", endpoint: session.endpointDescription)
+                throw ReplicationError.wrapping(
+                    error, message: "could not read @@gtid_slave_pos", endpoint: session.endpointDescription)
             }
             return try MariaDBGTIDPosition(parsing: text).hasReached(position)
         }
@@ -301,13 +321,17 @@ public struct CatchUpWaiter: CatchUpWaiting {
         let endpoint = session.endpointDescription
         let waitedWith = function.map { " (\($0))" } ?? ""
         guard status.isConfigured else {
-            return ReplicationError(code: .notConfigured, message: "replication is not configured, so \(target) cannot be reached\(waitedWith)", endpoint: endpoint)
+            return ReplicationError(
+                code: .notConfigured,
+                message: "replication is not configured, so \(target) cannot be reached\(waitedWith)",
+                endpoint: endpoint)
         }
         if status.sqlThread != .running {
             if let sqlError = status.lastSQLError {
                 return ReplicationError(
                     code: .replicationFailed,
-                    message: "the SQL thread stopped with error \(sqlError.number) while waiting for \(target)\(waitedWith)",
+                    message:
+                        "the SQL thread stopped with error \(sqlError.number) while waiting for \(target)\(waitedWith)",
                     endpoint: endpoint,
                     sqlThreadError: sqlError,
                     ioThreadError: status.lastIOError
@@ -328,7 +352,8 @@ public struct CatchUpWaiter: CatchUpWaiting {
             if let ioError = status.lastIOError {
                 return ReplicationError(
                     code: .replicationFailed,
-                    message: "the IO thread stopped with error \(ioError.number) before receiving \(target)\(waitedWith)",
+                    message:
+                        "the IO thread stopped with error \(ioError.number) before receiving \(target)\(waitedWith)",
                     endpoint: endpoint,
                     ioThreadError: ioError
                 )
@@ -342,7 +367,9 @@ public struct CatchUpWaiter: CatchUpWaiting {
         return nil
     }
 
-    private func timeoutError(target: CatchUpTarget, start: ContinuousClock.Instant, clock: ContinuousClock, rounds: Int) async throws
+    private func timeoutError(
+        target: CatchUpTarget, start: ContinuousClock.Instant, clock: ContinuousClock, rounds: Int
+    ) async throws
         -> ReplicationError
     {
         // One last look, so a broken replica is reported as broken rather than slow.
@@ -380,7 +407,8 @@ enum ReplicaStatusReader {
         do {
             result = try await session.execute(dialect.replicaStatusStatement, timeout: timeout)
         } catch {
-            throw ReplicationError.wrapping(error, message: "could not read the replica status", endpoint: session.endpointDescription)
+            throw ReplicationError.wrapping(
+                error, message: "could not read the replica status", endpoint: session.endpointDescription)
         }
         let statuses = try ReplicaStatus.parse(result)
         return statuses.first { $0.channelName == channel } ?? .notConfigured(channelName: channel)

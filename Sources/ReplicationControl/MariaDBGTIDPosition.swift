@@ -18,23 +18,30 @@ public struct MariaDBGTID: Sendable, Hashable, CustomStringConvertible, Codable 
     ///
     /// - Throws: ``ReplicationError`` (``ReplicationError/Code/malformedGTID``) when the text is malformed.
     public init(parsing text: some StringProtocol) throws {
-        let parts = text.trimmingWhitespace().split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 3,
-            let domain = UInt32(Self.digits(parts[0]) ?? "x"),
-            let server = UInt32(Self.digits(parts[1]) ?? "x"),
-            let sequence = UInt64(Self.digits(parts[2]) ?? "x")
-        else {
-            throw ReplicationError(
-                code: .malformedGTID,
-                message: "'\(MySQLGTIDSet.excerpt(text))' is not a MariaDB GTID (domain-server-sequence)"
-            )
-        }
-        self.init(domain: domain, server: server, sequence: sequence)
+        var scanner = ByteScanner(Array(text.utf8))
+        scanner.skipWhitespace()
+        let gtid = try Self.parse(&scanner, text: text)
+        scanner.skipWhitespace()
+        guard scanner.isAtEnd else { throw Self.malformed(text) }
+        self = gtid
     }
 
-    private static func digits(_ text: Substring) -> Substring? {
-        guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
-        return text
+    /// `domain-server-sequence` at the scanner's position.
+    static func parse(_ scanner: inout ByteScanner, text: some StringProtocol) throws -> MariaDBGTID {
+        guard let domain = scanner.number().flatMap(UInt32.init(exactly:)), scanner.consume(UInt8(ascii: "-")),
+            let server = scanner.number().flatMap(UInt32.init(exactly:)), scanner.consume(UInt8(ascii: "-")),
+            let sequence = scanner.number()
+        else {
+            throw malformed(text)
+        }
+        return MariaDBGTID(domain: domain, server: server, sequence: sequence)
+    }
+
+    static func malformed(_ text: some StringProtocol) -> ReplicationError {
+        ReplicationError(
+            code: .malformedGTID,
+            message: "'\(MySQLGTIDSet.excerpt(text))' is not a MariaDB GTID (domain-server-sequence)"
+        )
     }
 
     /// `domain-server-sequence`.
@@ -84,11 +91,19 @@ public struct MariaDBGTIDPosition: Sendable, Hashable, CustomStringConvertible, 
     /// - Throws: ``ReplicationError`` (``ReplicationError/Code/malformedGTID``) for malformed text or a domain that
     ///   appears twice.
     public init(parsing text: some StringProtocol) throws {
-        if text.allSatisfy(\.isWhitespace) {
-            self.init()
-            return
+        var scanner = ByteScanner(Array(text.utf8))
+        scanner.skipWhitespace()
+        var gtids: [MariaDBGTID] = []
+        if !scanner.isAtEnd {
+            while true {
+                gtids.append(try MariaDBGTID.parse(&scanner, text: text))
+                scanner.skipWhitespace()
+                if scanner.isAtEnd { break }
+                guard scanner.consume(UInt8(ascii: ",")) else { throw MariaDBGTID.malformed(text) }
+                scanner.skipWhitespace()
+            }
         }
-        try self.init(text.split(separator: ",", omittingEmptySubsequences: false).map { try MariaDBGTID(parsing: $0) })
+        try self.init(gtids)
     }
 
     /// Whether the position holds no GTID.

@@ -58,13 +58,18 @@ public struct MySQLGTIDSet: Sendable, Hashable, CustomStringConvertible, Codable
     ///   number of 0, or an interval whose end is before its start.
     public init(parsing text: some StringProtocol) throws {
         intervals = [:]
-        if text.allSatisfy(\.isWhitespace) { return }
-        for element in text.split(separator: ",", omittingEmptySubsequences: false) {
-            let trimmed = element.trimmingWhitespace()
-            guard !trimmed.isEmpty else {
-                throw ReplicationError(code: .malformedGTID, message: "empty element in GTID set '\(Self.excerpt(text))'")
+        var scanner = ByteScanner(Array(text.utf8))
+        scanner.skipWhitespace()
+        if scanner.isAtEnd { return }
+        while true {
+            try parseElement(&scanner, text: text)
+            scanner.skipWhitespace()
+            if scanner.isAtEnd { return }
+            guard scanner.consume(UInt8(ascii: ",")) else {
+                throw Self.malformed("unexpected '\(scanner.excerpt)' in GTID set '\(Self.excerpt(text))'")
             }
-            try parseElement(trimmed, in: text)
+            scanner.skipWhitespace()
+            guard !scanner.isAtEnd else { throw Self.malformed("empty element in GTID set '\(Self.excerpt(text))'") }
         }
     }
 
@@ -83,35 +88,59 @@ public struct MySQLGTIDSet: Sendable, Hashable, CustomStringConvertible, Codable
         }
     }
 
-    private mutating func parseElement(_ element: Substring, in text: some StringProtocol) throws {
-        var parts = element.split(separator: ":", omittingEmptySubsequences: false).makeIterator()
-        guard let uuidPart = parts.next(), let uuid = Self.normalizedUUID(uuidPart.trimmingWhitespace()) else {
-            throw ReplicationError(code: .malformedGTID, message: "'\(Self.excerpt(element))' does not start with a UUID")
+    /// `uuid(:tag)?:interval(:interval|:tag:interval)*`, at the scanner's position.
+    private mutating func parseElement(_ scanner: inout ByteScanner, text: some StringProtocol) throws {
+        let uuidBytes = scanner.take {
+            $0 != UInt8(ascii: ":") && $0 != UInt8(ascii: ",") && !ByteScanner.isWhitespace($0)
+        }
+        guard let uuid = Self.normalizedUUID(bytes: uuidBytes) else {
+            throw Self.malformed(
+                "'\(String(decoding: uuidBytes.prefix(64), as: UTF8.self))' in GTID set '\(Self.excerpt(text))' is not a UUID"
+            )
         }
         var tag: String?
         var needsInterval = true
-        while let rawPart = parts.next() {
-            let part = rawPart.trimmingWhitespace()
-            if let first = part.utf8.first, Self.isTagStart(first) {
-                guard Self.isValidTag(part), !needsInterval || tag == nil else {
-                    throw ReplicationError(code: .malformedGTID, message: "'\(Self.excerpt(part))' is not a GTID tag here")
+        while true {
+            scanner.skipWhitespace()
+            guard scanner.consume(UInt8(ascii: ":")) else { break }
+            scanner.skipWhitespace()
+            guard let first = scanner.peek else { break }
+            if Self.isTagStart(first) {
+                let tagBytes = scanner.take {
+                    Self.isTagStart($0) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9"))
                 }
-                tag = part.lowercased()
+                guard tagBytes.count <= 32, !needsInterval || tag == nil else {
+                    throw Self.malformed(
+                        "'\(String(decoding: tagBytes.prefix(40), as: UTF8.self))' is not a GTID tag here")
+                }
+                tag = String(
+                    decoding: tagBytes.map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 + 32 : $0 },
+                    as: UTF8.self)
                 needsInterval = true
                 continue
             }
-            guard let range = Self.parseInterval(part) else {
-                throw ReplicationError(
-                    code: .malformedGTID,
-                    message: "'\(Self.excerpt(part))' in GTID set '\(Self.excerpt(text))' is not an interval like 1-5"
-                )
+            guard let start = scanner.number(), start > 0 else {
+                throw Self.malformed(
+                    "'\(scanner.excerpt)' in GTID set '\(Self.excerpt(text))' is not an interval like 1-5")
             }
-            insert(range, for: SourceID(trustedUUID: uuid, tag: tag))
+            var end = start
+            if scanner.consume(UInt8(ascii: "-")) {
+                guard let parsed = scanner.number(), parsed >= start else {
+                    throw Self.malformed(
+                        "interval starting at \(start) in GTID set '\(Self.excerpt(text))' is malformed")
+                }
+                end = parsed
+            }
+            insert(start...end, for: SourceID(trustedUUID: uuid, tag: tag))
             needsInterval = false
         }
         guard !needsInterval else {
-            throw ReplicationError(code: .malformedGTID, message: "'\(Self.excerpt(element))' has no transaction interval")
+            throw Self.malformed("'\(uuid)' in GTID set '\(Self.excerpt(text))' has no transaction interval")
         }
+    }
+
+    private static func malformed(_ message: String) -> ReplicationError {
+        ReplicationError(code: .malformedGTID, message: message)
     }
 
     // MARK: Queries
@@ -203,7 +232,9 @@ public struct MySQLGTIDSet: Sendable, Hashable, CustomStringConvertible, Codable
             }
             if let tag = source.tag { out += ":" + tag }
             for range in intervals[source]! {
-                out += range.lowerBound == range.upperBound ? ":\(range.lowerBound)" : ":\(range.lowerBound)-\(range.upperBound)"
+                out +=
+                    range.lowerBound == range.upperBound
+                    ? ":\(range.lowerBound)" : ":\(range.lowerBound)-\(range.upperBound)"
             }
         }
         return out
@@ -264,47 +295,43 @@ public struct MySQLGTIDSet: Sendable, Hashable, CustomStringConvertible, Codable
         return ranges[index].upperBound >= range.upperBound
     }
 
-    static func parseInterval(_ text: Substring) -> ClosedRange<UInt64>? {
-        let pieces = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard pieces.count == 1 || pieces.count == 2 else { return nil }
-        guard let start = parseNumber(pieces[0]), start > 0 else { return nil }
-        if pieces.count == 1 { return start...start }
-        guard let end = parseNumber(pieces[1]), end >= start else { return nil }
-        return start...end
-    }
-
-    private static func parseNumber(_ text: Substring) -> UInt64? {
-        guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
-        return UInt64(text)
-    }
-
-    /// Lower-cases a UUID given with or without dashes, or returns nil when it is not 32 hex digits.
+    /// Lower-cases a UUID given with or without dashes, or returns nil when it is not 32 hex digits (with dashes,
+    /// if any, at the canonical places).
     static func normalizedUUID(_ text: some StringProtocol) -> String? {
-        var hex: [UInt8] = []
-        hex.reserveCapacity(32)
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"): hex.append(byte)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): hex.append(byte + 32)
-            case UInt8(ascii: "-"): continue
-            default: return nil
+        normalizedUUID(bytes: Array(text.utf8)[...])
+    }
+
+    static func normalizedUUID(bytes: ArraySlice<UInt8>) -> String? {
+        let dashed = bytes.count == 36
+        guard dashed || bytes.count == 32 else { return nil }
+        return String(unsafeUninitializedCapacity: 36) { buffer in
+            var written = 0
+            for (offset, byte) in bytes.enumerated() {
+                if dashed, offset == 8 || offset == 13 || offset == 18 || offset == 23 {
+                    guard byte == UInt8(ascii: "-") else { return 0 }
+                    buffer[written] = byte
+                    written += 1
+                    continue
+                }
+                if !dashed, offset == 8 || offset == 12 || offset == 16 || offset == 20 {
+                    buffer[written] = UInt8(ascii: "-")
+                    written += 1
+                }
+                switch byte {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"):
+                    buffer[written] = byte
+                case UInt8(ascii: "A")...UInt8(ascii: "F"): buffer[written] = byte + 32
+                default: return 0
+                }
+                written += 1
             }
-        }
-        guard hex.count == 32 else { return nil }
-        // Dashes, when present, must be at the canonical places.
-        let dashes = text.utf8.enumerated().filter { $0.element == UInt8(ascii: "-") }.map(\.offset)
-        guard dashes.isEmpty || dashes == [8, 13, 18, 23] else { return nil }
-        var out = [UInt8]()
-        out.reserveCapacity(36)
-        for (index, byte) in hex.enumerated() {
-            if index == 8 || index == 12 || index == 16 || index == 20 { out.append(UInt8(ascii: "-")) }
-            out.append(byte)
-        }
-        return String(decoding: out, as: UTF8.self)
+            return written
+        }.nilIfEmpty
     }
 
     static func isTagStart(_ byte: UInt8) -> Bool {
-        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+            || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
             || byte == UInt8(ascii: "_")
     }
 
@@ -327,5 +354,64 @@ extension StringProtocol {
         guard let start = text.firstIndex(where: { !$0.isWhitespace }) else { return text[text.endIndex...] }
         let end = text.lastIndex(where: { !$0.isWhitespace })!
         return text[start...end]
+    }
+}
+
+extension String {
+    var nilIfEmpty: String? { isEmpty ? nil : self }
+}
+
+/// Walks UTF-8 bytes for the GTID parsers (ASCII syntax only, no `Character` work).
+struct ByteScanner {
+    let bytes: [UInt8]
+    var index = 0
+
+    init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    var isAtEnd: Bool { index >= bytes.count }
+    var peek: UInt8? { index < bytes.count ? bytes[index] : nil }
+
+    static func isWhitespace(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\t")
+            || byte == UInt8(ascii: "\r")
+    }
+
+    mutating func skipWhitespace() {
+        while index < bytes.count, Self.isWhitespace(bytes[index]) { index += 1 }
+    }
+
+    mutating func consume(_ byte: UInt8) -> Bool {
+        guard index < bytes.count, bytes[index] == byte else { return false }
+        index += 1
+        return true
+    }
+
+    /// The longest run of bytes from here that satisfy `predicate`.
+    mutating func take(while predicate: (UInt8) -> Bool) -> ArraySlice<UInt8> {
+        let start = index
+        while index < bytes.count, predicate(bytes[index]) { index += 1 }
+        return bytes[start..<index]
+    }
+
+    /// A decimal number of at most 19 digits, or nil (nothing consumed) when there is none.
+    mutating func number() -> UInt64? {
+        let start = index
+        var value: UInt64 = 0
+        while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
+            guard index - start < 19 else {
+                index = start
+                return nil
+            }
+            value = value * 10 + UInt64(bytes[index] - UInt8(ascii: "0"))
+            index += 1
+        }
+        return index > start ? value : nil
+    }
+
+    /// Up to 40 bytes from here, for messages.
+    var excerpt: String {
+        String(decoding: bytes[min(index, bytes.count)..<min(index + 40, bytes.count)], as: UTF8.self)
     }
 }

@@ -73,7 +73,9 @@ public struct NativeReplicaController: ReplicaControlling, CatchUpWaiting {
     public static func detecting(on session: any SQLSession, options: Options = Options(), logger: Logger) async throws
         -> NativeReplicaController
     {
-        try NativeReplicaController(session: session, dialect: try await ReplicationDialect.detect(on: session, logger: logger), options: options)
+        try NativeReplicaController(
+            session: session, dialect: try await ReplicationDialect.detect(on: session, logger: logger),
+            options: options)
     }
 
     public var endpointDescription: String { session.endpointDescription }
@@ -123,10 +125,12 @@ public struct NativeReplicaController: ReplicaControlling, CatchUpWaiting {
     public func stopReplication(logger: Logger) async throws -> ReplicaStatus {
         let status = try await replicaStatus(logger: logger)
         guard status.isConfigured else {
-            throw ReplicationError(code: .notConfigured, message: "replication is not configured", endpoint: endpointDescription)
+            throw ReplicationError(
+                code: .notConfigured, message: "replication is not configured", endpoint: endpointDescription)
         }
         guard !status.isStopped else {
-            throw ReplicationError(code: .notRunning, message: "replication is already stopped", endpoint: endpointDescription)
+            throw ReplicationError(
+                code: .notRunning, message: "replication is already stopped", endpoint: endpointDescription)
         }
         try await run(dialect.stopReplicaStatement, what: "stop replication")
         return try await verify(logger: logger, expectation: "both threads stopped") { $0.isStopped }
@@ -135,7 +139,8 @@ public struct NativeReplicaController: ReplicaControlling, CatchUpWaiting {
     public func resetReplication(logger: Logger) async throws {
         let status = try await replicaStatus(logger: logger)
         guard status.isConfigured else {
-            throw ReplicationError(code: .notConfigured, message: "replication is not configured", endpoint: endpointDescription)
+            throw ReplicationError(
+                code: .notConfigured, message: "replication is not configured", endpoint: endpointDescription)
         }
         if !status.isStopped {
             try await run(dialect.stopReplicaStatement, what: "stop replication")
@@ -147,19 +152,25 @@ public struct NativeReplicaController: ReplicaControlling, CatchUpWaiting {
     public func skipReplicationError(logger: Logger) async throws -> ReplicaStatus {
         let status = try await replicaStatus(logger: logger)
         guard status.isConfigured else {
-            throw ReplicationError(code: .notConfigured, message: "replication is not configured", endpoint: endpointDescription)
+            throw ReplicationError(
+                code: .notConfigured, message: "replication is not configured", endpoint: endpointDescription)
         }
         guard status.sqlThread == .stopped, status.lastSQLError != nil else {
-            throw ReplicationError(code: .nothingToSkip, message: "the SQL thread shows no error to skip (\(status))", endpoint: endpointDescription)
+            throw ReplicationError(
+                code: .nothingToSkip, message: "the SQL thread shows no error to skip (\(status))",
+                endpoint: endpointDescription)
         }
         if !dialect.isMariaDB, status.gtid.mode == .autoPosition {
             throw ReplicationError(
                 code: .unsupported,
-                message: "a MySQL replica with GTID auto-positioning cannot skip by counter; commit an empty transaction for the failing GTID",
+                message:
+                    "a MySQL replica with GTID auto-positioning cannot skip by counter; commit an empty transaction for the failing GTID",
                 endpoint: endpointDescription
             )
         }
-        let counter = !dialect.isMariaDB && dialect.version >= ServerVersion(8, 0, 26) ? "sql_replica_skip_counter" : "sql_slave_skip_counter"
+        let counter =
+            !dialect.isMariaDB && dialect.version >= ServerVersion(8, 0, 26)
+            ? "sql_replica_skip_counter" : "sql_slave_skip_counter"
         if status.ioThread != .stopped {
             try await run(dialect.stopReplicaStatement, what: "stop replication")
         }
@@ -170,7 +181,8 @@ public struct NativeReplicaController: ReplicaControlling, CatchUpWaiting {
 
     // MARK: CatchUpWaiting
 
-    public func waitUntilExecuted(_ target: CatchUpTarget, deadline: ContinuousClock.Instant, logger: Logger) async throws
+    public func waitUntilExecuted(_ target: CatchUpTarget, deadline: ContinuousClock.Instant, logger: Logger)
+        async throws
         -> CatchUpResult
     {
         try await waiter.waitUntilExecuted(target, deadline: deadline, logger: logger)
@@ -185,10 +197,13 @@ public struct NativeReplicaController: ReplicaControlling, CatchUpWaiting {
     private func requireStartable(logger: Logger) async throws {
         let status = try await replicaStatus(logger: logger)
         guard status.isConfigured else {
-            throw ReplicationError(code: .notConfigured, message: "replication is not configured; configure a source first", endpoint: endpointDescription)
+            throw ReplicationError(
+                code: .notConfigured, message: "replication is not configured; configure a source first",
+                endpoint: endpointDescription)
         }
         guard status.isStopped else {
-            throw ReplicationError(code: .alreadyRunning, message: "replication already runs (\(status))", endpoint: endpointDescription)
+            throw ReplicationError(
+                code: .alreadyRunning, message: "replication already runs (\(status))", endpoint: endpointDescription)
         }
     }
 

@@ -20,11 +20,15 @@ public struct RDSProcedures: Sendable, Hashable, CustomStringConvertible {
 
     /// `rds_set_external_source` / `rds_set_external_master` `(host, port, user, password, log_file, log_pos,
     /// ssl_encryption)`.
-    public var setExternalSource: String { generation == .source ? "rds_set_external_source" : "rds_set_external_master" }
+    public var setExternalSource: String {
+        generation == .source ? "rds_set_external_source" : "rds_set_external_master"
+    }
     /// `rds_set_external_source_with_auto_position` / `..._master_...` `(host, port, user, password,
     /// ssl_encryption)`, when present.
     public var setExternalSourceWithAutoPosition: String? {
-        present(generation == .source ? "rds_set_external_source_with_auto_position" : "rds_set_external_master_with_auto_position")
+        present(
+            generation == .source
+                ? "rds_set_external_source_with_auto_position" : "rds_set_external_master_with_auto_position")
     }
     /// `rds_reset_external_source` / `rds_reset_external_master`.
     public var resetExternalSource: String {

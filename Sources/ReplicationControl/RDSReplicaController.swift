@@ -59,7 +59,8 @@ public struct RDSReplicaController: ReplicaControlling, CatchUpWaiting, RDSConfi
         guard let procedures = dialect.rdsProcedures else {
             throw ReplicationError(
                 code: .procedureMissing,
-                message: "\(dialect.server) at \(session.endpointDescription) has no mysql.rds_* replication procedures visible to this account",
+                message:
+                    "\(dialect.server) at \(session.endpointDescription) has no mysql.rds_* replication procedures visible to this account",
                 endpoint: session.endpointDescription
             )
         }
@@ -76,7 +77,9 @@ public struct RDSReplicaController: ReplicaControlling, CatchUpWaiting, RDSConfi
     public static func detecting(on session: any SQLSession, options: Options = Options(), logger: Logger) async throws
         -> RDSReplicaController
     {
-        try RDSReplicaController(session: session, dialect: try await ReplicationDialect.detect(on: session, logger: logger), options: options)
+        try RDSReplicaController(
+            session: session, dialect: try await ReplicationDialect.detect(on: session, logger: logger),
+            options: options)
     }
 
     public var endpointDescription: String { session.endpointDescription }
@@ -113,7 +116,8 @@ public struct RDSReplicaController: ReplicaControlling, CatchUpWaiting, RDSConfi
         case .mariaDBGTID:
             throw ReplicationError(
                 code: .unsupported,
-                message: "the RDS procedures cannot start from an explicit MariaDB GTID position; use a binlog position or auto-position",
+                message:
+                    "the RDS procedures cannot start from an explicit MariaDB GTID position; use a binlog position or auto-position",
                 endpoint: endpointDescription
             )
         }
@@ -121,13 +125,16 @@ public struct RDSReplicaController: ReplicaControlling, CatchUpWaiting, RDSConfi
     }
 
     public func startReplication(logger: Logger) async throws -> ReplicaStatus {
-        try await call(procedures.startReplication, "CALL mysql.\(unsafeRaw: procedures.startReplication)", logger: logger)
+        try await call(
+            procedures.startReplication, "CALL mysql.\(unsafeRaw: procedures.startReplication)", logger: logger)
         return try await verify(logger: logger, expectation: "both threads running") { $0.isRunning }
     }
 
     public func startReplication(until position: BinlogPosition, logger: Logger) async throws -> ReplicaStatus {
         guard let name = procedures.startReplicationUntil else {
-            throw ReplicationError(code: .procedureMissing, message: "this server has no rds_start_replication_until", endpoint: endpointDescription)
+            throw ReplicationError(
+                code: .procedureMissing, message: "this server has no rds_start_replication_until",
+                endpoint: endpointDescription)
         }
         do {
             try await call(name, "CALL mysql.\(unsafeRaw: name)(\(position.file), \(position.offset))", logger: logger)
@@ -145,18 +152,22 @@ public struct RDSReplicaController: ReplicaControlling, CatchUpWaiting, RDSConfi
     }
 
     public func stopReplication(logger: Logger) async throws -> ReplicaStatus {
-        try await call(procedures.stopReplication, "CALL mysql.\(unsafeRaw: procedures.stopReplication)", logger: logger)
+        try await call(
+            procedures.stopReplication, "CALL mysql.\(unsafeRaw: procedures.stopReplication)", logger: logger)
         return try await verify(logger: logger, expectation: "both threads stopped") { $0.isStopped }
     }
 
     public func resetReplication(logger: Logger) async throws {
-        try await call(procedures.resetExternalSource, "CALL mysql.\(unsafeRaw: procedures.resetExternalSource)", logger: logger)
+        try await call(
+            procedures.resetExternalSource, "CALL mysql.\(unsafeRaw: procedures.resetExternalSource)", logger: logger)
         _ = try await verify(logger: logger, expectation: "no source configured") { !$0.isConfigured }
     }
 
     public func skipReplicationError(logger: Logger) async throws -> ReplicaStatus {
         guard let name = procedures.skipReplicationError else {
-            throw ReplicationError(code: .procedureMissing, message: "this server has no rds_skip_repl_error", endpoint: endpointDescription)
+            throw ReplicationError(
+                code: .procedureMissing, message: "this server has no rds_skip_repl_error",
+                endpoint: endpointDescription)
         }
         try await call(name, "CALL mysql.\(unsafeRaw: name)", logger: logger)
         return try await verify(logger: logger, expectation: "both threads running") { $0.isRunning }
@@ -164,7 +175,8 @@ public struct RDSReplicaController: ReplicaControlling, CatchUpWaiting, RDSConfi
 
     // MARK: CatchUpWaiting
 
-    public func waitUntilExecuted(_ target: CatchUpTarget, deadline: ContinuousClock.Instant, logger: Logger) async throws
+    public func waitUntilExecuted(_ target: CatchUpTarget, deadline: ContinuousClock.Instant, logger: Logger)
+        async throws
         -> CatchUpResult
     {
         try await waiter.waitUntilExecuted(target, deadline: deadline, logger: logger)
@@ -191,34 +203,45 @@ public struct RDSReplicaController: ReplicaControlling, CatchUpWaiting, RDSConfi
     /// - Throws: ``ReplicationError``.
     public func configuration(logger: Logger) async throws -> [ConfigurationEntry] {
         guard let name = procedures.showConfiguration else {
-            throw ReplicationError(code: .procedureMissing, message: "this server has no rds_show_configuration", endpoint: endpointDescription)
+            throw ReplicationError(
+                code: .procedureMissing, message: "this server has no rds_show_configuration",
+                endpoint: endpointDescription)
         }
         let result = try await call(name, "CALL mysql.\(unsafeRaw: name)", logger: logger)
         guard let rows = result.resultSets.first else { return [] }
         return rows.compactMap { row in
             guard let settingName = (row["name"] ?? row[0]).string else { return nil }
-            return ConfigurationEntry(name: settingName, value: row["value"]?.string, description: row["description"]?.string)
+            return ConfigurationEntry(
+                name: settingName, value: row["value"]?.string, description: row["description"]?.string)
         }
     }
 
     public func binlogRetentionHours(logger: Logger) async throws -> Int? {
         let entries = try await configuration(logger: logger)
         guard let entry = entries.first(where: { $0.name.lowercased() == "binlog retention hours" }) else {
-            throw ReplicationError(code: .unexpectedResult, message: "rds_show_configuration lists no 'binlog retention hours'", endpoint: endpointDescription)
+            throw ReplicationError(
+                code: .unexpectedResult, message: "rds_show_configuration lists no 'binlog retention hours'",
+                endpoint: endpointDescription)
         }
         guard let text = entry.value else { return nil }
         guard let hours = Int(text) else {
-            throw ReplicationError(code: .unexpectedResult, message: "binlog retention hours is '\(text.prefix(20))', not a number", endpoint: endpointDescription)
+            throw ReplicationError(
+                code: .unexpectedResult, message: "binlog retention hours is '\(text.prefix(20))', not a number",
+                endpoint: endpointDescription)
         }
         return hours
     }
 
     public func setBinlogRetentionHours(_ hours: Int?, logger: Logger) async throws {
         guard let name = procedures.setConfiguration else {
-            throw ReplicationError(code: .procedureMissing, message: "this server has no rds_set_configuration", endpoint: endpointDescription)
+            throw ReplicationError(
+                code: .procedureMissing, message: "this server has no rds_set_configuration",
+                endpoint: endpointDescription)
         }
         if let hours, hours < 1 {
-            throw ReplicationError(code: .invalidArgument, message: "binlog retention hours must be at least 1", endpoint: endpointDescription)
+            throw ReplicationError(
+                code: .invalidArgument, message: "binlog retention hours must be at least 1",
+                endpoint: endpointDescription)
         }
         try await call(name, "CALL mysql.\(unsafeRaw: name)('binlog retention hours', \(hours))", logger: logger)
     }
@@ -237,13 +260,17 @@ public struct RDSReplicaController: ReplicaControlling, CatchUpWaiting, RDSConfi
                 mapped.sqlThreadError = status.lastSQLError
                 mapped.ioThreadError = status.lastIOError
             }
-            logger.debug("RDS procedure failed", metadata: ["replication.procedure": "\(procedure)", "replication.error": "\(mapped)"])
+            logger.debug(
+                "RDS procedure failed",
+                metadata: ["replication.procedure": "\(procedure)", "replication.error": "\(mapped)"])
             throw mapped
         }
         let messages = Self.messages(of: result)
         logger.debug(
             "RDS procedure answered",
-            metadata: ["replication.procedure": "\(procedure)", "replication.messages": .array(messages.map { "\($0)" })]
+            metadata: [
+                "replication.procedure": "\(procedure)", "replication.messages": .array(messages.map { "\($0)" }),
+            ]
         )
         return result
     }
@@ -251,7 +278,8 @@ public struct RDSReplicaController: ReplicaControlling, CatchUpWaiting, RDSConfi
     /// The `Message` cells of every result set of a procedure call.
     public static func messages(of result: SQLResult) -> [String] {
         result.resultSets.flatMap { resultSet -> [String] in
-            guard let column = resultSet.columnIndex(named: "Message") ?? (resultSet.columns.count == 1 ? 0 : nil) else { return [] }
+            guard let column = resultSet.columnIndex(named: "Message") ?? (resultSet.columns.count == 1 ? 0 : nil)
+            else { return [] }
             return resultSet.compactMap { $0[column].string }
         }
     }
@@ -299,7 +327,8 @@ public struct RDSReplicaController: ReplicaControlling, CatchUpWaiting, RDSConfi
             return .notConfigured
         }
         if has("already stopped") || has("down or disabled") { return .notRunning }
-        if has("already running") || has("already be running") || has("might be running") || has("because replication is running")
+        if has("already running") || has("already be running") || has("might be running")
+            || has("because replication is running")
             || has("procedure is in progress") || has("currently running the procedure")
         {
             return .alreadyRunning
@@ -307,7 +336,8 @@ public struct RDSReplicaController: ReplicaControlling, CatchUpWaiting, RDSConfi
         if has("encountered an error") || has("encountered a new error") || has("replication failed") {
             return .replicationFailed
         }
-        if has("must be between") || has("invalid input") || has("invalid arguments") || has("unknown configuration parameter")
+        if has("must be between") || has("invalid input") || has("invalid arguments")
+            || has("unknown configuration parameter")
             || has("not supported")
         {
             return .invalidArgument
@@ -334,7 +364,9 @@ public struct RDSReplicaController: ReplicaControlling, CatchUpWaiting, RDSConfi
     }
 
     static func stoppedAtUntil(_ status: ReplicaStatus, _ position: BinlogPosition) -> Bool {
-        guard status.sqlThread == .stopped, status.lastSQLError == nil, let executed = status.executedPosition else { return false }
+        guard status.sqlThread == .stopped, status.lastSQLError == nil, let executed = status.executedPosition else {
+            return false
+        }
         return executed >= position
     }
 }
@@ -356,7 +388,9 @@ enum ReplicaStateVerifier {
         while true {
             let status = try await ReplicaStatusReader.read(session: session, dialect: dialect, timeout: statusTimeout)
             if accept(status) {
-                logger.debug("replica state verified", metadata: ["replication.expected": "\(expectation)", "replication.status": "\(status)"])
+                logger.debug(
+                    "replica state verified",
+                    metadata: ["replication.expected": "\(expectation)", "replication.status": "\(status)"])
                 return status
             }
             // A thread that stopped with an error will not recover by itself.

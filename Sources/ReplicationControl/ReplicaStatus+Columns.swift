@@ -187,7 +187,8 @@ extension ReplicaStatus {
 
     /// The column names a caller may see for a field (legacy first), for error messages.
     static func columnNames(of field: Field) -> String {
-        let names = columnTable.filter { $0.value.field == field }.sorted { !$0.value.modern && $1.value.modern }.map(\.key)
+        let names = columnTable.filter { $0.value.field == field }.sorted { !$0.value.modern && $1.value.modern }.map(
+            \.key)
         return names.joined(separator: "/")
     }
 }

@@ -42,7 +42,8 @@ extension ReplicaStatus {
                 message: "replica status has no \(ReplicaStatus.columnNames(of: missing)) value"
             )
         }
-        self.init(ioThread: try Self.threadState(ioText, .ioRunning), sqlThread: try Self.threadState(sqlText, .sqlRunning))
+        self.init(
+            ioThread: try Self.threadState(ioText, .ioRunning), sqlThread: try Self.threadState(sqlText, .sqlRunning))
         columnNaming = layout.naming
         channelName = reader.text(.channelName) ?? ""
         ioThreadStateText = reader.nonEmptyText(.ioStateText)
@@ -53,9 +54,11 @@ extension ReplicaStatus {
         receivedPosition = try reader.position(file: .sourceLogFile, offset: .readSourceLogPosition)
         executedPosition = try reader.position(file: .relaySourceLogFile, offset: .executedSourceLogPosition)
         secondsBehindSource = try reader.integer(.secondsBehindSource).map(Int.init)
-        lastIOError = try reader.threadError(number: .lastIOErrorNumber, message: .lastIOError, timestamp: .lastIOErrorTimestamp)
+        lastIOError = try reader.threadError(
+            number: .lastIOErrorNumber, message: .lastIOError, timestamp: .lastIOErrorTimestamp)
         lastSQLError =
-            try reader.threadError(number: .lastSQLErrorNumber, message: .lastSQLError, timestamp: .lastSQLErrorTimestamp)
+            try reader.threadError(
+                number: .lastSQLErrorNumber, message: .lastSQLError, timestamp: .lastSQLErrorTimestamp)
             ?? reader.threadError(number: .lastErrorNumber, message: .lastError, timestamp: nil)
         sourceServerID = try reader.integer(.sourceServerID).map { try Self.narrow($0, .sourceServerID) }
         sourceUUID = reader.nonEmptyText(.sourceUUID)
@@ -83,7 +86,8 @@ extension ReplicaStatus {
             case "slave_pos": gtid.mode = .mariaDBSlavePos
             case "current_pos": gtid.mode = .mariaDBCurrentPos
             default:
-                throw ReplicationError(code: .malformedStatus, message: "Using_Gtid holds unknown mode '\(usingGTID.prefix(40))'")
+                throw ReplicationError(
+                    code: .malformedStatus, message: "Using_Gtid holds unknown mode '\(usingGTID.prefix(40))'")
             }
         } else if let autoPosition = try reader.integer(.autoPosition) {
             gtid.mode = autoPosition == 0 ? .off : .autoPosition
@@ -99,7 +103,8 @@ extension ReplicaStatus {
         guard let state = ReplicationThreadState(statusText: text) else {
             throw ReplicationError(
                 code: .malformedStatus,
-                message: "\(columnNames(of: field)) holds '\(text.prefix(40))', expected Yes, No, Connecting or Preparing"
+                message:
+                    "\(columnNames(of: field)) holds '\(text.prefix(40))', expected Yes, No, Connecting or Preparing"
             )
         }
         return state
@@ -107,7 +112,8 @@ extension ReplicaStatus {
 
     private static func narrow(_ value: Int64, _ field: Field) throws -> UInt32 {
         guard let narrowed = UInt32(exactly: value) else {
-            throw ReplicationError(code: .malformedStatus, message: "\(columnNames(of: field)) holds \(value), out of range")
+            throw ReplicationError(
+                code: .malformedStatus, message: "\(columnNames(of: field)) holds \(value), out of range")
         }
         return narrowed
     }
@@ -130,26 +136,41 @@ private struct FieldReader {
         return text
     }
 
-    /// The cell as an integer; nil when missing, `NULL` or empty.
+    /// The cell's bytes; nil when the column is missing or `NULL`.
+    func bytes(_ field: ReplicaStatus.Field) -> [UInt8]? {
+        guard let index = layout.index(of: field) else { return nil }
+        return row[index].bytes
+    }
+
+    /// The cell as an integer (surrounding spaces allowed); nil when missing, `NULL` or empty.
     func integer(_ field: ReplicaStatus.Field) throws -> Int64? {
-        guard let text = nonEmptyText(field) else { return nil }
-        guard let value = Int64(text.trimmingWhitespace()) else {
-            throw malformed(field, text, expected: "an integer")
+        guard let bytes = bytes(field) else { return nil }
+        var scanner = ByteScanner(bytes)
+        scanner.skipWhitespace()
+        if scanner.isAtEnd { return nil }
+        let negative = scanner.consume(UInt8(ascii: "-"))
+        guard let magnitude = scanner.number(), magnitude <= UInt64(Int64.max) else {
+            throw malformed(field, String(decoding: bytes, as: UTF8.self), expected: "an integer")
         }
-        return value
+        scanner.skipWhitespace()
+        guard scanner.isAtEnd else {
+            throw malformed(field, String(decoding: bytes, as: UTF8.self), expected: "an integer")
+        }
+        return negative ? -Int64(magnitude) : Int64(magnitude)
     }
 
     /// A coordinate from a file column and an offset column. An empty file name means "not known" (after a
     /// reset), and so does a file name without a numeric suffix at offset 0 (`INVALID` / `0`); any other
     /// malformed pair throws.
-    func position(file fileField: ReplicaStatus.Field, offset offsetField: ReplicaStatus.Field) throws -> BinlogPosition? {
-        let offsetText = nonEmptyText(offsetField)
+    func position(file fileField: ReplicaStatus.Field, offset offsetField: ReplicaStatus.Field) throws
+        -> BinlogPosition?
+    {
         var offset: UInt64?
-        if let offsetText {
-            guard let parsed = BinlogPosition.parseOffset(offsetText.trimmingWhitespace()) else {
-                throw malformed(offsetField, offsetText, expected: "a non-negative integer")
+        if let offsetValue = try integer(offsetField) {
+            guard offsetValue >= 0 else {
+                throw malformed(offsetField, String(offsetValue), expected: "a non-negative integer")
             }
-            offset = parsed
+            offset = UInt64(offsetValue)
         }
         guard let file = nonEmptyText(fileField) else { return nil }
         guard BinlogPosition.sequence(ofFile: file) != nil else {
@@ -159,7 +180,8 @@ private struct FieldReader {
         guard let offset else {
             throw ReplicationError(
                 code: .malformedStatus,
-                message: "\(ReplicaStatus.columnNames(of: fileField)) is set but \(ReplicaStatus.columnNames(of: offsetField)) is not"
+                message:
+                    "\(ReplicaStatus.columnNames(of: fileField)) is set but \(ReplicaStatus.columnNames(of: offsetField)) is not"
             )
         }
         return try BinlogPosition(file: file, offset: offset)

@@ -61,7 +61,9 @@ public struct ReplicationDialect: Sendable, Hashable, CustomStringConvertible {
         case .mysql: self.init(server: .mysql, version: identity.version, rdsProcedures: rdsProcedures)
         case .mariaDB: self.init(server: .mariaDB, version: identity.version, rdsProcedures: rdsProcedures)
         case .auroraMySQL(let auroraVersion):
-            self.init(server: .auroraMySQL(auroraVersion: auroraVersion), version: identity.version, rdsProcedures: rdsProcedures)
+            self.init(
+                server: .auroraMySQL(auroraVersion: auroraVersion), version: identity.version,
+                rdsProcedures: rdsProcedures)
         case .proxySQL:
             throw ReplicationError(code: .unsupported, message: "a ProxySQL endpoint has no replication")
         }
@@ -92,10 +94,14 @@ public struct ReplicationDialect: Sendable, Hashable, CustomStringConvertible {
             variables = values
             procedureNames = try await session.query(proceduresQuery).compactMap { $0[0].string }
         } catch {
-            throw ReplicationError.wrapping(error, message: "could not detect the server's replication dialect", endpoint: session.endpointDescription)
+            throw ReplicationError.wrapping(
+                error, message: "could not detect the server's replication dialect",
+                endpoint: session.endpointDescription)
         }
         guard let versionString = variables["version"] else {
-            throw ReplicationError(code: .unexpectedResult, message: "the server did not report @@version", endpoint: session.endpointDescription)
+            throw ReplicationError(
+                code: .unexpectedResult, message: "the server did not report @@version",
+                endpoint: session.endpointDescription)
         }
         let identity = ServerIdentity.parse(
             versionString: versionString,
@@ -182,7 +188,8 @@ public struct ReplicationDialect: Sendable, Hashable, CustomStringConvertible {
     /// Starts replication until the SQL thread reaches `position` of the source's binlog.
     public func startReplicaUntilStatement(_ position: BinlogPosition) -> SQLStatement {
         let prefix = usesSourceOptions ? "SOURCE" : "MASTER"
-        return "\(startReplicaStatement) UNTIL \(unsafeRaw: prefix)_LOG_FILE = \(position.file), \(unsafeRaw: prefix)_LOG_POS = \(position.offset)"
+        return
+            "\(startReplicaStatement) UNTIL \(unsafeRaw: prefix)_LOG_FILE = \(position.file), \(unsafeRaw: prefix)_LOG_POS = \(position.offset)"
     }
 
     /// The statements that point a native replica at `source` (MariaDB with a GTID start point needs two).
@@ -193,19 +200,24 @@ public struct ReplicationDialect: Sendable, Hashable, CustomStringConvertible {
         try source.validate()
         let option = usesSourceOptions ? "SOURCE" : "MASTER"
         var statement: SQLStatement = usesSourceOptions ? "CHANGE REPLICATION SOURCE TO " : "CHANGE MASTER TO "
-        statement = statement
+        statement =
+            statement
             + "\(unsafeRaw: option)_HOST = \(source.host), \(unsafeRaw: option)_PORT = \(source.port), "
             + "\(unsafeRaw: option)_USER = \(source.user), \(unsafeRaw: option)_PASSWORD = \(secret: source.password)"
         var prelude: [SQLStatement] = []
         switch source.startPoint {
         case .position(let position):
-            statement = statement + ", \(unsafeRaw: option)_LOG_FILE = \(position.file), \(unsafeRaw: option)_LOG_POS = \(position.offset)"
+            statement =
+                statement
+                + ", \(unsafeRaw: option)_LOG_FILE = \(position.file), \(unsafeRaw: option)_LOG_POS = \(position.offset)"
             statement = statement + (isMariaDB ? ", MASTER_USE_GTID = no" : ", \(unsafeRaw: option)_AUTO_POSITION = 0")
         case .autoPosition:
-            statement = statement + (isMariaDB ? ", MASTER_USE_GTID = slave_pos" : ", \(unsafeRaw: option)_AUTO_POSITION = 1")
+            statement =
+                statement + (isMariaDB ? ", MASTER_USE_GTID = slave_pos" : ", \(unsafeRaw: option)_AUTO_POSITION = 1")
         case .mariaDBGTID(let position):
             guard isMariaDB else {
-                throw ReplicationError(code: .unsupported, message: "a MariaDB GTID start point needs a MariaDB replica")
+                throw ReplicationError(
+                    code: .unsupported, message: "a MariaDB GTID start point needs a MariaDB replica")
             }
             prelude.append("SET GLOBAL gtid_slave_pos = \(position.description)")
             statement = statement + ", MASTER_USE_GTID = slave_pos"
@@ -317,9 +329,12 @@ public struct ReplicationDialect: Sendable, Hashable, CustomStringConvertible {
             let name = !isMariaDB && version >= ServerVersion(8, 0, 26) ? "SOURCE_POS_WAIT" : "MASTER_POS_WAIT"
             return WaitFunction(name: name, acceptsFractionalTimeout: false, kind: .position)
         case .mysqlGTIDSet:
-            return isMariaDB ? nil : WaitFunction(name: "WAIT_FOR_EXECUTED_GTID_SET", acceptsFractionalTimeout: false, kind: .mysqlGTID)
+            return isMariaDB
+                ? nil
+                : WaitFunction(name: "WAIT_FOR_EXECUTED_GTID_SET", acceptsFractionalTimeout: false, kind: .mysqlGTID)
         case .mariaDBGTIDPosition:
-            return isMariaDB ? WaitFunction(name: "MASTER_GTID_WAIT", acceptsFractionalTimeout: true, kind: .mariaDBGTID) : nil
+            return isMariaDB
+                ? WaitFunction(name: "MASTER_GTID_WAIT", acceptsFractionalTimeout: true, kind: .mariaDBGTID) : nil
         }
     }
 

@@ -150,7 +150,8 @@ extension ReplicationError {
     ) -> ReplicationError {
         if let replicationError = error as? ReplicationError { return replicationError }
         guard let mariaDBError = error as? MariaDBError else {
-            return ReplicationError(code: .server, message: message, endpoint: endpoint, underlying: error, file: file, line: line)
+            return ReplicationError(
+                code: .server, message: message, endpoint: endpoint, underlying: error, file: file, line: line)
         }
         let code: Code = mariaDBError.isPermissionDenied ? .permissionDenied : .server
         return ReplicationError(

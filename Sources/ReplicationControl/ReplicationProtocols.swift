@@ -81,7 +81,9 @@ extension CatchUpWaiting {
     /// Waits until the replica has executed `target`, for at most `timeout`.
     ///
     /// - Throws: see ``waitUntilExecuted(_:deadline:logger:)``.
-    public func waitUntilExecuted(_ target: CatchUpTarget, timeout: Duration, logger: Logger) async throws -> CatchUpResult {
+    public func waitUntilExecuted(_ target: CatchUpTarget, timeout: Duration, logger: Logger) async throws
+        -> CatchUpResult
+    {
         try await waitUntilExecuted(target, deadline: ContinuousClock.now.advanced(by: timeout), logger: logger)
     }
 }

@@ -69,7 +69,9 @@ public struct ReplicationSource: Sendable, Hashable, CustomStringConvertible {
         guard (1...65535).contains(port) else {
             throw ReplicationError(code: .invalidArgument, message: "source port \(port) is out of range 1–65535")
         }
-        guard !user.isEmpty else { throw ReplicationError(code: .invalidArgument, message: "replication user is empty") }
+        guard !user.isEmpty else {
+            throw ReplicationError(code: .invalidArgument, message: "replication user is empty")
+        }
         if let connectRetrySeconds, connectRetrySeconds < 1 {
             throw ReplicationError(code: .invalidArgument, message: "connect retry must be at least 1 second")
         }

@@ -113,7 +113,9 @@ public struct SourceController: SourceControlling {
     public static func detecting(on session: any SQLSession, options: Options = Options(), logger: Logger) async throws
         -> SourceController
     {
-        SourceController(session: session, dialect: try await ReplicationDialect.detect(on: session, logger: logger), options: options)
+        SourceController(
+            session: session, dialect: try await ReplicationDialect.detect(on: session, logger: logger),
+            options: options)
     }
 
     public var endpointDescription: String { session.endpointDescription }
@@ -123,7 +125,8 @@ public struct SourceController: SourceControlling {
             let result = try await session.execute(dialect.sourceStatusStatement, timeout: options.statementTimeout)
             var gtidText: String?
             if let gtidStatement = dialect.sourceGTIDStatement {
-                gtidText = try await session.queryFirst(gtidStatement, timeout: options.statementTimeout)?[0].string ?? ""
+                gtidText =
+                    try await session.queryFirst(gtidStatement, timeout: options.statementTimeout)?[0].string ?? ""
             }
             let status = try SourceStatus.parse(result, mariaDBGTIDBinlogPosition: gtidText)
             logger.debug("source status", metadata: ["replication.source_position": "\(status.position)"])
@@ -133,7 +136,8 @@ public struct SourceController: SourceControlling {
             error.endpoint = error.endpoint ?? endpointDescription
             throw error
         } catch {
-            throw ReplicationError.wrapping(error, message: "could not read the source status", endpoint: endpointDescription)
+            throw ReplicationError.wrapping(
+                error, message: "could not read the source status", endpoint: endpointDescription)
         }
     }
 
@@ -141,32 +145,40 @@ public struct SourceController: SourceControlling {
         guard dialect.allowsGlobalVariables else {
             throw ReplicationError(
                 code: .unsupported,
-                message: "\(dialect.server) does not allow SET GLOBAL read_only; fence writes through the proxy instead",
+                message:
+                    "\(dialect.server) does not allow SET GLOBAL read_only; fence writes through the proxy instead",
                 endpoint: endpointDescription
             )
         }
         let clock = ContinuousClock()
         let start = clock.now
         let previous = try await readOnlySettings()
-        let statement: SQLStatement = dialect.hasSuperReadOnly ? "SET GLOBAL super_read_only = ON" : "SET GLOBAL read_only = ON"
+        let statement: SQLStatement =
+            dialect.hasSuperReadOnly ? "SET GLOBAL super_read_only = ON" : "SET GLOBAL read_only = ON"
         let remaining = clock.now.duration(to: deadline)
         guard remaining > .zero else {
-            throw ReplicationError(code: .fenceTimedOut, message: "the deadline passed before the fence could be set", endpoint: endpointDescription)
+            throw ReplicationError(
+                code: .fenceTimedOut, message: "the deadline passed before the fence could be set",
+                endpoint: endpointDescription)
         }
         do {
             try await session.run(statement, timeout: remaining)
         } catch let error as MariaDBError where error.code == .deadlineExceeded || error.isLockWaitTimeout {
             throw ReplicationError(
                 code: .fenceTimedOut,
-                message: "setting read-only did not finish before the deadline (it waits for running commits and locks)",
+                message:
+                    "setting read-only did not finish before the deadline (it waits for running commits and locks)",
                 serverErrorNumber: error.serverErrorNumber,
                 endpoint: endpointDescription,
                 underlying: error
             )
         } catch {
-            throw ReplicationError.wrapping(error, message: "could not set the server read-only", endpoint: endpointDescription)
+            throw ReplicationError.wrapping(
+                error, message: "could not set the server read-only", endpoint: endpointDescription)
         }
-        let fence = WriteFence(previousReadOnly: previous.readOnly, previousSuperReadOnly: previous.superReadOnly, duration: start.duration(to: clock.now))
+        let fence = WriteFence(
+            previousReadOnly: previous.readOnly, previousSuperReadOnly: previous.superReadOnly,
+            duration: start.duration(to: clock.now))
         logger.debug("writes fenced", metadata: ["replication.fence_duration": "\(fence.duration)"])
         return fence
     }
@@ -180,7 +192,8 @@ public struct SourceController: SourceControlling {
                 try await session.run("SET GLOBAL read_only = OFF", timeout: options.statementTimeout)
             }
         } catch {
-            throw ReplicationError.wrapping(error, message: "could not lift the write fence", endpoint: endpointDescription)
+            throw ReplicationError.wrapping(
+                error, message: "could not lift the write fence", endpoint: endpointDescription)
         }
         logger.debug("write fence lifted")
     }
@@ -198,12 +211,15 @@ public struct SourceController: SourceControlling {
             """
     }
 
-    public func longRunningWriteTransactions(olderThan age: Duration, logger: Logger) async throws -> [WriteTransaction] {
+    public func longRunningWriteTransactions(olderThan age: Duration, logger: Logger) async throws -> [WriteTransaction]
+    {
         let rows: [Row]
         do {
-            rows = try await session.query(Self.longRunningWriteTransactionsQuery(olderThan: age), timeout: options.statementTimeout)
+            rows = try await session.query(
+                Self.longRunningWriteTransactionsQuery(olderThan: age), timeout: options.statementTimeout)
         } catch {
-            throw ReplicationError.wrapping(error, message: "could not list running transactions (needs PROCESS)", endpoint: endpointDescription)
+            throw ReplicationError.wrapping(
+                error, message: "could not list running transactions (needs PROCESS)", endpoint: endpointDescription)
         }
         do {
             return try rows.map { row in
@@ -221,7 +237,9 @@ public struct SourceController: SourceControlling {
                 )
             }
         } catch {
-            throw ReplicationError(code: .unexpectedResult, message: "unexpected INNODB_TRX row", endpoint: endpointDescription, underlying: error)
+            throw ReplicationError(
+                code: .unexpectedResult, message: "unexpected INNODB_TRX row", endpoint: endpointDescription,
+                underlying: error)
         }
     }
 
@@ -232,7 +250,9 @@ public struct SourceController: SourceControlling {
             : "SELECT @@GLOBAL.read_only AS read_only"
         do {
             guard let row = try await session.queryFirst(statement, timeout: options.statementTimeout) else {
-                throw ReplicationError(code: .unexpectedResult, message: "SELECT @@read_only returned no row", endpoint: endpointDescription)
+                throw ReplicationError(
+                    code: .unexpectedResult, message: "SELECT @@read_only returned no row",
+                    endpoint: endpointDescription)
             }
             let readOnly = try row.decode(Bool.self, "read_only")
             let superReadOnly = dialect.hasSuperReadOnly ? try row.decode(Bool.self, "super_read_only") : nil
@@ -240,7 +260,8 @@ public struct SourceController: SourceControlling {
         } catch let error as ReplicationError {
             throw error
         } catch {
-            throw ReplicationError.wrapping(error, message: "could not read the read-only settings", endpoint: endpointDescription)
+            throw ReplicationError.wrapping(
+                error, message: "could not read the read-only settings", endpoint: endpointDescription)
         }
     }
 }

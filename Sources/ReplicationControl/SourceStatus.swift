@@ -57,7 +57,8 @@ public struct SourceStatus: Sendable, Hashable, CustomStringConvertible {
         do {
             position = try BinlogPosition(file: file, offsetText: offsetText)
         } catch let error as ReplicationError {
-            throw ReplicationError(code: .malformedStatus, message: "source status: \(error.message)", underlying: error)
+            throw ReplicationError(
+                code: .malformedStatus, message: "source status: \(error.message)", underlying: error)
         }
         binlogDoDatabases = Self.list(row["Binlog_Do_DB"]?.string)
         binlogIgnoreDatabases = Self.list(row["Binlog_Ignore_DB"]?.string)
@@ -70,7 +71,8 @@ public struct SourceStatus: Sendable, Hashable, CustomStringConvertible {
                 gtid = nil
             }
         } catch let error as ReplicationError {
-            throw ReplicationError(code: .malformedStatus, message: "source status GTIDs: \(error.message)", underlying: error)
+            throw ReplicationError(
+                code: .malformedStatus, message: "source status GTIDs: \(error.message)", underlying: error)
         }
     }
 

@@ -17,7 +17,8 @@ struct ReplicationCatchUpTests {
             try await testbed.auroraRoot.run("INSERT INTO app.items (id, note) VALUES (11, 'planted on the replica')")
             try await ReplicationTestbed.insert(11...20, on: testbed.sourceRoot)
             let status = try await testbed.sourceController().sourceStatus(logger: logger)
-            let target = kind == "position" ? CatchUpTarget.position(of: status) : try #require(CatchUpTarget.gtid(of: status))
+            let target =
+                kind == "position" ? CatchUpTarget.position(of: status) : try #require(CatchUpTarget.gtid(of: status))
             let deadline = Duration.seconds(30)
             let clock = ContinuousClock()
             let started = clock.now
@@ -76,9 +77,11 @@ struct ReplicationCatchUpTests {
             )
             try await ReplicationTestbed.insert(1...30, on: testbed.sourceRoot)
             let status = try await testbed.sourceController().sourceStatus(logger: logger)
-            let byPosition = try await poller.waitUntilExecuted(.position(of: status), timeout: .seconds(20), logger: logger)
+            let byPosition = try await poller.waitUntilExecuted(
+                .position(of: status), timeout: .seconds(20), logger: logger)
             #expect(byPosition.method == .polling)
-            let byGTID = try await poller.waitUntilExecuted(try #require(CatchUpTarget.gtid(of: status)), timeout: .seconds(20), logger: logger)
+            let byGTID = try await poller.waitUntilExecuted(
+                try #require(CatchUpTarget.gtid(of: status)), timeout: .seconds(20), logger: logger)
             #expect(byGTID.method == .polling)
             #expect(try await ReplicationTestbed.count(on: testbed.auroraAdmin) == 30)
         }
@@ -135,7 +138,8 @@ struct ReplicationReverseTests {
             try await AuroraProcedureShim.writeHeartbeat(usingRoot: testbed.auroraRoot)
             try await ReplicationTestbed.insert(121...125, on: testbed.auroraAdmin)
             let target = try await auroraSource.sourceStatus(logger: logger)
-            let result = try await native.waitUntilExecuted(.position(of: target), timeout: .seconds(20), logger: logger)
+            let result = try await native.waitUntilExecuted(
+                .position(of: target), timeout: .seconds(20), logger: logger)
             #expect(result.method == .waitFunction("MASTER_POS_WAIT"))
             #expect(try await ReplicationTestbed.count(on: testbed.sourceRoot) == 35)
             let status = try await native.replicaStatus(logger: logger)
@@ -175,12 +179,15 @@ struct ReplicationReverseTests {
             let logger = testbed.logger
             try await testbed.sourceRoot.run("CREATE USER app@'%' IDENTIFIED BY 'app-pw'")
             try await testbed.sourceRoot.run("GRANT SELECT, INSERT, UPDATE, DELETE ON app.* TO app@'%'")
-            let app = try await MariaDBConnection.connect(configuration: testbed.source.configuration(user: "app", password: "app-pw"))
+            let app = try await MariaDBConnection.connect(
+                configuration: testbed.source.configuration(user: "app", password: "app-pw"))
             let source = try await testbed.sourceController()
             try await ReplicationTestbed.insert(1...1, on: app)
             let fence = try await source.fenceWrites(timeout: .seconds(5), logger: logger)
             #expect(fence.previousReadOnly == false)
-            let refused = try await #require(throws: MariaDBError.self) { try await ReplicationTestbed.insert(2...2, on: app) }
+            let refused = try await #require(throws: MariaDBError.self) {
+                try await ReplicationTestbed.insert(2...2, on: app)
+            }
             #expect(refused.serverErrorNumber == 1290)
             // Positions read after the fence stay put.
             let first = try await source.sourceStatus(logger: logger)

@@ -36,7 +36,10 @@ struct BinlogPositionTests {
         #expect(position < (try BinlogPosition(file: "mysql-bin-changelog.000124", offset: 4)))
     }
 
-    @Test(arguments: ["", "mysql-bin", "mysql-bin.", ".000001", "mysql-bin.00a01", "mysql bin.000001", "mysql-bin.000001\n", "INVALID"])
+    @Test(arguments: [
+        "", "mysql-bin", "mysql-bin.", ".000001", "mysql-bin.00a01", "mysql bin.000001", "mysql-bin.000001\n",
+        "INVALID",
+    ])
     func malformedFileNamesThrow(file: String) {
         #expect(throws: ReplicationError(code: .malformedPosition, message: "")) {
             try BinlogPosition(file: file, offset: 4)
@@ -64,7 +67,9 @@ struct BinlogPositionTests {
         let data = try JSONEncoder().encode(position)
         #expect(String(decoding: data, as: UTF8.self) == "\"mysql-bin-changelog.000002:157\"")
         #expect(try JSONDecoder().decode(BinlogPosition.self, from: data) == position)
-        #expect(throws: ReplicationError.self) { try JSONDecoder().decode(BinlogPosition.self, from: Data("\"x:1\"".utf8)) }
+        #expect(throws: ReplicationError.self) {
+            try JSONDecoder().decode(BinlogPosition.self, from: Data("\"x:1\"".utf8))
+        }
     }
 
     @Test func distance() throws {

@@ -94,7 +94,8 @@ struct MariaDBGTIDPositionTests {
     }
 
     @Test func merging() throws {
-        let merged = try MariaDBGTIDPosition(parsing: "0-1-100,1-2-5").merging(try MariaDBGTIDPosition(parsing: "0-1-90,2-3-1"))
+        let merged = try MariaDBGTIDPosition(parsing: "0-1-100,1-2-5").merging(
+            try MariaDBGTIDPosition(parsing: "0-1-90,2-3-1"))
         #expect(merged.description == "0-1-100,1-2-5,2-3-1")
     }
 

@@ -16,7 +16,8 @@ struct NativeReplicaControllerTests {
         try NativeReplicaController(
             session: session,
             dialect: dialect,
-            options: .init(filter: filter, verificationTimeout: .milliseconds(300), verificationInterval: .milliseconds(1))
+            options: .init(
+                filter: filter, verificationTimeout: .milliseconds(300), verificationInterval: .milliseconds(1))
         )
     }
 
@@ -35,7 +36,8 @@ struct NativeReplicaControllerTests {
         let native = try controller(session)
         let position = try BinlogPosition(file: "mysql-bin-changelog.000002", offset: 157)
         try await native.configureSource(
-            ReplicationSource(host: "aurora.local", port: 3306, user: "repl", password: "pw", startPoint: .position(position)),
+            ReplicationSource(
+                host: "aurora.local", port: 3306, user: "repl", password: "pw", startPoint: .position(position)),
             logger: logger
         )
         let status = try await native.startReplication(logger: logger)
@@ -74,10 +76,14 @@ struct NativeReplicaControllerTests {
     @Test func startRefusesWhenRunningOrUnconfigured() async throws {
         let running = ScriptedSQLSession()
         running.expect("SHOW SLAVE STATUS", answer: StatusRow.running.legacy)
-        await #expect(throws: ReplicationError(code: .alreadyRunning, message: "")) { try await controller(running).startReplication(logger: logger) }
+        await #expect(throws: ReplicationError(code: .alreadyRunning, message: "")) {
+            try await controller(running).startReplication(logger: logger)
+        }
         let empty = ScriptedSQLSession()
         empty.expect("SHOW SLAVE STATUS", answer: StatusRow.notConfigured)
-        await #expect(throws: ReplicationError(code: .notConfigured, message: "")) { try await controller(empty).startReplication(logger: logger) }
+        await #expect(throws: ReplicationError(code: .notConfigured, message: "")) {
+            try await controller(empty).startReplication(logger: logger)
+        }
         try running.verifyAllConsumed()
         try empty.verifyAllConsumed()
     }
@@ -89,7 +95,9 @@ struct NativeReplicaControllerTests {
         session.expect("SHOW REPLICA STATUS", answer: StatusRow.stopped.modern)
         session.expect("SHOW REPLICA STATUS", answer: StatusRow.stopped.modern)
         session.expect("RESET REPLICA ALL")
-        session.expect("SHOW REPLICA STATUS", answer: SQLResult(resultSets: [ResultSet(columnNames: ["Replica_IO_Running"], rows: [])]))
+        session.expect(
+            "SHOW REPLICA STATUS",
+            answer: SQLResult(resultSets: [ResultSet(columnNames: ["Replica_IO_Running"], rows: [])]))
         let native = try controller(session, Dialects.mysql84)
         #expect(try await native.stopReplication(logger: logger).isStopped)
         try await native.resetReplication(logger: logger)
@@ -109,7 +117,9 @@ struct NativeReplicaControllerTests {
     @Test func stopWhenStoppedIsTyped() async throws {
         let session = ScriptedSQLSession()
         session.expect("SHOW SLAVE STATUS", answer: StatusRow.stopped.legacy)
-        await #expect(throws: ReplicationError(code: .notRunning, message: "")) { try await controller(session).stopReplication(logger: logger) }
+        await #expect(throws: ReplicationError(code: .notRunning, message: "")) {
+            try await controller(session).stopReplication(logger: logger)
+        }
     }
 
     @Test func startUntil() async throws {
@@ -117,14 +127,16 @@ struct NativeReplicaControllerTests {
         session.expect("SHOW SLAVE STATUS", answer: StatusRow.stopped.legacy)
         session.expect("START SLAVE UNTIL MASTER_LOG_FILE = 'mysql-bin.000003', MASTER_LOG_POS = 2000")
         session.expect("SHOW SLAVE STATUS", answer: StatusRow(sql: "No").legacy)
-        let status = try await controller(session).startReplication(until: try BinlogPosition(file: "mysql-bin.000003", offset: 2000), logger: logger)
+        let status = try await controller(session).startReplication(
+            until: try BinlogPosition(file: "mysql-bin.000003", offset: 2000), logger: logger)
         #expect(status.sqlThread == .stopped)
         try session.verifyAllConsumed()
     }
 
     @Test func skipOnMariaDB() async throws {
         let session = ScriptedSQLSession()
-        session.expect("SHOW SLAVE STATUS", answer: StatusRow.sqlError(1062, "Duplicate entry '4' for key 'PRIMARY'").legacy)
+        session.expect(
+            "SHOW SLAVE STATUS", answer: StatusRow.sqlError(1062, "Duplicate entry '4' for key 'PRIMARY'").legacy)
         session.expect("STOP SLAVE")
         session.expect("SET GLOBAL sql_slave_skip_counter = 1")
         session.expect("START SLAVE")
@@ -157,8 +169,14 @@ struct NativeReplicaControllerTests {
     @Test func serverErrorsAreWrapped() async throws {
         let session = ScriptedSQLSession()
         session.expect("SHOW SLAVE STATUS", answer: StatusRow.stopped.legacy)
-        session.expect(.exact("START SLAVE"), failingWith: 1227, sqlState: "42000", message: "Access denied; you need (at least one of) the SUPER, REPLICATION SLAVE ADMIN privilege(s) for this operation")
-        let error = try await #require(throws: ReplicationError.self) { try await controller(session).startReplication(logger: logger) }
+        session.expect(
+            .exact("START SLAVE"), failingWith: 1227, sqlState: "42000",
+            message:
+                "Access denied; you need (at least one of) the SUPER, REPLICATION SLAVE ADMIN privilege(s) for this operation"
+        )
+        let error = try await #require(throws: ReplicationError.self) {
+            try await controller(session).startReplication(logger: logger)
+        }
         #expect(error.code == .permissionDenied)
         #expect(error.serverErrorNumber == 1227)
         #expect(error.statement == "START SLAVE")

@@ -7,9 +7,12 @@ import Testing
 @Suite("RDSReplicaController (scripted)")
 struct RDSReplicaControllerTests {
     let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-    let options = RDSReplicaController.Options(verificationTimeout: .milliseconds(300), verificationInterval: .milliseconds(1))
+    let options = RDSReplicaController.Options(
+        verificationTimeout: .milliseconds(300), verificationInterval: .milliseconds(1))
 
-    func controller(_ session: ScriptedSQLSession, _ dialect: ReplicationDialect = Dialects.auroraV3) throws -> RDSReplicaController {
+    func controller(_ session: ScriptedSQLSession, _ dialect: ReplicationDialect = Dialects.auroraV3) throws
+        -> RDSReplicaController
+    {
         try RDSReplicaController(session: session, dialect: dialect, options: options)
     }
 
@@ -20,7 +23,8 @@ struct RDSReplicaControllerTests {
         )
         let position = try BinlogPosition(file: "mysql-bin.000002", offset: 157)
         try await controller(session).configureSource(
-            ReplicationSource(host: "10.0.0.7", port: 3306, user: "repl", password: "pa'ss", startPoint: .position(position)),
+            ReplicationSource(
+                host: "10.0.0.7", port: 3306, user: "repl", password: "pa'ss", startPoint: .position(position)),
             logger: logger
         )
         try session.verifyAllConsumed()
@@ -47,7 +51,8 @@ struct RDSReplicaControllerTests {
 
     @Test func startReadsTheStatusUntilBothThreadsRun() async throws {
         let session = ScriptedSQLSession()
-        session.expect("CALL mysql.rds_start_replication", answer: message("Replication started. Slave is now running normally."))
+        session.expect(
+            "CALL mysql.rds_start_replication", answer: message("Replication started. Slave is now running normally."))
         session.expect("SHOW REPLICA STATUS", answer: StatusRow.connecting.modern)
         session.expect("SHOW REPLICA STATUS", answer: StatusRow.running.modern)
         let status = try await controller(session).startReplication(logger: logger)
@@ -80,7 +85,10 @@ struct RDSReplicaControllerTests {
 
     static let procedureErrors: [(String, ReplicationError.Code)] = [
         ("Replication may already be running. Call rds_stop_replication to stop replication", .alreadyRunning),
-        ("You can't start replication because the replica isn't configured. First call mysql.rds_set_external_master.", .notConfigured),
+        (
+            "You can't start replication because the replica isn't configured. First call mysql.rds_set_external_master.",
+            .notConfigured
+        ),
         ("Replication might be running. First call mysql.rds_stop_replication.", .alreadyRunning),
         ("Slave has encountered an error. Run SHOW SLAVE STATUS\\G; to see the error.", .replicationFailed),
         ("Permission Denied: Replication for Multi-AZ clusters is managed exclusively by RDS.", .permissionDenied),
@@ -92,7 +100,9 @@ struct RDSReplicaControllerTests {
         session.expect(.exact("CALL mysql.rds_start_replication"), failingWith: 1644, sqlState: "45000", message: text)
         if code == .replicationFailed {
             // The controller reads the status to attach the thread errors.
-            session.expect("SHOW REPLICA STATUS", answer: StatusRow(io: "Connecting", lastIOErrno: "1045", lastIOError: "Access denied").modern)
+            session.expect(
+                "SHOW REPLICA STATUS",
+                answer: StatusRow(io: "Connecting", lastIOErrno: "1045", lastIOError: "Access denied").modern)
         }
         let error = try await #require(throws: ReplicationError.self) {
             try await controller(session).startReplication(logger: logger)
@@ -109,8 +119,13 @@ struct RDSReplicaControllerTests {
         session.expect("CALL mysql.rds_stop_replication", answer: message("Slave is now down or disabled"))
         session.expect("SHOW REPLICA STATUS", answer: StatusRow.running.modern)
         session.expect("SHOW REPLICA STATUS", answer: StatusRow.stopped.modern)
-        session.expect("CALL mysql.rds_reset_external_source", answer: message("Slave has been reset", column: "message"))
-        session.expect("SHOW REPLICA STATUS", answer: SQLResult(resultSets: [ResultSet(columnNames: ["Replica_IO_Running", "Replica_SQL_Running"], rows: [])]))
+        session.expect(
+            "CALL mysql.rds_reset_external_source", answer: message("Slave has been reset", column: "message"))
+        session.expect(
+            "SHOW REPLICA STATUS",
+            answer: SQLResult(resultSets: [
+                ResultSet(columnNames: ["Replica_IO_Running", "Replica_SQL_Running"], rows: [])
+            ]))
         let rds = try controller(session)
         let stopped = try await rds.stopReplication(logger: logger)
         #expect(stopped.isStopped)
@@ -126,7 +141,9 @@ struct RDSReplicaControllerTests {
             sqlState: "45000",
             message: "Slave is already stopped or may not be configured. Run SHOW SLAVE STATUS\\G;"
         )
-        let error = try await #require(throws: ReplicationError.self) { try await controller(session).stopReplication(logger: logger) }
+        let error = try await #require(throws: ReplicationError.self) {
+            try await controller(session).stopReplication(logger: logger)
+        }
         #expect(error.code == .notRunning)
     }
 
@@ -144,6 +161,37 @@ struct RDSReplicaControllerTests {
         try session.verifyAllConsumed()
     }
 
+    @Test func startUntilWhoseApplierStoppedBeforeTheProcedureLookedIsNoFailure() async throws {
+        let session = ScriptedSQLSession()
+        let until = try BinlogPosition(file: "mysql-bin.000003", offset: 1800)
+        session.expect(
+            .exact("CALL mysql.rds_start_replication_until('mysql-bin.000003', 1800)"),
+            failingWith: 1644,
+            sqlState: "45000",
+            message: "Slave has encountered an error. Run SHOW SLAVE STATUS\\G; to see the error."
+        )
+        // Attached to the error, then read again to tell "stopped at the position" from a real failure.
+        session.expect("SHOW REPLICA STATUS", answer: StatusRow(sql: "No", executedOffset: "1800").modern)
+        session.expect("SHOW REPLICA STATUS", answer: StatusRow(sql: "No", executedOffset: "1800").modern)
+        let status = try await controller(session).startReplication(until: until, logger: logger)
+        #expect(status.executedPosition == until)
+        try session.verifyAllConsumed()
+
+        let broken = ScriptedSQLSession()
+        broken.expect(
+            .exact("CALL mysql.rds_start_replication_until('mysql-bin.000003', 1800)"),
+            failingWith: 1644,
+            sqlState: "45000",
+            message: "Slave has encountered an error. Run SHOW SLAVE STATUS\\G; to see the error."
+        )
+        broken.expect("SHOW REPLICA STATUS", answer: StatusRow.sqlError(1062, "dup").modern)
+        broken.expect("SHOW REPLICA STATUS", answer: StatusRow.sqlError(1062, "dup").modern)
+        await #expect(throws: ReplicationError(code: .replicationFailed, message: "")) {
+            try await controller(broken).startReplication(until: until, logger: logger)
+        }
+        try broken.verifyAllConsumed()
+    }
+
     @Test func skipReplicationError() async throws {
         let session = ScriptedSQLSession()
         session.expect(
@@ -159,8 +207,12 @@ struct RDSReplicaControllerTests {
         try session.verifyAllConsumed()
 
         let idle = ScriptedSQLSession()
-        idle.expect(.exact("CALL mysql.rds_skip_repl_error"), failingWith: 1644, sqlState: "45000", message: "Slave is running normally.  No errors detected to skip.")
-        let error = try await #require(throws: ReplicationError.self) { try await controller(idle).skipReplicationError(logger: logger) }
+        idle.expect(
+            .exact("CALL mysql.rds_skip_repl_error"), failingWith: 1644, sqlState: "45000",
+            message: "Slave is running normally.  No errors detected to skip.")
+        let error = try await #require(throws: ReplicationError.self) {
+            try await controller(idle).skipReplicationError(logger: logger)
+        }
         #expect(error.code == .nothingToSkip)
     }
 
@@ -172,7 +224,12 @@ struct RDSReplicaControllerTests {
             answer: SQLResult(resultSets: [
                 ResultSet(
                     columnNames: ["name", "value", "description"],
-                    rows: [["binlog retention hours", "168", "binlog retention hours specifies the duration in hours before binary logs are automatically deleted."]]
+                    rows: [
+                        [
+                            "binlog retention hours", "168",
+                            "binlog retention hours specifies the duration in hours before binary logs are automatically deleted.",
+                        ]
+                    ]
                 )
             ])
         )
@@ -187,15 +244,21 @@ struct RDSReplicaControllerTests {
         try await rds.setBinlogRetentionHours(168, logger: logger)
         #expect(try await rds.binlogRetentionHours(logger: logger) == 168)
         try await rds.setBinlogRetentionHours(nil, logger: logger)
-        let error = try await #require(throws: ReplicationError.self) { try await rds.setBinlogRetentionHours(9999, logger: logger) }
+        let error = try await #require(throws: ReplicationError.self) {
+            try await rds.setBinlogRetentionHours(9999, logger: logger)
+        }
         #expect(error.code == .invalidArgument)
-        await #expect(throws: ReplicationError(code: .invalidArgument, message: "")) { try await rds.setBinlogRetentionHours(0, logger: logger) }
+        await #expect(throws: ReplicationError(code: .invalidArgument, message: "")) {
+            try await rds.setBinlogRetentionHours(0, logger: logger)
+        }
         try session.verifyAllConsumed()
     }
 
     @Test func missingProcedureAndMissingPrivilege() async throws {
         let session = ScriptedSQLSession()
-        session.expect(.exact("CALL mysql.rds_start_replication"), failingWith: 1305, sqlState: "42000", message: "PROCEDURE mysql.rds_start_replication does not exist")
+        session.expect(
+            .exact("CALL mysql.rds_start_replication"), failingWith: 1305, sqlState: "42000",
+            message: "PROCEDURE mysql.rds_start_replication does not exist")
         session.expect(
             .exact("CALL mysql.rds_stop_replication"),
             failingWith: 1370,
@@ -203,14 +266,19 @@ struct RDSReplicaControllerTests {
             message: "execute command denied to user 'app'@'%' for routine 'mysql.rds_stop_replication'"
         )
         let rds = try controller(session)
-        await #expect(throws: ReplicationError(code: .procedureMissing, message: "")) { try await rds.startReplication(logger: logger) }
-        await #expect(throws: ReplicationError(code: .permissionDenied, message: "")) { try await rds.stopReplication(logger: logger) }
+        await #expect(throws: ReplicationError(code: .procedureMissing, message: "")) {
+            try await rds.startReplication(logger: logger)
+        }
+        await #expect(throws: ReplicationError(code: .permissionDenied, message: "")) {
+            try await rds.stopReplication(logger: logger)
+        }
         try session.verifyAllConsumed()
     }
 
     @Test func onTheShimTheStatusStatementIsMariaDBs() async throws {
         let session = ScriptedSQLSession()
-        session.expect("CALL mysql.rds_start_replication", answer: message("Replication started. Slave is now running normally."))
+        session.expect(
+            "CALL mysql.rds_start_replication", answer: message("Replication started. Slave is now running normally."))
         session.expect("SHOW SLAVE STATUS", answer: StatusRow.running.legacy)
         let status = try await controller(session, Dialects.mariaDBWithShim).startReplication(logger: logger)
         #expect(status.isRunning)
@@ -218,14 +286,26 @@ struct RDSReplicaControllerTests {
     }
 
     @Test(arguments: [
-        ("You can't modify replication because replication is running. First call mysql.rds_stop_replication.", ReplicationError.Code.alreadyRunning),
-        ("You can't reset replication because replication isn't configured. First run mysql.rds_set_external_master.", .notConfigured),
-        ("You can't stop replication because the replica isn't configured. First call mysql.rds_set_external_master.", .notConfigured),
+        (
+            "You can't modify replication because replication is running. First call mysql.rds_stop_replication.",
+            ReplicationError.Code.alreadyRunning
+        ),
+        (
+            "You can't reset replication because replication isn't configured. First run mysql.rds_set_external_master.",
+            .notConfigured
+        ),
+        (
+            "You can't stop replication because the replica isn't configured. First call mysql.rds_set_external_master.",
+            .notConfigured
+        ),
         ("Slave is down or disabled.", .notRunning),
         ("Slave has encountered a new error. Please use SHOW SLAVE STATUS to see the error.", .replicationFailed),
         ("Invalid input: replication_stop_point cannot be NULL, less than or equal to 0", .invalidArgument),
         ("Cannot set unknown configuration parameter 'x' using mysql.rds_set_configuration.", .invalidArgument),
-        ("A mysql.rds_skip_repl_error procedure is in progress. Wait a few seconds before calling mysql.rds_skip_repl_error again.", .alreadyRunning),
+        (
+            "A mysql.rds_skip_repl_error procedure is in progress. Wait a few seconds before calling mysql.rds_skip_repl_error again.",
+            .alreadyRunning
+        ),
         ("Something nobody expected", .procedureFailed),
     ])
     func classifiesProcedureMessages(text: String, code: ReplicationError.Code) {
@@ -237,6 +317,9 @@ struct RDSReplicaControllerTests {
             ResultSet(columnNames: ["Message"], rows: [["Statement in error has been skipped"]]),
             ResultSet(columnNames: ["message"], rows: [["Slave is now running normally"]]),
         ])
-        #expect(RDSReplicaController.messages(of: result) == ["Statement in error has been skipped", "Slave is now running normally"])
+        #expect(
+            RDSReplicaController.messages(of: result) == [
+                "Statement in error has been skipped", "Slave is now running normally",
+            ])
     }
 }

@@ -206,14 +206,19 @@ struct ReplicaStatusTests {
 
     @Test func invalidFileWithARealOffsetFailsClearly() throws {
         let error = try #require(throws: ReplicationError.self) {
-            try parse(["Slave_IO_Running": "Yes", "Slave_SQL_Running": "Yes", "Relay_Master_Log_File": "INVALID", "Exec_Master_Log_Pos": "1234"])
+            try parse([
+                "Slave_IO_Running": "Yes", "Slave_SQL_Running": "Yes", "Relay_Master_Log_File": "INVALID",
+                "Exec_Master_Log_Pos": "1234",
+            ])
         }
         #expect(error.code == .malformedStatus)
         #expect(error.message.contains("Relay_Master_Log_File"))
     }
 
     @Test func nullSecondsBehindIsAbsentAndGarbageThrows() throws {
-        let status = try parse(["Replica_IO_Running": "Yes", "Replica_SQL_Running": "Yes", "Seconds_Behind_Source": nil])
+        let status = try parse([
+            "Replica_IO_Running": "Yes", "Replica_SQL_Running": "Yes", "Seconds_Behind_Source": nil,
+        ])
         #expect(status.secondsBehindSource == nil)
         #expect(status.columnNaming == .modern)
         #expect(throws: ReplicationError(code: .malformedStatus, message: "")) {
@@ -238,13 +243,19 @@ struct ReplicaStatusTests {
     }
 
     @Test func columnNamesAreCaseInsensitive() throws {
-        let status = try parse(["slave_io_running": "yes", "SLAVE_SQL_RUNNING": "YES", "exec_master_log_pos": "4", "relay_master_log_file": "b.000001"])
+        let status = try parse([
+            "slave_io_running": "yes", "SLAVE_SQL_RUNNING": "YES", "exec_master_log_pos": "4",
+            "relay_master_log_file": "b.000001",
+        ])
         #expect(status.isRunning)
         #expect(status.executedPosition == (try BinlogPosition(file: "b.000001", offset: 4)))
     }
 
     @Test func columnOrderDoesNotMatter() throws {
-        let names = ["Exec_Master_Log_Pos", "Slave_SQL_Running", "Relay_Master_Log_File", "Slave_IO_Running", "Seconds_Behind_Master"]
+        let names = [
+            "Exec_Master_Log_Pos", "Slave_SQL_Running", "Relay_Master_Log_File", "Slave_IO_Running",
+            "Seconds_Behind_Master",
+        ]
         let forward = ResultSet(columnNames: names, rows: [["77", "Yes", "m.000003", "Connecting", nil]])
         let reversed = ResultSet(columnNames: names.reversed(), rows: [[nil, "Connecting", "m.000003", "Yes", "77"]])
         let one = try #require(try ReplicaStatus.parse(forward).first)
@@ -255,7 +266,9 @@ struct ReplicaStatusTests {
     }
 
     @Test func errorNumberWithoutTextStillCounts() throws {
-        let status = try parse(["Slave_IO_Running": "Yes", "Slave_SQL_Running": "No", "Last_SQL_Errno": "1146", "Last_SQL_Error": ""])
+        let status = try parse([
+            "Slave_IO_Running": "Yes", "Slave_SQL_Running": "No", "Last_SQL_Errno": "1146", "Last_SQL_Error": "",
+        ])
         #expect(status.lastSQLError == ReplicaStatus.ThreadError(number: 1146, message: ""))
     }
 
@@ -274,7 +287,9 @@ struct SourceStatusTests {
         #expect(status.binlogDoDatabases == ["test"])
         #expect(status.binlogIgnoreDatabases == ["manual", "mysql"])
         #expect(status.gtid == .mysql(try MySQLGTIDSet(parsing: "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5")))
-        #expect(CatchUpTarget.gtid(of: status) == .mysqlGTIDSet(try MySQLGTIDSet(parsing: "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5")))
+        #expect(
+            CatchUpTarget.gtid(of: status)
+                == .mysqlGTIDSet(try MySQLGTIDSet(parsing: "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5")))
     }
 
     @Test(arguments: ["mariadb-10.11-show-master-status", "mariadb-10.11-show-binlog-status"])
@@ -291,7 +306,8 @@ struct SourceStatusTests {
     }
 
     @Test func auroraEmptyGTIDSet() throws {
-        let status = try SourceStatus.parse(SQLResult(resultSets: [Fixtures.resultSet("source-status/aurora-v3-show-master-status.txt")]))
+        let status = try SourceStatus.parse(
+            SQLResult(resultSets: [Fixtures.resultSet("source-status/aurora-v3-show-master-status.txt")]))
         #expect(status.position.file == "mysql-bin-changelog.000002")
         #expect(status.gtid == .mysql(MySQLGTIDSet()))
     }

@@ -22,39 +22,48 @@ struct ReplicationDialectTests {
 
     static let table: [Expectation] = [
         Expectation(
-            name: "MySQL 5.7", dialect: Dialects.mysql57, replicaStatus: "SHOW SLAVE STATUS", sourceStatus: "SHOW MASTER STATUS",
+            name: "MySQL 5.7", dialect: Dialects.mysql57, replicaStatus: "SHOW SLAVE STATUS",
+            sourceStatus: "SHOW MASTER STATUS",
             start: "START SLAVE", stop: "STOP SLAVE", reset: "RESET SLAVE ALL", positionWait: "MASTER_POS_WAIT"
         ),
         Expectation(
-            name: "MySQL 8.0.21", dialect: Dialects.mysql8021, replicaStatus: "SHOW SLAVE STATUS", sourceStatus: "SHOW MASTER STATUS",
+            name: "MySQL 8.0.21", dialect: Dialects.mysql8021, replicaStatus: "SHOW SLAVE STATUS",
+            sourceStatus: "SHOW MASTER STATUS",
             start: "START SLAVE", stop: "STOP SLAVE", reset: "RESET SLAVE ALL", positionWait: "MASTER_POS_WAIT"
         ),
         Expectation(
-            name: "MySQL 8.0.22", dialect: Dialects.mysql8022, replicaStatus: "SHOW REPLICA STATUS", sourceStatus: "SHOW MASTER STATUS",
+            name: "MySQL 8.0.22", dialect: Dialects.mysql8022, replicaStatus: "SHOW REPLICA STATUS",
+            sourceStatus: "SHOW MASTER STATUS",
             start: "START REPLICA", stop: "STOP REPLICA", reset: "RESET REPLICA ALL", positionWait: "MASTER_POS_WAIT"
         ),
         Expectation(
-            name: "MySQL 8.0.26", dialect: Dialects.mysql8026, replicaStatus: "SHOW REPLICA STATUS", sourceStatus: "SHOW MASTER STATUS",
+            name: "MySQL 8.0.26", dialect: Dialects.mysql8026, replicaStatus: "SHOW REPLICA STATUS",
+            sourceStatus: "SHOW MASTER STATUS",
             start: "START REPLICA", stop: "STOP REPLICA", reset: "RESET REPLICA ALL", positionWait: "SOURCE_POS_WAIT"
         ),
         Expectation(
-            name: "MySQL 8.4", dialect: Dialects.mysql84, replicaStatus: "SHOW REPLICA STATUS", sourceStatus: "SHOW BINARY LOG STATUS",
+            name: "MySQL 8.4", dialect: Dialects.mysql84, replicaStatus: "SHOW REPLICA STATUS",
+            sourceStatus: "SHOW BINARY LOG STATUS",
             start: "START REPLICA", stop: "STOP REPLICA", reset: "RESET REPLICA ALL", positionWait: "SOURCE_POS_WAIT"
         ),
         Expectation(
-            name: "MariaDB 10.4", dialect: Dialects.mariaDB104, replicaStatus: "SHOW SLAVE STATUS", sourceStatus: "SHOW MASTER STATUS",
+            name: "MariaDB 10.4", dialect: Dialects.mariaDB104, replicaStatus: "SHOW SLAVE STATUS",
+            sourceStatus: "SHOW MASTER STATUS",
             start: "START SLAVE", stop: "STOP SLAVE", reset: "RESET SLAVE ALL", positionWait: "MASTER_POS_WAIT"
         ),
         Expectation(
-            name: "MariaDB 10.11", dialect: Dialects.mariaDB, replicaStatus: "SHOW SLAVE STATUS", sourceStatus: "SHOW BINLOG STATUS",
+            name: "MariaDB 10.11", dialect: Dialects.mariaDB, replicaStatus: "SHOW SLAVE STATUS",
+            sourceStatus: "SHOW BINLOG STATUS",
             start: "START SLAVE", stop: "STOP SLAVE", reset: "RESET SLAVE ALL", positionWait: "MASTER_POS_WAIT"
         ),
         Expectation(
-            name: "Aurora 2.11", dialect: Dialects.auroraV2, replicaStatus: "SHOW SLAVE STATUS", sourceStatus: "SHOW MASTER STATUS",
+            name: "Aurora 2.11", dialect: Dialects.auroraV2, replicaStatus: "SHOW SLAVE STATUS",
+            sourceStatus: "SHOW MASTER STATUS",
             start: "START SLAVE", stop: "STOP SLAVE", reset: "RESET SLAVE ALL", positionWait: "MASTER_POS_WAIT"
         ),
         Expectation(
-            name: "Aurora 3.05", dialect: Dialects.auroraV3, replicaStatus: "SHOW REPLICA STATUS", sourceStatus: "SHOW MASTER STATUS",
+            name: "Aurora 3.05", dialect: Dialects.auroraV3, replicaStatus: "SHOW REPLICA STATUS",
+            sourceStatus: "SHOW MASTER STATUS",
             start: "START REPLICA", stop: "STOP REPLICA", reset: "RESET REPLICA ALL", positionWait: "SOURCE_POS_WAIT"
         ),
     ]
@@ -76,14 +85,18 @@ struct ReplicationDialectTests {
         #expect(Dialects.auroraV2.version == ServerVersion(5, 7, 12))
         #expect(!Dialects.auroraV3.allowsGlobalVariables)
         #expect(Dialects.auroraV3.isAurora)
-        let early = ReplicationDialect(server: .auroraMySQL(auroraVersion: ServerVersion(3, 2, 0)), version: ServerVersion(8, 0, 0))
+        let early = ReplicationDialect(
+            server: .auroraMySQL(auroraVersion: ServerVersion(3, 2, 0)), version: ServerVersion(8, 0, 0))
         #expect(early.version == ServerVersion(8, 0, 23))
-        #expect(early.waitFunction(for: .position(try! BinlogPosition(file: "b.000001", offset: 4)))?.name == "MASTER_POS_WAIT")
+        #expect(
+            early.waitFunction(for: .position(try! BinlogPosition(file: "b.000001", offset: 4)))?.name
+                == "MASTER_POS_WAIT")
     }
 
     @Test func changeSourceStatements() throws {
         let position = try BinlogPosition(file: "mysql-bin-changelog.000002", offset: 157)
-        let source = ReplicationSource(host: "10.0.0.7", port: 3306, user: "repl", password: "s3cr'et", startPoint: .position(position))
+        let source = ReplicationSource(
+            host: "10.0.0.7", port: 3306, user: "repl", password: "s3cr'et", startPoint: .position(position))
         let mariaDB = try Dialects.mariaDB.changeSourceStatements(source).map { $0.rendered(for: .mysql) }
         #expect(
             mariaDB == [
@@ -94,7 +107,9 @@ struct ReplicationDialectTests {
         let redacted = try Dialects.mariaDB.changeSourceStatements(source)[0].redacted
         #expect(!redacted.contains("s3cr"))
         let mysql84 = try Dialects.mysql84.changeSourceStatements(
-            ReplicationSource(host: "h", port: 3307, user: "u", password: "p", startPoint: .autoPosition, useTLS: true, connectRetrySeconds: 5)
+            ReplicationSource(
+                host: "h", port: 3307, user: "u", password: "p", startPoint: .autoPosition, useTLS: true,
+                connectRetrySeconds: 5)
         )
         #expect(
             mysql84.map { $0.rendered(for: .mysql) } == [
@@ -112,17 +127,21 @@ struct ReplicationDialectTests {
             ]
         )
         let gtid = try Dialects.mariaDB.changeSourceStatements(
-            ReplicationSource(host: "h", port: 3306, user: "u", password: "p", startPoint: .mariaDBGTID(try MariaDBGTIDPosition(parsing: "0-1-5,2-2-9")))
+            ReplicationSource(
+                host: "h", port: 3306, user: "u", password: "p",
+                startPoint: .mariaDBGTID(try MariaDBGTIDPosition(parsing: "0-1-5,2-2-9")))
         )
         #expect(gtid.map { $0.rendered(for: .mysql) }.first == "SET GLOBAL gtid_slave_pos = '0-1-5,2-2-9'")
         #expect(gtid.last?.rendered(for: .mysql).hasSuffix("MASTER_USE_GTID = slave_pos, MASTER_SSL = 0") == true)
         #expect(throws: ReplicationError(code: .unsupported, message: "")) {
             try Dialects.mysql84.changeSourceStatements(
-                ReplicationSource(host: "h", port: 3306, user: "u", password: "p", startPoint: .mariaDBGTID(MariaDBGTIDPosition()))
+                ReplicationSource(
+                    host: "h", port: 3306, user: "u", password: "p", startPoint: .mariaDBGTID(MariaDBGTIDPosition()))
             )
         }
         #expect(throws: ReplicationError(code: .invalidArgument, message: "")) {
-            try Dialects.mysql84.changeSourceStatements(ReplicationSource(host: "h", port: 0, user: "u", password: "p", startPoint: .autoPosition))
+            try Dialects.mysql84.changeSourceStatements(
+                ReplicationSource(host: "h", port: 0, user: "u", password: "p", startPoint: .autoPosition))
         }
     }
 
@@ -156,7 +175,8 @@ struct ReplicationDialectTests {
         )
         // With NO_BACKSLASH_ESCAPES the backslash is written once.
         #expect(
-            Dialects.mysql84.replicationFilterStatements(.ignoreRDSTables)[0].rendered(for: .mysql(noBackslashEscapes: true))
+            Dialects.mysql84.replicationFilterStatements(.ignoreRDSTables)[0].rendered(
+                for: .mysql(noBackslashEscapes: true))
                 == "CHANGE REPLICATION FILTER REPLICATE_WILD_IGNORE_TABLE = ('mysql.rds\\_%'), REPLICATE_IGNORE_DB = ()"
         )
     }
@@ -185,7 +205,10 @@ struct ReplicationDialectTests {
         session.expect(
             .exact(ReplicationDialect.proceduresQuery.rendered(for: .mysql)),
             columns: ["ROUTINE_NAME"],
-            rows: [["rds_set_external_master"], ["rds_reset_external_master"], ["rds_start_replication"], ["rds_stop_replication"]]
+            rows: [
+                ["rds_set_external_master"], ["rds_reset_external_master"], ["rds_start_replication"],
+                ["rds_stop_replication"],
+            ]
         )
         let dialect = try await ReplicationDialect.detect(on: session, logger: logger)
         try session.verifyAllConsumed()
@@ -239,10 +262,14 @@ struct ReplicationDialectTests {
 
     @Test func rdsProceduresNeedOneCompleteSpelling() {
         #expect(throws: ReplicationError(code: .procedureMissing, message: "")) {
-            try RDSProcedures(availableProcedures: ["rds_set_external_source", "rds_reset_external_master", "rds_start_replication", "rds_stop_replication"])
+            try RDSProcedures(availableProcedures: [
+                "rds_set_external_source", "rds_reset_external_master", "rds_start_replication", "rds_stop_replication",
+            ])
         }
         #expect(throws: ReplicationError(code: .procedureMissing, message: "")) {
-            try RDSProcedures(availableProcedures: ["rds_set_external_master", "rds_reset_external_master", "rds_start_replication"])
+            try RDSProcedures(availableProcedures: [
+                "rds_set_external_master", "rds_reset_external_master", "rds_start_replication",
+            ])
         }
         #expect(RDSProcedures.auroraVersion2.setExternalSource == "rds_set_external_master")
         #expect(RDSProcedures.auroraVersion3.setExternalSource == "rds_set_external_source")

@@ -12,9 +12,12 @@ struct SourceControllerTests {
 
     @Test func sourceStatusOnMariaDB() async throws {
         let session = ScriptedSQLSession()
-        session.expect(.exact("SHOW BINLOG STATUS"), columns: Self.masterStatusColumns, rows: [["mysql-bin.000001", "1814", "", ""]])
+        session.expect(
+            .exact("SHOW BINLOG STATUS"), columns: Self.masterStatusColumns,
+            rows: [["mysql-bin.000001", "1814", "", ""]])
         session.expect("SELECT @@GLOBAL.gtid_binlog_pos AS gtid_binlog_pos", answer: single("gtid_binlog_pos", "1-1-8"))
-        let status = try await SourceController(session: session, dialect: Dialects.mariaDB).sourceStatus(logger: logger)
+        let status = try await SourceController(session: session, dialect: Dialects.mariaDB).sourceStatus(
+            logger: logger)
         #expect(status.position == (try BinlogPosition(file: "mysql-bin.000001", offset: 1814)))
         #expect(status.gtid == .mariaDB(try MariaDBGTIDPosition(parsing: "1-1-8")))
         try session.verifyAllConsumed()
@@ -22,7 +25,8 @@ struct SourceControllerTests {
 
     @Test func sourceStatusOnOlderMariaDBAndMySQL() async throws {
         let old = ScriptedSQLSession()
-        old.expect(.exact("SHOW MASTER STATUS"), columns: Self.masterStatusColumns, rows: [["mysql-bin.000002", "4", "", ""]])
+        old.expect(
+            .exact("SHOW MASTER STATUS"), columns: Self.masterStatusColumns, rows: [["mysql-bin.000002", "4", "", ""]])
         old.expect("SELECT @@GLOBAL.gtid_binlog_pos AS gtid_binlog_pos", answer: single("gtid_binlog_pos", ""))
         _ = try await SourceController(session: old, dialect: Dialects.mariaDB104).sourceStatus(logger: logger)
         try old.verifyAllConsumed()
@@ -79,9 +83,12 @@ struct SourceControllerTests {
     @Test func fenceTimesOut() async throws {
         let session = ScriptedSQLSession()
         session.expect(.exact("SELECT @@GLOBAL.read_only AS read_only"), columns: ["read_only"], rows: [["0"]])
-        session.expect(.exact("SET GLOBAL read_only = ON"), reply: .error(MariaDBError(code: .deadlineExceeded, message: "deadline")))
+        session.expect(
+            .exact("SET GLOBAL read_only = ON"),
+            reply: .error(MariaDBError(code: .deadlineExceeded, message: "deadline")))
         let error = try await #require(throws: ReplicationError.self) {
-            try await SourceController(session: session, dialect: Dialects.mariaDB).fenceWrites(timeout: .seconds(1), logger: logger)
+            try await SourceController(session: session, dialect: Dialects.mariaDB).fenceWrites(
+                timeout: .seconds(1), logger: logger)
         }
         #expect(error.code == .fenceTimedOut)
         try session.verifyAllConsumed()
@@ -90,7 +97,8 @@ struct SourceControllerTests {
     @Test func auroraCannotBeFenced() async throws {
         let session = ScriptedSQLSession()
         await #expect(throws: ReplicationError(code: .unsupported, message: "")) {
-            try await SourceController(session: session, dialect: Dialects.auroraV3).fenceWrites(timeout: .seconds(1), logger: logger)
+            try await SourceController(session: session, dialect: Dialects.auroraV3).fenceWrites(
+                timeout: .seconds(1), logger: logger)
         }
         #expect(session.receivedStatements.isEmpty)
     }
@@ -98,12 +106,17 @@ struct SourceControllerTests {
     @Test func longRunningWriteTransactions() async throws {
         let session = ScriptedSQLSession()
         session.expect(
-            .regex(#"FROM information_schema\.INNODB_TRX trx .* INTERVAL 2500000 MICROSECOND ORDER BY trx\.trx_started$"#),
-            columns: ["trx_id", "connection_id", "age_seconds", "rows_modified", "user", "host", "db", "command", "state", "info"],
+            .regex(
+                #"FROM information_schema\.INNODB_TRX trx .* INTERVAL 2500000 MICROSECOND ORDER BY trx\.trx_started$"#),
+            columns: [
+                "trx_id", "connection_id", "age_seconds", "rows_modified", "user", "host", "db", "command", "state",
+                "info",
+            ],
             rows: [["1234", "42", "7", "3", "app", "10.0.0.5:51234", "shop", "Sleep", "", nil]]
         )
-        let transactions = try await SourceController(session: session, dialect: Dialects.mariaDB).longRunningWriteTransactions(
-            olderThan: .milliseconds(2500), logger: logger)
+        let transactions = try await SourceController(session: session, dialect: Dialects.mariaDB)
+            .longRunningWriteTransactions(
+                olderThan: .milliseconds(2500), logger: logger)
         #expect(transactions.count == 1)
         #expect(transactions[0].connectionID == 42)
         #expect(transactions[0].ageSeconds == 7)

@@ -34,7 +34,8 @@ struct ReplicationTestbed {
             source: source, aurora: aurora, sourceRoot: sourceRoot, auroraRoot: auroraRoot, auroraAdmin: auroraAdmin,
             shim: shim, logger: logger
         )
-        try await sourceRoot.run("CREATE USER \(replicationUser)@'%' IDENTIFIED BY \(secret: testbed.replicationPassword)")
+        try await sourceRoot.run(
+            "CREATE USER \(replicationUser)@'%' IDENTIFIED BY \(secret: testbed.replicationPassword)")
         try await sourceRoot.run("GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO \(replicationUser)@'%'")
         for statement in Self.schema {
             try await sourceRoot.run(statement)
@@ -98,7 +99,8 @@ struct ReplicationTestbed {
 
 extension RDSReplicaController.Options {
     /// Short verification for the shim without delays.
-    static let fastTests = RDSReplicaController.Options(verificationTimeout: .seconds(10), verificationInterval: .milliseconds(20))
+    static let fastTests = RDSReplicaController.Options(
+        verificationTimeout: .seconds(10), verificationInterval: .milliseconds(20))
 }
 
 extension Logger {

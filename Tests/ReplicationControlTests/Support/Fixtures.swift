@@ -32,7 +32,9 @@ enum Fixtures {
 
     /// Every replica-status fixture file name, without extension.
     static var allReplicaStatusNames: [String] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent("replica-status").path)) ?? []
+        let names =
+            (try? FileManager.default.contentsOfDirectory(
+                atPath: directory.appendingPathComponent("replica-status").path)) ?? []
         return names.filter { $0.hasSuffix(".txt") }.map { String($0.dropLast(4)) }.sorted()
     }
 }

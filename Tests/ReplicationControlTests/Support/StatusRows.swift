@@ -22,7 +22,8 @@ struct StatusRow {
     static let stopped = StatusRow(io: "No", sql: "No", secondsBehind: nil)
     static let connecting = StatusRow(io: "Connecting", sql: "Yes", secondsBehind: nil)
     static func sqlError(_ number: Int, _ message: String) -> StatusRow {
-        StatusRow(sql: "No", executedOffset: "1500", secondsBehind: nil, lastSQLErrno: String(number), lastSQLError: message)
+        StatusRow(
+            sql: "No", executedOffset: "1500", secondsBehind: nil, lastSQLErrno: String(number), lastSQLError: message)
     }
 
     /// MariaDB / legacy spelling.
@@ -33,8 +34,10 @@ struct StatusRow {
             "Seconds_Behind_Master", "Last_IO_Errno", "Last_IO_Error", "Last_SQL_Errno", "Last_SQL_Error", "Using_Gtid",
         ]
         let row: [String?] = [
-            io == "Yes" ? "Waiting for master to send event" : "", "10.0.0.1", "repl", "3306", receivedFile, receivedOffset,
-            executedFile, io, sql, executedOffset, secondsBehind, lastIOErrno, lastIOError, lastSQLErrno, lastSQLError, usingGTID,
+            io == "Yes" ? "Waiting for master to send event" : "", "10.0.0.1", "repl", "3306", receivedFile,
+            receivedOffset,
+            executedFile, io, sql, executedOffset, secondsBehind, lastIOErrno, lastIOError, lastSQLErrno, lastSQLError,
+            usingGTID,
         ]
         return SQLResult(resultSets: [ResultSet(columnNames: columns, rows: [row])])
     }
@@ -48,7 +51,8 @@ struct StatusRow {
             "Executed_Gtid_Set", "Auto_Position", "Channel_Name",
         ]
         let row: [String?] = [
-            io == "Yes" ? "Waiting for source to send event" : "", "10.0.0.1", "repl", "3306", receivedFile, receivedOffset,
+            io == "Yes" ? "Waiting for source to send event" : "", "10.0.0.1", "repl", "3306", receivedFile,
+            receivedOffset,
             executedFile, io, sql, executedOffset, secondsBehind, lastIOErrno, lastIOError, lastSQLErrno, lastSQLError,
             executedGTIDSet ?? "", executedGTIDSet == nil ? "0" : "1", "",
         ]
@@ -57,7 +61,9 @@ struct StatusRow {
 
     /// An empty status (no source configured).
     static var notConfigured: SQLResult {
-        SQLResult(resultSets: [ResultSet(columnNames: ["Slave_IO_State", "Slave_IO_Running", "Slave_SQL_Running"], rows: [])])
+        SQLResult(resultSets: [
+            ResultSet(columnNames: ["Slave_IO_State", "Slave_IO_Running", "Slave_SQL_Running"], rows: [])
+        ])
     }
 }
 
