@@ -69,7 +69,8 @@ public struct CutoverPolicy: Sendable, Hashable, Codable {
     /// Turn ProxySQL's automatic query retry off for the window (so an interrupted write is never applied twice).
     public var disableQueryRetries: Bool
     public var autoIncrementPin: AutoIncrementPinPolicy
-    /// Write transactions on the old writer running longer than this block the guards.
+    /// Write transactions on the old writer running longer than this block the guards. The server reports ages in
+    /// whole seconds, so keep it well above a second.
     public var longTransactionLimit: Duration
     /// Bound on one admin statement (status change, LOAD, SAVE) per ProxySQL node.
     public var adminStatementTimeout: Duration
@@ -86,7 +87,7 @@ public struct CutoverPolicy: Sendable, Hashable, Codable {
         fenceTimeout: Duration = .milliseconds(500),
         disableQueryRetries: Bool = true,
         autoIncrementPin: AutoIncrementPinPolicy = .keep,
-        longTransactionLimit: Duration = .seconds(1),
+        longTransactionLimit: Duration = .seconds(3),
         adminStatementTimeout: Duration = .seconds(2),
         replicationStepTimeout: Duration = .seconds(30)
     ) {

@@ -22,6 +22,7 @@ final class QueryInterrupter: Sendable {
     }
 
     private let state = Mutex(State())
+
     private let inFlight = DispatchGroup()
     private let configuration: MariaDBConnection.Configuration
     private let connectionID: UInt64
@@ -36,7 +37,7 @@ final class QueryInterrupter: Sendable {
     func schedule(after timeout: Duration) {
         // Weak: once the statement is over nothing else holds the interrupter, and a long deadline must not keep
         // the connection's handle (and socket) alive until it passes.
-        DispatchQueue.global().asyncAfter(deadline: .now() + timeout.timeInterval) { [weak self] in
+        DispatchQueue(label: "mariadb.deadline").asyncAfter(deadline: .now() + timeout.timeInterval) { [weak self] in
             self?.fire(.deadline)
         }
     }
@@ -56,7 +57,12 @@ final class QueryInterrupter: Sendable {
         guard shouldInterrupt else { return }
         // The socket fallback runs on its own clock: a server that does not even answer the side connection
         // (frozen, unreachable) must not delay it by the side connection's own timeouts.
-        DispatchQueue.global().asyncAfter(deadline: .now() + 1.0) { [self] in
+        // Timers and side connections run on private serial queues, created only when an interruption fires: a
+        // serial queue gets a thread of its own even when the global pool (two threads on a two-core machine) is
+        // busy with other blocking work, which would otherwise delay a cancellation by as long as that work takes.
+        let fallbackQueue = DispatchQueue(label: "mariadb.interrupter.fallback")
+        let queue = DispatchQueue(label: "mariadb.interrupter")
+        fallbackQueue.asyncAfter(deadline: .now() + 1.0) { [self] in
             state.withLock { state in
                 // Under the lock, so that `finished()` cannot return, and the handle run another statement, while
                 // the socket is being shut down.
@@ -65,7 +71,7 @@ final class QueryInterrupter: Sendable {
                 _ = mariadb_cancel(handle.pointer)
             }
         }
-        DispatchQueue.global().async { [self] in
+        queue.async { [self] in
             defer { inFlight.leave() }
             // If the query has not started yet, `runOnQueue` will see the reason when it finishes; still kill so a
             // statement that starts in the meantime does not run long.

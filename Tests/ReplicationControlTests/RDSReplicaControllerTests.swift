@@ -19,7 +19,7 @@ struct RDSReplicaControllerTests {
     @Test func configureByPositionOnAuroraV3() async throws {
         let session = ScriptedSQLSession()
         session.expect(
-            "CALL mysql.rds_set_external_source('10.0.0.7', 3306, 'repl', 'pa\\'ss', 'mysql-bin.000002', 157, 0)"
+            "CALL mysql.rds_set_external_source('10.0.0.7', 3306, 'repl', 'pa''ss', 'mysql-bin.000002', 157, 0)"
         )
         let position = try BinlogPosition(file: "mysql-bin.000002", offset: 157)
         try await controller(session).configureSource(

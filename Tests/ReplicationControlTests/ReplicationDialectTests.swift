@@ -100,7 +100,7 @@ struct ReplicationDialectTests {
         let mariaDB = try Dialects.mariaDB.changeSourceStatements(source).map { $0.rendered(for: .mysql) }
         #expect(
             mariaDB == [
-                "CHANGE MASTER TO MASTER_HOST = '10.0.0.7', MASTER_PORT = 3306, MASTER_USER = 'repl', MASTER_PASSWORD = 's3cr\\'et', "
+                "CHANGE MASTER TO MASTER_HOST = '10.0.0.7', MASTER_PORT = 3306, MASTER_USER = 'repl', MASTER_PASSWORD = 's3cr''et', "
                     + "MASTER_LOG_FILE = 'mysql-bin-changelog.000002', MASTER_LOG_POS = 157, MASTER_USE_GTID = no, MASTER_SSL = 0"
             ]
         )
