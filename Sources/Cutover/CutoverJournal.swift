@@ -156,12 +156,17 @@ public actor CutoverJournal {
         return entries
     }
 
-    /// The entries of the last run in the journal that has no `run-finished` entry, or nil.
+    /// The entries of the last run in the journal if it can be resumed, or nil: a run with no `run-finished` entry
+    /// (interrupted), or one whose last `run-finished` entry says it stopped after the point of no return (its
+    /// remaining steps are to be finished with `resume`). A resume appends to the same run.
     public static func unfinishedRun(in entries: [CutoverJournalEntry]) -> [CutoverJournalEntry]? {
         guard let start = entries.lastIndex(where: { $0.kind == .runStarted }) else { return nil }
         let run = Array(entries[start...]).filter { $0.runID == entries[start].runID }
-        if run.contains(where: { $0.kind == .runFinished }) { return nil }
-        return run
+        guard let finished = run.last(where: { $0.kind == .runFinished }) else { return run }
+        // Entries after the last `run-finished`: a resume was interrupted.
+        if run.last?.kind != .runFinished { return run }
+        if case .stoppedAfterPointOfNoReturn? = finished.outcome { return run }
+        return nil
     }
 
     // MARK: Lock

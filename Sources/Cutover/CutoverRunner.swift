@@ -23,7 +23,11 @@ public actor CutoverRunner {
     }
 
     public nonisolated let configuration: Configuration
+    /// The run's identifier, journaled on every entry. ``resume(from:)`` continues the journaled run under that
+    /// run's identifier (the report carries it), whatever this one is.
     public nonisolated let runID: String
+    /// The identifier the entries are journaled under: ``runID``, or the resumed run's.
+    private var journaledRunID: String
     /// Progress of the run, finished when the run ends.
     public nonisolated let events: AsyncStream<CutoverProgress>
 
@@ -65,6 +69,7 @@ public actor CutoverRunner {
         logger[metadataKey: "cutover.operation"] = "\(configuration.operation)"
         self.logger = logger
         self.runID = runID
+        self.journaledRunID = runID
         (events, continuation) = AsyncStream.makeStream(of: CutoverProgress.self, bufferingPolicy: .unbounded)
     }
 
@@ -142,10 +147,32 @@ public actor CutoverRunner {
                 remedy: "resume it as \(header.operation?.rawValue ?? "recorded")"
             )
         }
-        _ = machine.started(operation: operation, policy: policy)
-        for entry in run where entry.kind == .event {
-            guard let event = entry.event else { continue }
-            _ = machine.receive(event)
+        // A resume appends to the same run, so that the journal shows one run and a later resume finds all of it.
+        journaledRunID = header.runID
+        // Replay. An action entry that is not the action the machine asked for marks an earlier resume (the run was
+        // interrupted more than once): replay that resume's decision too, so the events after it fit.
+        var pending = machine.started(operation: operation, policy: policy)
+        for entry in run {
+            switch entry.kind {
+            case .action:
+                if let action = entry.action, action != pending {
+                    pending = machine.resumeAfterInterruption()
+                    guard pending == action else {
+                        throw CutoverError(
+                            code: .journalMismatch,
+                            message: "the journal of run \(header.runID) does not replay: entry \(entry.sequence) is "
+                                + "\(Self.describe(action)), the run would have done \(Self.describe(pending))",
+                            remedy: "inspect it with `migrate-cli journal show`, finish the run by hand, and move the journal aside"
+                        )
+                    }
+                }
+            case .event:
+                guard let event = entry.event else { continue }
+                let next = machine.receive(event)
+                if next != .wait { pending = next }
+            case .runStarted, .runFinished:
+                break
+            }
         }
         // Continue the run's clock from where the journal left it.
         if let last = run.last {
@@ -206,7 +233,7 @@ public actor CutoverRunner {
             continuation.yield(.stepFinished(step: step, outcome: Self.describe(result.event), at: elapsed()))
             let wasPast = machine.isPastPointOfNoReturn
             action = machine.receive(result.event)
-            if !wasPast, machine.isPastPointOfNoReturn, case .statusSet = result.event {
+            if !wasPast, machine.isPastPointOfNoReturn {
                 continuation.yield(.pointOfNoReturnPassed(at: elapsed()))
                 logger.debug("point of no return passed", metadata: ["cutover.phase": "\(step)"])
             }
@@ -247,7 +274,7 @@ public actor CutoverRunner {
         continuation.yield(.runFinished(outcome: outcome, timeline: timeline))
         continuation.finish()
         return CutoverReport(
-            runID: runID,
+            runID: journaledRunID,
             operation: configuration.operation,
             outcome: outcome,
             timeline: timeline,
@@ -271,7 +298,7 @@ public actor CutoverRunner {
         let (seconds, attoseconds) = offset.components
         return CutoverJournalEntry(
             sequence: 0,
-            runID: runID,
+            runID: journaledRunID,
             kind: kind,
             time: CutoverJournalEntry.now(),
             elapsedMicroseconds: seconds * 1_000_000 + attoseconds / 1_000_000_000_000

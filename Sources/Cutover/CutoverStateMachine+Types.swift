@@ -105,15 +105,24 @@ public struct StepFailure: Sendable, Hashable, Codable, CustomStringConvertible,
     public var endpoint: String?
     /// Whether the step may have taken effect despite the failure (for example a LOAD that timed out).
     public var mayHaveTakenEffect: Bool
+    /// What the operator can do about it (absent in journals written before it existed).
+    public var remedy: String?
 
-    public init(step: String, message: String, endpoint: String? = nil, mayHaveTakenEffect: Bool = false) {
+    public init(
+        step: String,
+        message: String,
+        endpoint: String? = nil,
+        mayHaveTakenEffect: Bool = false,
+        remedy: String? = nil
+    ) {
         self.step = step
         self.message = message
         self.endpoint = endpoint
         self.mayHaveTakenEffect = mayHaveTakenEffect
+        self.remedy = remedy
     }
 
     public var description: String {
-        "\(step) failed" + (endpoint.map { " on \($0)" } ?? "") + ": \(message)"
+        "\(step) failed" + (endpoint.map { " on \($0)" } ?? "") + ": \(message)" + (remedy.map { " — \($0)" } ?? "")
     }
 }

@@ -83,6 +83,9 @@ public struct CutoverStateMachine: Sendable {
         case stopForwardReplication
         case startReverseReplication
         case verifyReverseReplication
+        /// The old writer's fence again, after the point of no return: a restart of the old writer (a crash before a
+        /// resume) silently drops `read_only`, and it is now a replica that must not take writes.
+        case confirmFenceOld
         case restoreProxy
         case saveConfiguration
         case onlineNewReader
@@ -194,15 +197,29 @@ public struct CutoverStateMachine: Sendable {
     /// Rebuilds the next action after the process died, once the journaled events have been fed back with
     /// ``receive(_:)``: before the point of no return the run is rolled back (the interrupted action may or may not
     /// have taken effect, and the rollback covers both); after it, the interrupted step is issued again (every
-    /// forward step is idempotent); a finished run reports its outcome again.
+    /// forward step is idempotent). An interrupted ONLINE of the new writer counts as past the point of no return:
+    /// it may have taken effect and writes may have landed there, while going forward is safe (the old writer is
+    /// hard-offline and fenced, the new one caught up). A run that stopped after the point of no return (a failed
+    /// or interrupted later step) continues from its first remaining step; any other finished run reports its
+    /// outcome again.
     public mutating func resumeAfterInterruption() -> Action {
         switch state {
         case .initial:
             preconditionFailure("resumeAfterInterruption() on a machine that never started")
-        case .finished(let outcome, _):
-            return .finish(outcome)
+        case .finished(let outcome, let context):
+            guard case .stoppedAfterPointOfNoReturn(_, _, let remaining) = outcome, var context,
+                let first = context.steps.first(where: { remaining.contains($0.rawValue) })
+            else {
+                return .finish(outcome)
+            }
+            // Every forward step is idempotent: run again from the first one that remains.
+            context.forwardFailures = []
+            context.skipped = []
+            context.shutdownRequested = false
+            context.timeline.finished = false
+            return enter(first, context)
         case .running(let step, let context):
-            if isPast(step, context) {
+            if isPast(step, context) || step == .onlineNew {
                 return action(for: step, context)
             }
             return startRollback(context, reason: "the run was interrupted before the point of no return")
@@ -217,7 +234,8 @@ public struct CutoverStateMachine: Sendable {
     public var isPastPointOfNoReturn: Bool {
         switch state {
         case .initial: false
-        case .running(let step, let context): isPast(step, context)
+        case .running(let step, let context):
+            isPast(step, context)
         case .rollingBack: false
         case .finished(let outcome, _): outcome.isPastPointOfNoReturn
         }
@@ -266,6 +284,7 @@ public struct CutoverStateMachine: Sendable {
             if operation.to == .source { steps.append(.unfenceNew) }
             steps.append(.onlineNew)
             steps += [.stopForwardReplication, .startReverseReplication, .verifyReverseReplication]
+            if steps.contains(.fenceOld) { steps.append(.confirmFenceOld) }
             if policy.disableQueryRetries || policy.autoIncrementPin == .relax { steps.append(.restoreProxy) }
             steps.append(.saveConfiguration)
             return steps
@@ -301,7 +320,7 @@ public struct CutoverStateMachine: Sendable {
             return .setStatus(old, .offlineHard)
         case .closeSessionsOld:
             return .closeSessions(context.old)
-        case .fenceOld:
+        case .fenceOld, .confirmFenceOld:
             return .fence(context.old, timeout: policy.fenceTimeout)
         case .readFinalPosition:
             return .readPosition(context.old)
@@ -345,7 +364,7 @@ public struct CutoverStateMachine: Sendable {
         case .unfenceNew: context.unfenceNewAttempted = true
         case .guards, .drainOld, .offlineHardOld, .closeSessionsOld, .readFinalPosition, .catchUp,
             .readNewWriterPosition, .stopForwardReplication, .startReverseReplication, .verifyReverseReplication,
-            .restoreProxy, .saveConfiguration:
+            .confirmFenceOld, .restoreProxy, .saveConfiguration:
             break
         }
         state = .running(step, context)
@@ -385,7 +404,7 @@ public struct CutoverStateMachine: Sendable {
                 : .stoppedAfterPointOfNoReturn(
                     reason: "steps after the point of no return failed",
                     failures: context.forwardFailures,
-                    remainingSteps: context.skipped.sorted { $0.rawValue < $1.rawValue }.map(\.rawValue)
+                    remainingSteps: context.steps.filter { context.skipped.contains($0) }.map(\.rawValue)
                 )
             context.timeline.finished = true
             state = .finished(outcome, context)
@@ -396,9 +415,14 @@ public struct CutoverStateMachine: Sendable {
 
     private mutating func advance(_ step: Step, _ context: Context, _ event: Event) -> Action {
         var context = context
-        // A failure: before the point of no return, roll back; after it, record and go on where that is safe.
+        // A failure: before the point of no return, roll back; after it, record and go on where that is safe. An
+        // ONLINE of the new writer that may have taken effect on some node is past the point of no return: writes
+        // may have landed on the new writer, and a rollback would strand them (see ``resumeAfterInterruption()``).
         if case .stepFailed(let failure, let at) = event {
-            if isPast(step, context) {
+            if step == .onlineNew, failure.mayHaveTakenEffect {
+                context.timeline.mark(.windowClosed, at: at)
+            }
+            if isPast(step, context) || (step == .onlineNew && failure.mayHaveTakenEffect) {
                 context.forwardFailures.append(failure)
                 switch step {
                 case .stopForwardReplication:
@@ -491,6 +515,9 @@ public struct CutoverStateMachine: Sendable {
 
         case (.onlineNew, .statusSet(let server, .online, let at)) where server == .writer(context.new):
             context.timeline.mark(.windowClosed, at: at)
+            return next(after: step, context)
+
+        case (.confirmFenceOld, .fenced):
             return next(after: step, context)
 
         case (.stopForwardReplication, .replicationStopped),

@@ -1,4 +1,6 @@
 import Logging
+import ReplicationControl
+import MariaDB
 public import ProxySQLAdmin
 
 /// Everything a live run talks to: the two databases, the ProxySQL nodes, and the replication passwords.
@@ -70,9 +72,21 @@ public struct LiveCutoverExecutor: CutoverExecutor {
     {
         let logger = context.logger
         let step = CutoverRunner.describe(action)
-        func failed(_ message: String, endpoint: String? = nil, mayHaveTakenEffect: Bool = false) -> CutoverStateMachine.Event {
-            .stepFailed(
-                StepFailure(step: step, message: message, endpoint: endpoint, mayHaveTakenEffect: mayHaveTakenEffect),
+        func failed(
+            _ message: String,
+            endpoint: String? = nil,
+            mayHaveTakenEffect: Bool = false,
+            error: (any Error)? = nil
+        ) -> CutoverStateMachine.Event {
+            let endpoint = endpoint ?? endpointName(of: action)
+            return .stepFailed(
+                StepFailure(
+                    step: step,
+                    message: message,
+                    endpoint: endpoint,
+                    mayHaveTakenEffect: mayHaveTakenEffect,
+                    remedy: remedy(for: action, endpoint: endpoint, error: error)
+                ),
                 at: context.elapsed()
             )
         }
@@ -96,7 +110,14 @@ public struct LiveCutoverExecutor: CutoverExecutor {
                 intended.append(IntendedBackendState(key: key, status: BackendStatus(status)))
                 let times = await applyOnEveryNode(intended, context: context, logger: logger)
                 if let failure = times.failure {
-                    return failed(failure.message, endpoint: failure.node, mayHaveTakenEffect: true)
+                    // Whether a writer's ONLINE may have taken effect decides between rollback and going forward (the
+                    // point of no return): when no node confirmed it, read every runtime to know.
+                    var mayHaveTakenEffect = true
+                    if server.kind == .writer, status == .online, times.succeeded == 0 {
+                        let absent = await proxies.verifyRuntime([IntendedBackendState(key: key, status: .offlineHard)], logger: logger)
+                        mayHaveTakenEffect = !absent.isCompleteSuccess
+                    }
+                    return failed(failure.message, endpoint: failure.node, mayHaveTakenEffect: mayHaveTakenEffect)
                 }
                 // The window opens when the first node stops routing, and closes when the last node routes anew.
                 let at = status == .online ? times.latest : times.earliest
@@ -173,7 +194,9 @@ public struct LiveCutoverExecutor: CutoverExecutor {
                 return .replicationVerified(role)
 
             case .restoreProxySettings(let snapshot):
-                try await restore(snapshot, logger: logger)
+                if let failure = await restore(snapshot, logger: logger).failures.first {
+                    return failed("\(failure.error)", endpoint: failure.node, mayHaveTakenEffect: true, error: failure.error)
+                }
                 return .proxySettingsRestored
 
             case .saveProxyConfiguration:
@@ -187,8 +210,70 @@ public struct LiveCutoverExecutor: CutoverExecutor {
                 preconditionFailure("\(action) is not performed by an executor")
             }
         } catch {
-            return failed("\(error)", mayHaveTakenEffect: true)
+            return failed("\(error)", mayHaveTakenEffect: true, error: error)
         }
+    }
+
+    // MARK: Messages
+
+    /// The endpoint an action talks to, for failure messages.
+    func endpointName(of action: CutoverStateMachine.Action) -> String? {
+        switch action {
+        case .closeSessions(let role), .fence(let role, _), .liftFence(let role), .readPosition(let role),
+            .waitForCatchUp(let role, _, _), .stopReplication(let role), .startReplication(let role, _, _),
+            .verifyReplication(let role):
+            return environment.database(role).name
+        case .setStatus, .pollDrain, .prepareProxy, .restoreProxySettings, .saveProxyConfiguration:
+            return "ProxySQL " + proxies.nodeNames.joined(separator: ", ")
+        case .runGuards, .wait, .finish:
+            return nil
+        }
+    }
+
+    /// What the operator can do about a failure of `action` on `endpoint` (caused by `error`, when known).
+    func remedy(for action: CutoverStateMachine.Action, endpoint: String?, error: (any Error)? = nil) -> String {
+        let target = endpoint ?? "the endpoint"
+        if let error, Self.meansUnreachable(error) {
+            switch action {
+            case .stopReplication, .startReplication, .verifyReplication, .restoreProxySettings, .saveProxyConfiguration:
+                return "bring \(target) back (is it running, reachable, accepting the cut-over account?), then finish "
+                    + "with `migrate-cli resume`"
+            default:
+                return "check that \(target) is running and reachable with the cut-over account"
+            }
+        }
+        switch action {
+        case .setStatus, .pollDrain, .prepareProxy, .restoreProxySettings, .saveProxyConfiguration:
+            return "check that \(target) answers on its admin port with the configured account, and compare its "
+                + "runtime_mysql_servers with `migrate-cli status`"
+        case .closeSessions, .fence, .liftFence, .readPosition:
+            return "check that \(target) is up and reachable with the cut-over account"
+        case .waitForCatchUp:
+            return "check replication into \(target) (SHOW REPLICA STATUS: threads, last error, lag); run the "
+                + "operation again once it replicates cleanly and has caught up"
+        case .stopReplication, .startReplication, .verifyReplication:
+            return "fix replication on \(target) (SHOW REPLICA STATUS shows the error), then finish with "
+                + "`migrate-cli resume`"
+        case .runGuards, .wait, .finish:
+            return "fix the cause and run again"
+        }
+    }
+
+    /// Whether `error` says the endpoint could not be reached or the connection broke.
+    static func meansUnreachable(_ error: any Error) -> Bool {
+        if let error = error as? MariaDBError {
+            return error.isConnectionLost || error.code == .connectionFailed || error.code == .connectionClosed
+        }
+        if let error = error as? ReplicationError {
+            if let underlying = error.underlying { return meansUnreachable(underlying) }
+            return error.serverErrorNumber.map { [2002, 2003, 2006, 2013, 2055].contains($0) } ?? false
+        }
+        if let error = error as? ProxySQLAdminError {
+            if error.code == .connectionFailed || error.code == .connectionLost { return true }
+            return error.underlying.map(meansUnreachable) ?? false
+        }
+        if let error = error as? CutoverError { return error.underlying.map(meansUnreachable) ?? false }
+        return false
     }
 
     // MARK: Status changes
@@ -196,6 +281,7 @@ public struct LiveCutoverExecutor: CutoverExecutor {
     private struct NodeTimes {
         var earliest: Duration
         var latest: Duration
+        var succeeded: Int
         var failure: (node: String, message: String)?
     }
 
@@ -213,7 +299,11 @@ public struct LiveCutoverExecutor: CutoverExecutor {
             return loadedAt
         }
         let times = result.successes.map(\.value)
-        var outcome = NodeTimes(earliest: times.min() ?? context.elapsed(), latest: times.max() ?? context.elapsed())
+        var outcome = NodeTimes(
+            earliest: times.min() ?? context.elapsed(),
+            latest: times.max() ?? context.elapsed(),
+            succeeded: times.count
+        )
         if let failure = result.failures.first {
             outcome.failure = (failure.node, "\(failure.error)")
         }
@@ -235,8 +325,14 @@ public struct LiveCutoverExecutor: CutoverExecutor {
         while true {
             let stats = await proxies.connectionPoolStats(for: key, logger: logger)
             if let failure = stats.failures.first {
+                let action = CutoverStateMachine.Action.pollDrain(server, timeout: timeout, interval: interval)
                 return .stepFailed(
-                    StepFailure(step: "drain \(server)", message: "\(failure.error)", endpoint: failure.node),
+                    StepFailure(
+                        step: CutoverRunner.describe(action),
+                        message: "\(failure.error)",
+                        endpoint: failure.node,
+                        remedy: remedy(for: action, endpoint: failure.node)
+                    ),
                     at: context.elapsed()
                 )
             }
@@ -282,7 +378,9 @@ public struct LiveCutoverExecutor: CutoverExecutor {
         if info.contains("GET_LOCK") { return "holds a GET_LOCK" }
         if info.contains("@") { return "used a session variable (@): pinned for the session" }
         if info.hasPrefix("INSERT") { return "open transaction or auto-increment insert pin" }
-        return "open transaction (idle in transaction)"
+        // ProxySQL shows no statement for an idle session: the pin cannot be told apart from here.
+        return "idle for \(entry.timeMilliseconds) ms while keeping its backend connection (an open transaction, "
+            + "a session variable (@), a lock, or an auto-increment insert pin)"
     }
 
     // MARK: Proxy variables
@@ -297,7 +395,15 @@ public struct LiveCutoverExecutor: CutoverExecutor {
         let names = changes.keys.sorted()
         let current = await proxies.variables(names, logger: logger)
         if let failure = current.failures.first {
-            return .stepFailed(StepFailure(step: step, message: "cannot read variables: \(failure.error)", endpoint: failure.node), at: context.elapsed())
+            return .stepFailed(
+                StepFailure(
+                    step: step,
+                    message: "cannot read variables: \(failure.error)",
+                    endpoint: failure.node,
+                    remedy: remedy(for: .prepareProxy(disableQueryRetries: disableRetries, relaxAutoIncrementPin: relaxPin), endpoint: failure.node)
+                ),
+                at: context.elapsed()
+            )
         }
         var snapshot = ProxySettingsSnapshot()
         for (node, variables) in current.successes {
@@ -306,22 +412,30 @@ public struct LiveCutoverExecutor: CutoverExecutor {
         let applied = await proxies.setVariablesAndLoad(changes, logger: logger)
         if let failure = applied.failures.first {
             // Put back what may have changed before reporting: the machine only restores what it knows of.
-            try? await restore(snapshot, logger: logger)
-            return .stepFailed(StepFailure(step: step, message: "\(failure.error)", endpoint: failure.node), at: context.elapsed())
+            _ = await restore(snapshot, logger: logger)
+            return .stepFailed(
+                StepFailure(
+                    step: step,
+                    message: "\(failure.error)",
+                    endpoint: failure.node,
+                    mayHaveTakenEffect: true,
+                    remedy: remedy(for: .prepareProxy(disableQueryRetries: disableRetries, relaxAutoIncrementPin: relaxPin), endpoint: failure.node)
+                ),
+                at: context.elapsed()
+            )
         }
         return .proxyPrepared(snapshot)
     }
 
-    private func restore(_ snapshot: ProxySettingsSnapshot, logger: Logger) async throws {
-        guard !snapshot.isEmpty else { return }
-        let result = await proxies.forEachNode("restore variables", logger: logger) { node, logger in
+    private func restore(_ snapshot: ProxySettingsSnapshot, logger: Logger) async -> ClusterResult<Void> {
+        guard !snapshot.isEmpty else { return ClusterResult(outcomes: []) }
+        return await proxies.forEachNode("restore variables", logger: logger) { node, logger in
             guard let values = snapshot.previousValues[node.nodeName], !values.isEmpty else { return }
             for (name, value) in values.sorted(by: { $0.key < $1.key }) {
                 try await node.setVariable(ProxySQLVariable.Name(rawValue: name), to: value, logger: logger)
             }
             try await node.loadVariablesToRuntime(logger: logger)
         }
-        _ = try result.get()
     }
 
     // MARK: Guards
@@ -384,6 +498,20 @@ public struct LiveCutoverExecutor: CutoverExecutor {
                     message: "\(failure.node): runtime is not the starting state (\(oldKey) ONLINE, \(newKey) absent): \(failure.error)",
                     remedy: "check `migrate-cli status`; a previous run may need `migrate-cli resume`"
                 ))
+            }
+            // Both rows must exist in every node's configuration: the switch only changes statuses, and a missing row
+            // would surface only when the window is already open (OFFLINE_HARD reads as "absent" at runtime).
+            let configured = await proxies.forEachNode("read configured servers", logger: logger) { node, logger in
+                try await node.servers(in: .configured, hostgroups: [oldKey.hostgroup, newKey.hostgroup], logger: logger)
+            }
+            for (node, servers) in configured.successes {
+                for key in [oldKey, newKey] where !servers.contains(where: { $0.key == key }) {
+                    reasons.append(BlockingReason(
+                        check: "proxysql.rows",
+                        message: "\(node): mysql_servers has no row \(key) (\(key == oldKey ? operation.from : operation.to) \(kind))",
+                        remedy: "add the row on every ProxySQL node (OFFLINE_HARD for the server that is not serving yet), LOAD MYSQL SERVERS TO RUNTIME, then run again"
+                    ))
+                }
             }
             let exposure = await proxies.monitorExposure(of: newKey.endpoint, logger: logger)
             for (node, pairs) in exposure.successes where !pairs.isEmpty {

@@ -165,8 +165,18 @@ public final class ReplicationControlDatabase: CutoverDatabase {
             try await stopAndResetReplication(timeout: timeout, logger: logger)
         }
         let position = try BinlogPosition(file: coordinate.file, offset: coordinate.offset)
+        var startPoint = ReplicationSource.StartPoint.position(position)
+        // File/position replication is not crash-safe on MariaDB: the applied position lives in relay-log.info,
+        // written apart from the data, so a replica killed and restarted applies events again and stops on a
+        // duplicate key. Its GTID position (mysql.gtid_slave_pos) is written in the same transaction as the data:
+        // a native MariaDB replica starts from the GTID position captured with the coordinate.
+        if dialect.isMariaDB, replica is NativeReplicaController, let text = coordinate.gtidSet,
+            let gtid = try? MariaDBGTIDPosition(parsing: text), !gtid.isEmpty
+        {
+            startPoint = .mariaDBGTID(gtid)
+        }
         try await replica.configureSource(
-            ReplicationSource(host: source.host, port: source.port, user: user, password: password, startPoint: .position(position)),
+            ReplicationSource(host: source.host, port: source.port, user: user, password: password, startPoint: startPoint),
             logger: logger
         )
         _ = try await replica.startReplication(logger: logger)

@@ -237,7 +237,8 @@ public final class Rehearsal: Sendable {
     public func makeEnvironment(logger: Logger) async throws -> (CutoverEnvironment, @Sendable () async -> Void) {
         let sourceConnection = try await source.connectAsRoot(logger: logger)
         let targetConnection = try await MariaDBConnection.connect(configuration: auroraShim.adminConfiguration, logger: logger)
-        let adminConnection = try await MariaDBConnection.connect(configuration: emulator.adminConfiguration, logger: logger)
+        // The admin session reconnects once when its connection drops (what `ProxySQLAdminClient.connect` does).
+        let adminConnection = try await ReconnectingSQLSession.connect(configuration: emulator.adminConfiguration, logger: logger)
         let sourceDatabase = try await ReplicationControlDatabase.connect(
             name: "source (127.0.0.1:\(source.port))",
             session: RecordingSQLSession(sourceConnection, name: "source"),

@@ -23,8 +23,8 @@ public struct ProxySQLAdminClient: ProxySQLAdministering {
     public let nodeName: String
     /// The deadline of each statement (nil: the connection's own timeouts only).
     public let statementTimeout: Duration?
-    /// The connection opened by ``connect(configuration:name:statementTimeout:logger:)``, closed by ``close()``.
-    let ownedConnection: MariaDBConnection?
+    /// The session opened by ``connect(configuration:name:statementTimeout:logger:)``, closed by ``close()``.
+    let ownedSession: ReconnectingSQLSession?
 
     /// Creates a client over an open session.
     ///
@@ -38,17 +38,21 @@ public struct ProxySQLAdminClient: ProxySQLAdministering {
         self.session = session
         self.nodeName = name ?? session.endpointDescription
         self.statementTimeout = statementTimeout
-        self.ownedConnection = nil
+        self.ownedSession = nil
     }
 
-    init(connection: MariaDBConnection, name: String?, statementTimeout: Duration?) {
-        self.session = connection
-        self.nodeName = name ?? connection.endpointDescription
+    init(session: ReconnectingSQLSession, name: String?, statementTimeout: Duration?) {
+        self.session = session
+        self.nodeName = name ?? session.endpointDescription
         self.statementTimeout = statementTimeout
-        self.ownedConnection = connection
+        self.ownedSession = session
     }
 
     /// Opens a connection to a ProxySQL admin interface, forcing ProxySQL admin quoting.
+    ///
+    /// The client survives a dropped admin connection (a network blip, a restart of the admin module): the
+    /// statement that finds the connection lost is sent once more on a new connection (``ReconnectingSQLSession``;
+    /// every statement of this client is idempotent). A node that stays unreachable fails the statement.
     ///
     /// - Parameters:
     ///   - configuration: where and as whom to connect; its `quoting` is set to `.proxySQLAdmin` here.
@@ -67,8 +71,8 @@ public struct ProxySQLAdminClient: ProxySQLAdministering {
         var configuration = configuration
         configuration.quoting = .proxySQLAdmin
         do {
-            let connection = try await MariaDBConnection.connect(configuration: configuration, logger: logger)
-            return ProxySQLAdminClient(connection: connection, name: name, statementTimeout: statementTimeout)
+            let session = try await ReconnectingSQLSession.connect(configuration: configuration, logger: logger)
+            return ProxySQLAdminClient(session: session, name: name, statementTimeout: statementTimeout)
         } catch {
             throw ProxySQLAdminError(classifying: error, node: name ?? configuration.endpoint.description)
         }
@@ -77,7 +81,7 @@ public struct ProxySQLAdminClient: ProxySQLAdministering {
     /// Closes the connection opened by ``connect(configuration:name:statementTimeout:logger:)``; does nothing for
     /// a client created over a session it does not own.
     public func close() async {
-        await ownedConnection?.close()
+        await ownedSession?.close()
     }
 
     // MARK: Sending

@@ -141,6 +141,17 @@ public struct ReplicationError: Error, Sendable, Equatable, CustomStringConverti
 
 extension ReplicationError {
     /// Wraps a server or connection error of a statement this module sent.
+    /// `message` followed by `privilegeHint` (` (needs PROCESS)`) only when `error` is a missing privilege, or by
+    /// ` (the connection was lost)` when the connection broke: a hint that does not fit the error misleads.
+    static func message(_ message: String, privilegeHint: String, for error: any Error) -> String {
+        guard let error = error as? MariaDBError else { return message }
+        if error.isPermissionDenied || error.isAccessDenied { return message + privilegeHint }
+        if error.isConnectionLost || error.code == .connectionFailed || error.code == .connectionClosed {
+            return message + " (the connection was lost)"
+        }
+        return message
+    }
+
     static func wrapping(
         _ error: any Error,
         message: String,

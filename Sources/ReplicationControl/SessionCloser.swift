@@ -51,11 +51,10 @@ public struct SessionCloser: SessionClosing {
         do {
             rows = try await session.query(Self.selectSessions(users: users), timeout: statementTimeout)
         } catch {
-            throw ReplicationError(
-                code: .server,
-                message: "cannot list sessions to close (needs PROCESS)",
-                endpoint: session.endpointDescription,
-                underlying: error
+            throw ReplicationError.wrapping(
+                error,
+                message: ReplicationError.message("cannot list sessions to close", privilegeHint: " (needs PROCESS)", for: error),
+                endpoint: session.endpointDescription
             )
         }
         var closed: [UInt64] = []

@@ -219,7 +219,10 @@ public struct SourceController: SourceControlling {
                 Self.longRunningWriteTransactionsQuery(olderThan: age), timeout: options.statementTimeout)
         } catch {
             throw ReplicationError.wrapping(
-                error, message: "could not list running transactions (needs PROCESS)", endpoint: endpointDescription)
+                error,
+                message: ReplicationError.message(
+                    "could not list running transactions", privilegeHint: " (needs PROCESS)", for: error),
+                endpoint: endpointDescription)
         }
         do {
             return try rows.map { row in

@@ -196,6 +196,86 @@ struct CutoverRunnerTests {
         }
     }
 
+    @Test("a run that stopped after the point of no return is resumable: resume runs its remaining steps, then it is done")
+    func resumeAfterStoppedRun() async throws {
+        let path = temporaryJournalPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let clock = ManualClock()
+        let journal = try CutoverJournal(path: path)
+        let stopped = try await CutoverRunner(
+            configuration: configuration, executor: FakeExecutor(clock: clock, failing: "start replication"),
+            journal: journal, clock: clock, logger: logger
+        ).run()
+        await journal.close()
+        guard case .stoppedAfterPointOfNoReturn(_, _, let remaining) = stopped.outcome else {
+            Issue.record("expected stoppedAfterPointOfNoReturn, got \(stopped.outcome)")
+            return
+        }
+        #expect(remaining == ["startReverseReplication", "verifyReverseReplication"])
+        #expect(CutoverJournal.unfinishedRun(in: try CutoverJournal.read(path: path)) != nil)
+
+        let executor = FakeExecutor(clock: clock)
+        let resumeJournal = try CutoverJournal(path: path)
+        let resumed = try await CutoverRunner(configuration: configuration, executor: executor, journal: resumeJournal, clock: clock, logger: logger)
+            .resume(from: try CutoverJournal.read(path: path))
+        await resumeJournal.close()
+        #expect(resumed.outcome == .completed)
+        #expect(executor.actions.first == .startReplication(.source, source: .target, coordinate: ReplicationCoordinate(file: "target-bin.000001", offset: 42)))
+        #expect(!executor.actions.contains { if case .setStatus = $0 { true } else { false } })
+        // Completed now: nothing left to resume.
+        #expect(CutoverJournal.unfinishedRun(in: try CutoverJournal.read(path: path)) == nil)
+    }
+
+    @Test("a resume that is itself interrupted is replayed with its decision: the second resume finishes the rollback")
+    func resumeInterruptedTwice() async throws {
+        let path = temporaryJournalPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let clock = ManualClock()
+        let journal = try CutoverJournal(path: path)
+        _ = try await CutoverRunner(configuration: configuration, executor: FakeExecutor(clock: clock), journal: journal, clock: clock, logger: logger).run()
+        await journal.close()
+        let full = try CutoverJournal.read(path: path)
+        // First crash: right after the catch-up wait was journaled.
+        let catchUpIndex = try #require(full.firstIndex { if case .waitForCatchUp? = $0.action { true } else { false } })
+        let secondPath = temporaryJournalPath()
+        defer { try? FileManager.default.removeItem(atPath: secondPath) }
+        let firstResumeJournal = try CutoverJournal(path: secondPath)
+        for entry in full[...catchUpIndex] { try await firstResumeJournal.append(entry) }
+        _ = try await CutoverRunner(configuration: configuration, executor: FakeExecutor(clock: clock), journal: firstResumeJournal, clock: clock, logger: logger)
+            .resume(from: Array(full[...catchUpIndex]))
+        await firstResumeJournal.close()
+        // Second crash: the first resume's rollback journaled its first action and outcome (lift the fence), then died.
+        let resumedEntries = try CutoverJournal.read(path: secondPath)
+        let lifted = try #require(resumedEntries.firstIndex { $0.event == .fenceLifted(.source) })
+        let executor = FakeExecutor(clock: clock)
+        let report = try await CutoverRunner(configuration: configuration, executor: executor, journal: nil, clock: clock, logger: logger)
+            .resume(from: Array(resumedEntries[...lifted]))
+        guard case .rolledBack(_, let failures) = report.outcome else {
+            Issue.record("expected rolledBack, got \(report.outcome)")
+            return
+        }
+        #expect(failures.isEmpty)
+        // Only what the first resume had not done.
+        #expect(executor.actions == [.setStatus(.writer(.source), .online), .restoreProxySettings(ProxySettingsSnapshot(previousValues: ["p": ["mysql-query_retries_on_failure": "1"]]))])
+    }
+
+    @Test("a journal that does not replay (an action the run would not have taken) is refused")
+    func resumeRefusesInconsistentJournal() async throws {
+        let path = temporaryJournalPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let clock = ManualClock()
+        let journal = try CutoverJournal(path: path)
+        _ = try await CutoverRunner(configuration: configuration, executor: FakeExecutor(clock: clock), journal: journal, clock: clock, logger: logger).run()
+        await journal.close()
+        var entries = try CutoverJournal.read(path: path)
+        entries.removeLast()
+        let index = try #require(entries.firstIndex { $0.action == .closeSessions(.source) })
+        entries[index].action = .readPosition(.target)
+        await #expect(throws: CutoverError(code: .journalMismatch, message: "")) {
+            _ = try await CutoverRunner(configuration: configuration, executor: FakeExecutor(clock: clock), journal: nil, clock: clock, logger: logger).resume(from: entries)
+        }
+    }
+
     @Test("a second run on the same journal is refused while the first holds it")
     func journalLock() async throws {
         let path = temporaryJournalPath()

@@ -30,6 +30,7 @@ private func writerCutover(
         ("stopForwardReplication", .replicationStopped(.target)),
         ("startReverseReplication", .replicationStarted(.source)),
         ("verifyReverseReplication", .replicationVerified(.source)),
+        ("confirmFenceOld", .fenced(.source, at: ms(60))),
         ("restoreProxy", .proxySettingsRestored),
         ("saveConfiguration", .proxyConfigurationSaved),
     ]
@@ -66,7 +67,9 @@ struct WriterCutoverTranscriptTests {
         #expect(machine.isPastPointOfNoReturn)
         #expect(machine.receive(.replicationStopped(.target)) == .startReplication(.source, source: .target, coordinate: targetPosition))
         #expect(machine.receive(.replicationStarted(.source)) == .verifyReplication(.source))
-        #expect(machine.receive(.replicationVerified(.source)) == .restoreProxySettings(snapshot))
+        // The old writer's fence again: a restart of it would have dropped `read_only`.
+        #expect(machine.receive(.replicationVerified(.source)) == .fence(.source, timeout: policy.fenceTimeout))
+        #expect(machine.receive(.fenced(.source, at: ms(60))) == .restoreProxySettings(snapshot))
         #expect(machine.receive(.proxySettingsRestored) == .saveProxyConfiguration)
         #expect(machine.receive(.proxyConfigurationSaved) == .finish(.completed))
 
@@ -151,12 +154,13 @@ struct WriterCutoverTranscriptTests {
         #expect(!machine.isPastPointOfNoReturn)
     }
 
-    @Test("a failed ONLINE of the new writer first makes sure it is OFFLINE_HARD, then rolls back")
+    @Test("a failed ONLINE of the new writer that took effect nowhere first makes sure it is OFFLINE_HARD, then rolls back")
     func onlineFailureEnsuresNewWriterOffline() {
         var (machine, action) = writerCutover(through: "readNewWriterPosition")
         #expect(action == .setStatus(.writer(.target), .online))
-        let ambiguous = StepFailure(step: "onlineNew", message: "LOAD timed out", endpoint: "proxysql-1", mayHaveTakenEffect: true)
-        #expect(machine.receive(.stepFailed(ambiguous, at: ms(40))) == .setStatus(.writer(.target), .offlineHard))
+        // Confirmed absent from every runtime (one that may have taken effect passes the point of no return instead).
+        let refused = StepFailure(step: "onlineNew", message: "no server matched", endpoint: "proxysql-1", mayHaveTakenEffect: false)
+        #expect(machine.receive(.stepFailed(refused, at: ms(40))) == .setStatus(.writer(.target), .offlineHard))
         #expect(machine.receive(.statusSet(.writer(.target), .offlineHard, at: ms(41))) == .liftFence(.source))
         #expect(machine.receive(.fenceLifted(.source)) == .setStatus(.writer(.source), .online))
     }
@@ -200,24 +204,66 @@ struct WriterCutoverTranscriptTests {
             Issue.record("expected stoppedAfterPointOfNoReturn, got \(action)")
             return
         }
-        #expect(remaining == ["startReverseReplication", "verifyReverseReplication", "restoreProxy", "saveConfiguration"])
+        #expect(remaining == ["startReverseReplication", "verifyReverseReplication", "confirmFenceOld", "restoreProxy", "saveConfiguration"])
         #expect(machine.isPastPointOfNoReturn)
     }
 
     @Test("after the point of no return a failed forward-replication stop skips reverse replication but still restores and saves")
     func failureAfterPointOfNoReturn() {
         var (machine, _) = writerCutover(through: "onlineNew")
-        guard case .restoreProxySettings = machine.receive(.stepFailed(failure, at: ms(50))) else {
-            Issue.record("expected to skip to the proxy restore")
+        guard case .fence(.source, _) = machine.receive(.stepFailed(failure, at: ms(50))) else {
+            Issue.record("expected to skip to the fence confirmation")
             return
         }
+        #expect(machine.receive(.fenced(.source, at: ms(51))) == .restoreProxySettings(ProxySettingsSnapshot(previousValues: ["p1": ["mysql-query_retries_on_failure": "1"]])))
         #expect(machine.receive(.proxySettingsRestored) == .saveProxyConfiguration)
         guard case .finish(.stoppedAfterPointOfNoReturn(_, let failures, let remaining)) = machine.receive(.proxyConfigurationSaved) else {
             Issue.record("expected stoppedAfterPointOfNoReturn")
             return
         }
         #expect(failures == [failure])
-        #expect(Set(remaining) == ["stopForwardReplication", "startReverseReplication", "verifyReverseReplication"])
+        // In step order.
+        #expect(remaining == ["stopForwardReplication", "startReverseReplication", "verifyReverseReplication"])
+
+        // `resume` runs again from the first remaining step, through the end (every forward step is idempotent).
+        #expect(machine.resumeAfterInterruption() == .stopReplication(.target))
+        #expect(machine.receive(.replicationStopped(.target)) == .startReplication(.source, source: .target, coordinate: targetPosition))
+        #expect(machine.receive(.replicationStarted(.source)) == .verifyReplication(.source))
+        #expect(machine.receive(.replicationVerified(.source)) == .fence(.source, timeout: CutoverPolicy().fenceTimeout))
+        _ = machine.receive(.fenced(.source, at: ms(70)))
+        _ = machine.receive(.proxySettingsRestored)
+        #expect(machine.receive(.proxyConfigurationSaved) == .finish(.completed))
+    }
+
+    @Test("an ONLINE of the new writer that may have taken effect on a node passes the point of no return")
+    func onlineFailureThatMayHaveTakenEffect() {
+        var (machine, action) = writerCutover(through: "readNewWriterPosition")
+        #expect(action == .setStatus(.writer(.target), .online))
+        let partial = StepFailure(step: "online", message: "node 2 unreachable", endpoint: "proxysql-2", mayHaveTakenEffect: true)
+        // Writes may have landed on the new writer: a rollback would strand them. Go forward.
+        #expect(machine.receive(.stepFailed(partial, at: ms(40))) == .stopReplication(.target))
+        #expect(machine.isPastPointOfNoReturn)
+        #expect(machine.timeline.marks[.windowClosed] == ms(40))
+        _ = machine.receive(.replicationStopped(.target))
+        _ = machine.receive(.replicationStarted(.source))
+        _ = machine.receive(.replicationVerified(.source))
+        _ = machine.receive(.fenced(.source, at: ms(50)))
+        _ = machine.receive(.proxySettingsRestored)
+        guard case .finish(.stoppedAfterPointOfNoReturn(_, let failures, let remaining)) = machine.receive(.proxyConfigurationSaved) else {
+            Issue.record("expected stoppedAfterPointOfNoReturn")
+            return
+        }
+        #expect(failures == [partial])
+        #expect(remaining == ["onlineNew"])
+        #expect(machine.resumeAfterInterruption() == .setStatus(.writer(.target), .online))
+    }
+
+    @Test("an ONLINE of the new writer confirmed not to have taken effect anywhere rolls back")
+    func onlineFailureWithoutEffect() {
+        var (machine, _) = writerCutover(through: "readNewWriterPosition")
+        let refused = StepFailure(step: "online", message: "no server matched", endpoint: "proxysql-1", mayHaveTakenEffect: false)
+        #expect(machine.receive(.stepFailed(refused, at: ms(40))) == .setStatus(.writer(.target), .offlineHard))
+        #expect(!machine.isPastPointOfNoReturn)
     }
 
     @Test("without retries to disable nor pins to relax, the proxy is neither prepared nor restored")
@@ -311,10 +357,12 @@ struct ResumeTranscriptTests {
         #expect(machine.resumeAfterInterruption() == .liftFence(.source))
     }
 
-    @Test("interrupted while the new writer was being set ONLINE: resume makes sure it is offline first")
+    @Test("interrupted while the new writer was being set ONLINE: resume sets it ONLINE again (it may have taken writes)")
     func resumeDuringOnline() {
         var (machine, _) = writerCutover(through: "readNewWriterPosition")
-        #expect(machine.resumeAfterInterruption() == .setStatus(.writer(.target), .offlineHard))
+        // The ONLINE may have taken effect and writes landed on the new writer: rolling back would strand them, while
+        // going forward is safe (the old writer is hard-offline and fenced, the new one caught up).
+        #expect(machine.resumeAfterInterruption() == .setStatus(.writer(.target), .online))
     }
 
     @Test("interrupted after the point of no return: resume issues the interrupted step again")

@@ -244,6 +244,18 @@ public final class ProxySQLEmulator: Sendable {
         logger.info("proxysql emulator stopped")
     }
 
+    /// Closes every open admin connection from the emulator's side, as a dropped network connection or a restart
+    /// of ProxySQL's admin module would (a fault for tests). The clients find out at their next statement.
+    ///
+    /// - Returns: how many connections were closed.
+    @discardableResult
+    public func dropAdminConnections() -> Int {
+        let channels = adminChannels.withLock { Array($0.values) }
+        for channel in channels { channel.close(promise: nil) }
+        logger.info("admin connections dropped", metadata: ["proxysql.count": "\(channels.count)"])
+        return channels.count
+    }
+
     /// Sessions of the data plane, for tests that want to know why a session holds its backend.
     public func sessionSummaries() -> [SessionSummary] {
         dataPlane.sessionsSnapshot().map {

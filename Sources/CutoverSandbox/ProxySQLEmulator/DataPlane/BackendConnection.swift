@@ -108,19 +108,27 @@ final class BackendConnection: @unchecked Sendable {
         group: any EventLoopGroup
     ) async throws -> BackendConnection {
         let ready = group.next().makePromise(of: UInt32.self)
-        let channel = try await ClientBootstrap(group: group)
-            .connectTimeout(.milliseconds(Int64(max(1, timeout.wholeMilliseconds))))
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let handler = BackendChannelHandler(user: user, password: password, schema: schema, ready: ready)
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(MySQLPacketDecoder()))
-                    try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(MySQLPacketEncoder()))
-                    try channel.pipeline.syncOperations.addHandler(handler)
+        let channel: any Channel
+        do {
+            channel = try await ClientBootstrap(group: group)
+                .connectTimeout(.milliseconds(Int64(max(1, timeout.wholeMilliseconds))))
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let handler = BackendChannelHandler(user: user, password: password, schema: schema, ready: ready)
+                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(MySQLPacketDecoder()))
+                        try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(MySQLPacketEncoder()))
+                        try channel.pipeline.syncOperations.addHandler(handler)
+                    }
                 }
-            }
-            .connect(host: server.host, port: server.port)
-            .get()
+                .connect(host: server.host, port: server.port)
+                .get()
+        } catch {
+            // A refused or timed-out connect never reaches the handler: complete its promise here (a promise left
+            // pending is a leak, and a crash in debug builds).
+            ready.fail(error)
+            throw error
+        }
         let handler: NIOLoopBound<BackendChannelHandler>
         do {
             handler = try await channel.eventLoop.submit {
@@ -141,6 +149,7 @@ final class BackendConnection: @unchecked Sendable {
                 schema: schema
             )
         } catch {
+            ready.fail(error)
             channel.close(promise: nil)
             throw error
         }

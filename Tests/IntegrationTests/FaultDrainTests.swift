@@ -1,0 +1,209 @@
+import Cutover
+import CutoverRehearsal
+import CutoverSandbox
+import Logging
+import MariaDB
+import Synchronization
+import Testing
+
+/// A client connection through the emulator that pins its session (an open transaction, a `SET @x`) for a test.
+final class PinnedClient: Sendable {
+    let connection: MariaDBConnection
+    let writeID: Int64
+
+    private init(connection: MariaDBConnection, writeID: Int64) {
+        self.connection = connection
+        self.writeID = writeID
+    }
+
+    /// Opens a transaction that inserts one row (run id 0, so no load run counts it) and leaves it open.
+    static func openTransaction(bed: FaultBed) async throws -> PinnedClient {
+        let connection = try await MariaDBConnection.connect(configuration: bed.rehearsal.writerEndpoint)
+        let writeID = Int64.random(in: 1_000_000_000...9_000_000_000)
+        try await connection.run("BEGIN")
+        try await connection.run(
+            "INSERT INTO cutover_load.keyed_writes (id, run_id, client, sequence, sent_at_us) VALUES (\(writeID), 0, 0, 0, 0)"
+        )
+        return PinnedClient(connection: connection, writeID: writeID)
+    }
+
+    /// Sets a user variable: ProxySQL pins the session to its backend for good.
+    static func userVariable(bed: FaultBed) async throws -> PinnedClient {
+        let connection = try await MariaDBConnection.connect(configuration: bed.rehearsal.writerEndpoint)
+        try await connection.run("SET @fault_pin = 1")
+        return PinnedClient(connection: connection, writeID: 0)
+    }
+
+    /// Commits; returns the error if the commit failed (the session was cut).
+    func commit() async -> (any Error)? {
+        do {
+            try await connection.run("COMMIT", timeout: .seconds(15))
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    func close() async { await connection.close() }
+}
+
+/// Holds an object for an injection closure to fill and the test to read.
+final class Slot<Value: Sendable>: Sendable {
+    private let value = Mutex<Value?>(nil)
+    func set(_ newValue: Value) { value.withLock { $0 = newValue } }
+    var current: Value? { value.withLock { $0 } }
+}
+
+extension FaultTests {
+    /// Drain that never completes, and catch-up that never completes.
+    @Suite("Drain and catch-up that never complete", .faultBed())
+    struct NeverCompletes {
+        let logger = Logger(label: "fault.never", factory: { _ in SwiftLogNoOpLogHandler() })
+
+        @Test("a client holds a transaction open: the drain deadline passes and the run rolls back, naming the session")
+        func openTransactionRollsBack() async throws {
+            guard try IntegrationGate.skipIfUnavailable() else { return }
+            let bed = try FaultBed.require()
+            try await bed.expectStartingState("before")
+            let holder = Slot<PinnedClient>()
+            let result = try await FaultScenario.run(
+                FaultCase(
+                    name: "drain held by an open transaction (policy: roll back)",
+                    injections: [.before(.offlineSoftOld, "open a transaction through ProxySQL") { holder.set(try await PinnedClient.openTransaction(bed: bed)) }],
+                    expected: .rolledBack
+                ),
+                on: bed
+            )
+            let client = try #require(holder.current)
+            let timeline = result.report.timeline
+            // The session that holds on is named (user and client address), with what can pin it.
+            #expect(timeline.holdersAtDeadline.count == 1, "\(timeline.holdersAtDeadline)")
+            #expect(timeline.holdersAtDeadline.first?.user == bed.rehearsal.applicationAccount.username)
+            if case .rolledBack(let reason, _) = result.report.outcome {
+                #expect(reason.contains("drain did not finish"), "\(reason)")
+            }
+            // The window is the drain deadline plus the rollback.
+            #expect(timeline.window.map { $0 >= FaultPolicies.standard.drainDeadline } == true)
+            // The transaction survives the rollback and commits on the source.
+            #expect(await client.commit() == nil)
+            await client.close()
+        }
+
+        @Test("a client holds a transaction open, policy force: the session is cut, the switch completes")
+        func openTransactionForced() async throws {
+            guard try IntegrationGate.skipIfUnavailable() else { return }
+            let bed = try FaultBed.require()
+            try await bed.expectStartingState("before")
+            var policy = FaultPolicies.standard
+            policy.drainDeadlinePolicy = .force
+            let holder = Slot<PinnedClient>()
+            let result = try await FaultScenario.run(
+                FaultCase(
+                    name: "drain held by an open transaction (policy: force)",
+                    policy: policy,
+                    injections: [.before(.offlineSoftOld, "open a transaction through ProxySQL") { holder.set(try await PinnedClient.openTransaction(bed: bed)) }],
+                    expected: .completed
+                ),
+                on: bed
+            )
+            let client = try #require(holder.current)
+            #expect(result.report.timeline.forcedDrain)
+            #expect(result.report.timeline.sessionsCut >= 1)
+            // Its session was cut: the commit fails and the row is nowhere.
+            #expect(await client.commit() != nil)
+            await client.close()
+            let target = try await bed.target.connectAsRoot()
+            let rows = try await target.query("SELECT id FROM cutover_load.keyed_writes WHERE id = \(client.writeID)")
+            await target.close()
+            #expect(rows.isEmpty)
+            try await bed.failBack(logger: logger)
+            try await bed.expectStartingState("after failback")
+        }
+
+        @Test("a session pinned by SET @x: the drain deadline passes and the run rolls back, naming the reason")
+        func userVariablePin() async throws {
+            guard try IntegrationGate.skipIfUnavailable() else { return }
+            let bed = try FaultBed.require()
+            try await bed.expectStartingState("before")
+            let holder = Slot<PinnedClient>()
+            let result = try await FaultScenario.run(
+                FaultCase(
+                    name: "drain held by a session pinned with SET @x",
+                    injections: [.before(.offlineSoftOld, "pin a session with a user variable") { holder.set(try await PinnedClient.userVariable(bed: bed)) }],
+                    expected: .rolledBack
+                ),
+                on: bed
+            )
+            let holders = result.report.timeline.holdersAtDeadline
+            #expect(holders.count == 1 && holders.first?.user == bed.rehearsal.applicationAccount.username, "\(holders)")
+            await holder.current?.close()
+        }
+
+        @Test("catch-up never completes (Aurora's applier blocked): the catch-up deadline passes and the run rolls back")
+        func catchUpBlocked() async throws {
+            guard try IntegrationGate.skipIfUnavailable() else { return }
+            let bed = try FaultBed.require()
+            try await bed.expectStartingState("before")
+            let lock = Slot<MariaDBConnection>()
+            let result = try await FaultScenario.run(
+                FaultCase(
+                    name: "catch-up beyond its deadline (Aurora's applier blocked by a global read lock)",
+                    injections: [
+                        .before(.offlineSoftOld, "block Aurora's applier") {
+                            let connection = try await bed.target.connectAsRoot()
+                            try await connection.run("FLUSH TABLES WITH READ LOCK")
+                            lock.set(connection)
+                        }
+                    ],
+                    expected: .rolledBack,
+                    checkReplicationAfter: false,
+                    repair: { bed in
+                        try await lock.current?.run("UNLOCK TABLES")
+                        await lock.current?.close()
+                        try await bed.waitForReplica(bed.target, of: bed.source)
+                    }
+                ),
+                on: bed
+            )
+            if case .rolledBack(let reason, _) = result.report.outcome {
+                #expect(reason.contains("did not execute"), "\(reason)")
+            }
+            #expect(result.report.timeline.window.map { $0 >= FaultPolicies.standard.catchUpDeadline } == true)
+            try await bed.expectStartingState("after")
+        }
+
+        @Test("catch-up impossible (Aurora's SQL thread stopped): detected at once, rolled back")
+        func sqlThreadStopped() async throws {
+            guard try IntegrationGate.skipIfUnavailable() else { return }
+            let bed = try FaultBed.require()
+            try await bed.expectStartingState("before")
+            let result = try await FaultScenario.run(
+                FaultCase(
+                    name: "catch-up impossible (Aurora's SQL thread stopped)",
+                    injections: [
+                        .before(.readFinalPosition, "stop Aurora's SQL thread") {
+                            let connection = try await bed.target.connectAsRoot()
+                            try await connection.run("STOP SLAVE SQL_THREAD")
+                            await connection.close()
+                        }
+                    ],
+                    expected: .rolledBack,
+                    checkReplicationAfter: false,
+                    repair: { bed in
+                        let connection = try await bed.target.connectAsRoot()
+                        try await connection.run("START SLAVE SQL_THREAD")
+                        await connection.close()
+                        try await bed.waitForReplica(bed.target, of: bed.source)
+                    }
+                ),
+                on: bed
+            )
+            if case .rolledBack(let reason, _) = result.report.outcome {
+                #expect(reason.contains("SQL thread"), "\(reason)")
+            }
+            let catchUp = result.performed.first { if case .waitForCatchUp = $0.action { true } else { false } }
+            #expect(catchUp.map { $0.duration < FaultPolicies.standard.catchUpDeadline } == true, "not detected before the deadline")
+            try await bed.expectStartingState("after")
+        }
+    }
+}

@@ -1,0 +1,228 @@
+import Cutover
+import Foundation
+import MariaDB
+import Synchronization
+
+/// Whether the long fault variants run (`LONG_TESTS=1`).
+enum LongTests {
+    static var enabled: Bool { ProcessInfo.processInfo.environment["LONG_TESTS"] == "1" }
+}
+
+/// A step of a writer (or reader) operation, named like the state machine's steps, recognised from the action the
+/// runner hands to the executor. Rollback actions are not matched (they are recognised separately).
+enum FaultPoint: String, CaseIterable, Sendable, CustomStringConvertible {
+    case guards
+    case prepareProxy
+    case offlineSoftOld
+    case drain
+    case offlineHardOld
+    case closeSessions
+    case fence
+    case readFinalPosition
+    case catchUp
+    case readNewWriterPosition
+    case unfenceNew
+    case onlineNew
+    case stopForwardReplication
+    case startReverseReplication
+    case verifyReverseReplication
+    case confirmFenceOld
+    case restoreProxy
+    case saveConfiguration
+
+    var description: String { rawValue }
+
+    /// Whether `action` performs this step of `operation`.
+    func matches(_ action: CutoverStateMachine.Action, operation: CutoverOperation) -> Bool {
+        let old = operation.from
+        let new = operation.to
+        switch (self, action) {
+        case (.guards, .runGuards): return true
+        case (.prepareProxy, .prepareProxy): return true
+        case (.offlineSoftOld, .setStatus(let server, .offlineSoft)): return server.role == old
+        case (.drain, .pollDrain): return true
+        case (.offlineHardOld, .setStatus(let server, .offlineHard)): return server.role == old
+        case (.closeSessions, .closeSessions): return true
+        case (.fence, .fence(let role, _)), (.confirmFenceOld, .fence(let role, _)): return role == old
+        case (.readFinalPosition, .readPosition(let role)): return role == old
+        case (.catchUp, .waitForCatchUp): return true
+        case (.readNewWriterPosition, .readPosition(let role)): return role == new
+        case (.unfenceNew, .liftFence(let role)): return role == new
+        case (.onlineNew, .setStatus(let server, .online)): return server.role == new
+        case (.stopForwardReplication, .stopReplication): return true
+        case (.startReverseReplication, .startReplication): return true
+        case (.verifyReverseReplication, .verifyReplication): return true
+        case (.restoreProxy, .restoreProxySettings): return true
+        case (.saveConfiguration, .saveProxyConfiguration): return true
+        default: return false
+        }
+    }
+
+    /// The steps of a writer cut-over with the default policy, in order.
+    static let writerCutoverSteps: [FaultPoint] = [
+        .guards, .prepareProxy, .offlineSoftOld, .drain, .offlineHardOld, .closeSessions, .fence, .readFinalPosition,
+        .catchUp, .readNewWriterPosition, .onlineNew, .stopForwardReplication, .startReverseReplication,
+        .verifyReverseReplication, .confirmFenceOld, .restoreProxy, .saveConfiguration,
+    ]
+
+    /// Which matching action is this step's (the old writer is fenced twice: in the window and after the point of
+    /// no return).
+    var occurrence: Int { self == .confirmFenceOld ? 2 : 1 }
+}
+
+/// A fault to inject right before or right after a step's action.
+struct Injection: Sendable {
+    enum Moment: String, Sendable { case before, after }
+
+    var point: FaultPoint
+    var moment: Moment
+    var name: String
+    var fault: @Sendable () async throws -> Void
+
+    static func before(_ point: FaultPoint, _ name: String, _ fault: @escaping @Sendable () async throws -> Void) -> Injection {
+        Injection(point: point, moment: .before, name: name, fault: fault)
+    }
+
+    static func after(_ point: FaultPoint, _ name: String, _ fault: @escaping @Sendable () async throws -> Void) -> Injection {
+        Injection(point: point, moment: .after, name: name, fault: fault)
+    }
+}
+
+/// One action as the executor performed it.
+struct PerformedAction: Sendable {
+    var action: CutoverStateMachine.Action
+    var started: ContinuousClock.Instant
+    var duration: Duration
+    var event: CutoverStateMachine.Event
+}
+
+/// Wraps an executor: runs each injection (once) right before or after the first action of its step, and records
+/// what every action did and how long it took.
+final class FaultInjectingExecutor: CutoverExecutor {
+    let base: any CutoverExecutor
+    let operation: CutoverOperation
+    let injections: [Injection]
+    private let state = Mutex<(fired: Set<Int>, matches: [Int: Int], performed: [PerformedAction], faultErrors: [String])>(([], [:], [], []))
+
+    init(base: any CutoverExecutor, operation: CutoverOperation, injections: [Injection]) {
+        self.base = base
+        self.operation = operation
+        self.injections = injections
+    }
+
+    var performed: [PerformedAction] { state.withLock { $0.performed } }
+    /// Injections that threw (a broken test, not a finding).
+    var faultErrors: [String] { state.withLock { $0.faultErrors } }
+    /// Names of the injections that ran.
+    var firedInjections: [String] { state.withLock { state in state.fired.sorted().map { injections[$0].name } } }
+
+    func perform(_ action: CutoverStateMachine.Action, context: CutoverExecutionContext) async -> CutoverStepResult {
+        await inject(.before, action)
+        let started = ContinuousClock.now
+        let result = await base.perform(action, context: context)
+        let duration = started.duration(to: .now)
+        state.withLock {
+            $0.performed.append(PerformedAction(action: action, started: started, duration: duration, event: result.event))
+        }
+        await inject(.after, action)
+        return result
+    }
+
+    private func inject(_ moment: Injection.Moment, _ action: CutoverStateMachine.Action) async {
+        for (index, injection) in injections.enumerated()
+        where injection.moment == moment && injection.point.matches(action, operation: operation) {
+            let fire = state.withLock { state in
+                state.matches[index, default: 0] += 1
+                return state.matches[index] == injection.point.occurrence && state.fired.insert(index).inserted
+            }
+            guard fire else { continue }
+            do {
+                try await injection.fault()
+            } catch {
+                state.withLock { $0.faultErrors.append("\(injection.name): \(error)") }
+            }
+        }
+    }
+}
+
+/// Samples `runtime_mysql_servers` on every ProxySQL node every few milliseconds while a body runs, and records
+/// every sample with more than one ONLINE server in the writer hostgroup.
+final class RoutingSampler: Sendable {
+    struct Violation: Sendable, CustomStringConvertible {
+        var node: String
+        var at: ContinuousClock.Instant
+        var writers: [String]
+        var description: String { "\(node): \(writers.joined(separator: ", ")) ONLINE together" }
+    }
+
+    struct Summary: Sendable {
+        var samples: [String: Int]
+        var violations: [Violation]
+        var totalSamples: Int { samples.values.reduce(0, +) }
+    }
+
+    let nodes: [(name: String, configuration: MariaDBConnection.Configuration)]
+    let writerHostgroup: Int
+    let interval: Duration
+    private let state = Mutex<(samples: [String: Int], violations: [Violation])>(([:], []))
+
+    init(nodes: [(name: String, configuration: MariaDBConnection.Configuration)], writerHostgroup: Int = 10, interval: Duration = .milliseconds(3)) {
+        self.nodes = nodes
+        self.writerHostgroup = writerHostgroup
+        self.interval = interval
+    }
+
+    var summary: Summary { state.withLock { Summary(samples: $0.samples, violations: $0.violations) } }
+
+    /// Runs `body` while sampling every node.
+    func sampling<R: Sendable>(_ body: () async throws -> R) async throws -> R {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for node in nodes {
+                group.addTask { await self.loop(node.name, node.configuration) }
+            }
+            do {
+                let result = try await body()
+                group.cancelAll()
+                return result
+            } catch {
+                group.cancelAll()
+                throw error
+            }
+        }
+    }
+
+    private func loop(_ name: String, _ configuration: MariaDBConnection.Configuration) async {
+        var connection: MariaDBConnection?
+        let statement: SQLStatement = """
+            SELECT hostname, port FROM runtime_mysql_servers WHERE hostgroup_id = \(writerHostgroup) AND status = 'ONLINE'
+            """
+        while !Task.isCancelled {
+            if connection == nil {
+                var configuration = configuration
+                configuration.connectTimeout = .seconds(1)
+                connection = try? await MariaDBConnection.connect(configuration: configuration)
+                if connection == nil {
+                    try? await Task.sleep(for: .milliseconds(20))
+                    continue
+                }
+            }
+            do {
+                let rows = try await connection!.query(statement, timeout: .seconds(2))
+                let at = ContinuousClock.now
+                state.withLock { state in
+                    state.samples[name, default: 0] += 1
+                    if rows.count > 1 {
+                        state.violations.append(
+                            Violation(node: name, at: at, writers: rows.map { "\($0[0].string ?? "?"):\($0[1].string ?? "?")" })
+                        )
+                    }
+                }
+            } catch {
+                await connection?.close()
+                connection = nil
+            }
+            try? await Task.sleep(for: interval)
+        }
+        await connection?.close()
+    }
+}
