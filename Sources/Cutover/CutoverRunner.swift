@@ -10,11 +10,14 @@ public import Logging
 public actor CutoverRunner {
     /// What to run.
     public struct Configuration: Sendable {
+        /// The operation to run.
         public var operation: CutoverOperation
+        /// The bounds of the run.
         public var policy: CutoverPolicy
         /// Identifies the topology; journaled, and checked on resume.
         public var topologyFingerprint: String
 
+        /// Creates a configuration.
         public init(operation: CutoverOperation, policy: CutoverPolicy, topologyFingerprint: String) {
             self.operation = operation
             self.policy = policy
@@ -22,7 +25,9 @@ public actor CutoverRunner {
         }
     }
 
+    /// What this runner runs.
     public nonisolated let configuration: Configuration
+    /// The run's identifier (`20261121T061500Z-3fa9c2d1`), journaled with every line.
     public nonisolated let runID: String
     /// Progress of the run, finished when the run ends.
     public nonisolated let events: AsyncStream<CutoverProgress>
