@@ -21,7 +21,7 @@ public final class StatementRecorder: Sendable {
     public var recorded: [ExecutedStatement] { statements.withLock { $0 } }
 }
 
-/// An ``SQLSession`` that records every statement (redacted) with the task's ``StatementRecorder`` before
+/// An `SQLSession` that records every statement (redacted) with the task's ``StatementRecorder`` before
 /// passing it on. Wrap the sessions given to the lower layers with it so the journal shows what was sent.
 public struct RecordingSQLSession: SQLSession {
     /// The session statements are passed on to.

@@ -264,7 +264,7 @@ public final class RecordingProxySQLAdmin: ProxySQLAdministering, Sendable {
 
     /// Records the call; adds the row to the configured table.
     ///
-    /// - Throws: ``ProxySQLAdminError`` for a duplicate key, or an injected failure.
+    /// - Throws: `ProxySQLAdminError` for a duplicate key, or an injected failure.
     public func addServer(_ server: BackendServer, logger: Logger) async throws {
         try perform(.addServer(server)) { state in
             guard server.validationProblems.isEmpty else {
@@ -279,7 +279,7 @@ public final class RecordingProxySQLAdmin: ProxySQLAdministering, Sendable {
 
     /// Records the call; changes the matching configured rows and returns how many.
     ///
-    /// - Throws: ``ProxySQLAdminError`` (``ProxySQLAdminError/Code/notFound`` when nothing matches), or an injected failure.
+    /// - Throws: `ProxySQLAdminError` (`ProxySQLAdminError.Code.notFound` when nothing matches), or an injected failure.
     public func updateServers(_ selector: ServerSelector, set change: ServerChange, logger: Logger) async throws
         -> UInt64
     {
@@ -288,7 +288,7 @@ public final class RecordingProxySQLAdmin: ProxySQLAdministering, Sendable {
 
     /// Records the call; sets the configured row's status.
     ///
-    /// - Throws: ``ProxySQLAdminError`` (``ProxySQLAdminError/Code/notFound``), or an injected failure.
+    /// - Throws: `ProxySQLAdminError` (`ProxySQLAdminError.Code.notFound`), or an injected failure.
     public func setStatus(_ status: BackendStatus, of server: BackendServer.Key, logger: Logger) async throws {
         try perform(.setStatus(server, status)) { state in
             _ = try apply(ServerChange(status: status), to: .key(server), in: &state)
@@ -322,7 +322,7 @@ public final class RecordingProxySQLAdmin: ProxySQLAdministering, Sendable {
 
     /// Records the call; deletes the matching configured rows and returns how many.
     ///
-    /// - Throws: ``ProxySQLAdminError`` (``ProxySQLAdminError/Code/notFound`` when nothing matches), or an injected failure.
+    /// - Throws: `ProxySQLAdminError` (`ProxySQLAdminError.Code.notFound` when nothing matches), or an injected failure.
     public func removeServers(_ selector: ServerSelector, logger: Logger) async throws -> UInt64 {
         try perform(.removeServers(selector)) { state in
             let keys = state.configured.values.filter { Self.matches(selector, $0) }.map(\.key)
@@ -396,7 +396,7 @@ public final class RecordingProxySQLAdmin: ProxySQLAdministering, Sendable {
 
     /// Records the call; removes the session from the scripted processlist.
     ///
-    /// - Throws: ``ProxySQLAdminError`` (``ProxySQLAdminError/Code/notFound``), or an injected failure.
+    /// - Throws: `ProxySQLAdminError` (`ProxySQLAdminError.Code.notFound`), or an injected failure.
     public func killSession(_ session: ProxySQLSessionID, logger: Logger) async throws {
         try perform(.killSession(session)) { state in
             guard let index = state.processlist.firstIndex(where: { $0.sessionID == session }) else {
@@ -408,7 +408,7 @@ public final class RecordingProxySQLAdmin: ProxySQLAdministering, Sendable {
 
     /// Records the call; returns the variable of `layer`.
     ///
-    /// - Throws: ``ProxySQLAdminError`` (``ProxySQLAdminError/Code/notFound`` for an unknown name), or an injected failure.
+    /// - Throws: `ProxySQLAdminError` (`ProxySQLAdminError.Code.notFound` for an unknown name), or an injected failure.
     public func variable(_ name: ProxySQLVariable.Name, layer: ConfigurationLayer, logger: Logger) async throws
         -> ProxySQLVariable
     {
@@ -421,7 +421,7 @@ public final class RecordingProxySQLAdmin: ProxySQLAdministering, Sendable {
 
     /// Records the call; sets the configured variable.
     ///
-    /// - Throws: ``ProxySQLAdminError`` (``ProxySQLAdminError/Code/notFound`` for an unknown name), or an injected failure.
+    /// - Throws: `ProxySQLAdminError` (`ProxySQLAdminError.Code.notFound` for an unknown name), or an injected failure.
     public func setVariable(_ name: ProxySQLVariable.Name, to value: String, logger: Logger) async throws {
         try perform(.setVariable(name, value)) { state in
             guard state.variables[name] != nil else { throw notFound("variable") }

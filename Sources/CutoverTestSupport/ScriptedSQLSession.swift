@@ -1,7 +1,7 @@
 public import MariaDB
 import Synchronization
 
-/// A fake ``SQLSession`` that expects statements in order and answers each with canned results or an error.
+/// A fake `SQLSession` that expects statements in order and answers each with canned results or an error.
 ///
 /// An unexpected statement fails the call with a message that shows what was expected and what arrived, and is
 /// recorded in ``failures``; ``verifyAllConsumed()`` fails when expectations are left over.

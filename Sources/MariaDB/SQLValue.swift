@@ -67,7 +67,7 @@ public struct SQLValue: Sendable, Hashable, CustomStringConvertible {
     public var description: String { string ?? "NULL" }
 }
 
-/// A type that can be read from a ``SQLValue`` with ``Row/decode(_:_:)``.
+/// A type that can be read from a ``SQLValue`` with ``Row/decode(_:_:file:line:)``.
 public protocol SQLValueDecodable: Sendable {
     /// Creates a value from a non-`NULL` cell, or returns nil when the text does not fit the type.
     init?(sqlValue: SQLValue)

@@ -82,7 +82,7 @@ public struct ReplicationError: Error, Sendable, Equatable, CustomStringConverti
     public var sqlThreadError: ReplicaStatus.ThreadError?
     /// The IO thread's last error, when the replica status showed one.
     public var ioThreadError: ReplicaStatus.ThreadError?
-    /// A lower-level error that caused this one (usually a ``MariaDBError``).
+    /// A lower-level error that caused this one (usually a `MariaDBError`).
     public var underlying: (any Error)?
     /// The file of the call that raised the error (`#fileID`).
     public var file: String

@@ -4,8 +4,8 @@ public import MariaDB
 /// Read-only questions a preflight asks one database server, as a protocol so that upper layers (Cutover) can be
 /// tested with fakes. ``ServerInspector`` is the real implementation.
 ///
-/// No method changes anything on the server. Each throws ``MariaDBError`` (from the session, or with
-/// ``MariaDBError/Code/unexpectedResult`` when the answer has an unexpected shape).
+/// No method changes anything on the server. Each throws `MariaDBError` (from the session, or with
+/// `MariaDBError.Code.unexpectedResult` when the answer has an unexpected shape).
 public protocol ServerInspecting: Sendable {
     /// The server's name in messages (`source (10.0.0.5:3306)`); never includes credentials.
     var name: String { get }
@@ -48,7 +48,7 @@ public protocol ServerInspecting: Sendable {
     func readOnlyState(logger: Logger) async throws -> ServerInspection.ReadOnlyState
 }
 
-/// ``ServerInspecting`` over a ``SQLSession`` (a ``MariaDBConnection`` in production, a scripted fake in tests).
+/// ``ServerInspecting`` over a `SQLSession` (a `MariaDBConnection` in production, a scripted fake in tests).
 ///
 /// ```swift
 /// let inspector = ServerInspector(session: connection, name: "target")

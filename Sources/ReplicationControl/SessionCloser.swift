@@ -15,7 +15,7 @@ public protocol SessionClosing: Sendable {
     func closeSessions(users: [String], logger: Logger) async throws -> [UInt64]
 }
 
-/// ``SessionClosing`` over an ``SQLSession``.
+/// ``SessionClosing`` over an `SQLSession`.
 public struct SessionCloser: SessionClosing {
     /// The session of the server whose sessions are closed.
     public let session: any SQLSession

@@ -50,6 +50,8 @@ extension ProxySQLEmulator {
         ///   - hostgroupPorts: hostgroup to port (0 for a free port); by default hostgroups 10 and 11.
         ///   - adminPort: admin port, 0 for a free one.
         ///   - dataDirectory: directory of `proxysql.db`, nil for a temporary one.
+        ///   - version: what `SELECT @@version` answers on the admin interface.
+        ///   - initialVariables: `global_variables` values set at start (`mysql-connect_timeout_server_max`, ...).
         public init(
             adminUser: String = "admin",
             adminPassword: String,
