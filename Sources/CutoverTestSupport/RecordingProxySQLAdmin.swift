@@ -279,7 +279,8 @@ public final class RecordingProxySQLAdmin: ProxySQLAdministering, Sendable {
 
     /// Records the call; changes the matching configured rows and returns how many.
     ///
-    /// - Throws: `ProxySQLAdminError` (`ProxySQLAdminError.Code.notFound` when nothing matches), or an injected failure.
+    /// - Throws: `ProxySQLAdminError` (`ProxySQLAdminError.Code.notFound` when nothing matches), or an injected
+    ///   failure.
     public func updateServers(_ selector: ServerSelector, set change: ServerChange, logger: Logger) async throws
         -> UInt64
     {
@@ -322,7 +323,8 @@ public final class RecordingProxySQLAdmin: ProxySQLAdministering, Sendable {
 
     /// Records the call; deletes the matching configured rows and returns how many.
     ///
-    /// - Throws: `ProxySQLAdminError` (`ProxySQLAdminError.Code.notFound` when nothing matches), or an injected failure.
+    /// - Throws: `ProxySQLAdminError` (`ProxySQLAdminError.Code.notFound` when nothing matches), or an injected
+    ///   failure.
     public func removeServers(_ selector: ServerSelector, logger: Logger) async throws -> UInt64 {
         try perform(.removeServers(selector)) { state in
             let keys = state.configured.values.filter { Self.matches(selector, $0) }.map(\.key)

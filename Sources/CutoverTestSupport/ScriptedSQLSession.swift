@@ -110,7 +110,8 @@ public final class ScriptedSQLSession: SQLSession, Sendable {
 
     /// Matches `statement` against the next expectation and answers it.
     ///
-    /// - Throws: the scripted error, or a `MariaDBError` naming the expected and the received statement when they differ.
+    /// - Throws: the scripted error, or a `MariaDBError` naming the expected and the received statement when they
+    ///   differ.
     public func execute(_ statement: SQLStatement, timeout: Duration?) async throws -> SQLResult {
         let sql = statement.rendered(for: dialect)
         let next: Result<Expectation, MariaDBError> = state.withLock { state in

@@ -93,7 +93,8 @@ public struct NativeReplicaController: ReplicaControlling, CatchUpWaiting {
     /// Points the replica at `source` (`CHANGE MASTER TO` / `CHANGE REPLICATION SOURCE TO`) and installs
     /// ``Options/filter``. Replication must be stopped.
     ///
-    /// - Throws: ``ReplicationError`` (``ReplicationError/Code/alreadyRunning`` while it runs, or a wrapped server error).
+    /// - Throws: ``ReplicationError`` (``ReplicationError/Code/alreadyRunning`` while it runs, or a wrapped server
+    ///   error).
     public func configureSource(_ source: ReplicationSource, logger: Logger) async throws {
         let statements = try dialect.changeSourceStatements(source)
         let status = try await replicaStatus(logger: logger)
@@ -138,8 +139,8 @@ public struct NativeReplicaController: ReplicaControlling, CatchUpWaiting {
 
     /// Stops both replication threads, then re-reads the status until they are stopped.
     ///
-    /// - Throws: ``ReplicationError`` (``ReplicationError/Code/notConfigured``, ``ReplicationError/Code/notRunning``, or a
-    ///   server error).
+    /// - Throws: ``ReplicationError`` (``ReplicationError/Code/notConfigured``, ``ReplicationError/Code/notRunning``,
+    ///   or a server error).
     public func stopReplication(logger: Logger) async throws -> ReplicaStatus {
         let status = try await replicaStatus(logger: logger)
         guard status.isConfigured else {

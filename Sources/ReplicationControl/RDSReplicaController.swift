@@ -97,8 +97,9 @@ public struct RDSReplicaController: ReplicaControlling, CatchUpWaiting, RDSConfi
     /// Points Aurora at `source` with `mysql.rds_set_external_source` / `_master` (or their `_with_auto_position`
     /// forms). The password is sent as a secret and never logged.
     ///
-    /// - Throws: ``ReplicationError`` (``ReplicationError/Code/procedureMissing``, ``ReplicationError/Code/unsupported``
-    ///   for a MariaDB GTID start point, or the procedure's SQLSTATE 45000 error mapped to a code).
+    /// - Throws: ``ReplicationError`` (``ReplicationError/Code/procedureMissing``,
+    ///   ``ReplicationError/Code/unsupported`` for a MariaDB GTID start point, or the procedure's SQLSTATE 45000 error
+    ///   mapped to a code).
     public func configureSource(_ source: ReplicationSource, logger: Logger) async throws {
         try source.validate()
         let ssl = source.useTLS ? 1 : 0

@@ -145,8 +145,8 @@ public struct SourceController: SourceControlling {
         }
     }
 
-    /// Makes the primary read-only (`super_read_only` where it exists, else `read_only`) before `deadline`; returns what
-    /// was set before so ``liftFence(_:logger:)`` can restore it.
+    /// Makes the primary read-only (`super_read_only` where it exists, else `read_only`) before `deadline`; returns
+    /// what was set before, so that ``liftFence(_:logger:)`` can restore it.
     ///
     /// - Throws: ``ReplicationError``: ``ReplicationError/Code/unsupported`` on Aurora (no `SET GLOBAL`),
     ///   ``ReplicationError/Code/fenceTimedOut`` when it waits past the deadline.
