@@ -10,6 +10,7 @@ public struct CutoverTopology: Sendable, Hashable, Codable {
         /// The `mysql_servers` key of the reader (hostgroup 11 in the usual layout), if reads are routed.
         public var reader: BackendServer.Key?
 
+        /// Creates the routing of one database.
         public init(writer: BackendServer.Key, reader: BackendServer.Key? = nil) {
             self.writer = writer
             self.reader = reader
@@ -34,6 +35,7 @@ public struct CutoverTopology: Sendable, Hashable, Codable {
     /// but system and replication users).
     public var applicationUsers: [String]
 
+    /// Creates a topology; check ``problems`` before using it.
     public init(
         source: Routing,
         target: Routing,
