@@ -141,6 +141,12 @@ public struct LiveCutoverExecutor: CutoverExecutor {
 
             case .fence(let role, let timeout):
                 let database = environment.database(role)
+                guard database.canFence else {
+                    return failed(
+                        "\(database.name) cannot be made read-only (no SET GLOBAL for this account: Aurora or RDS); set policy.fence-old-writer: false",
+                        endpoint: database.name
+                    )
+                }
                 try await database.fence(timeout: timeout, logger: logger)
                 return .fenced(role, at: context.elapsed())
 
@@ -370,6 +376,13 @@ public struct LiveCutoverExecutor: CutoverExecutor {
             reasons.append(BlockingReason(check: "replication.readable", message: "cannot read replication status of \(new.name): \(error)", remedy: "check the account's privileges and connectivity"))
         }
 
+        if operation.movesWriter, operation.from == .source, policy.fenceOldWriter, !old.canFence {
+            reasons.append(BlockingReason(
+                check: "source.fence",
+                message: "\(old.name) cannot be made read-only by this account (RDS or Aurora: no SET GLOBAL), but policy.fence-old-writer is on",
+                remedy: "set policy.fence-old-writer: false (the switch then relies on ProxySQL and on closing sessions), or use an account that may set read_only"
+            ))
+        }
         if operation.movesWriter {
             do {
                 let long = try await old.longWriteTransactions(olderThan: policy.longTransactionLimit, logger: logger)

@@ -75,7 +75,9 @@ public final class ReplicationControlDatabase: CutoverDatabase {
     }
 
     /// False on Aurora (no `SET GLOBAL`).
-    public var canFence: Bool { dialect.allowsGlobalVariables }
+    /// False on Aurora and on RDS (a server with the `mysql.rds_*` procedures): neither lets its master user
+    /// `SET GLOBAL read_only`.
+    public var canFence: Bool { dialect.allowsGlobalVariables && dialect.rdsProcedures == nil }
 
     /// The replica status as health, nil when no replication is configured.
     ///

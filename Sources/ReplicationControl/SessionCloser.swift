@@ -44,8 +44,11 @@ public struct SessionCloser: SessionClosing {
     }
 
     /// The statement closing connection `id` on a server of `dialect`.
+    ///
+    /// Aurora and RDS (any server with the `mysql.rds_*` procedures) refuse `KILL` of other accounts' sessions to
+    /// their master user: there it is `CALL mysql.rds_kill(<id>)`.
     public static func killStatement(_ id: UInt64, dialect: ReplicationDialect) -> SQLStatement {
-        dialect.isAurora ? "CALL mysql.rds_kill(\(id))" : "KILL CONNECTION \(id)"
+        dialect.isAurora || dialect.rdsProcedures != nil ? "CALL mysql.rds_kill(\(id))" : "KILL CONNECTION \(id)"
     }
 
     /// Closes the sessions of `users` (with an empty list: the sessions holding an open InnoDB transaction), except
