@@ -31,8 +31,8 @@ public struct CutoverTopology: Sendable, Hashable, Codable {
     public var forwardReplicationUser: String
     /// The account the source replicates from the target with (reverse replication).
     public var reverseReplicationUser: String
-    /// Application accounts whose sessions are closed on the old writer at OFFLINE_HARD (empty: every account
-    /// but system and replication users).
+    /// Application accounts whose sessions are closed on the old writer at OFFLINE_HARD (empty: only the sessions
+    /// of any account that hold an open transaction).
     public var applicationUsers: [String]
 
     /// Creates a topology; check ``problems`` before using it.
