@@ -3,14 +3,18 @@ public import ProxySQLAdmin
 
 /// Replication health of a database acting as a replica.
 public struct ReplicaHealth: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// Whether the IO (receiver) thread runs.
     public var ioThreadRunning: Bool
+    /// Whether the SQL (applier) thread runs.
     public var sqlThreadRunning: Bool
     /// Seconds behind its source, nil when unknown (a thread is down).
     public var secondsBehind: Int?
+    /// The last IO or SQL error the replica reports, nil when none.
     public var lastError: String?
     /// The source it replicates from (`host:port`), nil when not configured.
     public var sourceEndpoint: String?
 
+    /// Creates a health record.
     public init(ioThreadRunning: Bool, sqlThreadRunning: Bool, secondsBehind: Int?, lastError: String?, sourceEndpoint: String?) {
         self.ioThreadRunning = ioThreadRunning
         self.sqlThreadRunning = sqlThreadRunning
@@ -30,11 +34,16 @@ public struct ReplicaHealth: Sendable, Hashable, Codable, CustomStringConvertibl
 
 /// A write transaction that has been open for a while (from `information_schema.innodb_trx`).
 public struct LongTransaction: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// The connection (`PROCESSLIST` id) running it.
     public var connectionID: UInt64
+    /// The connection's account, when known.
     public var user: String?
+    /// Seconds since it started.
     public var seconds: Int
+    /// Rows it changed so far.
     public var rowsModified: Int
 
+    /// Creates a record.
     public init(connectionID: UInt64, user: String?, seconds: Int, rowsModified: Int) {
         self.connectionID = connectionID
         self.user = user

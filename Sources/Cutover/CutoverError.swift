@@ -26,13 +26,20 @@ public struct CutoverError: Error, Sendable, Equatable, CustomStringConvertible,
         public var description: String { base.rawValue }
     }
 
+    /// What kind of failure this is.
     public var code: Code
+    /// What failed, naming the step and the endpoint; never a password.
     public var message: String
+    /// What the operator can do about it.
     public var remedy: String?
+    /// A lower-level error that caused this one.
     public var underlying: (any Error)?
+    /// The file of the call that raised the error (`#fileID`).
     public var file: String
+    /// The line of the call that raised the error.
     public var line: Int
 
+    /// Creates an error.
     public init(
         code: Code,
         message: String,

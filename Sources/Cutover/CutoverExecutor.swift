@@ -8,6 +8,7 @@ public struct ExecutedStatement: Sendable, Hashable, Codable, CustomStringConver
     /// The statement, secrets and string literals masked.
     public var statement: String
 
+    /// Creates a record.
     public init(endpoint: String, statement: String) {
         self.endpoint = endpoint
         self.statement = statement
@@ -18,9 +19,12 @@ public struct ExecutedStatement: Sendable, Hashable, Codable, CustomStringConver
 
 /// The outcome of one action: the event to feed back and the statements that were sent.
 public struct CutoverStepResult: Sendable {
+    /// The event to feed back to the state machine.
     public var event: CutoverStateMachine.Event
+    /// The statements sent (or, in a dry run, that would be sent) while performing the action.
     public var statements: [ExecutedStatement]
 
+    /// Creates a result.
     public init(event: CutoverStateMachine.Event, statements: [ExecutedStatement] = []) {
         self.event = event
         self.statements = statements
@@ -33,8 +37,10 @@ public struct CutoverExecutionContext: Sendable {
     public let elapsed: @Sendable () -> Duration
     /// Reports progress of long waits (drain, catch-up) to the run's event stream.
     public let report: @Sendable (CutoverProgress) -> Void
+    /// The run's logger (with `cutover.run_id` and `cutover.operation` metadata).
     public let logger: Logger
 
+    /// Creates a context.
     public init(
         elapsed: @escaping @Sendable () -> Duration,
         report: @escaping @Sendable (CutoverProgress) -> Void,

@@ -6,33 +6,50 @@ import Glibc
 
 /// One line of the journal (JSON Lines).
 public struct CutoverJournalEntry: Sendable, Codable, Hashable {
+    /// What a journal line records.
     public enum Kind: String, Sendable, Codable, Hashable {
+        /// The start of a run: operation, policy, topology fingerprint.
         case runStarted = "run-started"
+        /// An action, written before it is performed.
         case action
+        /// The event an action produced, with the statements it sent.
         case event
+        /// The end of a run: outcome and timeline.
         case runFinished = "run-finished"
     }
 
     /// Position in the file, from 1.
     public var sequence: Int
+    /// The run this line belongs to.
     public var runID: String
+    /// What the line records.
     public var kind: Kind
     /// Wall-clock time (ISO 8601, UTC).
     public var time: String
     /// Offset from the start of the run, in microseconds.
     public var elapsedMicroseconds: Int64
+    /// The operation (on `run-started`).
     public var operation: CutoverOperation?
+    /// The policy (on `run-started`).
     public var policy: CutoverPolicy?
     /// Identifies the topology (endpoints and rows) the run was planned for; a resume must match it.
     public var topologyFingerprint: String?
+    /// The step the action or event belongs to (`offlineSoftOld`, `rollback.onlineOld`).
     public var step: String?
+    /// The action (on `action` lines).
     public var action: CutoverStateMachine.Action?
+    /// The event (on `event` lines).
     public var event: CutoverStateMachine.Event?
+    /// The statements the action sent, redacted (on `event` lines).
     public var statements: [ExecutedStatement]?
+    /// Whether the run was past the point of no return when the action started (on `action` lines).
     public var pastPointOfNoReturn: Bool?
+    /// How the run ended (on `run-finished`).
     public var outcome: CutoverOutcome?
+    /// The measured moments of the run (on `run-finished`).
     public var timeline: CutoverTimeline?
 
+    /// Creates an entry; the optional fields are set afterwards.
     public init(sequence: Int, runID: String, kind: Kind, time: String, elapsedMicroseconds: Int64) {
         self.sequence = sequence
         self.runID = runID
@@ -48,6 +65,7 @@ public struct CutoverJournalEntry: Sendable, Codable, Hashable {
 /// Opening a journal for writing takes a lock (`<path>.lock`, holding the owner's pid): a second run while one is in
 /// progress is refused with a message naming the journal. A lock left by a dead process is taken over.
 public actor CutoverJournal {
+    /// The journal's file.
     public nonisolated let path: String
     private let descriptor: Int32
     private var sequence: Int

@@ -1,6 +1,8 @@
 /// Which of the two databases an endpoint is: the on-premises (or RDS) MySQL `source`, or the Aurora `target`.
 public enum DatabaseRole: String, Sendable, Hashable, Codable, CustomStringConvertible {
+    /// The live MySQL primary (on-premises or RDS) the application writes to before the migration.
     case source
+    /// Aurora, the migration's destination.
     case target
 
     /// The other role.
@@ -58,6 +60,7 @@ public struct CutoverPolicy: Sendable, Hashable, Codable {
     public var drainDeadline: Duration
     /// How often drain is polled.
     public var drainPollInterval: Duration
+    /// What to do when the drain deadline passes.
     public var drainDeadlinePolicy: DrainDeadlinePolicy
     /// How long the target may take to execute the final position.
     public var catchUpDeadline: Duration
@@ -68,6 +71,7 @@ public struct CutoverPolicy: Sendable, Hashable, Codable {
     public var fenceTimeout: Duration
     /// Turn ProxySQL's automatic query retry off for the window (so an interrupted write is never applied twice).
     public var disableQueryRetries: Bool
+    /// Whether the auto-increment pin is relaxed for the window.
     public var autoIncrementPin: AutoIncrementPinPolicy
     /// Write transactions on the old writer running longer than this block the guards. The server reports ages in
     /// whole seconds, so keep it well above a second.
@@ -77,6 +81,7 @@ public struct CutoverPolicy: Sendable, Hashable, Codable {
     /// Bound on off-critical-path replication steps (Aurora's procedures sleep 1–3 s each).
     public var replicationStepTimeout: Duration
 
+    /// Creates a policy; the defaults are those of `migrate-cli`'s configuration.
     public init(
         lagBudget: Duration = .seconds(5),
         drainDeadline: Duration = .milliseconds(500),

@@ -5,16 +5,19 @@ public import Logging
 /// starts and its outcome when it ends, feeds the outcome back, and publishes progress on ``events``.
 ///
 /// Use ``requestGracefulShutdown()`` (the CLI calls it on SIGINT/SIGTERM) to stop a run: before the point of no
-/// return it rolls back, after it the run stops after the step in flight and can be finished with ``resume()``.
+/// return it rolls back, after it the run stops after the step in flight and can be finished with ``resume(from:)``.
 /// Cancelling the task that runs ``run()`` is a hard stop that may leave work half done: prefer the graceful path.
 public actor CutoverRunner {
     /// What to run.
     public struct Configuration: Sendable {
+        /// The operation to run.
         public var operation: CutoverOperation
+        /// The bounds of the run.
         public var policy: CutoverPolicy
         /// Identifies the topology; journaled, and checked on resume.
         public var topologyFingerprint: String
 
+        /// Creates a configuration.
         public init(operation: CutoverOperation, policy: CutoverPolicy, topologyFingerprint: String) {
             self.operation = operation
             self.policy = policy
@@ -22,9 +25,10 @@ public actor CutoverRunner {
         }
     }
 
+    /// What this runner runs.
     public nonisolated let configuration: Configuration
-    /// The run's identifier, journaled on every entry. ``resume(from:)`` continues the journaled run under that
-    /// run's identifier (the report carries it), whatever this one is.
+    /// The run's identifier (`20261121T061500Z-3fa9c2d1`), journaled with every line. ``resume(from:)``
+    /// continues the journaled run under that run's identifier (the report carries it), whatever this one is.
     public nonisolated let runID: String
     /// The identifier the entries are journaled under: ``runID``, or the resumed run's.
     private var journaledRunID: String
@@ -50,6 +54,7 @@ public actor CutoverRunner {
     ///   - journal: where every action and outcome is appended; nil for none (dry runs, tests).
     ///   - clock: the clock event times are read from (tests pass a manual clock).
     ///   - logger: `debug` for decisions; the journal is the audit record.
+    ///   - runID: the run's identifier; nil for a new one made of the UTC time and a random suffix.
     public init<C: Clock>(
         configuration: Configuration,
         executor: any CutoverExecutor,

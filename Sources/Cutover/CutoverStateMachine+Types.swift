@@ -1,17 +1,23 @@
 /// A ProxySQL server row the cut-over moves, named by what it is rather than by address; the plan's topology
 /// maps it to `(hostgroup, host, port)` rows on every ProxySQL node.
 public struct RoutedServer: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// Whether the row routes writes or reads.
     public enum Kind: String, Sendable, Hashable, Codable { case writer, reader }
 
+    /// Whose row it is.
     public var role: DatabaseRole
+    /// Writer or reader row.
     public var kind: Kind
 
+    /// Creates a routed server.
     public init(_ role: DatabaseRole, _ kind: Kind) {
         self.role = role
         self.kind = kind
     }
 
+    /// The writer row of `role`.
     public static func writer(_ role: DatabaseRole) -> RoutedServer { RoutedServer(role, .writer) }
+    /// The reader row of `role`.
     public static func reader(_ role: DatabaseRole) -> RoutedServer { RoutedServer(role, .reader) }
 
     public var description: String { "\(role) \(kind)" }
@@ -19,8 +25,11 @@ public struct RoutedServer: Sendable, Hashable, Codable, CustomStringConvertible
 
 /// The routing states the cut-over sets (a subset of ProxySQL's `status`).
 public enum RoutingStatus: String, Sendable, Hashable, Codable, CustomStringConvertible {
+    /// Takes new connections.
     case online = "ONLINE"
+    /// Takes no new connections; sessions holding one keep it until they return it.
     case offlineSoft = "OFFLINE_SOFT"
+    /// Takes nothing: idle connections dropped, busy ones fail on next use (absent from the runtime).
     case offlineHard = "OFFLINE_HARD"
 
     public var description: String { rawValue }
@@ -29,10 +38,14 @@ public enum RoutingStatus: String, Sendable, Hashable, Codable, CustomStringConv
 /// A replication coordinate as captured and journaled: a binlog file and offset, and the GTID state when the
 /// server has one (MySQL `gtid_executed` or MariaDB `gtid_binlog_pos`).
 public struct ReplicationCoordinate: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// The binlog file (`mysql-bin.000123`).
     public var file: String
+    /// The offset in that file.
     public var offset: UInt64
+    /// The GTID state at that point, when the server has one.
     public var gtidSet: String?
 
+    /// Creates a coordinate.
     public init(file: String, offset: UInt64, gtidSet: String? = nil) {
         self.file = file
         self.offset = offset
@@ -46,15 +59,20 @@ public struct ReplicationCoordinate: Sendable, Hashable, Codable, CustomStringCo
 
 /// A session that still held the old server when drain was read, and why ProxySQL keeps it there.
 public struct SessionHolder: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// ProxySQL's `SessionID` of the session.
     public var sessionID: UInt64
+    /// The session's account.
     public var user: String
+    /// The client's `host:port`, and the ProxySQL node.
     public var clientAddress: String
     /// What the session is doing (`Query`, `Sleep`), and for how long.
     public var command: String
+    /// How long it has been in that command, in milliseconds.
     public var timeMilliseconds: UInt64
     /// Our best reading of why it is pinned (open transaction, `@` variable, lock, auto-increment insert).
     public var reason: String
 
+    /// Creates a holder.
     public init(sessionID: UInt64, user: String, clientAddress: String, command: String, timeMilliseconds: UInt64, reason: String) {
         self.sessionID = sessionID
         self.user = user
@@ -74,10 +92,12 @@ public struct ProxySettingsSnapshot: Sendable, Hashable, Codable {
     /// Variable name → value before the change, per ProxySQL node (node name → (variable → value)).
     public var previousValues: [String: [String: String]]
 
+    /// Creates a snapshot.
     public init(previousValues: [String: [String: String]] = [:]) {
         self.previousValues = previousValues
     }
 
+    /// Whether nothing was changed (nothing to restore).
     public var isEmpty: Bool { previousValues.values.allSatisfy(\.isEmpty) }
 }
 
@@ -85,9 +105,12 @@ public struct ProxySettingsSnapshot: Sendable, Hashable, Codable {
 public struct BlockingReason: Sendable, Hashable, Codable, CustomStringConvertible {
     /// A stable identifier of the check (`replication.lag`, `proxysql.replication-hostgroups`).
     public var check: String
+    /// What was found.
     public var message: String
+    /// What to do about it.
     public var remedy: String
 
+    /// Creates a reason.
     public init(check: String, message: String, remedy: String) {
         self.check = check
         self.message = message
@@ -99,7 +122,9 @@ public struct BlockingReason: Sendable, Hashable, Codable, CustomStringConvertib
 
 /// A step failure as the machine sees it (the executor turns thrown errors into this).
 public struct StepFailure: Sendable, Hashable, Codable, CustomStringConvertible, Error {
+    /// The step that failed (its description, `set source writer OFFLINE_SOFT + LOAD`).
     public var step: String
+    /// What went wrong; never a password.
     public var message: String
     /// The endpoint or ProxySQL node concerned, when one is.
     public var endpoint: String?
@@ -108,6 +133,7 @@ public struct StepFailure: Sendable, Hashable, Codable, CustomStringConvertible,
     /// What the operator can do about it (absent in journals written before it existed).
     public var remedy: String?
 
+    /// Creates a failure.
     public init(
         step: String,
         message: String,

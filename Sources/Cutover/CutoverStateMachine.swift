@@ -47,22 +47,39 @@ public struct CutoverStateMachine: Sendable {
 
     /// What happened (reported by the runner).
     public enum Event: Sendable, Hashable, Codable {
+        /// The guards ran; empty `blockingReasons` means the run may proceed.
         case guardsFinished(blockingReasons: [BlockingReason])
+        /// ProxySQL's variables were changed for the window; the snapshot holds their previous values.
         case proxyPrepared(ProxySettingsSnapshot)
+        /// A status was set and loaded on every node, at the given offset.
         case statusSet(RoutedServer, RoutingStatus, at: Duration)
+        /// Nothing holds the server any more.
         case drained(RoutedServer, at: Duration)
+        /// The drain deadline passed with `holders` still on the server.
         case drainDeadlinePassed(RoutedServer, holders: [SessionHolder], at: Duration)
+        /// `count` sessions were closed on the database.
         case sessionsClosed(DatabaseRole, count: Int, at: Duration)
+        /// The database was made read-only.
         case fenced(DatabaseRole, at: Duration)
+        /// The database's read-only fence was lifted.
         case fenceLifted(DatabaseRole)
+        /// The database's binlog position was read.
         case positionRead(DatabaseRole, ReplicationCoordinate, at: Duration)
+        /// The database executed the coordinate it was waiting for.
         case caughtUp(DatabaseRole, at: Duration)
+        /// Replication on the database was stopped and reset.
         case replicationStopped(DatabaseRole)
+        /// Replication on the database was configured and started.
         case replicationStarted(DatabaseRole)
+        /// Replication on the database runs without errors.
         case replicationVerified(DatabaseRole)
+        /// ProxySQL's variables are back to their previous values.
         case proxySettingsRestored
+        /// `SAVE MYSQL SERVERS TO DISK` succeeded on every node.
         case proxyConfigurationSaved
+        /// The action failed (the failure says whether it may have taken effect).
         case stepFailed(StepFailure, at: Duration)
+        /// The operator asked the run to stop (SIGINT, SIGTERM).
         case gracefulShutdownRequested
     }
 
@@ -132,6 +149,7 @@ public struct CutoverStateMachine: Sendable {
 
     private var state: State = .initial
 
+    /// Creates a machine; call ``started(operation:policy:)`` first.
     public init() {}
 
     // MARK: Inputs

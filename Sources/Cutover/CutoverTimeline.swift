@@ -37,10 +37,14 @@ public struct CutoverTimeline: Sendable, Hashable, Codable {
     /// Application sessions cut on the old writer (their clients saw an error; some writes may have committed and
     /// are on the target after catch-up).
     public var sessionsCut = 0
+    /// The old writer's position read after the fence.
     public var finalPosition: ReplicationCoordinate?
+    /// The new writer's own position, where reverse replication starts.
     public var newWriterPosition: ReplicationCoordinate?
+    /// Whether the run reached its end (set when it finishes).
     public var finished = false
 
+    /// Creates an empty timeline.
     public init() {}
 
     mutating func mark(_ mark: Mark, at offset: Duration) {

@@ -10,6 +10,7 @@ public struct CutoverTopology: Sendable, Hashable, Codable {
         /// The `mysql_servers` key of the reader (hostgroup 11 in the usual layout), if reads are routed.
         public var reader: BackendServer.Key?
 
+        /// Creates the routing of one database.
         public init(writer: BackendServer.Key, reader: BackendServer.Key? = nil) {
             self.writer = writer
             self.reader = reader
@@ -30,10 +31,11 @@ public struct CutoverTopology: Sendable, Hashable, Codable {
     public var forwardReplicationUser: String
     /// The account the source replicates from the target with (reverse replication).
     public var reverseReplicationUser: String
-    /// Application accounts whose sessions are closed on the old writer at OFFLINE_HARD (empty: every account
-    /// but system and replication users).
+    /// Application accounts whose sessions are closed on the old writer at OFFLINE_HARD (empty: only the sessions
+    /// of any account that hold an open transaction).
     public var applicationUsers: [String]
 
+    /// Creates a topology; check ``problems`` before using it.
     public init(
         source: Routing,
         target: Routing,

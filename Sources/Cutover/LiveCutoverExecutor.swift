@@ -5,15 +5,20 @@ public import ProxySQLAdmin
 
 /// Everything a live run talks to: the two databases, the ProxySQL nodes, and the replication passwords.
 public struct CutoverEnvironment: Sendable {
+    /// Who is who.
     public var topology: CutoverTopology
+    /// The source database.
     public var source: any CutoverDatabase
+    /// The target (Aurora) database.
     public var target: any CutoverDatabase
+    /// Every ProxySQL node.
     public var proxies: ProxySQLCluster
     /// Password of ``CutoverTopology/forwardReplicationUser`` (target replicating from source).
     public var forwardReplicationPassword: String
     /// Password of ``CutoverTopology/reverseReplicationUser`` (source replicating from target).
     public var reverseReplicationPassword: String
 
+    /// Creates an environment.
     public init(
         topology: CutoverTopology,
         source: any CutoverDatabase,
@@ -42,14 +47,18 @@ public struct CutoverEnvironment: Sendable {
 /// runtime; the ONLINE of a writer re-asserts, in the same change, that the other writer is OFFLINE_HARD, so no
 /// node can ever hold two ONLINE writers.
 public struct LiveCutoverExecutor: CutoverExecutor {
+    /// What the executor acts on.
     public let environment: CutoverEnvironment
+    /// The bounds of the run (replication step timeouts).
     public let policy: CutoverPolicy
     private let sleep: @Sendable (Duration) async throws -> Void
 
+    /// Creates an executor whose waits run on the continuous clock.
     public init(environment: CutoverEnvironment, policy: CutoverPolicy) {
         self.init(environment: environment, policy: policy, clock: ContinuousClock())
     }
 
+    /// Creates an executor whose drain polls sleep on `clock` (tests pass a manual clock).
     public init<C: Clock>(environment: CutoverEnvironment, policy: CutoverPolicy, clock: C) where C.Duration == Duration {
         self.environment = environment
         self.policy = policy
@@ -59,6 +68,8 @@ public struct LiveCutoverExecutor: CutoverExecutor {
     private var topology: CutoverTopology { environment.topology }
     private var proxies: ProxySQLCluster { environment.proxies }
 
+    /// Performs `action` and returns its event and the statements it sent. Never throws: a failure is
+    /// ``CutoverStateMachine/Event/stepFailed(_:at:)``.
     public func perform(_ action: CutoverStateMachine.Action, context: CutoverExecutionContext) async -> CutoverStepResult {
         let recorder = StatementRecorder()
         let event = await StatementRecorder.$current.withValue(recorder) {
@@ -151,6 +162,12 @@ public struct LiveCutoverExecutor: CutoverExecutor {
 
             case .fence(let role, let timeout):
                 let database = environment.database(role)
+                guard database.canFence else {
+                    return failed(
+                        "\(database.name) cannot be made read-only (no SET GLOBAL for this account: Aurora or RDS); set policy.fence-old-writer: false",
+                        endpoint: database.name
+                    )
+                }
                 try await database.fence(timeout: timeout, logger: logger)
                 return .fenced(role, at: context.elapsed())
 
@@ -473,6 +490,13 @@ public struct LiveCutoverExecutor: CutoverExecutor {
             reasons.append(BlockingReason(check: "replication.readable", message: "cannot read replication status of \(new.name): \(error)", remedy: "check the account's privileges and connectivity"))
         }
 
+        if operation.movesWriter, operation.from == .source, policy.fenceOldWriter, !old.canFence {
+            reasons.append(BlockingReason(
+                check: "source.fence",
+                message: "\(old.name) cannot be made read-only by this account (RDS or Aurora: no SET GLOBAL), but policy.fence-old-writer is on",
+                remedy: "set policy.fence-old-writer: false (the switch then relies on ProxySQL and on closing sessions), or use an account that may set read_only"
+            ))
+        }
         if operation.movesWriter {
             do {
                 let long = try await old.longWriteTransactions(olderThan: policy.longTransactionLimit, logger: logger)

@@ -7,12 +7,14 @@ import Synchronization
 /// The live ``CutoverDatabase``: one database (the source or Aurora) driven through ReplicationControl's
 /// controllers over one session.
 ///
-/// On Aurora (or a server with the `mysql.rds_*` procedures) replication is driven by ``RDSReplicaController`` and
-/// sessions are closed with `mysql.rds_kill`; elsewhere by ``NativeReplicaController`` (reverse replication onto
+/// On Aurora (or a server with the `mysql.rds_*` procedures) replication is driven by `RDSReplicaController` and
+/// sessions are closed with `mysql.rds_kill`; elsewhere by `NativeReplicaController` (reverse replication onto
 /// the source, with a filter that ignores Aurora's `mysql.rds_*` tables). Aurora cannot be fenced (no
 /// `SET GLOBAL`).
 public final class ReplicationControlDatabase: CutoverDatabase {
+    /// The database's name in messages (`source (10.0.0.5:3306)`).
     public let name: String
+    /// The server's dialect, detected when connecting.
     public let dialect: ReplicationDialect
     private let replica: any ReplicationControlling
     private let primary: any SourceControlling
@@ -42,6 +44,7 @@ public final class ReplicationControlDatabase: CutoverDatabase {
     ///   - session: a session with the privileges of the cut-over account.
     ///   - useRDSProcedures: force the RDS controller (true), the native one (false), or detect (nil).
     ///   - filter: what native (reverse) replication ignores.
+    ///   - logger: receives the detected dialect at `debug`.
     /// - Throws: `ReplicationError` or `MariaDBError` when the server cannot be identified.
     public static func connect(
         name: String,
@@ -71,8 +74,14 @@ public final class ReplicationControlDatabase: CutoverDatabase {
         )
     }
 
-    public var canFence: Bool { dialect.allowsGlobalVariables }
+    /// False on Aurora (no `SET GLOBAL`).
+    /// False on Aurora and on RDS (a server with the `mysql.rds_*` procedures): neither lets its master user
+    /// `SET GLOBAL read_only`.
+    public var canFence: Bool { dialect.allowsGlobalVariables && dialect.rdsProcedures == nil }
 
+    /// The replica status as health, nil when no replication is configured.
+    ///
+    /// - Throws: `ReplicationError` when the status cannot be read.
     public func replicaHealth(logger: Logger) async throws -> ReplicaHealth? {
         let status = try await replica.replicaStatus(logger: logger)
         guard status.isConfigured else { return nil }
@@ -86,12 +95,18 @@ public final class ReplicationControlDatabase: CutoverDatabase {
         )
     }
 
+    /// Write transactions open longer than `limit`.
+    ///
+    /// - Throws: `ReplicationError` (the account needs `PROCESS`).
     public func longWriteTransactions(olderThan limit: Duration, logger: Logger) async throws -> [LongTransaction] {
         try await primary.longRunningWriteTransactions(olderThan: limit, logger: logger).map {
             LongTransaction(connectionID: $0.connectionID, user: $0.user, seconds: $0.ageSeconds, rowsModified: Int($0.rowsModified))
         }
     }
 
+    /// The binlog position and GTID state, from the source status.
+    ///
+    /// - Throws: `ReplicationError`.
     public func currentPosition(logger: Logger) async throws -> ReplicationCoordinate {
         let status = try await primary.sourceStatus(logger: logger)
         return ReplicationCoordinate(
@@ -101,11 +116,18 @@ public final class ReplicationControlDatabase: CutoverDatabase {
         )
     }
 
+    /// Sets the read-only fence within `timeout` and remembers what it changed.
+    ///
+    /// - Throws: `ReplicationError` (`ReplicationError.Code.unsupported` on Aurora,
+    ///   `ReplicationError.Code.fenceTimedOut`).
     public func fence(timeout: Duration, logger: Logger) async throws {
         let fence = try await primary.fenceWrites(timeout: timeout, logger: logger)
         fenceRecord.withLock { $0 = $0 ?? fence }
     }
 
+    /// Lifts the fence (after a resume in a new process: turns `read_only` and `super_read_only` off).
+    ///
+    /// - Throws: `ReplicationError`.
     public func liftFence(logger: Logger) async throws {
         // A run resumed in a new process has no record: the fence then found a writable primary.
         let fence = fenceRecord.withLock { $0 } ?? WriteFence(previousReadOnly: false, previousSuperReadOnly: dialect.hasSuperReadOnly ? false : nil, duration: .zero)
@@ -113,10 +135,16 @@ public final class ReplicationControlDatabase: CutoverDatabase {
         fenceRecord.withLock { $0 = nil }
     }
 
+    /// Closes the sessions of `users` (empty: those with an open transaction); returns how many.
+    ///
+    /// - Throws: `ReplicationError`.
     public func closeSessions(users: [String], logger: Logger) async throws -> Int {
         try await sessions.closeSessions(users: users, logger: logger).count
     }
 
+    /// Waits until this database has executed `coordinate`'s file and offset, bounded by `timeout`.
+    ///
+    /// - Throws: `ReplicationError` on timeout, or when replication stops or fails while waiting.
     public func waitForCatchUp(
         to coordinate: ReplicationCoordinate,
         timeout: Duration,
@@ -128,6 +156,9 @@ public final class ReplicationControlDatabase: CutoverDatabase {
         _ = try await replica.waitUntilExecuted(.position(position), timeout: timeout, logger: logger)
     }
 
+    /// Stops replication if it runs and resets it; does nothing when none is configured.
+    ///
+    /// - Throws: `ReplicationError`.
     public func stopAndResetReplication(timeout: Duration, logger: Logger) async throws {
         let status = try await replica.replicaStatus(logger: logger)
         guard status.isConfigured else { return }
@@ -145,6 +176,10 @@ public final class ReplicationControlDatabase: CutoverDatabase {
         }
     }
 
+    /// Configures replication from `source` at `coordinate` and starts it; leaves a replication already running from
+    /// `source` as it is, and restarts a stopped one without error.
+    ///
+    /// - Throws: `ReplicationError`.
     public func startReplication(
         from source: ServerEndpoint,
         user: String,
@@ -182,6 +217,9 @@ public final class ReplicationControlDatabase: CutoverDatabase {
         _ = try await replica.startReplication(logger: logger)
     }
 
+    /// Polls the replica status until both threads run, failing on a reported error or after `timeout`.
+    ///
+    /// - Throws: ``CutoverError`` (``CutoverError/Code/executorFailed``) or `ReplicationError`.
     public func verifyReplication(timeout: Duration, logger: Logger) async throws {
         let deadline = ContinuousClock.now + timeout
         while true {

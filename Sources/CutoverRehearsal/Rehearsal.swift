@@ -18,12 +18,14 @@ public final class Rehearsal: Sendable {
         public var simulateAuroraDelays: Bool
         /// The application account (narrow grants, so the read-only fence applies to it).
         public var applicationUser: String
+        /// The write-load schema installed on the source (and replicated).
         public var schema: WriteLoadSchema
         /// ProxySQL emulator variables set at start (`mysql-connect_timeout_server_max`, ...).
         public var proxyVariables: [String: String]
         /// Extra `my.cnf` lines for both servers.
         public var extraServerOptions: [String]
 
+        /// Creates options.
         public init(
             simulateAuroraDelays: Bool = false,
             applicationUser: String = "app",
@@ -39,16 +41,26 @@ public final class Rehearsal: Sendable {
         }
     }
 
+    /// The writer hostgroup of the emulator's rows.
     public static let writerHostgroup: HostgroupID = 10
+    /// The reader hostgroup of the emulator's rows.
     public static let readerHostgroup: HostgroupID = 11
+    /// The name of the emulator node in the topology and the journal.
     public static let proxyNodeName = "proxysql-emulator"
+    /// The account "Aurora" replicates from the source with (it exists on the source).
     public static let forwardReplicationUser = "repl_forward"
+    /// The account the source replicates from "Aurora" with after a writer switch (it exists on "Aurora").
     public static let reverseReplicationUser = "repl_reverse"
 
+    /// What was started.
     public let options: Options
+    /// The two MariaDB servers: ``source`` and ``target``.
     public let sandbox: MariaDBSandbox
+    /// The ProxySQL emulator.
     public let emulator: ProxySQLEmulator
+    /// The `mysql.rds_*` stand-ins on the target, and their restricted admin account.
     public let auroraShim: AuroraProcedureShim.Installation
+    /// Who is who, for the cut-over.
     public let topology: CutoverTopology
     /// The application account, as the emulator's frontend user (and the backend login it uses).
     public let applicationAccount: ProxySQLEmulator.Configuration.User

@@ -44,7 +44,9 @@ public struct SandboxError: Error, Sendable, Equatable, CustomStringConvertible,
     public var logTail: String?
     /// A lower-level error that caused this one.
     public var underlying: (any Error)?
+    /// The file of the call that raised the error (`#fileID`).
     public var file: String
+    /// The line of the call that raised the error.
     public var line: Int
 
     /// Creates an error.

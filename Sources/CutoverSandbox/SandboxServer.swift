@@ -93,7 +93,7 @@ public actor SandboxServer {
 
     /// Opens a connection as `root`.
     ///
-    /// - Throws: ``MariaDB/MariaDBError`` when the server cannot be reached.
+    /// - Throws: `MariaDBError` when the server cannot be reached.
     public nonisolated func connectAsRoot(
         database: String? = nil,
         logger: Logger = Logger(label: "sandbox", factory: { _ in SwiftLogNoOpLogHandler() })

@@ -3,12 +3,17 @@ import Synchronization
 /// A clock that moves only when told to (postgres-nio's `MockClock`): tests advance it explicitly, and sleepers
 /// wake when their deadline is reached.
 public final class ManualClock: Clock, Sendable {
+    /// A moment of a ``ManualClock``: an offset from its creation.
     public struct Instant: InstantProtocol, Sendable, Hashable, Comparable {
+        /// Time since the clock was created.
         public var offset: Duration
 
+        /// Creates an instant.
         public init(offset: Duration) { self.offset = offset }
 
+        /// The instant `duration` later.
         public func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
+        /// The time from this instant to `other`.
         public func duration(to other: Instant) -> Duration { other.offset - offset }
         public static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
     }
@@ -26,9 +31,12 @@ public final class ManualClock: Clock, Sendable {
 
     private let state = Mutex(State())
 
+    /// Creates a clock at offset zero.
     public init() {}
 
+    /// The current instant; moves only with ``advance(by:)``.
     public var now: Instant { state.withLock { $0.now } }
+    /// One nanosecond.
     public var minimumResolution: Duration { .nanoseconds(1) }
 
     /// Moves the clock forward by `duration`, waking sleepers whose deadline has come.
@@ -42,6 +50,9 @@ public final class ManualClock: Clock, Sendable {
         for continuation in woken { continuation.resume() }
     }
 
+    /// Suspends until the clock is advanced to `deadline`.
+    ///
+    /// - Throws: `CancellationError` when the task is cancelled first.
     public func sleep(until deadline: Instant, tolerance: Duration? = nil) async throws {
         let id = state.withLock { state -> Int in
             state.nextID += 1

@@ -21,21 +21,37 @@ import Synchronization
 public final class RecordingProxySQLAdmin: ProxySQLAdministering, Sendable {
     /// One call to the fake, as the code under test made it.
     public enum Call: Sendable, Hashable, CustomStringConvertible {
+        /// A call of `version(logger:)`.
         case version
+        /// A call of `servers(in:hostgroups:logger:)`.
         case servers(ConfigurationLayer, Set<HostgroupID>)
+        /// A call of `addServer(_:logger:)`.
         case addServer(BackendServer)
+        /// A call of `updateServers(_:set:logger:)`.
         case updateServers(ServerSelector, ServerChange)
+        /// A call of `setStatus(_:of:logger:)`.
         case setStatus(BackendServer.Key, BackendStatus)
+        /// A call of `removeServers(_:logger:)`.
         case removeServers(ServerSelector)
+        /// A call of `LOAD MYSQL SERVERS TO RUNTIME`.
         case loadServersToRuntime
+        /// A call of `SAVE MYSQL SERVERS TO DISK`.
         case saveServersToDisk
+        /// A call of `connectionPoolStats(for:logger:)`.
         case connectionPoolStats(BackendServer.Key)
+        /// A call of `processlist(attachedTo:hostgroup:logger:)`.
         case processlist(ServerEndpoint, HostgroupID?)
+        /// A call of `killSession(_:logger:)`.
         case killSession(ProxySQLSessionID)
+        /// A call of `variable(_:layer:logger:)`.
         case variable(ProxySQLVariable.Name, ConfigurationLayer)
+        /// A call of `setVariable(_:to:logger:)`.
         case setVariable(ProxySQLVariable.Name, String)
+        /// A call of `LOAD MYSQL VARIABLES TO RUNTIME`.
         case loadVariablesToRuntime
+        /// A call of `SAVE MYSQL VARIABLES TO DISK`.
         case saveVariablesToDisk
+        /// A call of `replicationHostgroupPairs(layer:logger:)`.
         case replicationHostgroupPairs(ConfigurationLayer)
 
         /// Whether the call changes or applies configuration (everything but reads).
@@ -110,6 +126,7 @@ public final class RecordingProxySQLAdmin: ProxySQLAdministering, Sendable {
         .monitorEnabled: "true",
     ]
 
+    /// The node's name in results and logs.
     public let nodeName: String
     private let state: Mutex<State>
 
@@ -229,10 +246,12 @@ public final class RecordingProxySQLAdmin: ProxySQLAdministering, Sendable {
         ProxySQLAdminError(code: .notFound, node: nodeName, message: "no \(what) matched")
     }
 
+    /// Records the call; returns the scripted version.
     public func version(logger: Logger) async throws -> ProxySQLVersion {
         try perform(.version) { ProxySQLVersion(versionString: $0.version) }
     }
 
+    /// Records the call; returns the rows of `layer` in `hostgroups`.
     public func servers(in layer: ConfigurationLayer, hostgroups: Set<HostgroupID>, logger: Logger) async throws
         -> [BackendServer]
     {
@@ -243,6 +262,9 @@ public final class RecordingProxySQLAdmin: ProxySQLAdministering, Sendable {
         }
     }
 
+    /// Records the call; adds the row to the configured table.
+    ///
+    /// - Throws: `ProxySQLAdminError` for a duplicate key, or an injected failure.
     public func addServer(_ server: BackendServer, logger: Logger) async throws {
         try perform(.addServer(server)) { state in
             guard server.validationProblems.isEmpty else {
@@ -255,12 +277,19 @@ public final class RecordingProxySQLAdmin: ProxySQLAdministering, Sendable {
         }
     }
 
+    /// Records the call; changes the matching configured rows and returns how many.
+    ///
+    /// - Throws: `ProxySQLAdminError` (`ProxySQLAdminError.Code.notFound` when nothing matches), or an injected
+    ///   failure.
     public func updateServers(_ selector: ServerSelector, set change: ServerChange, logger: Logger) async throws
         -> UInt64
     {
         try perform(.updateServers(selector, change)) { state in try apply(change, to: selector, in: &state) }
     }
 
+    /// Records the call; sets the configured row's status.
+    ///
+    /// - Throws: `ProxySQLAdminError` (`ProxySQLAdminError.Code.notFound`), or an injected failure.
     public func setStatus(_ status: BackendStatus, of server: BackendServer.Key, logger: Logger) async throws {
         try perform(.setStatus(server, status)) { state in
             _ = try apply(ServerChange(status: status), to: .key(server), in: &state)
@@ -292,6 +321,10 @@ public final class RecordingProxySQLAdmin: ProxySQLAdministering, Sendable {
         }
     }
 
+    /// Records the call; deletes the matching configured rows and returns how many.
+    ///
+    /// - Throws: `ProxySQLAdminError` (`ProxySQLAdminError.Code.notFound` when nothing matches), or an injected
+    ///   failure.
     public func removeServers(_ selector: ServerSelector, logger: Logger) async throws -> UInt64 {
         try perform(.removeServers(selector)) { state in
             let keys = state.configured.values.filter { Self.matches(selector, $0) }.map(\.key)
@@ -319,14 +352,23 @@ public final class RecordingProxySQLAdmin: ProxySQLAdministering, Sendable {
         state.runtimeHistory.append(state.runtime.values.sorted { $0.key < $1.key })
     }
 
+    /// Records the call; copies the configured rows to the runtime, leaving `OFFLINE_HARD` ones out.
+    ///
+    /// - Throws: an injected failure.
     public func loadServersToRuntime(logger: Logger) async throws {
         try perform(.loadServersToRuntime) { Self.load(&$0) }
     }
 
+    /// Records the call; copies the configured rows to the saved ones.
+    ///
+    /// - Throws: an injected failure.
     public func saveServersToDisk(logger: Logger) async throws {
         try perform(.saveServersToDisk) { $0.savedServers = $0.configured.values.sorted { $0.key < $1.key } }
     }
 
+    /// Records the call; returns the next scripted pool row of `server` (nil when it is not live).
+    ///
+    /// - Throws: an injected failure.
     public func connectionPoolStats(for server: BackendServer.Key, logger: Logger) async throws -> ConnectionPoolStats?
     {
         try perform(.connectionPoolStats(server)) { state in
@@ -341,6 +383,9 @@ public final class RecordingProxySQLAdmin: ProxySQLAdministering, Sendable {
         }
     }
 
+    /// Records the call; returns the scripted sessions bound to `endpoint`.
+    ///
+    /// - Throws: an injected failure.
     public func processlist(attachedTo endpoint: ServerEndpoint, hostgroup: HostgroupID?, logger: Logger) async throws
         -> [ProcesslistEntry]
     {
@@ -351,6 +396,9 @@ public final class RecordingProxySQLAdmin: ProxySQLAdministering, Sendable {
         }
     }
 
+    /// Records the call; removes the session from the scripted processlist.
+    ///
+    /// - Throws: `ProxySQLAdminError` (`ProxySQLAdminError.Code.notFound`), or an injected failure.
     public func killSession(_ session: ProxySQLSessionID, logger: Logger) async throws {
         try perform(.killSession(session)) { state in
             guard let index = state.processlist.firstIndex(where: { $0.sessionID == session }) else {
@@ -360,6 +408,9 @@ public final class RecordingProxySQLAdmin: ProxySQLAdministering, Sendable {
         }
     }
 
+    /// Records the call; returns the variable of `layer`.
+    ///
+    /// - Throws: `ProxySQLAdminError` (`ProxySQLAdminError.Code.notFound` for an unknown name), or an injected failure.
     public func variable(_ name: ProxySQLVariable.Name, layer: ConfigurationLayer, logger: Logger) async throws
         -> ProxySQLVariable
     {
@@ -370,6 +421,9 @@ public final class RecordingProxySQLAdmin: ProxySQLAdministering, Sendable {
         }
     }
 
+    /// Records the call; sets the configured variable.
+    ///
+    /// - Throws: `ProxySQLAdminError` (`ProxySQLAdminError.Code.notFound` for an unknown name), or an injected failure.
     public func setVariable(_ name: ProxySQLVariable.Name, to value: String, logger: Logger) async throws {
         try perform(.setVariable(name, value)) { state in
             guard state.variables[name] != nil else { throw notFound("variable") }
@@ -377,14 +431,23 @@ public final class RecordingProxySQLAdmin: ProxySQLAdministering, Sendable {
         }
     }
 
+    /// Records the call; copies the configured variables to the runtime.
+    ///
+    /// - Throws: an injected failure.
     public func loadVariablesToRuntime(logger: Logger) async throws {
         try perform(.loadVariablesToRuntime) { $0.runtimeVariables = $0.variables }
     }
 
+    /// Records the call; copies the configured variables to the saved ones.
+    ///
+    /// - Throws: an injected failure.
     public func saveVariablesToDisk(logger: Logger) async throws {
         try perform(.saveVariablesToDisk) { $0.savedVariables = $0.variables }
     }
 
+    /// Records the call; returns the scripted pairs.
+    ///
+    /// - Throws: an injected failure.
     public func replicationHostgroupPairs(layer: ConfigurationLayer, logger: Logger) async throws
         -> [ReplicationHostgroupPair]
     {

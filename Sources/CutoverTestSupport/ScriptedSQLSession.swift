@@ -1,7 +1,7 @@
 public import MariaDB
 import Synchronization
 
-/// A fake ``SQLSession`` that expects statements in order and answers each with canned results or an error.
+/// A fake `SQLSession` that expects statements in order and answers each with canned results or an error.
 ///
 /// An unexpected statement fails the call with a message that shows what was expected and what arrived, and is
 /// recorded in ``failures``; ``verifyAllConsumed()`` fails when expectations are left over.
@@ -42,7 +42,9 @@ public final class ScriptedSQLSession: SQLSession, Sendable {
 
     /// What the fake does when a statement matches.
     public enum Reply: Sendable {
+        /// Answer with this result.
         case result(SQLResult)
+        /// Fail with this error.
         case error(MariaDBError)
     }
 
@@ -60,9 +62,12 @@ public final class ScriptedSQLSession: SQLSession, Sendable {
     }
 
     private let state = Mutex(State())
+    /// The quoting dialect statements are rendered with before they are matched.
     public let dialect: SQLDialect
+    /// The endpoint named in errors.
     public let endpointDescription: String
 
+    /// Creates a session with no expectations.
     public init(dialect: SQLDialect = .mysql, endpointDescription: String = "scripted") {
         self.dialect = dialect
         self.endpointDescription = endpointDescription
@@ -103,6 +108,10 @@ public final class ScriptedSQLSession: SQLSession, Sendable {
         expect(matcher, reply: .error(error), file: file, line: line)
     }
 
+    /// Matches `statement` against the next expectation and answers it.
+    ///
+    /// - Throws: the scripted error, or a `MariaDBError` naming the expected and the received statement when they
+    ///   differ.
     public func execute(_ statement: SQLStatement, timeout: Duration?) async throws -> SQLResult {
         let sql = statement.rendered(for: dialect)
         let next: Result<Expectation, MariaDBError> = state.withLock { state in

@@ -1,6 +1,6 @@
 public import MariaDB
 
-/// Reads the vertical output of the `mysql` / `mariadb` client (`SHOW SLAVE STATUS\G`) into a ``ResultSet``, so
+/// Reads the vertical output of the `mysql` / `mariadb` client (`SHOW SLAVE STATUS\G`) into a `ResultSet`, so
 /// captured or documented output can serve as a test fixture.
 ///
 /// - Lines before the first row marker that start with `#` are comments.

@@ -14,6 +14,7 @@ import Synchronization
 /// within a second, the socket is shut down with `mariadb_cancel` and the connection becomes unusable.
 public actor MariaDBConnection: SQLSession {
     private let executor: DispatchQueueExecutor
+    /// The serial dispatch-queue executor every C call of this connection runs on.
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
     /// The configuration this connection was opened with.
@@ -22,6 +23,7 @@ public actor MariaDBConnection: SQLSession {
     public nonisolated let identity: ServerIdentity
     /// The server's id for this connection (`CONNECTION_ID()`).
     public nonisolated let connectionID: UInt64
+    /// `host:port` (or the socket path), for messages.
     public nonisolated let endpointDescription: String
 
     private let handle: Handle

@@ -9,6 +9,7 @@ public struct ColumnMetadata: Sendable, Hashable {
     /// Whether the column holds binary data (binary character set).
     public let isBinary: Bool
 
+    /// Creates column metadata (tests build results with it).
     public init(name: String, table: String = "", type: ColumnType = .varString, isBinary: Bool = false) {
         self.name = name
         self.table = table
@@ -19,29 +20,51 @@ public struct ColumnMetadata: Sendable, Hashable {
 
 /// A column's wire type (`MYSQL_TYPE_*`).
 public struct ColumnType: Sendable, Hashable, RawRepresentable, CustomStringConvertible {
+    /// The `enum_field_types` value.
     public let rawValue: UInt32
     public init(rawValue: UInt32) { self.rawValue = rawValue }
 
+    /// `MYSQL_TYPE_` DECIMAL.
     public static let decimal = ColumnType(rawValue: 0)
+    /// `MYSQL_TYPE_` TINYINT.
     public static let tiny = ColumnType(rawValue: 1)
+    /// `MYSQL_TYPE_` SMALLINT.
     public static let short = ColumnType(rawValue: 2)
+    /// `MYSQL_TYPE_` INT.
     public static let long = ColumnType(rawValue: 3)
+    /// `MYSQL_TYPE_` FLOAT.
     public static let float = ColumnType(rawValue: 4)
+    /// `MYSQL_TYPE_` DOUBLE.
     public static let double = ColumnType(rawValue: 5)
+    /// `MYSQL_TYPE_` NULL.
     public static let null = ColumnType(rawValue: 6)
+    /// `MYSQL_TYPE_` TIMESTAMP.
     public static let timestamp = ColumnType(rawValue: 7)
+    /// `MYSQL_TYPE_` BIGINT.
     public static let longLong = ColumnType(rawValue: 8)
+    /// `MYSQL_TYPE_` MEDIUMINT.
     public static let int24 = ColumnType(rawValue: 9)
+    /// `MYSQL_TYPE_` DATE.
     public static let date = ColumnType(rawValue: 10)
+    /// `MYSQL_TYPE_` TIME.
     public static let time = ColumnType(rawValue: 11)
+    /// `MYSQL_TYPE_` DATETIME.
     public static let datetime = ColumnType(rawValue: 12)
+    /// `MYSQL_TYPE_` YEAR.
     public static let year = ColumnType(rawValue: 13)
+    /// `MYSQL_TYPE_` VARCHAR.
     public static let varchar = ColumnType(rawValue: 15)
+    /// `MYSQL_TYPE_` BIT.
     public static let bit = ColumnType(rawValue: 16)
+    /// `MYSQL_TYPE_` JSON.
     public static let json = ColumnType(rawValue: 245)
+    /// `MYSQL_TYPE_` NEWDECIMAL.
     public static let newDecimal = ColumnType(rawValue: 246)
+    /// `MYSQL_TYPE_` BLOB and TEXT.
     public static let blob = ColumnType(rawValue: 252)
+    /// `MYSQL_TYPE_` VAR_STRING (ProxySQL's admin interface types every column so).
     public static let varString = ColumnType(rawValue: 253)
+    /// `MYSQL_TYPE_` STRING (CHAR).
     public static let string = ColumnType(rawValue: 254)
 
     /// Whether values of this type are integers.
@@ -257,6 +280,7 @@ public struct SQLResult: Sendable {
     /// Warnings raised by the statement.
     public var warningCount: UInt32
 
+    /// Creates a result (tests and fakes build results with it).
     public init(resultSets: [ResultSet] = [], affectedRows: UInt64 = 0, lastInsertID: UInt64 = 0, warningCount: UInt32 = 0) {
         self.resultSets = resultSets
         self.affectedRows = affectedRows

@@ -154,10 +154,12 @@ public struct SQLStatement: Sendable, Hashable, ExpressibleByStringInterpolation
     public struct StringInterpolation: StringInterpolationProtocol, Sendable {
         var fragments: [Fragment] = []
 
+        /// Creates an empty interpolation (called by the compiler).
         public init(literalCapacity: Int, interpolationCount: Int) {
             fragments.reserveCapacity(interpolationCount * 2 + 1)
         }
 
+        /// Appends trusted statement text (called by the compiler for the literal parts).
         public mutating func appendLiteral(_ literal: String) {
             if !literal.isEmpty { fragments.append(.sql(literal)) }
         }
@@ -223,11 +225,17 @@ public struct SQLStatement: Sendable, Hashable, ExpressibleByStringInterpolation
 
 /// A literal value inside a ``SQLStatement``.
 public enum SQLLiteral: Sendable, Hashable {
+    /// SQL `NULL`.
     case null
+    /// A string, quoted for the session's dialect.
     case string(String)
+    /// A signed integer, written as digits.
     case integer(Int64)
+    /// An unsigned integer, written as digits.
     case unsignedInteger(UInt64)
+    /// A floating-point number (`NULL` when it is not finite).
     case double(Double)
+    /// Bytes, written as a hexadecimal literal.
     case bytes([UInt8])
 
     /// The literal as text for `dialect`.

@@ -67,13 +67,14 @@ public struct SQLValue: Sendable, Hashable, CustomStringConvertible {
     public var description: String { string ?? "NULL" }
 }
 
-/// A type that can be read from a ``SQLValue`` with ``Row/decode(_:_:)``.
+/// A type that can be read from a ``SQLValue`` with ``Row/decode(_:_:file:line:)``.
 public protocol SQLValueDecodable: Sendable {
     /// Creates a value from a non-`NULL` cell, or returns nil when the text does not fit the type.
     init?(sqlValue: SQLValue)
 }
 
 extension String: SQLValueDecodable {
+    /// Reads the value as `String`, nil for `NULL` or text that does not parse.
     public init?(sqlValue: SQLValue) {
         guard let string = sqlValue.string else { return nil }
         self = string
@@ -81,6 +82,7 @@ extension String: SQLValueDecodable {
 }
 
 extension Int: SQLValueDecodable {
+    /// Reads the value as `Int`, nil for `NULL` or text that does not parse.
     public init?(sqlValue: SQLValue) {
         guard let value = sqlValue.int else { return nil }
         self = value
@@ -88,6 +90,7 @@ extension Int: SQLValueDecodable {
 }
 
 extension Int64: SQLValueDecodable {
+    /// Reads the value as `Int64`, nil for `NULL` or text that does not parse.
     public init?(sqlValue: SQLValue) {
         guard let value = sqlValue.int64 else { return nil }
         self = value
@@ -95,6 +98,7 @@ extension Int64: SQLValueDecodable {
 }
 
 extension UInt64: SQLValueDecodable {
+    /// Reads the value as `UInt64`, nil for `NULL` or text that does not parse.
     public init?(sqlValue: SQLValue) {
         guard let value = sqlValue.uint64 else { return nil }
         self = value
@@ -102,6 +106,7 @@ extension UInt64: SQLValueDecodable {
 }
 
 extension UInt32: SQLValueDecodable {
+    /// Reads the value as `UInt32`, nil for `NULL` or text that does not parse.
     public init?(sqlValue: SQLValue) {
         guard let value = sqlValue.uint64, let narrowed = UInt32(exactly: value) else { return nil }
         self = narrowed
@@ -109,6 +114,7 @@ extension UInt32: SQLValueDecodable {
 }
 
 extension Double: SQLValueDecodable {
+    /// Reads the value as `Double`, nil for `NULL` or text that does not parse.
     public init?(sqlValue: SQLValue) {
         guard let value = sqlValue.double else { return nil }
         self = value
@@ -116,6 +122,7 @@ extension Double: SQLValueDecodable {
 }
 
 extension Bool: SQLValueDecodable {
+    /// Reads the value as `Bool`, nil for `NULL` or text that does not parse.
     public init?(sqlValue: SQLValue) {
         guard let value = sqlValue.bool else { return nil }
         self = value
@@ -123,6 +130,7 @@ extension Bool: SQLValueDecodable {
 }
 
 extension [UInt8]: SQLValueDecodable {
+    /// Reads the value as `[UInt8]`, nil for `NULL` or text that does not parse.
     public init?(sqlValue: SQLValue) {
         guard let bytes = sqlValue.bytes else { return nil }
         self = bytes

@@ -1,9 +1,13 @@
 /// A dotted version number (`8.0.22`, `10.11.19`), compared numerically.
 public struct ServerVersion: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// The first number.
     public var major: Int
+    /// The second number (0 when absent).
     public var minor: Int
+    /// The third number (0 when absent).
     public var patch: Int
 
+    /// Creates a version.
     public init(_ major: Int, _ minor: Int = 0, _ patch: Int = 0) {
         self.major = major
         self.minor = minor
@@ -45,7 +49,9 @@ public struct ServerVersion: Sendable, Hashable, Comparable, CustomStringConvert
 public struct ServerIdentity: Sendable, Hashable, CustomStringConvertible {
     /// The product behind the protocol.
     public enum Flavor: Sendable, Hashable, CustomStringConvertible {
+        /// Community MySQL (or RDS for MySQL).
         case mysql
+        /// MariaDB.
         case mariaDB
         /// Amazon Aurora MySQL, with its own version (`2.11.2`, `3.05.2`).
         case auroraMySQL(auroraVersion: ServerVersion)
@@ -66,8 +72,10 @@ public struct ServerIdentity: Sendable, Hashable, CustomStringConvertible {
     public let versionString: String
     /// The MySQL-compatible version (`8.0.0` for `8.0.mysql_aurora.3.05.2`; MariaDB's own for MariaDB).
     public let version: ServerVersion
+    /// The product behind the protocol.
     public let flavor: Flavor
 
+    /// Creates an identity from its parts.
     public init(versionString: String, version: ServerVersion, flavor: Flavor) {
         self.versionString = versionString
         self.version = version

@@ -36,14 +36,23 @@ public struct BackendServer: Sendable, Hashable, Codable, CustomStringConvertibl
 
     /// A column of `mysql_servers` other than the key, for reporting differences.
     public enum Attribute: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
+        /// The column `gtid_port`.
         case gtidPort = "gtid_port"
+        /// The column `status`.
         case status
+        /// The column `weight`.
         case weight
+        /// The column `compression`.
         case compression
+        /// The column `max_connections`.
         case maxConnections = "max_connections"
+        /// The column `max_replication_lag`.
         case maxReplicationLag = "max_replication_lag"
+        /// The column `use_ssl`.
         case useSSL = "use_ssl"
+        /// The column `max_latency_ms`.
         case maxLatencyMs = "max_latency_ms"
+        /// The column `comment`.
         case comment
 
         /// The column name.

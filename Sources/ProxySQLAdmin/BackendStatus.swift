@@ -8,9 +8,13 @@
 ///   `LOAD MYSQL SERVERS TO RUNTIME` such a server is **absent** from `runtime_mysql_servers` and from
 ///   `stats_mysql_connection_pool`.
 public enum BackendStatus: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
+    /// Serves new connections.
     case online = "ONLINE"
+    /// Taken out by ProxySQL itself after errors; comes back on its own.
     case shunned = "SHUNNED"
+    /// No new connections; sessions holding one keep it until they return it.
     case offlineSoft = "OFFLINE_SOFT"
+    /// Nothing: idle connections dropped, busy ones fail on next use; absent from the runtime tables.
     case offlineHard = "OFFLINE_HARD"
 
     /// Parses a status as ProxySQL stores it, ignoring case and surrounding spaces (its CHECK is

@@ -134,6 +134,9 @@ public struct ProxySQLAdminClient: ProxySQLAdministering {
 
     // MARK: Reading
 
+    /// `SELECT @@version`, parsed.
+    ///
+    /// - Throws: ``ProxySQLAdminError``.
     public func version(logger: Logger) async throws -> ProxySQLVersion {
         let statement = ProxySQLAdminStatements.selectVersion
         guard let row = try await rows(statement, logger: logger).first, !row.isEmpty, let text = row[0].string else {
@@ -144,6 +147,9 @@ public struct ProxySQLAdminClient: ProxySQLAdministering {
         return ProxySQLVersion(versionString: text)
     }
 
+    /// The `mysql_servers` rows of `layer` in `hostgroups` (every hostgroup when empty).
+    ///
+    /// - Throws: ``ProxySQLAdminError``.
     public func servers(in layer: ConfigurationLayer, hostgroups: Set<HostgroupID>, logger: Logger) async throws
         -> [BackendServer]
     {
@@ -154,6 +160,10 @@ public struct ProxySQLAdminClient: ProxySQLAdministering {
         return try decodeAll(try await rows(statement, logger: logger), statement: statement, BackendServer.init(row:))
     }
 
+    /// The `stats_mysql_connection_pool` row of `server`, nil when the server is not live (an `OFFLINE_HARD` server has
+    /// none).
+    ///
+    /// - Throws: ``ProxySQLAdminError``.
     public func connectionPoolStats(for server: BackendServer.Key, logger: Logger) async throws -> ConnectionPoolStats?
     {
         let statement = ProxySQLAdminStatements.selectConnectionPool(for: server)
@@ -172,6 +182,9 @@ public struct ProxySQLAdminClient: ProxySQLAdministering {
             ConnectionPoolStats.init(row:))
     }
 
+    /// The `stats_mysql_processlist` sessions holding a backend connection to `endpoint` (in `hostgroup` when given).
+    ///
+    /// - Throws: ``ProxySQLAdminError``.
     public func processlist(attachedTo endpoint: ServerEndpoint, hostgroup: HostgroupID?, logger: Logger) async throws
         -> [ProcesslistEntry]
     {
@@ -189,6 +202,9 @@ public struct ProxySQLAdminClient: ProxySQLAdministering {
             ProcesslistEntry.init(row:))
     }
 
+    /// One variable of `layer` (`global_variables` or `runtime_global_variables`).
+    ///
+    /// - Throws: ``ProxySQLAdminError`` (``ProxySQLAdminError/Code/notFound`` for an unknown name).
     public func variable(_ name: ProxySQLVariable.Name, layer: ConfigurationLayer, logger: Logger) async throws
         -> ProxySQLVariable
     {
@@ -215,6 +231,9 @@ public struct ProxySQLAdminClient: ProxySQLAdministering {
             ProxySQLVariable.init(row:))
     }
 
+    /// The `mysql_replication_hostgroups` pairs of `layer`.
+    ///
+    /// - Throws: ``ProxySQLAdminError``.
     public func replicationHostgroupPairs(layer: ConfigurationLayer, logger: Logger) async throws
         -> [ReplicationHostgroupPair]
     {
@@ -226,6 +245,10 @@ public struct ProxySQLAdminClient: ProxySQLAdministering {
 
     // MARK: Changing
 
+    /// `INSERT INTO mysql_servers` (configured layer only; LOAD to apply).
+    ///
+    /// - Throws: ``ProxySQLAdminError`` (``ProxySQLAdminError/Code/constraintViolation`` for a duplicate key or a bad
+    ///   value).
     public func addServer(_ server: BackendServer, logger: Logger) async throws {
         let problems = server.validationProblems
         guard problems.isEmpty else { throw invalid(problems, "server") }
@@ -240,6 +263,9 @@ public struct ProxySQLAdminClient: ProxySQLAdministering {
         logger.debug("proxysql server added", metadata: serverMetadata(server.key, status: server.status))
     }
 
+    /// `UPDATE mysql_servers` of the rows `selector` matches; returns how many changed.
+    ///
+    /// - Throws: ``ProxySQLAdminError`` (``ProxySQLAdminError/Code/notFound`` when nothing matches).
     @discardableResult
     public func updateServers(_ selector: ServerSelector, set change: ServerChange, logger: Logger) async throws
         -> UInt64
@@ -261,6 +287,9 @@ public struct ProxySQLAdminClient: ProxySQLAdministering {
         return affected
     }
 
+    /// `DELETE FROM mysql_servers` of the rows `selector` matches; returns how many.
+    ///
+    /// - Throws: ``ProxySQLAdminError`` (``ProxySQLAdminError/Code/notFound`` when nothing matches).
     @discardableResult
     public func removeServers(_ selector: ServerSelector, logger: Logger) async throws -> UInt64 {
         let problems = selectorProblems(selector)
@@ -278,16 +307,25 @@ public struct ProxySQLAdminClient: ProxySQLAdministering {
         return affected
     }
 
+    /// `LOAD MYSQL SERVERS TO RUNTIME`.
+    ///
+    /// - Throws: ``ProxySQLAdminError``.
     public func loadServersToRuntime(logger: Logger) async throws {
         try await execute(ProxySQLAdminStatements.loadServersToRuntime, logger: logger)
         logger.debug("proxysql servers loaded to runtime", metadata: ["proxysql.node": "\(nodeName)"])
     }
 
+    /// `SAVE MYSQL SERVERS TO DISK`.
+    ///
+    /// - Throws: ``ProxySQLAdminError``.
     public func saveServersToDisk(logger: Logger) async throws {
         try await execute(ProxySQLAdminStatements.saveServersToDisk, logger: logger)
         logger.debug("proxysql servers saved to disk", metadata: ["proxysql.node": "\(nodeName)"])
     }
 
+    /// `KILL CONNECTION <SessionID>` on the admin interface: ends the client session and its backend connection.
+    ///
+    /// - Throws: ``ProxySQLAdminError``.
     public func killSession(_ session: ProxySQLSessionID, logger: Logger) async throws {
         let statement = ProxySQLAdminStatements.killConnection(session)
         do {
@@ -303,6 +341,9 @@ public struct ProxySQLAdminClient: ProxySQLAdministering {
         )
     }
 
+    /// `UPDATE global_variables` (LOAD to apply).
+    ///
+    /// - Throws: ``ProxySQLAdminError`` (``ProxySQLAdminError/Code/notFound`` for an unknown name).
     public func setVariable(_ name: ProxySQLVariable.Name, to value: String, logger: Logger) async throws {
         let statement = ProxySQLAdminStatements.updateVariable(name, to: value)
         let affected = try await execute(statement, logger: logger).affectedRows
@@ -317,11 +358,17 @@ public struct ProxySQLAdminClient: ProxySQLAdministering {
         )
     }
 
+    /// `LOAD MYSQL VARIABLES TO RUNTIME`.
+    ///
+    /// - Throws: ``ProxySQLAdminError``.
     public func loadVariablesToRuntime(logger: Logger) async throws {
         try await execute(ProxySQLAdminStatements.loadVariablesToRuntime, logger: logger)
         logger.debug("proxysql variables loaded to runtime", metadata: ["proxysql.node": "\(nodeName)"])
     }
 
+    /// `SAVE MYSQL VARIABLES TO DISK`.
+    ///
+    /// - Throws: ``ProxySQLAdminError``.
     public func saveVariablesToDisk(logger: Logger) async throws {
         try await execute(ProxySQLAdminStatements.saveVariablesToDisk, logger: logger)
         logger.debug("proxysql variables saved to disk", metadata: ["proxysql.node": "\(nodeName)"])

@@ -81,7 +81,9 @@ public struct ProxySQLAdminError: Error, Sendable, Equatable, CustomStringConver
     public var failedNodes: [String]
     /// The lower-level error (usually a `MariaDBError`).
     public var underlying: (any Error)?
+    /// The file of the call that raised the error (`#fileID`).
     public var file: String
+    /// The line of the call that raised the error.
     public var line: Int
 
     /// Creates an error.

@@ -131,6 +131,11 @@ public struct CatchUpWaiter: CatchUpWaiting {
         self.options = options
     }
 
+    /// Waits until the replica has executed `target`, with the server's wait function when it has one and by polling
+    /// the replica status otherwise.
+    ///
+    /// - Throws: ``ReplicationError``: ``ReplicationError/Code/catchUpTimedOut`` at `deadline`, or a code saying the
+    ///   applier stopped or failed while waiting.
     public func waitUntilExecuted(_ target: CatchUpTarget, deadline: ContinuousClock.Instant, logger: Logger)
         async throws
         -> CatchUpResult
@@ -164,6 +169,9 @@ public struct CatchUpWaiter: CatchUpWaiting {
         return try await poll(target: target, start: start, deadline: deadline, clock: clock, logger: logger)
     }
 
+    /// The replica's lag behind `source` (or behind what it has received, when `source` is nil), from one status read.
+    ///
+    /// - Throws: ``ReplicationError`` when the status cannot be read.
     public func lag(behind source: SourceStatus?, logger: Logger) async throws -> ReplicationLag {
         ReplicationLag(status: try await readStatus(), source: source)
     }

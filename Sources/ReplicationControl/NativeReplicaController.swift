@@ -78,14 +78,23 @@ public struct NativeReplicaController: ReplicaControlling, CatchUpWaiting {
             options: options)
     }
 
+    /// `host:port` of the server this controller drives, for messages.
     public var endpointDescription: String { session.endpointDescription }
 
     // MARK: ReplicaControlling
 
+    /// Reads `SHOW REPLICA STATUS` (or `SHOW SLAVE STATUS`) and parses it by column name.
+    ///
+    /// - Throws: ``ReplicationError`` when it cannot be read or parsed.
     public func replicaStatus(logger: Logger) async throws -> ReplicaStatus {
         try await ReplicaStatusReader.read(session: session, dialect: dialect, timeout: options.statementTimeout)
     }
 
+    /// Points the replica at `source` (`CHANGE MASTER TO` / `CHANGE REPLICATION SOURCE TO`) and installs
+    /// ``Options/filter``. Replication must be stopped.
+    ///
+    /// - Throws: ``ReplicationError`` (``ReplicationError/Code/alreadyRunning`` while it runs, or a wrapped server
+    ///   error).
     public func configureSource(_ source: ReplicationSource, logger: Logger) async throws {
         let statements = try dialect.changeSourceStatements(source)
         let status = try await replicaStatus(logger: logger)
@@ -108,12 +117,18 @@ public struct NativeReplicaController: ReplicaControlling, CatchUpWaiting {
         )
     }
 
+    /// Starts replication (`START REPLICA` / `START SLAVE`), then re-reads the status until both threads run.
+    ///
+    /// - Throws: ``ReplicationError`` when it does not start within the verification timeout.
     public func startReplication(logger: Logger) async throws -> ReplicaStatus {
         try await requireStartable(logger: logger)
         try await run(dialect.startReplicaStatement, what: "start replication")
         return try await verify(logger: logger, expectation: "both threads running") { $0.isRunning }
     }
 
+    /// Starts replication until the SQL thread reaches `position`, then checks it runs (or already stopped there).
+    ///
+    /// - Throws: ``ReplicationError``.
     public func startReplication(until position: BinlogPosition, logger: Logger) async throws -> ReplicaStatus {
         try await requireStartable(logger: logger)
         try await run(dialect.startReplicaUntilStatement(position), what: "start replication until \(position)")
@@ -122,6 +137,10 @@ public struct NativeReplicaController: ReplicaControlling, CatchUpWaiting {
         }
     }
 
+    /// Stops both replication threads, then re-reads the status until they are stopped.
+    ///
+    /// - Throws: ``ReplicationError`` (``ReplicationError/Code/notConfigured``, ``ReplicationError/Code/notRunning``,
+    ///   or a server error).
     public func stopReplication(logger: Logger) async throws -> ReplicaStatus {
         let status = try await replicaStatus(logger: logger)
         guard status.isConfigured else {
@@ -136,6 +155,9 @@ public struct NativeReplicaController: ReplicaControlling, CatchUpWaiting {
         return try await verify(logger: logger, expectation: "both threads stopped") { $0.isStopped }
     }
 
+    /// Stops replication if needed and forgets its configuration (`RESET REPLICA ALL` / `RESET SLAVE ALL`).
+    ///
+    /// - Throws: ``ReplicationError`` (``ReplicationError/Code/notConfigured`` when nothing is configured).
     public func resetReplication(logger: Logger) async throws {
         let status = try await replicaStatus(logger: logger)
         guard status.isConfigured else {
@@ -149,6 +171,9 @@ public struct NativeReplicaController: ReplicaControlling, CatchUpWaiting {
         _ = try await verify(logger: logger, expectation: "no source configured") { !$0.isConfigured }
     }
 
+    /// Skips the one event the SQL thread stopped on and starts it again.
+    ///
+    /// - Throws: ``ReplicationError`` (``ReplicationError/Code/nothingToSkip`` when the SQL thread shows no error).
     public func skipReplicationError(logger: Logger) async throws -> ReplicaStatus {
         let status = try await replicaStatus(logger: logger)
         guard status.isConfigured else {
@@ -181,6 +206,9 @@ public struct NativeReplicaController: ReplicaControlling, CatchUpWaiting {
 
     // MARK: CatchUpWaiting
 
+    /// Waits until this replica has executed `target` (see ``CatchUpWaiter``).
+    ///
+    /// - Throws: ``ReplicationError`` at `deadline`, or when the applier stops or fails.
     public func waitUntilExecuted(_ target: CatchUpTarget, deadline: ContinuousClock.Instant, logger: Logger)
         async throws
         -> CatchUpResult
@@ -188,6 +216,9 @@ public struct NativeReplicaController: ReplicaControlling, CatchUpWaiting {
         try await waiter.waitUntilExecuted(target, deadline: deadline, logger: logger)
     }
 
+    /// This replica's lag behind `source` (see ``CatchUpWaiter/lag(behind:logger:)``).
+    ///
+    /// - Throws: ``ReplicationError``.
     public func lag(behind source: SourceStatus?, logger: Logger) async throws -> ReplicationLag {
         try await waiter.lag(behind: source, logger: logger)
     }

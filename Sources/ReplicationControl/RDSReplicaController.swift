@@ -82,14 +82,24 @@ public struct RDSReplicaController: ReplicaControlling, CatchUpWaiting, RDSConfi
             options: options)
     }
 
+    /// `host:port` of the Aurora (or RDS) writer this controller drives, for messages.
     public var endpointDescription: String { session.endpointDescription }
 
     // MARK: ReplicaControlling
 
+    /// Reads the replica status (`SHOW REPLICA STATUS` on Aurora v3, `SHOW SLAVE STATUS` on v2).
+    ///
+    /// - Throws: ``ReplicationError`` when it cannot be read or parsed.
     public func replicaStatus(logger: Logger) async throws -> ReplicaStatus {
         try await ReplicaStatusReader.read(session: session, dialect: dialect, timeout: options.statusTimeout)
     }
 
+    /// Points Aurora at `source` with `mysql.rds_set_external_source` / `_master` (or their `_with_auto_position`
+    /// forms). The password is sent as a secret and never logged.
+    ///
+    /// - Throws: ``ReplicationError`` (``ReplicationError/Code/procedureMissing``,
+    ///   ``ReplicationError/Code/unsupported`` for a MariaDB GTID start point, or the procedure's SQLSTATE 45000 error
+    ///   mapped to a code).
     public func configureSource(_ source: ReplicationSource, logger: Logger) async throws {
         try source.validate()
         let ssl = source.useTLS ? 1 : 0
@@ -124,12 +134,18 @@ public struct RDSReplicaController: ReplicaControlling, CatchUpWaiting, RDSConfi
         logger.debug("replication source configured", metadata: ["replication.source": "\(source)"])
     }
 
+    /// `CALL mysql.rds_start_replication` (it sleeps inside), then re-reads the status until both threads run.
+    ///
+    /// - Throws: ``ReplicationError``.
     public func startReplication(logger: Logger) async throws -> ReplicaStatus {
         try await call(
             procedures.startReplication, "CALL mysql.\(unsafeRaw: procedures.startReplication)", logger: logger)
         return try await verify(logger: logger, expectation: "both threads running") { $0.isRunning }
     }
 
+    /// `CALL mysql.rds_start_replication_until(file, pos)`, then checks it runs or has already stopped at `position`.
+    ///
+    /// - Throws: ``ReplicationError`` (``ReplicationError/Code/procedureMissing`` where the server lacks it).
     public func startReplication(until position: BinlogPosition, logger: Logger) async throws -> ReplicaStatus {
         guard let name = procedures.startReplicationUntil else {
             throw ReplicationError(
@@ -151,18 +167,27 @@ public struct RDSReplicaController: ReplicaControlling, CatchUpWaiting, RDSConfi
         }
     }
 
+    /// `CALL mysql.rds_stop_replication` (it sleeps inside), then re-reads the status until both threads stopped.
+    ///
+    /// - Throws: ``ReplicationError``.
     public func stopReplication(logger: Logger) async throws -> ReplicaStatus {
         try await call(
             procedures.stopReplication, "CALL mysql.\(unsafeRaw: procedures.stopReplication)", logger: logger)
         return try await verify(logger: logger, expectation: "both threads stopped") { $0.isStopped }
     }
 
+    /// `CALL mysql.rds_reset_external_source` / `_master`, then checks no source is configured.
+    ///
+    /// - Throws: ``ReplicationError``.
     public func resetReplication(logger: Logger) async throws {
         try await call(
             procedures.resetExternalSource, "CALL mysql.\(unsafeRaw: procedures.resetExternalSource)", logger: logger)
         _ = try await verify(logger: logger, expectation: "no source configured") { !$0.isConfigured }
     }
 
+    /// `CALL mysql.rds_skip_repl_error`, then re-reads the status until both threads run.
+    ///
+    /// - Throws: ``ReplicationError`` (``ReplicationError/Code/procedureMissing`` where the server lacks it).
     public func skipReplicationError(logger: Logger) async throws -> ReplicaStatus {
         guard let name = procedures.skipReplicationError else {
             throw ReplicationError(
@@ -175,6 +200,9 @@ public struct RDSReplicaController: ReplicaControlling, CatchUpWaiting, RDSConfi
 
     // MARK: CatchUpWaiting
 
+    /// Waits until Aurora has executed `target` (see ``CatchUpWaiter``).
+    ///
+    /// - Throws: ``ReplicationError`` at `deadline`, or when the applier stops or fails.
     public func waitUntilExecuted(_ target: CatchUpTarget, deadline: ContinuousClock.Instant, logger: Logger)
         async throws
         -> CatchUpResult
@@ -182,6 +210,9 @@ public struct RDSReplicaController: ReplicaControlling, CatchUpWaiting, RDSConfi
         try await waiter.waitUntilExecuted(target, deadline: deadline, logger: logger)
     }
 
+    /// Aurora's lag behind `source` (see ``CatchUpWaiter/lag(behind:logger:)``).
+    ///
+    /// - Throws: ``ReplicationError``.
     public func lag(behind source: SourceStatus?, logger: Logger) async throws -> ReplicationLag {
         try await waiter.lag(behind: source, logger: logger)
     }
@@ -216,6 +247,9 @@ public struct RDSReplicaController: ReplicaControlling, CatchUpWaiting, RDSConfi
         }
     }
 
+    /// The `binlog retention hours` setting, nil when it is `NULL` (Aurora then purges binlogs lazily).
+    ///
+    /// - Throws: ``ReplicationError`` when the setting is missing or not a number.
     public func binlogRetentionHours(logger: Logger) async throws -> Int? {
         let entries = try await configuration(logger: logger)
         guard let entry = entries.first(where: { $0.name.lowercased() == "binlog retention hours" }) else {
@@ -232,6 +266,9 @@ public struct RDSReplicaController: ReplicaControlling, CatchUpWaiting, RDSConfi
         return hours
     }
 
+    /// Sets `binlog retention hours` with `mysql.rds_set_configuration` (nil sets `NULL`). Aurora accepts at most 2160.
+    ///
+    /// - Throws: ``ReplicationError`` (``ReplicationError/Code/invalidArgument`` below 1).
     public func setBinlogRetentionHours(_ hours: Int?, logger: Logger) async throws {
         guard let name = procedures.setConfiguration else {
             throw ReplicationError(

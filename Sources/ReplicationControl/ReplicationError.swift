@@ -82,9 +82,11 @@ public struct ReplicationError: Error, Sendable, Equatable, CustomStringConverti
     public var sqlThreadError: ReplicaStatus.ThreadError?
     /// The IO thread's last error, when the replica status showed one.
     public var ioThreadError: ReplicaStatus.ThreadError?
-    /// A lower-level error that caused this one (usually a ``MariaDBError``).
+    /// A lower-level error that caused this one (usually a `MariaDBError`).
     public var underlying: (any Error)?
+    /// The file of the call that raised the error (`#fileID`).
     public var file: String
+    /// The line of the call that raised the error.
     public var line: Int
 
     /// Creates an error.

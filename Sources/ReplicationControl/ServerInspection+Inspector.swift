@@ -4,8 +4,8 @@ public import MariaDB
 /// Read-only questions a preflight asks one database server, as a protocol so that upper layers (Cutover) can be
 /// tested with fakes. ``ServerInspector`` is the real implementation.
 ///
-/// No method changes anything on the server. Each throws ``MariaDBError`` (from the session, or with
-/// ``MariaDBError/Code/unexpectedResult`` when the answer has an unexpected shape).
+/// No method changes anything on the server. Each throws `MariaDBError` (from the session, or with
+/// `MariaDBError.Code.unexpectedResult` when the answer has an unexpected shape).
 public protocol ServerInspecting: Sendable {
     /// The server's name in messages (`source (10.0.0.5:3306)`); never includes credentials.
     var name: String { get }
@@ -48,7 +48,7 @@ public protocol ServerInspecting: Sendable {
     func readOnlyState(logger: Logger) async throws -> ServerInspection.ReadOnlyState
 }
 
-/// ``ServerInspecting`` over a ``SQLSession`` (a ``MariaDBConnection`` in production, a scripted fake in tests).
+/// ``ServerInspecting`` over a `SQLSession` (a `MariaDBConnection` in production, a scripted fake in tests).
 ///
 /// ```swift
 /// let inspector = ServerInspector(session: connection, name: "target")
@@ -121,6 +121,9 @@ public struct ServerInspector: ServerInspecting {
         return values
     }
 
+    /// Version, flavor and `@@server_id`-style identity of the server.
+    ///
+    /// - Throws: `MariaDBError` or ``ReplicationError`` when it cannot be read.
     public func identity(logger: Logger) async throws -> ServerInspection.Identity {
         let row = try await firstRow(Statements.selectVersion, logger: logger)
         guard let version = row["version"]?.string else {
@@ -136,6 +139,9 @@ public struct ServerInspector: ServerInspecting {
         return ServerInspection.Identity(versionString: version, versionComment: comment, auroraVersion: auroraVersion)
     }
 
+    /// `character_set_server` and `collation_server`.
+    ///
+    /// - Throws: `MariaDBError` or ``ReplicationError``.
     public func characterSettings(logger: Logger) async throws -> ServerInspection.CharacterSettings {
         let statement = Statements.selectCharacterSettings
         let row = try await firstRow(statement, logger: logger)
@@ -146,6 +152,9 @@ public struct ServerInspector: ServerInspecting {
         return ServerInspection.CharacterSettings(characterSet: characterSet, collation: collation)
     }
 
+    /// Every schema but the system ones, with its default character set and collation.
+    ///
+    /// - Throws: `MariaDBError` or ``ReplicationError``.
     public func schemas(logger: Logger) async throws -> [ServerInspection.Schema] {
         let statement = Statements.selectSchemas
         return try await rows(statement, logger: logger).map { row in
@@ -158,6 +167,9 @@ public struct ServerInspector: ServerInspecting {
         }
     }
 
+    /// The number of rows of `mysql.time_zone_name`.
+    ///
+    /// - Throws: `MariaDBError` or ``ReplicationError``.
     public func timeZoneCount(logger: Logger) async throws -> Int {
         let statement = Statements.countTimeZones
         guard let count = try await firstRow(statement, logger: logger)["zones"]?.int else {
@@ -166,10 +178,16 @@ public struct ServerInspector: ServerInspecting {
         return count
     }
 
+    /// The binary-log and GTID variables a migration depends on.
+    ///
+    /// - Throws: `MariaDBError` or ``ReplicationError``.
     public func binlogSettings(logger: Logger) async throws -> ServerInspection.BinlogSettings {
         ServerInspection.BinlogSettings(variables: try await variables(Statements.showBinlogVariables, logger: logger))
     }
 
+    /// The `rds_*` procedures of schema `mysql` this account can see.
+    ///
+    /// - Throws: `MariaDBError` or ``ReplicationError``.
     public func rdsProcedureNames(logger: Logger) async throws -> [String] {
         let statement = Statements.selectRDSProcedures
         let names = try await rows(statement, logger: logger).map { row in
@@ -179,6 +197,9 @@ public struct ServerInspector: ServerInspecting {
         return names.filter { $0.hasPrefix("rds_") }.sorted()
     }
 
+    /// The rows of `CALL mysql.rds_show_configuration`, or nil when the procedure does not exist.
+    ///
+    /// - Throws: `MariaDBError` or ``ReplicationError`` for any other failure.
     public func rdsConfiguration(logger: Logger) async throws -> [ServerInspection.ConfigurationEntry]? {
         let statement = Statements.showRDSConfiguration
         let result: SQLResult
@@ -202,6 +223,9 @@ public struct ServerInspector: ServerInspecting {
         }
     }
 
+    /// The accounts (user and host) of `users`, or every account when nil.
+    ///
+    /// - Throws: `MariaDBError` or ``ReplicationError``.
     public func accounts(users: [String]?, logger: Logger) async throws -> [ServerInspection.Account] {
         if let users, users.isEmpty { return [] }
         let statement = Statements.selectAccounts(users: users)
@@ -213,6 +237,9 @@ public struct ServerInspector: ServerInspecting {
         }
     }
 
+    /// The grants of `account` (`SHOW GRANTS FOR`), parsed.
+    ///
+    /// - Throws: `MariaDBError` or ``ReplicationError``.
     public func grants(for account: ServerInspection.Account, logger: Logger) async throws -> [ServerInspection.Grant] {
         try await rows(Statements.showGrants(for: account), logger: logger).compactMap { row in
             guard !row.isEmpty, let line = row[0].string else { return nil }
@@ -220,6 +247,9 @@ public struct ServerInspector: ServerInspecting {
         }
     }
 
+    /// Open transactions that changed rows or hold locks, older than `limit` (rounded up to whole seconds).
+    ///
+    /// - Throws: `MariaDBError` or ``ReplicationError`` (the account needs `PROCESS`).
     public func openWriteTransactions(olderThan limit: Duration, logger: Logger) async throws
         -> [ServerInspection.OpenWriteTransaction]
     {
@@ -242,6 +272,9 @@ public struct ServerInspector: ServerInspecting {
         }
     }
 
+    /// `read_only`, `super_read_only` and `innodb_read_only`.
+    ///
+    /// - Throws: `MariaDBError` or ``ReplicationError``.
     public func readOnlyState(logger: Logger) async throws -> ServerInspection.ReadOnlyState {
         let statement = Statements.showReadOnlyVariables
         let values = try await variables(statement, logger: logger)

@@ -15,9 +15,11 @@ public protocol SessionClosing: Sendable {
     func closeSessions(users: [String], logger: Logger) async throws -> [UInt64]
 }
 
-/// ``SessionClosing`` over an ``SQLSession``.
+/// ``SessionClosing`` over an `SQLSession`.
 public struct SessionCloser: SessionClosing {
+    /// The session of the server whose sessions are closed.
     public let session: any SQLSession
+    /// The server's dialect (Aurora closes sessions with `mysql.rds_kill`).
     public let dialect: ReplicationDialect
     /// Deadline of one statement.
     public let statementTimeout: Duration
@@ -42,10 +44,18 @@ public struct SessionCloser: SessionClosing {
     }
 
     /// The statement closing connection `id` on a server of `dialect`.
+    ///
+    /// Aurora and RDS (any server with the `mysql.rds_*` procedures) refuse `KILL` of other accounts' sessions to
+    /// their master user: there it is `CALL mysql.rds_kill(<id>)`.
     public static func killStatement(_ id: UInt64, dialect: ReplicationDialect) -> SQLStatement {
-        dialect.isAurora ? "CALL mysql.rds_kill(\(id))" : "KILL CONNECTION \(id)"
+        dialect.isAurora || dialect.rdsProcedures != nil ? "CALL mysql.rds_kill(\(id))" : "KILL CONNECTION \(id)"
     }
 
+    /// Closes the sessions of `users` (with an empty list: the sessions holding an open InnoDB transaction), except
+    /// system threads, replication threads and this session; returns the ids closed. A session that ended meanwhile is
+    /// skipped.
+    ///
+    /// - Throws: ``ReplicationError`` when the sessions cannot be listed (needs `PROCESS`) or one cannot be closed.
     public func closeSessions(users: [String], logger: Logger) async throws -> [UInt64] {
         let rows: [Row]
         do {

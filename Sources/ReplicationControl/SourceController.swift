@@ -118,8 +118,12 @@ public struct SourceController: SourceControlling {
             options: options)
     }
 
+    /// `host:port` of the primary this controller drives, for messages.
     public var endpointDescription: String { session.endpointDescription }
 
+    /// The primary's binlog position (and GTID state), from the dialect's source-status statement.
+    ///
+    /// - Throws: ``ReplicationError``.
     public func sourceStatus(logger: Logger) async throws -> SourceStatus {
         do {
             let result = try await session.execute(dialect.sourceStatusStatement, timeout: options.statementTimeout)
@@ -141,6 +145,11 @@ public struct SourceController: SourceControlling {
         }
     }
 
+    /// Makes the primary read-only (`super_read_only` where it exists, else `read_only`) before `deadline`; returns
+    /// what was set before, so that ``liftFence(_:logger:)`` can restore it.
+    ///
+    /// - Throws: ``ReplicationError``: ``ReplicationError/Code/unsupported`` on Aurora (no `SET GLOBAL`),
+    ///   ``ReplicationError/Code/fenceTimedOut`` when it waits past the deadline.
     public func fenceWrites(deadline: ContinuousClock.Instant, logger: Logger) async throws -> WriteFence {
         guard dialect.allowsGlobalVariables else {
             throw ReplicationError(
@@ -183,6 +192,9 @@ public struct SourceController: SourceControlling {
         return fence
     }
 
+    /// Restores the `read_only` / `super_read_only` values recorded in `fence`.
+    ///
+    /// - Throws: ``ReplicationError``.
     public func liftFence(_ fence: WriteFence, logger: Logger) async throws {
         do {
             if dialect.hasSuperReadOnly, fence.previousSuperReadOnly != true {
@@ -211,6 +223,9 @@ public struct SourceController: SourceControlling {
             """
     }
 
+    /// Write transactions open longer than `age` (rounded up to whole seconds), oldest first.
+    ///
+    /// - Throws: ``ReplicationError`` (the account needs `PROCESS`).
     public func longRunningWriteTransactions(olderThan age: Duration, logger: Logger) async throws -> [WriteTransaction]
     {
         let rows: [Row]

@@ -42,6 +42,27 @@ extension FaultTests {
             try await bed.expectStartingState("after failback")
         }
 
+        @Test("ReconnectingSQLSession replaces a dropped admin connection and sends the statement once more; a plain connection stays lost")
+        func reconnectingSession() async throws {
+            guard try IntegrationGate.skipIfUnavailable() else { return }
+            let bed = try FaultBed.require()
+            let configuration = bed.rehearsal.emulator.adminConfiguration
+            let session = try await ReconnectingSQLSession.connect(configuration: configuration)
+            let plain = try await MariaDBConnection.connect(configuration: configuration)
+            _ = try await session.query("SELECT COUNT(*) FROM mysql_servers")
+            _ = try await plain.query("SELECT COUNT(*) FROM mysql_servers")
+            #expect(bed.rehearsal.emulator.dropAdminConnections() >= 2)
+            let rows = try await session.query("SELECT COUNT(*) FROM mysql_servers")
+            #expect(rows.first?[0].string == "4")
+            #expect(await session.reconnections == 1)
+            let lost = await #expect(throws: MariaDBError.self) { try await plain.query("SELECT COUNT(*) FROM mysql_servers") }
+            #expect(lost?.isConnectionLost == true || lost?.code == .connectionClosed)
+            await plain.close()
+            await session.close()
+            let closed = await #expect(throws: MariaDBError.self) { try await session.query("SELECT 1") }
+            #expect(closed?.code == .connectionClosed)
+        }
+
         @Test("the second node unreachable from the start: the guards refuse and nothing changes")
         func secondNodeUnreachableFromTheStart() async throws {
             guard try IntegrationGate.skipIfUnavailable() else { return }

@@ -171,9 +171,17 @@ struct WriteLoadIntegrationTests {
             let root = roots[0]
             let (report, killedAt) = try await load.run { load in
                 #expect(try await load.waitForAcknowledgedWrites(50, timeout: .seconds(10)))
-                let sessions = try await root.query(
-                    "SELECT `ID` FROM `information_schema`.`PROCESSLIST` WHERE `USER` = \(Self.appUser)"
-                )
+                // Every client has written by now on a quiet machine; on a loaded one the last may still be
+                // connecting: wait (bounded) until all four sessions are there.
+                var sessions: [Row] = []
+                let deadline = ContinuousClock.now + .seconds(10)
+                repeat {
+                    sessions = try await root.query(
+                        "SELECT `ID` FROM `information_schema`.`PROCESSLIST` WHERE `USER` = \(Self.appUser)"
+                    )
+                    if sessions.count == 4 { break }
+                    try await Task.sleep(for: .milliseconds(20))
+                } while ContinuousClock.now < deadline
                 #expect(sessions.count == 4)
                 let killedAt = ContinuousClock.now
                 for session in sessions {

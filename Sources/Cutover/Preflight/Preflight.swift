@@ -4,7 +4,7 @@ public import ProxySQLAdmin
 public import ReplicationControl
 
 /// Read-only checks that a writer (or reader) cut-over from the source to the target can start, each reported
-/// as pass / warn / fail with a remedy (see `Documentation/adr/0003-preflight.md` for the list and the choices).
+/// as pass / warn / fail with a remedy (see `Documentation/adr/0004-preflight.md` for the list and the choices).
 ///
 /// ```swift
 /// let preflight = Preflight(

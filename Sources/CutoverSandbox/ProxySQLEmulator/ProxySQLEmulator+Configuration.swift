@@ -4,7 +4,9 @@ extension ProxySQLEmulator {
         /// An account of the data plane (a `mysql_users` row): clients log in with it and the emulator uses the same
         /// credentials for its backend connections, as ProxySQL does.
         public struct User: Sendable, Hashable {
+            /// The account's user name.
             public var username: String
+            /// The account's password (used for the frontend login and the backend connections).
             public var password: String
             /// Written to `mysql_users.default_hostgroup`; routing is by port, so it is informational.
             public var defaultHostgroup: Int
@@ -19,6 +21,7 @@ extension ProxySQLEmulator {
 
         /// The admin account (`admin-admin_credentials`).
         public var adminUser: String
+        /// The admin account's password.
         public var adminPassword: String
         /// Accounts of the data plane (`mysql_users`), loaded when no saved database exists yet.
         public var frontendUsers: [User]
@@ -47,6 +50,8 @@ extension ProxySQLEmulator {
         ///   - hostgroupPorts: hostgroup to port (0 for a free port); by default hostgroups 10 and 11.
         ///   - adminPort: admin port, 0 for a free one.
         ///   - dataDirectory: directory of `proxysql.db`, nil for a temporary one.
+        ///   - version: what `SELECT @@version` answers on the admin interface.
+        ///   - initialVariables: `global_variables` values set at start (`mysql-connect_timeout_server_max`, ...).
         public init(
             adminUser: String = "admin",
             adminPassword: String,

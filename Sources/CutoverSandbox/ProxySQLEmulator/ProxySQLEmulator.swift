@@ -274,12 +274,15 @@ public final class ProxySQLEmulator: Sendable {
     public struct SessionSummary: Sendable, Hashable {
         /// The `SessionID` of `stats_mysql_processlist` (also the connection id the client saw).
         public var sessionID: Int
+        /// The session's account.
         public var user: String
+        /// The hostgroup the session is routed to (by the port it connected to).
         public var hostgroup: Int
         /// `host:port` of the backend the session holds, if any.
         public var backend: String?
         /// Why it holds it (`transaction`, `user_variable`, `get_lock`, `auto_increment(n)`...), or `none`.
         public var pinReasons: String
+        /// Whether a statement of the session is running now.
         public var isRunningStatement: Bool
     }
 

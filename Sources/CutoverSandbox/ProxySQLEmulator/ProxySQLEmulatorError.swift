@@ -19,10 +19,15 @@ public struct ProxySQLEmulatorError: Error, Sendable, Equatable, CustomStringCon
         public var description: String { base.rawValue }
     }
 
+    /// What kind of failure this is.
     public var code: Code
+    /// What failed.
     public var message: String
+    /// A lower-level error that caused this one.
     public var underlying: (any Error)?
+    /// The file of the call that raised the error (`#fileID`).
     public var file: String
+    /// The line of the call that raised the error.
     public var line: Int
 
     /// Creates an error.

@@ -184,7 +184,7 @@ public struct WriteLoadSchema: Sendable, Hashable {
     }
 
     /// The statements ``createApplicationAccount(on:user:password:host:)`` sends; the password is a secret
-    /// (masked in ``SQLStatement/redacted``).
+    /// (masked in `SQLStatement.redacted`).
     public func applicationAccountStatements(user: String, password: String, host: String = "%") -> [SQLStatement] {
         [
             "CREATE USER IF NOT EXISTS \(user)@\(host) IDENTIFIED BY \(secret: password)",

@@ -169,7 +169,7 @@ enum ConfigurationSchema {
             ConfigurationField(pattern: policy + ["admin-statement-timeout"], kind: .duration, defaultValue: defaults.adminStatementTimeout, summary: "bound on one admin statement per ProxySQL node"),
             ConfigurationField(pattern: policy + ["replication-step-timeout"], kind: .duration, defaultValue: defaults.replicationStepTimeout, summary: "bound on replication steps off the critical path (Aurora procedures sleep)"),
             ConfigurationField(pattern: ["journal", "path"], kind: .path, defaultValue: "migrate-journal.jsonl", summary: "the run journal (JSON Lines): audit trail and what `resume` reads"),
-            ConfigurationField(pattern: ["application", "users"], kind: .list, defaultValue: "[] (every account but system and replication ones)", summary: "application accounts whose sessions are closed on the old writer"),
+            ConfigurationField(pattern: ["application", "users"], kind: .list, defaultValue: "[] (only sessions with an open transaction)", summary: "application accounts whose sessions are closed on the old writer"),
         ]
         return fields
     }()

@@ -180,6 +180,11 @@ final class RoutingSampler: Sendable {
             for node in nodes {
                 group.addTask { await self.loop(node.name, node.configuration) }
             }
+            // Every node sampled once before the body starts (bounded).
+            let ready = ContinuousClock.now + .seconds(5)
+            while ContinuousClock.now < ready, state.withLock({ state in nodes.contains { state.samples[$0.name, default: 0] == 0 } }) {
+                try await Task.sleep(for: .milliseconds(2))
+            }
             do {
                 let result = try await body()
                 group.cancelAll()

@@ -1,0 +1,106 @@
+import CutoverTestSupport
+import Logging
+import ProxySQLAdmin
+import Testing
+
+@testable import Cutover
+
+private let logger = Logger(label: "test")
+private let sourceEndpoint = ServerEndpoint(host: "10.0.0.5", port: 3306)
+private let targetEndpoint = ServerEndpoint(host: "aurora.example", port: 3306)
+
+private let topology = CutoverTopology(
+    source: .init(writer: BackendServer.Key(hostgroup: 10, endpoint: sourceEndpoint)),
+    target: .init(writer: BackendServer.Key(hostgroup: 10, endpoint: targetEndpoint)),
+    proxyNodes: ["p1", "p2"],
+    sourceReplicationEndpoint: sourceEndpoint,
+    targetReplicationEndpoint: targetEndpoint,
+    forwardReplicationUser: "repl",
+    reverseReplicationUser: "repl_back"
+)
+
+private func node(_ name: String, rows: [BackendServer.Key: BackendStatus] = [topology.source.writer: .online, topology.target.writer: .offlineHard]) -> RecordingProxySQLAdmin {
+    RecordingProxySQLAdmin(
+        nodeName: name,
+        servers: rows.map { BackendServer(hostgroup: $0.key.hostgroup, endpoint: $0.key.endpoint, status: $0.value) }
+    )
+}
+
+private func executor(_ nodes: [RecordingProxySQLAdmin], health: ReplicaHealth? = ReplicaHealth(ioThreadRunning: true, sqlThreadRunning: true, secondsBehind: 0, lastError: nil, sourceEndpoint: "10.0.0.5:3306")) -> LiveCutoverExecutor {
+    LiveCutoverExecutor(
+        environment: CutoverEnvironment(
+            topology: topology,
+            source: FakeCutoverDatabase(name: "source (10.0.0.5:3306)", health: nil),
+            target: FakeCutoverDatabase(name: "aurora (aurora.example:3306)", health: health),
+            proxies: ProxySQLCluster(nodes: nodes, nodeDeadline: .seconds(2)),
+            forwardReplicationPassword: "x",
+            reverseReplicationPassword: "y"
+        ),
+        policy: CutoverPolicy()
+    )
+}
+
+private func context() -> CutoverExecutionContext {
+    CutoverExecutionContext(elapsed: { .zero }, report: { _ in }, logger: logger)
+}
+
+@Suite("LiveCutoverExecutor under faults")
+struct LiveCutoverExecutorFaultTests {
+    @Test("the new writer's ONLINE failing on one of two nodes may have taken effect (the other routes to it)")
+    func partialOnline() async {
+        let first = node("p1")
+        let second = node("p2")
+        second.injectFailure(ProxySQLAdminError(code: .connectionFailed, message: "unreachable")) { _ in true }
+        let result = await executor([first, second]).perform(.setStatus(.writer(.target), .online), context: context())
+        guard case .stepFailed(let failure, _) = result.event else {
+            Issue.record("expected a failure, got \(result.event)")
+            return
+        }
+        #expect(failure.mayHaveTakenEffect)
+        #expect(failure.endpoint == "p2")
+        #expect(failure.remedy?.contains("p2") == true)
+        #expect(first.maximumOnline(in: 10) == 1)
+    }
+
+    @Test("an ONLINE refused on every node before its LOAD, absent from every runtime, did not take effect")
+    func onlineWithoutEffect() async {
+        let only = node("p1")
+        only.injectFailure(ProxySQLAdminError(code: .adminStatementFailed, message: "CHECK constraint failed")) { call in
+            if case .updateServers = call { true } else if case .setStatus = call { true } else { false }
+        }
+        let result = await executor([only]).perform(.setStatus(.writer(.target), .online), context: context())
+        guard case .stepFailed(let failure, _) = result.event else {
+            Issue.record("expected a failure, got \(result.event)")
+            return
+        }
+        // The runtime was read: the new writer is absent, so a rollback is safe.
+        #expect(!failure.mayHaveTakenEffect)
+        #expect(only.runtimeServers.filter { $0.status == .online }.map(\.endpoint) == [sourceEndpoint])
+    }
+
+    @Test("the guards refuse when a node lacks one of the two rows, naming the node and the row")
+    func missingRow() async {
+        let complete = node("p1")
+        let incomplete = node("p2", rows: [topology.source.writer: .online])
+        let result = await executor([complete, incomplete]).perform(.runGuards(.writerCutover), context: context())
+        guard case .guardsFinished(let reasons) = result.event else {
+            Issue.record("expected the guards' answer, got \(result.event)")
+            return
+        }
+        let rows = reasons.filter { $0.check == "proxysql.rows" }
+        #expect(rows.count == 1, "\(reasons)")
+        #expect(rows.first?.message.contains("p2") == true)
+        #expect(rows.first?.message.contains("aurora.example") == true)
+    }
+
+    @Test("a failure of a database action names the database and says what to do")
+    func databaseFailureNamesEndpoint() async {
+        let result = await executor([node("p1")]).perform(.readPosition(.source), context: context())
+        guard case .stepFailed(let failure, _) = result.event else {
+            Issue.record("expected a failure, got \(result.event)")
+            return
+        }
+        #expect(failure.endpoint == "source (10.0.0.5:3306)")
+        #expect(failure.remedy?.contains("source (10.0.0.5:3306)") == true)
+    }
+}
