@@ -103,7 +103,10 @@ extension FaultTests {
 
         static var deaths: [DyingExecutor.Death] {
             if LongTests.enabled {
-                return (1...actionCount).flatMap { [DyingExecutor.Death.beforeAction($0), .afterAction($0), .afterEvent($0)] }
+                // After the last outcome: `killedBeforeRunFinished` (no action follows it to die at).
+                return (1...actionCount).flatMap { n -> [DyingExecutor.Death] in
+                    n < actionCount ? [.beforeAction(n), .afterAction(n), .afterEvent(n)] : [.beforeAction(n), .afterAction(n)]
+                }
             }
             // Both sides of every action of the window and of the point of no return, and a few later ones.
             var deaths: [DyingExecutor.Death] = []

@@ -36,12 +36,12 @@ extension FaultTests {
             let journal = TemporaryJournal("shutdown")
             defer { journal.cleanup() }
             // The step in flight finishes first: a request before the ONLINE of the new writer rolls back; one during
-            // or after it stops past the point of no return.
+            // or after it stops past the point of no return; one during the last step leaves nothing to stop.
             let index = FaultPoint.writerCutoverSteps.firstIndex(of: point.point)!
             let online = FaultPoint.writerCutoverSteps.firstIndex(of: .onlineNew)!
             let last = FaultPoint.writerCutoverSteps.count - 1
             let expected: ExpectedOutcome =
-                index < online ? .rolledBack : (index == last && point.moment == .after ? .completed : .stoppedAfterPointOfNoReturn)
+                index < online ? .rolledBack : (index == last ? .completed : .stoppedAfterPointOfNoReturn)
             let result = try await FaultScenario.run(
                 FaultCase(
                     name: "graceful shutdown \(point.moment) \(point.point)",
