@@ -18,6 +18,7 @@ public import Logging
 public actor ReconnectingSQLSession: SQLSession {
     /// The configuration every connection is opened with.
     public nonisolated let configuration: MariaDBConnection.Configuration
+    /// `host:port` of the server, for messages (never credentials).
     public nonisolated let endpointDescription: String
 
     private var connection: MariaDBConnection?
@@ -50,6 +51,7 @@ public actor ReconnectingSQLSession: SQLSession {
         )
     }
 
+    /// The current connection's quoting, or the configuration's when no connection is open.
     public var dialect: SQLDialect {
         get async {
             if let connection { return await connection.dialect }
@@ -104,11 +106,14 @@ public actor ReconnectingSQLSession: SQLSession {
         let fresh = try await MariaDBConnection.connect(configuration: configuration, logger: logger)
         if closed {
             await fresh.close()
-            throw MariaDBError(code: .connectionClosed, message: "the session was closed", endpoint: endpointDescription)
+            throw MariaDBError(
+                code: .connectionClosed, message: "the session was closed", endpoint: endpointDescription)
         }
         connection = fresh
         reconnections += 1
-        logger.debug("reconnected", metadata: ["mariadb.endpoint": "\(endpointDescription)", "mariadb.connection_id": "\(fresh.connectionID)"])
+        logger.debug(
+            "reconnected",
+            metadata: ["mariadb.endpoint": "\(endpointDescription)", "mariadb.connection_id": "\(fresh.connectionID)"])
         return fresh
     }
 }

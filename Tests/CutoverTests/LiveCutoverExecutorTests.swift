@@ -19,14 +19,22 @@ private let topology = CutoverTopology(
     reverseReplicationUser: "repl_back"
 )
 
-private func node(_ name: String, rows: [BackendServer.Key: BackendStatus] = [topology.source.writer: .online, topology.target.writer: .offlineHard]) -> RecordingProxySQLAdmin {
+private func node(
+    _ name: String,
+    rows: [BackendServer.Key: BackendStatus] = [topology.source.writer: .online, topology.target.writer: .offlineHard]
+) -> RecordingProxySQLAdmin {
     RecordingProxySQLAdmin(
         nodeName: name,
         servers: rows.map { BackendServer(hostgroup: $0.key.hostgroup, endpoint: $0.key.endpoint, status: $0.value) }
     )
 }
 
-private func executor(_ nodes: [RecordingProxySQLAdmin], health: ReplicaHealth? = ReplicaHealth(ioThreadRunning: true, sqlThreadRunning: true, secondsBehind: 0, lastError: nil, sourceEndpoint: "10.0.0.5:3306")) -> LiveCutoverExecutor {
+private func executor(
+    _ nodes: [RecordingProxySQLAdmin],
+    health: ReplicaHealth? = ReplicaHealth(
+        ioThreadRunning: true, sqlThreadRunning: true, secondsBehind: 0, lastError: nil, sourceEndpoint: "10.0.0.5:3306"
+    )
+) -> LiveCutoverExecutor {
     LiveCutoverExecutor(
         environment: CutoverEnvironment(
             topology: topology,
@@ -65,7 +73,8 @@ struct LiveCutoverExecutorFaultTests {
     @Test("an ONLINE refused on every node before its LOAD, absent from every runtime, did not take effect")
     func onlineWithoutEffect() async {
         let only = node("p1")
-        only.injectFailure(ProxySQLAdminError(code: .adminStatementFailed, message: "CHECK constraint failed")) { call in
+        only.injectFailure(ProxySQLAdminError(code: .adminStatementFailed, message: "CHECK constraint failed")) {
+            call in
             if case .updateServers = call { true } else if case .setStatus = call { true } else { false }
         }
         let result = await executor([only]).perform(.setStatus(.writer(.target), .online), context: context())

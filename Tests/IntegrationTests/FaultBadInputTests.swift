@@ -39,10 +39,15 @@ extension FaultTests {
             #expect(databaseText.contains("127.0.0.1:\(bed.source.port)"), "\(databaseText)")
             #expect(adminError?.code == .accessDenied)
             #expect(adminText.contains("proxysql-1"), "\(adminText)")
-            for text in [databaseText, adminText, databaseError.map { String(reflecting: $0) } ?? "", adminError.map { String(reflecting: $0) } ?? ""] {
+            for text in [
+                databaseText, adminText, databaseError.map { String(reflecting: $0) } ?? "",
+                adminError.map { String(reflecting: $0) } ?? "",
+            ] {
                 #expect(!text.contains(wrong))
             }
-            FaultMatrix.record("| wrong password (database, ProxySQL admin) | refused at connect: `\(databaseText.prefix(80))` / `\(adminText.prefix(80))` | - | - | - | - | - | - |")
+            FaultMatrix.record(
+                "| wrong password (database, ProxySQL admin) | refused at connect: `\(databaseText.prefix(80))` / `\(adminText.prefix(80))` | - | - | - | - | - | - |"
+            )
         }
 
         @Test("an unknown host and a closed port: refused within the connect timeout, the endpoint named")
@@ -61,7 +66,9 @@ extension FaultTests {
                 let text = error.map { String(describing: $0) } ?? ""
                 #expect(error?.code == .connectionFailed || error?.code == .server, "\(text)")
                 #expect(text.contains(host), "\(text)")
-                FaultMatrix.record("| unknown host / closed port \(host):\(port) | refused at connect in \(FaultMatrix.milliseconds(started.duration(to: .now))): `\(text.prefix(90))` | - | - | - | - | - | - |")
+                FaultMatrix.record(
+                    "| unknown host / closed port \(host):\(port) | refused at connect in \(FaultMatrix.milliseconds(started.duration(to: .now))): `\(text.prefix(90))` | - | - | - | - | - | - |"
+                )
             }
         }
 
@@ -74,14 +81,18 @@ extension FaultTests {
             try await target.run("STOP SLAVE")
             let preflight = try await runPreflight(bed)
             let result = try await FaultScenario.run(
-                FaultCase(name: "target not replicating", expected: .refused("replication.running"), checkReplicationAfter: false),
+                FaultCase(
+                    name: "target not replicating", expected: .refused("replication.running"),
+                    checkReplicationAfter: false),
                 on: bed
             )
             try await target.run("START SLAVE")
             await target.close()
             try await bed.reconnectReplica(bed.target)
             try await bed.waitForReplica(bed.target, of: bed.source)
-            #expect(preflight.blockingReasons.contains { $0.check == "replication.target" }, "\(preflight.blockingReasons.map(\.check))")
+            #expect(
+                preflight.blockingReasons.contains { $0.check == "replication.target" },
+                "\(preflight.blockingReasons.map(\.check))")
             expectNamesTarget(result, bed: bed)
             try await bed.expectStartingState("after")
         }
@@ -102,7 +113,8 @@ extension FaultTests {
                 try await source.run("REPLACE INTO cutover_load.fault_lag (id) VALUES (1)")
                 try await Task.sleep(for: .milliseconds(200))
                 let status = try await bed.target.connectAsRoot()
-                lag = Int(try await status.queryFirst("SHOW SLAVE STATUS")?["Seconds_Behind_Master"]?.string ?? "0") ?? 0
+                lag =
+                    Int(try await status.queryFirst("SHOW SLAVE STATUS")?["Seconds_Behind_Master"]?.string ?? "0") ?? 0
                 await status.close()
             }
             await source.close()
@@ -110,7 +122,9 @@ extension FaultTests {
             var policy = FaultPolicies.standard
             policy.lagBudget = .seconds(1)
             let result = try await FaultScenario.run(
-                FaultCase(name: "replication lag over budget", policy: policy, expected: .refused("replication.lag"), checkReplicationAfter: false),
+                FaultCase(
+                    name: "replication lag over budget", policy: policy, expected: .refused("replication.lag"),
+                    checkReplicationAfter: false),
                 on: bed
             )
             try await lock.run("UNLOCK TABLES")
@@ -125,7 +139,8 @@ extension FaultTests {
             guard try IntegrationGate.skipIfUnavailable() else { return }
             let bed = try FaultBed.require()
             try await bed.expectStartingState("before")
-            let admin = try await ProxySQLAdminClient.connect(configuration: bed.rehearsal.emulator.adminConfiguration, logger: logger)
+            let admin = try await ProxySQLAdminClient.connect(
+                configuration: bed.rehearsal.emulator.adminConfiguration, logger: logger)
             let row = bed.rehearsal.topology.target.writer
             try await admin.removeServer(row, logger: logger)
             try await admin.loadServersToRuntime(logger: logger)
@@ -134,12 +149,21 @@ extension FaultTests {
                 FaultCase(name: "target writer row missing in ProxySQL", expected: .refused("proxysql.rows")),
                 on: bed
             )
-            try await admin.addServer(BackendServer(hostgroup: row.hostgroup, endpoint: row.endpoint, status: .offlineHard, comment: "aurora-writer"), logger: logger)
+            try await admin.addServer(
+                BackendServer(
+                    hostgroup: row.hostgroup, endpoint: row.endpoint, status: .offlineHard, comment: "aurora-writer"),
+                logger: logger)
             try await admin.loadServersToRuntime(logger: logger)
             await admin.close()
-            #expect(preflight.blockingReasons.contains { $0.check == "proxysql.target-rows" }, "\(preflight.blockingReasons.map(\.check))")
+            #expect(
+                preflight.blockingReasons.contains { $0.check == "proxysql.target-rows" },
+                "\(preflight.blockingReasons.map(\.check))")
             if case .refused(let reasons) = result.report.outcome {
-                #expect(reasons.contains { $0.check == "proxysql.rows" && $0.message.contains(Rehearsal.proxyNodeName) && $0.message.contains("\(bed.target.port)") }, "\(reasons)")
+                #expect(
+                    reasons.contains {
+                        $0.check == "proxysql.rows" && $0.message.contains(Rehearsal.proxyNodeName)
+                            && $0.message.contains("\(bed.target.port)")
+                    }, "\(reasons)")
             }
             try await bed.expectStartingState("after")
         }
@@ -150,19 +174,28 @@ extension FaultTests {
             let bed = try FaultBed.require()
             try await bed.expectStartingState("before")
             let admin = try await MariaDBConnection.connect(configuration: bed.rehearsal.emulator.adminConfiguration)
-            try await admin.run("INSERT INTO mysql_replication_hostgroups (writer_hostgroup, reader_hostgroup, comment) VALUES (10, 11, 'fault')")
+            try await admin.run(
+                "INSERT INTO mysql_replication_hostgroups (writer_hostgroup, reader_hostgroup, comment) VALUES (10, 11, 'fault')"
+            )
             try await admin.run("LOAD MYSQL SERVERS TO RUNTIME")
             let preflight = try await runPreflight(bed)
             let result = try await FaultScenario.run(
-                FaultCase(name: "target in a replication-hostgroup pair", expected: .refused("proxysql.replication-hostgroups")),
+                FaultCase(
+                    name: "target in a replication-hostgroup pair",
+                    expected: .refused("proxysql.replication-hostgroups")),
                 on: bed
             )
             try await admin.run("DELETE FROM mysql_replication_hostgroups")
             try await admin.run("LOAD MYSQL SERVERS TO RUNTIME")
             await admin.close()
-            #expect(preflight.blockingReasons.contains { $0.check == "proxysql.replication-hostgroups" }, "\(preflight.blockingReasons.map(\.check))")
+            #expect(
+                preflight.blockingReasons.contains { $0.check == "proxysql.replication-hostgroups" },
+                "\(preflight.blockingReasons.map(\.check))")
             if case .refused(let reasons) = result.report.outcome {
-                #expect(reasons.contains { $0.check == "proxysql.replication-hostgroups" && $0.message.contains("\(bed.target.port)") }, "\(reasons)")
+                #expect(
+                    reasons.contains {
+                        $0.check == "proxysql.replication-hostgroups" && $0.message.contains("\(bed.target.port)")
+                    }, "\(reasons)")
             }
             try await bed.expectStartingState("after")
         }
@@ -178,12 +211,16 @@ extension FaultTests {
             var foreign = bed.topology
             foreign.proxyNodes = ["proxysql-elsewhere"]
             let writer = try CutoverJournal(path: journal.path)
-            var header = CutoverJournalEntry(sequence: 0, runID: "foreign-run", kind: .runStarted, time: "2026-01-01T00:00:00.000Z", elapsedMicroseconds: 0)
+            var header = CutoverJournalEntry(
+                sequence: 0, runID: "foreign-run", kind: .runStarted, time: "2026-01-01T00:00:00.000Z",
+                elapsedMicroseconds: 0)
             header.operation = .writerCutover
             header.policy = FaultPolicies.standard
             header.topologyFingerprint = foreign.fingerprint
             try await writer.append(header)
-            var action = CutoverJournalEntry(sequence: 0, runID: "foreign-run", kind: .action, time: "2026-01-01T00:00:00.100Z", elapsedMicroseconds: 100_000)
+            var action = CutoverJournalEntry(
+                sequence: 0, runID: "foreign-run", kind: .action, time: "2026-01-01T00:00:00.100Z",
+                elapsedMicroseconds: 100_000)
             action.step = "offlineSoftOld"
             action.action = .setStatus(.writer(.source), .offlineSoft)
             try await writer.append(action)
@@ -195,13 +232,15 @@ extension FaultTests {
                 if operation == .writerFailback {
                     // Same topology, other operation: rewrite the header's fingerprint to match.
                     let text = try String(contentsOfFile: journal.path, encoding: .utf8)
-                    try text.replacingOccurrences(of: foreign.fingerprint, with: fingerprint).write(toFile: journal.path, atomically: true, encoding: .utf8)
+                    try text.replacingOccurrences(of: foreign.fingerprint, with: fingerprint).write(
+                        toFile: journal.path, atomically: true, encoding: .utf8)
                 } else {
                     #expect(fingerprint != foreign.fingerprint)
                 }
                 let runnerJournal = try CutoverJournal(path: journal.path)
                 let runner = CutoverRunner(
-                    configuration: .init(operation: operation, policy: FaultPolicies.standard, topologyFingerprint: fingerprint),
+                    configuration: .init(
+                        operation: operation, policy: FaultPolicies.standard, topologyFingerprint: fingerprint),
                     executor: LiveCutoverExecutor(environment: environment, policy: FaultPolicies.standard),
                     journal: runnerJournal,
                     logger: logger
@@ -213,7 +252,9 @@ extension FaultTests {
                 #expect(error?.code == .journalMismatch)
                 #expect(error?.description.contains("foreign-run") == true, "\(String(describing: error))")
                 #expect(error?.remedy?.isEmpty == false)
-                FaultMatrix.record("| journal from another \(operation == .writerCutover ? "topology" : "operation") | refused: `\(error.map { String(describing: $0) }?.prefix(100) ?? "")` | - | - | - | - | - | - |")
+                FaultMatrix.record(
+                    "| journal from another \(operation == .writerCutover ? "topology" : "operation") | refused: `\(error.map { String(describing: $0) }?.prefix(100) ?? "")` | - | - | - | - | - | - |"
+                )
             }
             await close()
             try await bed.expectStartingState("after")
@@ -240,9 +281,13 @@ extension FaultTests {
             return report
         }
 
-        func expectNamesTarget(_ result: FaultCaseResult, bed: FaultBed, sourceLocation: SourceLocation = #_sourceLocation) {
+        func expectNamesTarget(
+            _ result: FaultCaseResult, bed: FaultBed, sourceLocation: SourceLocation = #_sourceLocation
+        ) {
             guard case .refused(let reasons) = result.report.outcome else { return }
-            #expect(reasons.contains { $0.message.contains("127.0.0.1:\(bed.target.port)") }, "\(reasons)", sourceLocation: sourceLocation)
+            #expect(
+                reasons.contains { $0.message.contains("127.0.0.1:\(bed.target.port)") }, "\(reasons)",
+                sourceLocation: sourceLocation)
         }
     }
 }

@@ -69,7 +69,11 @@ extension FaultTests {
             let result = try await FaultScenario.run(
                 FaultCase(
                     name: "drain held by an open transaction (policy: roll back)",
-                    injections: [.before(.offlineSoftOld, "open a transaction through ProxySQL") { holder.set(try await PinnedClient.openTransaction(bed: bed)) }],
+                    injections: [
+                        .before(.offlineSoftOld, "open a transaction through ProxySQL") {
+                            holder.set(try await PinnedClient.openTransaction(bed: bed))
+                        }
+                    ],
                     expected: .rolledBack
                 ),
                 on: bed
@@ -101,7 +105,11 @@ extension FaultTests {
                 FaultCase(
                     name: "drain held by an open transaction (policy: force)",
                     policy: policy,
-                    injections: [.before(.offlineSoftOld, "open a transaction through ProxySQL") { holder.set(try await PinnedClient.openTransaction(bed: bed)) }],
+                    injections: [
+                        .before(.offlineSoftOld, "open a transaction through ProxySQL") {
+                            holder.set(try await PinnedClient.openTransaction(bed: bed))
+                        }
+                    ],
                     expected: .completed
                 ),
                 on: bed
@@ -129,17 +137,23 @@ extension FaultTests {
             let result = try await FaultScenario.run(
                 FaultCase(
                     name: "drain held by a session pinned with SET @x",
-                    injections: [.before(.offlineSoftOld, "pin a session with a user variable") { holder.set(try await PinnedClient.userVariable(bed: bed)) }],
+                    injections: [
+                        .before(.offlineSoftOld, "pin a session with a user variable") {
+                            holder.set(try await PinnedClient.userVariable(bed: bed))
+                        }
+                    ],
                     expected: .rolledBack
                 ),
                 on: bed
             )
             let holders = result.report.timeline.holdersAtDeadline
-            #expect(holders.count == 1 && holders.first?.user == bed.rehearsal.applicationAccount.username, "\(holders)")
+            #expect(
+                holders.count == 1 && holders.first?.user == bed.rehearsal.applicationAccount.username, "\(holders)")
             await holder.current?.close()
         }
 
-        @Test("catch-up never completes (Aurora's applier blocked): the catch-up deadline passes and the run rolls back")
+        @Test(
+            "catch-up never completes (Aurora's applier blocked): the catch-up deadline passes and the run rolls back")
         func catchUpBlocked() async throws {
             guard try IntegrationGate.skipIfUnavailable() else { return }
             let bed = try FaultBed.require()
@@ -202,7 +216,9 @@ extension FaultTests {
                 #expect(reason.contains("SQL thread"), "\(reason)")
             }
             let catchUp = result.performed.first { if case .waitForCatchUp = $0.action { true } else { false } }
-            #expect(catchUp.map { $0.duration < FaultPolicies.standard.catchUpDeadline } == true, "not detected before the deadline")
+            #expect(
+                catchUp.map { $0.duration < FaultPolicies.standard.catchUpDeadline } == true,
+                "not detected before the deadline")
             try await bed.expectStartingState("after")
         }
     }

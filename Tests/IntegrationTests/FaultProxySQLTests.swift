@@ -16,10 +16,15 @@ extension FaultTests {
 
         static let dropPoints: [FaultPoint] =
             LongTests.enabled
-            ? [.guards, .prepareProxy, .offlineSoftOld, .drain, .offlineHardOld, .closeSessions, .catchUp, .onlineNew, .restoreProxy, .saveConfiguration]
+            ? [
+                .guards, .prepareProxy, .offlineSoftOld, .drain, .offlineHardOld, .closeSessions, .catchUp, .onlineNew,
+                .restoreProxy, .saveConfiguration,
+            ]
             : [.offlineSoftOld, .drain, .onlineNew, .saveConfiguration]
 
-        @Test("an admin connection dropped right before a step: the session reconnects once and the run completes", arguments: dropPoints)
+        @Test(
+            "an admin connection dropped right before a step: the session reconnects once and the run completes",
+            arguments: dropPoints)
         func adminConnectionDropped(point: FaultPoint) async throws {
             guard try IntegrationGate.skipIfUnavailable() else { return }
             let bed = try FaultBed.require()
@@ -31,7 +36,9 @@ extension FaultTests {
                         .before(point, "drop every admin connection") {
                             let first = bed.rehearsal.emulator.dropAdminConnections()
                             let second = bed.secondNode!.dropAdminConnections()
-                            if first == 0 || second == 0 { throw FaultBedError("no admin connection to drop (\(first), \(second))") }
+                            if first == 0 || second == 0 {
+                                throw FaultBedError("no admin connection to drop (\(first), \(second))")
+                            }
                         }
                     ],
                     expected: .completed
@@ -42,7 +49,9 @@ extension FaultTests {
             try await bed.expectStartingState("after failback")
         }
 
-        @Test("ReconnectingSQLSession replaces a dropped admin connection and sends the statement once more; a plain connection stays lost")
+        @Test(
+            "ReconnectingSQLSession replaces a dropped admin connection and sends the statement once more; a plain connection stays lost"
+        )
         func reconnectingSession() async throws {
             guard try IntegrationGate.skipIfUnavailable() else { return }
             let bed = try FaultBed.require()
@@ -55,7 +64,9 @@ extension FaultTests {
             let rows = try await session.query("SELECT COUNT(*) FROM mysql_servers")
             #expect(rows.first?[0].string == "4")
             #expect(await session.reconnections == 1)
-            let lost = await #expect(throws: MariaDBError.self) { try await plain.query("SELECT COUNT(*) FROM mysql_servers") }
+            let lost = await #expect(throws: MariaDBError.self) {
+                try await plain.query("SELECT COUNT(*) FROM mysql_servers")
+            }
             #expect(lost?.isConnectionLost == true || lost?.code == .connectionClosed)
             await plain.close()
             await session.close()
@@ -71,7 +82,8 @@ extension FaultTests {
             bed.secondNodeReachable.withLock { $0 = false }
             defer { bed.secondNodeReachable.withLock { $0 = true } }
             let result = try await FaultScenario.run(
-                FaultCase(name: "second ProxySQL node unreachable from the start", expected: .refused("proxysql.runtime")),
+                FaultCase(
+                    name: "second ProxySQL node unreachable from the start", expected: .refused("proxysql.runtime")),
                 on: bed
             )
             if case .refused(let reasons) = result.report.outcome {
@@ -88,7 +100,11 @@ extension FaultTests {
             let result = try await FaultScenario.run(
                 FaultCase(
                     name: "second ProxySQL node unreachable before OFFLINE_SOFT",
-                    injections: [.before(.offlineSoftOld, "cut the tool off the second node") { bed.secondNodeReachable.withLock { $0 = false } }],
+                    injections: [
+                        .before(.offlineSoftOld, "cut the tool off the second node") {
+                            bed.secondNodeReachable.withLock { $0 = false }
+                        }
+                    ],
                     expected: .rolledBack,
                     checkReplicationAfter: false,
                     repair: { bed in bed.secondNodeReachable.withLock { $0 = true } }
@@ -100,7 +116,9 @@ extension FaultTests {
             try await bed.expectStartingState("after")
         }
 
-        @Test("the second node unreachable during drain: the first node rolled back, the second left OFFLINE_SOFT and named")
+        @Test(
+            "the second node unreachable during drain: the first node rolled back, the second left OFFLINE_SOFT and named"
+        )
         func secondNodeUnreachableDuringDrain() async throws {
             guard try IntegrationGate.skipIfUnavailable() else { return }
             let bed = try FaultBed.require()
@@ -108,7 +126,11 @@ extension FaultTests {
             let result = try await FaultScenario.run(
                 FaultCase(
                     name: "second ProxySQL node unreachable during drain",
-                    injections: [.before(.drain, "cut the tool off the second node") { bed.secondNodeReachable.withLock { $0 = false } }],
+                    injections: [
+                        .before(.drain, "cut the tool off the second node") {
+                            bed.secondNodeReachable.withLock { $0 = false }
+                        }
+                    ],
                     expected: .rolledBack,
                     checkReplicationAfter: false,
                     repair: { bed in bed.secondNodeReachable.withLock { $0 = true } }
@@ -134,7 +156,11 @@ extension FaultTests {
             let result = try await FaultScenario.run(
                 FaultCase(
                     name: "second ProxySQL node unreachable at ONLINE of the new writer",
-                    injections: [.before(.onlineNew, "cut the tool off the second node") { bed.secondNodeReachable.withLock { $0 = false } }],
+                    injections: [
+                        .before(.onlineNew, "cut the tool off the second node") {
+                            bed.secondNodeReachable.withLock { $0 = false }
+                        }
+                    ],
                     expected: .stoppedAfterPointOfNoReturn,
                     checkReplicationAfter: false,
                     journalPath: journal.path,
@@ -142,21 +168,28 @@ extension FaultTests {
                 ),
                 on: bed
             )
-            guard case .stoppedAfterPointOfNoReturn(_, let failures, let remaining) = result.report.outcome else { return }
+            guard case .stoppedAfterPointOfNoReturn(_, let failures, let remaining) = result.report.outcome else {
+                return
+            }
             #expect(remaining.first == "onlineNew", "\(remaining)")
             #expect(failures.allSatisfy { $0.endpoint == FaultBed.secondNodeName }, "\(failures)")
             // The first node routes to the new writer; the second one to nobody (never to both).
-            #expect(try await bed.runtimeWriters(node: bed.rehearsal.emulator.adminConfiguration) == [bed.targetEndpoint])
+            #expect(
+                try await bed.runtimeWriters(node: bed.rehearsal.emulator.adminConfiguration) == [bed.targetEndpoint])
             #expect(try await bed.runtimeWriters(node: bed.secondNode!.adminConfiguration) == [])
             let resumed = try await bed.resume(journalPath: journal.path, logger: logger)
             #expect(resumed.outcome == .completed, "\(resumed.outcome)")
-            FaultMatrix.record("| second node reachable again, `resume` | \(FaultMatrix.outcome(resumed.outcome)) | - | - | - | - | - | - |")
+            FaultMatrix.record(
+                "| second node reachable again, `resume` | \(FaultMatrix.outcome(resumed.outcome)) | - | - | - | - | - | - |"
+            )
             try await bed.expectCutOverState("after resume")
             try await bed.failBack(logger: logger)
             try await bed.expectStartingState("after failback")
         }
 
-        @Test("the second node unreachable after the point of no return: the outcome lists its steps; resume finishes them")
+        @Test(
+            "the second node unreachable after the point of no return: the outcome lists its steps; resume finishes them"
+        )
         func secondNodeUnreachableAfterThePointOfNoReturn() async throws {
             guard try IntegrationGate.skipIfUnavailable() else { return }
             let bed = try FaultBed.require()
@@ -166,7 +199,11 @@ extension FaultTests {
             let result = try await FaultScenario.run(
                 FaultCase(
                     name: "second ProxySQL node unreachable after the point of no return",
-                    injections: [.before(.restoreProxy, "cut the tool off the second node") { bed.secondNodeReachable.withLock { $0 = false } }],
+                    injections: [
+                        .before(.restoreProxy, "cut the tool off the second node") {
+                            bed.secondNodeReachable.withLock { $0 = false }
+                        }
+                    ],
                     expected: .stoppedAfterPointOfNoReturn,
                     journalPath: journal.path,
                     repair: { bed in bed.secondNodeReachable.withLock { $0 = true } }
@@ -177,7 +214,9 @@ extension FaultTests {
             #expect(remaining == ["restoreProxy", "saveConfiguration"], "\(remaining)")
             let resumed = try await bed.resume(journalPath: journal.path, logger: logger)
             #expect(resumed.outcome == .completed, "\(resumed.outcome)")
-            FaultMatrix.record("| second node reachable again, `resume` | \(FaultMatrix.outcome(resumed.outcome)) | - | - | - | - | - | - |")
+            FaultMatrix.record(
+                "| second node reachable again, `resume` | \(FaultMatrix.outcome(resumed.outcome)) | - | - | - | - | - | - |"
+            )
             try await bed.expectCutOverState("after resume")
             try await bed.failBack(logger: logger)
             try await bed.expectStartingState("after failback")
@@ -187,7 +226,9 @@ extension FaultTests {
 
 extension FaultBed {
     /// Sets the writer rows of one node directly (what an operator does by hand).
-    func setRouting(source: BackendStatus, target: BackendStatus, on configuration: MariaDBConnection.Configuration) async throws {
+    func setRouting(source: BackendStatus, target: BackendStatus, on configuration: MariaDBConnection.Configuration)
+        async throws
+    {
         let admin = try await ProxySQLAdminClient.connect(configuration: configuration, logger: logger)
         try await admin.setStatus(source, of: rehearsal.topology.source.writer, logger: logger)
         try await admin.setStatus(target, of: rehearsal.topology.target.writer, logger: logger)

@@ -11,7 +11,9 @@ extension FaultTests {
     struct ReplicationBroken {
         let logger = Logger(label: "fault.replication", factory: { _ in SwiftLogNoOpLogHandler() })
 
-        @Test("a planted duplicate-key row stops Aurora's SQL thread on the switch's last write: rolled back, the error named")
+        @Test(
+            "a planted duplicate-key row stops Aurora's SQL thread on the switch's last write: rolled back, the error named"
+        )
         func duplicateKey() async throws {
             guard try IntegrationGate.skipIfUnavailable() else { return }
             let bed = try FaultBed.require()
@@ -26,7 +28,9 @@ extension FaultTests {
                 FaultCase(
                     name: "duplicate key on Aurora in the switch's last write",
                     injections: [
-                        .before(.readFinalPosition, "plant a row on Aurora, then write the same key on the fenced source") {
+                        .before(
+                            .readFinalPosition, "plant a row on Aurora, then write the same key on the fenced source"
+                        ) {
                             let target = try await bed.target.connectAsRoot()
                             try await target.run("SET SESSION sql_log_bin = 0")
                             try await target.run("INSERT INTO cutover_load.fault_conflict (id) VALUES (\(key))")
@@ -56,11 +60,15 @@ extension FaultTests {
                 #expect(reason.contains("127.0.0.1:\(bed.target.port)"), "\(reason)")
             }
             let catchUp = result.performed.first { if case .waitForCatchUp = $0.action { true } else { false } }
-            #expect(catchUp.map { $0.duration < FaultPolicies.standard.catchUpDeadline } == true, "not detected before the deadline")
+            #expect(
+                catchUp.map { $0.duration < FaultPolicies.standard.catchUpDeadline } == true,
+                "not detected before the deadline")
             try await bed.expectStartingState("after")
         }
 
-        @Test("Aurora's IO thread loses the source (replication account locked, dump thread killed): catch-up deadline, rolled back")
+        @Test(
+            "Aurora's IO thread loses the source (replication account locked, dump thread killed): catch-up deadline, rolled back"
+        )
         func ioThreadLosesTheSource() async throws {
             guard try IntegrationGate.skipIfUnavailable() else { return }
             let bed = try FaultBed.require()

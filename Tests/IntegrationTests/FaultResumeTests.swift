@@ -84,7 +84,9 @@ final class DyingExecutor: CutoverExecutor {
     }
 
     private static func deadResult(_ context: CutoverExecutionContext) -> CutoverStepResult {
-        CutoverStepResult(event: .stepFailed(StepFailure(step: "dead", message: "the process was killed", endpoint: "test"), at: context.elapsed()))
+        CutoverStepResult(
+            event: .stepFailed(
+                StepFailure(step: "dead", message: "the process was killed", endpoint: "test"), at: context.elapsed()))
     }
 }
 
@@ -105,7 +107,8 @@ extension FaultTests {
             if LongTests.enabled {
                 // After the last outcome: `killedBeforeRunFinished` (no action follows it to die at).
                 return (1...actionCount).flatMap { n -> [DyingExecutor.Death] in
-                    n < actionCount ? [.beforeAction(n), .afterAction(n), .afterEvent(n)] : [.beforeAction(n), .afterAction(n)]
+                    n < actionCount
+                        ? [.beforeAction(n), .afterAction(n), .afterEvent(n)] : [.beforeAction(n), .afterAction(n)]
                 }
             }
             // Both sides of every action of the window and of the point of no return, and a few later ones.
@@ -122,7 +125,8 @@ extension FaultTests {
             let bed = try FaultBed.require()
             try await bed.expectStartingState("before")
             let load = try WriteLoad(
-                configuration: WriteLoad.Configuration(endpoint: bed.rehearsal.writerEndpoint, clients: 4, pauseAfterFailure: .milliseconds(5)),
+                configuration: WriteLoad.Configuration(
+                    endpoint: bed.rehearsal.writerEndpoint, clients: 4, pauseAfterFailure: .milliseconds(5)),
                 logger: Logger(label: "fault.load", factory: { _ in SwiftLogNoOpLogHandler() })
             )
             let sampler = RoutingSampler(nodes: bed.proxyNodes)
@@ -155,15 +159,19 @@ extension FaultTests {
             let otherRows = try await WriteLoadChecker.readRows(of: report, from: otherConnection)
             await otherConnection.close()
             #expect(otherRows.count == verification.rowsOnFinalWriter)
-            FaultMatrix.record("| kill after each of \(Self.deaths.count) journal points, resume (\(report.acknowledgedCount) writes acknowledged through all) | lost \(verification.lost.count), duplicated \(verification.duplicated.count) | - | - | \(verification.acknowledgedCount) | \(verification.lost.count) | \(verification.duplicated.count) | \(sampler.summary.totalSamples) / \(sampler.summary.violations.count) |")
+            FaultMatrix.record(
+                "| kill after each of \(Self.deaths.count) journal points, resume (\(report.acknowledgedCount) writes acknowledged through all) | lost \(verification.lost.count), duplicated \(verification.duplicated.count) | - | - | \(verification.acknowledgedCount) | \(verification.lost.count) | \(verification.duplicated.count) | \(sampler.summary.totalSamples) / \(sampler.summary.violations.count) |"
+            )
             if finalOperation == .writerCutover { try await bed.failBack(logger: logger) }
             try await bed.expectStartingState("at the end")
         }
 
-        @Test("killed again while resuming: a second resume replays both runs and finishes", arguments: [
-            (DyingExecutor.Death.afterAction(5), DyingExecutor.Death.afterAction(1)),
-            (DyingExecutor.Death.beforeAction(14), DyingExecutor.Death.afterAction(2)),
-        ])
+        @Test(
+            "killed again while resuming: a second resume replays both runs and finishes",
+            arguments: [
+                (DyingExecutor.Death.afterAction(5), DyingExecutor.Death.afterAction(1)),
+                (DyingExecutor.Death.beforeAction(14), DyingExecutor.Death.afterAction(2)),
+            ])
         func killedWhileResuming(first: DyingExecutor.Death, second: DyingExecutor.Death) async throws {
             guard try IntegrationGate.skipIfUnavailable() else { return }
             let bed = try FaultBed.require()
@@ -188,7 +196,8 @@ extension FaultTests {
                 leftBehindPath: leftBehindAgain.path
             )
             let runner = CutoverRunner(
-                configuration: .init(operation: .writerCutover, policy: policy, topologyFingerprint: environment.topology.fingerprint),
+                configuration: .init(
+                    operation: .writerCutover, policy: policy, topologyFingerprint: environment.topology.fingerprint),
                 executor: dying,
                 journal: resumeJournal,
                 logger: logger
@@ -199,7 +208,9 @@ extension FaultTests {
             #expect(dying.died, "the resume ended before its death point")
             // The second resume.
             let report = try await bed.resume(journalPath: leftBehindAgain.path, logger: logger)
-            FaultMatrix.record("| killed at \(first), resume killed at \(second), resumed again | \(FaultMatrix.outcome(report.outcome)) | - | - | - | - | - | - |")
+            FaultMatrix.record(
+                "| killed at \(first), resume killed at \(second), resumed again | \(FaultMatrix.outcome(report.outcome)) | - | - | - | - | - | - |"
+            )
             switch report.outcome {
             case .completed:
                 try await bed.expectCutOverState("after the second resume")
@@ -223,7 +234,8 @@ extension FaultTests {
             let policy = FaultPolicies.standard
             let writer = try CutoverJournal(path: journal.path)
             let report = try await CutoverRunner(
-                configuration: .init(operation: .writerCutover, policy: policy, topologyFingerprint: environment.topology.fingerprint),
+                configuration: .init(
+                    operation: .writerCutover, policy: policy, topologyFingerprint: environment.topology.fingerprint),
                 executor: LiveCutoverExecutor(environment: environment, policy: policy),
                 journal: writer,
                 logger: logger
@@ -235,7 +247,8 @@ extension FaultTests {
             let data = try #require(FileManager.default.contents(atPath: journal.path))
             var lines = data.split(separator: 0x0A, omittingEmptySubsequences: true)
             lines.removeLast()
-            _ = FileManager.default.createFile(atPath: journal.path, contents: Data(lines.joined(separator: [0x0A])) + Data([0x0A]))
+            _ = FileManager.default.createFile(
+                atPath: journal.path, contents: Data(lines.joined(separator: [0x0A])) + Data([0x0A]))
             let resumed = try await bed.resume(journalPath: journal.path, logger: logger)
             #expect(resumed.outcome == .completed)
             try await bed.expectCutOverState("after")
@@ -245,7 +258,10 @@ extension FaultTests {
 
         /// Runs `operation` with a journal until `death`, leaving the journal a killed process would leave at
         /// `leftBehind`.
-        func runUntilDeath(_ operation: CutoverOperation, _ death: DyingExecutor.Death, journal path: String, leftBehind: String, bed: FaultBed) async throws {
+        func runUntilDeath(
+            _ operation: CutoverOperation, _ death: DyingExecutor.Death, journal path: String, leftBehind: String,
+            bed: FaultBed
+        ) async throws {
             let (environment, close) = try await bed.makeEnvironment(logger: logger)
             let policy = FaultPolicies.standard
             let journal = try CutoverJournal(path: path)
@@ -256,7 +272,8 @@ extension FaultTests {
                 leftBehindPath: leftBehind
             )
             let runner = CutoverRunner(
-                configuration: .init(operation: operation, policy: policy, topologyFingerprint: environment.topology.fingerprint),
+                configuration: .init(
+                    operation: operation, policy: policy, topologyFingerprint: environment.topology.fingerprint),
                 executor: dying,
                 journal: journal,
                 logger: logger
@@ -304,7 +321,9 @@ extension FaultTests {
             default:
                 Issue.record("\(label): resume ended \(resumed.outcome)")
             }
-            FaultMatrix.record("| \(label) | resume: \(FaultMatrix.outcome(resumed.outcome)); run again: \(rerun) | - | - | - | - | - | - |")
+            FaultMatrix.record(
+                "| \(label) | resume: \(FaultMatrix.outcome(resumed.outcome)); run again: \(rerun) | - | - | - | - | - | - |"
+            )
             if operation == .writerCutover {
                 try await bed.expectCutOverState(label)
             } else {
@@ -316,7 +335,8 @@ extension FaultTests {
             let (environment, close) = try await bed.makeEnvironment(logger: logger)
             let policy = FaultPolicies.standard
             let report = try await CutoverRunner(
-                configuration: .init(operation: operation, policy: policy, topologyFingerprint: environment.topology.fingerprint),
+                configuration: .init(
+                    operation: operation, policy: policy, topologyFingerprint: environment.topology.fingerprint),
                 executor: LiveCutoverExecutor(environment: environment, policy: policy),
                 journal: nil,
                 logger: logger

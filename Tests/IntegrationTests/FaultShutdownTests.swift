@@ -19,7 +19,9 @@ extension FaultTests {
         }
 
         static let points: [Point] = {
-            let all = FaultPoint.writerCutoverSteps.flatMap { [Point(point: $0, moment: .before), Point(point: $0, moment: .after)] }
+            let all = FaultPoint.writerCutoverSteps.flatMap {
+                [Point(point: $0, moment: .before), Point(point: $0, moment: .after)]
+            }
             if LongTests.enabled { return all }
             return [
                 Point(point: .guards, moment: .before), Point(point: .drain, moment: .before),
@@ -61,7 +63,9 @@ extension FaultTests {
                 #expect(!remaining.isEmpty)
                 let resumed = try await bed.resume(journalPath: journal.path, logger: logger)
                 #expect(resumed.outcome == .completed, "\(resumed.outcome)")
-                FaultMatrix.record("| \(result.name), then `resume` | \(FaultMatrix.outcome(resumed.outcome)) | - | - | - | - | - | - |")
+                FaultMatrix.record(
+                    "| \(result.name), then `resume` | \(FaultMatrix.outcome(resumed.outcome)) | - | - | - | - | - | - |"
+                )
                 try await bed.expectCutOverState("after resume")
                 try await bed.failBack(logger: logger)
             case .completed:

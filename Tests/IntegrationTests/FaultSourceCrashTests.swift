@@ -56,7 +56,9 @@ extension FaultBed {
         let targetConnection = try await target.connectAsRoot()
         while ContinuousClock.now < deadline {
             let row = try await targetConnection.queryFirst("SHOW SLAVE STATUS")
-            if row?["Master_Log_File"]?.string == file, (Int64(row?["Read_Master_Log_Pos"]?.string ?? "") ?? 0) >= position {
+            if row?["Master_Log_File"]?.string == file,
+                (Int64(row?["Read_Master_Log_Pos"]?.string ?? "") ?? 0) >= position
+            {
                 await targetConnection.close()
                 return
             }
@@ -67,11 +69,15 @@ extension FaultBed {
     }
 
     /// Resumes the run journaled at `path` with a fresh runner and fresh connections.
-    func resume(journalPath path: String, policy: CutoverPolicy = FaultPolicies.standard, operation: CutoverOperation = .writerCutover, logger: Logger) async throws -> CutoverReport {
+    func resume(
+        journalPath path: String, policy: CutoverPolicy = FaultPolicies.standard,
+        operation: CutoverOperation = .writerCutover, logger: Logger
+    ) async throws -> CutoverReport {
         let (environment, close) = try await makeEnvironment(logger: logger)
         let journal = try CutoverJournal(path: path)
         let runner = CutoverRunner(
-            configuration: .init(operation: operation, policy: policy, topologyFingerprint: environment.topology.fingerprint),
+            configuration: .init(
+                operation: operation, policy: policy, topologyFingerprint: environment.topology.fingerprint),
             executor: LiveCutoverExecutor(environment: environment, policy: policy),
             journal: journal,
             logger: logger
@@ -95,7 +101,9 @@ struct TemporaryJournal {
     let path: String
 
     init(_ name: String) {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("fault-\(name)-\(UUID().uuidString).jsonl").path
+        path =
+            FileManager.default.temporaryDirectory.appendingPathComponent("fault-\(name)-\(UUID().uuidString).jsonl")
+            .path
     }
 
     func cleanup() {
@@ -144,7 +152,9 @@ extension FaultTests {
             )
         }
 
-        @Test("killed during catch-up, after Aurora received everything: the switch completes its window; reverse replication waits for resume")
+        @Test(
+            "killed during catch-up, after Aurora received everything: the switch completes its window; reverse replication waits for resume"
+        )
         func killedDuringCatchUp() async throws {
             guard try IntegrationGate.skipIfUnavailable() else { return }
             let bed = try FaultBed.require()
@@ -170,10 +180,13 @@ extension FaultTests {
             try await finishWithResume(result, journal: journal, bed: bed)
         }
 
-        @Test("killed after the point of no return, at each later step", arguments: [
-            FaultPoint.stopForwardReplication, .startReverseReplication, .verifyReverseReplication, .confirmFenceOld,
-            .restoreProxy,
-        ])
+        @Test(
+            "killed after the point of no return, at each later step",
+            arguments: [
+                FaultPoint.stopForwardReplication, .startReverseReplication, .verifyReverseReplication,
+                .confirmFenceOld,
+                .restoreProxy,
+            ])
         func killedAfterPointOfNoReturn(point: FaultPoint) async throws {
             guard try IntegrationGate.skipIfUnavailable() else { return }
             let bed = try FaultBed.require()
@@ -209,18 +222,25 @@ extension FaultTests {
                 try await bed.failBack(logger: logger)
                 try await bed.expectStartingState("after failback")
             } else {
-                try await finishWithResume(result, journal: journal, bed: bed, firstRemaining: point == .stopForwardReplication ? "startReverseReplication" : point.rawValue)
+                try await finishWithResume(
+                    result, journal: journal, bed: bed,
+                    firstRemaining: point == .stopForwardReplication ? "startReverseReplication" : point.rawValue)
             }
         }
 
         /// After a run that stopped past the point of no return and a restarted source: `resume` finishes the run,
         /// then a failback resets the bed.
-        func finishWithResume(_ result: FaultCaseResult, journal: TemporaryJournal, bed: FaultBed, firstRemaining: String = "startReverseReplication") async throws {
+        func finishWithResume(
+            _ result: FaultCaseResult, journal: TemporaryJournal, bed: FaultBed,
+            firstRemaining: String = "startReverseReplication"
+        ) async throws {
             guard case .stoppedAfterPointOfNoReturn(_, _, let remaining) = result.report.outcome else { return }
             #expect(remaining.first == firstRemaining, "\(remaining)")
             let resumed = try await bed.resume(journalPath: journal.path, logger: logger)
             #expect(resumed.outcome == .completed, "resume: \(resumed.outcome)")
-            FaultMatrix.record("| \(result.name), then source restarted and `resume` | \(FaultMatrix.outcome(resumed.outcome)) | - | - | - | - | - | - |")
+            FaultMatrix.record(
+                "| \(result.name), then source restarted and `resume` | \(FaultMatrix.outcome(resumed.outcome)) | - | - | - | - | - | - |"
+            )
             try await bed.expectCutOverState("after resume")
             try await bed.failBack(logger: logger)
             try await bed.expectStartingState("after failback")

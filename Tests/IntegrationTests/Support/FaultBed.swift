@@ -54,13 +54,15 @@ final class FaultBed: Sendable {
                 ),
                 logger: logger
             )
-            let admin = try await ProxySQLAdminClient.connect(configuration: emulator.adminConfiguration, logger: logger)
+            let admin = try await ProxySQLAdminClient.connect(
+                configuration: emulator.adminConfiguration, logger: logger)
             let topology = rehearsal.topology
             for (key, status) in [
                 (topology.source.writer, BackendStatus.online), (topology.source.reader!, .online),
                 (topology.target.writer, .offlineHard), (topology.target.reader!, .offlineHard),
             ] {
-                try await admin.addServer(BackendServer(hostgroup: key.hostgroup, endpoint: key.endpoint, status: status), logger: logger)
+                try await admin.addServer(
+                    BackendServer(hostgroup: key.hostgroup, endpoint: key.endpoint, status: status), logger: logger)
             }
             try await admin.loadServersToRuntime(logger: logger)
             try await admin.saveServersToDisk(logger: logger)
@@ -94,7 +96,8 @@ final class FaultBed: Sendable {
         let (made, close) = try await rehearsal.makeEnvironment(logger: logger)
         var environment = made
         guard let secondNode else { return (environment, close) }
-        let secondSession = try await ReconnectingSQLSession.connect(configuration: secondNode.adminConfiguration, logger: logger)
+        let secondSession = try await ReconnectingSQLSession.connect(
+            configuration: secondNode.adminConfiguration, logger: logger)
         let second = ProxySQLAdminClient(
             session: SwitchableSQLSession(
                 base: RecordingSQLSession(secondSession, name: Self.secondNodeName),
@@ -147,12 +150,16 @@ final class FaultBed: Sendable {
     }
 
     /// Replication threads of a server (as root): nil when it replicates from nobody.
-    func replication(_ server: SandboxServer) async throws -> (io: String, sql: String, host: String, port: String, error: String)? {
+    func replication(_ server: SandboxServer) async throws -> (
+        io: String, sql: String, host: String, port: String, error: String
+    )? {
         let connection = try await server.connectAsRoot()
         let row = try await connection.queryFirst("SHOW SLAVE STATUS")
         await connection.close()
         guard let row else { return nil }
-        let error = [row["Last_SQL_Error"]?.string, row["Last_IO_Error"]?.string].compactMap { $0 }.filter { !$0.isEmpty }
+        let error = [row["Last_SQL_Error"]?.string, row["Last_IO_Error"]?.string].compactMap { $0 }.filter {
+            !$0.isEmpty
+        }
         return (
             row["Slave_IO_Running"]?.string ?? "?", row["Slave_SQL_Running"]?.string ?? "?",
             row["Master_Host"]?.string ?? "?", row["Master_Port"]?.string ?? "?", error.joined(separator: "; ")
@@ -161,37 +168,53 @@ final class FaultBed: Sendable {
 
     /// Checks the starting state: on every node only the source writer is ONLINE, the source accepts writes, and
     /// "Aurora" replicates from the source without error.
-    func expectStartingState(_ label: String, checkReplication: Bool = true, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    func expectStartingState(
+        _ label: String, checkReplication: Bool = true, sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
         for node in proxyNodes {
             let writers = try await runtimeWriters(node: node.configuration)
-            #expect(writers == [sourceEndpoint], "\(label): \(node.name) routes writes to \(writers)", sourceLocation: sourceLocation)
+            #expect(
+                writers == [sourceEndpoint], "\(label): \(node.name) routes writes to \(writers)",
+                sourceLocation: sourceLocation)
         }
-        #expect(try await readOnly(source) == false, "\(label): the source is read-only", sourceLocation: sourceLocation)
+        #expect(
+            try await readOnly(source) == false, "\(label): the source is read-only", sourceLocation: sourceLocation)
         if checkReplication {
             let replication = try await replication(target)
-            #expect(replication?.sql == "Yes" && replication?.io == "Yes" && replication?.port == "\(source.port)",
-                    "\(label): Aurora's replication \(String(describing: replication))", sourceLocation: sourceLocation)
+            #expect(
+                replication?.sql == "Yes" && replication?.io == "Yes" && replication?.port == "\(source.port)",
+                "\(label): Aurora's replication \(String(describing: replication))", sourceLocation: sourceLocation)
         }
     }
 
     /// Checks the cut-over state: on every node only the target writer is ONLINE; the source replicates from the
     /// target and is read-only; the target replicates from nobody.
-    func expectCutOverState(_ label: String, checkReplication: Bool = true, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    func expectCutOverState(
+        _ label: String, checkReplication: Bool = true, sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
         for node in proxyNodes {
             let writers = try await runtimeWriters(node: node.configuration)
-            #expect(writers == [targetEndpoint], "\(label): \(node.name) routes writes to \(writers)", sourceLocation: sourceLocation)
+            #expect(
+                writers == [targetEndpoint], "\(label): \(node.name) routes writes to \(writers)",
+                sourceLocation: sourceLocation)
         }
-        #expect(try await readOnly(source) == true, "\(label): the old source is writable", sourceLocation: sourceLocation)
+        #expect(
+            try await readOnly(source) == true, "\(label): the old source is writable", sourceLocation: sourceLocation)
         if checkReplication {
-            #expect(try await replication(target) == nil, "\(label): Aurora still replicates", sourceLocation: sourceLocation)
+            #expect(
+                try await replication(target) == nil, "\(label): Aurora still replicates",
+                sourceLocation: sourceLocation)
             let reverse = try await replication(source)
-            #expect(reverse?.sql == "Yes" && reverse?.io == "Yes" && reverse?.port == "\(target.port)",
-                    "\(label): reverse replication \(String(describing: reverse))", sourceLocation: sourceLocation)
+            #expect(
+                reverse?.sql == "Yes" && reverse?.io == "Yes" && reverse?.port == "\(target.port)",
+                "\(label): reverse replication \(String(describing: reverse))", sourceLocation: sourceLocation)
         }
     }
 
     /// Waits (bounded) until `server` has executed what `origin` wrote so far.
-    func waitForReplica(_ server: SandboxServer, of origin: SandboxServer, timeout: Duration = .seconds(20)) async throws {
+    func waitForReplica(_ server: SandboxServer, of origin: SandboxServer, timeout: Duration = .seconds(20))
+        async throws
+    {
         let originConnection = try await origin.connectAsRoot()
         let status = try await originConnection.queryFirst("SHOW MASTER STATUS")
         await originConnection.close()
@@ -206,7 +229,9 @@ final class FaultBed: Sendable {
         await replica.close()
         let value = result?[0].string
         guard let value, value != "-1" else {
-            throw FaultBedError("\(server.name) did not catch up with \(origin.name) within \(timeout) (MASTER_POS_WAIT \(value ?? "NULL"))")
+            throw FaultBedError(
+                "\(server.name) did not catch up with \(origin.name) within \(timeout) (MASTER_POS_WAIT \(value ?? "NULL"))"
+            )
         }
     }
 
@@ -216,14 +241,16 @@ final class FaultBed: Sendable {
         let (environment, close) = try await makeEnvironment(logger: logger)
         let policy = FaultPolicies.standard
         let runner = CutoverRunner(
-            configuration: .init(operation: .writerFailback, policy: policy, topologyFingerprint: environment.topology.fingerprint),
+            configuration: .init(
+                operation: .writerFailback, policy: policy, topologyFingerprint: environment.topology.fingerprint),
             executor: LiveCutoverExecutor(environment: environment, policy: policy),
             journal: nil,
             logger: logger
         )
         let report = try await runner.run()
         await close()
-        try #require(report.outcome == .completed, "reset by failback: \(report.outcome)", sourceLocation: sourceLocation)
+        try #require(
+            report.outcome == .completed, "reset by failback: \(report.outcome)", sourceLocation: sourceLocation)
     }
 }
 

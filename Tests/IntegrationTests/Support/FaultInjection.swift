@@ -79,11 +79,15 @@ struct Injection: Sendable {
     var name: String
     var fault: @Sendable () async throws -> Void
 
-    static func before(_ point: FaultPoint, _ name: String, _ fault: @escaping @Sendable () async throws -> Void) -> Injection {
+    static func before(_ point: FaultPoint, _ name: String, _ fault: @escaping @Sendable () async throws -> Void)
+        -> Injection
+    {
         Injection(point: point, moment: .before, name: name, fault: fault)
     }
 
-    static func after(_ point: FaultPoint, _ name: String, _ fault: @escaping @Sendable () async throws -> Void) -> Injection {
+    static func after(_ point: FaultPoint, _ name: String, _ fault: @escaping @Sendable () async throws -> Void)
+        -> Injection
+    {
         Injection(point: point, moment: .after, name: name, fault: fault)
     }
 }
@@ -102,7 +106,9 @@ final class FaultInjectingExecutor: CutoverExecutor {
     let base: any CutoverExecutor
     let operation: CutoverOperation
     let injections: [Injection]
-    private let state = Mutex<(fired: Set<Int>, matches: [Int: Int], performed: [PerformedAction], faultErrors: [String])>(([], [:], [], []))
+    private let state = Mutex<
+        (fired: Set<Int>, matches: [Int: Int], performed: [PerformedAction], faultErrors: [String])
+    >(([], [:], [], []))
 
     init(base: any CutoverExecutor, operation: CutoverOperation, injections: [Injection]) {
         self.base = base
@@ -122,7 +128,8 @@ final class FaultInjectingExecutor: CutoverExecutor {
         let result = await base.perform(action, context: context)
         let duration = started.duration(to: .now)
         state.withLock {
-            $0.performed.append(PerformedAction(action: action, started: started, duration: duration, event: result.event))
+            $0.performed.append(
+                PerformedAction(action: action, started: started, duration: duration, event: result.event))
         }
         await inject(.after, action)
         return result
@@ -166,7 +173,10 @@ final class RoutingSampler: Sendable {
     let interval: Duration
     private let state = Mutex<(samples: [String: Int], violations: [Violation])>(([:], []))
 
-    init(nodes: [(name: String, configuration: MariaDBConnection.Configuration)], writerHostgroup: Int = 10, interval: Duration = .milliseconds(3)) {
+    init(
+        nodes: [(name: String, configuration: MariaDBConnection.Configuration)], writerHostgroup: Int = 10,
+        interval: Duration = .milliseconds(3)
+    ) {
         self.nodes = nodes
         self.writerHostgroup = writerHostgroup
         self.interval = interval
@@ -182,7 +192,9 @@ final class RoutingSampler: Sendable {
             }
             // Every node sampled once before the body starts (bounded).
             let ready = ContinuousClock.now + .seconds(5)
-            while ContinuousClock.now < ready, state.withLock({ state in nodes.contains { state.samples[$0.name, default: 0] == 0 } }) {
+            while ContinuousClock.now < ready,
+                state.withLock({ state in nodes.contains { state.samples[$0.name, default: 0] == 0 } })
+            {
                 try await Task.sleep(for: .milliseconds(2))
             }
             do {
@@ -218,7 +230,9 @@ final class RoutingSampler: Sendable {
                     state.samples[name, default: 0] += 1
                     if rows.count > 1 {
                         state.violations.append(
-                            Violation(node: name, at: at, writers: rows.map { "\($0[0].string ?? "?"):\($0[1].string ?? "?")" })
+                            Violation(
+                                node: name, at: at,
+                                writers: rows.map { "\($0[0].string ?? "?"):\($0[1].string ?? "?")" })
                         )
                     }
                 }

@@ -75,7 +75,8 @@ struct FaultCaseResult: Sendable {
     /// One row of the fault matrix.
     var matrixRow: String {
         let window = report.timeline.window.map { FaultMatrix.milliseconds($0) } ?? "-"
-        return "| \(name) | \(FaultMatrix.outcome(report.outcome)) | \(window) | \(FaultMatrix.milliseconds(runDuration)) | "
+        return
+            "| \(name) | \(FaultMatrix.outcome(report.outcome)) | \(window) | \(FaultMatrix.milliseconds(runDuration)) | "
             + "\(verification.acknowledgedCount) | \(verification.lost.count) | \(verification.duplicated.count) | "
             + "\(sampler.totalSamples) / \(sampler.violations.count) |"
     }
@@ -116,7 +117,8 @@ final class RunnerBox: Sendable {
 enum FaultScenario {
     /// Runs `faultCase` on `bed` under write load and checks every invariant; returns what happened.
     @discardableResult
-    static func run(_ faultCase: FaultCase, on bed: FaultBed, sourceLocation: SourceLocation = #_sourceLocation) async throws
+    static func run(_ faultCase: FaultCase, on bed: FaultBed, sourceLocation: SourceLocation = #_sourceLocation)
+        async throws
         -> FaultCaseResult
     {
         let logs = InMemoryLogHandler()
@@ -128,9 +130,10 @@ enum FaultScenario {
         let box = RunnerBox()
         var injections = faultCase.injections
         if let shutdown = faultCase.shutdown {
-            injections.append(Injection(point: shutdown.point, moment: shutdown.moment, name: "graceful shutdown") {
-                await box.requestGracefulShutdown()
-            })
+            injections.append(
+                Injection(point: shutdown.point, moment: shutdown.moment, name: "graceful shutdown") {
+                    await box.requestGracefulShutdown()
+                })
         }
         let executor = FaultInjectingExecutor(
             base: LiveCutoverExecutor(environment: environment, policy: faultCase.policy),
@@ -194,7 +197,8 @@ enum FaultScenario {
         let otherServer = finalRole == .source ? bed.target : bed.source
         var fences: [CutoverSandbox.WriteFence] = []
         if report.outcome.isPastPointOfNoReturn, let closed = report.timeline.marks[.windowClosed] {
-            fences.append(CutoverSandbox.WriteFence(serverID: UInt32(otherServer.serverID), from: output.started + closed))
+            fences.append(
+                CutoverSandbox.WriteFence(serverID: UInt32(otherServer.serverID), from: output.started + closed))
         } else {
             fences.append(CutoverSandbox.WriteFence(serverID: UInt32(otherServer.serverID), from: loadReport.startedAt))
         }
@@ -221,36 +225,51 @@ enum FaultScenario {
             firedInjections: executor.firedInjections
         )
         FaultMatrix.record(result.matrixRow)
-        print("FAULT-OUTCOME \(faultCase.name): \(report.outcome); timeline \(report.timeline.marks.sorted { $0.value < $1.value }.map { "\($0.key.rawValue)@\(FaultMatrix.milliseconds($0.value))" }.joined(separator: " "))")
+        print(
+            "FAULT-OUTCOME \(faultCase.name): \(report.outcome); timeline \(report.timeline.marks.sorted { $0.value < $1.value }.map { "\($0.key.rawValue)@\(FaultMatrix.milliseconds($0.value))" }.joined(separator: " "))"
+        )
 
         // The invariants.
         let name = faultCase.name
-        #expect(executor.faultErrors.isEmpty, "\(name): injections failed: \(executor.faultErrors)", sourceLocation: sourceLocation)
+        #expect(
+            executor.faultErrors.isEmpty, "\(name): injections failed: \(executor.faultErrors)",
+            sourceLocation: sourceLocation)
         #expect(
             result.firedInjections.count == injections.count,
             "\(name): only \(result.firedInjections) of \(injections.map(\.name)) fired",
             sourceLocation: sourceLocation
         )
-        #expect(faultCase.expected.matches(report.outcome), "\(name): expected \(faultCase.expected), got \(report.outcome)", sourceLocation: sourceLocation)
+        #expect(
+            faultCase.expected.matches(report.outcome),
+            "\(name): expected \(faultCase.expected), got \(report.outcome)", sourceLocation: sourceLocation)
         expectNoWriteLostOrDoubled(verification, name, sourceLocation: sourceLocation)
-        #expect(result.sampler.violations.isEmpty, "\(name): two writers ONLINE: \(result.sampler.violations)", sourceLocation: sourceLocation)
+        #expect(
+            result.sampler.violations.isEmpty, "\(name): two writers ONLINE: \(result.sampler.violations)",
+            sourceLocation: sourceLocation)
         // Sampled all along (every 3 ms; a refusal takes a few tens of milliseconds).
         #expect(
             result.sampler.totalSamples >= (result.report.timeline.window == nil ? 1 : 10),
             "\(name): the routing was sampled only \(result.sampler.totalSamples) times",
             sourceLocation: sourceLocation
         )
-        expectBoundedWaits(result, policy: faultCase.policy, nodeDeadline: environment.proxies.nodeDeadline, extra: faultCase.extraWindowAllowance, sourceLocation: sourceLocation)
+        expectBoundedWaits(
+            result, policy: faultCase.policy, nodeDeadline: environment.proxies.nodeDeadline,
+            extra: faultCase.extraWindowAllowance, sourceLocation: sourceLocation)
         expectMessagesNameEndpointAndStep(result, sourceLocation: sourceLocation)
 
         switch report.outcome {
         case .completed:
-            try await bed.expectCutOverState(name, checkReplication: faultCase.checkReplicationAfter, sourceLocation: sourceLocation)
+            try await bed.expectCutOverState(
+                name, checkReplication: faultCase.checkReplicationAfter, sourceLocation: sourceLocation)
         case .stoppedAfterPointOfNoReturn(_, _, let remaining):
-            #expect(!remaining.isEmpty, "\(name): stopped after the point of no return with nothing remaining", sourceLocation: sourceLocation)
+            #expect(
+                !remaining.isEmpty, "\(name): stopped after the point of no return with nothing remaining",
+                sourceLocation: sourceLocation)
             for node in bed.proxyNodes where faultCase.checkReplicationAfter {
                 let writers = try await bed.runtimeWriters(node: node.configuration)
-                #expect(writers == [bed.targetEndpoint], "\(name): \(node.name) routes writes to \(writers)", sourceLocation: sourceLocation)
+                #expect(
+                    writers == [bed.targetEndpoint], "\(name): \(node.name) routes writes to \(writers)",
+                    sourceLocation: sourceLocation)
             }
         case .rolledBack, .refused:
             if faultCase.checkReplicationAfter {
@@ -268,7 +287,9 @@ enum FaultScenario {
         }
         let everything = texts.joined(separator: "\n")
         for secret in secrets {
-            #expect(!everything.contains(secret), "\(name): a password appears in the output, journal or logs", sourceLocation: sourceLocation)
+            #expect(
+                !everything.contains(secret), "\(name): a password appears in the output, journal or logs",
+                sourceLocation: sourceLocation)
         }
         return result
     }
@@ -279,18 +300,30 @@ enum FaultScenario {
         return collected
     }
 
-    static func expectNoWriteLostOrDoubled(_ verification: WriteLoadVerification, _ name: String, sourceLocation: SourceLocation) {
-        #expect(verification.lost.isEmpty, "\(name): \(verification.lost.count) acknowledged write(s) lost", sourceLocation: sourceLocation)
-        #expect(verification.duplicated.isEmpty, "\(name): \(verification.duplicated.count) write(s) applied twice", sourceLocation: sourceLocation)
-        #expect(verification.partiallyPresent.isEmpty, "\(name): partially applied writes", sourceLocation: sourceLocation)
+    static func expectNoWriteLostOrDoubled(
+        _ verification: WriteLoadVerification, _ name: String, sourceLocation: SourceLocation
+    ) {
+        #expect(
+            verification.lost.isEmpty, "\(name): \(verification.lost.count) acknowledged write(s) lost",
+            sourceLocation: sourceLocation)
+        #expect(
+            verification.duplicated.isEmpty, "\(name): \(verification.duplicated.count) write(s) applied twice",
+            sourceLocation: sourceLocation)
+        #expect(
+            verification.partiallyPresent.isEmpty, "\(name): partially applied writes", sourceLocation: sourceLocation)
         #expect(verification.unknownRows.isEmpty, "\(name): unknown rows", sourceLocation: sourceLocation)
-        #expect(verification.oldSourceOnlyRows.isEmpty, "\(name): \(verification.oldSourceOnlyRows.count) write(s) only on the other server", sourceLocation: sourceLocation)
+        #expect(
+            verification.oldSourceOnlyRows.isEmpty,
+            "\(name): \(verification.oldSourceOnlyRows.count) write(s) only on the other server",
+            sourceLocation: sourceLocation)
         #expect(
             verification.fenceViolations.isEmpty,
             "\(name): \(verification.fenceViolations.count) write(s) accepted by a server that was not the writer",
             sourceLocation: sourceLocation
         )
-        #expect(verification.acknowledgedCount >= 100, "\(name): only \(verification.acknowledgedCount) writes acknowledged", sourceLocation: sourceLocation)
+        #expect(
+            verification.acknowledgedCount >= 100,
+            "\(name): only \(verification.acknowledgedCount) writes acknowledged", sourceLocation: sourceLocation)
     }
 
     /// Every wait ended by its deadline, and a failed attempt's window is bounded by the configured deadlines.
@@ -322,7 +355,9 @@ enum FaultScenario {
         }
         if !result.report.outcome.isPastPointOfNoReturn, let window = result.report.timeline.window {
             let bound = policy.drainDeadline + policy.fenceTimeout + policy.catchUpDeadline + .seconds(2) + extra
-            #expect(window <= bound, "\(result.name): failed attempt's window \(window) exceeds \(bound)", sourceLocation: sourceLocation)
+            #expect(
+                window <= bound, "\(result.name): failed attempt's window \(window) exceeds \(bound)",
+                sourceLocation: sourceLocation)
         }
     }
 
@@ -336,7 +371,9 @@ enum FaultScenario {
         case .completed: break
         case .refused(let reasons):
             for reason in reasons {
-                #expect(!reason.message.isEmpty && !reason.remedy.isEmpty, "\(name): \(reason)", sourceLocation: sourceLocation)
+                #expect(
+                    !reason.message.isEmpty && !reason.remedy.isEmpty, "\(name): \(reason)",
+                    sourceLocation: sourceLocation)
             }
         case .rolledBack(let reason, let list):
             #expect(!reason.isEmpty, sourceLocation: sourceLocation)
@@ -345,9 +382,15 @@ enum FaultScenario {
             failures += list
         }
         for failure in failures where failure.step != "rollback" {
-            #expect(!failure.step.isEmpty, "\(name): a failure without its step: \(failure)", sourceLocation: sourceLocation)
-            #expect(failure.endpoint != nil, "\(name): a failure without its endpoint: \(failure)", sourceLocation: sourceLocation)
-            #expect(failure.remedy?.isEmpty == false, "\(name): a failure without a remedy: \(failure)", sourceLocation: sourceLocation)
+            #expect(
+                !failure.step.isEmpty, "\(name): a failure without its step: \(failure)", sourceLocation: sourceLocation
+            )
+            #expect(
+                failure.endpoint != nil, "\(name): a failure without its endpoint: \(failure)",
+                sourceLocation: sourceLocation)
+            #expect(
+                failure.remedy?.isEmpty == false, "\(name): a failure without a remedy: \(failure)",
+                sourceLocation: sourceLocation)
         }
     }
 }
