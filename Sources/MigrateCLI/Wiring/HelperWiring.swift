@@ -15,7 +15,7 @@ enum HelperWiring {
         let source = try await scope.connect(.source)
         let target = try await scope.connect(.targetWriter)
         // Replication accounts are not application accounts.
-        let excluding: Set<String> = [configuration.forwardReplication.user, configuration.reverseReplication.user]
+        let excluding = Set([configuration.forwardReplication.user, configuration.reverseReplication.user])
             .union([configuration.sourceAccount.user, configuration.targetAccount.user].compactMap { $0 })
         let users = request.users.isEmpty ? configuration.applicationUsers : request.users
         let comparisons = try await AccountMigration.compare(
@@ -113,8 +113,8 @@ enum HelperWiring {
             let account = ServerInspection.Account(user: user, host: host)
             let existed = try await inspector.accounts(users: [user], logger: scope.logger).contains(account)
             let statements = [
-                ReplicationAccount.createStatement(user: user, host: host, password: password),
-                ReplicationAccount.grantStatement(user: user, host: host),
+                ReplicationUser.createStatement(user: user, host: host, password: password),
+                ReplicationUser.grantStatement(user: user, host: host),
             ]
             var changes = statements.map { "[target] " + $0.renderedHidingSecrets(for: .mysql(noBackslashEscapes: false)) }
             var notes: [String] = []
@@ -122,10 +122,10 @@ enum HelperWiring {
             if !dryRun {
                 for statement in statements { try await target.run(statement) }
                 let grants = try await inspector.grants(for: account, logger: scope.logger)
-                if !ReplicationAccount.isComplete(grants) {
+                if !ReplicationUser.isComplete(grants) {
                     blocking.append(BlockingReason(check: "reverse-user.grants", message: "\(account) lacks a replication privilege after GRANT", remedy: "check that the target account may grant REPLICATION SLAVE and REPLICATION CLIENT"))
                 }
-                let extra = ReplicationAccount.extraPrivileges(in: grants)
+                let extra = ReplicationUser.extraPrivileges(in: grants)
                 if !extra.isEmpty { notes.append("\(account) has more than it needs: \(extra.joined(separator: ", ")) (not revoked)") }
             }
             if existed {
@@ -134,7 +134,7 @@ enum HelperWiring {
             } else {
                 notes.append("Undo: DROP USER \(account); on the target")
             }
-            notes.append("grants: exactly \(ReplicationAccount.privileges.joined(separator: ", ")) ON *.*; the source replicates from the target with it after the writer switch")
+            notes.append("grants: exactly \(ReplicationUser.privileges.joined(separator: ", ")) ON *.*; the source replicates from the target with it after the writer switch")
             return CommandReport(command: "reverse-user create", blockingReasons: blocking, notes: notes, changes: changes, dryRun: dryRun)
         }
     }

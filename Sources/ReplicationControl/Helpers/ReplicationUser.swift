@@ -3,7 +3,7 @@ public import MariaDB
 /// The replication account a replica logs in to its source with, and the statements that create it with exactly
 /// the privileges replication needs: `REPLICATION SLAVE` (read the binlog) and `REPLICATION CLIENT` (`SHOW MASTER
 /// STATUS`; MariaDB 10.5+ calls it `BINLOG MONITOR`).
-public enum ReplicationAccount {
+public enum ReplicationUser {
     /// The privileges granted, on `*.*`.
     public static let privileges = ["REPLICATION SLAVE", "REPLICATION CLIENT"]
 
