@@ -191,12 +191,17 @@ public final class DryRunExecutor: CutoverExecutor {
             let right = order.firstIndex(of: rhs.element.endpoint) ?? order.count
             return left != right ? left < right : lhs.offset < rhs.offset
         }.map(\.element)
+        var outcome = CutoverRunner.describe(result.event)
+        if case .sessionsClosed(let role, _, _) = result.event {
+            // The count is the simulation's stand-in rows: say what a live run does instead.
+            outcome = "the sessions found on \(role) are closed"
+        }
         recorded.withLock { steps in
             steps.append(
                 DryRunPlan.Step(
                     index: steps.count + 1,
                     action: CutoverRunner.describe(action),
-                    outcome: CutoverRunner.describe(result.event),
+                    outcome: outcome,
                     pastPointOfNoReturn: false,
                     statements: grouped
                 )
