@@ -140,6 +140,30 @@ struct DryRunExecutorTests {
         #expect(plan.steps.count == 1)
     }
 
+    @Test("reads may move to the database that takes the writes without replicating into it; not to another")
+    func readerFailbackToThePrimary() async throws {
+        var environment = DryRunEnvironment.startingState(for: .readerFailback, topology: Self.topology, policy: CutoverPolicy())
+        // After a writer failback: the source is the primary again, the target replicates from it.
+        environment.sourceState = DryRunDatabase.State()
+        environment.targetState = DryRunDatabase.State(replicatingFrom: Self.topology.sourceReplicationEndpoint, replicationRunning: true)
+        let plan = await DryRunExecutor.plan(.readerFailback, environment: environment, logger: Self.logger)
+        #expect(plan.outcome == .completed)
+        // The same state while the target still takes the writes: the source is stale, refused.
+        for node in Self.topology.proxyNodes {
+            var rows = try #require(environment.proxyNodes[node]).servers
+            for index in rows.indices where rows[index].hostgroup == 10 {
+                rows[index].status = rows[index].endpoint == Self.topology.target.writer.endpoint ? .online : .offlineHard
+            }
+            environment.proxyNodes[node] = DryRunProxySQLNode.State(servers: rows)
+        }
+        let refused = await DryRunExecutor.plan(.readerFailback, environment: environment, logger: Self.logger)
+        guard case .refused(let reasons) = refused.outcome else {
+            Issue.record("expected refused, got \(refused.outcome)")
+            return
+        }
+        #expect(reasons.map(\.check) == ["replication.configured"])
+    }
+
     @Test("a planned statement matches the journaled form of what a live run sent", arguments: [
         ("KILL CONNECTION <SessionID>", "KILL CONNECTION 42", true),
         ("KILL CONNECTION <SessionID>", "KILL CONNECTION ", false),

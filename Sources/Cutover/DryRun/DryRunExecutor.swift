@@ -200,8 +200,8 @@ public final class DryRunExecutor: CutoverExecutor {
             steps.append(
                 DryRunPlan.Step(
                     index: steps.count + 1,
-                    action: CutoverRunner.describe(action),
-                    outcome: outcome,
+                    action: DryRunLog.describing(CutoverRunner.describe(action)),
+                    outcome: DryRunLog.describing(outcome),
                     pastPointOfNoReturn: false,
                     statements: grouped
                 )

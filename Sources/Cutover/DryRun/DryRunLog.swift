@@ -19,7 +19,16 @@ final class DryRunLog: Sendable {
         (String(DryRunSentinel.offset(.target)), "<target binlog offset>"),
         (String(DryRunSentinel.proxySQLSessionID), "<SessionID>"),
         (String(DryRunSentinel.connectionID), "<id>"),
+        (DryRunSentinel.file(.source), "<source binlog file>"),
+        (DryRunSentinel.file(.target), "<target binlog file>"),
     ]
+
+    /// `text` (an action's or outcome's description) with the made-up values replaced by their placeholders.
+    static func describing(_ text: String) -> String {
+        var text = text
+        for (sentinel, placeholder) in placeholders { text = text.replacingOccurrences(of: sentinel, with: placeholder) }
+        return text
+    }
 
     private let entries = Mutex<[Entry]>([])
 

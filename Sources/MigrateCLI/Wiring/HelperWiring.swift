@@ -76,9 +76,13 @@ enum HelperWiring {
                 let plan = try await AccountMigration.copyPlan(
                     comparison, source: source,
                     sourceInspector: ServerInspector(session: source), logger: scope.logger)
-                for statement in plan.statements {
-                    // CREATE USER carries the password hash: shown redacted.
-                    changes.append("[target] " + (statement.containsQuotedHash ? statement.redacted : statement.rendered(for: .mysql(noBackslashEscapes: false))))
+                for (index, statement) in plan.statements.enumerated() {
+                    // CREATE USER carries the source's password hash: never shown.
+                    changes.append(
+                        "[target] "
+                            + (index == 0
+                                ? "CREATE USER \(plan.target) <authentication of \(plan.source) on the source: its hash is copied, not shown>"
+                                : statement.rendered(for: .mysql(noBackslashEscapes: false))))
                     if !request.dryRun { try await target.run(statement) }
                 }
                 notes += plan.skipped.map { "\(comparison.source): \($0)" }
@@ -258,9 +262,4 @@ enum HelperWiring {
             )
         }
     }
-}
-
-extension SQLStatement {
-    /// Whether the statement carries text read from a server that must not be shown (a `CREATE USER` with a hash).
-    var containsQuotedHash: Bool { redacted.hasPrefix("CREATE USER") }
 }

@@ -30,9 +30,15 @@ enum InspectionWiring {
     /// A preflight report as a command report: one row per check, the failures as blocking reasons.
     static func report(_ report: PreflightReport, operation: CutoverOperation?) -> CommandReport {
         let rows = report.checks.map { check in
-            [check.status == .pass ? "pass" : check.status.rawValue.uppercased(), check.id, check.detail, check.remedy ?? ""]
+            [
+                check.status == .pass ? "pass" : check.status.rawValue.uppercased(), check.id,
+                check.detail.split(separator: "\n").joined(separator: "; "),
+            ]
         }
-        var notes = [
+        var notes = report.checks.filter { $0.status == .warn }.map { check in
+            "warn \(check.id): " + (check.remedy ?? "see the detail").split(separator: "\n").joined(separator: "; ")
+        }
+        notes += [
             "\(report.count(.pass)) passed, \(report.count(.warn)) warned, \(report.count(.fail)) failed: "
                 + (report.canProceed ? "ready (warnings do not block)" : "not ready; fix the blocking checks and run again")
         ]
@@ -41,7 +47,7 @@ enum InspectionWiring {
         }
         return CommandReport(
             command: "preflight",
-            sections: [.init(title: "Preflight", headers: ["status", "check", "detail", "remedy"], rows: rows)],
+            sections: [.init(title: "Preflight", headers: ["status", "check", "detail"], rows: rows)],
             blockingReasons: report.blockingReasons,
             notes: notes
         )
