@@ -13,7 +13,7 @@ struct PractiseBinaryTests {
         guard try IntegrationGate.skipIfUnavailable() else { return }
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let result = try Binary.run(["rehearse", "--json"], in: directory, deadline: .seconds(120))
+        let result = try Binary.run(["rehearse", "--json", "--clients", "2", "--load-between", "1s"], in: directory, deadline: .seconds(120))
         #expect(result.status == 0, "\(result.standardError)\n\(result.standardOutput.suffix(3000))")
         let lines = result.standardOutput.split(separator: "\n")
         let objects = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
