@@ -140,7 +140,7 @@ public enum RehearsalScript {
             let preflight = try await runPreflight(rehearsal, environment: environment, policy: options.policy, logger: logger)
             progress(.preflight(preflight))
 
-            progress(.phase("write load: \(options.clients) clients, \(options.workload) workload, through the emulator's writer port"))
+            progress(.phase("write load: \(options.clients) clients, \(options.workload == .clientKeys ? "client-chosen keys" : "AUTO_INCREMENT inserts"), through the emulator's writer port"))
             let load = try WriteLoad(
                 configuration: WriteLoad.Configuration(endpoint: rehearsal.writerEndpoint, clients: options.clients, workload: options.workload),
                 logger: logger

@@ -192,7 +192,7 @@ final class RehearsalPrinter: Sendable {
             let text = renderer.withLock { state -> String in
                 if state.operation != operation || state.renderer == nil {
                     state.operation = operation
-                    state.renderer = OperationCommand.rendererFactory(json: json, style: style)(RunContext(resumeCommand: "(a rehearsal is not resumed: run it again)", statusCommand: "migrate-cli sandbox status"))
+                    state.renderer = OperationCommand.rendererFactory(json: json, style: style)(RunContext(resumeCommand: "(a rehearsal is not resumed: run it again)", statusCommand: "migrate-cli sandbox status", showsUndo: false))
                 }
                 var current = state.renderer!
                 let text = current.render(progress)

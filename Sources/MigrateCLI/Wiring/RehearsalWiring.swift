@@ -80,7 +80,7 @@ enum RehearsalWiring {
             command: "rehearse",
             sections: [
                 .init(title: "Switches", headers: ["switch", "outcome", "write window", "drain", "catch-up", "client gap", "sessions cut"], rows: switchRows),
-                .init(title: "Writes (\(load.workload), \(load.clients) clients)", headers: ["sent", "acknowledged", "failed", "ambiguous", "lost", "duplicated", "fence violations"], rows: writeRows),
+                .init(title: "Writes (\(load.workload == .clientKeys ? "client-keys" : "auto-increment"), \(load.clients) clients)", headers: ["sent", "acknowledged", "failed", "ambiguous", "lost", "duplicated", "fence violations"], rows: writeRows),
             ],
             blockingReasons: blocking,
             notes: notes
