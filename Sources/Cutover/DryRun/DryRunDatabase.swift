@@ -68,6 +68,7 @@ public final class DryRunDatabase: CutoverDatabase {
         }
     }
 
+    /// Which server this is and how the live run would drive it.
     public let configuration: Configuration
     private let log: DryRunLog
     private let state: Mutex<(current: State, fence: WriteFence?)>

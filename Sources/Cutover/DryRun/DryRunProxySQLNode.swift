@@ -41,6 +41,7 @@ public final class DryRunProxySQLNode: ProxySQLAdministering {
         ]
     }
 
+    /// The node's name, as the live run journals it.
     public let nodeName: String
     private let log: DryRunLog
     private let state: Mutex<State>
