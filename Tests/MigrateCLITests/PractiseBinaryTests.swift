@@ -1,5 +1,6 @@
 import CutoverSandbox
 import Foundation
+import MariaDB
 import Testing
 
 @testable import MigrateCLI
@@ -115,6 +116,28 @@ struct PractiseBinaryTests {
         let zones = try Binary.run(config + ["timezones", "import", "--dry-run"], in: directory)
         #expect(zones.status == 0)
         #expect(zones.standardOutput.contains("mysql_tzinfo_to_sql /usr/share/zoneinfo"))
+        // A zone on the source only (kept out of the binlog, so replication does not carry it): check refuses,
+        // import copies it, check agrees.
+        let sourcePassword = try String(contentsOfFile: state + "/secrets/source.password", encoding: .utf8).split(separator: "\n").first.map(String.init)
+        let sandboxState = try JSONDecoder().decode(SandboxState.self, from: Data(contentsOf: URL(fileURLWithPath: state + "/sandbox.json")))
+        let source = try await MariaDBConnection.connect(
+            configuration: MariaDBConnection.Configuration(host: "127.0.0.1", port: sandboxState.source.port, user: "root", password: sourcePassword))
+        for statement: SQLStatement in [
+            "SET SESSION sql_log_bin = 0", "INSERT INTO mysql.time_zone (Time_zone_id, Use_leap_seconds) VALUES (1, 'N')",
+            "INSERT INTO mysql.time_zone_name (Name, Time_zone_id) VALUES ('Test/Zone', 1)",
+            "INSERT INTO mysql.time_zone_transition_type (Time_zone_id, Transition_type_id, `Offset`, Is_DST, Abbreviation) VALUES (1, 0, 3600, 0, 'TST')",
+        ] {
+            try await source.run(statement)
+        }
+        await source.close()
+        let differ = try Binary.run(config + ["timezones", "check"], in: directory)
+        #expect(differ.status == 2, "\(differ.standardOutput)")
+        #expect(differ.standardOutput.contains("migrate-cli timezones import"))
+        let imported = try Binary.run(config + ["timezones", "import", "--yes"], in: directory)
+        #expect(imported.status == 0, "\(imported.standardOutput)\(imported.standardError)")
+        #expect(imported.standardOutput.contains("INSERT INTO mysql.time_zone_name ... (1 rows copied from the source"))
+        let agree = try Binary.run(config + ["timezones", "check"], in: directory)
+        #expect(agree.status == 0, "\(agree.standardOutput)")
 
         let sandboxStatus = try Binary.run(["sandbox", "status", "--state-dir", state], in: directory)
         #expect(sandboxStatus.status == 0, "\(sandboxStatus.standardOutput)")
