@@ -46,6 +46,8 @@ struct LibraryBridge: Sendable {
     var openExecutor: @Sendable (CommandEnvironment) async throws -> PreparedExecutor
     /// The dry run of an operation: the exact statements per endpoint.
     var plan: @Sendable (CommandEnvironment, CutoverOperation, PlanOptions) async throws -> DryRunPlan
+    /// The dry run of resuming the journal's unfinished run.
+    var planResume: @Sendable (CommandEnvironment, [CutoverJournalEntry]) async throws -> DryRunPlan
     /// Preflight: the checks and their blocking reasons.
     var preflight: @Sendable (CommandEnvironment, CutoverOperation?) async throws -> CommandReport
     /// ProxySQL runtime rows with status and ConnUsed on every node, and replication in both directions.
@@ -71,6 +73,7 @@ struct LibraryBridge: Sendable {
         resolveLoginPath: { name, file in try MariaDBConnection.Configuration.fromLoginPath(name, file: file) },
         openExecutor: OperationWiring.openExecutor,
         plan: OperationWiring.plan,
+        planResume: OperationWiring.planResume,
         preflight: InspectionWiring.preflight,
         status: InspectionWiring.status,
         rehearse: RehearsalWiring.rehearse,

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import MariaDB
 import ProxySQLAdmin
@@ -162,6 +163,41 @@ struct DryRunExecutorTests {
             return
         }
         #expect(reasons.map(\.check) == ["replication.configured"])
+    }
+
+    @Test("resume --dry-run: after the point of no return the remaining steps; before it, the rollback")
+    func planResume() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dry-resume-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let environment = DryRunEnvironment.startingState(for: .writerCutover, topology: Self.topology, policy: CutoverPolicy())
+        let journal = try CutoverJournal(path: directory + "/journal.jsonl")
+        let runner = CutoverRunner(
+            configuration: .init(operation: .writerCutover, policy: environment.policy, topologyFingerprint: Self.topology.fingerprint),
+            executor: DryRunExecutor(environment: environment), journal: journal, logger: Self.logger)
+        #expect(try await runner.run().outcome == .completed)
+        await journal.close()
+        let entries = try CutoverJournal.read(path: directory + "/journal.jsonl")
+
+        // The process "died" right after the new writer went ONLINE: only forward.
+        let online = try #require(entries.lastIndex { $0.kind == .event && $0.step == "onlineNew" })
+        let after = try await DryRunExecutor.planResume(entries: Array(entries[...online]), environment: environment, logger: Self.logger)
+        #expect(after.outcome == .completed)
+        #expect(after.steps.first?.action == "stop and reset replication on target")
+        #expect(!after.steps.contains { $0.action.hasPrefix("set ") })
+
+        // It "died" while draining: the rollback puts the old writer back.
+        let drain = try #require(entries.firstIndex { $0.kind == .action && $0.step == "drainOld" })
+        let before = try await DryRunExecutor.planResume(entries: Array(entries[...drain]), environment: environment, logger: Self.logger)
+        guard case .rolledBack = before.outcome else {
+            Issue.record("expected a rollback, got \(before.outcome)")
+            return
+        }
+        #expect(before.steps.map(\.action).contains("set source writer ONLINE + LOAD"))
+
+        await #expect(throws: CutoverError.self) {
+            try await DryRunExecutor.planResume(entries: entries, environment: environment, logger: Self.logger)
+        }
     }
 
     @Test("a planned statement matches the journaled form of what a live run sent", arguments: [

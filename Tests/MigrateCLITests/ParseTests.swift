@@ -131,8 +131,10 @@ struct ParseTests {
     @Test("resume")
     func resume() throws {
         let command = try parse(["resume", "--yes"] + global, as: ResumeCommand.self)
-        #expect(command.yes)
+        #expect(command.change.yes)
+        #expect(!command.change.dryRun)
         expectGlobal(command.options)
+        #expect(try parse(["resume", "--dry-run"], as: ResumeCommand.self).change.dryRun)
     }
 
     @Test("journal show")

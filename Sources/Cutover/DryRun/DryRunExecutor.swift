@@ -214,6 +214,43 @@ public final class DryRunExecutor: CutoverExecutor {
     public static func plan(_ operation: CutoverOperation, environment: DryRunEnvironment, logger: Logger) async
         -> DryRunPlan
     {
+        await plan(operation, environment: environment, logger: logger) { try await $0.run() }
+    }
+
+    /// Plans what resuming the unfinished run of `entries` (a journal) would do: its events are replayed into the
+    /// state machine, then the remaining steps (or the rollback) run against the simulation.
+    ///
+    /// - Throws: ``CutoverError`` (``CutoverError/Code/nothingToResume``, ``CutoverError/Code/journalMismatch``).
+    public static func planResume(entries: [CutoverJournalEntry], environment: DryRunEnvironment, logger: Logger)
+        async throws -> DryRunPlan
+    {
+        guard let run = CutoverJournal.unfinishedRun(in: entries), let operation = run.first?.operation else {
+            throw CutoverError(code: .nothingToResume, message: "the journal has no unfinished run", remedy: "nothing to do")
+        }
+        guard run.first?.topologyFingerprint == environment.topology.fingerprint else {
+            throw CutoverError(
+                code: .journalMismatch, message: "the unfinished run was planned for another topology",
+                remedy: "resume with the configuration that started it")
+        }
+        var resumed: (any Error)?
+        let plan = await plan(operation, environment: environment, logger: logger) { runner in
+            do {
+                return try await runner.resume(from: entries)
+            } catch {
+                resumed = error
+                throw error
+            }
+        }
+        if let resumed { throw resumed }
+        return plan
+    }
+
+    private static func plan(
+        _ operation: CutoverOperation,
+        environment: DryRunEnvironment,
+        logger: Logger,
+        start: (CutoverRunner) async throws -> CutoverReport
+    ) async -> DryRunPlan {
         let executor = DryRunExecutor(environment: environment)
         let runner = CutoverRunner(
             configuration: .init(
@@ -240,10 +277,14 @@ public final class DryRunExecutor: CutoverExecutor {
         }()
         let outcome: CutoverOutcome
         do {
-            outcome = try await runner.run().outcome
+            outcome = try await start(runner).outcome
         } catch {
-            // Only a journal can make a run throw, and a dry run has none; kept as data all the same.
-            outcome = .refused([BlockingReason(check: "dry-run", message: "\(error)", remedy: "see the error")])
+            // A dry run has no journal: only a resume that cannot start throws (the caller reports it). Its events
+            // never end: leaving the scope cancels their reader.
+            return DryRunPlan(
+                operation: operation, steps: executor.steps,
+                outcome: .refused([BlockingReason(check: "dry-run", message: "\(error)", remedy: "see the error")]),
+                assumptions: environment.assumptions)
         }
         let point = await pointOfNoReturnStep
         var steps = executor.steps

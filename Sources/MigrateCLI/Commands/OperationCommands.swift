@@ -243,26 +243,32 @@ struct ResumeCommand: AsyncParsableCommand {
             return it rolls back, after it it completes the remaining steps (stop forward replication, start reverse \
             replication, restore ProxySQL settings, save to disk). Refuses a journal made with another topology.
 
-            Changes: the remaining steps of that run. Exit 2 when there is nothing to resume.
+            Changes: the remaining steps of that run. Exit 2 when there is nothing to resume. --dry-run prints \
+            the statements of those steps (the journal is replayed into a simulation) and changes nothing. Undo: \
+            after the point of no return, run the opposite command (`failback writers` after a cut-over).
 
             Examples:
               migrate-cli journal show          # see where the run stopped
+              migrate-cli resume --dry-run
               migrate-cli resume
             """
     )
 
     @OptionGroup var options: GlobalOptions
 
-    @Flag(name: [.customShort("y"), .long], help: "Do not ask for confirmation.")
-    var yes = false
+    @OptionGroup var change: ChangeOptions
 
     func run() async throws {
         let runtime = CommandRuntime(options: options)
         let bridge = LibraryBridge.live
         try await runtime.run {
             let environment = try runtime.commandEnvironment(bridge: bridge)
-            var change = try ChangeOptions.parse([])
-            change.yes = yes
+            if change.dryRun {
+                let entries = try CutoverJournal.read(path: environment.configuration.journalPath)
+                let plan = try await bridge.planResume(environment, entries)
+                runtime.write(options.json ? PlanRenderer.json(plan) : PlanRenderer.human(plan, style: runtime.style))
+                return .success
+            }
             try runtime.confirm("About to resume the unfinished run in \(environment.configuration.journalPath).", change: change)
             let prepared = try await bridge.openExecutor(environment)
             let session = OperationSession(

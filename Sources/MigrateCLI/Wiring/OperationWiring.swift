@@ -43,6 +43,21 @@ enum OperationWiring {
         return await DryRunExecutor.plan(operation, environment: dryEnvironment, logger: environment.logger)
     }
 
+    /// The dry run of resuming the unfinished run of `entries`: the servers are read as for ``plan(_:_:_:)``.
+    ///
+    /// - Throws: `CutoverError` when there is nothing to resume or the journal is of another topology.
+    static func planResume(_ environment: CommandEnvironment, _ entries: [CutoverJournalEntry]) async throws -> DryRunPlan {
+        guard let operation = CutoverJournal.unfinishedRun(in: entries)?.first?.operation else {
+            throw CutoverError(
+                code: .nothingToResume,
+                message: "the journal \(environment.configuration.journalPath) has no unfinished run",
+                remedy: "nothing to do; `migrate-cli journal show` lists past runs"
+            )
+        }
+        let dryEnvironment = await dryRunEnvironment(environment, operation, PlanOptions())
+        return try await DryRunExecutor.planResume(entries: entries, environment: dryEnvironment, logger: environment.logger)
+    }
+
     /// The simulated starting state: read from the servers where they answer, assumed elsewhere (each assumption
     /// is listed with the plan).
     static func dryRunEnvironment(_ environment: CommandEnvironment, _ operation: CutoverOperation, _ options: PlanOptions) async
