@@ -97,7 +97,10 @@ let package = Package(
             name: "MigrateCLI",
             dependencies: [
                 "Cutover",
+                "CutoverRehearsal",
+                "CutoverSandbox",
                 "ProxySQLAdmin",
+                "ReplicationControl",
                 "MariaDB",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
@@ -141,8 +144,10 @@ let package = Package(
             dependencies: [
                 "MigrateCLI",
                 "Cutover",
+                "CutoverSandbox",
                 "MariaDB",
                 "ProxySQLAdmin",
+                "ReplicationControl",
                 "CutoverTestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),

@@ -457,6 +457,13 @@ public struct LiveCutoverExecutor: CutoverExecutor {
 
     // MARK: Guards
 
+    /// Whether `role`'s writer row is ONLINE in every ProxySQL node's runtime (that database takes the writes).
+    private func servesWrites(_ role: DatabaseRole, logger: Logger) async -> Bool {
+        guard let key = topology.key(of: .writer(role)) else { return false }
+        let verified = await proxies.verifyRuntime([IntendedBackendState(key: key, status: .online)], logger: logger)
+        return verified.failures.isEmpty && !verified.successes.isEmpty
+    }
+
     private func guards(for operation: CutoverOperation, logger: Logger) async -> [BlockingReason] {
         var reasons: [BlockingReason] = []
         let old = environment.database(operation.from)
@@ -479,6 +486,9 @@ public struct LiveCutoverExecutor: CutoverExecutor {
                         remedy: "wait for replication to catch up or raise policy.lag-budget"
                     ))
                 }
+            } else if !operation.movesWriter, await servesWrites(operation.to, logger: logger) {
+                // Reads move to the database that takes the writes (a reader failback after the writer's): it is
+                // the primary, there is nothing to replicate.
             } else {
                 reasons.append(BlockingReason(
                     check: "replication.configured",

@@ -64,8 +64,10 @@ public final class Rehearsal: Sendable {
     public let topology: CutoverTopology
     /// The application account, as the emulator's frontend user (and the backend login it uses).
     public let applicationAccount: ProxySQLEmulator.Configuration.User
-    let forwardReplicationPassword: String
-    let reverseReplicationPassword: String
+    /// The password of ``forwardReplicationUser`` (a sandbox secret: do not log it).
+    public let forwardReplicationPassword: String
+    /// The password of ``reverseReplicationUser`` (a sandbox secret: do not log it).
+    public let reverseReplicationPassword: String
 
     /// The server playing the on-premises source.
     public var source: SandboxServer { sandbox.servers[0] }

@@ -150,6 +150,15 @@ enum SandboxFiles {
 
     /// Removes `path` and everything below it, off Swift's cooperative pool; a missing path is not an error.
     static func removeTree(_ path: String) async throws {
+        // Cleanup must finish in a cancelled task too (Ctrl-C of a rehearsal), where `runIfActive` refuses to run.
+        if Task.isCancelled {
+            do {
+                if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
+            } catch {
+                throw SandboxError(code: .fileSystem, message: "cannot remove \(path)", underlying: error)
+            }
+            return
+        }
         do {
             try await NIOThreadPool.singleton.runIfActive {
                 if FileManager.default.fileExists(atPath: path) {

@@ -53,6 +53,21 @@ public struct SQLStatement: Sendable, Hashable, ExpressibleByStringInterpolation
         return out
     }
 
+    /// The text sent to a server of `dialect`, except that secrets read `'<redacted>'`: for dry runs and plans,
+    /// which show every other literal as the server would receive it.
+    public func renderedHidingSecrets(for dialect: SQLDialect) -> String {
+        var out = ""
+        for fragment in fragments {
+            switch fragment {
+            case .sql(let text): out += text
+            case .literal(let literal): out += literal.rendered(for: dialect)
+            case .identifier(let name): out += SQLQuoting.identifier(name, dialect: dialect)
+            case .secret: out += "'<redacted>'"
+            }
+        }
+        return out
+    }
+
     /// The statement with secrets replaced by `'<redacted>'` and other string literals by `'…'`: safe for
     /// logs, errors and journals. Numbers, `NULL` and identifiers stay visible.
     ///

@@ -101,36 +101,18 @@ public struct RDSReplicaController: ReplicaControlling, CatchUpWaiting, RDSConfi
     ///   ``ReplicationError/Code/unsupported`` for a MariaDB GTID start point, or the procedure's SQLSTATE 45000 error
     ///   mapped to a code).
     public func configureSource(_ source: ReplicationSource, logger: Logger) async throws {
-        try source.validate()
-        let ssl = source.useTLS ? 1 : 0
-        switch source.startPoint {
-        case .position(let position):
-            try await call(
-                procedures.setExternalSource,
-                "CALL mysql.\(unsafeRaw: procedures.setExternalSource)(\(source.host), \(source.port), \(source.user), \(secret: source.password), \(position.file), \(position.offset), \(ssl))",
-                logger: logger
-            )
-        case .autoPosition:
-            guard let name = procedures.setExternalSourceWithAutoPosition else {
-                throw ReplicationError(
-                    code: .procedureMissing,
-                    message: "this server has no rds_set_external_\(procedures.generation.rawValue)_with_auto_position",
-                    endpoint: endpointDescription
-                )
-            }
-            try await call(
-                name,
-                "CALL mysql.\(unsafeRaw: name)(\(source.host), \(source.port), \(source.user), \(secret: source.password), \(ssl))",
-                logger: logger
-            )
-        case .mariaDBGTID:
-            throw ReplicationError(
-                code: .unsupported,
-                message:
-                    "the RDS procedures cannot start from an explicit MariaDB GTID position; use a binlog position or auto-position",
-                endpoint: endpointDescription
-            )
+        let statement: SQLStatement
+        do {
+            statement = try procedures.setExternalSourceStatement(source)
+        } catch var error as ReplicationError {
+            error.endpoint = error.endpoint ?? endpointDescription
+            throw error
         }
+        let name =
+            source.startPoint == .autoPosition
+            ? (procedures.setExternalSourceWithAutoPosition ?? procedures.setExternalSource)
+            : procedures.setExternalSource
+        try await call(name, statement, logger: logger)
         logger.debug("replication source configured", metadata: ["replication.source": "\(source)"])
     }
 
@@ -138,8 +120,7 @@ public struct RDSReplicaController: ReplicaControlling, CatchUpWaiting, RDSConfi
     ///
     /// - Throws: ``ReplicationError``.
     public func startReplication(logger: Logger) async throws -> ReplicaStatus {
-        try await call(
-            procedures.startReplication, "CALL mysql.\(unsafeRaw: procedures.startReplication)", logger: logger)
+        try await call(procedures.startReplication, procedures.startReplicationStatement, logger: logger)
         return try await verify(logger: logger, expectation: "both threads running") { $0.isRunning }
     }
 
@@ -153,7 +134,7 @@ public struct RDSReplicaController: ReplicaControlling, CatchUpWaiting, RDSConfi
                 endpoint: endpointDescription)
         }
         do {
-            try await call(name, "CALL mysql.\(unsafeRaw: name)(\(position.file), \(position.offset))", logger: logger)
+            try await call(name, procedures.startReplicationUntilStatement(position)!, logger: logger)
         } catch let error as ReplicationError where error.code == .replicationFailed {
             // The procedure checks the state a moment after the start; an applier that already reached the
             // position has stopped by then, which it reports as an error. The status tells the two apart.
@@ -171,8 +152,7 @@ public struct RDSReplicaController: ReplicaControlling, CatchUpWaiting, RDSConfi
     ///
     /// - Throws: ``ReplicationError``.
     public func stopReplication(logger: Logger) async throws -> ReplicaStatus {
-        try await call(
-            procedures.stopReplication, "CALL mysql.\(unsafeRaw: procedures.stopReplication)", logger: logger)
+        try await call(procedures.stopReplication, procedures.stopReplicationStatement, logger: logger)
         return try await verify(logger: logger, expectation: "both threads stopped") { $0.isStopped }
     }
 
@@ -180,8 +160,7 @@ public struct RDSReplicaController: ReplicaControlling, CatchUpWaiting, RDSConfi
     ///
     /// - Throws: ``ReplicationError``.
     public func resetReplication(logger: Logger) async throws {
-        try await call(
-            procedures.resetExternalSource, "CALL mysql.\(unsafeRaw: procedures.resetExternalSource)", logger: logger)
+        try await call(procedures.resetExternalSource, procedures.resetExternalSourceStatement, logger: logger)
         _ = try await verify(logger: logger, expectation: "no source configured") { !$0.isConfigured }
     }
 
@@ -194,7 +173,7 @@ public struct RDSReplicaController: ReplicaControlling, CatchUpWaiting, RDSConfi
                 code: .procedureMissing, message: "this server has no rds_skip_repl_error",
                 endpoint: endpointDescription)
         }
-        try await call(name, "CALL mysql.\(unsafeRaw: name)", logger: logger)
+        try await call(name, procedures.skipReplicationErrorStatement!, logger: logger)
         return try await verify(logger: logger, expectation: "both threads running") { $0.isRunning }
     }
 
@@ -238,7 +217,7 @@ public struct RDSReplicaController: ReplicaControlling, CatchUpWaiting, RDSConfi
                 code: .procedureMissing, message: "this server has no rds_show_configuration",
                 endpoint: endpointDescription)
         }
-        let result = try await call(name, "CALL mysql.\(unsafeRaw: name)", logger: logger)
+        let result = try await call(name, procedures.showConfigurationStatement!, logger: logger)
         guard let rows = result.resultSets.first else { return [] }
         return rows.compactMap { row in
             guard let settingName = (row["name"] ?? row[0]).string else { return nil }
@@ -280,7 +259,7 @@ public struct RDSReplicaController: ReplicaControlling, CatchUpWaiting, RDSConfi
                 code: .invalidArgument, message: "binlog retention hours must be at least 1",
                 endpoint: endpointDescription)
         }
-        try await call(name, "CALL mysql.\(unsafeRaw: name)('binlog retention hours', \(hours))", logger: logger)
+        try await call(name, procedures.setBinlogRetentionHoursStatement(hours)!, logger: logger)
     }
 
     // MARK: Internals

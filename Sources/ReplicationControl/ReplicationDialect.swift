@@ -285,7 +285,7 @@ public struct ReplicationDialect: Sendable, Hashable, CustomStringConvertible {
 
         /// The `SELECT` that waits for `target` up to `timeout` (rounded up to whole seconds when the function
         /// needs them, and never below the smallest timeout it accepts: 0 means "forever" to these functions).
-        func statement(for target: CatchUpTarget, timeout: Duration) -> SQLStatement {
+        public func statement(for target: CatchUpTarget, timeout: Duration) -> SQLStatement {
             let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
             let argument: SQLStatement
             if acceptsFractionalTimeout {

@@ -162,8 +162,7 @@ public struct SourceController: SourceControlling {
         let clock = ContinuousClock()
         let start = clock.now
         let previous = try await readOnlySettings()
-        let statement: SQLStatement =
-            dialect.hasSuperReadOnly ? "SET GLOBAL super_read_only = ON" : "SET GLOBAL read_only = ON"
+        let statement = Self.fenceStatement(dialect: dialect)
         let remaining = clock.now.duration(to: deadline)
         guard remaining > .zero else {
             throw ReplicationError(
@@ -197,11 +196,8 @@ public struct SourceController: SourceControlling {
     /// - Throws: ``ReplicationError``.
     public func liftFence(_ fence: WriteFence, logger: Logger) async throws {
         do {
-            if dialect.hasSuperReadOnly, fence.previousSuperReadOnly != true {
-                try await session.run("SET GLOBAL super_read_only = OFF", timeout: options.statementTimeout)
-            }
-            if !fence.previousReadOnly {
-                try await session.run("SET GLOBAL read_only = OFF", timeout: options.statementTimeout)
+            for statement in Self.liftFenceStatements(fence, dialect: dialect) {
+                try await session.run(statement, timeout: options.statementTimeout)
             }
         } catch {
             throw ReplicationError.wrapping(
@@ -210,8 +206,32 @@ public struct SourceController: SourceControlling {
         logger.debug("write fence lifted")
     }
 
+    /// The statement ``fenceWrites(deadline:logger:)`` sets the fence with: `SET GLOBAL super_read_only = ON` where
+    /// it exists (it implies `read_only`), else `SET GLOBAL read_only = ON`.
+    public static func fenceStatement(dialect: ReplicationDialect) -> SQLStatement {
+        dialect.hasSuperReadOnly ? "SET GLOBAL super_read_only = ON" : "SET GLOBAL read_only = ON"
+    }
+
+    /// The statements ``liftFence(_:logger:)`` sends to restore what `fence` found, in order (none when the server
+    /// was read-only already).
+    public static func liftFenceStatements(_ fence: WriteFence, dialect: ReplicationDialect) -> [SQLStatement] {
+        var statements: [SQLStatement] = []
+        if dialect.hasSuperReadOnly, fence.previousSuperReadOnly != true {
+            statements.append("SET GLOBAL super_read_only = OFF")
+        }
+        if !fence.previousReadOnly { statements.append("SET GLOBAL read_only = OFF") }
+        return statements
+    }
+
+    /// The statement that reads the read-only settings before a fence.
+    public static func readOnlySettingsStatement(dialect: ReplicationDialect) -> SQLStatement {
+        dialect.hasSuperReadOnly
+            ? "SELECT @@GLOBAL.read_only AS read_only, @@GLOBAL.super_read_only AS super_read_only"
+            : "SELECT @@GLOBAL.read_only AS read_only"
+    }
+
     /// The statement ``longRunningWriteTransactions(olderThan:logger:)`` sends.
-    static func longRunningWriteTransactionsQuery(olderThan age: Duration) -> SQLStatement {
+    public static func longRunningWriteTransactionsQuery(olderThan age: Duration) -> SQLStatement {
         let microseconds = max(0, age.components.seconds * 1_000_000 + age.components.attoseconds / 1_000_000_000_000)
         return """
             SELECT trx.trx_id AS trx_id, trx.trx_mysql_thread_id AS connection_id, \
@@ -262,10 +282,7 @@ public struct SourceController: SourceControlling {
     }
 
     private func readOnlySettings() async throws -> (readOnly: Bool, superReadOnly: Bool?) {
-        let statement: SQLStatement =
-            dialect.hasSuperReadOnly
-            ? "SELECT @@GLOBAL.read_only AS read_only, @@GLOBAL.super_read_only AS super_read_only"
-            : "SELECT @@GLOBAL.read_only AS read_only"
+        let statement = Self.readOnlySettingsStatement(dialect: dialect)
         do {
             guard let row = try await session.queryFirst(statement, timeout: options.statementTimeout) else {
                 throw ReplicationError(

@@ -178,25 +178,57 @@ struct BinaryTests {
         #expect(!result.standardError.contains("hunter2") && !result.standardOutput.contains("hunter2"))
     }
 
-    @Test("a command whose library part is missing says so and exits 6; once wired, plan prints statements")
-    func notAvailable() throws {
+    @Test("plan --offline prints every step's statements per endpoint, deterministically, without connecting")
+    func planOffline() throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try FileManager.default.copyItem(atPath: try Fixture.path("minimal.yaml"), toPath: directory + "/migrate.yaml")
-        let plan = try Binary.run(["plan", "writer-cutover"], in: directory, environment: Fixture.passwords)
-        if LibraryBridge.live.makeExecutor == nil {
-            #expect(plan.status == 6)
-            #expect(plan.standardError.contains("not available yet in this build"))
-            #expect(plan.standardOutput.isEmpty)
-        } else {
-            #expect(plan.status == 0, "\(plan.standardError)")
-            #expect(plan.standardOutput.contains("OFFLINE_SOFT"))
+        let plan = try Binary.run(["plan", "writer-cutover", "--offline"], in: directory, environment: Fixture.passwords)
+        #expect(plan.status == 0, "\(plan.standardError)")
+        #expect(plan.standardOutput.hasPrefix("Plan for writer-cutover (dry run: nothing was sent)"))
+        for line in [
+            "* [proxysql-1] UPDATE mysql_servers SET status = 'OFFLINE_SOFT' WHERE hostgroup_id = 10 AND hostname = '10.0.0.5' AND port = 3306",
+            "* [proxysql-1] LOAD MYSQL SERVERS TO RUNTIME",
+            "* [source] SET GLOBAL super_read_only = ON",
+            "* [target] CALL mysql.rds_stop_replication",
+            "* [proxysql-1] SAVE MYSQL SERVERS TO DISK",
+            "Simulated outcome: completed",
+        ] {
+            #expect(plan.standardOutput.contains(line), "\(line)")
         }
-        if LibraryBridge.live.rehearse == nil {
-            let rehearse = try Binary.run(["rehearse"], in: directory)
-            #expect(rehearse.status == 6)
-            #expect(rehearse.standardError.contains("migrate-cli rehearse: not available yet in this build"))
+        for password in Fixture.passwords.values {
+            #expect(!plan.standardOutput.contains(password) && !plan.standardError.contains(password))
         }
+        let again = try Binary.run(["plan", "writer-cutover", "--offline"], in: directory, environment: Fixture.passwords)
+        #expect(again.standardOutput == plan.standardOutput)
+        let json = try Binary.run(["plan", "writer-failback", "--offline", "--json"], in: directory, environment: Fixture.passwords)
+        #expect(json.status == 0)
+        let lines = json.standardOutput.split(separator: "\n")
+        #expect(lines.allSatisfy { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) != nil })
+        #expect(lines.last?.contains("\"simulated_outcome\":\"completed\"") == true)
+        // `cutover writers --dry-run` is the same plan and changes nothing: no journal.
+        let dryRun = try Binary.run(
+            ["cutover", "writers", "--dry-run", "--set", "source.port=1", "--set", "target.writer.host=127.0.0.1", "--set", "target.writer.port=1",
+             "--set", "proxysql.nodes.proxysql-1.host=127.0.0.1", "--set", "proxysql.nodes.proxysql-1.port=1"],
+            in: directory, environment: Fixture.passwords)
+        #expect(dryRun.status == 0, "\(dryRun.standardError)")
+        #expect(dryRun.standardOutput.contains("assumed: source: not read"))
+        #expect(dryRun.standardOutput.contains("Simulated outcome: completed"))
+        #expect(!FileManager.default.fileExists(atPath: directory + "/migrate-journal.jsonl"))
+    }
+
+    @Test("an unreachable endpoint: exit 69 naming it, nothing changed, no journal")
+    func unreachable() throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.copyItem(atPath: try Fixture.path("minimal.yaml"), toPath: directory + "/migrate.yaml")
+        let settings = ["--set", "source.host=127.0.0.1", "--set", "source.port=1", "--set", "source.connect-timeout=1s"]
+        for command in [["cutover", "writers", "--yes"], ["preflight"], ["accounts", "compare"]] {
+            let result = try Binary.run(command + settings, in: directory, environment: Fixture.passwords)
+            #expect(result.status == 69, "\(command): \(result.standardError)")
+            #expect(result.standardError.contains("source (127.0.0.1:1)"), "\(command): \(result.standardError)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: directory + "/migrate-journal.jsonl"))
     }
 
     @Test("journal show reads a journal without a configuration")

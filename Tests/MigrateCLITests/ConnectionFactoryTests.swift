@@ -86,20 +86,20 @@ struct ConnectionFactoryTests {
         #expect(throws: ConfigurationError.self) { try ConnectionFactory.readPasswordFile(empty, field: "x") }
     }
 
-    @Test("login paths: not available without the MariaDB reader; wired, the configuration keeps its own address")
+    @Test("login paths: read by the MariaDB reader (a missing one names the field); the configuration keeps its own address")
     func loginPaths() throws {
-        let yaml = try Fixture.merged(Fixture.minimalYAML, "source:\n  login-path: source\n  password-env: null\n  user: null\n")
+        let yaml = try Fixture.merged(Fixture.minimalYAML, "source:\n  login-path: source\n  login-path-file: /nonexistent/.mylogin.cnf\n  password-env: null\n  user: null\n")
         let configuration = try Fixture.load(yaml: yaml)
-        let unavailable = #expect(throws: FeatureUnavailable.self) {
+        let missing = #expect(throws: ConfigurationError.self) {
             try ConnectionFactory(configuration: configuration, environment: Fixture.passwords, loginPathResolver: nil)
                 .connectionConfiguration(for: .source)
         }
-        #expect(unavailable?.feature == "source.login-path")
-        #expect(ExitStatus.of(try #require(unavailable)).status == .notAvailable)
+        #expect(missing?.issues.first?.field == "source.login-path")
+        #expect(ExitStatus.of(try #require(missing)).status == .configuration)
 
         let factory = ConnectionFactory(configuration: configuration, environment: Fixture.passwords) { name, file in
             #expect(name == "source")
-            #expect(file == nil)
+            #expect(file == "/nonexistent/.mylogin.cnf")
             return MariaDBConnection.Configuration(host: "elsewhere", port: 1, user: "from_login_path", password: "lp-secret")
         }
         let resolved = try factory.connectionConfiguration(for: .source)

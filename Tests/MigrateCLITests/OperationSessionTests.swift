@@ -171,24 +171,27 @@ struct OperationSessionTests {
         #expect(output.value.contains("resuming run"))
     }
 
-    @Test("plan: the dry-run executor's statements, step by step, nothing journaled")
+    @Test("plan: the dry run's statements, step by step, changes marked, nothing journaled nor connected (offline)")
     func plan() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let environment = try environment(journal: directory + "/journal.jsonl")
-        let recorder = StatementRecorder(wrapping: AnsweringExecutor())
-        let session = OperationSession(
-            environment: environment, executor: recorder, context: RunContext(), journaled: false, relaysSignals: false,
-            output: { _ in }, makeRenderer: { _ in SilentRenderer() }
-        )
-        let (report, _) = try await session.run(.writerCutover)
-        let text = PlanRenderer.human(operation: .writerCutover, steps: recorder.steps, outcome: report.outcome, style: .plain)
-        #expect(text.hasPrefix("Plan for writer-cutover (dry run: nothing was sent)"))
-        #expect(text.contains("  1. check guards for writer-cutover\n       [proxysql-1 (10.0.0.10:6032)] /* check guards for writer-cutover */"))
+        let plan = try await OperationWiring.plan(environment, .writerCutover, PlanOptions(detect: false))
+        let text = PlanRenderer.human(plan, style: .plain)
+        #expect(text.hasPrefix("Plan for writer-cutover (dry run: nothing was sent)\nassumed: offline"))
+        #expect(text.contains("  1. check guards for writer-cutover  → guards passed\n       [source] SELECT trx.trx_id"))
+        #expect(text.contains("       [target] SHOW REPLICA STATUS\n"))
+        #expect(text.contains("     * [proxysql-1] UPDATE mysql_servers SET status = 'OFFLINE_SOFT' WHERE hostgroup_id = 10 AND hostname = '10.0.0.5' AND port = 3306"))
+        #expect(text.contains("     * [target] CALL mysql.rds_stop_replication"))
+        #expect(text.contains("--- point of no return"))
         #expect(text.contains("Simulated outcome: completed"))
+        // Secrets are never in a plan: the replication password is masked where it is sent.
+        #expect(text.contains("SOURCE_PASSWORD = '<redacted>'"))
+        for password in Fixture.passwords.values { #expect(!text.contains(password)) }
         #expect(!FileManager.default.fileExists(atPath: directory + "/journal.jsonl"))
-        let json = PlanRenderer.json(operation: .writerCutover, steps: recorder.steps, outcome: report.outcome)
-        #expect(json.split(separator: "\n").count == recorder.steps.count + 1)
+        let json = PlanRenderer.json(plan)
+        #expect(json.split(separator: "\n").count == plan.steps.count + plan.assumptions.count + 1)
+        #expect(json.contains("\"event\":\"plan-finished\""))
     }
 
     @Test("the confirmation names the rows, the nodes and the bounds")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Cutover
 import Logging
+import CutoverSandbox
 import Testing
 
 @testable import MigrateCLI
@@ -33,27 +34,41 @@ struct ParseTests {
 
     @Test("rehearse")
     func rehearse() throws {
-        let command = try parse(["rehearse", "--write-threads", "8", "--duration", "30s", "--keep-sandbox", "--state-dir", "/tmp/s", "--aurora-procedure-delay", "0s", "--json"], as: RehearseCommand.self)
-        #expect(command.writeThreads == 8)
-        #expect(command.duration == "30s")
-        #expect(command.keepSandbox)
-        #expect(command.sandbox.stateDirectory == "/tmp/s")
-        #expect(command.sandbox.delay == .zero)
+        let command = try parse(["rehearse", "--workload", "auto-increment", "--clients", "8", "--aurora-delays", "--load-between", "500ms", "--json"], as: RehearseCommand.self)
+        #expect(command.workload == .autoIncrement)
+        #expect(command.clients == 8)
+        #expect(command.auroraDelays)
+        #expect(command.loadBetween == "500ms")
         #expect(command.options.json)
         let defaults = try parse(["rehearse"], as: RehearseCommand.self)
-        #expect(defaults.writeThreads == 4)
-        #expect(!defaults.keepSandbox)
-        #expect(defaults.sandbox.delay == .seconds(1))
-        #expect(throws: (any Error).self) { try MigrateCommand.parseAsRoot(["rehearse", "--duration", "30"]) }
-        #expect(throws: (any Error).self) { try MigrateCommand.parseAsRoot(["rehearse", "--write-threads", "0"]) }
+        #expect(defaults.workload == .clientKeys)
+        #expect(defaults.clients == 4)
+        #expect(!defaults.auroraDelays)
+        #expect(defaults.loadBetween == "2s")
+        #expect(try parse(["rehearse", "--write-threads", "3"], as: RehearseCommand.self).clients == 3)
+        #expect(throws: (any Error).self) { try MigrateCommand.parseAsRoot(["rehearse", "--workload", "sideways"]) }
+        #expect(throws: (any Error).self) { try MigrateCommand.parseAsRoot(["rehearse", "--load-between", "30"]) }
+        #expect(throws: (any Error).self) { try MigrateCommand.parseAsRoot(["rehearse", "--clients", "0"]) }
     }
 
     @Test("sandbox up|status|down")
     func sandbox() throws {
         #expect(try parse(["sandbox", "up", "--state-dir", "x"], as: SandboxCommand.Up.self).sandbox.stateDirectory == "x")
+        #expect(try parse(["sandbox", "up", "--aurora-delays"], as: SandboxCommand.Up.self).sandbox.auroraDelays)
         #expect(try parse(["sandbox", "status", "--json"], as: SandboxCommand.Status.self).options.json)
-        #expect(try parse(["sandbox", "down"], as: SandboxCommand.Down.self).sandbox.stateDirectory == ".migrate-sandbox")
-        #expect(throws: (any Error).self) { try MigrateCommand.parseAsRoot(["sandbox", "up", "--aurora-procedure-delay", "soon"]) }
+        let down = try parse(["sandbox", "down"], as: SandboxCommand.Down.self)
+        #expect(down.sandbox.stateDirectory == nil)
+        #expect(down.sandbox.stateDirectoryPath.hasSuffix("/migrate-cli-sandbox"))
+        #expect(throws: (any Error).self) { try MigrateCommand.parseAsRoot(["sandbox", "up", "--aurora-delays", "soon"]) }
+    }
+
+    @Test("plan --offline; reverse-user create --host")
+    func newOptions() throws {
+        #expect(try parse(["plan", "writer-cutover", "--offline"], as: PlanCommand.self).offline)
+        #expect(!(try parse(["plan", "writer-cutover"], as: PlanCommand.self).offline))
+        #expect(try parse(["reverse-user", "create", "--host", "10.0.0.%"], as: ReverseUserCommand.Create.self).host == "10.0.0.%")
+        #expect(try parse(["reverse-user", "create"], as: ReverseUserCommand.Create.self).host == "%")
+        #expect(throws: (any Error).self) { try MigrateCommand.parseAsRoot(["reverse-user", "create", "--host", ""]) }
     }
 
     @Test("init")
@@ -116,8 +131,10 @@ struct ParseTests {
     @Test("resume")
     func resume() throws {
         let command = try parse(["resume", "--yes"] + global, as: ResumeCommand.self)
-        #expect(command.yes)
+        #expect(command.change.yes)
+        #expect(!command.change.dryRun)
         expectGlobal(command.options)
+        #expect(try parse(["resume", "--dry-run"], as: ResumeCommand.self).change.dryRun)
     }
 
     @Test("journal show")

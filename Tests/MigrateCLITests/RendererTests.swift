@@ -208,7 +208,8 @@ struct ExitStatusTests {
         let cases: [(any Error, Int32)] = [
             (ConfigurationError(code: .invalid, field: "source.port", "bad"), 78),
             (ConfigurationError(code: .fileExists, field: "m.yaml", "exists"), 2),
-            (FeatureUnavailable(feature: "migrate-cli rehearse"), 6),
+            (EndpointUnavailable(endpoint: .proxyNode("p1"), address: "10.0.0.10:6032", underlying: MariaDBError(code: .connectionFailed, message: "refused")), 69),
+            (EndpointUnavailable(endpoint: .source, address: "10.0.0.5:3306", underlying: MariaDBError(code: .server, serverErrorNumber: 1064, message: "syntax")), 1),
             (OperatorDeclined(description: "no"), 2),
             (CutoverError(code: .journalLocked, message: "locked"), 75),
             (CutoverError(code: .nothingToResume, message: "none"), 2),

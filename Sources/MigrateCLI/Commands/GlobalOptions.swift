@@ -102,12 +102,31 @@ struct CommandRuntime: Sendable {
     // MARK: Output
 
     func write(_ text: String) {
-        guard !text.isEmpty else { return }
-        FileHandle.standardOutput.write(Data(text.utf8))
+        Self.writeAll(STDOUT_FILENO, text)
     }
 
     func writeError(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
+        Self.writeAll(STDERR_FILENO, text)
+    }
+
+    /// Writes every byte of `text` to `descriptor`; a reader that went away (`migrate-cli rehearse | head`) is not
+    /// an error worth crashing for: the rest is dropped and the command still cleans up.
+    static func writeAll(_ descriptor: Int32, _ text: String) {
+        guard !text.isEmpty else { return }
+        let bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { buffer in
+                Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+            }
+            if written > 0 {
+                offset += written
+            } else if written < 0, errno == EINTR {
+                continue
+            } else {
+                return
+            }
+        }
     }
 
     func emit(_ report: CommandReport) {

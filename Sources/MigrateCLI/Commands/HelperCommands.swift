@@ -1,33 +1,22 @@
 import ArgumentParser
 
-/// Runs a helper: load the configuration, check the library part exists, confirm a change, emit the report.
+/// Runs a helper: load the configuration, confirm a change, run the library part, emit the report.
 enum HelperCommand {
     static func perform(
         options: GlobalOptions,
         change: ChangeOptions? = nil,
-        command: String,
         confirmation: String? = nil,
-        _ part: (@Sendable (CommandEnvironment) async throws -> CommandReport)?
+        _ part: @escaping @Sendable (CommandEnvironment) async throws -> CommandReport
     ) async throws {
         let runtime = CommandRuntime(options: options)
         try await runtime.run {
             let environment = try runtime.commandEnvironment()
-            let part = try LibraryBridge.require(part, command)
             if let change, let confirmation { try runtime.confirm(confirmation, change: change) }
             let report = try await part(environment)
             runtime.emit(report)
             return report.exitStatus
         }
     }
-}
-
-/// Binds a library part's extra arguments, keeping "not available" (nil) as it is.
-func bind<Part: Sendable>(
-    _ part: Part?,
-    _ call: @escaping @Sendable (Part, CommandEnvironment) async throws -> CommandReport
-) -> (@Sendable (CommandEnvironment) async throws -> CommandReport)? {
-    guard let part else { return nil }
-    return { environment in try await call(part, environment) }
 }
 
 // MARK: - accounts
@@ -48,7 +37,7 @@ struct HostRewrite: ExpressibleByArgument, Sendable, Hashable {
 }
 
 struct AccountsOptions: ParsableArguments {
-    @Option(name: .customLong("user"), help: ArgumentHelp("Only this account (repeatable; default: every non-system account of the source).", valueName: "name"))
+    @Option(name: .customLong("user"), help: ArgumentHelp("Only this account (repeatable; default: application.users, else every non-system account of the source).", valueName: "name"))
     var users: [String] = []
 
     @Option(
@@ -88,9 +77,8 @@ struct AccountsCommand: AsyncParsableCommand {
         @OptionGroup var accounts: AccountsOptions
 
         func run() async throws {
-            let part = LibraryBridge.live.accountsCompare
             let request = accounts.request(dryRun: false)
-            try await HelperCommand.perform(options: options, command: "accounts compare", bind(part) { part, environment in try await part(environment, request) })
+            try await HelperCommand.perform(options: options) { try await LibraryBridge.live.accountsCompare($0, request) }
         }
     }
 
@@ -115,15 +103,12 @@ struct AccountsCommand: AsyncParsableCommand {
         @OptionGroup var change: ChangeOptions
 
         func run() async throws {
-            let part = LibraryBridge.live.accountsCopy
             let request = accounts.request(dryRun: change.dryRun)
             try await HelperCommand.perform(
                 options: options,
                 change: change,
-                command: "accounts copy",
-                confirmation: "About to create accounts and grants on the target.",
-                bind(part) { part, environment in try await part(environment, request) }
-            )
+                confirmation: "About to create accounts and grants on the target."
+            ) { try await LibraryBridge.live.accountsCopy($0, request) }
         }
     }
 }
@@ -143,29 +128,35 @@ struct ReverseUserCommand: AsyncParsableCommand {
             abstract: "Create replication.reverse.user on Aurora with exactly REPLICATION SLAVE and REPLICATION CLIENT.",
             discussion: """
                 The source replicates from Aurora with this account after the writer switch, so a failback loses \
-                nothing. Its password comes from replication.reverse.password-env or -file. The host pattern is \
-                the source's address as Aurora sees it.
+                nothing. Its password comes from replication.reverse.password-env or -file. --host is the host \
+                pattern of the account: the source's address as Aurora sees it (default %). It is created through \
+                the target account of the configuration (on Aurora, the master user: no SUPER needed). An \
+                existing account keeps its password; the grants are ensured and checked afterwards.
 
-                Changes: CREATE USER and GRANT on Aurora. Undo: DROP USER.
+                Changes: CREATE USER IF NOT EXISTS and GRANT on Aurora. Undo: DROP USER (the output names it).
 
                 Examples:
                   migrate-cli reverse-user create --dry-run
-                  migrate-cli reverse-user create
+                  migrate-cli reverse-user create --host 10.0.0.%
                 """
         )
         @OptionGroup var options: GlobalOptions
         @OptionGroup var change: ChangeOptions
 
+        @Option(name: .long, help: ArgumentHelp("Host pattern of the account (the source as Aurora sees it).", valueName: "pattern"))
+        var host: String = "%"
+
+        func validate() throws {
+            guard !host.isEmpty, host.count <= 255 else { throw ValidationError("--host must be a host pattern such as % or 10.0.0.%") }
+        }
+
         func run() async throws {
-            let part = LibraryBridge.live.reverseUserCreate
-            let dryRun = change.dryRun
+            let (host, dryRun) = (host, change.dryRun)
             try await HelperCommand.perform(
                 options: options,
                 change: change,
-                command: "reverse-user create",
-                confirmation: "About to create the reverse-replication account on the target.",
-                bind(part) { part, environment in try await part(environment, dryRun) }
-            )
+                confirmation: "About to create the reverse-replication account (host \(host)) on the target."
+            ) { try await LibraryBridge.live.reverseUserCreate($0, host, dryRun) }
         }
     }
 }
@@ -188,18 +179,20 @@ struct TimezonesCommand: AsyncParsableCommand {
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
-            try await HelperCommand.perform(options: options, command: "timezones check", LibraryBridge.live.timezonesCheck)
+            try await HelperCommand.perform(options: options) { try await LibraryBridge.live.timezonesCheck($0) }
         }
     }
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "import",
-            abstract: "Copy the time zone tables to the database that lacks them.",
+            abstract: "Copy the time zone tables from the source to Aurora when Aurora has none.",
             discussion: """
-                Copies the mysql.time_zone* tables from the side that has them to the side that lacks them (usually \
-                the source, when Aurora's are newer). Changes: rows of mysql.time_zone*. Undo: restore them from the \
-                dump this command prints first.
+                When the target's mysql.time_zone* tables are empty and the source's are not, copies the source's \
+                rows (in batches of 1000). Otherwise it changes nothing and prints the mysql_tzinfo_to_sql command \
+                that loads the zones from the operating system on the side that lacks them.
+
+                Changes: rows of the target's mysql.time_zone* tables. Undo: delete them (they were empty before).
 
                 Example:
                   migrate-cli timezones import --dry-run
@@ -209,15 +202,12 @@ struct TimezonesCommand: AsyncParsableCommand {
         @OptionGroup var change: ChangeOptions
 
         func run() async throws {
-            let part = LibraryBridge.live.timezonesImport
             let dryRun = change.dryRun
             try await HelperCommand.perform(
                 options: options,
                 change: change,
-                command: "timezones import",
-                confirmation: "About to replace time zone tables.",
-                bind(part) { part, environment in try await part(environment, dryRun) }
-            )
+                confirmation: "About to copy the time zone tables to the target."
+            ) { try await LibraryBridge.live.timezonesImport($0, dryRun) }
         }
     }
 }
@@ -240,7 +230,7 @@ struct RetentionCommand: AsyncParsableCommand {
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
-            try await HelperCommand.perform(options: options, command: "retention check", LibraryBridge.live.retentionCheck)
+            try await HelperCommand.perform(options: options) { try await LibraryBridge.live.retentionCheck($0) }
         }
     }
 
@@ -270,15 +260,12 @@ struct RetentionCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let part = LibraryBridge.live.retentionSet
             let (hours, dryRun) = (hours, change.dryRun)
             try await HelperCommand.perform(
                 options: options,
                 change: change,
-                command: "retention set",
-                confirmation: "About to set binlog retention hours to \(hours) on the target.",
-                bind(part) { part, environment in try await part(environment, hours, dryRun) }
-            )
+                confirmation: "About to set binlog retention hours to \(hours) on the target."
+            ) { try await LibraryBridge.live.retentionSet($0, hours, dryRun) }
         }
     }
 }

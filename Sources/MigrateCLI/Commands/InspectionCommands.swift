@@ -1,5 +1,7 @@
-import ArgumentParser
+public import ArgumentParser
 import Cutover
+import CutoverRehearsal
+public import CutoverSandbox
 import Foundation
 import Synchronization
 
@@ -31,8 +33,7 @@ struct PreflightCommand: AsyncParsableCommand {
         let runtime = CommandRuntime(options: options)
         try await runtime.run {
             let environment = try runtime.commandEnvironment()
-            let preflight = try LibraryBridge.require(LibraryBridge.live.preflight, "preflight")
-            let report = try await preflight(environment, operation)
+            let report = try await LibraryBridge.live.preflight(environment, operation)
             runtime.emit(report)
             return report.exitStatus
         }
@@ -60,13 +61,7 @@ struct StatusCommand: AsyncParsableCommand {
         let runtime = CommandRuntime(options: options)
         try await runtime.run {
             let environment = try runtime.commandEnvironment()
-            guard let status = LibraryBridge.live.status else {
-                throw FeatureUnavailable(
-                    feature: "migrate-cli status",
-                    detail: "not available yet in this build (the journal's phase is shown by `migrate-cli journal show`)"
-                )
-            }
-            var report = try await status(environment)
+            var report = try await LibraryBridge.live.status(environment)
             let journal = environment.configuration.journalPath
             report.sections.append(JournalRenderer.phase(try CutoverJournal.read(path: journal), path: journal))
             runtime.emit(report)
@@ -77,21 +72,18 @@ struct StatusCommand: AsyncParsableCommand {
 
 // MARK: - Practice
 
-struct RehearsalOptions: ParsableArguments {
-    @Option(name: .customLong("state-dir"), help: ArgumentHelp("Where the sandbox keeps its servers' data and state.", valueName: "dir"))
-    var stateDirectory: String = ".migrate-sandbox"
-
-    @Option(name: .customLong("aurora-procedure-delay"), help: ArgumentHelp("Sleep inside each mysql.rds_* stand-in, like Aurora's (0s for none).", valueName: "duration"))
-    var auroraProcedureDelay: String = "1s"
-
-    func validate() throws {
-        guard HumanDuration.parse(auroraProcedureDelay) != nil else {
-            throw ValidationError("--aurora-procedure-delay: '\(auroraProcedureDelay)' is not a duration (for example 0s, 500ms, 2s)")
+extension WriteLoadWorkload: ExpressibleByArgument {
+    /// `client-keys` or `auto-increment`.
+    public init?(argument: String) {
+        switch argument {
+        case "client-keys": self = .clientKeys
+        case "auto-increment": self = .autoIncrement
+        default: return nil
         }
     }
 
-    var delay: Duration { HumanDuration.parse(auroraProcedureDelay) ?? .seconds(1) }
-    var stateDirectoryPath: String { absolute(stateDirectory, relativeTo: FileManager.default.currentDirectoryPath) }
+    /// The values `--workload` accepts.
+    public static var allValueStrings: [String] { ["client-keys", "auto-increment"] }
 }
 
 struct RehearseCommand: AsyncParsableCommand {
@@ -101,67 +93,143 @@ struct RehearseCommand: AsyncParsableCommand {
         discussion: """
             Needs no configuration and touches no real server. Starts two MariaDB servers (the source and an \
             "Aurora" with the mysql.rds_* procedures), the ProxySQL emulator, seeds a schema, sets up replication \
-            through the procedures, starts a write load, then runs preflight, reader cut-over, writer cut-over, \
-            writer failback and writer cut-over again, with live progress. Ends with each switch's write window, \
-            drain and catch-up, and writes sent / acknowledged / lost (lost must be 0). Everything is removed at the \
-            end, also on Ctrl-C, unless --keep-sandbox.
+            through the procedures, starts a write load through the emulator's writer port, then runs preflight, \
+            reader cut-over, writer cut-over, writer failback and writer cut-over again, with live progress. Ends \
+            with each switch's write window, drain, catch-up and client-observed gap, and the writes sent / \
+            acknowledged / lost, checked row by row on the final writer (lost must be 0).
+
+            Exit 0 when every switch completed and nothing was lost; 1 when a write was lost or doubled; the \
+            switch's own code (3 rolled back, ...) when a switch did not complete. Everything is stopped and \
+            removed at the end, also on Ctrl-C or SIGTERM (the switch in flight rolls back first). To keep servers \
+            running, use `migrate-cli sandbox up`.
 
             Examples:
               migrate-cli rehearse
-              migrate-cli rehearse --write-threads 8 --duration 30s --json > rehearsal.jsonl
+              migrate-cli rehearse --workload auto-increment --clients 8
+              migrate-cli rehearse --aurora-delays --json > rehearsal.jsonl
             """
     )
 
     @OptionGroup var options: GlobalOptions
-    @OptionGroup var sandbox: RehearsalOptions
 
-    @Option(name: .customLong("write-threads"), help: "Concurrent writers of the load.")
-    var writeThreads: Int = 4
+    @Option(name: .long, help: ArgumentHelp("The load's writes: client-keys, or auto-increment (pins ProxySQL sessions; the rehearsal relaxes the pin).", valueName: "kind"))
+    var workload: WriteLoadWorkload = .clientKeys
 
-    @Option(name: .long, help: ArgumentHelp("How long the load runs around the switches.", valueName: "duration"))
-    var duration: String = "20s"
+    @Option(name: [.customLong("clients"), .customLong("write-threads")], help: "Concurrent writers of the load.")
+    var clients: Int = 4
 
-    @Flag(name: .customLong("keep-sandbox"), help: "Leave the servers running at the end (stop them with `migrate-cli sandbox down`).")
-    var keepSandbox = false
+    @Flag(name: .customLong("aurora-delays"), help: "Make the \"Aurora\" procedures sleep like Aurora's (1–3 s per start or stop, off the write window).")
+    var auroraDelays = false
+
+    @Option(name: .customLong("load-between"), help: ArgumentHelp("How long the load runs before the first switch and between switches.", valueName: "duration"))
+    var loadBetween: String = "2s"
 
     func validate() throws {
-        guard (1...256).contains(writeThreads) else { throw ValidationError("--write-threads must be 1–256") }
-        guard let value = HumanDuration.parse(duration), value > .zero else {
-            throw ValidationError("--duration: '\(duration)' is not a duration (for example 20s, 1m)")
+        guard (1...256).contains(clients) else { throw ValidationError("--clients must be 1–256") }
+        guard let value = HumanDuration.parse(loadBetween), value > .zero, value <= .seconds(600) else {
+            throw ValidationError("--load-between: '\(loadBetween)' is not a duration of at most 10m (for example 2s, 500ms)")
         }
     }
 
     func run() async throws {
         let runtime = CommandRuntime(options: options)
         try await runtime.run {
-            let rehearse = try LibraryBridge.require(LibraryBridge.live.rehearse, "rehearse")
             let request = RehearsalRequest(
-                writeThreads: writeThreads,
-                duration: HumanDuration.parse(duration) ?? .seconds(20),
-                auroraProcedureDelay: sandbox.delay,
-                keepSandbox: keepSandbox,
-                stateDirectory: sandbox.stateDirectoryPath,
+                workload: workload,
+                clients: clients,
+                auroraDelays: auroraDelays,
+                loadBetweenSwitches: HumanDuration.parse(loadBetween) ?? .seconds(2),
                 logger: runtime.logger
             )
-            let renderer = RendererBox(OperationCommand.rendererFactory(json: options.json, style: runtime.style)(RunContext()))
+            let printer = RehearsalPrinter(json: options.json, style: runtime.style, write: { runtime.write($0) })
             let report = try await cancellingOnInterrupt {
-                try await rehearse(request) { event in runtime.write(renderer.render(event)) }
+                try await LibraryBridge.live.rehearse(request) { event in printer.print(event) }
             }
-            runtime.write(renderer.finish())
+            printer.finish()
             runtime.emit(report)
             return report.exitStatus
         }
     }
 }
 
-/// A renderer shared with a progress callback (the rehearsal reports progress from its own tasks).
-final class RendererBox: Sendable {
-    private let renderer: Mutex<any ProgressRendering>
+/// Prints a rehearsal's progress: phases, the preflight, and each switch with the run renderers.
+final class RehearsalPrinter: Sendable {
+    private let json: Bool
+    private let style: TerminalStyle
+    private let write: @Sendable (String) -> Void
+    private let renderer = Mutex<(operation: CutoverOperation?, renderer: (any ProgressRendering)?)>((nil, nil))
 
-    init(_ renderer: any ProgressRendering) { self.renderer = Mutex(renderer) }
+    init(json: Bool, style: TerminalStyle, write: @escaping @Sendable (String) -> Void) {
+        self.json = json
+        self.style = style
+        self.write = write
+    }
 
-    func render(_ event: CutoverProgress) -> String { renderer.withLock { $0.render(event) } }
-    func finish() -> String { renderer.withLock { $0.finish() } }
+    func print(_ event: RehearsalScript.Event) {
+        switch event {
+        case .phase(let text):
+            finish()
+            write(json ? JSONValue.object([("event", "phase"), ("message", .string(text))]).serialized + "\n" : "\n" + style.bold("==> \(text)") + "\n")
+        case .note(let text):
+            write(json ? JSONValue.object([("event", "note"), ("message", .string(text))]).serialized + "\n" : "    \(text)\n")
+        case .preflight(let report):
+            if json {
+                write(JSONValue.object([
+                    ("event", "preflight"), ("can_proceed", .bool(report.canProceed)),
+                    ("checks", .array(report.checks.map { .object([("id", .string($0.id)), ("status", .string($0.status.rawValue)), ("detail", .string($0.detail))]) })),
+                ]).serialized + "\n")
+            } else {
+                var text = ""
+                for check in report.checks {
+                    let status = check.status == .pass ? style.green("pass") : check.status == .warn ? style.yellow("warn") : style.red("FAIL")
+                    let detail = check.detail.split(separator: "\n").first.map(String.init) ?? ""
+                    text += "    \(status) \(check.id): \(detail)\n"
+                }
+                text += "    preflight: \(report.count(.pass)) pass, \(report.count(.warn)) warn, \(report.count(.fail)) fail\n"
+                write(text)
+            }
+        case .cutover(let operation, let progress):
+            let text = renderer.withLock { state -> String in
+                if state.operation != operation || state.renderer == nil {
+                    state.operation = operation
+                    state.renderer = OperationCommand.rendererFactory(json: json, style: style)(RunContext(resumeCommand: "(a rehearsal is not resumed: run it again)", statusCommand: "migrate-cli sandbox status", showsUndo: false))
+                }
+                var current = state.renderer!
+                let text = current.render(progress)
+                state.renderer = current
+                if case .runFinished = progress {
+                    let closing = current.finish()
+                    state.renderer = nil
+                    return text + closing
+                }
+                return text
+            }
+            write(text)
+        }
+    }
+
+    func finish() {
+        let text = renderer.withLock { state -> String in
+            guard var current = state.renderer else { return "" }
+            state.renderer = nil
+            return current.finish()
+        }
+        write(text)
+    }
+}
+
+struct SandboxOptions: ParsableArguments {
+    @Option(name: .customLong("state-dir"), help: ArgumentHelp("Where the sandbox's state, configuration and secrets are (default: $TMPDIR/migrate-cli-sandbox).", valueName: "dir"))
+    var stateDirectory: String?
+
+    @Flag(name: .customLong("aurora-delays"), help: "Make the \"Aurora\" procedures sleep like Aurora's (1–3 s per start or stop).")
+    var auroraDelays = false
+
+    var stateDirectoryPath: String {
+        if let stateDirectory { return absolute(stateDirectory, relativeTo: FileManager.default.currentDirectoryPath) }
+        let temporary = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        return absolute("migrate-cli-sandbox", relativeTo: temporary)
+    }
 }
 
 struct SandboxCommand: AsyncParsableCommand {
@@ -179,58 +247,73 @@ struct SandboxCommand: AsyncParsableCommand {
     struct Up: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "up",
-            abstract: "Start the sandbox and print its endpoints and accounts.",
+            abstract: "Start the sandbox, print its endpoints and accounts, and keep it running until Ctrl-C.",
             discussion: """
-                Prints the ProxySQL emulator's admin and data ports, the source and "Aurora" servers and their \
-                accounts, and writes a configuration for them in the state directory.
+                Starts the servers (forward replication through the procedures, the ProxySQL emulator with the \
+                source rows ONLINE and the "Aurora" rows OFFLINE_HARD, binlog retention set), prints every \
+                endpoint and account, and writes, in the state directory: sandbox.json (the state `status` and \
+                `down` read), migrate.yaml (a configuration for this tool), and secrets/ (0600 password files \
+                and a client option file; passwords are never printed). Then stays in the foreground.
 
-                Undo: `migrate-cli sandbox down`.
+                Undo: Ctrl-C, SIGTERM or `migrate-cli sandbox down` stop the servers and remove their data and \
+                these files.
 
-                Example:
-                  migrate-cli sandbox up && migrate-cli preflight --config .migrate-sandbox/migrate.yaml
+                Examples:
+                  migrate-cli sandbox up &
+                  migrate-cli --config /tmp/migrate-cli-sandbox/migrate.yaml preflight
+                  migrate-cli --config /tmp/migrate-cli-sandbox/migrate.yaml cutover writers --yes
+                  migrate-cli sandbox down
                 """
         )
         @OptionGroup var options: GlobalOptions
-        @OptionGroup var sandbox: RehearsalOptions
+        @OptionGroup var sandbox: SandboxOptions
 
         func run() async throws {
-            try await SandboxCommand.perform(options: options, sandbox: sandbox, command: "sandbox up", LibraryBridge.live.sandboxUp)
+            let runtime = CommandRuntime(options: options)
+            try await runtime.run {
+                let request = SandboxRequest(stateDirectory: sandbox.stateDirectoryPath, auroraDelays: sandbox.auroraDelays, logger: runtime.logger)
+                let report = try await LibraryBridge.live.sandboxUp(request) { ready in runtime.emit(ready) }
+                runtime.emit(report)
+                return report.exitStatus
+            }
         }
     }
 
     struct Status: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "status", abstract: "Show whether the sandbox runs, and its endpoints.")
+        static let configuration = CommandConfiguration(
+            commandName: "status",
+            abstract: "Show whether the sandbox runs, and check each of its endpoints.",
+            discussion: "Changes nothing. Exit 0 when every endpoint answers, 2 otherwise (or when no sandbox runs)."
+        )
         @OptionGroup var options: GlobalOptions
-        @OptionGroup var sandbox: RehearsalOptions
+        @OptionGroup var sandbox: SandboxOptions
 
         func run() async throws {
-            try await SandboxCommand.perform(options: options, sandbox: sandbox, command: "sandbox status", LibraryBridge.live.sandboxStatus)
+            try await SandboxCommand.perform(options: options, sandbox: sandbox, LibraryBridge.live.sandboxStatus)
         }
     }
 
     struct Down: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "down",
-            abstract: "Stop the sandbox's servers and remove their data directories."
+            abstract: "Stop the sandbox (signals `sandbox up`) and remove its servers, data and files."
         )
         @OptionGroup var options: GlobalOptions
-        @OptionGroup var sandbox: RehearsalOptions
+        @OptionGroup var sandbox: SandboxOptions
 
         func run() async throws {
-            try await SandboxCommand.perform(options: options, sandbox: sandbox, command: "sandbox down", LibraryBridge.live.sandboxDown)
+            try await SandboxCommand.perform(options: options, sandbox: sandbox, LibraryBridge.live.sandboxDown)
         }
     }
 
     static func perform(
         options: GlobalOptions,
-        sandbox: RehearsalOptions,
-        command: String,
-        _ part: (@Sendable (SandboxRequest) async throws -> CommandReport)?
+        sandbox: SandboxOptions,
+        _ part: @Sendable (SandboxRequest) async throws -> CommandReport
     ) async throws {
         let runtime = CommandRuntime(options: options)
         try await runtime.run {
-            let part = try LibraryBridge.require(part, command)
-            let report = try await part(SandboxRequest(stateDirectory: sandbox.stateDirectoryPath, auroraProcedureDelay: sandbox.delay, logger: runtime.logger))
+            let report = try await part(SandboxRequest(stateDirectory: sandbox.stateDirectoryPath, auroraDelays: sandbox.auroraDelays, logger: runtime.logger))
             runtime.emit(report)
             return report.exitStatus
         }

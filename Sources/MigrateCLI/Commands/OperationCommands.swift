@@ -10,18 +10,19 @@ enum OperationCommand {
         _ operation: CutoverOperation,
         options: GlobalOptions,
         change: ChangeOptions,
-        command: String,
+        planOptions: PlanOptions = PlanOptions(),
         bridge: LibraryBridge = .live
     ) async throws {
         let runtime = CommandRuntime(options: options)
         try await runtime.run {
             let environment = try runtime.commandEnvironment(bridge: bridge)
-            let makeExecutor = try LibraryBridge.require(bridge.makeExecutor, change.dryRun && command != "plan" ? "\(command) --dry-run" : command)
             if change.dryRun {
-                return try await plan(operation, environment: environment, makeExecutor: makeExecutor, runtime: runtime)
+                let plan = try await bridge.plan(environment, operation, planOptions)
+                runtime.write(options.json ? PlanRenderer.json(plan) : PlanRenderer.human(plan, style: runtime.style))
+                return .success
             }
             try runtime.confirm(confirmation(for: operation, configuration: environment.configuration), change: change)
-            let executor = try await makeExecutor(environment, .live)
+            let prepared = try await bridge.openExecutor(environment)
             let context = RunContext(
                 resumeCommand: runtime.resumeCommand,
                 statusCommand: runtime.statusCommand,
@@ -29,40 +30,21 @@ enum OperationCommand {
             )
             let session = OperationSession(
                 environment: environment,
-                executor: executor,
+                executor: prepared.executor,
                 context: context,
                 journaled: true,
                 output: { runtime.write($0) },
                 makeRenderer: rendererFactory(json: options.json, style: runtime.style)
             )
-            return try await session.run(operation).1
+            do {
+                let status = try await session.run(operation).1
+                await prepared.close()
+                return status
+            } catch {
+                await prepared.close()
+                throw error
+            }
         }
-    }
-
-    /// Runs `operation` against the dry-run executor and prints every statement it would send.
-    static func plan(
-        _ operation: CutoverOperation,
-        environment: CommandEnvironment,
-        makeExecutor: @Sendable (CommandEnvironment, ExecutionMode) async throws -> any CutoverExecutor,
-        runtime: CommandRuntime
-    ) async throws -> ExitStatus {
-        let recorder = StatementRecorder(wrapping: try await makeExecutor(environment, .dryRun))
-        let session = OperationSession(
-            environment: environment,
-            executor: recorder,
-            context: RunContext(),
-            journaled: false,
-            relaysSignals: false,
-            output: { _ in },
-            makeRenderer: { _ in SilentRenderer() }
-        )
-        let (report, status) = try await session.run(operation)
-        runtime.write(
-            runtime.options.json
-                ? PlanRenderer.json(operation: operation, steps: recorder.steps, outcome: report.outcome)
-                : PlanRenderer.human(operation: operation, steps: recorder.steps, outcome: report.outcome, style: runtime.style)
-        )
-        return status
     }
 
     static func rendererFactory(json: Bool, style: TerminalStyle) -> @Sendable (RunContext) -> any ProgressRendering {
@@ -87,12 +69,6 @@ enum OperationCommand {
         text += "  journal: \(configuration.journalPath)"
         return text
     }
-}
-
-/// Renders nothing (dry runs print the plan instead of progress).
-struct SilentRenderer: ProgressRendering {
-    mutating func render(_ event: CutoverProgress) -> String { "" }
-    mutating func finish() -> String { "" }
 }
 
 // MARK: - cutover / failback
@@ -144,7 +120,7 @@ struct CutoverCommand: AsyncParsableCommand {
         @OptionGroup var change: ChangeOptions
 
         func run() async throws {
-            try await OperationCommand.execute(.readerCutover, options: options, change: change, command: "cutover readers")
+            try await OperationCommand.execute(.readerCutover, options: options, change: change)
         }
     }
 
@@ -165,7 +141,7 @@ struct CutoverCommand: AsyncParsableCommand {
         @OptionGroup var change: ChangeOptions
 
         func run() async throws {
-            try await OperationCommand.execute(.writerCutover, options: options, change: change, command: "cutover writers")
+            try await OperationCommand.execute(.writerCutover, options: options, change: change)
         }
     }
 }
@@ -193,7 +169,7 @@ struct FailbackCommand: AsyncParsableCommand {
         @OptionGroup var change: ChangeOptions
 
         func run() async throws {
-            try await OperationCommand.execute(.readerFailback, options: options, change: change, command: "failback readers")
+            try await OperationCommand.execute(.readerFailback, options: options, change: change)
         }
     }
 
@@ -212,7 +188,7 @@ struct FailbackCommand: AsyncParsableCommand {
         @OptionGroup var change: ChangeOptions
 
         func run() async throws {
-            try await OperationCommand.execute(.writerFailback, options: options, change: change, command: "failback writers")
+            try await OperationCommand.execute(.writerFailback, options: options, change: change)
         }
     }
 }
@@ -224,13 +200,19 @@ struct PlanCommand: AsyncParsableCommand {
         commandName: "plan",
         abstract: "Show the exact statements an operation would send, per endpoint; change nothing.",
         discussion: """
-            A dry run of the operation: the same state machine as a real run, with an executor that records each \
-            statement (literals of passwords masked) instead of sending it. Same as `cutover writers --dry-run`.
+            A dry run of the operation: the same state machine and the same executor code as a real run, over \
+            simulated servers that record each statement (passwords masked) instead of receiving it. Same as \
+            `cutover writers --dry-run`. It first reads, read-only, what each server is (version, RDS procedures, \
+            replication state, ProxySQL rows and variables) so the statements are the ones that server would get; \
+            an endpoint that does not answer is assumed (the plan says so), and --offline assumes everything. \
+            Statements marked * change something; <placeholders> are values read during the run (binlog \
+            coordinates, session ids); "(once per row found)" statements are sent for each session found.
 
             Operations: reader-cutover, reader-failback, writer-cutover, writer-failback.
 
             Examples:
               migrate-cli plan writer-cutover
+              migrate-cli plan writer-failback --offline
               migrate-cli plan reader-cutover --json
             """
     )
@@ -240,10 +222,13 @@ struct PlanCommand: AsyncParsableCommand {
 
     @OptionGroup var options: GlobalOptions
 
+    @Flag(name: .long, help: "Connect to nothing: assume MySQL 8.0 for the source, Aurora MySQL 3 for the target and the usual starting state.")
+    var offline = false
+
     func run() async throws {
         var change = try ChangeOptions.parse([])
         change.dryRun = true
-        try await OperationCommand.execute(operation, options: options, change: change, command: "plan")
+        try await OperationCommand.execute(operation, options: options, change: change, planOptions: PlanOptions(detect: !offline))
     }
 }
 
@@ -258,37 +243,50 @@ struct ResumeCommand: AsyncParsableCommand {
             return it rolls back, after it it completes the remaining steps (stop forward replication, start reverse \
             replication, restore ProxySQL settings, save to disk). Refuses a journal made with another topology.
 
-            Changes: the remaining steps of that run. Exit 2 when there is nothing to resume.
+            Changes: the remaining steps of that run. Exit 2 when there is nothing to resume. --dry-run prints \
+            the statements of those steps (the journal is replayed into a simulation) and changes nothing. Undo: \
+            after the point of no return, run the opposite command (`failback writers` after a cut-over).
 
             Examples:
               migrate-cli journal show          # see where the run stopped
+              migrate-cli resume --dry-run
               migrate-cli resume
             """
     )
 
     @OptionGroup var options: GlobalOptions
 
-    @Flag(name: [.customShort("y"), .long], help: "Do not ask for confirmation.")
-    var yes = false
+    @OptionGroup var change: ChangeOptions
 
     func run() async throws {
         let runtime = CommandRuntime(options: options)
         let bridge = LibraryBridge.live
         try await runtime.run {
             let environment = try runtime.commandEnvironment(bridge: bridge)
-            let makeExecutor = try LibraryBridge.require(bridge.makeExecutor, "resume")
-            var change = try ChangeOptions.parse([])
-            change.yes = yes
+            if change.dryRun {
+                let entries = try CutoverJournal.read(path: environment.configuration.journalPath)
+                let plan = try await bridge.planResume(environment, entries)
+                runtime.write(options.json ? PlanRenderer.json(plan) : PlanRenderer.human(plan, style: runtime.style))
+                return .success
+            }
             try runtime.confirm("About to resume the unfinished run in \(environment.configuration.journalPath).", change: change)
+            let prepared = try await bridge.openExecutor(environment)
             let session = OperationSession(
                 environment: environment,
-                executor: try await makeExecutor(environment, .live),
+                executor: prepared.executor,
                 context: RunContext(resumeCommand: runtime.resumeCommand, statusCommand: runtime.statusCommand, journalPath: environment.configuration.journalPath),
                 journaled: true,
                 output: { runtime.write($0) },
                 makeRenderer: OperationCommand.rendererFactory(json: options.json, style: runtime.style)
             )
-            return try await session.resume().1
+            do {
+                let status = try await session.resume().1
+                await prepared.close()
+                return status
+            } catch {
+                await prepared.close()
+                throw error
+            }
         }
     }
 }

@@ -36,8 +36,8 @@ enum EndpointName: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// Reads a login path (`~/.mylogin.cnf`) into a connection configuration; provided by the `MariaDB` module's
-/// `MariaDBConnection.Configuration.fromLoginPath(_:file:)` once it is wired (see ``LibraryBridge``).
+/// Reads a login path (`~/.mylogin.cnf`) into a connection configuration: the `MariaDB` module's
+/// `MariaDBConnection.Configuration.fromLoginPath(_:file:)` (see ``LibraryBridge``), or a fake in tests.
 typealias LoginPathResolver = @Sendable (_ name: String, _ file: String?) throws -> MariaDBConnection.Configuration
 
 /// Builds one `MariaDBConnection.Configuration` per endpoint of a ``MigrateConfiguration``, reading each password
@@ -46,16 +46,16 @@ typealias LoginPathResolver = @Sendable (_ name: String, _ file: String?) throws
 struct ConnectionFactory: Sendable {
     let configuration: MigrateConfiguration
     let environment: [String: String]
-    let loginPathResolver: LoginPathResolver?
+    let loginPathResolver: LoginPathResolver
 
     init(
         configuration: MigrateConfiguration,
         environment: [String: String] = ProcessInfo.processInfo.environment,
-        loginPathResolver: LoginPathResolver? = LibraryBridge.live.resolveLoginPath
+        loginPathResolver: LoginPathResolver? = nil
     ) {
         self.configuration = configuration
         self.environment = environment
-        self.loginPathResolver = loginPathResolver
+        self.loginPathResolver = loginPathResolver ?? LibraryBridge.live.resolveLoginPath
     }
 
     /// Every endpoint of the configuration, in a stable order.
@@ -71,7 +71,7 @@ struct ConnectionFactory: Sendable {
     /// The connection configuration of `endpoint`, with its password read.
     ///
     /// - Throws: ``ConfigurationError`` (``ConfigurationError/Code/secretUnavailable``) naming the field whose
-    ///   password source cannot be read; ``FeatureUnavailable`` for a login path when this build cannot read them.
+    ///   password source cannot be read (a login path included).
     func connectionConfiguration(for endpoint: EndpointName) throws -> MariaDBConnection.Configuration {
         let address: Address
         let account: AccountSettings
@@ -94,12 +94,6 @@ struct ConnectionFactory: Sendable {
         var result: MariaDBConnection.Configuration
         switch account.credentials {
         case .loginPath(let name, let file):
-            guard let loginPathResolver else {
-                throw FeatureUnavailable(
-                    feature: "\(prefix).login-path",
-                    detail: "reading login paths (~/.mylogin.cnf) is not available yet in this build; use \(prefix).password-env or \(prefix).password-file"
-                )
-            }
             do {
                 result = try loginPathResolver(name, file)
             } catch {

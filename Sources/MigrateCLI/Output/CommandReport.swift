@@ -27,6 +27,8 @@ struct CommandReport: Sendable {
     var changes: [String]
     /// Whether this was a dry run (changes are what would be done).
     var dryRun: Bool
+    /// The exit status, when it is not simply "refused" for blocking reasons (a rehearsal that lost writes fails).
+    var status: ExitStatus?
 
     init(
         command: String,
@@ -42,10 +44,11 @@ struct CommandReport: Sendable {
         self.notes = notes
         self.changes = changes
         self.dryRun = dryRun
+        self.status = nil
     }
 
     /// `.refused` when something blocks, else `.success`.
-    var exitStatus: ExitStatus { blockingReasons.isEmpty ? .success : .refused }
+    var exitStatus: ExitStatus { status ?? (blockingReasons.isEmpty ? .success : .refused) }
 
     func human(style: TerminalStyle) -> String {
         var parts: [String] = []

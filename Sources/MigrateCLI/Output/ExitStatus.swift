@@ -27,8 +27,6 @@ struct ExitStatus: Sendable, Hashable, CustomStringConvertible {
     static let rollbackIncomplete = ExitStatus(code: 4, name: "rollback-incomplete", meaning: "rolled back, but some rollback steps failed: check `migrate-cli status` and fix by hand", short: "rollback incomplete: check `migrate-cli status`, fix by hand")
     /// The new writer took over but later steps did not finish: run `migrate-cli resume`.
     static let unfinished = ExitStatus(code: 5, name: "unfinished-after-point-of-no-return", meaning: "the switch happened but later steps did not finish: run `migrate-cli resume`", short: "switched, but later steps unfinished: run `migrate-cli resume`")
-    /// The command's library part is not in this build.
-    static let notAvailable = ExitStatus(code: 6, name: "not-available", meaning: "not available yet in this build", short: "not available yet in this build")
     /// Bad command-line usage (unknown flag, missing argument).
     static let usage = ExitStatus(code: 64, name: "usage", meaning: "bad command line (see --help)", short: "bad command line")
     /// An endpoint could not be reached or refused the login: nothing changed.
@@ -41,7 +39,7 @@ struct ExitStatus: Sendable, Hashable, CustomStringConvertible {
     static let interrupted = ExitStatus(code: 130, name: "interrupted", meaning: "interrupted before the point of no return: rolled back, nothing changed", short: "interrupted before the point of no return: rolled back")
 
     static let all: [ExitStatus] = [
-        .success, .failure, .refused, .rolledBack, .rollbackIncomplete, .unfinished, .notAvailable, .usage,
+        .success, .failure, .refused, .rolledBack, .rollbackIncomplete, .unfinished, .usage,
         .endpointUnavailable, .busy, .configuration, .interrupted,
     ]
 
@@ -72,8 +70,10 @@ struct ExitStatus: Sendable, Hashable, CustomStringConvertible {
         switch error {
         case let error as ConfigurationError:
             return (error.code == .fileExists ? .refused : .configuration, error.description)
-        case let error as FeatureUnavailable:
-            return (.notAvailable, error.description)
+        case let error as EndpointUnavailable:
+            if error.isUnreachable { return (.endpointUnavailable, error.description) }
+            let (status, _) = of(error.underlying)
+            return (status, error.description)
         case let error as OperatorDeclined:
             return (.refused, error.description)
         case let error as CutoverError:
@@ -104,20 +104,6 @@ struct ExitStatus: Sendable, Hashable, CustomStringConvertible {
             return (.failure, "\(error)")
         }
     }
-}
-
-/// A command or option whose library part is not in this build. Never reported as success.
-struct FeatureUnavailable: Error, Sendable, CustomStringConvertible {
-    /// The command (`migrate-cli rehearse`) or field (`source.login-path`).
-    var feature: String
-    var detail: String
-
-    init(feature: String, detail: String? = nil) {
-        self.feature = feature
-        self.detail = detail ?? "not available yet in this build: its library part has not landed; nothing was done"
-    }
-
-    var description: String { "\(feature): \(detail)" }
 }
 
 /// The operator answered "no" to a confirmation, or confirmation was needed without a terminal.

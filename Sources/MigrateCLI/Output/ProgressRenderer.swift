@@ -18,6 +18,8 @@ struct RunContext: Sendable, Hashable {
     var journalPath: String?
     /// Whether the operator asked the run to stop.
     var interrupted: Bool = false
+    /// Whether a completed run names the command that undoes it (not in a rehearsal, which runs the next switch).
+    var showsUndo: Bool = true
 }
 
 // MARK: - Human
@@ -124,7 +126,8 @@ struct HumanProgressRenderer: ProgressRendering {
         let status = ExitStatus.of(outcome, interrupted: context.interrupted)
         switch outcome {
         case .completed:
-            return style.green("\(name): completed.")
+            guard let operation, context.showsUndo else { return style.green("\(name): completed.") }
+            return style.green("\(name): completed.") + "\n  To undo it later: " + style.bold(undoCommand(operation, context: context))
         case .refused(let reasons):
             return style.red("\(name): refused by the guards; nothing was changed.") + "\n"
                 + reasons.map { "  - \($0.check): \($0.message)\n    fix: \($0.remedy)" }.joined(separator: "\n")
@@ -144,6 +147,20 @@ struct HumanProgressRenderer: ProgressRendering {
             text += "  Finish it with: " + style.bold(context.resumeCommand)
             return text
         }
+    }
+
+    /// The command that moves traffic back after `operation`, with the same `--config` as the run.
+    static func undoCommand(_ operation: CutoverOperation, context: RunContext) -> String {
+        let command: String
+        switch operation {
+        case .readerCutover: command = "failback readers"
+        case .readerFailback: command = "cutover readers"
+        case .writerCutover: command = "failback writers"
+        case .writerFailback: command = "cutover writers"
+        }
+        // The resume command carries the run's --config and --set: reuse them.
+        let options = context.resumeCommand.hasPrefix("migrate-cli resume") ? String(context.resumeCommand.dropFirst("migrate-cli resume".count)) : ""
+        return "migrate-cli \(command)" + options
     }
 
     /// `finalPositionRead` → `final position read`.

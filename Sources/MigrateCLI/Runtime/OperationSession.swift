@@ -193,58 +193,53 @@ final class SignalRelay: @unchecked Sendable {
     }
 }
 
-/// Wraps an executor to keep each action and the statements it sent, in order (for `plan` and `--dry-run`).
-final class StatementRecorder: CutoverExecutor, Sendable {
-    struct Step: Sendable {
-        var action: String
-        var outcome: String
-        var statements: [ExecutedStatement]
-    }
-
-    private let inner: any CutoverExecutor
-    private let recorded = Mutex<[Step]>([])
-
-    init(wrapping inner: any CutoverExecutor) {
-        self.inner = inner
-    }
-
-    var steps: [Step] { recorded.withLock { $0 } }
-
-    func perform(_ action: CutoverStateMachine.Action, context: CutoverExecutionContext) async -> CutoverStepResult {
-        let result = await inner.perform(action, context: context)
-        recorded.withLock {
-            $0.append(Step(action: CutoverRunner.describe(action), outcome: CutoverRunner.describe(result.event), statements: result.statements))
-        }
-        return result
-    }
-}
-
-/// Renders a dry run: each step, and under it the exact statements per endpoint (secrets masked).
+/// Renders a dry run: each step, and under it the exact statements per endpoint (secrets masked, changes marked `*`).
 enum PlanRenderer {
-    static func human(operation: CutoverOperation, steps: [StatementRecorder.Step], outcome: CutoverOutcome, style: TerminalStyle) -> String {
-        var text = style.bold("Plan for \(operation)") + " (dry run: nothing was sent)\n"
-        for (index, step) in steps.enumerated() {
-            text += "\(String(index + 1).leftPadded(to: 3)). \(step.action)\n"
+    static func human(_ plan: DryRunPlan, style: TerminalStyle) -> String {
+        var text = style.bold("Plan for \(plan.operation)") + " (dry run: nothing was sent)\n"
+        for assumption in plan.assumptions {
+            text += style.yellow("assumed: ") + assumption + "\n"
+        }
+        var markedPoint = false
+        for step in plan.steps {
+            if step.pastPointOfNoReturn, !markedPoint {
+                markedPoint = true
+                text += style.bold("     --- point of no return: from here the run only moves forward ---") + "\n"
+            }
+            text += "\(String(step.index).leftPadded(to: 3)). \(step.action)  → \(step.outcome)\n"
             for statement in step.statements {
-                text += "       [\(statement.endpoint)] \(statement.statement)\n"
+                let marker = statement.isChange ? "*" : " "
+                text += "     \(marker) [\(statement.endpoint)] \(statement.text)"
+                    + (statement.repeatsPerRow ? style.dim("  (once per row found)") : "") + "\n"
             }
         }
-        text += "Simulated outcome: \(outcomeName(outcome))\n"
+        text += "Simulated outcome: \(outcomeName(plan.outcome))\n"
+        let changes = plan.steps.flatMap(\.statements).filter(\.isChange)
+        text += "\(changes.count) changing statement(s) on \(Set(changes.map(\.endpoint)).count) endpoint(s); "
+            + "* marks a change, <placeholders> are read during the run\n"
         return text
     }
 
-    static func json(operation: CutoverOperation, steps: [StatementRecorder.Step], outcome: CutoverOutcome) -> String {
+    static func json(_ plan: DryRunPlan) -> String {
         var lines: [String] = []
-        for (index, step) in steps.enumerated() {
+        for assumption in plan.assumptions {
+            lines.append(JSONValue.object([("event", "plan-assumption"), ("message", .string(assumption))]).serialized)
+        }
+        for step in plan.steps {
             lines.append(JSONValue.object([
-                ("event", "plan-step"), ("index", .int(Int64(index + 1))), ("action", .string(step.action)),
-                ("outcome", .string(step.outcome)),
-                ("statements", .array(step.statements.map { .object([("endpoint", .string($0.endpoint)), ("statement", .string($0.statement))]) })),
+                ("event", "plan-step"), ("index", .int(Int64(step.index))), ("action", .string(step.action)),
+                ("outcome", .string(step.outcome)), ("past_point_of_no_return", .bool(step.pastPointOfNoReturn)),
+                ("statements", .array(step.statements.map {
+                    .object([
+                        ("endpoint", .string($0.endpoint)), ("statement", .string($0.text)), ("changes", .bool($0.isChange)),
+                        ("once_per_row", .bool($0.repeatsPerRow)),
+                    ])
+                })),
             ]).serialized)
         }
         lines.append(JSONValue.object([
-            ("event", "plan-finished"), ("operation", .string(operation.rawValue)), ("steps", .int(Int64(steps.count))),
-            ("simulated_outcome", .string(outcomeName(outcome))),
+            ("event", "plan-finished"), ("operation", .string(plan.operation.rawValue)), ("steps", .int(Int64(plan.steps.count))),
+            ("simulated_outcome", .string(outcomeName(plan.outcome))),
         ]).serialized)
         return lines.joined(separator: "\n") + "\n"
     }
@@ -252,7 +247,7 @@ enum PlanRenderer {
     static func outcomeName(_ outcome: CutoverOutcome) -> String {
         switch outcome {
         case .completed: "completed"
-        case .refused: "refused"
+        case .refused(let reasons): "refused (" + reasons.map(\.check).joined(separator: ", ") + ")"
         case .rolledBack: "rolled back"
         case .stoppedAfterPointOfNoReturn: "stopped after the point of no return"
         }

@@ -1,0 +1,298 @@
+public import Cutover
+public import CutoverSandbox
+public import Logging
+import MariaDB
+import ReplicationControl
+import Synchronization
+
+/// The whole job on a fresh machine: starts a ``Rehearsal``, runs a write load through the ProxySQL emulator's
+/// writer port, then preflight, reader cut-over, writer cut-over, writer failback and writer cut-over again, and
+/// proves with ``WriteLoadChecker`` that no acknowledged write was lost or doubled. Always stops the sandbox.
+///
+/// What `migrate-cli rehearse` runs; progress arrives through a callback so any front end can render it.
+public enum RehearsalScript {
+    /// What to run.
+    public struct Options: Sendable {
+        /// The load's writes: client-chosen keys, or AUTO_INCREMENT inserts (which pin ProxySQL sessions).
+        public var workload: WriteLoadWorkload
+        /// Concurrent load clients.
+        public var clients: Int
+        /// Make the Aurora stand-in's procedures sleep like Aurora's (1–3 s each, off the critical path).
+        public var auroraDelays: Bool
+        /// How long the load runs before the first switch and between switches.
+        public var loadBetweenSwitches: Duration
+        /// The switches, in order.
+        public var operations: [CutoverOperation]
+        /// The cut-over policy (the auto-increment workload relaxes the pin, or sessions would never drain).
+        public var policy: CutoverPolicy
+
+        /// Creates options; `policy` defaults to ``defaultPolicy(for:)``.
+        public init(
+            workload: WriteLoadWorkload = .clientKeys,
+            clients: Int = 4,
+            auroraDelays: Bool = false,
+            loadBetweenSwitches: Duration = .seconds(2),
+            operations: [CutoverOperation] = [.readerCutover, .writerCutover, .writerFailback, .writerCutover],
+            policy: CutoverPolicy? = nil
+        ) {
+            self.workload = workload
+            self.clients = clients
+            self.auroraDelays = auroraDelays
+            self.loadBetweenSwitches = loadBetweenSwitches
+            self.operations = operations
+            self.policy = policy ?? Self.defaultPolicy(for: workload)
+        }
+
+        /// The library's defaults with a looser drain (the emulator and a debug build are slower than a real
+        /// ProxySQL) and, for AUTO_INCREMENT inserts, the pin relaxed for the window (DESIGN.md §3).
+        public static func defaultPolicy(for workload: WriteLoadWorkload) -> CutoverPolicy {
+            var policy = CutoverPolicy()
+            policy.drainDeadline = .seconds(2)
+            policy.catchUpDeadline = .seconds(5)
+            if workload == .autoIncrement { policy.autoIncrementPin = .relax }
+            return policy
+        }
+    }
+
+    /// Progress of a rehearsal.
+    public enum Event: Sendable {
+        /// A phase began (`starting the sandbox`, `preflight`, ...).
+        case phase(String)
+        /// Something worth saying that is not a phase.
+        case note(String)
+        /// The preflight's report.
+        case preflight(PreflightReport)
+        /// A switch's own progress.
+        case cutover(CutoverOperation, CutoverProgress)
+    }
+
+    /// One switch as the rehearsal saw it.
+    public struct Switch: Sendable {
+        /// The operation.
+        public var operation: CutoverOperation
+        /// The runner's report (outcome and timeline).
+        public var report: CutoverReport
+        /// The longest time no write was acknowledged while the switch ran, as the clients saw it.
+        public var clientGap: Duration?
+        /// When the switch started (the runner's offsets count from here).
+        public var started: ContinuousClock.Instant
+        /// When it ended.
+        public var ended: ContinuousClock.Instant
+    }
+
+    /// What a rehearsal found.
+    public struct Result: Sendable {
+        /// The preflight before the first switch.
+        public var preflight: PreflightReport
+        /// Every switch that ran, in order.
+        public var switches: [Switch]
+        /// The load's own record of every write.
+        public var load: WriteLoadReport
+        /// The checker's verdict on the final writer and the old source.
+        public var verification: WriteLoadVerification
+        /// Why the rehearsal stopped before running every switch, if it did.
+        public var stoppedEarly: String?
+
+        /// Every switch completed, and nothing acknowledged was lost, doubled or accepted by a fenced server.
+        public var succeeded: Bool {
+            stoppedEarly == nil && switches.allSatisfy { $0.report.outcome == .completed } && verification.isClean
+        }
+    }
+
+    /// Runs the rehearsal.
+    ///
+    /// Cancelling the calling task (the CLI does on SIGINT/SIGTERM) asks the switch in flight to stop safely (it
+    /// rolls back before its point of no return), stops the load, stops the sandbox and throws
+    /// `CancellationError`.
+    ///
+    /// - Throws: `SandboxError` and friends when the sandbox cannot start; `CancellationError`. A switch that fails
+    ///   is a result, not an error.
+    public static func run(
+        options: Options,
+        logger: Logger,
+        progress: @escaping @Sendable (Event) -> Void
+    ) async throws -> Result {
+        progress(.phase("starting the sandbox: two MariaDB servers (source, \"Aurora\" with the mysql.rds_* procedures), the ProxySQL emulator, replication through the procedures"))
+        return try await withRehearsal(
+            options: Rehearsal.Options(simulateAuroraDelays: options.auroraDelays),
+            logger: logger
+        ) { rehearsal in
+            try await run(rehearsal, options: options, logger: logger, progress: progress)
+        }
+    }
+
+    static func run(
+        _ rehearsal: Rehearsal,
+        options: Options,
+        logger: Logger,
+        progress: @escaping @Sendable (Event) -> Void
+    ) async throws -> Result {
+        progress(.note("source 127.0.0.1:\(rehearsal.source.port), \"Aurora\" 127.0.0.1:\(rehearsal.target.port), ProxySQL emulator admin 127.0.0.1:\(rehearsal.emulator.adminPort), writer port \(rehearsal.writerEndpoint.endpoint)"))
+        try await prepareTarget(rehearsal, logger: logger, progress: progress)
+        let (environment, closeEnvironment) = try await rehearsal.makeEnvironment(logger: logger)
+        let closed = Mutex(false)
+        let close: @Sendable () async -> Void = {
+            guard closed.withLock({ closed in defer { closed = true }; return !closed }) else { return }
+            await closeEnvironment()
+        }
+        do {
+            progress(.phase("preflight"))
+            let preflight = try await runPreflight(rehearsal, environment: environment, policy: options.policy, logger: logger)
+            progress(.preflight(preflight))
+
+            progress(.phase("write load: \(options.clients) clients, \(options.workload == .clientKeys ? "client-chosen keys" : "AUTO_INCREMENT inserts"), through the emulator's writer port"))
+            let load = try WriteLoad(
+                configuration: WriteLoad.Configuration(endpoint: rehearsal.writerEndpoint, clients: options.clients, workload: options.workload),
+                logger: logger
+            )
+            let (report, outcome) = try await load.run { load -> ([Switch], String?) in
+                guard preflight.canProceed else {
+                    return ([], "preflight failed: " + preflight.blockingReasons.map(\.check).joined(separator: ", "))
+                }
+                guard try await load.waitForAcknowledgedWrites(1, timeout: .seconds(30)) else {
+                    return ([], "the load acknowledged no write within 30 s")
+                }
+                try await Task.sleep(for: options.loadBetweenSwitches)
+                var switches: [Switch] = []
+                for operation in options.operations {
+                    try Task.checkCancellation()
+                    progress(.phase(describe(operation)))
+                    let change = try await runSwitch(operation, environment: environment, policy: options.policy, logger: logger, progress: progress)
+                    switches.append(change)
+                    guard change.report.outcome == .completed else {
+                        return (switches, "\(operation) did not complete")
+                    }
+                    try await Task.sleep(for: options.loadBetweenSwitches)
+                }
+                return (switches, nil)
+            }
+            await close()
+            progress(.phase("checking every write on the final writer"))
+            var switches = outcome.0
+            for index in switches.indices {
+                switches[index].clientGap = report.longestGap(overlapping: switches[index].started...switches[index].ended)?.duration
+            }
+            let verification = try await verify(rehearsal, report: report, switches: switches, logger: logger)
+            return Result(preflight: preflight, switches: switches, load: report, verification: verification, stoppedEarly: outcome.1)
+        } catch {
+            await close()
+            throw error
+        }
+    }
+
+    static func describe(_ operation: CutoverOperation) -> String {
+        switch operation {
+        case .readerCutover: "reader cut-over: reads to \"Aurora\""
+        case .readerFailback: "reader failback: reads back to the source"
+        case .writerCutover: "writer cut-over: writes to \"Aurora\" (the write window)"
+        case .writerFailback: "writer failback: writes back to the source"
+        }
+    }
+
+    /// What the runbook does before the first switch: binlog retention on the target, for reverse replication.
+    static func prepareTarget(_ rehearsal: Rehearsal, logger: Logger, progress: @Sendable (Event) -> Void) async throws {
+        let admin = try await MariaDBConnection.connect(configuration: rehearsal.auroraShim.adminConfiguration, logger: logger)
+        do {
+            let controller = try await RDSReplicaController.detecting(on: admin, logger: logger)
+            try await controller.setBinlogRetentionHours(24, logger: logger)
+            progress(.note("\"Aurora\": CALL mysql.rds_set_configuration('binlog retention hours', 24), as the runbook does before a cut-over"))
+        } catch {
+            await admin.close()
+            throw error
+        }
+        await admin.close()
+    }
+
+    static func runPreflight(_ rehearsal: Rehearsal, environment: CutoverEnvironment, policy: CutoverPolicy, logger: Logger) async throws
+        -> PreflightReport
+    {
+        let source = try await rehearsal.source.connectAsRoot(logger: logger)
+        let target: MariaDBConnection
+        do {
+            target = try await MariaDBConnection.connect(configuration: rehearsal.auroraShim.adminConfiguration, logger: logger)
+        } catch {
+            await source.close()
+            throw error
+        }
+        let report = await Preflight(
+            topology: rehearsal.topology,
+            policy: policy,
+            source: ServerInspector(session: source, name: "source"),
+            target: ServerInspector(session: target, name: "aurora"),
+            targetDatabase: environment.target,
+            proxies: environment.proxies
+        ).run(logger: logger)
+        await source.close()
+        await target.close()
+        return report
+    }
+
+    /// One switch, its progress forwarded. The runner runs in its own task so a cancellation of the rehearsal
+    /// becomes a graceful shutdown (a rollback before the point of no return), not a half-done step.
+    static func runSwitch(
+        _ operation: CutoverOperation,
+        environment: CutoverEnvironment,
+        policy: CutoverPolicy,
+        logger: Logger,
+        progress: @escaping @Sendable (Event) -> Void
+    ) async throws -> Switch {
+        let started = ContinuousClock.now
+        let runner = CutoverRunner(
+            configuration: .init(operation: operation, policy: policy, topologyFingerprint: environment.topology.fingerprint),
+            executor: LiveCutoverExecutor(environment: environment, policy: policy),
+            journal: nil,
+            logger: logger
+        )
+        let execution = Task { try await runner.run() }
+        let report = try await withTaskCancellationHandler {
+            async let forwarded: Void = {
+                for await event in runner.events { progress(.cutover(operation, event)) }
+            }()
+            let report = try await execution.value
+            await forwarded
+            return report
+        } onCancel: {
+            Task { await runner.requestGracefulShutdown() }
+        }
+        return Switch(operation: operation, report: report, clientGap: nil, started: started, ended: ContinuousClock.now)
+    }
+
+    /// Every acknowledged write on the final writer exactly once; nothing accepted by a server after it stopped
+    /// being the writer (until a later switch made it the writer again).
+    static func verify(_ rehearsal: Rehearsal, report: WriteLoadReport, switches: [Switch], logger: Logger) async throws
+        -> WriteLoadVerification
+    {
+        let writerSwitches = switches.filter { $0.operation.movesWriter && $0.report.outcome == .completed }
+        let finalIsTarget = writerSwitches.last.map { $0.operation.to == .target } ?? false
+        let finalServer = finalIsTarget ? rehearsal.target : rehearsal.source
+        let otherServer = finalIsTarget ? rehearsal.source : rehearsal.target
+        let finalWriter = try await finalServer.connectAsRoot(logger: logger)
+        let other: MariaDBConnection
+        do {
+            other = try await otherServer.connectAsRoot(logger: logger)
+        } catch {
+            await finalWriter.close()
+            throw error
+        }
+        func closedAt(_ change: Switch) -> ContinuousClock.Instant? {
+            change.report.timeline.marks[.windowClosed].map { change.started + $0 }
+        }
+        var fences: [CutoverSandbox.WriteFence] = []
+        for (index, change) in writerSwitches.enumerated() {
+            guard let from = closedAt(change) else { continue }
+            let until = index + 1 < writerSwitches.count ? closedAt(writerSwitches[index + 1]) : nil
+            let server = change.operation.from == .source ? rehearsal.source : rehearsal.target
+            fences.append(CutoverSandbox.WriteFence(serverID: UInt32(server.serverID), from: from, until: until))
+        }
+        do {
+            let verification = try await WriteLoadChecker.verify(report, finalWriter: finalWriter, oldSource: other, fences: fences)
+            await finalWriter.close()
+            await other.close()
+            return verification
+        } catch {
+            await finalWriter.close()
+            await other.close()
+            throw error
+        }
+    }
+}

@@ -1,0 +1,143 @@
+import Cutover
+import Logging
+import MariaDB
+import ProxySQLAdmin
+import ReplicationControl
+
+/// `preflight` and `status`: read-only views of the servers, as ``CommandReport``s.
+enum InspectionWiring {
+    /// Cut-over `Preflight` over both databases (`ServerInspector`) and every ProxySQL node.
+    static func preflight(_ environment: CommandEnvironment, _ operation: CutoverOperation?) async throws -> CommandReport {
+        try await ConnectionScope.with(environment) { scope in
+            let configuration = scope.configuration
+            let source = try await scope.connect(.source)
+            let target = try await scope.connect(.targetWriter)
+            let targetDatabase = try await scope.database(.target, over: target, recording: false)
+            let proxies = try await scope.proxyCluster(recording: false)
+            let preflight = Preflight(
+                topology: configuration.topology,
+                policy: configuration.policy,
+                source: ServerInspector(session: source, name: ConnectionScope.sourceName),
+                target: ServerInspector(session: target, name: ConnectionScope.targetName),
+                targetDatabase: targetDatabase,
+                proxies: proxies
+            )
+            let report = await preflight.run(logger: environment.logger)
+            return Self.report(report, operation: operation)
+        }
+    }
+
+    /// A preflight report as a command report: one row per check, the failures as blocking reasons.
+    static func report(_ report: PreflightReport, operation: CutoverOperation?) -> CommandReport {
+        let rows = report.checks.map { check in
+            [
+                check.status == .pass ? "pass" : check.status.rawValue.uppercased(), check.id,
+                check.detail.split(separator: "\n").joined(separator: "; "),
+            ]
+        }
+        var notes = report.checks.filter { $0.status == .warn }.map { check in
+            "warn \(check.id): " + (check.remedy ?? "see the detail").split(separator: "\n").joined(separator: "; ")
+        }
+        notes += [
+            "\(report.count(.pass)) passed, \(report.count(.warn)) warned, \(report.count(.fail)) failed: "
+                + (report.canProceed ? "ready (warnings do not block)" : "not ready; fix the blocking checks and run again")
+        ]
+        if let operation, !operation.movesWriter || operation.from == .target {
+            notes.append("the checks look at the cut-over direction (source → Aurora); the \(operation) run checks its own guards before it changes anything")
+        }
+        return CommandReport(
+            command: "preflight",
+            sections: [.init(title: "Preflight", headers: ["status", "check", "detail"], rows: rows)],
+            blockingReasons: report.blockingReasons,
+            notes: notes
+        )
+    }
+
+    /// Every ProxySQL node's rows for the configured servers (configured and runtime status, ConnUsed), and
+    /// replication in both directions. An endpoint that does not answer is shown as such: the rest is still read.
+    static func status(_ environment: CommandEnvironment) async throws -> CommandReport {
+        try await ConnectionScope.with(environment) { scope in
+            let configuration = scope.configuration
+            let topology = configuration.topology
+            let logger = environment.logger
+            var roles: [BackendServer.Key: String] = [:]
+            for role in [DatabaseRole.source, .target] {
+                let routing = topology.routing(role)
+                roles[routing.writer] = "\(role) writer"
+                if let reader = routing.reader { roles[reader] = "\(role) reader" }
+            }
+            let hostgroups: Set<HostgroupID> = [configuration.writerHostgroup, configuration.readerHostgroup]
+            var routingRows: [[String]] = []
+            var notes: [String] = []
+            for node in configuration.proxyNodes {
+                do {
+                    let client = ProxySQLAdminClient(session: try await scope.connect(.proxyNode(node.name)), name: node.name)
+                    let configured = try await client.servers(in: .configured, hostgroups: hostgroups, logger: logger)
+                    let runtime = try await client.servers(in: .runtime, hostgroups: hostgroups, logger: logger)
+                    var pool: [BackendServer.Key: ConnectionPoolStats] = [:]
+                    for hostgroup in hostgroups.sorted() {
+                        for row in try await client.connectionPoolStats(hostgroup: hostgroup, logger: logger) { pool[row.key] = row }
+                    }
+                    let keys = Array(Set(configured.map(\.key)).union(runtime.map(\.key))).sorted()
+                    for key in keys {
+                        let live = runtime.first { $0.key == key }
+                        routingRows.append([
+                            node.name, roles[key] ?? "-", "\(key.hostgroup)", "\(key.endpoint)",
+                            configured.first { $0.key == key }?.status.rawValue ?? "absent",
+                            live?.status.rawValue ?? "absent (OFFLINE_HARD)",
+                            pool[key].map { "\($0.connectionsUsed)" } ?? "-",
+                        ])
+                    }
+                    for (key, role) in roles.sorted(by: { $0.key < $1.key }) where !configured.contains(where: { $0.key == key }) {
+                        notes.append("\(node.name): the \(role) row \(key) is missing from mysql_servers")
+                    }
+                } catch {
+                    routingRows.append([node.name, "-", "-", "\(scope.address(of: .proxyNode(node.name)))", "unreachable", "\(error)", "-"])
+                }
+            }
+            var replicationRows: [[String]] = []
+            for (role, direction) in [(DatabaseRole.target, "forward (source → target)"), (.source, "reverse (target → source)")] {
+                do {
+                    let connection = try await scope.connect(role.endpointName)
+                    let dialect = try await ReplicationDialect.detect(on: connection, logger: logger)
+                    let controller: any ReplicaControlling =
+                        (dialect.isAurora || dialect.rdsProcedures != nil)
+                        ? try RDSReplicaController(session: connection, dialect: dialect)
+                        : try NativeReplicaController(session: connection, dialect: dialect)
+                    let status = try await controller.replicaStatus(logger: logger)
+                    replicationRows.append(Self.replicationRow(direction: direction, role: role, status: status))
+                } catch {
+                    replicationRows.append([direction, "\(role)", "unreachable", "-", "-", "-", "-", "\(error)"])
+                }
+            }
+            return CommandReport(
+                command: "status",
+                sections: [
+                    .init(
+                        title: "ProxySQL routing (hostgroups \(configuration.writerHostgroup), \(configuration.readerHostgroup))",
+                        headers: ["node", "role", "hostgroup", "server", "configured", "runtime", "ConnUsed"],
+                        rows: routingRows),
+                    .init(
+                        title: "Replication",
+                        headers: ["direction", "replica", "from", "io", "sql", "lag", "executed", "last error"],
+                        rows: replicationRows),
+                ],
+                notes: notes
+            )
+        }
+    }
+
+    static func replicationRow(direction: String, role: DatabaseRole, status: ReplicaStatus) -> [String] {
+        guard status.isConfigured else {
+            return [direction, "\(role)", "-", "not configured", "-", "-", "-", ""]
+        }
+        let source = status.sourceHost.map { "\($0):\(status.sourcePort ?? 3306)" } ?? "-"
+        let error = [status.lastIOError.map { "io \($0)" }, status.lastSQLError.map { "sql \($0)" }].compactMap { $0 }
+        return [
+            direction, "\(role)", source, "\(status.ioThread)", "\(status.sqlThread)",
+            status.secondsBehindSource.map { "\($0) s" } ?? "unknown",
+            status.executedPosition.map { "\($0)" } ?? "-",
+            error.joined(separator: "; "),
+        ]
+    }
+}

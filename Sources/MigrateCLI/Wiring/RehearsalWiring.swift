@@ -1,0 +1,97 @@
+import Cutover
+import CutoverRehearsal
+import CutoverSandbox
+import Foundation
+
+/// `rehearse`: the library's ``RehearsalScript``, its result as a report with the timeline table.
+enum RehearsalWiring {
+    static func rehearse(_ request: RehearsalRequest, progress: @escaping @Sendable (RehearsalScript.Event) -> Void) async throws
+        -> CommandReport
+    {
+        let result = try await RehearsalScript.run(
+            options: RehearsalScript.Options(
+                workload: request.workload,
+                clients: request.clients,
+                auroraDelays: request.auroraDelays,
+                loadBetweenSwitches: request.loadBetweenSwitches
+            ),
+            logger: request.logger,
+            progress: progress
+        )
+        return report(result)
+    }
+
+    static func milliseconds(_ duration: Duration?) -> String {
+        guard let duration else { return "-" }
+        let (seconds, attoseconds) = duration.components
+        let ms = Double(seconds) * 1000 + Double(attoseconds) / 1e15
+        return ms < 10 ? String(format: "%.1f ms", ms) : String(format: "%.0f ms", ms)
+    }
+
+    static func report(_ result: RehearsalScript.Result) -> CommandReport {
+        let switchRows = result.switches.map { change -> [String] in
+            let timeline = change.report.timeline
+            let writer = change.operation.movesWriter
+            return [
+                change.operation.rawValue,
+                PlanRenderer.outcomeName(change.report.outcome),
+                writer ? milliseconds(timeline.window) : "none (reads only)",
+                milliseconds(timeline.drain),
+                writer ? milliseconds(timeline.catchUp) : "-",
+                writer ? milliseconds(change.clientGap) : "-",
+                writer ? "\(timeline.sessionsCut)" : "-",
+            ]
+        }
+        let verification = result.verification
+        let load = result.load
+        let failed = load.failed.count
+        let ambiguous = load.ambiguous.count
+        let writeRows: [[String]] = [[
+            "\(load.records.count)",
+            "\(verification.acknowledgedCount)",
+            "\(failed) (committed \(verification.failedCommitted.count))",
+            "\(ambiguous) (committed \(verification.ambiguousCommitted.count))",
+            "\(verification.lost.count)",
+            "\(verification.duplicated.count)",
+            "\(verification.fenceViolations.count)",
+        ]]
+        var blocking: [BlockingReason] = []
+        if let stopped = result.stoppedEarly {
+            blocking.append(BlockingReason(check: "rehearsal.switches", message: stopped, remedy: "see the progress above; run again with --log-level debug"))
+        }
+        for change in result.switches where change.report.outcome != .completed {
+            blocking.append(BlockingReason(check: "rehearsal.\(change.operation)", message: "\(change.operation): \(PlanRenderer.outcomeName(change.report.outcome))", remedy: "see the progress above"))
+        }
+        if !verification.lost.isEmpty {
+            blocking.append(BlockingReason(check: "rehearsal.lost", message: "\(verification.lost.count) acknowledged write(s) are missing on the final writer", remedy: "a bug: keep the output and report it"))
+        }
+        if !verification.duplicated.isEmpty {
+            blocking.append(BlockingReason(check: "rehearsal.duplicated", message: "\(verification.duplicated.count) write(s) were applied twice", remedy: "a bug: keep the output and report it"))
+        }
+        if !verification.isClean, verification.lost.isEmpty, verification.duplicated.isEmpty {
+            blocking.append(BlockingReason(check: "rehearsal.verification", message: verification.description, remedy: "a bug: keep the output and report it"))
+        }
+        var notes = [
+            "write window: OFFLINE_SOFT of the old writer until the new one is ONLINE; client gap: the longest time no write was acknowledged during the switch",
+            "failed or ambiguous writes got an error at the switch; the checker read back which of them committed (they are on the final writer, not lost)",
+        ]
+        notes.append(result.succeeded ? "rehearsal passed: every switch completed, 0 writes lost" : "rehearsal FAILED")
+        var report = CommandReport(
+            command: "rehearse",
+            sections: [
+                .init(title: "Switches", headers: ["switch", "outcome", "write window", "drain", "catch-up", "client gap", "sessions cut"], rows: switchRows),
+                .init(title: "Writes (\(load.workload == .clientKeys ? "client-keys" : "auto-increment"), \(load.clients) clients)", headers: ["sent", "acknowledged", "failed", "ambiguous", "lost", "duplicated", "fence violations"], rows: writeRows),
+            ],
+            blockingReasons: blocking,
+            notes: notes
+        )
+        if !verification.lost.isEmpty || !verification.duplicated.isEmpty || !verification.isClean {
+            report.status = .failure
+        } else if let change = result.switches.first(where: { $0.report.outcome != .completed }) {
+            report.status = ExitStatus.of(change.report.outcome, interrupted: false)
+        } else if result.stoppedEarly != nil {
+            report.status = .refused
+        }
+        return report
+    }
+}

@@ -1,0 +1,153 @@
+import CutoverSandbox
+import Foundation
+import MariaDB
+import Testing
+
+@testable import MigrateCLI
+
+/// The built binary against real local servers: the rehearsal end to end, and the sandbox flow the documentation
+/// describes (`sandbox up`, then this tool's commands with the configuration it wrote, then `sandbox down`).
+@Suite("The built binary on the sandbox", .serialized)
+struct PractiseBinaryTests {
+    @Test("rehearse: every switch completes, 0 writes lost, one JSON object per line")
+    func rehearse() throws {
+        guard try IntegrationGate.skipIfUnavailable() else { return }
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let result = try Binary.run(["rehearse", "--json", "--clients", "2", "--load-between", "1s"], in: directory, deadline: .seconds(120))
+        #expect(result.status == 0, "\(result.standardError)\n\(result.standardOutput.suffix(3000))")
+        let lines = result.standardOutput.split(separator: "\n")
+        let objects = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(objects.count == lines.count, "every line is a JSON object")
+        let finished = objects.filter { $0["event"] as? String == "run-finished" }
+        #expect(finished.map { $0["outcome"] as? String } == ["completed", "completed", "completed", "completed"])
+        #expect(objects.contains { $0["event"] as? String == "preflight" && $0["can_proceed"] as? Bool == true })
+        let report = try #require(objects.last)
+        #expect(report["event"] as? String == "report")
+        #expect(report["exit_code"] as? Int == 0)
+        let sections = try #require(report["sections"] as? [[String: Any]])
+        let writes = try #require(sections.first { ($0["title"] as? String)?.hasPrefix("Writes") == true }?["rows"] as? [[String: String]])
+        #expect(writes.first?["lost"] == "0")
+        #expect(writes.first?["duplicated"] == "0")
+        #expect(Int(writes.first?["acknowledged"] ?? "") ?? 0 > 100)
+        let switches = try #require(sections.first { $0["title"] as? String == "Switches" }?["rows"] as? [[String: String]])
+        #expect(switches.map { $0["switch"] } == ["reader-cutover", "writer-cutover", "writer-failback", "writer-cutover"])
+        #expect(switches.dropFirst().allSatisfy { $0["write window"]?.hasSuffix("ms") == true })
+    }
+
+    @Test("sandbox up, then preflight, plan and cutover writers with the configuration it wrote, then sandbox down")
+    func sandboxFlow() async throws {
+        guard try IntegrationGate.skipIfUnavailable() else { return }
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let state = directory + "/sandbox"
+
+        let up = Process()
+        up.executableURL = URL(fileURLWithPath: try Binary.path())
+        up.arguments = ["sandbox", "up", "--state-dir", state]
+        up.currentDirectoryURL = URL(fileURLWithPath: directory)
+        up.environment = ["PATH": "/usr/bin:/bin", "HOME": directory, "NO_COLOR": "1"]
+        let output = directory + "/up.out"
+        _ = FileManager.default.createFile(atPath: output, contents: nil)
+        up.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+        up.standardError = up.standardOutput
+        up.standardInput = FileHandle.nullDevice
+        try up.run()
+        defer { if up.isRunning { up.terminate() } }
+
+        let start = ContinuousClock.now
+        while !FileManager.default.fileExists(atPath: state + "/sandbox.json") {
+            guard up.isRunning, ContinuousClock.now - start < .seconds(90) else {
+                Issue.record("sandbox up did not become ready: \((try? String(contentsOfFile: output, encoding: .utf8)) ?? "")")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let printed = try String(contentsOfFile: output, encoding: .utf8)
+        #expect(printed.contains("ProxySQL emulator admin"))
+        let secrets = try FileManager.default.contentsOfDirectory(atPath: state + "/secrets")
+        for name in secrets {
+            let password = try String(contentsOfFile: state + "/secrets/" + name, encoding: .utf8).split(separator: "\n").first.map(String.init) ?? ""
+            if name.hasSuffix(".password") { #expect(!printed.contains(password), "\(name) printed") }
+            let attributes = try FileManager.default.attributesOfItem(atPath: state + "/secrets/" + name)
+            #expect((attributes[.posixPermissions] as? Int) == 0o600, "\(name)")
+        }
+
+        let config = ["--config", state + "/migrate.yaml"]
+        let preflight = try Binary.run(config + ["preflight"], in: directory)
+        #expect(preflight.status == 0, "\(preflight.standardOutput)\(preflight.standardError)")
+        let plan = try Binary.run(config + ["plan", "writer-cutover"], in: directory)
+        #expect(plan.status == 0, "\(plan.standardError)")
+        #expect(!plan.standardOutput.contains("assumed:"), "every endpoint was read")
+        #expect(plan.standardOutput.contains("* [target] CALL mysql.rds_stop_replication"))
+        let cutover = try Binary.run(config + ["cutover", "writers", "--yes"], in: directory)
+        #expect(cutover.status == 0, "\(cutover.standardOutput)\(cutover.standardError)")
+        #expect(cutover.standardOutput.contains("writer-cutover") && cutover.standardOutput.contains("completed"))
+        let status = try Binary.run(config + ["status", "--json"], in: directory)
+        #expect(status.status == 0, "\(status.standardError)")
+        #expect(status.standardOutput.contains("\"role\":\"target writer\"") && status.standardOutput.contains("\"runtime\":\"ONLINE\""))
+        #expect(status.standardOutput.contains("\"direction\":\"reverse (target → source)\""))
+        let failback = try Binary.run(config + ["failback", "writers", "--yes"], in: directory)
+        #expect(failback.status == 0, "\(failback.standardOutput)\(failback.standardError)")
+
+        // The helpers, against the same servers.
+        let compare = try Binary.run(config + ["accounts", "compare"], in: directory)
+        #expect(compare.status == 0, "\(compare.standardOutput)")
+        let rewrite = ["--rewrite-host", "%=127.0.0.%"]
+        let missing = try Binary.run(config + ["accounts", "compare"] + rewrite, in: directory)
+        #expect(missing.status == 2)
+        #expect(missing.standardOutput.contains("MISSING"))
+        let copy = try Binary.run(config + ["accounts", "copy", "--yes"] + rewrite, in: directory)
+        #expect(copy.status == 0, "\(copy.standardOutput)\(copy.standardError)")
+        #expect(copy.standardOutput.contains("CREATE USER 'app'@'127.0.0.%' <authentication of 'app'@'%' on the source"))
+        #expect(copy.standardOutput.contains("Undo: DROP USER 'app'@'127.0.0.%'"))
+        let copied = try Binary.run(config + ["accounts", "compare"] + rewrite, in: directory)
+        #expect(copied.status == 0, "\(copied.standardOutput)")
+        let reverse = try Binary.run(config + ["reverse-user", "create", "--yes", "--host", "127.0.0.1"], in: directory)
+        #expect(reverse.status == 0, "\(reverse.standardOutput)\(reverse.standardError)")
+        #expect(reverse.standardOutput.contains("GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO 'repl_reverse'@'127.0.0.1'"))
+        #expect(!reverse.standardOutput.contains("more than it needs"))
+        let retention = try Binary.run(config + ["retention", "set", "--hours", "72", "--yes"], in: directory)
+        #expect(retention.status == 0, "\(retention.standardOutput)\(retention.standardError)")
+        #expect(retention.standardOutput.contains("Undo: migrate-cli retention set --hours 24"))
+        let retained = try Binary.run(config + ["retention", "check", "--json"], in: directory)
+        #expect(retained.status == 0)
+        #expect(retained.standardOutput.contains("{\"setting\":\"binlog retention hours\",\"value\":\"72\"}"))
+        let zones = try Binary.run(config + ["timezones", "import", "--dry-run"], in: directory)
+        #expect(zones.status == 0)
+        #expect(zones.standardOutput.contains("mysql_tzinfo_to_sql /usr/share/zoneinfo"))
+        // A zone on the source only (kept out of the binlog, so replication does not carry it): check refuses,
+        // import copies it, check agrees.
+        let sourcePassword = try String(contentsOfFile: state + "/secrets/source.password", encoding: .utf8).split(separator: "\n").first.map(String.init)
+        let sandboxState = try JSONDecoder().decode(SandboxState.self, from: Data(contentsOf: URL(fileURLWithPath: state + "/sandbox.json")))
+        let source = try await MariaDBConnection.connect(
+            configuration: MariaDBConnection.Configuration(host: "127.0.0.1", port: sandboxState.source.port, user: "root", password: sourcePassword))
+        for statement: SQLStatement in [
+            "SET SESSION sql_log_bin = 0", "INSERT INTO mysql.time_zone (Time_zone_id, Use_leap_seconds) VALUES (1, 'N')",
+            "INSERT INTO mysql.time_zone_name (Name, Time_zone_id) VALUES ('Test/Zone', 1)",
+            "INSERT INTO mysql.time_zone_transition_type (Time_zone_id, Transition_type_id, `Offset`, Is_DST, Abbreviation) VALUES (1, 0, 3600, 0, 'TST')",
+        ] {
+            try await source.run(statement)
+        }
+        await source.close()
+        let differ = try Binary.run(config + ["timezones", "check"], in: directory)
+        #expect(differ.status == 2, "\(differ.standardOutput)")
+        #expect(differ.standardOutput.contains("migrate-cli timezones import"))
+        let imported = try Binary.run(config + ["timezones", "import", "--yes"], in: directory)
+        #expect(imported.status == 0, "\(imported.standardOutput)\(imported.standardError)")
+        #expect(imported.standardOutput.contains("INSERT INTO mysql.time_zone_name ... (1 rows copied from the source"))
+        let agree = try Binary.run(config + ["timezones", "check"], in: directory)
+        #expect(agree.status == 0, "\(agree.standardOutput)")
+
+        let sandboxStatus = try Binary.run(["sandbox", "status", "--state-dir", state], in: directory)
+        #expect(sandboxStatus.status == 0, "\(sandboxStatus.standardOutput)")
+
+        let down = try Binary.run(["sandbox", "down", "--state-dir", state], in: directory, deadline: .seconds(90))
+        #expect(down.status == 0, "\(down.standardOutput)\(down.standardError)")
+        let stopped = ContinuousClock.now
+        while up.isRunning, ContinuousClock.now - stopped < .seconds(10) { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!up.isRunning)
+        #expect(up.terminationStatus == 0)
+        #expect(!FileManager.default.fileExists(atPath: state))
+    }
+}
