@@ -159,7 +159,8 @@ struct PreflightReportTests {
         fixture.target.update { $0.hanging = ["timeZoneCount"] }
         let started = ContinuousClock.now
         let report = await fixture.run()
-        #expect(ContinuousClock.now - started < .seconds(15))
+        // Bounded (a hanging check must not hang the report), generously: the whole suite shares two cores.
+        #expect(ContinuousClock.now - started < .seconds(60))
         let check = try #require(report["timezone.tables"])
         #expect(check.status == .fail)
         #expect(check.detail.contains("did not finish within"))
