@@ -131,8 +131,12 @@ public final class DryRunDatabase: CutoverDatabase {
 
     public func currentPosition(logger: Logger) async throws -> ReplicationCoordinate {
         record(dialect.sourceStatusStatement)
-        if let statement = dialect.sourceGTIDStatement { record(statement) }
-        return DryRunSentinel.coordinate(configuration.role)
+        var coordinate = DryRunSentinel.coordinate(configuration.role)
+        if let statement = dialect.sourceGTIDStatement {
+            record(statement)
+            if dialect.isMariaDB { coordinate.gtidSet = DryRunSentinel.mariaDBGTID(configuration.role) }
+        }
+        return coordinate
     }
 
     public func fence(timeout: Duration, logger: Logger) async throws {
@@ -238,8 +242,15 @@ public final class DryRunDatabase: CutoverDatabase {
             try await stopAndResetReplication(timeout: timeout, logger: logger)
         }
         let position = try BinlogPosition(file: coordinate.file, offset: coordinate.offset)
+        var startPoint = ReplicationSource.StartPoint.position(position)
+        // As ReplicationControlDatabase: a native MariaDB replica starts from the GTID position (crash-safe).
+        if dialect.isMariaDB, !configuration.usesRDSProcedures, let text = coordinate.gtidSet,
+            let gtid = try? MariaDBGTIDPosition(parsing: text), !gtid.isEmpty
+        {
+            startPoint = .mariaDBGTID(gtid)
+        }
         let replicationSource = ReplicationSource(
-            host: source.host, port: source.port, user: user, password: password, startPoint: .position(position))
+            host: source.host, port: source.port, user: user, password: password, startPoint: startPoint)
         if configuration.usesRDSProcedures {
             record(try rdsProcedures().setExternalSourceStatement(replicationSource))
         } else {

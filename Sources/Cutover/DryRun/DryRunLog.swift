@@ -13,6 +13,10 @@ final class DryRunLog: Sendable {
 
     /// Values a dry run makes up for what only a live run can know, and the placeholders shown instead.
     static let placeholders: [(sentinel: String, placeholder: String)] = [
+        ("'\(DryRunSentinel.mariaDBGTID(.source))'", "<source GTID position>"),
+        ("'\(DryRunSentinel.mariaDBGTID(.target))'", "<target GTID position>"),
+        (DryRunSentinel.mariaDBGTID(.source), "<source GTID position>"),
+        (DryRunSentinel.mariaDBGTID(.target), "<target GTID position>"),
         ("'\(DryRunSentinel.file(.source))'", "<source binlog file>"),
         ("'\(DryRunSentinel.file(.target))'", "<target binlog file>"),
         (String(DryRunSentinel.offset(.source)), "<source binlog offset>"),
@@ -68,6 +72,8 @@ enum DryRunSentinel {
     static func coordinate(_ role: DatabaseRole) -> ReplicationCoordinate {
         ReplicationCoordinate(file: file(role), offset: offset(role))
     }
+    /// A MariaDB GTID position standing for the one a live run reads.
+    static func mariaDBGTID(_ role: DatabaseRole) -> String { role == .source ? "999999-1-999999505" : "999999-2-999999606" }
     static let proxySQLSessionID: UInt64 = 999_999_999_303
     static let connectionID: UInt64 = 999_999_999_404
 }
