@@ -253,7 +253,7 @@ struct ProxySQLEmulatorAdminTests {
         }
         try await Support.withEmulator { emulator, admin in
             try await admin.run("INSERT INTO mysql_servers (hostgroup_id, hostname, port) VALUES (10, 'cli-host', 3306)")
-            let result = try Support.runCLI(
+            let result = try await Support.runCLI(
                 port: emulator.adminPort,
                 user: "admin",
                 password: Support.adminPassword,
@@ -261,7 +261,7 @@ struct ProxySQLEmulatorAdminTests {
             )
             #expect(result.status == 0, "\(result.error)")
             #expect(result.output == "2.7.1-emulator\ncli-host\t3306\n1\n")
-            let denied = try Support.runCLI(port: emulator.adminPort, user: "admin", password: "nope", sql: "SELECT 1")
+            let denied = try await Support.runCLI(port: emulator.adminPort, user: "admin", password: "nope", sql: "SELECT 1")
             #expect(denied.status != 0)
             #expect(denied.error.contains("ERROR 1045 (28000): ProxySQL Error: Access denied for user 'admin'@'127.0.0.1'"))
         }

@@ -333,7 +333,7 @@ struct ProxySQLEmulatorDataPlaneTests {
         }
         try await Fixture.with(statuses: ["OFFLINE_HARD", "ONLINE"]) { fixture in
             let port = try #require(fixture.emulator.dataPort(hostgroup: 10))
-            let result = try EmulatorTestSupport.runCLI(
+            let result = try await EmulatorTestSupport.runCLI(
                 port: port,
                 user: fixture.user.username,
                 password: fixture.user.password,
@@ -342,7 +342,7 @@ struct ProxySQLEmulatorDataPlaneTests {
             )
             #expect(result.status == 0, "\(result.error)")
             #expect(result.output == "1\n1\n")
-            let denied = try EmulatorTestSupport.runCLI(port: port, user: fixture.user.username, password: "wrong", sql: "SELECT 1")
+            let denied = try await EmulatorTestSupport.runCLI(port: port, user: fixture.user.username, password: "wrong", sql: "SELECT 1")
             #expect(denied.error.contains("ERROR 1045 (28000): ProxySQL Error: Access denied for user"))
         }
     }

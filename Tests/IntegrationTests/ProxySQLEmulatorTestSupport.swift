@@ -49,7 +49,18 @@ enum EmulatorTestSupport {
     }
 
     /// Runs the stock `mariadb` client (batch mode, no column names) with the password in `MYSQL_PWD`.
-    static func runCLI(port: Int, user: String, password: String, database: String? = nil, sql: String) throws -> (
+    static func runCLI(port: Int, user: String, password: String, database: String? = nil, sql: String) async throws -> (
+        status: Int32, output: String, error: String
+    ) {
+        // Off Swift's cooperative pool: the emulator under test needs those threads to answer the client we wait on.
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue(label: "mariadb-cli").async {
+                continuation.resume(with: Swift.Result { try runCLIBlocking(port: port, user: user, password: password, database: database, sql: sql) })
+            }
+        }
+    }
+
+    static func runCLIBlocking(port: Int, user: String, password: String, database: String?, sql: String) throws -> (
         status: Int32, output: String, error: String
     ) {
         let process = Process()

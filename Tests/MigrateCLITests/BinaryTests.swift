@@ -36,6 +36,21 @@ enum Binary {
         in directory: String,
         environment: [String: String] = [:],
         deadline: Duration = .seconds(30)
+    ) async throws -> Result {
+        // The wait blocks a thread for as long as the child runs: never one of Swift's cooperative threads (two on
+        // this machine), which every other test, and the servers they start, need.
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue(label: "binary-test-run").async {
+                continuation.resume(with: Swift.Result { try runBlocking(arguments, in: directory, environment: environment, deadline: deadline) })
+            }
+        }
+    }
+
+    static func runBlocking(
+        _ arguments: [String],
+        in directory: String,
+        environment: [String: String],
+        deadline: Duration
     ) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try path())
@@ -78,62 +93,62 @@ enum Binary {
 @Suite("The built binary", .serialized)
 struct BinaryTests {
     @Test("--help exits 0 and lists the commands and exit codes")
-    func help() throws {
+    func help() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let result = try Binary.run(["--help"], in: directory)
+        let result = try await Binary.run(["--help"], in: directory)
         #expect(result.status == 0)
         for command in ["rehearse", "sandbox", "init", "config", "preflight", "plan", "status", "cutover", "failback", "resume", "journal", "accounts", "reverse-user", "timezones", "retention"] {
             #expect(result.standardOutput.contains("  \(command) "), "\(command)")
         }
         #expect(result.standardOutput.contains("Exit codes:"))
-        let sub = try Binary.run(["cutover", "writers", "--help"], in: directory)
+        let sub = try await Binary.run(["cutover", "writers", "--help"], in: directory)
         #expect(sub.status == 0)
         #expect(sub.standardOutput.contains("point of no return"))
     }
 
     @Test("a usage error exits 64")
-    func usage() throws {
+    func usage() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let result = try Binary.run(["cutover", "sideways"], in: directory)
+        let result = try await Binary.run(["cutover", "sideways"], in: directory)
         #expect(result.status == 64)
     }
 
     @Test("init writes a file that loads; a second init refuses and leaves it alone")
-    func initThenLoad() throws {
+    func initThenLoad() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let written = try Binary.run(["init"], in: directory)
+        let written = try await Binary.run(["init"], in: directory)
         #expect(written.status == 0, "\(written.standardError)")
         let path = directory + "/migrate.yaml"
         let content = try String(contentsOfFile: path, encoding: .utf8)
         #expect(content == ExampleConfiguration.text)
 
-        let shown = try Binary.run(["--config", "migrate.yaml", "config", "show"], in: directory)
+        let shown = try await Binary.run(["--config", "migrate.yaml", "config", "show"], in: directory)
         #expect(shown.status == 0, "\(shown.standardError)")
         #expect(shown.standardOutput.contains("10/10.0.0.5:3306"))
 
         try "# edited\n".appending(content).write(toFile: path, atomically: true, encoding: .utf8)
-        let again = try Binary.run(["init"], in: directory)
+        let again = try await Binary.run(["init"], in: directory)
         #expect(again.status == 2)
         #expect(again.standardError.contains("--force"))
         #expect(try String(contentsOfFile: path, encoding: .utf8).hasPrefix("# edited\n"))
 
-        let forced = try Binary.run(["init", "--force", "--json"], in: directory)
+        let forced = try await Binary.run(["init", "--force", "--json"], in: directory)
         #expect(forced.status == 0)
         #expect(forced.standardOutput.hasPrefix("{\"event\":\"written\""))
     }
 
     @Test("config check reads every password source, printing none")
-    func check() throws {
+    func check() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try FileManager.default.copyItem(atPath: try Fixture.path("minimal.yaml"), toPath: directory + "/migrate.yaml")
-        let missing = try Binary.run(["config", "check"], in: directory)
+        let missing = try await Binary.run(["config", "check"], in: directory)
         #expect(missing.status == 78)
         #expect(missing.standardError.contains("source.password-env: environment variable TEST_SOURCE_PASSWORD is not set"))
-        let good = try Binary.run(["config", "check"], in: directory, environment: Fixture.passwords)
+        let good = try await Binary.run(["config", "check"], in: directory, environment: Fixture.passwords)
         #expect(good.status == 0, "\(good.standardError)")
         for password in Fixture.passwords.values {
             #expect(!good.standardOutput.contains(password))
@@ -142,14 +157,14 @@ struct BinaryTests {
     }
 
     @Test("bad configuration: exit 78, every field named, nothing written")
-    func badConfiguration() throws {
+    func badConfiguration() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/migrate.yaml"
         try FileManager.default.copyItem(atPath: try Fixture.path("invalid.yaml"), toPath: path)
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
         for command in [["config", "check"], ["cutover", "writers", "--yes"], ["status"]] {
-            let result = try Binary.run(command + ["--set", "journal.path=\(directory)/journal.jsonl"], in: directory, environment: Fixture.passwords)
+            let result = try await Binary.run(command + ["--set", "journal.path=\(directory)/journal.jsonl"], in: directory, environment: Fixture.passwords)
             #expect(result.status == 78, "\(command): \(result.standardError)")
             for field in ["source.hots", "target.writer.port", "policy.drain-deadline", "source.password"] {
                 #expect(result.standardError.contains(field), "\(command) does not name \(field)")
@@ -159,7 +174,7 @@ struct BinaryTests {
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
         #expect(!FileManager.default.fileExists(atPath: directory + "/journal.jsonl"))
 
-        let json = try Binary.run(["config", "check", "--json"], in: directory)
+        let json = try await Binary.run(["config", "check", "--json"], in: directory)
         #expect(json.status == 78)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [String: Any])
         #expect(object["event"] as? String == "error")
@@ -168,22 +183,22 @@ struct BinaryTests {
     }
 
     @Test("a password given with --set is refused and not echoed")
-    func passwordFlag() throws {
+    func passwordFlag() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try FileManager.default.copyItem(atPath: try Fixture.path("minimal.yaml"), toPath: directory + "/migrate.yaml")
-        let result = try Binary.run(["config", "show", "--set", "source.password=hunter2"], in: directory)
+        let result = try await Binary.run(["config", "show", "--set", "source.password=hunter2"], in: directory)
         #expect(result.status == 78)
         #expect(result.standardError.contains("never accepted on the command line"))
         #expect(!result.standardError.contains("hunter2") && !result.standardOutput.contains("hunter2"))
     }
 
     @Test("plan --offline prints every step's statements per endpoint, deterministically, without connecting")
-    func planOffline() throws {
+    func planOffline() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try FileManager.default.copyItem(atPath: try Fixture.path("minimal.yaml"), toPath: directory + "/migrate.yaml")
-        let plan = try Binary.run(["plan", "writer-cutover", "--offline"], in: directory, environment: Fixture.passwords)
+        let plan = try await Binary.run(["plan", "writer-cutover", "--offline"], in: directory, environment: Fixture.passwords)
         #expect(plan.status == 0, "\(plan.standardError)")
         #expect(plan.standardOutput.hasPrefix("Plan for writer-cutover (dry run: nothing was sent)"))
         for line in [
@@ -199,15 +214,15 @@ struct BinaryTests {
         for password in Fixture.passwords.values {
             #expect(!plan.standardOutput.contains(password) && !plan.standardError.contains(password))
         }
-        let again = try Binary.run(["plan", "writer-cutover", "--offline"], in: directory, environment: Fixture.passwords)
+        let again = try await Binary.run(["plan", "writer-cutover", "--offline"], in: directory, environment: Fixture.passwords)
         #expect(again.standardOutput == plan.standardOutput)
-        let json = try Binary.run(["plan", "writer-failback", "--offline", "--json"], in: directory, environment: Fixture.passwords)
+        let json = try await Binary.run(["plan", "writer-failback", "--offline", "--json"], in: directory, environment: Fixture.passwords)
         #expect(json.status == 0)
         let lines = json.standardOutput.split(separator: "\n")
         #expect(lines.allSatisfy { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) != nil })
         #expect(lines.last?.contains("\"simulated_outcome\":\"completed\"") == true)
         // `cutover writers --dry-run` is the same plan and changes nothing: no journal.
-        let dryRun = try Binary.run(
+        let dryRun = try await Binary.run(
             ["cutover", "writers", "--dry-run", "--set", "source.port=1", "--set", "target.writer.host=127.0.0.1", "--set", "target.writer.port=1",
              "--set", "proxysql.nodes.proxysql-1.host=127.0.0.1", "--set", "proxysql.nodes.proxysql-1.port=1"],
             in: directory, environment: Fixture.passwords)
@@ -218,13 +233,13 @@ struct BinaryTests {
     }
 
     @Test("an unreachable endpoint: exit 69 naming it, nothing changed, no journal")
-    func unreachable() throws {
+    func unreachable() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try FileManager.default.copyItem(atPath: try Fixture.path("minimal.yaml"), toPath: directory + "/migrate.yaml")
         let settings = ["--set", "source.host=127.0.0.1", "--set", "source.port=1", "--set", "source.connect-timeout=1s"]
         for command in [["cutover", "writers", "--yes"], ["preflight"], ["accounts", "compare"]] {
-            let result = try Binary.run(command + settings, in: directory, environment: Fixture.passwords)
+            let result = try await Binary.run(command + settings, in: directory, environment: Fixture.passwords)
             #expect(result.status == 69, "\(command): \(result.standardError)")
             #expect(result.standardError.contains("source (127.0.0.1:1)"), "\(command): \(result.standardError)")
         }
@@ -232,14 +247,14 @@ struct BinaryTests {
     }
 
     @Test("journal show reads a journal without a configuration")
-    func journalShow() throws {
+    func journalShow() async throws {
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let empty = try Binary.run(["journal", "show", "--file", "none.jsonl"], in: directory)
+        let empty = try await Binary.run(["journal", "show", "--file", "none.jsonl"], in: directory)
         #expect(empty.status == 0)
         #expect(empty.standardOutput.contains("has no run yet"))
         try "not json\n{}\n".write(toFile: directory + "/bad.jsonl", atomically: true, encoding: .utf8)
-        let bad = try Binary.run(["journal", "show", "--file", "bad.jsonl"], in: directory)
+        let bad = try await Binary.run(["journal", "show", "--file", "bad.jsonl"], in: directory)
         #expect(bad.status == 1)
         #expect(bad.standardError.contains("line 1"))
     }

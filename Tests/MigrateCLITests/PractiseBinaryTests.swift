@@ -10,11 +10,11 @@ import Testing
 @Suite("The built binary on the sandbox", .serialized)
 struct PractiseBinaryTests {
     @Test("rehearse: every switch completes, 0 writes lost, one JSON object per line")
-    func rehearse() throws {
+    func rehearse() async throws {
         guard try IntegrationGate.skipIfUnavailable() else { return }
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let result = try Binary.run(["rehearse", "--json", "--clients", "2", "--load-between", "1s"], in: directory, deadline: .seconds(120))
+        let result = try await Binary.run(["rehearse", "--json", "--clients", "2", "--load-between", "1s"], in: directory, deadline: .seconds(120))
         #expect(result.status == 0, "\(result.standardError)\n\(result.standardOutput.suffix(3000))")
         let lines = result.standardOutput.split(separator: "\n")
         let objects = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
@@ -74,46 +74,46 @@ struct PractiseBinaryTests {
         }
 
         let config = ["--config", state + "/migrate.yaml"]
-        let preflight = try Binary.run(config + ["preflight"], in: directory)
+        let preflight = try await Binary.run(config + ["preflight"], in: directory)
         #expect(preflight.status == 0, "\(preflight.standardOutput)\(preflight.standardError)")
-        let plan = try Binary.run(config + ["plan", "writer-cutover"], in: directory)
+        let plan = try await Binary.run(config + ["plan", "writer-cutover"], in: directory)
         #expect(plan.status == 0, "\(plan.standardError)")
         #expect(!plan.standardOutput.contains("assumed:"), "every endpoint was read")
         #expect(plan.standardOutput.contains("* [target] CALL mysql.rds_stop_replication"))
-        let cutover = try Binary.run(config + ["cutover", "writers", "--yes"], in: directory)
+        let cutover = try await Binary.run(config + ["cutover", "writers", "--yes"], in: directory)
         #expect(cutover.status == 0, "\(cutover.standardOutput)\(cutover.standardError)")
         #expect(cutover.standardOutput.contains("writer-cutover") && cutover.standardOutput.contains("completed"))
-        let status = try Binary.run(config + ["status", "--json"], in: directory)
+        let status = try await Binary.run(config + ["status", "--json"], in: directory)
         #expect(status.status == 0, "\(status.standardError)")
         #expect(status.standardOutput.contains("\"role\":\"target writer\"") && status.standardOutput.contains("\"runtime\":\"ONLINE\""))
         #expect(status.standardOutput.contains("\"direction\":\"reverse (target → source)\""))
-        let failback = try Binary.run(config + ["failback", "writers", "--yes"], in: directory)
+        let failback = try await Binary.run(config + ["failback", "writers", "--yes"], in: directory)
         #expect(failback.status == 0, "\(failback.standardOutput)\(failback.standardError)")
 
         // The helpers, against the same servers.
-        let compare = try Binary.run(config + ["accounts", "compare"], in: directory)
+        let compare = try await Binary.run(config + ["accounts", "compare"], in: directory)
         #expect(compare.status == 0, "\(compare.standardOutput)")
         let rewrite = ["--rewrite-host", "%=127.0.0.%"]
-        let missing = try Binary.run(config + ["accounts", "compare"] + rewrite, in: directory)
+        let missing = try await Binary.run(config + ["accounts", "compare"] + rewrite, in: directory)
         #expect(missing.status == 2)
         #expect(missing.standardOutput.contains("MISSING"))
-        let copy = try Binary.run(config + ["accounts", "copy", "--yes"] + rewrite, in: directory)
+        let copy = try await Binary.run(config + ["accounts", "copy", "--yes"] + rewrite, in: directory)
         #expect(copy.status == 0, "\(copy.standardOutput)\(copy.standardError)")
         #expect(copy.standardOutput.contains("CREATE USER 'app'@'127.0.0.%' <authentication of 'app'@'%' on the source"))
         #expect(copy.standardOutput.contains("Undo: DROP USER 'app'@'127.0.0.%'"))
-        let copied = try Binary.run(config + ["accounts", "compare"] + rewrite, in: directory)
+        let copied = try await Binary.run(config + ["accounts", "compare"] + rewrite, in: directory)
         #expect(copied.status == 0, "\(copied.standardOutput)")
-        let reverse = try Binary.run(config + ["reverse-user", "create", "--yes", "--host", "127.0.0.1"], in: directory)
+        let reverse = try await Binary.run(config + ["reverse-user", "create", "--yes", "--host", "127.0.0.1"], in: directory)
         #expect(reverse.status == 0, "\(reverse.standardOutput)\(reverse.standardError)")
         #expect(reverse.standardOutput.contains("GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO 'repl_reverse'@'127.0.0.1'"))
         #expect(!reverse.standardOutput.contains("more than it needs"))
-        let retention = try Binary.run(config + ["retention", "set", "--hours", "72", "--yes"], in: directory)
+        let retention = try await Binary.run(config + ["retention", "set", "--hours", "72", "--yes"], in: directory)
         #expect(retention.status == 0, "\(retention.standardOutput)\(retention.standardError)")
         #expect(retention.standardOutput.contains("Undo: migrate-cli retention set --hours 24"))
-        let retained = try Binary.run(config + ["retention", "check", "--json"], in: directory)
+        let retained = try await Binary.run(config + ["retention", "check", "--json"], in: directory)
         #expect(retained.status == 0)
         #expect(retained.standardOutput.contains("{\"setting\":\"binlog retention hours\",\"value\":\"72\"}"))
-        let zones = try Binary.run(config + ["timezones", "import", "--dry-run"], in: directory)
+        let zones = try await Binary.run(config + ["timezones", "import", "--dry-run"], in: directory)
         #expect(zones.status == 0)
         #expect(zones.standardOutput.contains("mysql_tzinfo_to_sql /usr/share/zoneinfo"))
         // A zone on the source only (kept out of the binlog, so replication does not carry it): check refuses,
@@ -130,19 +130,19 @@ struct PractiseBinaryTests {
             try await source.run(statement)
         }
         await source.close()
-        let differ = try Binary.run(config + ["timezones", "check"], in: directory)
+        let differ = try await Binary.run(config + ["timezones", "check"], in: directory)
         #expect(differ.status == 2, "\(differ.standardOutput)")
         #expect(differ.standardOutput.contains("migrate-cli timezones import"))
-        let imported = try Binary.run(config + ["timezones", "import", "--yes"], in: directory)
+        let imported = try await Binary.run(config + ["timezones", "import", "--yes"], in: directory)
         #expect(imported.status == 0, "\(imported.standardOutput)\(imported.standardError)")
         #expect(imported.standardOutput.contains("INSERT INTO mysql.time_zone_name ... (1 rows copied from the source"))
-        let agree = try Binary.run(config + ["timezones", "check"], in: directory)
+        let agree = try await Binary.run(config + ["timezones", "check"], in: directory)
         #expect(agree.status == 0, "\(agree.standardOutput)")
 
-        let sandboxStatus = try Binary.run(["sandbox", "status", "--state-dir", state], in: directory)
+        let sandboxStatus = try await Binary.run(["sandbox", "status", "--state-dir", state], in: directory)
         #expect(sandboxStatus.status == 0, "\(sandboxStatus.standardOutput)")
 
-        let down = try Binary.run(["sandbox", "down", "--state-dir", state], in: directory, deadline: .seconds(90))
+        let down = try await Binary.run(["sandbox", "down", "--state-dir", state], in: directory, deadline: .seconds(90))
         #expect(down.status == 0, "\(down.standardOutput)\(down.standardError)")
         let stopped = ContinuousClock.now
         while up.isRunning, ContinuousClock.now - stopped < .seconds(10) { try await Task.sleep(for: .milliseconds(50)) }
