@@ -63,7 +63,14 @@ struct PractiseBinaryTests {
             }
             try await Task.sleep(for: .milliseconds(100))
         }
-        let printed = try String(contentsOfFile: output, encoding: .utf8)
+        // The state file is written before the endpoints are printed: wait (bounded) for them.
+        var printed = ""
+        let printDeadline = ContinuousClock.now + .seconds(30)
+        repeat {
+            printed = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+            if printed.contains("ProxySQL emulator admin") { break }
+            try await Task.sleep(for: .milliseconds(100))
+        } while ContinuousClock.now < printDeadline
         #expect(printed.contains("ProxySQL emulator admin"))
         let secrets = try FileManager.default.contentsOfDirectory(atPath: state + "/secrets")
         for name in secrets {
