@@ -1,0 +1,246 @@
+import Cutover
+import CutoverRehearsal
+import CutoverSandbox
+import Logging
+import MariaDB
+import ReplicationControl
+import Synchronization
+
+/// What a scenario measured.
+struct ScenarioResult: Sendable {
+    var scenario: Scenario
+    var analyses: [RunAnalysis]
+    /// The checker's verdict over the whole scenario (every acknowledged write on the final writer once).
+    var verification: WriteLoadVerification?
+    var verificationError: String?
+    var acknowledged: Int
+    var writesPerSecond: Double
+    /// Failed / ambiguous client writes over the whole scenario, and their error numbers.
+    var failed: Int
+    var ambiguous: Int
+    var errorNumbers: [UInt32?: Int]
+
+    var completedRuns: Int { analyses.count { $0.record.completed } }
+    var lost: Int? { verification?.lost.count }
+}
+
+/// Writes a burst straight into the current writer (bypassing ProxySQL) so the new writer lags at the fence.
+final class BurstWriter: Sendable {
+    static let database = "cutover_bench_burst"
+    let source: MariaDBConnection
+    let target: MariaDBConnection
+    private let nextID = Mutex<Int64>(0)
+
+    private init(source: MariaDBConnection, target: MariaDBConnection) {
+        self.source = source
+        self.target = target
+    }
+
+    /// Creates the burst table on the source (replication carries it to "Aurora") and opens root connections.
+    static func prepare(_ rehearsal: Rehearsal, logger: Logger) async throws -> BurstWriter {
+        let source = try await rehearsal.source.connectAsRoot(logger: logger)
+        let target = try await rehearsal.target.connectAsRoot(logger: logger)
+        try await source.run("CREATE DATABASE IF NOT EXISTS \(identifier: database)")
+        try await source.run(
+            "CREATE TABLE IF NOT EXISTS \(identifier: database).`filler` (id BIGINT PRIMARY KEY, payload VARCHAR(255) NOT NULL) ENGINE=InnoDB"
+        )
+        return BurstWriter(source: source, target: target)
+    }
+
+    /// Inserts `rows` rows on `role` in statements of ``Scenario/burstChunk`` rows; returns how long it took.
+    func write(rows: Int, on role: DatabaseRole) async throws -> Duration {
+        guard rows > 0 else { return .zero }
+        let connection = role == .source ? source : target
+        let start = ContinuousClock.now
+        var remaining = rows
+        while remaining > 0 {
+            let count = min(remaining, Scenario.burstChunk)
+            let first = nextID.withLock { value -> Int64 in
+                defer { value += Int64(count) }
+                return value
+            }
+            // Only integers are spliced in.
+            try await connection.run(
+                SQLStatement(
+                    unsafeRaw:
+                        "INSERT INTO `\(Self.database)`.`filler` (id, payload) SELECT \(first) + seq, REPEAT('x', 200) FROM seq_1_to_\(count)"
+                ),
+                timeout: .seconds(120)
+            )
+            remaining -= count
+        }
+        return ContinuousClock.now - start
+    }
+
+    func close() async {
+        await source.close()
+        await target.close()
+    }
+}
+
+/// Runs one scenario: a write load through the emulator, `runs` alternating writer switches (cut-over, failback,
+/// ...), then the checker.
+struct ScenarioRunner {
+    var scenario: Scenario
+    var runs: Int
+    var clients: Int
+    var thinkTime: Duration
+    var rehearsal: Rehearsal
+    var burst: BurstWriter
+    var logger: Logger
+    /// Progress lines.
+    var progress: @Sendable (String) -> Void
+
+    func run() async throws -> ScenarioResult {
+        let timer = StatementTimer()
+        // Ours: the strategy under test (wait function or 20 ms polling). The baseline: polling every second.
+        let catchUp =
+            scenario.procedure == .baseline
+            ? CatchUpWaiter.Options(strategy: .polling, pollInterval: .seconds(1))
+            : CatchUpWaiter.Options(strategy: scenario.strategy)
+        let (environment, closeEnvironment) = try await rehearsal.makeEnvironment(
+            options: Rehearsal.EnvironmentOptions(catchUp: catchUp, wrapSession: { timer.wrap($0, name: $1) }),
+            logger: logger
+        )
+        var policy = CutoverPolicy()
+        // Room for CPU noise on a shared 2-core machine: a rollback would tell nothing about the window.
+        policy.drainDeadline = .seconds(2)
+        policy.catchUpDeadline = .seconds(30)
+        if scenario.workload == .autoIncrement { policy.autoIncrementPin = .relax }
+
+        let load = try WriteLoad(
+            configuration: WriteLoad.Configuration(
+                endpoint: rehearsal.writerEndpoint,
+                clients: clients,
+                workload: scenario.workload,
+                transactionMode: scenario.transactionMode,
+                transactionHold: scenario.hold,
+                thinkTime: thinkTime
+            ),
+            logger: logger
+        )
+        let scenario = self.scenario
+        let runs = self.runs
+        let burst = self.burst
+        let logger = self.logger
+        let progress = self.progress
+        let outcome: (report: WriteLoadReport, result: [RunRecord])
+        do {
+            outcome = try await load.run { load -> [RunRecord] in
+                guard try await load.waitForAcknowledgedWrites(200, timeout: .seconds(60)) else {
+                    throw BenchmarkError("the write load did not get going")
+                }
+                var records: [RunRecord] = []
+                for index in 0..<runs {
+                    let operation: CutoverOperation = index.isMultiple(of: 2) ? .writerCutover : .writerFailback
+                    let burstTime = try await burst.write(rows: scenario.lag.burstRows, on: operation.from)
+                    _ = timer.take()
+                    let started = ContinuousClock.now
+                    let record: RunRecord
+                    switch scenario.procedure {
+                    case .ours:
+                        let runner = CutoverRunner(
+                            configuration: .init(
+                                operation: operation,
+                                policy: policy,
+                                topologyFingerprint: environment.topology.fingerprint
+                            ),
+                            executor: LiveCutoverExecutor(environment: environment, policy: policy),
+                            journal: nil,
+                            logger: logger
+                        )
+                        let report = try await runner.run()
+                        let ended = ContinuousClock.now
+                        record = RunRecord(
+                            index: index, operation: operation, report: report, started: started, ended: ended,
+                            statements: timer.take(), burst: burstTime
+                        )
+                    case .baseline:
+                        var marks: BaselineProcedure.Marks?
+                        var failure: (any Error)?
+                        do {
+                            marks = try await BaselineProcedure(environment: environment).run(operation, logger: logger)
+                        } catch {
+                            failure = error
+                        }
+                        let ended = ContinuousClock.now
+                        record = RunRecord(
+                            index: index, operation: operation, marks: marks, failure: failure, started: started,
+                            ended: ended, statements: timer.take(), burst: burstTime
+                        )
+                    }
+                    records.append(record)
+                    progress(
+                        "  \(scenario.id) #\(index + 1) \(operation): \(record.outcome), window "
+                            + (record.window.map { String(format: "%.1f ms", $0.inMilliseconds) } ?? "-")
+                    )
+                    guard record.completed else {
+                        throw BenchmarkError("\(scenario.id) run \(index + 1) (\(operation)) did not complete: \(record.outcome)")
+                    }
+                    // Let the load settle on the new writer before the next switch.
+                    guard try await load.waitForMoreAcknowledgedWrites(100, timeout: .seconds(60)) else {
+                        throw BenchmarkError("the write load stalled after run \(index + 1)")
+                    }
+                    try await Task.sleep(for: .milliseconds(150))
+                }
+                return records
+            }
+        } catch {
+            await closeEnvironment()
+            throw error
+        }
+        await closeEnvironment()
+        let report = outcome.report
+        let records = outcome.result
+
+        // Every acknowledged write must be on the final writer (the source: runs alternate and end with a
+        // failback) exactly once; nothing may be accepted by a server after it stopped being the writer.
+        var verification: WriteLoadVerification?
+        var verificationError: String?
+        do {
+            let finalWriter = try await rehearsal.source.connectAsRoot(logger: logger)
+            let oldSource = try await rehearsal.target.connectAsRoot(logger: logger)
+            let sourceID = UInt32(rehearsal.source.serverID)
+            let targetID = UInt32(rehearsal.target.serverID)
+            var fences: [CutoverSandbox.WriteFence] = []
+            for (position, record) in records.enumerated() {
+                guard let from = record.windowClosed else { continue }
+                let until = position + 1 < records.count ? records[position + 1].windowClosed : nil
+                fences.append(
+                    CutoverSandbox.WriteFence(serverID: record.operation.from == .source ? sourceID : targetID, from: from, until: until)
+                )
+            }
+            do {
+                verification = try await WriteLoadChecker.verify(
+                    report, finalWriter: finalWriter, oldSource: oldSource, fences: fences)
+            } catch {
+                verificationError = "\(error)"
+            }
+            await finalWriter.close()
+            await oldSource.close()
+        } catch {
+            verificationError = "\(error)"
+        }
+
+        var analyses: [RunAnalysis] = []
+        for (position, record) in records.enumerated() {
+            let attributionEnd = position + 1 < records.count ? records[position + 1].started : report.finishedAt
+            analyses.append(RunAnalysis(record: record, report: report, attributionEnd: attributionEnd))
+        }
+        var numbers: [UInt32?: Int] = [:]
+        for record in report.records {
+            if let error = record.outcome.error { numbers[error.number, default: 0] += 1 }
+        }
+        return ScenarioResult(
+            scenario: scenario,
+            analyses: analyses,
+            verification: verification,
+            verificationError: verificationError,
+            acknowledged: report.acknowledgedCount,
+            writesPerSecond: report.acknowledgedPerSecond,
+            failed: report.failed.count,
+            ambiguous: report.ambiguous.count,
+            errorNumbers: numbers
+        )
+    }
+}
