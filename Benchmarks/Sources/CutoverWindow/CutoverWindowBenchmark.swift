@@ -42,6 +42,12 @@ struct CutoverWindowBenchmark: AsyncParsableCommand {
     @Option(help: "Log level of the library (trace, debug, info, notice, warning, error, critical).")
     var logLevel = "error"
 
+    @Flag(help: "Add a table with every run.")
+    var details = false
+
+    @Option(help: "Write every timed statement of every run to this file (for profiling).")
+    var trace: String?
+
     @Option(help: "Also write the tables to this file.")
     var output: String?
 
@@ -104,8 +110,26 @@ struct CutoverWindowBenchmark: AsyncParsableCommand {
             }
             results += groupResults
         }
-        let tables = Report(results: results).render()
+        let tables = Report(results: results, details: details).render()
         print(tables)
+        if let trace {
+            var lines: [String] = []
+            for result in results {
+                for analysis in result.analyses {
+                    let record = analysis.record
+                    let origin = record.windowOpened ?? record.started
+                    lines.append("# \(result.scenario.id) #\(record.index + 1) \(record.operation) window \(Report.ms(record.window)) ms")
+                    for statement in record.statements {
+                        let offset = (statement.start - origin).inMilliseconds
+                        lines.append(
+                            String(format: "%9.2f %8.2f ms ", offset, statement.duration.inMilliseconds)
+                                + "[\(statement.endpoint)] \(statement.text.prefix(160))"
+                        )
+                    }
+                }
+            }
+            try lines.joined(separator: "\n").write(toFile: trace, atomically: true, encoding: .utf8)
+        }
         if let output {
             try (header + "\n\n" + tables + "\n").write(toFile: output, atomically: true, encoding: .utf8)
         }

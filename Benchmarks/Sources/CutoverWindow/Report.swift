@@ -23,6 +23,8 @@ struct Percentiles: Sendable {
 /// Renders the suite's results as Markdown tables.
 struct Report {
     var results: [ScenarioResult]
+    /// Adds one row per run.
+    var details = false
 
     private func result(_ id: String) -> ScenarioResult? { results.first { $0.scenario.id == id } }
 
@@ -137,7 +139,7 @@ struct Report {
                         return [
                             "`\(result.scenario.id)`",
                             result.scenario.transactionMode == .explicit
-                                ? "BEGIN; INSERT; hold \(result.scenario.hold.inMilliseconds) ms; COMMIT" : "autocommit INSERT",
+                                ? "BEGIN; INSERT; hold \(Int(result.scenario.hold.inMilliseconds)) ms; COMMIT" : "autocommit INSERT",
                             notice.0, notice.1, notice.2, whole.0, whole.1, whole.2,
                         ]
                     }
@@ -213,6 +215,36 @@ struct Report {
                 }
             )
         )
+
+        if details {
+            out.append("\n### Every run (ms)\n")
+            out.append(
+                Self.table(
+                    [
+                        "scenario", "#", "operation", "window", "drain", "fence", "catch-up", "switch", "client gap",
+                        "in-flight", "lag", "admin", "floor", "outside statements", "failed", "ambiguous", "slowest statement",
+                    ],
+                    results.flatMap { result in
+                        result.analyses.map { a in
+                            let r = a.record
+                            func overlap(_ statement: TimedStatement) -> Duration {
+                                guard let opened = r.windowOpened, let closed = r.windowClosed else { return .zero }
+                                return max(.zero, min(statement.end, closed) - max(statement.start, opened))
+                            }
+                            let slowest = r.statements.filter { overlap($0) > .zero }.max { overlap($0) < overlap($1) }
+                            return [
+                                "`\(result.scenario.id)`", "\(r.index + 1)", "\(r.operation)",
+                                Self.ms(r.window), Self.ms(r.drain), Self.ms(r.fence), Self.ms(r.catchUp),
+                                Self.ms(r.switchOver), Self.ms(a.clientGap), Self.ms(a.longestInFlight),
+                                Self.ms(a.lagAtFence), Self.ms(a.adminRoundTrips), Self.ms(a.floor),
+                                Self.ms(a.outsideStatements), "\(a.failed)", "\(a.ambiguous)",
+                                slowest.map { "\(Self.ms($0.duration)) [\($0.endpoint)] \($0.text.prefix(60))" } ?? "-",
+                            ]
+                        }
+                    }
+                )
+            )
+        }
 
         out.append("\n### Targets (issue #7)\n")
         out.append(contentsOf: targets())

@@ -137,8 +137,14 @@ struct RunAnalysis: Sendable {
                 lastInFlightEnd = max(lastInFlightEnd ?? write.outcome.instant, write.outcome.instant)
             }
         }
+        // The poll that saw the drain: the transactions had ended on the server before it read, so a client's
+        // acknowledgement arriving later (scheduling on a busy machine) must not stretch the in-flight time past it.
+        let adminStatements = record.statements.filter { $0.endpoint.hasPrefix("proxysql") }
+        let noticingPoll = record.drained.flatMap { drained in
+            adminStatements.last { $0.kind == .adminPoolStats && $0.end <= drained + .microseconds(100) }
+        }
         if let opened, let lastInFlightEnd, let drained = record.drained {
-            longestInFlight = min(lastInFlightEnd, drained) - opened
+            longestInFlight = max(.zero, min(lastInFlightEnd, noticingPoll?.start ?? drained) - opened)
         } else {
             longestInFlight = .zero
         }
@@ -171,10 +177,7 @@ struct RunAnalysis: Sendable {
         // Admin round trips inside the window.
         var admin = Duration.zero
         if let opened, let closed {
-            let adminStatements = record.statements.filter { $0.endpoint.hasPrefix("proxysql") }
-            if let drained = record.drained,
-                let poll = adminStatements.last(where: { $0.kind == .adminPoolStats && $0.end <= drained })
-            {
+            if let poll = noticingPoll {
                 admin += poll.duration
             }
             for (position, statement) in adminStatements.enumerated()

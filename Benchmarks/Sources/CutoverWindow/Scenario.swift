@@ -70,7 +70,7 @@ struct Scenario: Sendable, Hashable {
         var parts: [String] = [procedure == .ours ? "ours" : "fixed-sleep baseline"]
         parts.append(workload == .clientKeys ? "client keys" : "auto-increment")
         if transactionMode == .explicit {
-            parts.append("tx hold \(hold.inMilliseconds) ms")
+            parts.append("tx hold \(Int(hold.inMilliseconds)) ms")
         }
         if lag != .zero { parts.append("lag \(lag.rawValue) (\(lag.burstRows / 1000)k-row burst)") }
         if procedure == .ours {

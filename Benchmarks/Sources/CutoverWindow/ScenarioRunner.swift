@@ -24,16 +24,26 @@ struct ScenarioResult: Sendable {
     var lost: Int? { verification?.lost.count }
 }
 
-/// Writes a burst straight into the current writer (bypassing ProxySQL) so the new writer lags at the fence.
+/// Root connections to both servers, bypassing ProxySQL: they set the lag before a switch (a burst of writes on the
+/// current writer, or a wait until the next writer has caught up).
 final class BurstWriter: Sendable {
     static let database = "cutover_bench_burst"
     let source: MariaDBConnection
     let target: MariaDBConnection
+    let sourceDialect: ReplicationDialect
+    let targetDialect: ReplicationDialect
     private let nextID = Mutex<Int64>(0)
 
-    private init(source: MariaDBConnection, target: MariaDBConnection) {
+    private init(
+        source: MariaDBConnection,
+        target: MariaDBConnection,
+        sourceDialect: ReplicationDialect,
+        targetDialect: ReplicationDialect
+    ) {
         self.source = source
         self.target = target
+        self.sourceDialect = sourceDialect
+        self.targetDialect = targetDialect
     }
 
     /// Creates the burst table on the source (replication carries it to "Aurora") and opens root connections.
@@ -44,7 +54,30 @@ final class BurstWriter: Sendable {
         try await source.run(
             "CREATE TABLE IF NOT EXISTS \(identifier: database).`filler` (id BIGINT PRIMARY KEY, payload VARCHAR(255) NOT NULL) ENGINE=InnoDB"
         )
-        return BurstWriter(source: source, target: target)
+        return BurstWriter(
+            source: source,
+            target: target,
+            sourceDialect: try await ReplicationDialect.detect(on: source, logger: logger),
+            targetDialect: try await ReplicationDialect.detect(on: target, logger: logger)
+        )
+    }
+
+    /// Waits until the replica of `writer` is (nearly) caught up: it executes the writer's current position, again
+    /// and again, until one such wait takes under 5 ms. The load keeps writing meanwhile, so a single wait would
+    /// only bring the lag down to the length of that wait. The switch that follows then starts at zero lag,
+    /// whatever the previous one left behind. Returns how long it took.
+    func settle(writer: DatabaseRole, logger: Logger) async throws -> Duration {
+        let (writerSession, writerDialect) = writer == .source ? (source, sourceDialect) : (target, targetDialect)
+        let (replicaSession, replicaDialect) = writer == .source ? (target, targetDialect) : (source, sourceDialect)
+        let start = ContinuousClock.now
+        let deadline = start + .seconds(120)
+        while true {
+            let position = try await SourceController(session: writerSession, dialect: writerDialect)
+                .sourceStatus(logger: logger).position
+            let result = try await CatchUpWaiter(session: replicaSession, dialect: replicaDialect)
+                .waitUntilExecuted(.position(position), deadline: deadline, logger: logger)
+            if result.waited < .milliseconds(5) { return ContinuousClock.now - start }
+        }
     }
 
     /// Inserts `rows` rows on `role` in statements of ``Scenario/burstChunk`` rows; returns how long it took.
@@ -63,7 +96,7 @@ final class BurstWriter: Sendable {
             try await connection.run(
                 SQLStatement(
                     unsafeRaw:
-                        "INSERT INTO `\(Self.database)`.`filler` (id, payload) SELECT \(first) + seq, REPEAT('x', 200) FROM seq_1_to_\(count)"
+                        "INSERT INTO `\(Self.database)`.`filler` (id, payload) SELECT \(first) + seq, REPEAT('x', 200) FROM `\(Self.database)`.seq_1_to_\(count)"
                 ),
                 timeout: .seconds(120)
             )
@@ -133,6 +166,9 @@ struct ScenarioRunner {
                 var records: [RunRecord] = []
                 for index in 0..<runs {
                     let operation: CutoverOperation = index.isMultiple(of: 2) ? .writerCutover : .writerFailback
+                    // Zero lag first (the previous switch may have left the reverse direction behind, for example
+                    // while Aurora's delayed procedures ran); then, for the lag scenarios, the burst.
+                    _ = try await burst.settle(writer: operation.from, logger: logger)
                     let burstTime = try await burst.write(rows: scenario.lag.burstRows, on: operation.from)
                     _ = timer.take()
                     let started = ContinuousClock.now
