@@ -87,7 +87,13 @@ struct CutoverWindowBenchmark: AsyncParsableCommand {
                 let burst = try await BurstWriter.prepare(rehearsal, logger: logger)
                 var collected: [ScenarioResult] = []
                 do {
+                    var brokenBy: String?
                     for scenario in group {
+                        if let brokenBy {
+                            printError("scenario \(scenario.id): skipped (\(brokenBy) left the topology in an unknown state)")
+                            collected.append(ScenarioResult(skipped: scenario, reason: "skipped: `\(brokenBy)` left the topology in an unknown state"))
+                            continue
+                        }
                         printError("scenario \(scenario.id): \(scenario.label)")
                         let result = try await ScenarioRunner(
                             scenario: scenario,
@@ -100,6 +106,10 @@ struct CutoverWindowBenchmark: AsyncParsableCommand {
                             progress: { printError($0) }
                         ).run()
                         collected.append(result)
+                        if let failure = result.failure {
+                            printError("scenario \(scenario.id) stopped: \(failure)")
+                            brokenBy = scenario.id
+                        }
                     }
                 } catch {
                     await burst.close()

@@ -246,6 +246,14 @@ struct Report {
             )
         }
 
+        let stopped = results.filter { $0.failure != nil }
+        if !stopped.isEmpty {
+            out.append("\n### Scenarios that stopped early\n")
+            for result in stopped {
+                out.append("- `\(result.scenario.id)` after \(result.analyses.count) run(s): \(result.failure ?? "")")
+            }
+        }
+
         out.append("\n### Targets (issue #7)\n")
         out.append(contentsOf: targets())
         return out.joined(separator: "\n")

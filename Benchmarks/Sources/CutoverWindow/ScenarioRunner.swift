@@ -9,6 +9,8 @@ import Synchronization
 /// What a scenario measured.
 struct ScenarioResult: Sendable {
     var scenario: Scenario
+    /// Why the scenario stopped before its last run (the topology is then in an unknown state), or nil.
+    var failure: String?
     var analyses: [RunAnalysis]
     /// The checker's verdict over the whole scenario (every acknowledged write on the final writer once).
     var verification: WriteLoadVerification?
@@ -21,6 +23,38 @@ struct ScenarioResult: Sendable {
     var errorNumbers: [UInt32?: Int]
 
     var completedRuns: Int { analyses.count { $0.record.completed } }
+
+    /// A scenario that did not run.
+    init(skipped scenario: Scenario, reason: String) {
+        self.init(
+            scenario: scenario, failure: reason, analyses: [], verification: nil, verificationError: reason,
+            acknowledged: 0, writesPerSecond: 0, failed: 0, ambiguous: 0, errorNumbers: [:]
+        )
+    }
+
+    init(
+        scenario: Scenario,
+        failure: String?,
+        analyses: [RunAnalysis],
+        verification: WriteLoadVerification?,
+        verificationError: String?,
+        acknowledged: Int,
+        writesPerSecond: Double,
+        failed: Int,
+        ambiguous: Int,
+        errorNumbers: [UInt32?: Int]
+    ) {
+        self.scenario = scenario
+        self.failure = failure
+        self.analyses = analyses
+        self.verification = verification
+        self.verificationError = verificationError
+        self.acknowledged = acknowledged
+        self.writesPerSecond = writesPerSecond
+        self.failed = failed
+        self.ambiguous = ambiguous
+        self.errorNumbers = errorNumbers
+    }
     var lost: Int? { verification?.lost.count }
 }
 
@@ -157,19 +191,24 @@ struct ScenarioRunner {
         let burst = self.burst
         let logger = self.logger
         let progress = self.progress
-        let outcome: (report: WriteLoadReport, result: [RunRecord])
+        let outcome: (report: WriteLoadReport, result: (records: [RunRecord], failure: String?))
         do {
-            outcome = try await load.run { load -> [RunRecord] in
+            outcome = try await load.run { load -> (records: [RunRecord], failure: String?) in
                 guard try await load.waitForAcknowledgedWrites(200, timeout: .seconds(60)) else {
-                    throw BenchmarkError("the write load did not get going")
+                    return ([], "the write load did not get going")
                 }
                 var records: [RunRecord] = []
                 for index in 0..<runs {
                     let operation: CutoverOperation = index.isMultiple(of: 2) ? .writerCutover : .writerFailback
-                    // Zero lag first (the previous switch may have left the reverse direction behind, for example
-                    // while Aurora's delayed procedures ran); then, for the lag scenarios, the burst.
-                    _ = try await burst.settle(writer: operation.from, logger: logger)
-                    let burstTime = try await burst.write(rows: scenario.lag.burstRows, on: operation.from)
+                    let burstTime: Duration
+                    do {
+                        // Zero lag first (the previous switch may have left the reverse direction behind, for
+                        // example while Aurora's delayed procedures ran); then, for the lag scenarios, the burst.
+                        _ = try await burst.settle(writer: operation.from, logger: logger)
+                        burstTime = try await burst.write(rows: scenario.lag.burstRows, on: operation.from)
+                    } catch {
+                        return (records, "before run \(index + 1) (\(operation)), replication could not be settled: \(error)")
+                    }
                     _ = timer.take()
                     let started = ContinuousClock.now
                     let record: RunRecord
@@ -185,12 +224,15 @@ struct ScenarioRunner {
                             journal: nil,
                             logger: logger
                         )
-                        let report = try await runner.run()
-                        let ended = ContinuousClock.now
-                        record = RunRecord(
-                            index: index, operation: operation, report: report, started: started, ended: ended,
-                            statements: timer.take(), burst: burstTime
-                        )
+                        do {
+                            let report = try await runner.run()
+                            record = RunRecord(
+                                index: index, operation: operation, report: report, started: started,
+                                ended: ContinuousClock.now, statements: timer.take(), burst: burstTime
+                            )
+                        } catch {
+                            return (records, "run \(index + 1) (\(operation)) could not start: \(error)")
+                        }
                     case .baseline:
                         var marks: BaselineProcedure.Marks?
                         var failure: (any Error)?
@@ -199,10 +241,9 @@ struct ScenarioRunner {
                         } catch {
                             failure = error
                         }
-                        let ended = ContinuousClock.now
                         record = RunRecord(
                             index: index, operation: operation, marks: marks, failure: failure, started: started,
-                            ended: ended, statements: timer.take(), burst: burstTime
+                            ended: ContinuousClock.now, statements: timer.take(), burst: burstTime
                         )
                     }
                     records.append(record)
@@ -211,15 +252,16 @@ struct ScenarioRunner {
                             + (record.window.map { String(format: "%.1f ms", $0.inMilliseconds) } ?? "-")
                     )
                     guard record.completed else {
-                        throw BenchmarkError("\(scenario.id) run \(index + 1) (\(operation)) did not complete: \(record.outcome)")
+                        // The topology is in an unknown state (the baseline has no rollback): stop here.
+                        return (records, "run \(index + 1) (\(operation)) did not complete: \(record.outcome)")
                     }
                     // Let the load settle on the new writer before the next switch.
                     guard try await load.waitForMoreAcknowledgedWrites(100, timeout: .seconds(60)) else {
-                        throw BenchmarkError("the write load stalled after run \(index + 1)")
+                        return (records, "the write load stalled after run \(index + 1)")
                     }
                     try await Task.sleep(for: .milliseconds(150))
                 }
-                return records
+                return (records, nil)
             }
         } catch {
             await closeEnvironment()
@@ -227,35 +269,21 @@ struct ScenarioRunner {
         }
         await closeEnvironment()
         let report = outcome.report
-        let records = outcome.result
+        let records = outcome.result.records
+        let failure = outcome.result.failure
 
-        // Every acknowledged write must be on the final writer (the source: runs alternate and end with a
-        // failback) exactly once; nothing may be accepted by a server after it stopped being the writer.
+        // Every acknowledged write must be on the final writer exactly once; nothing may be accepted by a server
+        // after it stopped being the writer.
         var verification: WriteLoadVerification?
         var verificationError: String?
-        do {
-            let finalWriter = try await rehearsal.source.connectAsRoot(logger: logger)
-            let oldSource = try await rehearsal.target.connectAsRoot(logger: logger)
-            let sourceID = UInt32(rehearsal.source.serverID)
-            let targetID = UInt32(rehearsal.target.serverID)
-            var fences: [CutoverSandbox.WriteFence] = []
-            for (position, record) in records.enumerated() {
-                guard let from = record.windowClosed else { continue }
-                let until = position + 1 < records.count ? records[position + 1].windowClosed : nil
-                fences.append(
-                    CutoverSandbox.WriteFence(serverID: record.operation.from == .source ? sourceID : targetID, from: from, until: until)
-                )
-            }
+        if let failure {
+            verificationError = "not checked: \(failure)"
+        } else {
             do {
-                verification = try await WriteLoadChecker.verify(
-                    report, finalWriter: finalWriter, oldSource: oldSource, fences: fences)
+                verification = try await verify(report, records: records)
             } catch {
                 verificationError = "\(error)"
             }
-            await finalWriter.close()
-            await oldSource.close()
-        } catch {
-            verificationError = "\(error)"
         }
 
         var analyses: [RunAnalysis] = []
@@ -269,6 +297,7 @@ struct ScenarioRunner {
         }
         return ScenarioResult(
             scenario: scenario,
+            failure: failure,
             analyses: analyses,
             verification: verification,
             verificationError: verificationError,
@@ -279,4 +308,38 @@ struct ScenarioRunner {
             errorNumbers: numbers
         )
     }
+
+    /// The checker over the whole scenario: the final writer is the source (runs alternate and end with a
+    /// failback); after each switch the old writer must accept nothing until the next switch makes it the writer.
+    private func verify(_ report: WriteLoadReport, records: [RunRecord]) async throws -> WriteLoadVerification {
+        let finalWriter = try await rehearsal.source.connectAsRoot(logger: logger)
+        let oldSource: MariaDBConnection
+        do {
+            oldSource = try await rehearsal.target.connectAsRoot(logger: logger)
+        } catch {
+            await finalWriter.close()
+            throw error
+        }
+        let sourceID = UInt32(rehearsal.source.serverID)
+        let targetID = UInt32(rehearsal.target.serverID)
+        var fences: [CutoverSandbox.WriteFence] = []
+        for (position, record) in records.enumerated() {
+            guard let from = record.windowClosed else { continue }
+            let until = position + 1 < records.count ? records[position + 1].windowClosed : nil
+            let fenced = record.operation.from == .source ? sourceID : targetID
+            fences.append(CutoverSandbox.WriteFence(serverID: fenced, from: from, until: until))
+        }
+        let result: Result<WriteLoadVerification, any Error>
+        do {
+            result = .success(
+                try await WriteLoadChecker.verify(report, finalWriter: finalWriter, oldSource: oldSource, fences: fences)
+            )
+        } catch {
+            result = .failure(error)
+        }
+        await finalWriter.close()
+        await oldSource.close()
+        return try result.get()
+    }
+
 }
