@@ -148,7 +148,8 @@ struct Report {
         }
 
         let pairs = [
-            ("headline", "baseline"), ("auto-increment", "baseline-auto-increment"), ("delays", "baseline-delays"),
+            ("headline", "baseline"), ("auto-increment", "baseline-auto-increment"),
+            ("auto-increment-prerelaxed", "baseline-auto-increment"), ("delays", "baseline-delays"),
         ]
         let comparisons = pairs.compactMap { pair -> [String]? in
             guard let ours = result(pair.0), let baseline = result(pair.1) else { return nil }

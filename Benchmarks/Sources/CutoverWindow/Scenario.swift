@@ -42,6 +42,9 @@ struct Scenario: Sendable, Hashable {
     var strategy: CatchUpWaiter.Options.Strategy
     /// Whether the Aurora stand-in's procedures sleep like Aurora's (1 s before, 2 s after start/stop).
     var auroraDelays: Bool
+    /// Diagnostic: relax ProxySQL's auto-increment pin (`mysql-auto_increment_delay_multiplex` = 0) before the load
+    /// starts, so no session carries a pin from before the cut-over's own relaxation.
+    var relaxPinBeforeLoad: Bool
 
     init(
         id: String,
@@ -52,7 +55,8 @@ struct Scenario: Sendable, Hashable {
         hold: Duration = .zero,
         lag: Lag = .zero,
         strategy: CatchUpWaiter.Options.Strategy = .waitFunction,
-        auroraDelays: Bool = false
+        auroraDelays: Bool = false,
+        relaxPinBeforeLoad: Bool = false
     ) {
         self.id = id
         self.group = group
@@ -63,12 +67,14 @@ struct Scenario: Sendable, Hashable {
         self.lag = lag
         self.strategy = strategy
         self.auroraDelays = auroraDelays
+        self.relaxPinBeforeLoad = relaxPinBeforeLoad
     }
 
     /// A human description for the tables.
     var label: String {
         var parts: [String] = [procedure == .ours ? "ours" : "fixed-sleep baseline"]
         parts.append(workload == .clientKeys ? "client keys" : "auto-increment")
+        if relaxPinBeforeLoad { parts.append("pin relaxed before the load") }
         if transactionMode == .explicit {
             parts.append("tx hold \(Int(hold.inMilliseconds)) ms")
         }
@@ -84,6 +90,7 @@ struct Scenario: Sendable, Hashable {
     static let all: [Scenario] = [
         Scenario(id: "headline", group: "headline"),
         Scenario(id: "auto-increment", group: "workload", workload: .autoIncrement),
+        Scenario(id: "auto-increment-prerelaxed", group: "workload", workload: .autoIncrement, relaxPinBeforeLoad: true),
         Scenario(id: "hold-0", group: "drain", transactionMode: .explicit, hold: .zero),
         Scenario(id: "hold-50", group: "drain", transactionMode: .explicit, hold: .milliseconds(50)),
         Scenario(id: "hold-200", group: "drain", transactionMode: .explicit, hold: .milliseconds(200)),

@@ -3,6 +3,7 @@ import CutoverRehearsal
 import CutoverSandbox
 import Logging
 import MariaDB
+import ProxySQLAdmin
 import ReplicationControl
 import Synchronization
 
@@ -175,6 +176,15 @@ struct ScenarioRunner {
         policy.catchUpDeadline = .seconds(30)
         if scenario.workload == .autoIncrement { policy.autoIncrementPin = .relax }
 
+        // Diagnostic scenario: no session may carry an auto-increment pin from before the run.
+        var restorePin: String?
+        if scenario.relaxPinBeforeLoad {
+            let name = ProxySQLVariable.Name.autoIncrementDelayMultiplex
+            let previous = try await environment.proxies.variables([name], logger: logger).get()
+            restorePin = previous.first?.first?.value
+            _ = try await environment.proxies.setVariablesAndLoad([name: "0"], logger: logger).get()
+        }
+
         let load = try WriteLoad(
             configuration: WriteLoad.Configuration(
                 endpoint: rehearsal.writerEndpoint,
@@ -266,6 +276,9 @@ struct ScenarioRunner {
         } catch {
             await closeEnvironment()
             throw error
+        }
+        if let restorePin {
+            _ = try? await environment.proxies.setVariablesAndLoad([.autoIncrementDelayMultiplex: restorePin], logger: logger).get()
         }
         await closeEnvironment()
         let report = outcome.report
