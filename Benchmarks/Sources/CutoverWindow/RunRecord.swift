@@ -129,19 +129,22 @@ struct RunAnalysis: Sendable {
             clientGap = nil
         }
 
-        // In flight at the opening: sent before it, ended after it.
-        var lastInFlightEnd: ContinuousClock.Instant?
-        if let opened {
-            for write in report.records where write.sentAt < opened && write.outcome.instant > opened {
-                if let closed, write.outcome.instant > closed + .seconds(5) { continue }
-                lastInFlightEnd = max(lastInFlightEnd ?? write.outcome.instant, write.outcome.instant)
-            }
-        }
         // The poll that saw the drain: the transactions had ended on the server before it read, so a client's
         // acknowledgement arriving later (scheduling on a busy machine) must not stretch the in-flight time past it.
         let adminStatements = record.statements.filter { $0.endpoint.hasPrefix("proxysql") }
         let noticingPoll = record.drained.flatMap { drained in
             adminStatements.last { $0.kind == .adminPoolStats && $0.end <= drained + .microseconds(100) }
+        }
+        // In flight at the opening: sent before it, ended after it but by the time the drain was seen. A write
+        // that ended later was not running on the old writer: it waited in ProxySQL's queue for the new one (sent
+        // between the LOAD taking effect and its answer), or was cut at OFFLINE_HARD.
+        var lastInFlightEnd: ContinuousClock.Instant?
+        if let opened, let drained = record.drained {
+            let bound = noticingPoll?.end ?? drained
+            for write in report.records
+            where write.sentAt < opened && write.outcome.instant > opened && write.outcome.instant <= bound {
+                lastInFlightEnd = max(lastInFlightEnd ?? write.outcome.instant, write.outcome.instant)
+            }
         }
         if let opened, let lastInFlightEnd, let drained = record.drained {
             longestInFlight = max(.zero, min(lastInFlightEnd, noticingPoll?.start ?? drained) - opened)
