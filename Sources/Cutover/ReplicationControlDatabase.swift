@@ -45,24 +45,30 @@ public final class ReplicationControlDatabase: CutoverDatabase {
     ///   - useRDSProcedures: force the RDS controller (true), the native one (false), or detect (nil).
     ///   - filter: what native (reverse) replication ignores.
     ///   - logger: receives the detected dialect at `debug`.
+    ///   - catchUp: how catch-up waits watch this database as a replica (wait function or polling).
     /// - Throws: `ReplicationError` or `MariaDBError` when the server cannot be identified.
     public static func connect(
         name: String,
         session: any SQLSession,
         useRDSProcedures: Bool? = nil,
         filter: ReplicationFilter = .ignoreRDSTables,
+        catchUp: CatchUpWaiter.Options = CatchUpWaiter.Options(),
         logger: Logger
     ) async throws -> ReplicationControlDatabase {
         let dialect = try await ReplicationDialect.detect(on: session, logger: logger)
         let useRDS = useRDSProcedures ?? (dialect.isAurora || dialect.rdsProcedures != nil)
         let replica: any ReplicationControlling
         if useRDS {
-            replica = try RDSReplicaController(session: session, dialect: dialect)
+            replica = try RDSReplicaController(
+                session: session,
+                dialect: dialect,
+                options: RDSReplicaController.Options(catchUp: catchUp)
+            )
         } else {
             replica = try NativeReplicaController(
                 session: session,
                 dialect: dialect,
-                options: NativeReplicaController.Options(filter: filter)
+                options: NativeReplicaController.Options(filter: filter, catchUp: catchUp)
             )
         }
         return ReplicationControlDatabase(

@@ -3,7 +3,7 @@ public import CutoverSandbox
 public import Logging
 public import MariaDB
 public import ProxySQLAdmin
-import ReplicationControl
+public import ReplicationControl
 
 /// A complete practice topology on this machine: a MariaDB "source", a MariaDB "Aurora" (with the `mysql.rds_*`
 /// stand-ins and a restricted admin account), forward replication set up through the procedures, a write-load
@@ -243,29 +243,56 @@ public final class Rehearsal: Sendable {
         emulator.dataConfiguration(hostgroup: Int(Self.readerHostgroup.rawValue), user: applicationAccount)!
     }
 
+    /// How ``makeEnvironment(options:logger:)`` builds the environment.
+    public struct EnvironmentOptions: Sendable {
+        /// How catch-up waits watch the new writer (wait function or polling; slice and poll interval).
+        public var catchUp: CatchUpWaiter.Options
+        /// Wraps each session before the environment uses it, given the session and its journal name (`source`,
+        /// `aurora`, ``Rehearsal/proxyNodeName``); the benchmarks time every statement with it. nil: no wrapper.
+        public var wrapSession: (@Sendable (any SQLSession, String) -> any SQLSession)?
+
+        /// Creates options; the defaults are those of a real run.
+        public init(
+            catchUp: CatchUpWaiter.Options = CatchUpWaiter.Options(),
+            wrapSession: (@Sendable (any SQLSession, String) -> any SQLSession)? = nil
+        ) {
+            self.catchUp = catchUp
+            self.wrapSession = wrapSession
+        }
+    }
+
     /// Opens the connections a live cut-over uses and returns its environment: the source as root (a DBA account),
     /// "Aurora" as the restricted admin (procedures only), the emulator's admin interface. Every statement they send
     /// is recorded for the journal.
     ///
+    /// - Parameter options: catch-up strategy and an optional session wrapper.
     /// - Returns: the environment, and a function that closes its connections.
-    public func makeEnvironment(logger: Logger) async throws -> (CutoverEnvironment, @Sendable () async -> Void) {
+    public func makeEnvironment(
+        options: EnvironmentOptions = EnvironmentOptions(),
+        logger: Logger
+    ) async throws -> (CutoverEnvironment, @Sendable () async -> Void) {
         let sourceConnection = try await source.connectAsRoot(logger: logger)
         let targetConnection = try await MariaDBConnection.connect(configuration: auroraShim.adminConfiguration, logger: logger)
         // The admin session reconnects once when its connection drops (what `ProxySQLAdminClient.connect` does).
         let adminConnection = try await ReconnectingSQLSession.connect(configuration: emulator.adminConfiguration, logger: logger)
+        func session(_ connection: any SQLSession, _ name: String) -> any SQLSession {
+            RecordingSQLSession(options.wrapSession?(connection, name) ?? connection, name: name)
+        }
         let sourceDatabase = try await ReplicationControlDatabase.connect(
             name: "source (127.0.0.1:\(source.port))",
-            session: RecordingSQLSession(sourceConnection, name: "source"),
+            session: session(sourceConnection, "source"),
             useRDSProcedures: false,
+            catchUp: options.catchUp,
             logger: logger
         )
         let targetDatabase = try await ReplicationControlDatabase.connect(
             name: "aurora (127.0.0.1:\(target.port))",
-            session: RecordingSQLSession(targetConnection, name: "aurora"),
+            session: session(targetConnection, "aurora"),
             useRDSProcedures: true,
+            catchUp: options.catchUp,
             logger: logger
         )
-        let admin = ProxySQLAdminClient(session: RecordingSQLSession(adminConnection, name: Self.proxyNodeName), name: Self.proxyNodeName)
+        let admin = ProxySQLAdminClient(session: session(adminConnection, Self.proxyNodeName), name: Self.proxyNodeName)
         let environment = CutoverEnvironment(
             topology: topology,
             source: sourceDatabase,

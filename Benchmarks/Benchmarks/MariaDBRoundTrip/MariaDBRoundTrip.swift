@@ -4,10 +4,18 @@
 // Pairs to compare (issue #2 target: wrapper within 10 % of raw C):
 //   "SELECT 1 / wrapper"      vs "SELECT 1 / raw C"
 //   "10000 rows / wrapper"    vs "10000 rows / raw C"
+//
+// And to see where the difference goes (issue #7 asks to profile a missed target):
+//   "hop / wrapper"                 an actor call that does no C call: the cost of running on the connection's own
+//                                   serial queue and coming back (the design keeps blocking calls off the pool)
+//   "SELECT 1 / raw C on a queue"   the raw C call made the same way (dispatch queue + continuation): the raw cost
+//                                   of that design, without any of the wrapper's code
+//   "10000 rows / wrapper, fetch only"  the result set built but its cells not walked
 
 import Benchmark
 import CMariaDBRaw
 import CutoverSandbox
+import Dispatch
 import Logging
 import MariaDB
 
@@ -47,6 +55,16 @@ final class Fixture: @unchecked Sendable {
             fatalError("raw connect failed: \(String(cString: mysql_error(raw)))")
         }
         return Fixture(sandbox: sandbox, connection: connection, raw: raw)
+    }
+
+    private let rawQueue = DispatchQueue(label: "raw-c")
+
+    /// ``rawQuery(_:)`` on a serial dispatch queue, resumed through a continuation: what any wrapper that keeps
+    /// blocking C calls off Swift's cooperative pool must pay at least.
+    func rawQueryOnQueue(_ sql: String) async -> Int {
+        await withCheckedContinuation { continuation in
+            rawQueue.async { continuation.resume(returning: self.rawQuery(sql)) }
+        }
     }
 
     func stop() async {
@@ -101,7 +119,25 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    Benchmark("10000 rows / wrapper", configuration: .init(maxIterations: 300)) { benchmark in
+    Benchmark("SELECT 1 / raw C on a queue") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(await fixture.rawQueryOnQueue("SELECT 1"))
+        }
+    }
+
+    Benchmark("hop / wrapper") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(await fixture.connection.isUsable)
+        }
+    }
+
+    Benchmark("10000 rows / wrapper, fetch only", configuration: .init(timeUnits: .microseconds, maxIterations: 300)) { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(try await fixture.connection.execute(SQLStatement(unsafeRaw: Fixture.rowsQuery)))
+        }
+    }
+
+    Benchmark("10000 rows / wrapper", configuration: .init(timeUnits: .microseconds, maxIterations: 300)) { benchmark in
         for _ in benchmark.scaledIterations {
             let result = try await fixture.connection.execute(SQLStatement(unsafeRaw: Fixture.rowsQuery))
             var total = 0
@@ -118,7 +154,7 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    Benchmark("10000 rows / raw C", configuration: .init(maxIterations: 300)) { benchmark in
+    Benchmark("10000 rows / raw C", configuration: .init(timeUnits: .microseconds, maxIterations: 300)) { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(fixture.rawQuery(Fixture.rowsQuery))
         }

@@ -331,28 +331,36 @@ public final class WriteLoad: Sendable {
         case watchdogEnded
     }
 
+    /// How one client's first connection attempt ended.
+    ///
+    /// An enum rather than `(Int, Result<MariaDBConnection, any Error>)`: Swift 6.3.1 in release builds (-O)
+    /// corrupted that tuple when a child task returned it (the index read back as garbage), which crashed every
+    /// optimized build using the load.
+    private enum ConnectAttempt: Sendable {
+        case connected(index: Int, connection: MariaDBConnection)
+        case failed(index: Int, error: any Error)
+    }
+
     private func connectAll() async throws -> [MariaDBConnection] {
         let endpoint = configuration.endpoint
         let logger = logger
-        return try await withThrowingTaskGroup(of: (Int, Result<MariaDBConnection, any Error>).self) { group in
+        return try await withThrowingTaskGroup(of: ConnectAttempt.self) { group in
             for index in 0..<configuration.clients {
                 group.addTask {
                     do {
-                        return (
-                            index,
-                            .success(try await MariaDBConnection.connect(configuration: endpoint, logger: logger))
-                        )
+                        let connection = try await MariaDBConnection.connect(configuration: endpoint, logger: logger)
+                        return .connected(index: index, connection: connection)
                     } catch {
-                        return (index, .failure(error))
+                        return .failed(index: index, error: error)
                     }
                 }
             }
             var connections: [MariaDBConnection?] = Array(repeating: nil, count: configuration.clients)
             var firstError: (any Error)?
-            for try await (index, result) in group {
-                switch result {
-                case .success(let connection): connections[index] = connection
-                case .failure(let error): firstError = firstError ?? error
+            for try await attempt in group {
+                switch attempt {
+                case .connected(let index, let connection): connections[index] = connection
+                case .failed(_, let error): firstError = firstError ?? error
                 }
             }
             if let firstError {

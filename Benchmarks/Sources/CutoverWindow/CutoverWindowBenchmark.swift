@@ -1,0 +1,172 @@
+// The headline benchmark (issue #7): whole writer cut-overs on the local sandbox (two MariaDB servers, the Aurora
+// stand-in, the ProxySQL emulator) under a steady write load through the emulator, against the published
+// fixed-sleep procedure in the same run. Prints Markdown tables.
+//
+//   cd Benchmarks && swift run -c release cutover-window [--runs 10] [--only headline baseline ...]
+//
+// Why an executable and not a package-benchmark target: package-benchmark times one closure over many iterations
+// and reports statistics of that timing. A cut-over sample is not the duration of a closure: it needs a write
+// load spanning all samples, alternating operations (cut-over, failback), the window and its components from the
+// run's own timeline, the clients' longest gap, a floor computed from the clients' records and the timed
+// statements, and a lost-write check over the whole load afterwards; and the baseline must run in the same process
+// against the same sandbox so the ratio is fair. None of that fits the iteration model.
+
+import ArgumentParser
+import CutoverRehearsal
+import CutoverSandbox
+import Foundation
+import Logging
+
+@main
+struct CutoverWindowBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cutover-window",
+        abstract: "Measures the write window of whole writer cut-overs on the sandbox against the fixed-sleep procedure."
+    )
+
+    @Option(help: "Writer switches per scenario (alternating cut-over and failback; rounded up to an even number).")
+    var runs = 10
+
+    @Option(parsing: .upToNextOption, help: "Run only these scenarios (ids from --list).")
+    var only: [String] = []
+
+    @Flag(help: "List the scenarios and exit.")
+    var list = false
+
+    @Option(help: "Write-load clients.")
+    var clients = 8
+
+    @Option(help: "Pause of each client after each transaction, in milliseconds (7 ms gives about 1 000 writes/s).")
+    var thinkTimeMilliseconds = 7
+
+    @Option(help: "Log level of the library (trace, debug, info, notice, warning, error, critical).")
+    var logLevel = "error"
+
+    @Flag(help: "Add a table with every run.")
+    var details = false
+
+    @Option(help: "Write every timed statement of every run to this file (for profiling).")
+    var trace: String?
+
+    @Option(help: "Also write the tables to this file.")
+    var output: String?
+
+    mutating func run() async throws {
+        if list {
+            for scenario in Scenario.all { print("\(scenario.id)\t\(scenario.label)") }
+            return
+        }
+        let unknown = only.filter { id in !Scenario.all.contains { $0.id == id } }
+        guard unknown.isEmpty else {
+            throw ValidationError("unknown scenario(s): \(unknown.joined(separator: ", ")); see --list")
+        }
+        let scenarios = Scenario.all.filter { only.isEmpty || only.contains($0.id) }
+        let runs = max(2, runs + runs % 2)
+        let level = Logger.Level(rawValue: logLevel) ?? .error
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "cutover-window")
+
+        let header = Self.machineDescription()
+        print(header)
+        print("")
+        var results: [ScenarioResult] = []
+        for delays in [false, true] {
+            let group = scenarios.filter { $0.auroraDelays == delays }
+            guard !group.isEmpty else { continue }
+            printError("starting the rehearsal topology (Aurora delays \(delays ? "on" : "off"))")
+            let clients = clients
+            let thinkTime = Duration.milliseconds(thinkTimeMilliseconds)
+            let groupResults = try await withRehearsal(
+                options: Rehearsal.Options(simulateAuroraDelays: delays),
+                logger: logger
+            ) { rehearsal -> [ScenarioResult] in
+                let burst = try await BurstWriter.prepare(rehearsal, logger: logger)
+                var collected: [ScenarioResult] = []
+                do {
+                    var brokenBy: String?
+                    for scenario in group {
+                        if let brokenBy {
+                            printError("scenario \(scenario.id): skipped (\(brokenBy) left the topology in an unknown state)")
+                            collected.append(ScenarioResult(skipped: scenario, reason: "skipped: `\(brokenBy)` left the topology in an unknown state"))
+                            continue
+                        }
+                        printError("scenario \(scenario.id): \(scenario.label)")
+                        let result = try await ScenarioRunner(
+                            scenario: scenario,
+                            runs: runs,
+                            clients: clients,
+                            thinkTime: thinkTime,
+                            rehearsal: rehearsal,
+                            burst: burst,
+                            logger: logger,
+                            progress: { printError($0) }
+                        ).run()
+                        collected.append(result)
+                        if let failure = result.failure {
+                            printError("scenario \(scenario.id) stopped: \(failure)")
+                            brokenBy = scenario.id
+                        }
+                    }
+                } catch {
+                    await burst.close()
+                    throw error
+                }
+                await burst.close()
+                return collected
+            }
+            results += groupResults
+        }
+        let tables = Report(results: results, details: details).render()
+        print(tables)
+        if let trace {
+            var lines: [String] = []
+            for result in results {
+                for analysis in result.analyses {
+                    let record = analysis.record
+                    let origin = record.windowOpened ?? record.started
+                    lines.append("# \(result.scenario.id) #\(record.index + 1) \(record.operation) window \(Report.ms(record.window)) ms")
+                    for statement in record.statements {
+                        let offset = (statement.start - origin).inMilliseconds
+                        lines.append(
+                            String(format: "%9.2f %8.2f ms ", offset, statement.duration.inMilliseconds)
+                                + "[\(statement.endpoint)] \(statement.text.prefix(160))"
+                        )
+                    }
+                }
+            }
+            try lines.joined(separator: "\n").write(toFile: trace, atomically: true, encoding: .utf8)
+        }
+        if let output {
+            try (header + "\n\n" + tables + "\n").write(toFile: output, atomically: true, encoding: .utf8)
+        }
+    }
+
+    static func machineDescription() -> String {
+        var lines = ["## Cut-over window benchmark"]
+        let formatter = ISO8601DateFormatter()
+        lines.append("- date: \(formatter.string(from: Date()))")
+        var system = utsname()
+        uname(&system)
+        let machine = withUnsafeBytes(of: &system.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let release = withUnsafeBytes(of: &system.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        lines.append("- machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory / 1_073_741_824) GiB, Linux \(release) \(machine)")
+        if let loadavg = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) {
+            lines.append("- load average at start: \(loadavg.split(separator: " ").prefix(3).joined(separator: " "))")
+        }
+        if let cpu = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+            let model = cpu.split(separator: "\n").first(where: { $0.hasPrefix("model name") })
+        {
+            lines.append("- cpu: \(model.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "?")")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// Progress goes to standard error so standard output holds only the report.
+func printError(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}

@@ -1,0 +1,307 @@
+import CutoverSandbox
+import Foundation
+import Histogram
+
+/// p50 / p99 / max of a set of durations, through an HDR histogram (microsecond resolution, 3 significant digits).
+struct Percentiles: Sendable {
+    var count: Int
+    var p50: Duration
+    var p99: Duration
+    var max: Duration
+
+    init?(_ values: [Duration]) {
+        guard !values.isEmpty else { return nil }
+        var histogram = Histogram<UInt64>(highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three)
+        for value in values { _ = histogram.record(value.clampedMicroseconds) }
+        count = values.count
+        p50 = .microseconds(Int64(histogram.valueAtPercentile(50)))
+        p99 = .microseconds(Int64(histogram.valueAtPercentile(99)))
+        max = .microseconds(Int64(histogram.max))
+    }
+}
+
+/// Renders the suite's results as Markdown tables.
+struct Report {
+    var results: [ScenarioResult]
+    /// Adds one row per run.
+    var details = false
+
+    private func result(_ id: String) -> ScenarioResult? { results.first { $0.scenario.id == id } }
+
+    static func ms(_ value: Duration?) -> String {
+        guard let value else { return "-" }
+        let milliseconds = value.inMilliseconds
+        return milliseconds >= 100 ? String(format: "%.0f", milliseconds) : String(format: "%.1f", milliseconds)
+    }
+
+    static func triple(_ values: [Duration]) -> (String, String, String) {
+        guard let p = Percentiles(values) else { return ("-", "-", "-") }
+        return (ms(p.p50), ms(p.p99), ms(p.max))
+    }
+
+    static func median(_ values: [Duration]) -> Duration? { Percentiles(values)?.p50 }
+
+    private static func table(_ header: [String], _ rows: [[String]]) -> String {
+        var lines = ["| " + header.joined(separator: " | ") + " |"]
+        lines.append("|" + header.map { _ in "---" }.joined(separator: "|") + "|")
+        for row in rows { lines.append("| " + row.joined(separator: " | ") + " |") }
+        return lines.joined(separator: "\n")
+    }
+
+    func render() -> String {
+        var out: [String] = []
+
+        out.append("### Write window per scenario (ms; HDR histogram p50 / p99 / max over the runs)\n")
+        out.append(
+            Self.table(
+                [
+                    "scenario", "runs", "window p50", "p99", "max", "client gap p50", "p99", "max", "floor p50",
+                    "above floor p50", "max", "errors", "ambiguous", "lost", "dup", "writes/s",
+                ],
+                results.map { result in
+                    let a = result.analyses
+                    let window = Self.triple(a.compactMap(\.record.window))
+                    let gap = Self.triple(a.compactMap(\.clientGap))
+                    let above = Percentiles(a.compactMap(\.aboveFloor))
+                    return [
+                        "`\(result.scenario.id)` \(result.scenario.label)",
+                        "\(result.completedRuns)/\(a.count)",
+                        window.0, window.1, window.2, gap.0, gap.1, gap.2,
+                        Self.ms(Self.median(a.map(\.floor))),
+                        Self.ms(above?.p50), Self.ms(above?.max),
+                        "\(result.failed)", "\(result.ambiguous)",
+                        result.lost.map(String.init) ?? "?",
+                        result.verification.map { "\($0.duplicated.count)" } ?? "?",
+                        String(format: "%.0f", result.writesPerSecond),
+                    ]
+                }
+            )
+        )
+
+        out.append("\n### Window components (ms, p50; drain notice p50 / max)\n")
+        out.append(
+            Self.table(
+                [
+                    "scenario", "drain", "fence", "catch-up", "switch", "drain notice p50", "max",
+                    "longest in-flight", "lag at fence", "admin round trips", "sessions cut", "burst",
+                ],
+                results.map { result in
+                    let a = result.analyses
+                    let notice = Percentiles(a.compactMap(\.drainNotice))
+                    return [
+                        "`\(result.scenario.id)`",
+                        Self.ms(Self.median(a.compactMap(\.record.drain))),
+                        Self.ms(Self.median(a.compactMap(\.record.fence))),
+                        Self.ms(Self.median(a.compactMap(\.record.catchUp))),
+                        Self.ms(Self.median(a.compactMap(\.record.switchOver))),
+                        Self.ms(notice?.p50), Self.ms(notice?.max),
+                        Self.ms(Self.median(a.map(\.longestInFlight))),
+                        Self.ms(Self.median(a.map(\.lagAtFence))),
+                        Self.ms(Self.median(a.map(\.adminRoundTrips))),
+                        "\(a.map(\.record.sessionsCut).reduce(0, +))",
+                        Self.ms(Self.median(a.map(\.record.burst))),
+                    ]
+                }
+            )
+        )
+
+        let catchUp = results.filter { $0.scenario.group == "catch-up" || $0.scenario.id == "headline" }
+        if !catchUp.isEmpty {
+            out.append("\n### Catch-up latency: final position read → new writer executed it (ms)\n")
+            out.append(
+                Self.table(
+                    ["scenario", "method", "lag", "catch-up p50", "p99", "max", "lag at fence p50"],
+                    catchUp.map { result in
+                        let t = Self.triple(result.analyses.compactMap(\.record.catchUp))
+                        return [
+                            "`\(result.scenario.id)`",
+                            result.scenario.strategy == .polling ? "polling (20 ms)" : "wait function",
+                            result.scenario.lag == .zero ? "0" : "\(result.scenario.lag.rawValue) (\(result.scenario.lag.burstRows / 1000)k rows)",
+                            t.0, t.1, t.2,
+                            Self.ms(Self.median(result.analyses.map(\.lagAtFence))),
+                        ]
+                    }
+                )
+            )
+        }
+
+        let drain = results.filter { $0.scenario.group == "drain" || $0.scenario.id == "headline" }
+        if !drain.isEmpty {
+            out.append(
+                "\n### Drain latency: last in-flight transaction ended → cut-over moved on (ms), and the drain itself\n"
+            )
+            out.append(
+                Self.table(
+                    ["scenario", "in-flight tx", "notice p50", "p99", "max", "drain p50", "p99", "max"],
+                    drain.map { result in
+                        let notice = Self.triple(result.analyses.compactMap(\.drainNotice))
+                        let whole = Self.triple(result.analyses.compactMap(\.record.drain))
+                        return [
+                            "`\(result.scenario.id)`",
+                            result.scenario.transactionMode == .explicit
+                                ? "BEGIN; INSERT; hold \(Int(result.scenario.hold.inMilliseconds)) ms; COMMIT" : "autocommit INSERT",
+                            notice.0, notice.1, notice.2, whole.0, whole.1, whole.2,
+                        ]
+                    }
+                )
+            )
+        }
+
+        let pairs = [
+            ("headline", "baseline"), ("auto-increment", "baseline-auto-increment"),
+            ("auto-increment-prerelaxed", "baseline-auto-increment"), ("delays", "baseline-delays"),
+        ]
+        let comparisons = pairs.compactMap { pair -> [String]? in
+            guard let ours = result(pair.0), let baseline = result(pair.1) else { return nil }
+            let oursWindow = Self.median(ours.analyses.compactMap(\.record.window))
+            let baseWindow = Self.median(baseline.analyses.compactMap(\.record.window))
+            let oursGap = Self.median(ours.analyses.compactMap(\.clientGap))
+            let baseGap = Self.median(baseline.analyses.compactMap(\.clientGap))
+            func ratio(_ a: Duration?, _ b: Duration?) -> String {
+                guard let a, let b, a > .zero else { return "-" }
+                return String(format: "%.1f×", b.inMilliseconds / a.inMilliseconds)
+            }
+            return [
+                "`\(pair.0)` vs `\(pair.1)`",
+                Self.ms(oursWindow), Self.ms(baseWindow), ratio(oursWindow, baseWindow),
+                Self.ms(oursGap), Self.ms(baseGap), ratio(oursGap, baseGap),
+                "\(ours.failed + ours.ambiguous) / \(baseline.failed + baseline.ambiguous)",
+            ]
+        }
+        if !comparisons.isEmpty {
+            out.append("\n### Ours against the fixed-sleep baseline, same run (medians, ms)\n")
+            out.append(
+                Self.table(
+                    [
+                        "pair", "ours window", "baseline window", "ratio", "ours client gap", "baseline client gap",
+                        "ratio", "client errors+ambiguous ours / baseline",
+                    ],
+                    comparisons
+                )
+            )
+        }
+
+        // Where the window goes.
+        let kinds = StatementKind.allCases.filter { kind in
+            results.contains { result in result.analyses.contains { ($0.profile[kind] ?? .zero) > .microseconds(50) } }
+        }
+        out.append("\n### Where the window goes: time inside statements per category (ms, p50 over the runs)\n")
+        out.append(
+            Self.table(
+                ["scenario"] + kinds.map(\.rawValue) + ["outside statements (sleeps, scheduling)"],
+                results.map { result in
+                    ["`\(result.scenario.id)`"]
+                        + kinds.map { kind in Self.ms(Self.median(result.analyses.map { $0.profile[kind] ?? .zero })) }
+                        + [Self.ms(Self.median(result.analyses.compactMap(\.outsideStatements)))]
+                }
+            )
+        )
+
+        out.append("\n### Client errors by number (whole scenario) and the checker's verdict\n")
+        out.append(
+            Self.table(
+                ["scenario", "errors by number", "failed committed", "ambiguous committed / not", "fence violations", "verdict"],
+                results.map { result in
+                    let numbers = result.errorNumbers.sorted { ($0.key ?? 0) < ($1.key ?? 0) }
+                        .map { "\($0.key.map(String.init) ?? "other")×\($0.value)" }.joined(separator: ", ")
+                    let v = result.verification
+                    return [
+                        "`\(result.scenario.id)`",
+                        numbers.isEmpty ? "none" : numbers,
+                        v.map { "\($0.failedCommitted.count)" } ?? "?",
+                        v.map { "\($0.ambiguousCommitted.count) / \($0.ambiguousNotCommitted.count)" } ?? "?",
+                        v.map { "\($0.fenceViolations.count)" } ?? "?",
+                        v.map { $0.isClean ? "clean" : "NOT CLEAN" } ?? "check failed: \(result.verificationError ?? "?")",
+                    ]
+                }
+            )
+        )
+
+        if details {
+            out.append("\n### Every run (ms)\n")
+            out.append(
+                Self.table(
+                    [
+                        "scenario", "#", "operation", "window", "drain", "fence", "catch-up", "switch", "client gap",
+                        "in-flight", "lag", "admin", "floor", "outside statements", "failed", "ambiguous", "slowest statement",
+                    ],
+                    results.flatMap { result in
+                        result.analyses.map { a in
+                            let r = a.record
+                            func overlap(_ statement: TimedStatement) -> Duration {
+                                guard let opened = r.windowOpened, let closed = r.windowClosed else { return .zero }
+                                return max(.zero, min(statement.end, closed) - max(statement.start, opened))
+                            }
+                            let slowest = r.statements.filter { overlap($0) > .zero }.max { overlap($0) < overlap($1) }
+                            return [
+                                "`\(result.scenario.id)`", "\(r.index + 1)", "\(r.operation)",
+                                Self.ms(r.window), Self.ms(r.drain), Self.ms(r.fence), Self.ms(r.catchUp),
+                                Self.ms(r.switchOver), Self.ms(a.clientGap), Self.ms(a.longestInFlight),
+                                Self.ms(a.lagAtFence), Self.ms(a.adminRoundTrips), Self.ms(a.floor),
+                                Self.ms(a.outsideStatements), "\(a.failed)", "\(a.ambiguous)",
+                                slowest.map { "\(Self.ms($0.duration)) [\($0.endpoint)] \($0.text.prefix(60))" } ?? "-",
+                            ]
+                        }
+                    }
+                )
+            )
+        }
+
+        let stopped = results.filter { $0.failure != nil }
+        if !stopped.isEmpty {
+            out.append("\n### Scenarios that stopped early\n")
+            for result in stopped {
+                out.append("- `\(result.scenario.id)` after \(result.analyses.count) run(s): \(result.failure ?? "")")
+            }
+        }
+
+        out.append("\n### Targets (issue #7)\n")
+        out.append(contentsOf: targets())
+        return out.joined(separator: "\n")
+    }
+
+    private func targets() -> [String] {
+        var lines: [String] = []
+        func mark(_ ok: Bool) -> String { ok ? "met" : "NOT met" }
+        if let headline = result("headline") {
+            let window = Percentiles(headline.analyses.compactMap(\.record.window))
+            let above = Percentiles(headline.analyses.compactMap(\.aboveFloor))
+            if let window {
+                lines.append(
+                    "- Window at zero lag, short transactions: median \(Self.ms(window.p50)) ms (≤ 100), max \(Self.ms(window.max)) ms (≤ 300): "
+                        + mark(window.p50 <= .milliseconds(100) && window.max <= .milliseconds(300))
+                )
+            }
+            if let above {
+                lines.append(
+                    "- Above the floor: median \(Self.ms(above.p50)) ms, max \(Self.ms(above.max)) ms (≤ 50): "
+                        + mark(above.max <= .milliseconds(50))
+                )
+            }
+            lines.append(
+                "- Clients between transactions see latency, not errors (headline): \(headline.failed) failed, \(headline.ambiguous) ambiguous: "
+                    + mark(headline.failed + headline.ambiguous == 0)
+            )
+            if let baseline = result("baseline"),
+                let ours = Self.median(headline.analyses.compactMap(\.record.window)),
+                let base = Self.median(baseline.analyses.compactMap(\.record.window))
+            {
+                let ratio = base.inMilliseconds / ours.inMilliseconds
+                lines.append(
+                    "- At least 10× shorter than the baseline (delays off): \(String(format: "%.1f", ratio))×: " + mark(ratio >= 10)
+                )
+            }
+        }
+        let ours = results.filter { $0.scenario.procedure == .ours }
+        let lost = ours.map { $0.lost ?? -1 }
+        lines.append(
+            "- Zero acknowledged writes lost in every run of ours: lost per scenario \(lost.map { $0 < 0 ? "?" : "\($0)" }.joined(separator: ", ")): "
+                + mark(lost.allSatisfy { $0 == 0 })
+        )
+        let baselineLost = results.filter { $0.scenario.procedure == .baseline }.map { $0.lost.map(String.init) ?? "?" }
+        if !baselineLost.isEmpty {
+            lines.append("- Baseline, for the record: lost per scenario \(baselineLost.joined(separator: ", "))")
+        }
+        return lines
+    }
+}

@@ -1,0 +1,116 @@
+import CutoverSandbox
+import ReplicationControl
+
+/// One configuration of the suite: which procedure switches the writer, under which load, with how much lag.
+struct Scenario: Sendable, Hashable {
+    /// Who switches the writer.
+    enum Procedure: String, Sendable, Hashable {
+        /// This library's `CutoverRunner` with `LiveCutoverExecutor`.
+        case ours
+        /// The published fixed-sleep procedure, reproduced with our library calls.
+        case baseline
+    }
+
+    /// Replication lag at the switch, made by a burst of writes on the current writer just before the run.
+    enum Lag: String, Sendable, Hashable {
+        case zero = "0"
+        case small
+        case larger
+
+        /// Rows written by the burst (in statements of ``Scenario/burstChunk`` rows).
+        var burstRows: Int {
+            switch self {
+            case .zero: 0
+            case .small: 20_000
+            case .larger: 100_000
+            }
+        }
+    }
+
+    static let burstChunk = 10_000
+
+    /// Short identifier (`--only` takes these).
+    var id: String
+    /// Table section.
+    var group: String
+    var procedure: Procedure
+    var workload: WriteLoadWorkload
+    var transactionMode: WriteLoad.TransactionMode
+    /// Explicit transactions: time between the INSERT and the COMMIT (the in-flight transaction length).
+    var hold: Duration
+    var lag: Lag
+    var strategy: CatchUpWaiter.Options.Strategy
+    /// Whether the Aurora stand-in's procedures sleep like Aurora's (1 s before, 2 s after start/stop).
+    var auroraDelays: Bool
+    /// Diagnostic: relax ProxySQL's auto-increment pin (`mysql-auto_increment_delay_multiplex` = 0) before the load
+    /// starts, so no session carries a pin from before the cut-over's own relaxation.
+    var relaxPinBeforeLoad: Bool
+
+    init(
+        id: String,
+        group: String,
+        procedure: Procedure = .ours,
+        workload: WriteLoadWorkload = .clientKeys,
+        transactionMode: WriteLoad.TransactionMode = .autocommit,
+        hold: Duration = .zero,
+        lag: Lag = .zero,
+        strategy: CatchUpWaiter.Options.Strategy = .waitFunction,
+        auroraDelays: Bool = false,
+        relaxPinBeforeLoad: Bool = false
+    ) {
+        self.id = id
+        self.group = group
+        self.procedure = procedure
+        self.workload = workload
+        self.transactionMode = transactionMode
+        self.hold = hold
+        self.lag = lag
+        self.strategy = strategy
+        self.auroraDelays = auroraDelays
+        self.relaxPinBeforeLoad = relaxPinBeforeLoad
+    }
+
+    /// A human description for the tables.
+    var label: String {
+        var parts: [String] = [procedure == .ours ? "ours" : "fixed-sleep baseline"]
+        parts.append(workload == .clientKeys ? "client keys" : "auto-increment")
+        if relaxPinBeforeLoad { parts.append("pin relaxed before the load") }
+        if transactionMode == .explicit {
+            parts.append("tx hold \(Int(hold.inMilliseconds)) ms")
+        }
+        if lag != .zero { parts.append("lag \(lag.rawValue) (\(lag.burstRows / 1000)k-row burst)") }
+        if procedure == .ours {
+            parts.append(strategy == .polling ? "polling" : "wait function")
+        }
+        parts.append(auroraDelays ? "Aurora delays ON" : "delays off")
+        return parts.joined(separator: ", ")
+    }
+
+    /// The whole suite, in run order (all scenarios without Aurora delays share one rehearsal, the others another).
+    static let all: [Scenario] = [
+        Scenario(id: "headline", group: "headline"),
+        Scenario(id: "auto-increment", group: "workload", workload: .autoIncrement),
+        Scenario(id: "auto-increment-prerelaxed", group: "workload", workload: .autoIncrement, relaxPinBeforeLoad: true),
+        Scenario(id: "hold-0", group: "drain", transactionMode: .explicit, hold: .zero),
+        Scenario(id: "hold-50", group: "drain", transactionMode: .explicit, hold: .milliseconds(50)),
+        Scenario(id: "hold-200", group: "drain", transactionMode: .explicit, hold: .milliseconds(200)),
+        Scenario(id: "lag-small", group: "catch-up", lag: .small),
+        Scenario(id: "lag-larger", group: "catch-up", lag: .larger),
+        Scenario(id: "poll-lag-0", group: "catch-up", strategy: .polling),
+        Scenario(id: "poll-lag-small", group: "catch-up", lag: .small, strategy: .polling),
+        Scenario(id: "poll-lag-larger", group: "catch-up", lag: .larger, strategy: .polling),
+        Scenario(id: "baseline", group: "baseline", procedure: .baseline),
+        Scenario(id: "baseline-auto-increment", group: "baseline", procedure: .baseline, workload: .autoIncrement),
+        Scenario(id: "delays", group: "aurora delays", auroraDelays: true),
+        Scenario(id: "baseline-delays", group: "aurora delays", procedure: .baseline, auroraDelays: true),
+    ]
+}
+
+extension Duration {
+    /// Whole microseconds, never negative.
+    var clampedMicroseconds: UInt64 {
+        let (seconds, attoseconds) = components
+        let value = seconds * 1_000_000 + attoseconds / 1_000_000_000_000
+        return value > 0 ? UInt64(value) : 0
+    }
+}

@@ -1,0 +1,358 @@
+import Cutover
+import CutoverRehearsal
+import CutoverSandbox
+import Logging
+import MariaDB
+import ProxySQLAdmin
+import ReplicationControl
+import Synchronization
+
+/// What a scenario measured.
+struct ScenarioResult: Sendable {
+    var scenario: Scenario
+    /// Why the scenario stopped before its last run (the topology is then in an unknown state), or nil.
+    var failure: String?
+    var analyses: [RunAnalysis]
+    /// The checker's verdict over the whole scenario (every acknowledged write on the final writer once).
+    var verification: WriteLoadVerification?
+    var verificationError: String?
+    var acknowledged: Int
+    var writesPerSecond: Double
+    /// Failed / ambiguous client writes over the whole scenario, and their error numbers.
+    var failed: Int
+    var ambiguous: Int
+    var errorNumbers: [UInt32?: Int]
+
+    var completedRuns: Int { analyses.count { $0.record.completed } }
+
+    /// A scenario that did not run.
+    init(skipped scenario: Scenario, reason: String) {
+        self.init(
+            scenario: scenario, failure: reason, analyses: [], verification: nil, verificationError: reason,
+            acknowledged: 0, writesPerSecond: 0, failed: 0, ambiguous: 0, errorNumbers: [:]
+        )
+    }
+
+    init(
+        scenario: Scenario,
+        failure: String?,
+        analyses: [RunAnalysis],
+        verification: WriteLoadVerification?,
+        verificationError: String?,
+        acknowledged: Int,
+        writesPerSecond: Double,
+        failed: Int,
+        ambiguous: Int,
+        errorNumbers: [UInt32?: Int]
+    ) {
+        self.scenario = scenario
+        self.failure = failure
+        self.analyses = analyses
+        self.verification = verification
+        self.verificationError = verificationError
+        self.acknowledged = acknowledged
+        self.writesPerSecond = writesPerSecond
+        self.failed = failed
+        self.ambiguous = ambiguous
+        self.errorNumbers = errorNumbers
+    }
+    var lost: Int? { verification?.lost.count }
+}
+
+/// Root connections to both servers, bypassing ProxySQL: they set the lag before a switch (a burst of writes on the
+/// current writer, or a wait until the next writer has caught up).
+final class BurstWriter: Sendable {
+    static let database = "cutover_bench_burst"
+    let source: MariaDBConnection
+    let target: MariaDBConnection
+    let sourceDialect: ReplicationDialect
+    let targetDialect: ReplicationDialect
+    private let nextID = Mutex<Int64>(0)
+
+    private init(
+        source: MariaDBConnection,
+        target: MariaDBConnection,
+        sourceDialect: ReplicationDialect,
+        targetDialect: ReplicationDialect
+    ) {
+        self.source = source
+        self.target = target
+        self.sourceDialect = sourceDialect
+        self.targetDialect = targetDialect
+    }
+
+    /// Creates the burst table on the source (replication carries it to "Aurora") and opens root connections.
+    static func prepare(_ rehearsal: Rehearsal, logger: Logger) async throws -> BurstWriter {
+        let source = try await rehearsal.source.connectAsRoot(logger: logger)
+        let target = try await rehearsal.target.connectAsRoot(logger: logger)
+        try await source.run("CREATE DATABASE IF NOT EXISTS \(identifier: database)")
+        try await source.run(
+            "CREATE TABLE IF NOT EXISTS \(identifier: database).`filler` (id BIGINT PRIMARY KEY, payload VARCHAR(255) NOT NULL) ENGINE=InnoDB"
+        )
+        return BurstWriter(
+            source: source,
+            target: target,
+            sourceDialect: try await ReplicationDialect.detect(on: source, logger: logger),
+            targetDialect: try await ReplicationDialect.detect(on: target, logger: logger)
+        )
+    }
+
+    /// Waits until the replica of `writer` is (nearly) caught up: it executes the writer's current position, again
+    /// and again, until one such wait takes under 5 ms. The load keeps writing meanwhile, so a single wait would
+    /// only bring the lag down to the length of that wait. The switch that follows then starts at zero lag,
+    /// whatever the previous one left behind. Returns how long it took.
+    func settle(writer: DatabaseRole, logger: Logger) async throws -> Duration {
+        let (writerSession, writerDialect) = writer == .source ? (source, sourceDialect) : (target, targetDialect)
+        let (replicaSession, replicaDialect) = writer == .source ? (target, targetDialect) : (source, sourceDialect)
+        let start = ContinuousClock.now
+        let deadline = start + .seconds(120)
+        while true {
+            let position = try await SourceController(session: writerSession, dialect: writerDialect)
+                .sourceStatus(logger: logger).position
+            let result = try await CatchUpWaiter(session: replicaSession, dialect: replicaDialect)
+                .waitUntilExecuted(.position(position), deadline: deadline, logger: logger)
+            if result.waited < .milliseconds(5) { return ContinuousClock.now - start }
+        }
+    }
+
+    /// Inserts `rows` rows on `role` in statements of ``Scenario/burstChunk`` rows; returns how long it took.
+    func write(rows: Int, on role: DatabaseRole) async throws -> Duration {
+        guard rows > 0 else { return .zero }
+        let connection = role == .source ? source : target
+        let start = ContinuousClock.now
+        var remaining = rows
+        while remaining > 0 {
+            let count = min(remaining, Scenario.burstChunk)
+            let first = nextID.withLock { value -> Int64 in
+                defer { value += Int64(count) }
+                return value
+            }
+            // Only integers are spliced in.
+            try await connection.run(
+                SQLStatement(
+                    unsafeRaw:
+                        "INSERT INTO `\(Self.database)`.`filler` (id, payload) SELECT \(first) + seq, REPEAT('x', 200) FROM `\(Self.database)`.seq_1_to_\(count)"
+                ),
+                timeout: .seconds(120)
+            )
+            remaining -= count
+        }
+        return ContinuousClock.now - start
+    }
+
+    func close() async {
+        await source.close()
+        await target.close()
+    }
+}
+
+/// Runs one scenario: a write load through the emulator, `runs` alternating writer switches (cut-over, failback,
+/// ...), then the checker.
+struct ScenarioRunner {
+    var scenario: Scenario
+    var runs: Int
+    var clients: Int
+    var thinkTime: Duration
+    var rehearsal: Rehearsal
+    var burst: BurstWriter
+    var logger: Logger
+    /// Progress lines.
+    var progress: @Sendable (String) -> Void
+
+    func run() async throws -> ScenarioResult {
+        let timer = StatementTimer()
+        // Ours: the strategy under test (wait function or 20 ms polling). The baseline: polling every second.
+        let catchUp =
+            scenario.procedure == .baseline
+            ? CatchUpWaiter.Options(strategy: .polling, pollInterval: .seconds(1))
+            : CatchUpWaiter.Options(strategy: scenario.strategy)
+        let (environment, closeEnvironment) = try await rehearsal.makeEnvironment(
+            options: Rehearsal.EnvironmentOptions(catchUp: catchUp, wrapSession: { timer.wrap($0, name: $1) }),
+            logger: logger
+        )
+        var policy = CutoverPolicy()
+        // Room for CPU noise on a shared 2-core machine: a rollback would tell nothing about the window.
+        policy.drainDeadline = .seconds(2)
+        policy.catchUpDeadline = .seconds(30)
+        if scenario.workload == .autoIncrement { policy.autoIncrementPin = .relax }
+
+        // Diagnostic scenario: no session may carry an auto-increment pin from before the run.
+        var restorePin: String?
+        if scenario.relaxPinBeforeLoad {
+            let name = ProxySQLVariable.Name.autoIncrementDelayMultiplex
+            let previous = try await environment.proxies.variables([name], logger: logger).get()
+            restorePin = previous.first?.first?.value
+            _ = try await environment.proxies.setVariablesAndLoad([name: "0"], logger: logger).get()
+        }
+
+        let load = try WriteLoad(
+            configuration: WriteLoad.Configuration(
+                endpoint: rehearsal.writerEndpoint,
+                clients: clients,
+                workload: scenario.workload,
+                transactionMode: scenario.transactionMode,
+                transactionHold: scenario.hold,
+                thinkTime: thinkTime
+            ),
+            logger: logger
+        )
+        let scenario = self.scenario
+        let runs = self.runs
+        let burst = self.burst
+        let logger = self.logger
+        let progress = self.progress
+        let outcome: (report: WriteLoadReport, result: (records: [RunRecord], failure: String?))
+        do {
+            outcome = try await load.run { load -> (records: [RunRecord], failure: String?) in
+                guard try await load.waitForAcknowledgedWrites(200, timeout: .seconds(60)) else {
+                    return ([], "the write load did not get going")
+                }
+                var records: [RunRecord] = []
+                for index in 0..<runs {
+                    let operation: CutoverOperation = index.isMultiple(of: 2) ? .writerCutover : .writerFailback
+                    let burstTime: Duration
+                    do {
+                        // Zero lag first (the previous switch may have left the reverse direction behind, for
+                        // example while Aurora's delayed procedures ran); then, for the lag scenarios, the burst.
+                        _ = try await burst.settle(writer: operation.from, logger: logger)
+                        burstTime = try await burst.write(rows: scenario.lag.burstRows, on: operation.from)
+                    } catch {
+                        return (records, "before run \(index + 1) (\(operation)), replication could not be settled: \(error)")
+                    }
+                    _ = timer.take()
+                    let started = ContinuousClock.now
+                    let record: RunRecord
+                    switch scenario.procedure {
+                    case .ours:
+                        let runner = CutoverRunner(
+                            configuration: .init(
+                                operation: operation,
+                                policy: policy,
+                                topologyFingerprint: environment.topology.fingerprint
+                            ),
+                            executor: LiveCutoverExecutor(environment: environment, policy: policy),
+                            journal: nil,
+                            logger: logger
+                        )
+                        do {
+                            let report = try await runner.run()
+                            record = RunRecord(
+                                index: index, operation: operation, report: report, started: started,
+                                ended: ContinuousClock.now, statements: timer.take(), burst: burstTime
+                            )
+                        } catch {
+                            return (records, "run \(index + 1) (\(operation)) could not start: \(error)")
+                        }
+                    case .baseline:
+                        var marks: BaselineProcedure.Marks?
+                        var failure: (any Error)?
+                        do {
+                            marks = try await BaselineProcedure(environment: environment).run(operation, logger: logger)
+                        } catch {
+                            failure = error
+                        }
+                        record = RunRecord(
+                            index: index, operation: operation, marks: marks, failure: failure, started: started,
+                            ended: ContinuousClock.now, statements: timer.take(), burst: burstTime
+                        )
+                    }
+                    records.append(record)
+                    progress(
+                        "  \(scenario.id) #\(index + 1) \(operation): \(record.outcome), window "
+                            + (record.window.map { String(format: "%.1f ms", $0.inMilliseconds) } ?? "-")
+                    )
+                    guard record.completed else {
+                        // The topology is in an unknown state (the baseline has no rollback): stop here.
+                        return (records, "run \(index + 1) (\(operation)) did not complete: \(record.outcome)")
+                    }
+                    // Let the load settle on the new writer before the next switch.
+                    guard try await load.waitForMoreAcknowledgedWrites(100, timeout: .seconds(60)) else {
+                        return (records, "the write load stalled after run \(index + 1)")
+                    }
+                    try await Task.sleep(for: .milliseconds(150))
+                }
+                return (records, nil)
+            }
+        } catch {
+            await closeEnvironment()
+            throw error
+        }
+        if let restorePin {
+            _ = try? await environment.proxies.setVariablesAndLoad([.autoIncrementDelayMultiplex: restorePin], logger: logger).get()
+        }
+        await closeEnvironment()
+        let report = outcome.report
+        let records = outcome.result.records
+        let failure = outcome.result.failure
+
+        // Every acknowledged write must be on the final writer exactly once; nothing may be accepted by a server
+        // after it stopped being the writer.
+        var verification: WriteLoadVerification?
+        var verificationError: String?
+        if let failure {
+            verificationError = "not checked: \(failure)"
+        } else {
+            do {
+                verification = try await verify(report, records: records)
+            } catch {
+                verificationError = "\(error)"
+            }
+        }
+
+        var analyses: [RunAnalysis] = []
+        for (position, record) in records.enumerated() {
+            let attributionEnd = position + 1 < records.count ? records[position + 1].started : report.finishedAt
+            analyses.append(RunAnalysis(record: record, report: report, attributionEnd: attributionEnd))
+        }
+        var numbers: [UInt32?: Int] = [:]
+        for record in report.records {
+            if let error = record.outcome.error { numbers[error.number, default: 0] += 1 }
+        }
+        return ScenarioResult(
+            scenario: scenario,
+            failure: failure,
+            analyses: analyses,
+            verification: verification,
+            verificationError: verificationError,
+            acknowledged: report.acknowledgedCount,
+            writesPerSecond: report.acknowledgedPerSecond,
+            failed: report.failed.count,
+            ambiguous: report.ambiguous.count,
+            errorNumbers: numbers
+        )
+    }
+
+    /// The checker over the whole scenario: the final writer is the source (runs alternate and end with a
+    /// failback); after each switch the old writer must accept nothing until the next switch makes it the writer.
+    private func verify(_ report: WriteLoadReport, records: [RunRecord]) async throws -> WriteLoadVerification {
+        let finalWriter = try await rehearsal.source.connectAsRoot(logger: logger)
+        let oldSource: MariaDBConnection
+        do {
+            oldSource = try await rehearsal.target.connectAsRoot(logger: logger)
+        } catch {
+            await finalWriter.close()
+            throw error
+        }
+        let sourceID = UInt32(rehearsal.source.serverID)
+        let targetID = UInt32(rehearsal.target.serverID)
+        var fences: [CutoverSandbox.WriteFence] = []
+        for (position, record) in records.enumerated() {
+            guard let from = record.windowClosed else { continue }
+            let until = position + 1 < records.count ? records[position + 1].windowClosed : nil
+            let fenced = record.operation.from == .source ? sourceID : targetID
+            fences.append(CutoverSandbox.WriteFence(serverID: fenced, from: from, until: until))
+        }
+        let result: Result<WriteLoadVerification, any Error>
+        do {
+            result = .success(
+                try await WriteLoadChecker.verify(report, finalWriter: finalWriter, oldSource: oldSource, fences: fences)
+            )
+        } catch {
+            result = .failure(error)
+        }
+        await finalWriter.close()
+        await oldSource.close()
+        return try result.get()
+    }
+
+}
