@@ -162,7 +162,8 @@ struct RunAnalysis: Sendable {
         var lag = Duration.zero
         if let read = record.finalPositionRead, let caught = record.caughtUp {
             let waits = record.statements.filter {
-                $0.endpoint == newEndpoint && $0.start >= read && $0.end <= caught + .milliseconds(1)
+                // Started before the catch-up was reported: the status reads of the steps after it are not polls.
+                $0.endpoint == newEndpoint && $0.start >= read && $0.start < caught
                     && ($0.kind == .waitFunction || $0.kind == .replicaStatus)
             }
             if let last = waits.last {
