@@ -62,41 +62,63 @@ public struct CutoverJournalEntry: Sendable, Codable, Hashable {
 /// The durable audit trail of runs: one JSON object per line, appended and `fsync`ed before the next action
 /// starts, so that a run killed at any instant can be inspected and resumed.
 ///
-/// Opening a journal for writing takes a lock (`<path>.lock`, holding the owner's pid): a second run while one is in
-/// progress is refused with a message naming the journal. A lock left by a dead process is taken over.
+/// Opening a journal for writing takes a lock: an exclusive `flock(2)` on `<path>.lock`, which also holds the owner's
+/// pid for messages. A second run while one is in progress is refused with a message naming the journal and that
+/// pid. The kernel releases the lock when its process ends, however it ends (SIGKILL, a crash), so a dead process's
+/// lock never blocks `resume`, even when its pid has since been reused (a container's PID 1 restarted) or the
+/// process is an unreaped zombie. A lock file left behind is simply taken over.
 public actor CutoverJournal {
     /// The journal's file.
     public nonisolated let path: String
     private let descriptor: Int32
+    private let lockDescriptor: Int32
     private var sequence: Int
     private var locked: Bool
+    private let didAppend: (@Sendable (CutoverJournalEntry) -> Void)?
 
     /// Opens (creating if needed) the journal at `path` for appending, taking its lock.
     ///
-    /// - Throws: ``CutoverError`` ``CutoverError/Code/journalLocked`` when another live process holds the lock,
-    ///   ``CutoverError/Code/journalUnreadable`` when the file cannot be opened or parsed.
-    public init(path: String) throws {
-        try Self.takeLock(path: path)
+    /// - Parameters:
+    ///   - path: the journal's file.
+    ///   - didAppend: called with each entry once it is written and flushed to disk (`fsync`), before
+    ///     ``append(_:)`` returns, on the journal's actor: for observers such as mirrors, and for tests that stop the
+    ///     process at an exact entry. Keep it short; it must not call back into the journal.
+    /// - Throws: ``CutoverError`` ``CutoverError/Code/journalLocked`` when another live process (or another journal
+    ///   of this process) holds the lock, ``CutoverError/Code/journalUnreadable`` when the file cannot be opened or
+    ///   parsed.
+    public init(path: String, didAppend: (@Sendable (CutoverJournalEntry) -> Void)? = nil) throws {
+        let lockDescriptor = try Self.takeLock(path: path)
         let existing: [CutoverJournalEntry]
         do {
             existing = try Self.read(path: path)
         } catch {
-            Self.releaseLock(path: path)
+            Self.releaseLock(path: path, descriptor: lockDescriptor)
             throw error
         }
         let descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
-            Self.releaseLock(path: path)
+            let reason = String(cString: strerror(errno))
+            Self.releaseLock(path: path, descriptor: lockDescriptor)
             throw CutoverError(
                 code: .journalUnreadable,
-                message: "cannot open journal \(path) for writing: \(String(cString: strerror(errno)))",
+                message: "cannot open journal \(path) for writing: \(reason)",
                 remedy: "check the directory exists and is writable"
             )
         }
         self.path = path
         self.descriptor = descriptor
+        self.lockDescriptor = lockDescriptor
         self.sequence = existing.last?.sequence ?? 0
         self.locked = true
+        self.didAppend = didAppend
+    }
+
+    deinit {
+        // A journal dropped without ``close()``: release the file and the lock all the same.
+        if locked {
+            Glibc.close(descriptor)
+            Self.releaseLock(path: path, descriptor: lockDescriptor)
+        }
     }
 
     /// Appends `entry` (its sequence number is assigned here) and flushes it to disk.
@@ -135,6 +157,7 @@ public actor CutoverJournal {
                 remedy: "free disk space or fix permissions, then run `migrate-cli resume`"
             )
         }
+        didAppend?(entry)
         return entry
     }
 
@@ -142,7 +165,7 @@ public actor CutoverJournal {
     public func close() {
         guard locked else { return }
         Glibc.close(descriptor)
-        Self.releaseLock(path: path)
+        Self.releaseLock(path: path, descriptor: lockDescriptor)
         locked = false
     }
 
@@ -191,39 +214,72 @@ public actor CutoverJournal {
 
     static func lockPath(_ path: String) -> String { path + ".lock" }
 
-    private static func takeLock(path: String) throws {
+    /// Opens `<path>.lock` and takes an exclusive `flock` on it, then writes this process's pid into it (for the
+    /// message another run gets). Returns the descriptor that holds the lock.
+    private static func takeLock(path: String) throws -> Int32 {
         let lock = lockPath(path)
-        for _ in 0..<2 {
-            let descriptor = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-            if descriptor >= 0 {
-                let pid = "\(getpid())\n"
-                _ = pid.withCString { write(descriptor, $0, strlen($0)) }
-                Glibc.close(descriptor)
-                return
-            }
-            guard errno == EEXIST else {
+        for _ in 0..<8 {
+            let descriptor = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+            guard descriptor >= 0 else {
                 throw CutoverError(
                     code: .journalUnreadable,
-                    message: "cannot create lock \(lock): \(String(cString: strerror(errno)))"
+                    message: "cannot create lock \(lock): \(String(cString: strerror(errno)))",
+                    remedy: "check the journal's directory exists and is writable"
                 )
             }
-            let owner = (try? String(contentsOfFile: lock, encoding: .utf8))
-                .flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-            if let owner, owner == getpid() || kill(owner, 0) == 0 || errno == EPERM {
+            if flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+                let failure = errno
+                let owner = readOwner(descriptor)
+                Glibc.close(descriptor)
+                guard failure == EWOULDBLOCK else {
+                    throw CutoverError(
+                        code: .journalUnreadable,
+                        message: "cannot lock \(lock): \(String(cString: strerror(failure)))",
+                        remedy: "put the journal on a local file system that supports flock(2)"
+                    )
+                }
                 throw CutoverError(
                     code: .journalLocked,
-                    message: "another run (pid \(owner)) is using the journal \(path)",
-                    remedy: "wait for it to finish, or check `migrate-cli status`; if that process is gone, remove \(lock)"
+                    message: "another run\(owner.map { " (pid \($0))" } ?? "") is using the journal \(path)",
+                    remedy: "wait for it to finish, or check `migrate-cli status`; the lock goes away by itself when that process ends, however it ends"
                 )
             }
-            // A stale lock from a dead process: take it over.
-            unlink(lock)
+            // The owner before us may have removed the file between our open and our flock: then the lock we hold is
+            // on a file nobody else will open. Lock the file that is at the path now.
+            var held = stat()
+            var current = stat()
+            guard fstat(descriptor, &held) == 0, stat(lock, &current) == 0, held.st_ino == current.st_ino,
+                held.st_dev == current.st_dev
+            else {
+                Glibc.close(descriptor)
+                continue
+            }
+            // A file left by a dead process (SIGKILL, crash) still names it: replace that with this process's pid.
+            let pid = "\(getpid())\n"
+            _ = ftruncate(descriptor, 0)
+            _ = pid.withCString { pwrite(descriptor, $0, strlen($0), 0) }
+            return descriptor
         }
-        throw CutoverError(code: .journalLocked, message: "could not take the lock \(lock)")
+        throw CutoverError(
+            code: .journalLocked,
+            message: "could not take the lock \(lock): it was replaced repeatedly",
+            remedy: "check that no other process is starting runs on the journal \(path)"
+        )
     }
 
-    private static func releaseLock(path: String) {
+    /// The pid written in a lock file, if it holds one.
+    private static func readOwner(_ descriptor: Int32) -> Int32? {
+        var buffer = [UInt8](repeating: 0, count: 32)
+        let count = pread(descriptor, &buffer, buffer.count, 0)
+        guard count > 0 else { return nil }
+        return Int32(String(decoding: buffer[..<count], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// Removes the lock file, then releases the lock (in that order, so that a run waiting on the old file sees it
+    /// was replaced).
+    private static func releaseLock(path: String, descriptor: Int32) {
         unlink(lockPath(path))
+        Glibc.close(descriptor)
     }
 }
 

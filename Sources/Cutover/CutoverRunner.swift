@@ -186,6 +186,7 @@ public actor CutoverRunner {
             let gap = formatter.date(from: last.time).map { max(0, Date().timeIntervalSince($0)) } ?? 0
             elapsedBase = .microseconds(last.elapsedMicroseconds) + .milliseconds(Int64(gap * 1000))
         }
+        continuation.yield(.runStarted(runID: header.runID, operation: operation))
         continuation.yield(.note("resuming run \(header.runID) at step \(machine.currentStep ?? "end")"))
         let action = machine.resumeAfterInterruption()
         return await drive(from: action)
@@ -247,6 +248,8 @@ public actor CutoverRunner {
 
     private func rollbackReason() -> String {
         if case .stepFailed(let failure, _)? = lastFailure { return failure.description }
+        // A resume that rolls back an interrupted run, or any other reason the machine gave.
+        if let reason = machine.rollbackReason { return reason }
         return shutdownRequested ? "shutdown requested" : "a step failed before the point of no return"
     }
 

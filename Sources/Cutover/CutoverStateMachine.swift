@@ -259,6 +259,14 @@ public struct CutoverStateMachine: Sendable {
         }
     }
 
+    /// Why the run is rolling back, while it is (nil otherwise).
+    public var rollbackReason: String? {
+        switch state {
+        case .rollingBack(_, _, let reason, _): reason
+        case .initial, .running, .finished: nil
+        }
+    }
+
     /// The measured phases so far.
     public var timeline: CutoverTimeline {
         switch state {

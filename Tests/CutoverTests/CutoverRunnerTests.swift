@@ -153,13 +153,23 @@ struct CutoverRunnerTests {
         let catchUpIndex = try #require(full.firstIndex { if case .waitForCatchUp? = $0.action { true } else { false } })
         let crashedEarly = Array(full[...catchUpIndex])
         let earlyExecutor = FakeExecutor(clock: clock)
-        let early = try await CutoverRunner(configuration: configuration, executor: earlyExecutor, journal: nil, clock: clock, logger: logger)
-            .resume(from: crashedEarly)
+        let earlyRunner = CutoverRunner(configuration: configuration, executor: earlyExecutor, journal: nil, clock: clock, logger: logger)
+        let early = try await earlyRunner.resume(from: crashedEarly)
         guard case .rolledBack = early.outcome else {
             Issue.record("expected rollback on resume, got \(early.outcome)")
             return
         }
         #expect(earlyExecutor.actions.first == .liftFence(.source))
+        // The stream names the resumed run (renderers print its operation and id) and the true rollback reason.
+        var earlyProgress: [CutoverProgress] = []
+        for await event in earlyRunner.events { earlyProgress.append(event) }
+        guard case .runStarted(let runID, .writerCutover)? = earlyProgress.first else {
+            Issue.record("the resume's stream starts with \(earlyProgress.first as Any)")
+            return
+        }
+        #expect(runID == full[0].runID)
+        let reasons = earlyProgress.compactMap { if case .rollbackStarted(let reason, _) = $0 { reason } else { nil } }
+        #expect(reasons == ["the run was interrupted before the point of no return"])
 
         // Crash right after the new writer's ONLINE was journaled as done.
         let onlineIndex = try #require(full.firstIndex { $0.event == .statusSet(.writer(.target), .online, at: $0.event.flatMap(Self.at) ?? .zero) })
@@ -285,6 +295,52 @@ struct CutoverRunnerTests {
         await first.close()
         let second = try CutoverJournal(path: path)
         await second.close()
+    }
+
+    @Test("a lock file left by a dead process never blocks, even when its pid now belongs to a live process")
+    func staleLockOfReusedPID() async throws {
+        let path = temporaryJournalPath()
+        let lock = path + ".lock"
+        defer {
+            try? FileManager.default.removeItem(atPath: path)
+            try? FileManager.default.removeItem(atPath: lock)
+        }
+        // What a SIGKILLed run leaves behind is its lock file with its pid. That pid can be alive again by the time
+        // `resume` runs: a container's PID 1 restarted (our own pid, here), or any reused pid (our parent's, here).
+        for pid in [getpid(), getppid()] {
+            try "\(pid)\n".write(toFile: lock, atomically: true, encoding: .utf8)
+            let journal = try CutoverJournal(path: path)
+            #expect(try String(contentsOfFile: lock, encoding: .utf8) == "\(getpid())\n")
+            // While it is held, a second journal is refused, naming the holder.
+            do {
+                _ = try CutoverJournal(path: path)
+                Issue.record("a second journal took a held lock")
+            } catch let error as CutoverError {
+                #expect(error.code == .journalLocked)
+                #expect(error.message.contains("pid \(getpid())") && error.message.contains(path))
+            }
+            await journal.close()
+            #expect(!FileManager.default.fileExists(atPath: lock))
+        }
+    }
+
+    @Test("didAppend sees every entry once it is on disk, in order")
+    func didAppendObserver() async throws {
+        let path = temporaryJournalPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let seen = Mutex<[(Int, Int)]>([])
+        let journal = try CutoverJournal(path: path) { entry in
+            // The entry is already durable: the file holds it when the observer runs.
+            let onDisk = (try? CutoverJournal.read(path: path).count) ?? -1
+            seen.withLock { $0.append((entry.sequence, onDisk)) }
+        }
+        let clock = ManualClock()
+        _ = try await CutoverRunner(configuration: configuration, executor: FakeExecutor(clock: clock), journal: journal, clock: clock, logger: logger).run()
+        await journal.close()
+        let entries = try CutoverJournal.read(path: path)
+        let observed = seen.withLock { $0 }
+        #expect(observed.map(\.0) == entries.map(\.sequence))
+        #expect(observed.map(\.1) == Array(1...entries.count))
     }
 
     @Test("a torn last line is ignored, a corrupt middle line is reported with its number")

@@ -68,6 +68,15 @@ struct CommandRuntime: Sendable {
         ConfigurationLoader(environment: environment, assignments: options.assignments)
     }
 
+    /// The SIGKILL test hook, when `MIGRATE_CLI_TEST_SIGKILL` is set (announced on standard error); nil otherwise.
+    ///
+    /// - Throws: ``ConfigurationError`` when the variable's value is malformed.
+    func testKillHook() throws -> TestKillHook? {
+        let hook = try TestKillHook.from(environment: environment)
+        hook?.announce()
+        return hook
+    }
+
     func loadConfiguration() throws -> MigrateConfiguration {
         try loader().load(explicit: options.configPath)
     }

@@ -22,6 +22,7 @@ enum OperationCommand {
                 return .success
             }
             try runtime.confirm(confirmation(for: operation, configuration: environment.configuration), change: change)
+            let killHook = try runtime.testKillHook()
             let prepared = try await bridge.openExecutor(environment)
             let context = RunContext(
                 resumeCommand: runtime.resumeCommand,
@@ -33,6 +34,7 @@ enum OperationCommand {
                 executor: prepared.executor,
                 context: context,
                 journaled: true,
+                killHook: killHook,
                 output: { runtime.write($0) },
                 makeRenderer: rendererFactory(json: options.json, style: runtime.style)
             )
@@ -270,12 +272,14 @@ struct ResumeCommand: AsyncParsableCommand {
                 return .success
             }
             try runtime.confirm("About to resume the unfinished run in \(environment.configuration.journalPath).", change: change)
+            let killHook = try runtime.testKillHook()
             let prepared = try await bridge.openExecutor(environment)
             let session = OperationSession(
                 environment: environment,
                 executor: prepared.executor,
                 context: RunContext(resumeCommand: runtime.resumeCommand, statusCommand: runtime.statusCommand, journalPath: environment.configuration.journalPath),
                 journaled: true,
+                killHook: killHook,
                 output: { runtime.write($0) },
                 makeRenderer: OperationCommand.rendererFactory(json: options.json, style: runtime.style)
             )

@@ -276,8 +276,9 @@ extension RawConfiguration {
         return (layer, unknown)
     }
 
-    /// Variables with the prefix that are not fields: the configuration file's path.
-    static let reservedEnvironment: Set<String> = ["MIGRATE_CONFIG"]
+    /// Variables with the prefix that are not fields: the configuration file's path, and the SIGKILL test hook
+    /// (``TestKillHook``).
+    static let reservedEnvironment: Set<String> = ["MIGRATE_CONFIG", TestKillHook.variable]
 
     /// `--set key=value` assignments.
     static func fromAssignments(_ assignments: [String]) -> (RawConfiguration, [ConfigurationIssue]) {

@@ -15,13 +15,15 @@ struct OperationSession: Sendable {
     var journaled: Bool
     /// Whether to relay SIGINT/SIGTERM to the runner (off in tests).
     var relaysSignals: Bool = true
+    /// The SIGKILL test hook (`MIGRATE_CLI_TEST_SIGKILL`); nil, and inert, unless that variable is set.
+    var killHook: TestKillHook? = nil
     /// Where rendered text goes.
     var output: @Sendable (String) -> Void
     var makeRenderer: @Sendable (RunContext) -> any ProgressRendering
 
     /// Runs `operation` from the start.
     func run(_ operation: CutoverOperation) async throws -> (CutoverReport, ExitStatus) {
-        let journal = journaled ? try CutoverJournal(path: environment.configuration.journalPath) : nil
+        let journal = journaled ? try openJournal() : nil
         let runner = makeRunner(operation, journal: journal)
         do {
             let result = try await drive(runner) { try await runner.run() }
@@ -39,7 +41,7 @@ struct OperationSession: Sendable {
     ///   ``CutoverError/Code/journalLocked``).
     func resume() async throws -> (CutoverReport, ExitStatus) {
         let path = environment.configuration.journalPath
-        let journal = try CutoverJournal(path: path)
+        let journal = try openJournal()
         do {
             let entries = try CutoverJournal.read(path: path)
             guard let run = CutoverJournal.unfinishedRun(in: entries), let operation = run.first?.operation else {
@@ -59,6 +61,10 @@ struct OperationSession: Sendable {
         }
     }
 
+    private func openJournal() throws -> CutoverJournal {
+        try CutoverJournal(path: environment.configuration.journalPath, didAppend: killHook?.journalObserver())
+    }
+
     private func makeRunner(_ operation: CutoverOperation, journal: CutoverJournal?, runID: String? = nil) -> CutoverRunner {
         CutoverRunner(
             configuration: CutoverRunner.Configuration(
@@ -66,7 +72,7 @@ struct OperationSession: Sendable {
                 policy: environment.configuration.policy,
                 topologyFingerprint: environment.configuration.topology.fingerprint
             ),
-            executor: executor,
+            executor: killHook?.wrap(executor) ?? executor,
             journal: journal,
             logger: environment.logger,
             runID: runID
