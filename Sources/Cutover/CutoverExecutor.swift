@@ -39,16 +39,28 @@ public struct CutoverExecutionContext: Sendable {
     public let report: @Sendable (CutoverProgress) -> Void
     /// The run's logger (with `cutover.run_id` and `cutover.operation` metadata).
     public let logger: Logger
+    /// Whether the operator asked the run to stop (``CutoverRunner/requestGracefulShutdown()``). A wait that may
+    /// end early without harm (the drain) checks it and ends with a "stopped" event, so that the run stops at once
+    /// instead of waiting out the step's deadline.
+    public let isStopRequested: @Sendable () -> Bool
 
     /// Creates a context.
+    ///
+    /// - Parameters:
+    ///   - elapsed: time since the start of the run.
+    ///   - report: where progress of long waits goes.
+    ///   - logger: the run's logger.
+    ///   - isStopRequested: whether a stop was requested; never, by default.
     public init(
         elapsed: @escaping @Sendable () -> Duration,
         report: @escaping @Sendable (CutoverProgress) -> Void,
-        logger: Logger
+        logger: Logger,
+        isStopRequested: @escaping @Sendable () -> Bool = { false }
     ) {
         self.elapsed = elapsed
         self.report = report
         self.logger = logger
+        self.isStopRequested = isStopRequested
     }
 }
 

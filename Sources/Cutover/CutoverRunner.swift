@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 public import Logging
 
 /// Drives a ``CutoverStateMachine``: performs each action with a ``CutoverExecutor``, journals the action before it
@@ -43,6 +44,8 @@ public actor CutoverRunner {
     private let logger: Logger
     private var machine = CutoverStateMachine()
     private var shutdownRequested = false
+    /// The same request, readable by executors while an action runs (``CutoverExecutionContext/isStopRequested``).
+    private let stopFlag = StopFlag()
     private var shutdownFed = false
     private var started = false
 
@@ -100,6 +103,7 @@ public actor CutoverRunner {
     public func requestGracefulShutdown() {
         guard !shutdownRequested else { return }
         shutdownRequested = true
+        stopFlag.set()
         continuation.yield(.shutdownRequested(at: elapsed()))
         logger.debug("graceful shutdown requested", metadata: ["cutover.phase": "\(machine.currentStep ?? "-")"])
     }
@@ -294,10 +298,12 @@ public actor CutoverRunner {
         let base = elapsedBase
         let clockElapsed = clockElapsed
         let continuation = continuation
+        let stopFlag = stopFlag
         return CutoverExecutionContext(
             elapsed: { base + clockElapsed() },
             report: { continuation.yield($0) },
-            logger: logger
+            logger: logger,
+            isStopRequested: { stopFlag.isSet }
         )
     }
 
@@ -353,6 +359,8 @@ public actor CutoverRunner {
         case .statusSet(let server, let status, _): "\(server) is \(status)"
         case .drained(let server, _): "\(server) drained"
         case .drainDeadlinePassed(let server, let holders, _): "\(server) drain deadline passed (\(holders.count) holding)"
+        case .drainStopped(let server, let holders, _): "\(server) drain stopped on request (\(holders.count) holding)"
+        case .catchUpStopped(let role, _): "\(role) catch-up stopped on request"
         case .sessionsClosed(let role, let count, _): "\(count) session(s) closed on \(role)"
         case .fenced(let role, _): "\(role) fenced"
         case .fenceLifted(let role): "\(role) fence lifted"
@@ -367,4 +375,12 @@ public actor CutoverRunner {
         case .gracefulShutdownRequested: "shutdown requested"
         }
     }
+}
+
+/// A stop request, set once by the runner's actor and read by executors from any thread.
+final class StopFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+
+    func set() { value.store(true, ordering: .sequentiallyConsistent) }
+    var isSet: Bool { value.load(ordering: .sequentiallyConsistent) }
 }

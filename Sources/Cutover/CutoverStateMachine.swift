@@ -57,6 +57,13 @@ public struct CutoverStateMachine: Sendable {
         case drained(RoutedServer, at: Duration)
         /// The drain deadline passed with `holders` still on the server.
         case drainDeadlinePassed(RoutedServer, holders: [SessionHolder], at: Duration)
+        /// The drain wait was ended before its deadline because the operator asked the run to stop (after
+        /// ``gracefulShutdownRequested``), with `holders` still on the server. Before the point of no return the run
+        /// then rolls back at once instead of waiting out the drain deadline.
+        case drainStopped(RoutedServer, holders: [SessionHolder], at: Duration)
+        /// The catch-up wait was ended before the replica executed the final position because the operator asked
+        /// the run to stop (after ``gracefulShutdownRequested``): the run rolls back at once.
+        case catchUpStopped(DatabaseRole, at: Duration)
         /// `count` sessions were closed on the database.
         case sessionsClosed(DatabaseRole, count: Int, at: Duration)
         /// The database was made read-only.
@@ -204,7 +211,8 @@ public struct CutoverStateMachine: Sendable {
                 return continueRollback(Array(steps.dropFirst()), context, reason: reason, failures: failures)
             case .fenceLifted, .proxySettingsRestored, .fenced:
                 return continueRollback(Array(steps.dropFirst()), context, reason: reason, failures: failures)
-            case .guardsFinished, .proxyPrepared, .drained, .drainDeadlinePassed, .sessionsClosed,
+            case .guardsFinished, .proxyPrepared, .drained, .drainDeadlinePassed, .drainStopped, .catchUpStopped,
+                .sessionsClosed,
                 .positionRead, .caughtUp, .replicationStopped, .replicationStarted, .replicationVerified,
                 .proxyConfigurationSaved:
                 preconditionFailure("event \(event) during rollback step \(String(describing: steps.first))")
@@ -509,6 +517,19 @@ public struct CutoverStateMachine: Sendable {
                 context.timeline.forcedDrain = true
                 return next(after: step, context)
             }
+
+        case (.drainOld, .drainStopped(_, _, let at)):
+            // Only a stop request ends a drain early: the run stops as for any stop (a rollback before the point of
+            // no return). The flag is set again in case a journal lacks the request's own entry.
+            context.timeline.mark(.drained, at: at)
+            context.shutdownRequested = true
+            return next(after: step, context)
+
+        case (.catchUp, .catchUpStopped(_, let at)):
+            // As a stopped drain: not caught up, so the run cannot go forward; it rolls back for the stop.
+            context.timeline.mark(.failed, at: at)
+            context.shutdownRequested = true
+            return next(after: step, context)
 
         case (.offlineHardOld, .statusSet(let server, .offlineHard, let at)) where server.role == context.old:
             context.timeline.mark(.hardOffline, at: at)

@@ -180,14 +180,20 @@ public struct LiveCutoverExecutor: CutoverExecutor {
                 return .positionRead(role, position, at: context.elapsed())
 
             case .waitForCatchUp(let role, let coordinate, let timeout):
-                try await environment.database(role).waitForCatchUp(
-                    to: coordinate,
-                    timeout: timeout,
-                    progress: { executed in
-                        context.report(.catchUpProgress(role: role, executed: executed, target: coordinate, at: context.elapsed()))
-                    },
-                    logger: logger
-                )
+                let database = environment.database(role)
+                let caughtUp: Bool? = try await untilStopRequested(context) {
+                    try await database.waitForCatchUp(
+                        to: coordinate,
+                        timeout: timeout,
+                        progress: { executed in
+                            context.report(.catchUpProgress(role: role, executed: executed, target: coordinate, at: context.elapsed()))
+                        },
+                        logger: logger
+                    )
+                    return true
+                }
+                // Stopped on request: the wait's statement was interrupted (KILL QUERY; the session stays usable).
+                guard caughtUp != nil else { return .catchUpStopped(role, at: context.elapsed()) }
                 return .caughtUp(role, at: context.elapsed())
 
             case .stopReplication(let role):
@@ -327,6 +333,30 @@ public struct LiveCutoverExecutor: CutoverExecutor {
         return outcome
     }
 
+    // MARK: Stoppable waits
+
+    /// Runs `wait` until it returns, or until a stop is requested (checked every 10 ms): then the wait is
+    /// cancelled (its statement is interrupted) and the result is nil. A wait that finished first wins.
+    private func untilStopRequested<T: Sendable>(
+        _ context: CutoverExecutionContext,
+        _ wait: @escaping @Sendable () async throws -> T
+    ) async throws -> T? {
+        if context.isStopRequested() { return nil }
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await wait() }
+            group.addTask {
+                while !context.isStopRequested() {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                return nil
+            }
+            defer { group.cancelAll() }
+            // The first to end decides; the other is cancelled (its error, if any, is of no interest then).
+            guard let first = try await group.next() else { return nil }
+            return first
+        }
+    }
+
     // MARK: Drain
 
     private func pollDrain(
@@ -362,6 +392,12 @@ public struct LiveCutoverExecutor: CutoverExecutor {
                 let holders = await holders(of: key, logger: logger)
                 context.report(.drainProgress(server: server, connectionsUsed: used, holders: holders, at: now))
                 return .drainDeadlinePassed(server, holders: holders, at: now)
+            }
+            if context.isStopRequested() {
+                // The operator asked to stop: waiting out the deadline would only keep the writes blocked longer.
+                let holders = await holders(of: key, logger: logger)
+                context.report(.drainProgress(server: server, connectionsUsed: used, holders: holders, at: now))
+                return .drainStopped(server, holders: holders, at: now)
             }
             if now - lastReport >= .milliseconds(100) {
                 lastReport = now

@@ -195,6 +195,41 @@ struct WriterCutoverTranscriptTests {
         #expect(reason == "shutdown requested")
     }
 
+    @Test("a drain stopped on request rolls back at once, for the stop, whatever the drain-deadline policy")
+    func drainStoppedOnRequest() {
+        for deadlinePolicy in [DrainDeadlinePolicy.rollBack, .force] {
+            var policy = CutoverPolicy()
+            policy.drainDeadlinePolicy = deadlinePolicy
+            var (machine, _) = writerCutover(policy: policy, through: "offlineSoftOld")
+            #expect(machine.receive(.gracefulShutdownRequested) == .wait)
+            #expect(machine.receive(.drainStopped(.writer(.source), holders: [], at: ms(12))) == .setStatus(.writer(.source), .online))
+            #expect(machine.rollbackReason == "shutdown requested")
+            _ = machine.receive(.statusSet(.writer(.source), .online, at: ms(13)))
+            guard case .finish(.rolledBack(let reason, let failures)) = machine.receive(.proxySettingsRestored) else {
+                Issue.record("expected rolledBack")
+                return
+            }
+            #expect(reason == "shutdown requested")
+            #expect(failures.isEmpty)
+            #expect(machine.timeline.forcedDrain == false)
+        }
+    }
+
+    @Test("a catch-up stopped on request rolls back at once: fence lifted, old writer back, settings restored")
+    func catchUpStoppedOnRequest() {
+        var (machine, _) = writerCutover(through: "readFinalPosition")
+        #expect(machine.receive(.gracefulShutdownRequested) == .wait)
+        #expect(machine.receive(.catchUpStopped(.target, at: ms(25))) == .liftFence(.source))
+        #expect(!machine.isPastPointOfNoReturn)
+        #expect(machine.receive(.fenceLifted(.source)) == .setStatus(.writer(.source), .online))
+        _ = machine.receive(.statusSet(.writer(.source), .online, at: ms(27)))
+        guard case .finish(.rolledBack(let reason, _)) = machine.receive(.proxySettingsRestored) else {
+            Issue.record("expected rolledBack")
+            return
+        }
+        #expect(reason == "shutdown requested")
+    }
+
     @Test("a shutdown request after the point of no return stops forward steps and lists what remains")
     func shutdownAfterPointOfNoReturn() {
         var (machine, _) = writerCutover(through: "onlineNew")

@@ -1,6 +1,7 @@
 import CutoverTestSupport
 import Logging
 import ProxySQLAdmin
+import Synchronization
 import Testing
 
 @testable import Cutover
@@ -33,13 +34,14 @@ private func executor(
     _ nodes: [RecordingProxySQLAdmin],
     health: ReplicaHealth? = ReplicaHealth(
         ioThreadRunning: true, sqlThreadRunning: true, secondsBehind: 0, lastError: nil, sourceEndpoint: "10.0.0.5:3306"
-    )
+    ),
+    catchUpTakes: Duration? = nil
 ) -> LiveCutoverExecutor {
     LiveCutoverExecutor(
         environment: CutoverEnvironment(
             topology: topology,
             source: FakeCutoverDatabase(name: "source (10.0.0.5:3306)", health: nil),
-            target: FakeCutoverDatabase(name: "aurora (aurora.example:3306)", health: health),
+            target: FakeCutoverDatabase(name: "aurora (aurora.example:3306)", health: health, catchUpTakes: catchUpTakes),
             proxies: ProxySQLCluster(nodes: nodes, nodeDeadline: .seconds(2)),
             forwardReplicationPassword: "x",
             reverseReplicationPassword: "y"
@@ -68,6 +70,66 @@ struct LiveCutoverExecutorFaultTests {
         #expect(failure.endpoint == "p2")
         #expect(failure.remedy?.contains("p2") == true)
         #expect(first.maximumOnline(in: 10) == 1)
+    }
+
+    @Test("a stop request ends a drain that would wait for its deadline, naming who holds on; without one it waits")
+    func drainStopsOnRequest() async {
+        let only = node("p1")
+        only.setPoolStats(
+            ConnectionPoolStats(hostgroup: 10, endpoint: sourceEndpoint, status: .offlineSoft, connectionsUsed: 1),
+            for: topology.source.writer)
+        let checks = Mutex(0)
+        let started = ContinuousClock.now
+        let stopping = CutoverExecutionContext(
+            elapsed: { ContinuousClock.now - started }, report: { _ in }, logger: logger,
+            isStopRequested: {
+                checks.withLock {
+                    $0 += 1
+                    return $0 >= 3
+                }
+            })
+        let stopped = await executor([only]).perform(
+            .pollDrain(.writer(.source), timeout: .seconds(30), interval: .milliseconds(5)), context: stopping)
+        guard case .drainStopped(.writer(.source), _, _) = stopped.event else {
+            Issue.record("expected drainStopped, got \(stopped.event)")
+            return
+        }
+        #expect(ContinuousClock.now - started < .seconds(10), "the stop did not end the wait")
+        // Without a stop request the drain waits for its deadline.
+        let waited = await executor([only]).perform(
+            .pollDrain(.writer(.source), timeout: .milliseconds(50), interval: .milliseconds(5)),
+            context: CutoverExecutionContext(elapsed: { ContinuousClock.now - started }, report: { _ in }, logger: logger))
+        guard case .drainDeadlinePassed = waited.event else {
+            Issue.record("expected drainDeadlinePassed, got \(waited.event)")
+            return
+        }
+    }
+
+    @Test("a stop request interrupts a catch-up wait; a wait that ends first wins")
+    func catchUpStopsOnRequest() async {
+        let coordinate = ReplicationCoordinate(file: "mysql-bin.000001", offset: 4)
+        let action = CutoverStateMachine.Action.waitForCatchUp(.target, coordinate: coordinate, timeout: .seconds(60))
+        let started = ContinuousClock.now
+        let stop = Mutex(false)
+        let context = CutoverExecutionContext(
+            elapsed: { ContinuousClock.now - started }, report: { _ in }, logger: logger,
+            isStopRequested: { stop.withLock { $0 } })
+        let slow = executor([node("p1")], catchUpTakes: .seconds(30))
+        async let result = slow.perform(action, context: context)
+        try? await Task.sleep(for: .milliseconds(50))
+        stop.withLock { $0 = true }
+        let stopped = await result
+        guard case .catchUpStopped(.target, _) = stopped.event else {
+            Issue.record("expected catchUpStopped, got \(stopped.event)")
+            return
+        }
+        #expect(ContinuousClock.now - started < .seconds(10), "the stop did not end the wait")
+        let quick = await executor([node("p1")], catchUpTakes: .milliseconds(1)).perform(
+            action, context: CutoverExecutionContext(elapsed: { .zero }, report: { _ in }, logger: logger))
+        guard case .caughtUp(.target, _) = quick.event else {
+            Issue.record("expected caughtUp, got \(quick.event)")
+            return
+        }
     }
 
     @Test("an ONLINE refused on every node before its LOAD, absent from every runtime, did not take effect")

@@ -106,14 +106,17 @@ final class FakeServerInspector: ServerInspecting, Sendable {
 }
 
 /// A ``CutoverDatabase`` whose replication health is scripted; every other method records the call and throws
-/// (preflight must not use them).
+/// (preflight must not use them), except a catch-up wait when `catchUpTakes` is set: it then sleeps that long
+/// (cancellable) and succeeds.
 final class FakeCutoverDatabase: CutoverDatabase, Sendable {
     let name: String
     let canFence = true
+    let catchUpTakes: Duration?
     private let state: Mutex<(health: Result<ReplicaHealth?, MariaDBError>, calls: [String])>
 
-    init(name: String, health: ReplicaHealth?) {
+    init(name: String, health: ReplicaHealth?, catchUpTakes: Duration? = nil) {
         self.name = name
+        self.catchUpTakes = catchUpTakes
         self.state = Mutex((.success(health), []))
     }
 
@@ -150,7 +153,9 @@ final class FakeCutoverDatabase: CutoverDatabase, Sendable {
         progress: @escaping @Sendable (ReplicationCoordinate?) -> Void,
         logger: Logger
     ) async throws {
-        throw unused("waitForCatchUp")
+        guard let catchUpTakes else { throw unused("waitForCatchUp") }
+        state.withLock { $0.calls.append("waitForCatchUp") }
+        try await Task.sleep(for: catchUpTakes)
     }
 
     func stopAndResetReplication(timeout: Duration, logger: Logger) async throws {
