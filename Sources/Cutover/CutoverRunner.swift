@@ -6,7 +6,8 @@ public import Logging
 /// starts and its outcome when it ends, feeds the outcome back, and publishes progress on ``events``.
 ///
 /// Use ``requestGracefulShutdown()`` (the CLI calls it on SIGINT/SIGTERM) to stop a run: before the point of no
-/// return it rolls back, after it the run stops after the step in flight and can be finished with ``resume(from:)``.
+/// return it rolls back (a drain or catch-up wait in flight ends at once), after it the run stops after the step in
+/// flight and can be finished with ``resume(from:)``.
 /// Cancelling the task that runs ``run()`` is a hard stop that may leave work half done: prefer the graceful path.
 public actor CutoverRunner {
     /// What to run.
@@ -354,7 +355,7 @@ public actor CutoverRunner {
     /// A short human description of an event.
     public static func describe(_ event: CutoverStateMachine.Event) -> String {
         switch event {
-        case .guardsFinished(let reasons): reasons.isEmpty ? "guards passed" : "guards blocked: \(reasons.map(\.check).joined(separator: ", "))"
+        case .guardsFinished(let reasons, _): reasons.isEmpty ? "guards passed" : "guards blocked: \(reasons.map(\.check).joined(separator: ", "))"
         case .proxyPrepared: "ProxySQL prepared"
         case .statusSet(let server, let status, _): "\(server) is \(status)"
         case .drained(let server, _): "\(server) drained"

@@ -104,7 +104,14 @@ public struct LiveCutoverExecutor: CutoverExecutor {
         do {
             switch action {
             case .runGuards(let operation):
-                return .guardsFinished(blockingReasons: await guards(for: operation, logger: logger))
+                let reasons = await guards(for: operation, logger: logger)
+                // What the window's ProxySQL changes will replace: journaled now, before anything changes.
+                var settings: ProxySettingsSnapshot?
+                if reasons.isEmpty, operation.movesWriter {
+                    let names = Self.variablesChanged(disableRetries: policy.disableQueryRetries, relaxPin: policy.autoIncrementPin == .relax)
+                    if !names.isEmpty { settings = try? await snapshot(of: names.keys.sorted(), logger: logger) }
+                }
+                return .guardsFinished(blockingReasons: reasons, proxySettings: settings)
 
             case .prepareProxy(let disableRetries, let relaxPin):
                 return try await prepareProxy(disableRetries: disableRetries, relaxPin: relaxPin, step: step, context: context)
@@ -442,12 +449,11 @@ public struct LiveCutoverExecutor: CutoverExecutor {
         -> CutoverStateMachine.Event
     {
         let logger = context.logger
-        var changes: [ProxySQLVariable.Name: String] = [:]
-        if disableRetries { changes[.queryRetriesOnFailure] = "0" }
-        if relaxPin { changes[.autoIncrementDelayMultiplex] = "0" }
-        let names = changes.keys.sorted()
-        let current = await proxies.variables(names, logger: logger)
-        if let failure = current.failures.first {
+        let changes = Self.variablesChanged(disableRetries: disableRetries, relaxPin: relaxPin)
+        let snapshot: ProxySettingsSnapshot
+        do {
+            snapshot = try await self.snapshot(of: changes.keys.sorted(), logger: logger)
+        } catch let failure as NodeFailure {
             return .stepFailed(
                 StepFailure(
                     step: step,
@@ -457,10 +463,6 @@ public struct LiveCutoverExecutor: CutoverExecutor {
                 ),
                 at: context.elapsed()
             )
-        }
-        var snapshot = ProxySettingsSnapshot()
-        for (node, variables) in current.successes {
-            snapshot.previousValues[node] = Dictionary(uniqueKeysWithValues: variables.map { ($0.name.rawValue, $0.value) })
         }
         let applied = await proxies.setVariablesAndLoad(changes, logger: logger)
         if let failure = applied.failures.first {
@@ -478,6 +480,33 @@ public struct LiveCutoverExecutor: CutoverExecutor {
             )
         }
         return .proxyPrepared(snapshot)
+    }
+
+    /// The ProxySQL variables the window changes, and the values they get.
+    static func variablesChanged(disableRetries: Bool, relaxPin: Bool) -> [ProxySQLVariable.Name: String] {
+        var changes: [ProxySQLVariable.Name: String] = [:]
+        if disableRetries { changes[.queryRetriesOnFailure] = "0" }
+        if relaxPin { changes[.autoIncrementDelayMultiplex] = "0" }
+        return changes
+    }
+
+    /// A node that could not be read.
+    private struct NodeFailure: Error {
+        var node: String
+        var error: any Error
+    }
+
+    /// The current values of `names` on every node.
+    ///
+    /// - Throws: ``NodeFailure`` for the first node that could not be read.
+    private func snapshot(of names: [ProxySQLVariable.Name], logger: Logger) async throws -> ProxySettingsSnapshot {
+        let current = await proxies.variables(names, logger: logger)
+        if let failure = current.failures.first { throw NodeFailure(node: failure.node, error: failure.error) }
+        var snapshot = ProxySettingsSnapshot()
+        for (node, variables) in current.successes {
+            snapshot.previousValues[node] = Dictionary(uniqueKeysWithValues: variables.map { ($0.name.rawValue, $0.value) })
+        }
+        return snapshot
     }
 
     private func restore(_ snapshot: ProxySettingsSnapshot, logger: Logger) async -> ClusterResult<Void> {

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import Cutover
@@ -228,6 +229,28 @@ struct WriterCutoverTranscriptTests {
             return
         }
         #expect(reason == "shutdown requested")
+    }
+
+    @Test("killed after ProxySQL's variables changed but before that was journaled: the rollback restores what the guards read")
+    func resumeRestoresGuardsSnapshot() throws {
+        let snapshot = ProxySettingsSnapshot(previousValues: ["p1": ["mysql-query_retries_on_failure": "1"]])
+        var machine = CutoverStateMachine()
+        _ = machine.started(operation: .writerCutover, policy: CutoverPolicy())
+        #expect(machine.receive(.guardsFinished(blockingReasons: [], proxySettings: snapshot))
+            == .prepareProxy(disableQueryRetries: true, relaxAutoIncrementPin: false))
+        // The process dies while the variables change: no outcome is journaled. A resume rolls back.
+        #expect(machine.resumeAfterInterruption() == .restoreProxySettings(snapshot))
+        // Without the guards' reading (an older journal), there would be nothing to restore them from.
+        var old = CutoverStateMachine()
+        _ = old.started(operation: .writerCutover, policy: CutoverPolicy())
+        _ = old.receive(.guardsFinished(blockingReasons: []))
+        #expect(old.resumeAfterInterruption() == .restoreProxySettings(ProxySettingsSnapshot()))
+        // A journal written before the field existed still decodes.
+        let event = try JSONDecoder().decode(
+            CutoverStateMachine.Event.self, from: Data(#"{"guardsFinished":{"blockingReasons":[]}}"#.utf8))
+        #expect(event == .guardsFinished(blockingReasons: []))
+        let encoded = try JSONEncoder().encode(CutoverStateMachine.Event.guardsFinished(blockingReasons: [], proxySettings: snapshot))
+        #expect(try JSONDecoder().decode(CutoverStateMachine.Event.self, from: encoded) == .guardsFinished(blockingReasons: [], proxySettings: snapshot))
     }
 
     @Test("a shutdown request after the point of no return stops forward steps and lists what remains")

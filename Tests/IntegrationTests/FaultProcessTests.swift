@@ -57,14 +57,16 @@ extension FaultTests {
                 return entries + actions
             }
             return [
-                .afterEntry(7),  // cut-over: the old writer OFFLINE_SOFT (the window is open)
-                .afterEntry(8),  // failback: drain journaled, not performed
+                .afterAction(2),  // cut-over: ProxySQL's query retries turned off, not journaled
+                .afterEntry(7),  // failback: the old writer OFFLINE_SOFT (the window is open)
                 .afterEntry(15),  // cut-over: the old writer fenced (read_only)
-                .afterEntry(18),  // failback: catch-up journaled
-                .afterEntry(22),  // cut-over: ONLINE journaled, not performed
+                .afterEntry(18),  // failback: the new writer's position to be read
+                .afterEntry(21),  // cut-over: the last outcome before the ONLINE (the resume goes forward)
                 .afterAction(11),  // failback: ONLINE performed, not journaled
-                .afterEntry(23),  // cut-over: ONLINE journaled as done (past the point of no return)
-                .afterEntry(27),  // failback: reverse replication started
+                .afterEntry(22),  // cut-over: ONLINE journaled, not performed
+                .afterEntry(23),  // failback: ONLINE journaled as done
+                .afterEntry(27),  // cut-over: reverse replication started
+                .afterEntry(33),  // failback: the last outcome, before run-finished
                 .afterEntry(35),  // cut-over: the last outcome, before run-finished
                 .afterEntry(34),  // failback: after run-finished (nothing to resume)
             ]
@@ -159,7 +161,12 @@ extension FaultTests {
             let lockPath = journal + ".lock"
             #expect(FileManager.default.fileExists(atPath: lockPath), "\(label): the killed process left no lock file")
             let finished = left.last?.kind == .runFinished
-            let pastOnline = left.contains { $0.kind == .action && $0.step == "onlineNew" }
+            // The resume goes forward once the run reached the new writer's ONLINE: every step of the window before
+            // it has its outcome journaled (the ONLINE may then have been issued or not); otherwise it rolls back.
+            let stepBeforeOnline = operation == .writerCutover ? "readNewWriterPosition" : "unfenceNew"
+            let pastOnline = left.contains {
+                $0.step == "onlineNew" || ($0.kind == .event && $0.step == stepBeforeOnline)
+            }
 
             // resume: despite the lock file of the dead process.
             let resumed = try await MigrateBinary.run(
