@@ -337,7 +337,8 @@ struct ReplicaStatusDatabase: CutoverDatabase {
     ) async throws { throw refused() }
     func stopAndResetReplication(timeout: Duration, logger: Logger) async throws { throw refused() }
     func startReplication(
-        from source: ServerEndpoint, user: String, password: String, at coordinate: ReplicationCoordinate,
+        from source: ServerEndpoint, user: String, password: String, tls: ReplicationTLS,
+        at coordinate: ReplicationCoordinate,
         timeout: Duration, logger: Logger
     ) async throws { throw refused() }
     func verifyReplication(timeout: Duration, logger: Logger) async throws { throw refused() }

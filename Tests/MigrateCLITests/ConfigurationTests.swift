@@ -51,6 +51,8 @@ struct ConfigurationLoadingTests {
         #expect(configuration.topology.targetReplicationEndpoint == ServerEndpoint(host: "aurora.cluster-x.eu-west-1.rds.amazonaws.com", port: 3306))
         #expect(configuration.reverseReplicationFilter == .rdsTables)
         #expect(configuration.sourceAccount.tls.mode == .disabled)
+        #expect(configuration.topology.forwardReplicationTLS == .required)
+        #expect(configuration.topology.reverseReplicationTLS == .required)
         #expect(configuration.sourceAccount.connectTimeout == .seconds(5))
         #expect(configuration.applicationUsers.isEmpty)
     }
@@ -69,7 +71,10 @@ struct ConfigurationLoadingTests {
         #expect(topology.sourceReplicationEndpoint == ServerEndpoint(host: "db-primary.example.com", port: 3307))
         #expect(topology.targetReplicationEndpoint == ServerEndpoint(host: "aurora.cluster-x.eu-west-1.rds.amazonaws.com", port: 3310))
         #expect(topology.applicationUsers == ["app", "app_ro"])
-        #expect(configuration.forwardReplication.tls)
+        // `tls: true`, the earlier boolean spelling, reads as `required`; the reverse direction defaults to it.
+        #expect(configuration.forwardReplication.tls == .required)
+        #expect(topology.forwardReplicationTLS == .required)
+        #expect(topology.reverseReplicationTLS == .required)
         #expect(configuration.reverseReplicationFilter == .mysqlSchema)
         #expect(configuration.sourceAccount.credentials == .file(directory + "/secrets/source.password"))
         #expect(configuration.sourceAccount.connectTimeout == .seconds(3))
