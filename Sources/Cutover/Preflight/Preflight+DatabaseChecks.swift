@@ -95,8 +95,8 @@ extension Preflight {
                 "check that the preflight account can read the target's replica status (REPLICATION CLIENT, or "
                     + "SLAVE MONITOR on MariaDB)"
             },
-            body: { preflight, _, logger in
-                try await preflight.checkReplication(logger)
+            body: { preflight, facts, logger in
+                try await preflight.checkReplication(facts, logger)
             }
         ),
         Definition(
@@ -333,8 +333,17 @@ extension Preflight {
 
     // MARK: Replication
 
-    func checkReplication(_ logger: Logger) async throws -> Outcome {
-        guard let health = try await targetDatabase.replicaHealth(logger: logger) else {
+    /// The target's replication health, read once per run.
+    func targetHealth(_ facts: Facts, _ logger: Logger) async throws -> ReplicaHealth? {
+        struct Fact: Sendable { var health: ReplicaHealth? }
+        let database = targetDatabase
+        return try await facts.value("target.replica-health") {
+            Fact(health: try await database.replicaHealth(logger: logger))
+        }.health
+    }
+
+    func checkReplication(_ facts: Facts, _ logger: Logger) async throws -> Outcome {
+        guard let health = try await targetHealth(facts, logger) else {
             return .fail(
                 "\(targetDatabase.name) does not replicate from anyone (replication not configured)",
                 remedy: "make the target a replica of \(topology.sourceReplicationEndpoint) as "
@@ -388,7 +397,7 @@ extension Preflight {
         let reverseRemote = !Self.isLoopback(reverse.host)
 
         // Forward replication as it runs now (set up by the operator, runbook step 2).
-        if let health = try await targetDatabase.replicaHealth(logger: logger), health.usesTLS == false, forwardRemote {
+        if let health = try await targetHealth(facts, logger), health.usesTLS == false, forwardRemote {
             findings.warn(
                 "forward replication into \(targetDatabase.name) runs unencrypted from \(forward): the replication "
                     + "password and every row cross the network in clear text",
