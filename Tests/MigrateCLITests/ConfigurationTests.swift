@@ -97,6 +97,18 @@ struct ConfigurationLoadingTests {
         #expect(policy.replicationStepTimeout == .seconds(60))
     }
 
+    @Test("replication TLS: required by default, disabled per direction, also by variable and flag")
+    func replicationTLS() throws {
+        let yaml = try Fixture.minimalYAML + "replication:\n  reverse:\n    tls: disabled\n"
+        let file = try Fixture.load(yaml: yaml)
+        #expect(file.topology.reverseReplicationTLS == .disabled)
+        #expect(file.topology.forwardReplicationTLS == .required)
+        let variable = try Fixture.load(yaml: yaml, environment: ["MIGRATE_REPLICATION_FORWARD_TLS": "off"])
+        #expect(variable.topology.forwardReplicationTLS == .disabled)
+        let flag = try Fixture.load(yaml: yaml, assignments: ["replication.reverse.tls=required"])
+        #expect(flag.topology.reverseReplicationTLS == .required)
+    }
+
     @Test("precedence: flag > environment > file > default")
     func precedence() throws {
         let yaml = try Fixture.minimalYAML + "policy:\n  drain-deadline: 400ms\n  catch-up-deadline: 3s\n"
@@ -199,6 +211,7 @@ struct ConfigurationValidationTests {
         ("bad choice", "policy:\n  drain-deadline-policy: rollback\n", "policy.drain-deadline-policy", "not one of roll-back, force"),
         ("bad filter", "replication:\n  reverse:\n    filter: rds\n", "replication.reverse.filter", "did you mean rds-tables?"),
         ("bad bool", "policy:\n  fence-old-writer: maybe\n", "policy.fence-old-writer", "not true or false"),
+        ("bad replication tls", "replication:\n  reverse:\n    tls: verify\n", "replication.reverse.tls", "not one of required, disabled"),
         ("negative hostgroup", "proxysql:\n  hostgroups:\n    writer: -1\n", "proxysql.hostgroups.writer", "not a hostgroup number"),
         ("same hostgroups", "proxysql:\n  hostgroups:\n    writer: 11\n", "proxysql.hostgroups.reader", "readers need their own hostgroup"),
         ("localhost", "source:\n  host: localhost\n", "source.host", "write 127.0.0.1"),
