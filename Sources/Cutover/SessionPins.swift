@@ -47,7 +47,8 @@ public struct SessionPins: Sendable {
 
     /// Reads `stats_mysql_processlist` on every node of `proxies` (each bounded by the cluster's per-node deadline)
     /// for the sessions holding a backend connection to `server`.
-    public static func read(on server: BackendServer.Key, proxies: ProxySQLCluster, logger: Logger) async -> SessionPins {
+    public static func read(on server: BackendServer.Key, proxies: ProxySQLCluster, logger: Logger) async -> SessionPins
+    {
         let attached = await proxies.processlist(attachedTo: server, logger: logger)
         var sessions: [(node: String, entry: ProcesslistEntry)] = []
         for (node, entries) in attached.successes {

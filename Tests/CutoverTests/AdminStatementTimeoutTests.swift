@@ -21,7 +21,9 @@ struct AdminStatementTimeoutTests {
         var description: String { rawValue }
     }
 
-    @Test("a node that hangs is cut off after policy.admin-statement-timeout, long before the node deadline", arguments: Hang.allCases)
+    @Test(
+        "a node that hangs is cut off after policy.admin-statement-timeout, long before the node deadline",
+        arguments: Hang.allCases)
     func hangingNodeIsCutOff(hang: Hang) async throws {
         let session = ScriptedSQLSession(dialect: .proxySQLAdmin, endpointDescription: "p1")
         let action: CutoverStateMachine.Action

@@ -165,7 +165,7 @@ struct PreflightReportTests {
         #expect(check.status == .fail)
         #expect(check.detail.contains("did not finish within"))
         #expect(check.remedy != nil)
-        #expect(report.checks.filter { $0.status == .fail }.count == 1)
+        #expect(report.checks.filter { $0.status == .fail }.count == 1, "\(report.checks.filter { $0.status == .fail })")
     }
 
     @Test("JSON carries the checks, the verdict and the blocking reasons, and decodes back")

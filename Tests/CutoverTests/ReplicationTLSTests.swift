@@ -15,7 +15,9 @@ private enum Status {
     static let columns = ["Slave_IO_Running", "Slave_SQL_Running", "Master_Host", "Master_Port", "Master_SSL_Allowed"]
     static let notConfigured = SQLResult(resultSets: [ResultSet(columnNames: columns, rows: [])])
     static func row(_ running: String, ssl: String) -> SQLResult {
-        SQLResult(resultSets: [ResultSet(columnNames: columns, rows: [[running, running, "aurora.example", "3306", ssl]])])
+        SQLResult(resultSets: [
+            ResultSet(columnNames: columns, rows: [[running, running, "aurora.example", "3306", ssl]])
+        ])
     }
 }
 
@@ -63,7 +65,9 @@ struct ReplicationTLSTests {
         try session.verifyAllConsumed()
     }
 
-    @Test("Aurora (the RDS procedures): the ssl_encryption argument follows the TLS setting", arguments: [ReplicationTLS.required, .disabled])
+    @Test(
+        "Aurora (the RDS procedures): the ssl_encryption argument follows the TLS setting",
+        arguments: [ReplicationTLS.required, .disabled])
     func rds(tls: ReplicationTLS) async throws {
         let session = ScriptedSQLSession()
         session.expect(.exact("SHOW SLAVE STATUS"), reply: .result(Status.notConfigured))
@@ -153,7 +157,9 @@ struct PreflightReplicationTLSTests {
             fixture.topology.reverseReplicationTLS = .disabled
         }
         #expect(remote.status == .warn)
-        #expect(remote.detail.contains("reverse replication") && remote.detail.contains("unencrypted to aurora-writer:3306"))
+        #expect(
+            remote.detail.contains("reverse replication") && remote.detail.contains("unencrypted to aurora-writer:3306")
+        )
         #expect(remote.remedy?.contains("replication.reverse.tls: required") == true)
 
         let loopback = try await check { fixture in
@@ -180,7 +186,9 @@ struct PreflightReplicationTLSTests {
         #expect(check.remedy?.contains("rds_set_external_source('source-db', 3306, 'repl', '<password>'") == true)
     }
 
-    @Test("TLS required but the target offers none fails (reverse replication could not connect after the point of no return)")
+    @Test(
+        "TLS required but the target offers none fails (reverse replication could not connect after the point of no return)"
+    )
     func targetWithoutTLS() async throws {
         let target = try await check { fixture in
             fixture.target.update { $0.binlog.variables["have_ssl"] = "DISABLED" }
@@ -196,10 +204,12 @@ struct PreflightReplicationTLSTests {
         #expect(source.remedy?.contains("replication.forward.tls: disabled") == true)
     }
 
-    @Test("loopback addresses", arguments: [
-        ("127.0.0.1", true), ("127.10.0.3", true), ("::1", true), ("localhost", true), ("10.0.0.5", false),
-        ("127.0.0.1.example.com", false), ("aurora.cluster-x.eu-west-1.rds.amazonaws.com", false),
-    ])
+    @Test(
+        "loopback addresses",
+        arguments: [
+            ("127.0.0.1", true), ("127.10.0.3", true), ("::1", true), ("localhost", true), ("10.0.0.5", false),
+            ("127.0.0.1.example.com", false), ("aurora.cluster-x.eu-west-1.rds.amazonaws.com", false),
+        ])
     func loopback(host: String, expected: Bool) {
         #expect(Preflight.isLoopback(host) == expected)
     }

@@ -57,22 +57,38 @@ struct SessionPinsTests {
     @Test(
         "the status flags name the pin; without flags the statement text or the possibilities",
         arguments: [
-            (ProcesslistEntry(sessionID: 1, hostgroup: 10, backendEndpoint: sourceEndpoint, statusFlags: 0x4),
-                SessionPins.Cause.sessionLong, "a session variable (@)"),
-            (ProcesslistEntry(sessionID: 2, hostgroup: 10, backendEndpoint: sourceEndpoint, statusFlags: 0x40),
-                .sessionLong, "a GET_LOCK"),
-            (ProcesslistEntry(sessionID: 3, hostgroup: 10, backendEndpoint: sourceEndpoint, statusFlags: 0x1),
-                .transaction, "an open transaction"),
-            (ProcesslistEntry(sessionID: 4, hostgroup: 10, backendEndpoint: sourceEndpoint, statusFlags: 0),
-                .autoIncrementOrDelayed, "auto-increment insert pin"),
-            (ProcesslistEntry(sessionID: 5, hostgroup: 10, backendEndpoint: sourceEndpoint, info: "LOCK TABLES t WRITE"),
-                .sessionLong, "LOCK TABLES"),
-            (ProcesslistEntry(sessionID: 6, hostgroup: 10, backendEndpoint: sourceEndpoint),
-                .unknown, "an open transaction, a session variable (@), a lock, or an auto-increment insert pin"),
-            (ProcesslistEntry(
-                sessionID: 7, hostgroup: 10, backendEndpoint: sourceEndpoint, command: "Query", timeMilliseconds: 40,
-                statusFlags: 0x1),
-                .runningStatement, "running a statement for 40 ms"),
+            (
+                ProcesslistEntry(sessionID: 1, hostgroup: 10, backendEndpoint: sourceEndpoint, statusFlags: 0x4),
+                SessionPins.Cause.sessionLong, "a session variable (@)"
+            ),
+            (
+                ProcesslistEntry(sessionID: 2, hostgroup: 10, backendEndpoint: sourceEndpoint, statusFlags: 0x40),
+                .sessionLong, "a GET_LOCK"
+            ),
+            (
+                ProcesslistEntry(sessionID: 3, hostgroup: 10, backendEndpoint: sourceEndpoint, statusFlags: 0x1),
+                .transaction, "an open transaction"
+            ),
+            (
+                ProcesslistEntry(sessionID: 4, hostgroup: 10, backendEndpoint: sourceEndpoint, statusFlags: 0),
+                .autoIncrementOrDelayed, "auto-increment insert pin"
+            ),
+            (
+                ProcesslistEntry(
+                    sessionID: 5, hostgroup: 10, backendEndpoint: sourceEndpoint, info: "LOCK TABLES t WRITE"),
+                .sessionLong, "LOCK TABLES"
+            ),
+            (
+                ProcesslistEntry(sessionID: 6, hostgroup: 10, backendEndpoint: sourceEndpoint),
+                .unknown, "an open transaction, a session variable (@), a lock, or an auto-increment insert pin"
+            ),
+            (
+                ProcesslistEntry(
+                    sessionID: 7, hostgroup: 10, backendEndpoint: sourceEndpoint, command: "Query",
+                    timeMilliseconds: 40,
+                    statusFlags: 0x1),
+                .runningStatement, "running a statement for 40 ms"
+            ),
         ])
     func causes(entry: ProcesslistEntry, cause: SessionPins.Cause, text: String) {
         #expect(SessionPins.cause(of: entry) == cause)
@@ -84,14 +100,28 @@ struct SessionPinsTests {
         let pins = SessionPins(
             server: sourceWriter,
             sessions: [
-                ("p1", ProcesslistEntry(sessionID: 1, hostgroup: 10, backendEndpoint: sourceEndpoint, command: "Query")),
-                ("p1", ProcesslistEntry(
-                    sessionID: 2, hostgroup: 10, backendEndpoint: sourceEndpoint, timeMilliseconds: 20, statusFlags: 0x1)),
-                ("p1", ProcesslistEntry(
-                    sessionID: 3, hostgroup: 10, backendEndpoint: sourceEndpoint, timeMilliseconds: 9_000,
-                    statusFlags: 0x1)),
-                ("p2", ProcesslistEntry(
-                    sessionID: 4, hostgroup: 10, backendEndpoint: sourceEndpoint, timeMilliseconds: 5, statusFlags: 0x4)),
+                (
+                    "p1",
+                    ProcesslistEntry(sessionID: 1, hostgroup: 10, backendEndpoint: sourceEndpoint, command: "Query")
+                ),
+                (
+                    "p1",
+                    ProcesslistEntry(
+                        sessionID: 2, hostgroup: 10, backendEndpoint: sourceEndpoint, timeMilliseconds: 20,
+                        statusFlags: 0x1)
+                ),
+                (
+                    "p1",
+                    ProcesslistEntry(
+                        sessionID: 3, hostgroup: 10, backendEndpoint: sourceEndpoint, timeMilliseconds: 9_000,
+                        statusFlags: 0x1)
+                ),
+                (
+                    "p2",
+                    ProcesslistEntry(
+                        sessionID: 4, hostgroup: 10, backendEndpoint: sourceEndpoint, timeMilliseconds: 5,
+                        statusFlags: 0x4)
+                ),
             ]
         )
         #expect(pins.pinned.map(\.entry.sessionID) == [2, 3, 4])
@@ -107,7 +137,13 @@ struct SessionPinsTests {
         func pins(_ flags: UInt64?) -> SessionPins {
             SessionPins(
                 server: sourceWriter,
-                sessions: [("p1", ProcesslistEntry(sessionID: 9, hostgroup: 10, backendEndpoint: sourceEndpoint, statusFlags: flags))]
+                sessions: [
+                    (
+                        "p1",
+                        ProcesslistEntry(
+                            sessionID: 9, hostgroup: 10, backendEndpoint: sourceEndpoint, statusFlags: flags)
+                    )
+                ]
             )
         }
         let autoIncrement = pins(0).remedy(policy: CutoverPolicy())
@@ -136,12 +172,14 @@ struct SessionPinsTests {
             .exact(processlistStatement), columns: processlistColumns,
             rows: [processlistRow(session: 3, command: "Query", milliseconds: 2, info: "UPDATE t SET x = 1", flags: 1)])
         let pins = await SessionPins.read(
-            on: sourceWriter, proxies: ProxySQLCluster(nodes: [first, second], nodeDeadline: .seconds(5)), logger: logger)
+            on: sourceWriter, proxies: ProxySQLCluster(nodes: [first, second], nodeDeadline: .seconds(5)),
+            logger: logger)
         #expect(pins.failures.isEmpty)
         #expect(pins.sessions.map(\.node) == ["p1", "p2"])
         #expect(pins.pinned.map(\.entry.sessionID) == [17])
         #expect(pins.pinnedHolders.first?.clientAddress == "10.1.0.7:51234 via p1")
-        #expect(pins.pinnedHolders.first?.reason.contains("a session variable (@): pinned for the whole session") == true)
+        #expect(
+            pins.pinnedHolders.first?.reason.contains("a session variable (@): pinned for the whole session") == true)
         try firstSession.verifyAllConsumed()
         try secondSession.verifyAllConsumed()
     }
@@ -155,7 +193,8 @@ struct SessionPinsTests {
             sessionID: 1, user: "app", clientAddress: "h:1 via p1", command: "Sleep", timeMilliseconds: 5, reason: "x")
         let roundTrip = try JSONDecoder().decode(
             CutoverStateMachine.Event.self,
-            from: JSONEncoder().encode(CutoverStateMachine.Event.guardsFinished(blockingReasons: [], pinnedSessions: [holder])))
+            from: JSONEncoder().encode(
+                CutoverStateMachine.Event.guardsFinished(blockingReasons: [], pinnedSessions: [holder])))
         #expect(roundTrip == .guardsFinished(blockingReasons: [], pinnedSessions: [holder]))
     }
 }
@@ -174,12 +213,14 @@ struct GuardsPinnedSessionsTests {
             ["10", endpoint.host, String(endpoint.port), "0", status, "1", "0", "1000", "0", "0", "0", ""]
         }
         session.expect(
-            .prefix("SELECT hostgroup_id, hostname, port, gtid_port, status, weight, compression, max_connections, "
-                + "max_replication_lag, use_ssl, max_latency_ms, comment FROM runtime_mysql_servers"),
+            .prefix(
+                "SELECT hostgroup_id, hostname, port, gtid_port, status, weight, compression, max_connections, "
+                    + "max_replication_lag, use_ssl, max_latency_ms, comment FROM runtime_mysql_servers"),
             columns: serverColumns, rows: [row(sourceEndpoint, "ONLINE")])
         session.expect(
-            .prefix("SELECT hostgroup_id, hostname, port, gtid_port, status, weight, compression, max_connections, "
-                + "max_replication_lag, use_ssl, max_latency_ms, comment FROM mysql_servers"),
+            .prefix(
+                "SELECT hostgroup_id, hostname, port, gtid_port, status, weight, compression, max_connections, "
+                    + "max_replication_lag, use_ssl, max_latency_ms, comment FROM mysql_servers"),
             columns: serverColumns, rows: [row(sourceEndpoint, "ONLINE"), row(targetEndpoint, "OFFLINE_HARD")])
         for table in ["mysql_replication_hostgroups", "runtime_mysql_replication_hostgroups"] {
             session.expect(
@@ -346,7 +387,11 @@ struct PreflightPinnedSessionsTests {
     @Test("no pinned session passes; a session running a statement is not a pin")
     func none() async throws {
         let outcome = try await check([
-            "proxy-1": [processlistRow(session: 3, backend: ServerEndpoint(host: "source-db", port: 3306), command: "Query", milliseconds: 1, flags: 0)]
+            "proxy-1": [
+                processlistRow(
+                    session: 3, backend: ServerEndpoint(host: "source-db", port: 3306), command: "Query",
+                    milliseconds: 1, flags: 0)
+            ]
         ])
         #expect(outcome.status == .pass)
         #expect(outcome.detail.contains("proxy-1: no session pinned to 10/source-db:3306 (1 running a statement)"))
@@ -368,7 +413,8 @@ struct PreflightPinnedSessionsTests {
 
         var force = CutoverPolicy()
         force.drainDeadlinePolicy = .force
-        let forced = try await check(["proxy-2": [processlistRow(session: 12, backend: source, milliseconds: 30, flags: 0x4)]], policy: force)
+        let forced = try await check(
+            ["proxy-2": [processlistRow(session: 12, backend: source, milliseconds: 30, flags: 0x4)]], policy: force)
         #expect(forced.status == .warn)
         #expect(!forced.detail.contains("guards refuse"))
     }

@@ -99,7 +99,7 @@ struct ConfigurationLoadingTests {
 
     @Test("replication TLS: required by default, disabled per direction, also by variable and flag")
     func replicationTLS() throws {
-        let yaml = try Fixture.minimalYAML + "replication:\n  reverse:\n    tls: disabled\n"
+        let yaml = try Fixture.merged(Fixture.minimalYAML, "replication:\n  reverse:\n    tls: disabled\n")
         let file = try Fixture.load(yaml: yaml)
         #expect(file.topology.reverseReplicationTLS == .disabled)
         #expect(file.topology.forwardReplicationTLS == .required)
