@@ -47,8 +47,10 @@ public struct CutoverStateMachine: Sendable {
 
     /// What happened (reported by the runner).
     public enum Event: Sendable, Hashable, Codable {
-        /// The guards ran; empty `blockingReasons` means the run may proceed.
-        case guardsFinished(blockingReasons: [BlockingReason])
+        /// The guards ran; empty `blockingReasons` means the run may proceed. `pinnedSessions` lists the sessions
+        /// ProxySQL pinned to the old server when the guards looked (information: they hold the drain), nil when not
+        /// read.
+        case guardsFinished(blockingReasons: [BlockingReason], pinnedSessions: [SessionHolder]? = nil)
         /// ProxySQL's variables were changed for the window; the snapshot holds their previous values.
         case proxyPrepared(ProxySettingsSnapshot)
         /// A status was set and loaded on every node, at the given offset.
@@ -467,7 +469,7 @@ public struct CutoverStateMachine: Sendable {
         }
 
         switch (step, event) {
-        case (.guards, .guardsFinished(let reasons)):
+        case (.guards, .guardsFinished(let reasons, _)):
             if !reasons.isEmpty {
                 let outcome = CutoverOutcome.refused(reasons)
                 state = .finished(outcome, context)
