@@ -13,14 +13,24 @@ public struct ReplicaHealth: Sendable, Hashable, Codable, CustomStringConvertibl
     public var lastError: String?
     /// The source it replicates from (`host:port`), nil when not configured.
     public var sourceEndpoint: String?
+    /// Whether the replica connects to its source over TLS (`Master_SSL_Allowed`), nil when the server does not say.
+    public var usesTLS: Bool?
 
     /// Creates a health record.
-    public init(ioThreadRunning: Bool, sqlThreadRunning: Bool, secondsBehind: Int?, lastError: String?, sourceEndpoint: String?) {
+    public init(
+        ioThreadRunning: Bool,
+        sqlThreadRunning: Bool,
+        secondsBehind: Int?,
+        lastError: String?,
+        sourceEndpoint: String?,
+        usesTLS: Bool? = nil
+    ) {
         self.ioThreadRunning = ioThreadRunning
         self.sqlThreadRunning = sqlThreadRunning
         self.secondsBehind = secondsBehind
         self.lastError = lastError
         self.sourceEndpoint = sourceEndpoint
+        self.usesTLS = usesTLS
     }
 
     /// Both threads run and no error is reported.
@@ -99,12 +109,14 @@ public protocol CutoverDatabase: Sendable {
     /// Stops replication and forgets its configuration (this database becomes a primary).
     func stopAndResetReplication(timeout: Duration, logger: Logger) async throws
 
-    /// Configures replication from `source` at `coordinate` and starts it. Idempotent: when replication already
-    /// runs from that source, nothing is changed.
+    /// Configures replication from `source` at `coordinate` and starts it, over TLS when `tls` is
+    /// ``ReplicationTLS/required`` (`MASTER_SSL = 1`, or the RDS procedures' `ssl_encryption = 1`). Idempotent: when
+    /// replication already runs from that source, nothing is changed.
     func startReplication(
         from source: ServerEndpoint,
         user: String,
         password: String,
+        tls: ReplicationTLS,
         at coordinate: ReplicationCoordinate,
         timeout: Duration,
         logger: Logger

@@ -355,7 +355,9 @@ public actor CutoverRunner {
     /// A short human description of an event.
     public static func describe(_ event: CutoverStateMachine.Event) -> String {
         switch event {
-        case .guardsFinished(let reasons, _): reasons.isEmpty ? "guards passed" : "guards blocked: \(reasons.map(\.check).joined(separator: ", "))"
+        case .guardsFinished(let reasons, let pinned, _):
+            (reasons.isEmpty ? "guards passed" : "guards blocked: \(reasons.map(\.check).joined(separator: ", "))")
+                + (pinned.map { $0.isEmpty ? "" : " (\($0.count) session(s) pinned to the old server)" } ?? "")
         case .proxyPrepared: "ProxySQL prepared"
         case .statusSet(let server, let status, _): "\(server) is \(status)"
         case .drained(let server, _): "\(server) drained"

@@ -47,10 +47,14 @@ public struct CutoverStateMachine: Sendable {
 
     /// What happened (reported by the runner).
     public enum Event: Sendable, Hashable, Codable {
-        /// The guards ran; empty `blockingReasons` means the run may proceed. `proxySettings` holds the current
-        /// values of the ProxySQL variables the window will change (nil when none will be, or they could not be
-        /// read): the rollback restores them if the run dies after changing them but before journaling how.
-        case guardsFinished(blockingReasons: [BlockingReason], proxySettings: ProxySettingsSnapshot? = nil)
+        /// The guards ran; empty `blockingReasons` means the run may proceed. `pinnedSessions` lists the sessions
+        /// ProxySQL pinned to the old server when the guards looked (information: they hold the drain), nil when not
+        /// read. `proxySettings` holds the current values of the ProxySQL variables the window will change (nil when
+        /// none will be, or they could not be read): the rollback restores them if the run dies after changing them
+        /// but before journaling how.
+        case guardsFinished(
+            blockingReasons: [BlockingReason], pinnedSessions: [SessionHolder]? = nil,
+            proxySettings: ProxySettingsSnapshot? = nil)
         /// ProxySQL's variables were changed for the window; the snapshot holds their previous values.
         case proxyPrepared(ProxySettingsSnapshot)
         /// A status was set and loaded on every node, at the given offset.
@@ -485,7 +489,7 @@ public struct CutoverStateMachine: Sendable {
         }
 
         switch (step, event) {
-        case (.guards, .guardsFinished(let reasons, let proxySettings)):
+        case (.guards, .guardsFinished(let reasons, _, let proxySettings)):
             // The values the window's ProxySQL changes will replace, read by the guards: journaled before the
             // change, so a run that dies between the change and its own outcome can still restore them.
             if let proxySettings { context.snapshot = proxySettings }

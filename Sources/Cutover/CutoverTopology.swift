@@ -1,5 +1,21 @@
 public import ProxySQLAdmin
 
+/// Whether a replication connection that the run sets up (reverse replication after a cut-over; forward replication
+/// again after a failback) is encrypted.
+///
+/// For a native replica it is `MASTER_SSL = 1` (`SOURCE_SSL = 1`); for Aurora it is the `ssl_encryption` argument of
+/// `mysql.rds_set_external_source` / `rds_set_external_master`, whose certificates (if any) were imported beforehand
+/// with `mysql.rds_import_binlog_ssl_material`. The server certificate is not verified (the RDS procedures do not
+/// support `MASTER_SSL_VERIFY_SERVER_CERT`).
+public enum ReplicationTLS: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
+    /// Replicate over TLS; the replica's IO thread fails to connect when the source offers none.
+    case required
+    /// Replicate in clear text (credentials and row data travel unencrypted): only on a trusted network path.
+    case disabled
+
+    public var description: String { rawValue }
+}
+
 /// Who is who: the rows ProxySQL routes with, and the addresses and accounts replication uses. Holds no
 /// password (those arrive with the ``CutoverEnvironment``), so it can be journaled and fingerprinted.
 public struct CutoverTopology: Sendable, Hashable, Codable {
@@ -34,8 +50,13 @@ public struct CutoverTopology: Sendable, Hashable, Codable {
     /// Application accounts whose sessions are closed on the old writer at OFFLINE_HARD (empty: only the sessions
     /// of any account that hold an open transaction).
     public var applicationUsers: [String]
+    /// Whether forward replication (the target replicating from the source), when the run sets it up, uses TLS.
+    public var forwardReplicationTLS: ReplicationTLS
+    /// Whether reverse replication (the source replicating from the target) uses TLS.
+    public var reverseReplicationTLS: ReplicationTLS
 
-    /// Creates a topology; check ``problems`` before using it.
+    /// Creates a topology; check ``problems`` before using it. Replication the run sets up is encrypted unless told
+    /// otherwise.
     public init(
         source: Routing,
         target: Routing,
@@ -44,8 +65,12 @@ public struct CutoverTopology: Sendable, Hashable, Codable {
         targetReplicationEndpoint: ServerEndpoint,
         forwardReplicationUser: String,
         reverseReplicationUser: String,
-        applicationUsers: [String] = []
+        applicationUsers: [String] = [],
+        forwardReplicationTLS: ReplicationTLS = .required,
+        reverseReplicationTLS: ReplicationTLS = .required
     ) {
+        self.forwardReplicationTLS = forwardReplicationTLS
+        self.reverseReplicationTLS = reverseReplicationTLS
         self.source = source
         self.target = target
         self.proxyNodes = proxyNodes
@@ -54,6 +79,28 @@ public struct CutoverTopology: Sendable, Hashable, Codable {
         self.forwardReplicationUser = forwardReplicationUser
         self.reverseReplicationUser = reverseReplicationUser
         self.applicationUsers = applicationUsers
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case source, target, proxyNodes, sourceReplicationEndpoint, targetReplicationEndpoint, forwardReplicationUser
+        case reverseReplicationUser, applicationUsers, forwardReplicationTLS, reverseReplicationTLS
+    }
+
+    /// Decodes a topology; one written before the TLS fields existed replicated in clear text, and decodes so.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        source = try container.decode(Routing.self, forKey: .source)
+        target = try container.decode(Routing.self, forKey: .target)
+        proxyNodes = try container.decode([String].self, forKey: .proxyNodes)
+        sourceReplicationEndpoint = try container.decode(ServerEndpoint.self, forKey: .sourceReplicationEndpoint)
+        targetReplicationEndpoint = try container.decode(ServerEndpoint.self, forKey: .targetReplicationEndpoint)
+        forwardReplicationUser = try container.decode(String.self, forKey: .forwardReplicationUser)
+        reverseReplicationUser = try container.decode(String.self, forKey: .reverseReplicationUser)
+        applicationUsers = try container.decode([String].self, forKey: .applicationUsers)
+        forwardReplicationTLS =
+            try container.decodeIfPresent(ReplicationTLS.self, forKey: .forwardReplicationTLS) ?? .disabled
+        reverseReplicationTLS =
+            try container.decodeIfPresent(ReplicationTLS.self, forKey: .reverseReplicationTLS) ?? .disabled
     }
 
     /// The routing of `role`.

@@ -49,9 +49,12 @@ public struct CutoverEnvironment: Sendable {
 public struct LiveCutoverExecutor: CutoverExecutor {
     /// What the executor acts on.
     public let environment: CutoverEnvironment
-    /// The bounds of the run (replication step timeouts).
+    /// The bounds of the run (replication step timeouts, the admin statement timeout).
     public let policy: CutoverPolicy
     private let sleep: @Sendable (Duration) async throws -> Void
+    /// ``CutoverEnvironment/proxies`` with every admin statement bounded by
+    /// ``CutoverPolicy/adminStatementTimeout``, whoever built the clients.
+    private let proxies: ProxySQLCluster
 
     /// Creates an executor whose waits run on the continuous clock.
     public init(environment: CutoverEnvironment, policy: CutoverPolicy) {
@@ -63,10 +66,10 @@ public struct LiveCutoverExecutor: CutoverExecutor {
         self.environment = environment
         self.policy = policy
         self.sleep = { try await clock.sleep(for: $0) }
+        self.proxies = environment.proxies.boundingEachStatement(by: policy.adminStatementTimeout)
     }
 
     private var topology: CutoverTopology { environment.topology }
-    private var proxies: ProxySQLCluster { environment.proxies }
 
     /// Performs `action` and returns its event and the statements it sent. Never throws: a failure is
     /// ``CutoverStateMachine/Event/stepFailed(_:at:)``.
@@ -104,14 +107,17 @@ public struct LiveCutoverExecutor: CutoverExecutor {
         do {
             switch action {
             case .runGuards(let operation):
-                let reasons = await guards(for: operation, logger: logger)
+                let (reasons, pins) = await guards(for: operation, logger: logger)
+                if let summary = pins?.summary {
+                    context.report(.note("guards: \(summary)"))
+                }
                 // What the window's ProxySQL changes will replace: journaled now, before anything changes.
                 var settings: ProxySettingsSnapshot?
                 if reasons.isEmpty, operation.movesWriter {
                     let names = Self.variablesChanged(disableRetries: policy.disableQueryRetries, relaxPin: policy.autoIncrementPin == .relax)
                     if !names.isEmpty { settings = try? await snapshot(of: names.keys.sorted(), logger: logger) }
                 }
-                return .guardsFinished(blockingReasons: reasons, proxySettings: settings)
+                return .guardsFinished(blockingReasons: reasons, pinnedSessions: pins?.pinnedHolders, proxySettings: settings)
 
             case .prepareProxy(let disableRetries, let relaxPin):
                 return try await prepareProxy(disableRetries: disableRetries, relaxPin: relaxPin, step: step, context: context)
@@ -213,6 +219,7 @@ public struct LiveCutoverExecutor: CutoverExecutor {
                     from: source == .target ? topology.targetReplicationEndpoint : topology.sourceReplicationEndpoint,
                     user: reverse ? topology.reverseReplicationUser : topology.forwardReplicationUser,
                     password: reverse ? environment.reverseReplicationPassword : environment.forwardReplicationPassword,
+                    tls: reverse ? topology.reverseReplicationTLS : topology.forwardReplicationTLS,
                     at: coordinate,
                     timeout: policy.replicationStepTimeout,
                     logger: logger
@@ -415,32 +422,7 @@ public struct LiveCutoverExecutor: CutoverExecutor {
     }
 
     private func holders(of key: BackendServer.Key, logger: Logger) async -> [SessionHolder] {
-        let attached = await proxies.processlist(attachedTo: key, logger: logger)
-        return attached.successes.flatMap { node, sessions in
-            sessions.map { entry in
-                SessionHolder(
-                    sessionID: entry.sessionID.rawValue,
-                    user: entry.user ?? "?",
-                    clientAddress: "\(entry.clientHost ?? "?"):\(entry.clientPort.map(String.init) ?? "?") via \(node)",
-                    command: entry.command,
-                    timeMilliseconds: entry.timeMilliseconds,
-                    reason: Self.pinReason(entry)
-                )
-            }
-        }
-    }
-
-    /// Our best reading of why ProxySQL keeps a session on its backend (DESIGN.md §3 "Pinning").
-    static func pinReason(_ entry: ProcesslistEntry) -> String {
-        let info = (entry.info ?? "").uppercased()
-        if entry.command.lowercased() == "query" { return "running a statement for \(entry.timeMilliseconds) ms" }
-        if info.contains("LOCK TABLES") { return "holds LOCK TABLES" }
-        if info.contains("GET_LOCK") { return "holds a GET_LOCK" }
-        if info.contains("@") { return "used a session variable (@): pinned for the session" }
-        if info.hasPrefix("INSERT") { return "open transaction or auto-increment insert pin" }
-        // ProxySQL shows no statement for an idle session: the pin cannot be told apart from here.
-        return "idle for \(entry.timeMilliseconds) ms while keeping its backend connection (an open transaction, "
-            + "a session variable (@), a lock, or an auto-increment insert pin)"
+        await SessionPins.read(on: key, proxies: proxies, logger: logger).holders
     }
 
     // MARK: Proxy variables
@@ -529,8 +511,13 @@ public struct LiveCutoverExecutor: CutoverExecutor {
         return verified.failures.isEmpty && !verified.successes.isEmpty
     }
 
-    private func guards(for operation: CutoverOperation, logger: Logger) async -> [BlockingReason] {
+    /// The guards' blocking reasons, and what pins sessions to the old server right now (nil when the topology has
+    /// no such row).
+    private func guards(for operation: CutoverOperation, logger: Logger) async
+        -> (reasons: [BlockingReason], pins: SessionPins?)
+    {
         var reasons: [BlockingReason] = []
+        var pins: SessionPins?
         let old = environment.database(operation.from)
         let new = environment.database(operation.to)
         let kind: RoutedServer.Kind = operation.movesWriter ? .writer : .reader
@@ -623,9 +610,44 @@ public struct LiveCutoverExecutor: CutoverExecutor {
             for failure in exposure.failures {
                 reasons.append(BlockingReason(check: "proxysql.replication-hostgroups", message: "\(failure.node): \(failure.error)", remedy: "check the admin account"))
             }
+            let found = await SessionPins.read(on: oldKey, proxies: proxies, logger: logger)
+            reasons += Self.pinnedSessionReasons(found, operation: operation, policy: policy)
+            pins = found
         } else {
             reasons.append(BlockingReason(check: "topology", message: "the topology has no \(kind) rows for both databases", remedy: "add them to the configuration"))
         }
+        return (reasons, pins)
+    }
+
+    /// What pins sessions to the old server blocks the guards only when waiting for it cannot end well: under
+    /// ``DrainDeadlinePolicy/rollBack``, a session pinned for the whole session (a session variable, a lock, ...) or
+    /// idle-pinned for at least ``CutoverPolicy/longTransactionLimit`` would hold the drain until its deadline and
+    /// roll the run back, a write stall for nothing. Under ``DrainDeadlinePolicy/force`` such sessions are cut at
+    /// `OFFLINE_HARD`, so they are only reported. A node whose processlist cannot be read blocks (the switch reads it
+    /// to close sessions).
+    static func pinnedSessionReasons(_ pins: SessionPins, operation: CutoverOperation, policy: CutoverPolicy)
+        -> [BlockingReason]
+    {
+        var reasons = pins.failures.map { failure in
+            BlockingReason(
+                check: "proxysql.processlist",
+                message: "\(failure.node): cannot read stats_mysql_processlist: \(failure.error)",
+                remedy: "check the admin account and the node; the switch reads the processlist to close sessions"
+            )
+        }
+        guard policy.drainDeadlinePolicy == .rollBack else { return reasons }
+        let stubborn = pins.stubborn(idleLimit: policy.longTransactionLimit)
+        guard !stubborn.isEmpty else { return reasons }
+        let listed = stubborn.map { SessionPins.holder($0.entry, node: $0.node).description }
+        reasons.append(
+            BlockingReason(
+                check: "proxysql.pinned-sessions",
+                message: "\(stubborn.count) session(s) pinned to \(pins.server) would hold the drain past "
+                    + "policy.drain-deadline (\(policy.drainDeadline)) and roll the \(operation) back: "
+                    + listed.joined(separator: "; "),
+                remedy: pins.remedy(policy: policy)
+            )
+        )
         return reasons
     }
 }

@@ -97,7 +97,8 @@ public final class ReplicationControlDatabase: CutoverDatabase {
             sqlThreadRunning: status.sqlThread == .running,
             secondsBehind: status.secondsBehindSource,
             lastError: error.map(\.description),
-            sourceEndpoint: status.sourceHost.map { host in "\(host):\(status.sourcePort ?? 3306)" }
+            sourceEndpoint: status.sourceHost.map { host in "\(host):\(status.sourcePort ?? 3306)" },
+            usesTLS: status.usesTLS
         )
     }
 
@@ -182,14 +183,16 @@ public final class ReplicationControlDatabase: CutoverDatabase {
         }
     }
 
-    /// Configures replication from `source` at `coordinate` and starts it; leaves a replication already running from
-    /// `source` as it is, and restarts a stopped one without error.
+    /// Configures replication from `source` at `coordinate` and starts it, over TLS when `tls` says so (the
+    /// replica's `MASTER_SSL`, or the RDS procedures' `ssl_encryption` argument); leaves a replication already
+    /// running from `source` as it is, and restarts a stopped one without error.
     ///
     /// - Throws: `ReplicationError`.
     public func startReplication(
         from source: ServerEndpoint,
         user: String,
         password: String,
+        tls: ReplicationTLS,
         at coordinate: ReplicationCoordinate,
         timeout: Duration,
         logger: Logger
@@ -217,7 +220,10 @@ public final class ReplicationControlDatabase: CutoverDatabase {
             startPoint = .mariaDBGTID(gtid)
         }
         try await replica.configureSource(
-            ReplicationSource(host: source.host, port: source.port, user: user, password: password, startPoint: startPoint),
+            ReplicationSource(
+                host: source.host, port: source.port, user: user, password: password, startPoint: startPoint,
+                useTLS: tls == .required
+            ),
             logger: logger
         )
         _ = try await replica.startReplication(logger: logger)

@@ -190,7 +190,10 @@ public final class Rehearsal: Sendable {
                 targetReplicationEndpoint: targetEndpoint,
                 forwardReplicationUser: forwardReplicationUser,
                 reverseReplicationUser: reverseReplicationUser,
-                applicationUsers: [options.applicationUser]
+                applicationUsers: [options.applicationUser],
+                // The sandbox's servers have no certificates, and replication stays on loopback.
+                forwardReplicationTLS: .disabled,
+                reverseReplicationTLS: .disabled
             )
             for (key, status, comment) in [
                 (topology.source.writer, BackendStatus.online, "source-writer"),

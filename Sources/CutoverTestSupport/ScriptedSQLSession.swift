@@ -46,6 +46,9 @@ public final class ScriptedSQLSession: SQLSession, Sendable {
         case result(SQLResult)
         /// Fail with this error.
         case error(MariaDBError)
+        /// Never answer: wait (at most an hour) until the caller's task is cancelled, then throw
+        /// `CancellationError` — a server that hangs on the statement.
+        case hang
     }
 
     struct Expectation: Sendable {
@@ -135,6 +138,9 @@ public final class ScriptedSQLSession: SQLSession, Sendable {
         case .error(var error):
             error.statement = statement.redacted
             throw error
+        case .hang:
+            try await Task.sleep(for: .seconds(3600))
+            throw MariaDBError(code: .unexpectedResult, message: "a hung statement was never cancelled: \(sql)")
         }
     }
 

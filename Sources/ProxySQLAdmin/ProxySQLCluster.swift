@@ -18,7 +18,8 @@ public struct ProxySQLCluster: Sendable {
     /// How long each node may take for one cluster operation; past it the node's work is cancelled and the
     /// node reported as ``ProxySQLAdminError/Code/deadlineExceeded``.
     public let nodeDeadline: Duration
-    private let sleep: @Sendable (Duration) async throws -> Void
+    /// Sleeps on the cluster's clock (deadlines).
+    let sleep: @Sendable (Duration) async throws -> Void
 
     /// Creates a cluster that measures deadlines on the continuous clock.
     ///
@@ -35,6 +36,12 @@ public struct ProxySQLCluster: Sendable {
         self.nodes = nodes
         self.nodeDeadline = nodeDeadline
         self.sleep = { duration in try await clock.sleep(for: duration) }
+    }
+
+    init(nodes: [any ProxySQLAdministering], nodeDeadline: Duration, sleep: @escaping @Sendable (Duration) async throws -> Void) {
+        self.nodes = nodes
+        self.nodeDeadline = nodeDeadline
+        self.sleep = sleep
     }
 
     /// The node names, in order.

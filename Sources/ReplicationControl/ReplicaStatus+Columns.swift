@@ -50,6 +50,7 @@ extension ReplicaStatus {
         case usingGTID
         case gtidIOPosition
         case gtidSlavePosition
+        case sslAllowed
     }
 
     /// Column name → field, for both spellings. The boolean says whether the name is the modern
@@ -127,6 +128,8 @@ extension ReplicaStatus {
         legacy("Using_Gtid", .usingGTID)
         legacy("Gtid_IO_Pos", .gtidIOPosition)
         legacy("Gtid_Slave_Pos", .gtidSlavePosition)
+        legacy("Master_SSL_Allowed", .sslAllowed)
+        modern("Source_SSL_Allowed", .sslAllowed)
         return table
     }()
 
@@ -167,9 +170,9 @@ extension ReplicaStatus {
     /// Known columns that ``ReplicaStatus`` does not use, so they skip the case-insensitive lookup.
     static let ignoredColumns: Set<String> = [
         "Connect_Retry", "Relay_Log_File", "Relay_Log_Pos", "Relay_Log_Space", "Until_Log_File", "Until_Log_Pos",
-        "Master_SSL_Allowed", "Master_SSL_CA_File", "Master_SSL_CA_Path", "Master_SSL_Cert", "Master_SSL_Cipher",
+        "Master_SSL_CA_File", "Master_SSL_CA_Path", "Master_SSL_Cert", "Master_SSL_Cipher",
         "Master_SSL_Key", "Master_SSL_Verify_Server_Cert", "Master_SSL_Crl", "Master_SSL_Crlpath",
-        "Source_SSL_Allowed", "Source_SSL_CA_File", "Source_SSL_CA_Path", "Source_SSL_Cert", "Source_SSL_Cipher",
+        "Source_SSL_CA_File", "Source_SSL_CA_Path", "Source_SSL_Cert", "Source_SSL_Cipher",
         "Source_SSL_Key", "Source_SSL_Verify_Server_Cert", "Source_SSL_Crl", "Source_SSL_Crlpath",
         "Master_Info_File", "Source_Info_File", "SQL_Remaining_Delay", "Master_Retry_Count", "Source_Retry_Count",
         "Master_Bind", "Source_Bind", "Master_TLS_Version", "Source_TLS_Version", "Master_public_key_path",

@@ -65,6 +65,11 @@ extension ReplicaStatus {
         sqlDelay = try reader.integer(.sqlDelay).map(Int.init)
         skipCounter = try reader.integer(.skipCounter).map(Int.init)
         untilCondition = reader.nonEmptyText(.untilCondition)
+        switch reader.nonEmptyText(.sslAllowed)?.lowercased() {
+        case "yes"?: usesTLS = true
+        case "no"?: usesTLS = false
+        default: usesTLS = nil  // `Ignored` (TLS asked for, the client has none), or not shown
+        }
 
         var filters = Filters()
         filters.doDatabases = reader.list(.replicateDoDB)

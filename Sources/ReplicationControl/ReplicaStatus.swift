@@ -156,6 +156,9 @@ public struct ReplicaStatus: Sendable, Hashable {
     public var skipCounter: Int?
     /// `Until_Condition` (`None`, `Master`, `Relay`, `SQL_BEFORE_GTIDS`, ...), when shown.
     public var untilCondition: String?
+    /// Whether the replica is configured to connect to its source over TLS (`Master_SSL_Allowed` /
+    /// `Source_SSL_Allowed`: `Yes` → true, `No` → false); nil when not shown or `Ignored`.
+    public var usesTLS: Bool?
     /// Which column names the server used.
     public var columnNaming: ColumnNaming = .legacy
 

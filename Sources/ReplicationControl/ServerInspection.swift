@@ -79,8 +79,8 @@ public enum ServerInspection {
         /// The variables asked for, in the order ``variables`` is sent.
         public static let variableNames = [
             "aurora_enable_repl_bin_log_filtering", "binlog_format", "binlog_row_image", "enforce_gtid_consistency",
-            "gtid_domain_id", "gtid_mode", "gtid_strict_mode", "log_bin", "log_replica_updates", "log_slave_updates",
-            "server_id",
+            "gtid_domain_id", "gtid_mode", "gtid_strict_mode", "have_ssl", "log_bin", "log_replica_updates",
+            "log_slave_updates", "server_id",
         ]
 
         /// Every variable the server returned, by lower-case name, with its value as text.
@@ -112,6 +112,15 @@ public enum ServerInspection {
         public var logReplicaUpdates: Bool? { flag("log_replica_updates") ?? flag("log_slave_updates") }
         /// Aurora's `aurora_enable_repl_bin_log_filtering`; nil elsewhere.
         public var auroraBinlogReplicationFiltering: Bool? { flag("aurora_enable_repl_bin_log_filtering") }
+        /// Whether the server accepts TLS connections, from `have_ssl` (`YES` → true, `DISABLED`/`NO` → false); nil
+        /// where the server no longer has the variable (MySQL 8.4 always offers TLS).
+        public var acceptsTLS: Bool? {
+            switch self["have_ssl"]?.uppercased() {
+            case "YES"?: true
+            case "DISABLED"?, "NO"?: false
+            default: nil
+            }
+        }
 
         private func flag(_ name: String) -> Bool? {
             self[name].flatMap { SQLValue($0).bool }

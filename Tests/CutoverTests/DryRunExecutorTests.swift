@@ -71,7 +71,7 @@ struct DryRunExecutorTests {
             source == [
                 "KILL CONNECTION <id>",
                 "SET GLOBAL super_read_only = ON",
-                "CHANGE REPLICATION SOURCE TO SOURCE_HOST = 'aurora.cluster-x', SOURCE_PORT = 3306, SOURCE_USER = 'repl_reverse', SOURCE_PASSWORD = '<redacted>', SOURCE_LOG_FILE = <target binlog file>, SOURCE_LOG_POS = <target binlog offset>, SOURCE_AUTO_POSITION = 0, SOURCE_SSL = 0",
+                "CHANGE REPLICATION SOURCE TO SOURCE_HOST = 'aurora.cluster-x', SOURCE_PORT = 3306, SOURCE_USER = 'repl_reverse', SOURCE_PASSWORD = '<redacted>', SOURCE_LOG_FILE = <target binlog file>, SOURCE_LOG_POS = <target binlog offset>, SOURCE_AUTO_POSITION = 0, SOURCE_SSL = 1",
                 "CHANGE REPLICATION FILTER REPLICATE_WILD_IGNORE_TABLE = ('mysql.rds\\\\_%'), REPLICATE_IGNORE_DB = ()",
                 "START REPLICA",
                 // After the point of no return the fence is confirmed (a restarted source would have lost it).
@@ -104,7 +104,7 @@ struct DryRunExecutorTests {
             target == [
                 // The stand-in has the mysql.rds_* procedures: like RDS, sessions are closed with mysql.rds_kill.
                 "CALL mysql.rds_kill(<id>)",
-                "CALL mysql.rds_set_external_master('10.0.0.5', 3306, 'repl_aurora', '<redacted>', <source binlog file>, <source binlog offset>, 0)",
+                "CALL mysql.rds_set_external_master('10.0.0.5', 3306, 'repl_aurora', '<redacted>', <source binlog file>, <source binlog offset>, 1)",
                 "CALL mysql.rds_start_replication",
             ]
         )

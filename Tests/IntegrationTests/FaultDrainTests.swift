@@ -3,6 +3,7 @@ import CutoverRehearsal
 import CutoverSandbox
 import Logging
 import MariaDB
+import ReplicationControl
 import Synchronization
 import Testing
 
@@ -150,6 +151,61 @@ extension FaultTests {
             #expect(
                 holders.count == 1 && holders.first?.user == bed.rehearsal.applicationAccount.username, "\(holders)")
             await holder.current?.close()
+        }
+
+        @Test("sessions pinned before the run: preflight warns and names them, the guards refuse a SET @x pin, nothing changes")
+        func pinnedBeforeTheRun() async throws {
+            guard try IntegrationGate.skipIfUnavailable() else { return }
+            let bed = try FaultBed.require()
+            try await bed.expectStartingState("before")
+            let variable = try await PinnedClient.userVariable(bed: bed)
+            let transaction = try await PinnedClient.openTransaction(bed: bed)
+            let (environment, close) = try await bed.makeEnvironment(logger: logger)
+            let user = bed.rehearsal.applicationAccount.username
+
+            // Preflight: a warning per pinned session, with the reason read from ProxySQL's status flags.
+            let source = try await bed.source.connectAsRoot()
+            let target = try await MariaDBConnection.connect(configuration: bed.rehearsal.auroraShim.adminConfiguration)
+            let report = await Preflight(
+                topology: environment.topology,
+                policy: FaultPolicies.standard,
+                source: ServerInspector(session: source, name: "source"),
+                target: ServerInspector(session: target, name: "aurora"),
+                targetDatabase: environment.target,
+                proxies: environment.proxies,
+                options: Preflight.Options(checkTimeout: .seconds(10))
+            ).run(logger: logger)
+            await source.close()
+            await target.close()
+            let check = try #require(report["proxysql.pinned-sessions"])
+            #expect(check.status == .warn, "\(check)")
+            #expect(check.detail.contains("a session variable (@)") && check.detail.contains("an open transaction"), "\(check.detail)")
+            #expect(check.detail.contains("(\(user)@127.0.0.1:"), "\(check.detail)")
+            #expect(check.remedy?.contains("KILL CONNECTION <SessionID>") == true)
+            #expect(report.canProceed || !report.blockingReasons.contains { $0.check == "proxysql.pinned-sessions" })
+
+            // The guards: the session-long pin blocks (drain-deadline-policy roll-back), the transaction is reported.
+            let result = await LiveCutoverExecutor(environment: environment, policy: FaultPolicies.standard).perform(
+                .runGuards(.writerCutover),
+                context: CutoverExecutionContext(elapsed: { .zero }, report: { _ in }, logger: logger)
+            )
+            await close()
+            guard case .guardsFinished(let reasons, let pinned, _) = result.event else {
+                Issue.record("expected the guards' answer, got \(result.event)")
+                return
+            }
+            let pinReason = try #require(reasons.first { $0.check == "proxysql.pinned-sessions" }, "\(reasons)")
+            #expect(pinReason.message.contains("1 session(s)"), "\(pinReason.message)")
+            #expect(pinReason.message.contains("a session variable (@)"))
+            #expect(!pinReason.message.contains("an open transaction"), "a young transaction drains by itself")
+            #expect(pinned?.count == 2, "\(pinned ?? [])")
+            #expect(pinned?.allSatisfy { $0.user == user } == true)
+
+            // Nothing was changed; the transaction still commits where it started.
+            #expect(await transaction.commit() == nil)
+            await transaction.close()
+            await variable.close()
+            try await bed.expectStartingState("after")
         }
 
         @Test(

@@ -172,6 +172,10 @@ struct PreflightIntegrationTests {
             sourcePort: sandbox.servers[0].port, targetPort: sandbox.servers[1].port, applicationUser: app,
             reverseUser: reverse)
         let report = await fixture.preflight(source: source, target: target).run(logger: logger)
+        // TLS required with servers that have no certificate: reverse replication could not connect.
+        var withTLS = fixture
+        withTLS.replicationTLS = .required
+        let tlsReport = await withTLS.preflight(source: source, target: target).run(logger: logger)
         try await target.run("DROP USER \(reverse)@'%'")
         for connection in [source, target] {
             try await connection.run("DROP USER \(app)@'%'")
@@ -198,6 +202,12 @@ struct PreflightIntegrationTests {
         #expect(report["proxysql.target-reachable"]?.status == .warn)
         #expect(!report.canProceed)
         #expect(report.blockingReasons.map(\.check) == ["replication.target"])
+        #expect(report["replication.tls"]?.status == .pass, "\(report["replication.tls"].map(\.description) ?? "")")
+        #expect(report["replication.tls"]?.detail.contains("on loopback") == true)
+        let tls = try #require(tlsReport["replication.tls"])
+        #expect(tls.status == .fail, "\(tls)")
+        #expect(tls.detail.contains("have_ssl = DISABLED"))
+        #expect(tlsReport.blockingReasons.map(\.check) == ["replication.target", "replication.tls"])
     }
 
     @Test func preflightFindsDifferencesBetweenRealServers() async throws {
@@ -267,6 +277,8 @@ struct SandboxPreflight {
     var applicationUser: String
     var reverseUser: String
     var policy = CutoverPolicy()
+    /// The sandbox's servers have no certificates and replicate on loopback.
+    var replicationTLS = ReplicationTLS.disabled
 
     var sourceWriter: BackendServer.Key { BackendServer.Key(hostgroup: 10, host: "127.0.0.1", port: sourcePort) }
     var targetWriter: BackendServer.Key { BackendServer.Key(hostgroup: 10, host: "127.0.0.1", port: targetPort) }
@@ -280,7 +292,9 @@ struct SandboxPreflight {
             targetReplicationEndpoint: targetWriter.endpoint,
             forwardReplicationUser: "repl",
             reverseReplicationUser: reverseUser,
-            applicationUsers: [applicationUser]
+            applicationUsers: [applicationUser],
+            forwardReplicationTLS: replicationTLS,
+            reverseReplicationTLS: replicationTLS
         )
     }
 
@@ -337,7 +351,8 @@ struct ReplicaStatusDatabase: CutoverDatabase {
     ) async throws { throw refused() }
     func stopAndResetReplication(timeout: Duration, logger: Logger) async throws { throw refused() }
     func startReplication(
-        from source: ServerEndpoint, user: String, password: String, at coordinate: ReplicationCoordinate,
+        from source: ServerEndpoint, user: String, password: String, tls: ReplicationTLS,
+        at coordinate: ReplicationCoordinate,
         timeout: Duration, logger: Logger
     ) async throws { throw refused() }
     func verifyReplication(timeout: Duration, logger: Logger) async throws { throw refused() }

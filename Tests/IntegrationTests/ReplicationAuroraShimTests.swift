@@ -39,6 +39,33 @@ struct ReplicationAuroraShimTests {
         }
     }
 
+    /// The procedures' last argument, `ssl_encryption`, as the real ones take it: 1 configures the replication
+    /// connection with TLS (`Master_SSL_Allowed: Yes`), 0 without; the procedures with and without auto-position.
+    @Test func sslEncryptionArgumentConfiguresTLSReplication() async throws {
+        try await withReplicationTestbed { testbed in
+            let logger = testbed.logger
+            let rds = try await testbed.rdsController()
+            let start = try await testbed.sourceController().sourceStatus(logger: logger).position
+            for (startPoint, useTLS) in [
+                (ReplicationSource.StartPoint.position(start), true), (.position(start), false), (.autoPosition, true),
+            ] {
+                var source = testbed.forwardSource(startPoint)
+                source.useTLS = useTLS
+                try await rds.configureSource(source, logger: logger)
+                let status = try await rds.replicaStatus(logger: logger)
+                #expect(status.isConfigured)
+                #expect(status.usesTLS == useTLS, "\(startPoint), ssl_encryption \(useTLS ? 1 : 0)")
+                let raw = try #require(try await testbed.auroraAdmin.queryFirst("SHOW SLAVE STATUS"))
+                #expect(raw["Master_SSL_Allowed"]?.string == (useTLS ? "Yes" : "No"))
+                try await rds.resetReplication(logger: logger)
+            }
+            // The bookkeeping records the argument as RDS's does (master_ssl).
+            let history = try await testbed.auroraRoot.query(
+                "SELECT master_ssl FROM mysql.rds_history WHERE action = 'set master' ORDER BY action_timestamp")
+            #expect(history.map { $0[0].string } == ["1", "0", "1"])
+        }
+    }
+
     @Test func forwardReplicationThroughTheProceduresCatchesUpByPositionAndGTID() async throws {
         try await withReplicationTestbed { testbed in
             let logger = testbed.logger

@@ -51,6 +51,8 @@ struct ConfigurationLoadingTests {
         #expect(configuration.topology.targetReplicationEndpoint == ServerEndpoint(host: "aurora.cluster-x.eu-west-1.rds.amazonaws.com", port: 3306))
         #expect(configuration.reverseReplicationFilter == .rdsTables)
         #expect(configuration.sourceAccount.tls.mode == .disabled)
+        #expect(configuration.topology.forwardReplicationTLS == .required)
+        #expect(configuration.topology.reverseReplicationTLS == .required)
         #expect(configuration.sourceAccount.connectTimeout == .seconds(5))
         #expect(configuration.applicationUsers.isEmpty)
     }
@@ -69,7 +71,10 @@ struct ConfigurationLoadingTests {
         #expect(topology.sourceReplicationEndpoint == ServerEndpoint(host: "db-primary.example.com", port: 3307))
         #expect(topology.targetReplicationEndpoint == ServerEndpoint(host: "aurora.cluster-x.eu-west-1.rds.amazonaws.com", port: 3310))
         #expect(topology.applicationUsers == ["app", "app_ro"])
-        #expect(configuration.forwardReplication.tls)
+        // `tls: true`, the earlier boolean spelling, reads as `required`; the reverse direction defaults to it.
+        #expect(configuration.forwardReplication.tls == .required)
+        #expect(topology.forwardReplicationTLS == .required)
+        #expect(topology.reverseReplicationTLS == .required)
         #expect(configuration.reverseReplicationFilter == .mysqlSchema)
         #expect(configuration.sourceAccount.credentials == .file(directory + "/secrets/source.password"))
         #expect(configuration.sourceAccount.connectTimeout == .seconds(3))
@@ -90,6 +95,18 @@ struct ConfigurationLoadingTests {
         #expect(policy.longTransactionLimit == .seconds(2))
         #expect(policy.adminStatementTimeout == .seconds(1))
         #expect(policy.replicationStepTimeout == .seconds(60))
+    }
+
+    @Test("replication TLS: required by default, disabled per direction, also by variable and flag")
+    func replicationTLS() throws {
+        let yaml = try Fixture.merged(Fixture.minimalYAML, "replication:\n  reverse:\n    tls: disabled\n")
+        let file = try Fixture.load(yaml: yaml)
+        #expect(file.topology.reverseReplicationTLS == .disabled)
+        #expect(file.topology.forwardReplicationTLS == .required)
+        let variable = try Fixture.load(yaml: yaml, environment: ["MIGRATE_REPLICATION_FORWARD_TLS": "off"])
+        #expect(variable.topology.forwardReplicationTLS == .disabled)
+        let flag = try Fixture.load(yaml: yaml, assignments: ["replication.reverse.tls=required"])
+        #expect(flag.topology.reverseReplicationTLS == .required)
     }
 
     @Test("precedence: flag > environment > file > default")
@@ -194,6 +211,7 @@ struct ConfigurationValidationTests {
         ("bad choice", "policy:\n  drain-deadline-policy: rollback\n", "policy.drain-deadline-policy", "not one of roll-back, force"),
         ("bad filter", "replication:\n  reverse:\n    filter: rds\n", "replication.reverse.filter", "did you mean rds-tables?"),
         ("bad bool", "policy:\n  fence-old-writer: maybe\n", "policy.fence-old-writer", "not true or false"),
+        ("bad replication tls", "replication:\n  reverse:\n    tls: verify\n", "replication.reverse.tls", "not one of required, disabled"),
         ("negative hostgroup", "proxysql:\n  hostgroups:\n    writer: -1\n", "proxysql.hostgroups.writer", "not a hostgroup number"),
         ("same hostgroups", "proxysql:\n  hostgroups:\n    writer: 11\n", "proxysql.hostgroups.reader", "readers need their own hostgroup"),
         ("localhost", "source:\n  host: localhost\n", "source.host", "write 127.0.0.1"),

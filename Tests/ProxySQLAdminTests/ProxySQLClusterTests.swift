@@ -144,6 +144,37 @@ struct ProxySQLClusterTests {
         try good.verifyAllConsumed()
     }
 
+    @Test("Each statement bounded: a node hung on one statement fails after the statement bound, not the node deadline")
+    func statementBound() async throws {
+        let good = Fixtures.session(name: "proxy-a")
+        good.expect("SAVE MYSQL SERVERS TO DISK")
+        let hung = Fixtures.session(name: "proxy-b")
+        hung.expect(.exact("SAVE MYSQL SERVERS TO DISK"), reply: .hang)
+        let cluster = ProxySQLCluster(
+            nodes: [
+                ProxySQLAdminClient(session: good, name: "proxy-a", statementTimeout: nil),
+                ProxySQLAdminClient(session: hung, name: "proxy-b", statementTimeout: nil),
+            ],
+            nodeDeadline: .seconds(120)
+        )
+        // Bounding twice keeps one bound, the last.
+        let bounded = cluster.boundingEachStatement(by: .seconds(300)).boundingEachStatement(by: .milliseconds(100))
+        #expect(bounded.nodeNames == ["proxy-a", "proxy-b"])
+        #expect(bounded.nodeDeadline == .seconds(120))
+        let clock = ContinuousClock()
+        let started = clock.now
+        let result = await bounded.saveServersToDisk(logger: logger)
+        #expect(clock.now - started < .seconds(30), "the node deadline (120 s), not the statement bound, applied")
+        #expect(result.succeededNodes == ["proxy-a"])
+        let error = try #require(result[node: "proxy-b"]?.error)
+        #expect(error.code == .deadlineExceeded)
+        #expect(error.node == "proxy-b")
+        #expect(error.message?.contains("SAVE MYSQL SERVERS TO DISK") == true)
+        #expect(error.message?.contains("0.1 seconds") == true, "\(error.message ?? "")")
+        try good.verifyAllConsumed()
+        try hung.verifyAllConsumed()
+    }
+
     @Test("Nodes run in parallel: three nodes that each wait for all three to start all succeed")
     func parallel() async throws {
         let started = Atomic<Int>(0)

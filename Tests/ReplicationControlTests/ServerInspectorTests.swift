@@ -110,11 +110,12 @@ struct ServerInspectorTests {
             .exact(
                 "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('aurora_enable_repl_bin_log_filtering', "
                     + "'binlog_format', 'binlog_row_image', 'enforce_gtid_consistency', 'gtid_domain_id', 'gtid_mode', "
-                    + "'gtid_strict_mode', 'log_bin', 'log_replica_updates', 'log_slave_updates', 'server_id')"),
+                    + "'gtid_strict_mode', 'have_ssl', 'log_bin', 'log_replica_updates', 'log_slave_updates', "
+                    + "'server_id')"),
             columns: ["Variable_name", "Value"],
             rows: [
-                ["binlog_format", "ROW"], ["gtid_domain_id", "2"], ["gtid_strict_mode", "OFF"], ["log_bin", "ON"],
-                ["log_slave_updates", "ON"], ["server_id", "2"],
+                ["binlog_format", "ROW"], ["gtid_domain_id", "2"], ["gtid_strict_mode", "OFF"], ["have_ssl", "DISABLED"],
+                ["log_bin", "ON"], ["log_slave_updates", "ON"], ["server_id", "2"],
             ])
         let settings = try await inspector.binlogSettings(logger: logger)
         #expect(settings.binaryLogEnabled == true)
@@ -123,6 +124,7 @@ struct ServerInspectorTests {
         #expect(settings.gtidDomainID == 2)
         #expect(settings.gtidStrictMode == false)
         #expect(settings.gtidMode == nil)
+        #expect(settings.acceptsTLS == false)
         #expect(settings.logReplicaUpdates == true)
         #expect(settings.auroraBinlogReplicationFiltering == nil)
         try session.verifyAllConsumed()

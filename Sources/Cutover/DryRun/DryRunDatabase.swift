@@ -228,6 +228,7 @@ public final class DryRunDatabase: CutoverDatabase {
         from source: ServerEndpoint,
         user: String,
         password: String,
+        tls: ReplicationTLS,
         at coordinate: ReplicationCoordinate,
         timeout: Duration,
         logger: Logger
@@ -250,7 +251,8 @@ public final class DryRunDatabase: CutoverDatabase {
             startPoint = .mariaDBGTID(gtid)
         }
         let replicationSource = ReplicationSource(
-            host: source.host, port: source.port, user: user, password: password, startPoint: startPoint)
+            host: source.host, port: source.port, user: user, password: password, startPoint: startPoint,
+            useTLS: tls == .required)
         if configuration.usesRDSProcedures {
             record(try rdsProcedures().setExternalSourceStatement(replicationSource))
         } else {

@@ -137,13 +137,15 @@ public final class DryRunProxySQLNode: ProxySQLAdministering {
         -> [ProcesslistEntry]
     {
         record(ProxySQLAdminStatements.selectProcesslist(attachedTo: endpoint, hostgroup: hostgroup))
-        // One stand-in row, so the plan shows the KILL sent for each session found.
+        // One stand-in row, so the plan shows the KILL sent for each session found. It runs a statement (it is not
+        // pinned), so the guards' report of pinned sessions stays empty: nothing was read.
         return [
             ProcesslistEntry(
                 sessionID: ProxySQLSessionID(rawValue: DryRunSentinel.proxySQLSessionID),
                 user: "<user>",
                 hostgroup: hostgroup ?? 0,
-                backendEndpoint: endpoint
+                backendEndpoint: endpoint,
+                command: "Query"
             )
         ]
     }

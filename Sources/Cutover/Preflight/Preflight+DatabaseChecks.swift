@@ -95,8 +95,8 @@ extension Preflight {
                 "check that the preflight account can read the target's replica status (REPLICATION CLIENT, or "
                     + "SLAVE MONITOR on MariaDB)"
             },
-            body: { preflight, _, logger in
-                try await preflight.checkReplication(logger)
+            body: { preflight, facts, logger in
+                try await preflight.checkReplication(facts, logger)
             }
         ),
         Definition(
@@ -105,6 +105,17 @@ extension Preflight {
             remedyOnError: { _ in "check that the preflight account can run SHOW GLOBAL VARIABLES on both servers" },
             body: { preflight, facts, logger in
                 try await preflight.checkServerIdentities(facts, logger)
+            }
+        ),
+        Definition(
+            id: "replication.tls",
+            title: "Replication encrypted where it crosses a network",
+            remedyOnError: { _ in
+                "check that the preflight account can read the target's replica status and run SHOW GLOBAL VARIABLES "
+                    + "on both servers"
+            },
+            body: { preflight, facts, logger in
+                try await preflight.checkReplicationTLS(facts, logger)
             }
         ),
         Definition(
@@ -322,8 +333,17 @@ extension Preflight {
 
     // MARK: Replication
 
-    func checkReplication(_ logger: Logger) async throws -> Outcome {
-        guard let health = try await targetDatabase.replicaHealth(logger: logger) else {
+    /// The target's replication health, read once per run.
+    func targetHealth(_ facts: Facts, _ logger: Logger) async throws -> ReplicaHealth? {
+        struct Fact: Sendable { var health: ReplicaHealth? }
+        let database = targetDatabase
+        return try await facts.value("target.replica-health") {
+            Fact(health: try await database.replicaHealth(logger: logger))
+        }.health
+    }
+
+    func checkReplication(_ facts: Facts, _ logger: Logger) async throws -> Outcome {
+        guard let health = try await targetHealth(facts, logger) else {
             return .fail(
                 "\(targetDatabase.name) does not replicate from anyone (replication not configured)",
                 remedy: "make the target a replica of \(topology.sourceReplicationEndpoint) as "
@@ -362,6 +382,77 @@ extension Preflight {
             )
         }
         return findings.outcome(ifEmpty: .pass("running"))
+    }
+
+    /// Whether replication runs, or would run, in clear text across a network: the running forward replication
+    /// (`Master_SSL_Allowed`), and what the run sets up (reverse replication after a cut-over, forward replication
+    /// after a failback) under `replication.*.tls`. Clear text on a loopback address is fine. With TLS required, a
+    /// replication source that offers no TLS (`have_ssl` = `DISABLED`) fails: reverse replication is started after
+    /// the point of no return, where a failure leaves no way back until it is fixed.
+    func checkReplicationTLS(_ facts: Facts, _ logger: Logger) async throws -> Outcome {
+        var findings = Findings()
+        let forward = topology.sourceReplicationEndpoint
+        let reverse = topology.targetReplicationEndpoint
+        let forwardRemote = !Self.isLoopback(forward.host)
+        let reverseRemote = !Self.isLoopback(reverse.host)
+
+        // Forward replication as it runs now (set up by the operator, runbook step 2).
+        if let health = try await targetHealth(facts, logger), health.usesTLS == false, forwardRemote {
+            findings.warn(
+                "forward replication into \(targetDatabase.name) runs unencrypted from \(forward): the replication "
+                    + "password and every row cross the network in clear text",
+                remedy: "re-point it with TLS: CALL mysql.rds_stop_replication; CALL mysql.rds_reset_external_source; "
+                    + "CALL mysql.rds_set_external_source('\(forward.host)', \(forward.port), "
+                    + "'\(topology.forwardReplicationUser)', '<password>', '<file>', <position>, 1); CALL "
+                    + "mysql.rds_start_replication (v2: the _master names), at the position it had executed; or accept "
+                    + "it on a private network path"
+            )
+        }
+
+        // What the run sets up.
+        for (direction, endpoint, remote, mode, key, peer) in [
+            ("reverse replication (after a cut-over, the source replicates from the target)", reverse, reverseRemote,
+                topology.reverseReplicationTLS, "replication.reverse.tls", DatabaseRole.target),
+            ("forward replication (after a failback, the target replicates from the source again)", forward,
+                forwardRemote, topology.forwardReplicationTLS, "replication.forward.tls", DatabaseRole.source),
+        ] {
+            switch mode {
+            case .disabled where remote:
+                findings.warn(
+                    "\(direction) would run unencrypted to \(endpoint) (\(key): disabled)",
+                    remedy: "set \(key): required (MASTER_SSL = 1 / ssl_encryption = 1), unless the path is a private "
+                        + "network you trust"
+                )
+            case .disabled:
+                findings.pass("\(direction): unencrypted, on loopback \(endpoint)")
+            case .required:
+                let accepts = try await binlogSettings(peer, facts, logger).acceptsTLS
+                if accepts == false {
+                    let failure =
+                        "\(direction) is set to use TLS, but the \(peer) (\(endpoint)) offers none (have_ssl = DISABLED): "
+                        + "its replica could not connect"
+                    let remedy =
+                        "give the \(peer) server a certificate (ssl_cert, ssl_key) and restart it, or set \(key): "
+                        + "disabled on a trusted network path"
+                    if peer == .target {
+                        findings.fail(failure + " after the point of no return, leaving no way back", remedy: remedy)
+                    } else {
+                        findings.warn(failure + " at the end of a failback", remedy: remedy)
+                    }
+                } else {
+                    findings.pass("\(direction): TLS to \(endpoint)")
+                }
+            }
+        }
+        return findings.outcome(ifEmpty: .pass("no replication to check"))
+    }
+
+    /// Whether `host` is a loopback address (traffic that never leaves the machine).
+    static func isLoopback(_ host: String) -> Bool {
+        let lowered = host.lowercased()
+        if lowered == "localhost" || lowered == "::1" || lowered == "0:0:0:0:0:0:0:1" { return true }
+        let parts = lowered.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
     }
 
     func checkServerIdentities(_ facts: Facts, _ logger: Logger) async throws -> Outcome {

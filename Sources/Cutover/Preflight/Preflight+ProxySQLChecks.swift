@@ -23,6 +23,14 @@ extension Preflight {
             }
         ),
         Definition(
+            id: "proxysql.pinned-sessions",
+            title: "Sessions ProxySQL pins to the source rows right now (they hold the drain)",
+            remedyOnError: { _ in proxyAdminRemedy + "; the admin account must read stats_mysql_processlist" },
+            body: { preflight, _, logger in
+                try await preflight.checkPinnedSessions(logger)
+            }
+        ),
+        Definition(
             id: "proxysql.target-rows",
             title: "Target rows present in ProxySQL and not ONLINE",
             remedyOnError: { _ in proxyAdminRemedy },
@@ -130,6 +138,40 @@ extension Preflight {
         }
         record(result.failures, &findings)
         return findings.outcome(ifEmpty: .pass(""))
+    }
+
+    /// Reads `stats_mysql_processlist` on every node for the sessions holding a backend connection to a source row
+    /// while idle (pinned): a warning each, with the likely reason and the policy knob or action that helps. A
+    /// snapshot: it cannot fail the preflight, since pins come and go with the load; the writer switch's guards look
+    /// again and refuse only what would hold the drain past its deadline (see ``CutoverPolicy``).
+    func checkPinnedSessions(_ logger: Logger) async throws -> Outcome {
+        var findings = Findings()
+        for key in keys(.source) {
+            let pins = await SessionPins.read(on: key, proxies: proxies, logger: logger)
+            let stubborn = Set(pins.stubborn(idleLimit: policy.longTransactionLimit).map(\.entry.sessionID))
+            let remedy = pins.remedy(policy: policy)
+            for node in proxies.nodeNames where !pins.failures.contains(where: { $0.node == node }) {
+                let sessions = pins.sessions.filter { $0.node == node }
+                let pinned = sessions.filter { $0.entry.isIdleHoldingBackend }
+                if pinned.isEmpty {
+                    let running = sessions.count
+                    findings.pass(
+                        "\(node): no session pinned to \(key)"
+                            + (running == 0 ? "" : " (\(running) running a statement)"))
+                }
+                for session in pinned {
+                    let holder = SessionPins.holder(session.entry, node: node)
+                    let blocks = stubborn.contains(session.entry.sessionID) && policy.drainDeadlinePolicy == .rollBack
+                    findings.warn(
+                        "\(node): \(key) is held by \(holder)"
+                            + (blocks ? " — the writer switch's guards refuse while it stays (drain-deadline-policy roll-back)" : ""),
+                        remedy: remedy
+                    )
+                }
+            }
+            record(pins.failures, &findings)
+        }
+        return findings.outcome(ifEmpty: .pass("no source row to read"))
     }
 
     func checkTargetRows(_ logger: Logger) async throws -> Outcome {

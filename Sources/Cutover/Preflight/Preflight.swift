@@ -60,7 +60,8 @@ public struct Preflight: Sendable {
     public let target: any ServerInspecting
     /// The target as the cut-over sees it: its replication health from the source.
     public let targetDatabase: any CutoverDatabase
-    /// Every ProxySQL node; each node's work is also bounded by the cluster's `nodeDeadline`.
+    /// Every ProxySQL node; each admin statement is bounded by the policy's ``CutoverPolicy/adminStatementTimeout``,
+    /// and each node's work by the cluster's `nodeDeadline`.
     public let proxies: ProxySQLCluster
     /// Timeouts and thresholds of the checks.
     public let options: Options
@@ -104,7 +105,7 @@ public struct Preflight: Sendable {
         self.source = source
         self.target = target
         self.targetDatabase = targetDatabase
-        self.proxies = proxies
+        self.proxies = proxies.boundingEachStatement(by: policy.adminStatementTimeout)
         self.options = options
         self.sleep = { try await clock.sleep(for: $0) }
         self.wallClockMicroseconds = wallClockMicroseconds

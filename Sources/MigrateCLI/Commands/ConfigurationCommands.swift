@@ -224,7 +224,7 @@ enum ConfigurationReport {
             rows = rows.filter { names.contains($0[0]) }
         }
         for (account, direction) in [(configuration.forwardReplication, "forward"), (configuration.reverseReplication, "reverse")] {
-            rows.append(["replication.\(direction)", "\(account.user)@\(account.address)", account.credentials.description, account.tls ? "tls" : "disabled", "-"])
+            rows.append(["replication.\(direction)", "\(account.user)@\(account.address)", account.credentials.description, account.tls == .required ? "required" : "disabled", "-"])
         }
         return CommandReport(command: "config", sections: [
             .init(title: "Accounts (passwords are never shown)", headers: ["endpoint", "account", "password", "tls", "quoting"], rows: rows),

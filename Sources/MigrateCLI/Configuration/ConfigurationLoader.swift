@@ -199,6 +199,16 @@ struct FieldReader {
         }
     }
 
+    /// `required` or `disabled`; the booleans of the earlier spelling (`tls: true`) are read as those.
+    mutating func replicationTLS(_ key: String) -> ReplicationTLS? {
+        guard let (text, _) = scalar(key) else { return nil }
+        switch text.lowercased() {
+        case "true", "yes", "on": return .required
+        case "false", "no", "off": return .disabled
+        default: return choice(key, ReplicationTLS.self)
+        }
+    }
+
     mutating func choice<T: RawRepresentable & CaseIterable>(_ key: String, _ type: T.Type) -> T? where T.RawValue == String {
         guard let (text, _) = scalar(key) else { return nil }
         if let value = T(rawValue: text) { return value }
@@ -328,7 +338,7 @@ struct FieldReader {
         } else if !has("\(prefix).password-env") && !has("\(prefix).password-file") {
             problem("\(prefix).password-env", "missing: set \(prefix).password-env or \(prefix).password-file (replication needs the account's password)")
         }
-        let tls = bool("\(prefix).tls") ?? false
+        let tls = replicationTLS("\(prefix).tls") ?? .required
         guard let host, let port, let user else { return nil }
         let credentials: CredentialSource = passwordEnvironment.map { .environment($0) } ?? passwordFile.map { .file($0) } ?? .none
         return ReplicationAccount(address: Address(host: host, port: port), user: user, credentials: credentials, tls: tls)
@@ -441,7 +451,9 @@ struct FieldReader {
             targetReplicationEndpoint: reverse.address.endpoint,
             forwardReplicationUser: forward.user,
             reverseReplicationUser: reverse.user,
-            applicationUsers: applicationUsers
+            applicationUsers: applicationUsers,
+            forwardReplicationTLS: forward.tls,
+            reverseReplicationTLS: reverse.tls
         )
         for problem in topology.problems {
             issues.append(ConfigurationIssue(field: Self.field(ofTopologyProblem: problem), problem))

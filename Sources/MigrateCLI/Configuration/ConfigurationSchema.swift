@@ -121,7 +121,7 @@ enum ConfigurationSchema {
             ConfigurationField(pattern: prefix + ["user"], kind: .text, summary: "replication account"),
             ConfigurationField(pattern: prefix + ["password-env"], kind: .environmentVariable, summary: "environment variable that holds the replication password"),
             ConfigurationField(pattern: prefix + ["password-file"], kind: .path, summary: "file that holds the replication password"),
-            ConfigurationField(pattern: prefix + ["tls"], kind: .bool, defaultValue: "false", summary: "replicate over TLS (ssl_encryption / MASTER_SSL)"),
+            ConfigurationField(pattern: prefix + ["tls"], kind: .choice(ReplicationTLS.allCases.map(\.rawValue)), defaultValue: "required", summary: "encrypt the replication the run sets up (MASTER_SSL / the procedures' ssl_encryption); `disabled` only on a trusted network"),
         ]
     }
 

@@ -82,14 +82,14 @@ enum ExampleConfiguration {
           forward:
             user: repl_aurora
             password-env: MIGRATE_FORWARD_REPLICATION_PASSWORD
-            tls: false
+            tls: required                # ssl_encryption = 1 when a failback re-points Aurora at the source
           # After the writer switch the source replicates from Aurora, so a failback loses nothing. host/port:
           # how the source reaches Aurora (default: target.writer). `migrate-cli reverse-user create` makes the
           # account with exactly the grants it needs.
           reverse:
             user: repl_reverse
             password-env: MIGRATE_REVERSE_REPLICATION_PASSWORD
-            tls: false
+            tls: required                # MASTER_SSL = 1 (disabled: only on a trusted network path)
             filter: rds-tables           # ignore Aurora's mysql.rds_* tables (or: mysql-schema)
 
         # The knobs of a switch. Every wait has a deadline.

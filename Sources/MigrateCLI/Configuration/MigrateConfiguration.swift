@@ -76,7 +76,8 @@ struct ReplicationAccount: Sendable, Hashable {
     var user: String
     /// `.none`, `.environment` or `.file`.
     var credentials: CredentialSource
-    var tls: Bool
+    /// Whether the replication the run sets up in this direction is encrypted.
+    var tls: ReplicationTLS
 }
 
 /// One ProxySQL node's admin interface.

@@ -194,9 +194,11 @@ enum SandboxWiring {
           forward:
             user: \(state.forwardReplicationUser)
             password-file: secrets/forward.password
+            tls: disabled            # the sandbox's servers have no certificates; loopback only
           reverse:
             user: \(state.reverseReplicationUser)
             password-file: secrets/reverse.password
+            tls: disabled
         policy:
           drain-deadline: 2s
           catch-up-deadline: 5s

@@ -166,6 +166,7 @@ final class FakeCutoverDatabase: CutoverDatabase, Sendable {
         from source: ServerEndpoint,
         user: String,
         password: String,
+        tls: ReplicationTLS,
         at coordinate: ReplicationCoordinate,
         timeout: Duration,
         logger: Logger
