@@ -241,7 +241,8 @@ public actor CutoverJournal {
                 throw CutoverError(
                     code: .journalLocked,
                     message: "another run\(owner.map { " (pid \($0))" } ?? "") is using the journal \(path)",
-                    remedy: "wait for it to finish, or check `migrate-cli status`; the lock goes away by itself when that process ends, however it ends"
+                    remedy: "wait for it to finish, or check `migrate-cli status`; the lock goes away by itself when "
+                        + "that process ends, however it ends"
                 )
             }
             // The owner before us may have removed the file between our open and our flock: then the lock we hold is

@@ -133,6 +133,41 @@ extension FaultTests {
             try await bed.expectStartingState("at the end")
         }
 
+        @Test("killed, then the resume killed too: a second `migrate-cli resume` finishes the run")
+        func killedWhileResuming() async throws {
+            guard try IntegrationGate.skipIfUnavailable() else { return }
+            let bed = try FaultBed.require()
+            try await bed.expectStartingState("before")
+            let workspace = try CLIWorkspace(bed: bed)
+            defer { workspace.remove() }
+            let journal = workspace.journalPath("twice")
+            // The cut-over dies once its ONLINE is journaled; the resume dies after re-issuing it (its second entry:
+            // run-started is not repeated, so its entries are the ONLINE action and its outcome).
+            let killed = try await MigrateBinary.run(
+                workspace.arguments(journal: journal, ["cutover", "writers", "--yes", "--json"]),
+                in: workspace.directory, environment: ["MIGRATE_CLI_TEST_SIGKILL": "after-entry:22"])
+            try #require(killed.signal == SIGKILL, "\(killed)")
+            let first = try await MigrateBinary.run(
+                workspace.arguments(journal: journal, ["resume", "--yes", "--json"]),
+                in: workspace.directory, environment: ["MIGRATE_CLI_TEST_SIGKILL": "after-entry:2"])
+            try #require(first.signal == SIGKILL, "\(first)")
+            let entries = try CutoverJournal.read(path: journal)
+            #expect(entries.count == 24 && entries.last?.kind == .event && entries.last?.step == "onlineNew")
+            #expect(Set(entries.map(\.runID)).count == 1)
+            let second = try await MigrateBinary.run(
+                workspace.arguments(journal: journal, ["resume", "--yes", "--json"]), in: workspace.directory)
+            #expect(second.code == 0, "\(second)")
+            #expect(second.runFinished?["outcome"] as? String == "completed")
+            try await bed.expectCutOverState("after the second resume")
+            FaultMatrix.record(
+                "| `migrate-cli` killed at entry 22 (`ONLINE` journaled), its `resume` killed after re-issuing the `ONLINE`, `resume` again | \(second.runFinished?["outcome"] as? String ?? "?") (exit \(second.code.map(String.init) ?? "-")) | - | - | - | - | - | - |"
+            )
+            let back = try await MigrateBinary.run(
+                workspace.arguments(journal: journal, ["failback", "writers", "--yes"]), in: workspace.directory)
+            #expect(back.code == 0, "failback: \(back)")
+            try await bed.expectStartingState("at the end")
+        }
+
         /// One kill point: `operation` killed at `point`, `resume`, and if the resume rolled back the operation run
         /// again. Then the state must be that of a completed `operation`. Returns the matrix row.
         func killAndResume(

@@ -27,21 +27,21 @@ struct TestKillHook: Sendable, Equatable {
     /// - Throws: ``ConfigurationError`` when the value is malformed (nothing runs then).
     static func from(environment: [String: String]) throws -> TestKillHook? {
         guard let value = environment[variable] else { return nil }
+        let malformed = ConfigurationError(
+            code: .invalid, field: variable, "must be after-entry:N or after-action:N with N ≥ 1 (a test hook), not \(value)")
         let parts = value.split(separator: ":", maxSplits: 1).map(String.init)
-        guard parts.count == 2, let count = Int(parts[1]), count >= 1 else {
-            throw ConfigurationError(code: .invalid, field: variable, "must be after-entry:N or after-action:N with N ≥ 1 (a test hook), not \(value)")
-        }
+        guard parts.count == 2, let count = Int(parts[1]), count >= 1 else { throw malformed }
         switch parts[0] {
         case "after-entry": return TestKillHook(point: .afterEntry(count))
         case "after-action": return TestKillHook(point: .afterAction(count))
-        default:
-            throw ConfigurationError(code: .invalid, field: variable, "must be after-entry:N or after-action:N with N ≥ 1 (a test hook), not \(value)")
+        default: throw malformed
         }
     }
 
     /// Says on standard error that the hook is armed, so it is never active unnoticed.
     func announce() {
-        FileHandle.standardError.write(Data("migrate-cli: test hook \(Self.variable) is set (\(point)): this process will kill itself with SIGKILL\n".utf8))
+        let text = "migrate-cli: test hook \(Self.variable) is set (\(point)): this process will kill itself with SIGKILL\n"
+        FileHandle.standardError.write(Data(text.utf8))
     }
 
     /// The journal observer of `after-entry:N` (nil for the other kind).
@@ -77,7 +77,9 @@ struct TestKillHook: Sendable, Equatable {
             self.limit = limit
         }
 
-        func perform(_ action: CutoverStateMachine.Action, context: CutoverExecutionContext) async -> CutoverStepResult {
+        func perform(_ action: CutoverStateMachine.Action, context: CutoverExecutionContext) async
+            -> CutoverStepResult
+        {
             let result = await base.perform(action, context: context)
             if performed.add(1, ordering: .sequentiallyConsistent).newValue == limit { TestKillHook.die() }
             return result

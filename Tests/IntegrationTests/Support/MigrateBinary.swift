@@ -156,8 +156,9 @@ struct CLIWorkspace: Sendable {
         ]
         for (name, secret) in secrets {
             let path = "\(directory)/secrets/\(name).password"
-            guard FileManager.default.createFile(atPath: path, contents: Data((secret + "\n").utf8), attributes: [.posixPermissions: 0o600])
-            else { throw FaultBedError("cannot write \(path)") }
+            let created = FileManager.default.createFile(
+                atPath: path, contents: Data((secret + "\n").utf8), attributes: [.posixPermissions: 0o600])
+            guard created else { throw FaultBedError("cannot write \(path)") }
         }
         let policy = FaultPolicies.standard
         let yaml = """
