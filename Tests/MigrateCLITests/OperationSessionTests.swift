@@ -24,6 +24,8 @@ final class AnsweringExecutor: CutoverExecutor, Sendable {
         switch action {
         case .runGuards: return CutoverStepResult(event: .guardsFinished(blockingReasons: []), statements: statements)
         case .prepareProxy: return CutoverStepResult(event: .proxyPrepared(ProxySettingsSnapshot()), statements: statements)
+        case .settleAutoIncrementPins(let server, _, _):
+            return CutoverStepResult(event: .autoIncrementPinsSettled(server, stillHeld: 0, at: at), statements: statements)
         case .setStatus(let server, let status): return CutoverStepResult(event: .statusSet(server, status, at: at), statements: statements)
         case .pollDrain(let server, _, _):
             context.report(.drainProgress(server: server, connectionsUsed: 1, holders: [], at: at))

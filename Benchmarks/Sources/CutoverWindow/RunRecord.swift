@@ -21,6 +21,10 @@ struct RunRecord: Sendable {
     var statements: [TimedStatement]
     /// How long the burst that made the lag took to commit on the old writer (0 without a burst).
     var burst: Duration
+    /// The settle of auto-increment pins before the window (relaxed pin only): how long it took, and whether it
+    /// ended at its bound with sessions still holding the old writer.
+    var settle: Duration?
+    var settleBoundReached = false
 
     /// Builds the record of a run of ours from its timeline (offsets from `started`, which was taken before the
     /// runner existed, so `started + offset` is never later than the real moment).
@@ -31,7 +35,8 @@ struct RunRecord: Sendable {
         started: ContinuousClock.Instant,
         ended: ContinuousClock.Instant,
         statements: [TimedStatement],
-        burst: Duration
+        burst: Duration,
+        settle: (start: Duration, boundReached: Bool)? = nil
     ) {
         self.index = index
         self.operation = operation
@@ -49,6 +54,10 @@ struct RunRecord: Sendable {
         sessionsCut = timeline.sessionsCut
         self.statements = statements
         self.burst = burst
+        if let settle, let end = timeline.marks[.pinsSettled] {
+            self.settle = end - settle.start
+            settleBoundReached = settle.boundReached
+        }
     }
 
     /// Builds the record of a baseline run.

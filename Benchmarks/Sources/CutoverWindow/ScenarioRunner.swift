@@ -236,9 +236,23 @@ struct ScenarioRunner {
                         )
                         do {
                             let report = try await runner.run()
+                            let ended = ContinuousClock.now
+                            // The settle of auto-increment pins (before the window): its start from the progress
+                            // events (finished with the run), its end from the timeline.
+                            var settle: (start: Duration, boundReached: Bool)?
+                            for await event in runner.events {
+                                switch event {
+                                case .stepStarted(let step, _, let at) where step == "settlePins":
+                                    settle = (at, false)
+                                case .stepFinished(let step, let outcome, _) where step == "settlePins":
+                                    settle?.boundReached = !outcome.hasPrefix("no session")
+                                default:
+                                    break
+                                }
+                            }
                             record = RunRecord(
                                 index: index, operation: operation, report: report, started: started,
-                                ended: ContinuousClock.now, statements: timer.take(), burst: burstTime
+                                ended: ended, statements: timer.take(), burst: burstTime, settle: settle
                             )
                         } catch {
                             return (records, "run \(index + 1) (\(operation)) could not start: \(error)")
