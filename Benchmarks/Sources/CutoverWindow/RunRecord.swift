@@ -16,6 +16,8 @@ struct RunRecord: Sendable {
     var finalPositionRead: ContinuousClock.Instant?
     var caughtUp: ContinuousClock.Instant?
     var windowClosed: ContinuousClock.Instant?
+    /// When the new writer's ONLINE was about to be sent (its UPDATE and LOAD), for the write fences.
+    var onlineSent: ContinuousClock.Instant?
     var sessionsCut: Int
     /// Every statement the procedure sent during the run.
     var statements: [TimedStatement]
@@ -36,7 +38,8 @@ struct RunRecord: Sendable {
         ended: ContinuousClock.Instant,
         statements: [TimedStatement],
         burst: Duration,
-        settle: (start: Duration, boundReached: Bool)? = nil
+        settle: (start: Duration, boundReached: Bool)? = nil,
+        onlineSent: Duration? = nil
     ) {
         self.index = index
         self.operation = operation
@@ -51,6 +54,7 @@ struct RunRecord: Sendable {
         finalPositionRead = at(.finalPositionRead)
         caughtUp = at(.caughtUp)
         windowClosed = at(.windowClosed)
+        self.onlineSent = onlineSent.map { started + $0 }
         sessionsCut = timeline.sessionsCut
         self.statements = statements
         self.burst = burst
@@ -82,6 +86,7 @@ struct RunRecord: Sendable {
         finalPositionRead = marks?.finalPositionRead
         caughtUp = marks?.caughtUp
         windowClosed = marks?.windowClosed
+        onlineSent = marks?.replicationSwitched
         sessionsCut = 0
         self.statements = statements
         self.burst = burst
