@@ -73,6 +73,16 @@ public struct CutoverPolicy: Sendable, Hashable, Codable {
     public var disableQueryRetries: Bool
     /// Whether the auto-increment pin is relaxed for the window.
     public var autoIncrementPin: AutoIncrementPinPolicy
+    /// With ``AutoIncrementPinPolicy/relax``: how long, at most, to let the pins that sessions took before the
+    /// relaxation run out, after relaxing it and before the old writer goes `OFFLINE_SOFT` (outside the write
+    /// window, while traffic still flows). Relaxing only stops *new* pins: a session that inserted just before keeps
+    /// its backend connection for its next `mysql-auto_increment_delay_multiplex` statements, and the drain would
+    /// otherwise wait for those inside the window. The settle ends as soon as every session that held a connection to
+    /// the old writer when the pin was relaxed has let it go (`stats_mysql_processlist`), and at this bound
+    /// otherwise. Zero skips it. Ignored with ``AutoIncrementPinPolicy/keep``.
+    ///
+    /// A journal written before this field existed decodes it as zero: those runs had no settle.
+    public var autoIncrementPinSettle: Duration
     /// Write transactions on the old writer running longer than this block the guards. The server reports ages in
     /// whole seconds, so keep it well above a second.
     public var longTransactionLimit: Duration
@@ -92,6 +102,7 @@ public struct CutoverPolicy: Sendable, Hashable, Codable {
         fenceTimeout: Duration = .milliseconds(500),
         disableQueryRetries: Bool = true,
         autoIncrementPin: AutoIncrementPinPolicy = .keep,
+        autoIncrementPinSettle: Duration = .milliseconds(200),
         longTransactionLimit: Duration = .seconds(3),
         adminStatementTimeout: Duration = .seconds(2),
         replicationStepTimeout: Duration = .seconds(30)
@@ -105,8 +116,38 @@ public struct CutoverPolicy: Sendable, Hashable, Codable {
         self.fenceTimeout = fenceTimeout
         self.disableQueryRetries = disableQueryRetries
         self.autoIncrementPin = autoIncrementPin
+        self.autoIncrementPinSettle = autoIncrementPinSettle
         self.longTransactionLimit = longTransactionLimit
         self.adminStatementTimeout = adminStatementTimeout
         self.replicationStepTimeout = replicationStepTimeout
+    }
+
+    /// Whether a run relaxes the auto-increment pin and then lets the pins taken before run out (the
+    /// `settlePins` step).
+    var settlesAutoIncrementPins: Bool { autoIncrementPin == .relax && autoIncrementPinSettle > .zero }
+
+    private enum CodingKeys: String, CodingKey {
+        case lagBudget, drainDeadline, drainPollInterval, drainDeadlinePolicy, catchUpDeadline, fenceOldWriter,
+            fenceTimeout, disableQueryRetries, autoIncrementPin, autoIncrementPinSettle, longTransactionLimit,
+            adminStatementTimeout, replicationStepTimeout
+    }
+
+    /// Decodes a policy. A field added after a journal was written takes the value that reproduces what that run
+    /// did: `autoIncrementPinSettle` absent means zero (no settle step), so an older journal still replays.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        lagBudget = try container.decode(Duration.self, forKey: .lagBudget)
+        drainDeadline = try container.decode(Duration.self, forKey: .drainDeadline)
+        drainPollInterval = try container.decode(Duration.self, forKey: .drainPollInterval)
+        drainDeadlinePolicy = try container.decode(DrainDeadlinePolicy.self, forKey: .drainDeadlinePolicy)
+        catchUpDeadline = try container.decode(Duration.self, forKey: .catchUpDeadline)
+        fenceOldWriter = try container.decode(Bool.self, forKey: .fenceOldWriter)
+        fenceTimeout = try container.decode(Duration.self, forKey: .fenceTimeout)
+        disableQueryRetries = try container.decode(Bool.self, forKey: .disableQueryRetries)
+        autoIncrementPin = try container.decode(AutoIncrementPinPolicy.self, forKey: .autoIncrementPin)
+        autoIncrementPinSettle = try container.decodeIfPresent(Duration.self, forKey: .autoIncrementPinSettle) ?? .zero
+        longTransactionLimit = try container.decode(Duration.self, forKey: .longTransactionLimit)
+        adminStatementTimeout = try container.decode(Duration.self, forKey: .adminStatementTimeout)
+        replicationStepTimeout = try container.decode(Duration.self, forKey: .replicationStepTimeout)
     }
 }

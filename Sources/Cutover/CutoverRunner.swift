@@ -186,9 +186,7 @@ public actor CutoverRunner {
         }
         // Continue the run's clock from where the journal left it.
         if let last = run.last {
-            let formatter = ISO8601DateFormatter()
-            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-            let gap = formatter.date(from: last.time).map { max(0, Date().timeIntervalSince($0)) } ?? 0
+            let gap = CutoverJournalEntry.date(fromTimestamp: last.time).map { max(0, Date().timeIntervalSince($0)) } ?? 0
             elapsedBase = .microseconds(last.elapsedMicroseconds) + .milliseconds(Int64(gap * 1000))
         }
         continuation.yield(.runStarted(runID: header.runID, operation: operation))
@@ -335,6 +333,8 @@ public actor CutoverRunner {
         case .runGuards(let operation): "check guards for \(operation)"
         case .prepareProxy(let retries, let relax):
             "prepare ProxySQL" + (retries ? " (query retries off)" : "") + (relax ? " (auto-increment pin relaxed)" : "")
+        case .settleAutoIncrementPins(let server, let timeout, _):
+            "let auto-increment pins on \(server) run out before OFFLINE_SOFT (at most \(timeout))"
         case .setStatus(let server, let status): "set \(server) \(status) + LOAD"
         case .pollDrain(let server, let timeout, _): "drain \(server) (deadline \(timeout))"
         case .closeSessions(let role): "close sessions still on \(role)"
@@ -359,6 +359,12 @@ public actor CutoverRunner {
             (reasons.isEmpty ? "guards passed" : "guards blocked: \(reasons.map(\.check).joined(separator: ", "))")
                 + (pinned.map { $0.isEmpty ? "" : " (\($0.count) session(s) pinned to the old server)" } ?? "")
         case .proxyPrepared: "ProxySQL prepared"
+        case .autoIncrementPinsSettled(let server, let stillHeld, _):
+            switch stillHeld {
+            case 0?: "no session holds \(server) from before the relaxation"
+            case let count?: "settle bound reached: \(count) session(s) still hold \(server) (the drain waits for them)"
+            case nil: "settle waited its bound (the processlist could not be read)"
+            }
         case .statusSet(let server, let status, _): "\(server) is \(status)"
         case .drained(let server, _): "\(server) drained"
         case .drainDeadlinePassed(let server, let holders, _): "\(server) drain deadline passed (\(holders.count) holding)"

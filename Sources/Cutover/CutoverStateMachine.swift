@@ -15,6 +15,11 @@ public struct CutoverStateMachine: Sendable {
         case runGuards(CutoverOperation)
         /// Change ProxySQL variables for the window and report their previous values.
         case prepareProxy(disableQueryRetries: Bool, relaxAutoIncrementPin: Bool)
+        /// After the pin was relaxed and before the window opens: let the auto-increment pins that sessions took
+        /// before run out while traffic still flows. Read which sessions hold a backend connection to the server
+        /// (`stats_mysql_processlist`), then poll every `interval` until each has let go of it, or until
+        /// `timeout`. Never fails: it only shortens the drain that follows.
+        case settleAutoIncrementPins(RoutedServer, timeout: Duration, interval: Duration)
         /// Set a server's status on every ProxySQL node and `LOAD MYSQL SERVERS TO RUNTIME` (one LOAD per call).
         case setStatus(RoutedServer, RoutingStatus)
         /// Poll the server's `ConnUsed` until 0, or until `timeout`; report the sessions that hold on.
@@ -57,6 +62,10 @@ public struct CutoverStateMachine: Sendable {
             proxySettings: ProxySettingsSnapshot? = nil)
         /// ProxySQL's variables were changed for the window; the snapshot holds their previous values.
         case proxyPrepared(ProxySettingsSnapshot)
+        /// The settle after relaxing the auto-increment pin ended. `stillHeld`: sessions that held the server when
+        /// it started and still did at its end (0: all let go; nil: ProxySQL's processlist could not be read, so it
+        /// waited its whole bound).
+        case autoIncrementPinsSettled(RoutedServer, stillHeld: Int?, at: Duration)
         /// A status was set and loaded on every node, at the given offset.
         case statusSet(RoutedServer, RoutingStatus, at: Duration)
         /// Nothing holds the server any more.
@@ -100,6 +109,8 @@ public struct CutoverStateMachine: Sendable {
     enum Step: String, Sendable, Hashable, Codable {
         case guards
         case prepareProxy
+        /// Let the auto-increment pins taken before the relaxation run out, outside the window.
+        case settlePins
         case offlineSoftOld
         case drainOld
         case offlineHardOld
@@ -217,8 +228,8 @@ public struct CutoverStateMachine: Sendable {
                 return continueRollback(Array(steps.dropFirst()), context, reason: reason, failures: failures)
             case .fenceLifted, .proxySettingsRestored, .fenced:
                 return continueRollback(Array(steps.dropFirst()), context, reason: reason, failures: failures)
-            case .guardsFinished, .proxyPrepared, .drained, .drainDeadlinePassed, .drainStopped, .catchUpStopped,
-                .sessionsClosed,
+            case .guardsFinished, .proxyPrepared, .autoIncrementPinsSettled, .drained, .drainDeadlinePassed,
+                .drainStopped, .catchUpStopped, .sessionsClosed,
                 .positionRead, .caughtUp, .replicationStopped, .replicationStarted, .replicationVerified,
                 .proxyConfigurationSaved:
                 preconditionFailure("event \(event) during rollback step \(String(describing: steps.first))")
@@ -316,6 +327,7 @@ public struct CutoverStateMachine: Sendable {
         if operation.movesWriter {
             var steps: [Step] = [.guards]
             if policy.disableQueryRetries || policy.autoIncrementPin == .relax { steps.append(.prepareProxy) }
+            if policy.settlesAutoIncrementPins { steps.append(.settlePins) }
             steps += [.offlineSoftOld, .drainOld, .offlineHardOld, .closeSessionsOld]
             // Aurora refuses SET GLOBAL: the old writer can be fenced only when it is the source.
             if policy.fenceOldWriter && operation.from == .source { steps.append(.fenceOld) }
@@ -352,6 +364,8 @@ public struct CutoverStateMachine: Sendable {
                 disableQueryRetries: policy.disableQueryRetries,
                 relaxAutoIncrementPin: policy.autoIncrementPin == .relax
             )
+        case .settlePins:
+            return .settleAutoIncrementPins(old, timeout: policy.autoIncrementPinSettle, interval: policy.drainPollInterval)
         case .offlineSoftOld:
             return .setStatus(old, .offlineSoft)
         case .drainOld:
@@ -402,7 +416,7 @@ public struct CutoverStateMachine: Sendable {
         case .onlineNew, .onlineNewReader: context.newOnlineAttempted = true
         case .fenceOld: context.fenceAttempted = true
         case .unfenceNew: context.unfenceNewAttempted = true
-        case .guards, .drainOld, .offlineHardOld, .closeSessionsOld, .readFinalPosition, .catchUp,
+        case .guards, .settlePins, .drainOld, .offlineHardOld, .closeSessionsOld, .readFinalPosition, .catchUp,
             .readNewWriterPosition, .stopForwardReplication, .startReverseReplication, .verifyReverseReplication,
             .confirmFenceOld, .restoreProxy, .saveConfiguration:
             break
@@ -502,6 +516,10 @@ public struct CutoverStateMachine: Sendable {
 
         case (.prepareProxy, .proxyPrepared(let snapshot)):
             context.snapshot = snapshot
+            return next(after: step, context)
+
+        case (.settlePins, .autoIncrementPinsSettled(_, _, let at)):
+            context.timeline.mark(.pinsSettled, at: at)
             return next(after: step, context)
 
         case (.offlineSoftOld, .statusSet(let server, .offlineSoft, let at)) where server.role == context.old:

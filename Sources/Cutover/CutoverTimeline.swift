@@ -2,6 +2,9 @@
 public struct CutoverTimeline: Sendable, Hashable, Codable {
     /// A moment of the run.
     public enum Mark: String, Sendable, Hashable, Codable, CaseIterable {
+        /// The auto-increment pins taken before the relaxation ran out (or the settle's bound passed), before the
+        /// window opens.
+        case pinsSettled
         /// The old server was set OFFLINE_SOFT (the write window opens for a writer switch).
         case windowOpened
         /// In-flight work on the old server finished (or the drain deadline passed).

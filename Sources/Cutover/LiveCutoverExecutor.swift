@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import ReplicationControl
 import MariaDB
@@ -121,6 +122,10 @@ public struct LiveCutoverExecutor: CutoverExecutor {
 
             case .prepareProxy(let disableRetries, let relaxPin):
                 return try await prepareProxy(disableRetries: disableRetries, relaxPin: relaxPin, step: step, context: context)
+
+            case .settleAutoIncrementPins(let server, let timeout, let interval):
+                guard let key = topology.key(of: server) else { return failed("the topology has no \(server) row") }
+                return try await settlePins(server, key: key, timeout: timeout, interval: interval, context: context)
 
             case .setStatus(let server, let status):
                 guard let key = topology.key(of: server) else {
@@ -260,7 +265,7 @@ public struct LiveCutoverExecutor: CutoverExecutor {
             .waitForCatchUp(let role, _, _), .stopReplication(let role), .startReplication(let role, _, _),
             .verifyReplication(let role):
             return environment.database(role).name
-        case .setStatus, .pollDrain, .prepareProxy, .restoreProxySettings, .saveProxyConfiguration:
+        case .setStatus, .pollDrain, .prepareProxy, .settleAutoIncrementPins, .restoreProxySettings, .saveProxyConfiguration:
             return "ProxySQL " + proxies.nodeNames.joined(separator: ", ")
         case .runGuards, .wait, .finish:
             return nil
@@ -280,7 +285,7 @@ public struct LiveCutoverExecutor: CutoverExecutor {
             }
         }
         switch action {
-        case .setStatus, .pollDrain, .prepareProxy, .restoreProxySettings, .saveProxyConfiguration:
+        case .setStatus, .pollDrain, .prepareProxy, .settleAutoIncrementPins, .restoreProxySettings, .saveProxyConfiguration:
             return "check that \(target) answers on its admin port with the configured account, and compare its "
                 + "runtime_mysql_servers with `migrate-cli status`"
         case .closeSessions, .fence, .liftFence, .readPosition:
@@ -419,6 +424,106 @@ public struct LiveCutoverExecutor: CutoverExecutor {
             }
             try await sleep(interval)
         }
+    }
+
+    // MARK: Auto-increment pin settle
+
+    /// A session on one ProxySQL node.
+    private struct NodeSession: Hashable {
+        var node: String
+        var session: ProxySQLSessionID
+    }
+
+    /// Lets the auto-increment pins taken before the relaxation run out (see
+    /// ``CutoverStateMachine/Action/settleAutoIncrementPins(_:timeout:interval:)``).
+    ///
+    /// The signal, on real ProxySQL and on the emulator alike: a session pinned to its backend connection keeps it
+    /// between statements, so it stays in `stats_mysql_processlist` with `srv_host`/`srv_port` of the server and the
+    /// same `l_srv_port` (ProxySQL's end of that one connection). The first poll lists the sessions attached now; a
+    /// session is done once a later poll shows it without a connection to the server (it returned the connection
+    /// to the pool: its pin is over, and with the pin relaxed it takes no new one) or on another connection (it
+    /// returned one in between). When ProxySQL's `mysql-show_processlist_extended` is on, a session whose
+    /// `extended_info` shows an `auto_increment_delay_token` of 0 on every backend connection is done at once, even
+    /// while it runs a statement. Sessions pinned for other reasons (a transaction, a session variable, a lock)
+    /// keep the settle to its bound; the drain then deals with them as always.
+    private func settlePins(
+        _ server: RoutedServer,
+        key: BackendServer.Key,
+        timeout: Duration,
+        interval: Duration,
+        context: CutoverExecutionContext
+    ) async throws -> CutoverStateMachine.Event {
+        let logger = context.logger
+        let start = context.elapsed()
+        var waiting: [NodeSession: ServerEndpoint?]?
+        while true {
+            let attached = await proxies.processlist(attachedTo: key, logger: logger)
+            let now = context.elapsed()
+            if attached.failures.isEmpty {
+                var current: [NodeSession: ProcesslistEntry] = [:]
+                for (node, sessions) in attached.successes {
+                    for entry in sessions { current[NodeSession(node: node, session: entry.sessionID)] = entry }
+                }
+                if let previous = waiting {
+                    waiting = previous.filter { session, connection in
+                        guard let entry = current[session] else { return false }
+                        return entry.localBackendEndpoint == connection
+                            && Self.autoIncrementDelayTokens(entry, hostgroup: key.hostgroup) != 0
+                    }
+                } else {
+                    waiting = current.filter { Self.autoIncrementDelayTokens($0.value, hostgroup: key.hostgroup) != 0 }
+                        .mapValues(\.localBackendEndpoint)
+                }
+                if waiting?.isEmpty == true {
+                    return .autoIncrementPinsSettled(server, stillHeld: 0, at: now)
+                }
+            } else if let failure = attached.failures.first {
+                logger.debug(
+                    "settle cannot read the processlist",
+                    metadata: ["proxysql.node": "\(failure.node)", "error": "\(failure.error)"]
+                )
+            }
+            let elapsed = now - start
+            if elapsed >= timeout {
+                return .autoIncrementPinsSettled(server, stillHeld: waiting?.count, at: now)
+            }
+            try await sleep(min(interval, timeout - elapsed))
+        }
+    }
+
+    /// The sum of `auto_increment_delay_token` over the session's backend connections in `hostgroup`, read from
+    /// `extended_info` (ProxySQL's session JSON, present when `mysql-show_processlist_extended` is 1 or 2:
+    /// `{"backends": [{"hostgroup_id": 10, "conn": {"auto_increment_delay_token": 3, ...}}, ...]}`); nil when
+    /// that is not shown.
+    static func autoIncrementDelayTokens(_ entry: ProcesslistEntry, hostgroup: HostgroupID) -> Int? {
+        guard let text = entry.extendedInfo, !text.isEmpty,
+            let session = try? JSONDecoder().decode(ExtendedSessionInfo.self, from: Data(text.utf8))
+        else { return nil }
+        var total: Int?
+        for backend in session.backends ?? [] {
+            guard let backend, backend.hostgroupID.map({ $0 == hostgroup.rawValue }) ?? true,
+                let token = backend.connection?.autoIncrementDelayToken
+            else { continue }
+            total = (total ?? 0) + token
+        }
+        return total
+    }
+
+    /// The part of ProxySQL's session JSON (`extended_info`, `PROXYSQL INTERNAL SESSION`) the settle reads.
+    private struct ExtendedSessionInfo: Decodable {
+        struct Backend: Decodable {
+            struct Connection: Decodable {
+                var autoIncrementDelayToken: Int?
+                enum CodingKeys: String, CodingKey { case autoIncrementDelayToken = "auto_increment_delay_token" }
+            }
+            var hostgroupID: Int?
+            var connection: Connection?
+            enum CodingKeys: String, CodingKey {
+                case hostgroupID = "hostgroup_id"
+                case connection = "conn"
+            }
+        }
+        var backends: [Backend?]?
     }
 
     private func holders(of key: BackendServer.Key, logger: Logger) async -> [SessionHolder] {

@@ -38,6 +38,8 @@ public final class ManualClock: Clock, Sendable {
     public var now: Instant { state.withLock { $0.now } }
     /// One nanosecond.
     public var minimumResolution: Duration { .nanoseconds(1) }
+    /// How many tasks are sleeping on the clock now (a test advances it once the code under test sleeps).
+    public var sleeperCount: Int { state.withLock { $0.sleepers.count } }
 
     /// Moves the clock forward by `duration`, waking sleepers whose deadline has come.
     public func advance(by duration: Duration) {

@@ -108,6 +108,7 @@ public final class RecordingProxySQLAdmin: ProxySQLAdministering, Sendable {
         var pool: [BackendServer.Key: ConnectionPoolStats] = [:]
         var scriptedConnectionsUsed: [BackendServer.Key: [UInt64]] = [:]
         var processlist: [ProcesslistEntry] = []
+        var scriptedProcesslists: [[ProcesslistEntry]] = []
         var failures: [InjectedFailure] = []
         var savedServers: [BackendServer]?
         var savedVariables: [ProxySQLVariable.Name: String]?
@@ -206,6 +207,11 @@ public final class RecordingProxySQLAdmin: ProxySQLAdministering, Sendable {
     /// Sets the client sessions `stats_mysql_processlist` shows.
     public func setProcesslist(_ entries: [ProcesslistEntry]) {
         state.withLock { $0.processlist = entries }
+    }
+
+    /// Makes successive processlist reads show these sessions, one list per read (the last one stays).
+    public func scriptProcesslist(_ reads: [[ProcesslistEntry]]) {
+        state.withLock { $0.scriptedProcesslists = reads }
     }
 
     /// Sets the `mysql_replication_hostgroups` rows (configured and live).
@@ -390,7 +396,12 @@ public final class RecordingProxySQLAdmin: ProxySQLAdministering, Sendable {
         -> [ProcesslistEntry]
     {
         try perform(.processlist(endpoint, hostgroup)) { state in
-            state.processlist.filter { entry in
+            if !state.scriptedProcesslists.isEmpty {
+                state.processlist =
+                    state.scriptedProcesslists.count > 1
+                    ? state.scriptedProcesslists.removeFirst() : state.scriptedProcesslists[0]
+            }
+            return state.processlist.filter { entry in
                 entry.backendEndpoint == endpoint && (hostgroup == nil || entry.hostgroup == hostgroup)
             }.sorted { $0.sessionID < $1.sessionID }
         }

@@ -35,6 +35,7 @@ final class FakeExecutor: CutoverExecutor, Sendable {
         switch action {
         case .runGuards: return CutoverStepResult(event: .guardsFinished(blockingReasons: []), statements: statements)
         case .prepareProxy: return CutoverStepResult(event: .proxyPrepared(ProxySettingsSnapshot(previousValues: ["p": ["mysql-query_retries_on_failure": "1"]])))
+        case .settleAutoIncrementPins(let server, _, _): return CutoverStepResult(event: .autoIncrementPinsSettled(server, stillHeld: 0, at: at))
         case .setStatus(let server, let status): return CutoverStepResult(event: .statusSet(server, status, at: at), statements: statements)
         case .pollDrain(let server, _, _): return CutoverStepResult(event: .drained(server, at: at))
         case .closeSessions(let role): return CutoverStepResult(event: .sessionsClosed(role, count: 1, at: at))
@@ -357,5 +358,102 @@ struct CutoverRunnerTests {
         } catch let error as CutoverError {
             #expect(error.message.contains("line 2"))
         }
+    }
+
+    @Test("a journal written before the auto-increment pin settle existed decodes and resumes as that run ran")
+    func journalWithoutSettleField() async throws {
+        var policy = CutoverPolicy()
+        policy.autoIncrementPin = .relax
+        policy.autoIncrementPinSettle = .zero
+        let relaxed = CutoverRunner.Configuration(operation: .writerCutover, policy: policy, topologyFingerprint: "topo-1")
+        let path = temporaryJournalPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let clock = ManualClock()
+        let journal = try CutoverJournal(path: path)
+        _ = try await CutoverRunner(configuration: relaxed, executor: FakeExecutor(clock: clock), journal: journal, clock: clock, logger: logger).run()
+        await journal.close()
+        // The run-started line as an older build wrote it: no `autoIncrementPinSettle` in the policy.
+        var lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(lines[0].contains(#""autoIncrementPinSettle":"#))
+        lines[0] = lines[0].replacingOccurrences(
+            of: #""autoIncrementPinSettle":\[[^\]]*\],"#, with: "", options: .regularExpression)
+        #expect(!lines[0].contains("autoIncrementPinSettle"))
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+
+        let entries = try CutoverJournal.read(path: path)
+        let header = try #require(entries.first?.policy)
+        #expect(header.autoIncrementPin == .relax)
+        #expect(header.autoIncrementPinSettle == .zero)
+        // Interrupted after the drain (before the point of no return): the replay must fit, then roll back.
+        let drained = try #require(entries.firstIndex { if case .drained? = $0.event { true } else { false } })
+        let executor = FakeExecutor(clock: clock)
+        let report = try await CutoverRunner(configuration: relaxed, executor: executor, journal: nil, clock: clock, logger: logger)
+            .resume(from: Array(entries[...drained]))
+        guard case .rolledBack = report.outcome else {
+            Issue.record("expected rolledBack, got \(report.outcome)")
+            return
+        }
+        #expect(!executor.actions.contains { if case .settleAutoIncrementPins = $0 { true } else { false } })
+        #expect(executor.actions.contains(.setStatus(.writer(.source), .online)))
+    }
+
+    @Test("a policy round-trips through JSON with its settle; the default settle is 200 ms")
+    func policyRoundTrip() throws {
+        var policy = CutoverPolicy()
+        #expect(policy.autoIncrementPinSettle == .milliseconds(200))
+        policy.autoIncrementPin = .relax
+        policy.autoIncrementPinSettle = .milliseconds(350)
+        let decoded = try JSONDecoder().decode(CutoverPolicy.self, from: JSONEncoder().encode(policy))
+        #expect(decoded == policy)
+    }
+}
+
+@Suite("Journal timestamps")
+struct JournalTimestampTests {
+    @Test("a timestamp is ISO 8601 in UTC with milliseconds and parses back to the same millisecond")
+    func roundTrip() throws {
+        for seconds in [0.0, 1_795_252_405.399, 1_795_252_405.9996, 4_102_444_799.001] {
+            let date = Date(timeIntervalSince1970: seconds)
+            let text = CutoverJournalEntry.timestamp(date)
+            #expect(text.wholeMatch(of: /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z/) != nil, "\(text)")
+            let parsed = try #require(CutoverJournalEntry.date(fromTimestamp: text))
+            #expect(abs(parsed.timeIntervalSince1970 - seconds) < 0.001, "\(text)")
+            #expect(CutoverJournalEntry.timestamp(parsed) == text)
+        }
+        #expect(CutoverJournalEntry.timestamp(Date(timeIntervalSince1970: 1_795_252_405.399)) == "2026-11-21T09:13:25.399Z")
+    }
+
+    @Test("timestamps written by the former ISO8601DateFormatter still parse, with or without fractions")
+    func formerFormat() throws {
+        let former = ISO8601DateFormatter()
+        former.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let date = Date(timeIntervalSince1970: 1_795_252_405.125)
+        let text = former.string(from: date)
+        #expect(text == CutoverJournalEntry.timestamp(date))
+        let parsed = try #require(CutoverJournalEntry.date(fromTimestamp: text))
+        #expect(abs(parsed.timeIntervalSince(date)) < 0.001)
+        let whole = try #require(CutoverJournalEntry.date(fromTimestamp: "2026-11-21T09:13:25Z"))
+        #expect(whole.timeIntervalSince1970 == 1_795_252_405)
+        #expect(CutoverJournalEntry.date(fromTimestamp: "yesterday") == nil)
+        #expect(CutoverJournalEntry.date(fromTimestamp: "") == nil)
+    }
+
+    @Test("the shared format gives the same text from many tasks at once")
+    func concurrentUse() async {
+        let dates = (0..<64).map { Date(timeIntervalSince1970: 1_795_252_405 + Double($0) * 0.037) }
+        let expected = dates.map(CutoverJournalEntry.timestamp)
+        let results = await withTaskGroup(of: (Int, String).self) { group in
+            for (index, date) in dates.enumerated() {
+                group.addTask {
+                    var last = ""
+                    for _ in 0..<50 { last = CutoverJournalEntry.timestamp(date) }
+                    return (index, last)
+                }
+            }
+            var collected = Array(repeating: "", count: dates.count)
+            for await (index, text) in group { collected[index] = text }
+            return collected
+        }
+        #expect(results == expected)
     }
 }

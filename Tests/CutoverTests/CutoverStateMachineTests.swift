@@ -457,3 +457,69 @@ struct ResumeTranscriptTests {
         #expect(first.currentStep == "offlineHardOld")
     }
 }
+
+@Suite("Auto-increment pin settle (state machine)")
+struct AutoIncrementPinSettleTranscriptTests {
+    static var relaxed: CutoverPolicy {
+        var policy = CutoverPolicy()
+        policy.autoIncrementPin = .relax
+        return policy
+    }
+
+    @Test("with the pin relaxed, the settle runs after preparing the proxy and before the window opens")
+    func settleBeforeWindow() {
+        let policy = Self.relaxed
+        var machine = CutoverStateMachine()
+        _ = machine.started(operation: .writerCutover, policy: policy)
+        #expect(machine.receive(.guardsFinished(blockingReasons: [])) == .prepareProxy(disableQueryRetries: true, relaxAutoIncrementPin: true))
+        #expect(machine.receive(.proxyPrepared(ProxySettingsSnapshot()))
+            == .settleAutoIncrementPins(.writer(.source), timeout: .milliseconds(200), interval: policy.drainPollInterval))
+        #expect(machine.currentStep == "settlePins")
+        #expect(machine.receive(.autoIncrementPinsSettled(.writer(.source), stillHeld: 0, at: ms(40))) == .setStatus(.writer(.source), .offlineSoft))
+        _ = machine.receive(.statusSet(.writer(.source), .offlineSoft, at: ms(42)))
+        #expect(machine.timeline.marks[.pinsSettled] == ms(40))
+        #expect(machine.timeline.marks[.windowOpened] == ms(42))
+    }
+
+    @Test("a settle that reached its bound with sessions still holding goes on: the drain deals with them")
+    func boundReachedGoesOn() {
+        var machine = CutoverStateMachine()
+        _ = machine.started(operation: .writerFailback, policy: Self.relaxed)
+        _ = machine.receive(.guardsFinished(blockingReasons: []))
+        #expect(machine.receive(.proxyPrepared(ProxySettingsSnapshot()))
+            == .settleAutoIncrementPins(.writer(.target), timeout: .milliseconds(200), interval: .milliseconds(2)))
+        #expect(machine.receive(.autoIncrementPinsSettled(.writer(.target), stillHeld: 3, at: ms(200))) == .setStatus(.writer(.target), .offlineSoft))
+    }
+
+    @Test("no settle when the pin is kept or the settle is zero")
+    func noSettle() {
+        #expect(!CutoverStateMachine.steps(for: .writerCutover, policy: CutoverPolicy()).contains(.settlePins))
+        var zero = Self.relaxed
+        zero.autoIncrementPinSettle = .zero
+        #expect(!CutoverStateMachine.steps(for: .writerCutover, policy: zero).contains(.settlePins))
+        #expect(CutoverStateMachine.steps(for: .writerCutover, policy: Self.relaxed).contains(.settlePins))
+        #expect(!CutoverStateMachine.steps(for: .readerCutover, policy: Self.relaxed).contains(.settlePins))
+    }
+
+    @Test("a shutdown requested during the settle rolls back: the proxy variables are restored, routing untouched")
+    func shutdownDuringSettle() {
+        var machine = CutoverStateMachine()
+        _ = machine.started(operation: .writerCutover, policy: Self.relaxed)
+        _ = machine.receive(.guardsFinished(blockingReasons: []))
+        let snapshot = ProxySettingsSnapshot(previousValues: ["p1": ["mysql-auto_increment_delay_multiplex": "5"]])
+        _ = machine.receive(.proxyPrepared(snapshot))
+        #expect(machine.receive(.gracefulShutdownRequested) == .wait)
+        #expect(machine.receive(.autoIncrementPinsSettled(.writer(.source), stillHeld: 0, at: ms(30))) == .restoreProxySettings(snapshot))
+        #expect(machine.receive(.proxySettingsRestored) == .finish(.rolledBack(reason: "shutdown requested", failures: [])))
+    }
+
+    @Test("a run interrupted during the settle resumes as a rollback that restores the proxy variables")
+    func interruptedDuringSettle() {
+        var machine = CutoverStateMachine()
+        _ = machine.started(operation: .writerCutover, policy: Self.relaxed)
+        _ = machine.receive(.guardsFinished(blockingReasons: []))
+        let snapshot = ProxySettingsSnapshot(previousValues: ["p1": ["mysql-auto_increment_delay_multiplex": "5"]])
+        _ = machine.receive(.proxyPrepared(snapshot))
+        #expect(machine.resumeAfterInterruption() == .restoreProxySettings(snapshot))
+    }
+}

@@ -168,6 +168,26 @@ struct DryRunExecutorTests {
         #expect(reasons.map(\.check) == ["replication.configured"])
     }
 
+    @Test("with the pin relaxed the plan shows the settle: its bound, one processlist read per node, before OFFLINE_SOFT")
+    func relaxedPinSettle() async throws {
+        var policy = CutoverPolicy()
+        policy.autoIncrementPin = .relax
+        let plan = await plan(.writerCutover, policy: policy)
+        #expect(plan.outcome == .completed)
+        let settle = try #require(plan.steps.firstIndex { $0.action.hasPrefix("let auto-increment pins on source writer run out") })
+        #expect(plan.steps[settle].action.contains("0.2 seconds"))
+        #expect(plan.steps[settle - 1].action.hasPrefix("prepare ProxySQL"))
+        #expect(plan.steps[settle - 1].statements.map(\.text).contains(
+            "UPDATE global_variables SET variable_value = '0' WHERE variable_name = 'mysql-auto_increment_delay_multiplex'"))
+        #expect(plan.steps[settle + 1].action == "set source writer OFFLINE_SOFT + LOAD")
+        let reads = plan.steps[settle].statements
+        #expect(reads.map(\.endpoint) == ["proxysql-1", "proxysql-2"])
+        #expect(reads.allSatisfy { $0.text.hasPrefix("SELECT * FROM stats_mysql_processlist WHERE srv_host = '10.0.0.5'") && !$0.isChange })
+        #expect(plan.steps[settle].outcome.hasPrefix("no session holds source writer"))
+        // The settle changes nothing, and the kept pin has no settle.
+        #expect(!(await self.plan(.writerCutover)).steps.contains { $0.action.contains("auto-increment pins") })
+    }
+
     @Test("resume --dry-run: after the point of no return the remaining steps; before it, the rollback")
     func planResume() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dry-resume-\(UUID().uuidString)").path

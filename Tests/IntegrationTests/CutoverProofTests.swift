@@ -17,6 +17,8 @@ struct CutoverProofTests {
         var report: CutoverReport
         var started: ContinuousClock.Instant
         var ended: ContinuousClock.Instant
+        /// When the new writer's ONLINE step started (its UPDATE and LOAD were about to be sent), as an offset.
+        var onlineSent: Duration?
     }
 
     @Test("a full migration under load loses nothing and keeps one writer", arguments: [WriteLoadWorkload.clientKeys, .autoIncrement])
@@ -51,7 +53,12 @@ struct CutoverProofTests {
                     )
                     let result = try await runner.run()
                     let ended = ContinuousClock.now
-                    switches.append(Switch(operation: operation, report: result, started: started, ended: ended))
+                    var onlineSent: Duration?
+                    for await event in runner.events {
+                        if case .stepStarted("onlineNew", _, let at) = event { onlineSent = at }
+                    }
+                    switches.append(
+                        Switch(operation: operation, report: result, started: started, ended: ended, onlineSent: onlineSent))
                     #expect(result.outcome == .completed, "\(operation): \(result.outcome)")
                     guard result.outcome == .completed else { break }
                     #expect(try await load.waitForMoreAcknowledgedWrites(200, timeout: .seconds(30)))
@@ -71,11 +78,15 @@ struct CutoverProofTests {
             func closedAt(_ change: Switch) -> ContinuousClock.Instant? {
                 change.report.timeline.marks[.windowClosed].map { change.started + $0 }
             }
+            func onlineSentAt(_ change: Switch) -> ContinuousClock.Instant? {
+                change.onlineSent.map { change.started + $0 }
+            }
             for (index, change) in writerSwitches.enumerated() {
                 guard let from = closedAt(change) else { continue }
                 // Nothing sent after the new writer is ONLINE may be accepted by the old one, until a later switch
-                // makes it the writer again (writes acknowledged after that may be its own).
-                let until = index + 1 < writerSwitches.count ? closedAt(writerSwitches[index + 1]) : nil
+                // makes it the writer again: from the moment that switch sends its ONLINE (a write queued in
+                // ProxySQL runs there as soon as the LOAD applies, before the runner has read the LOAD's answer).
+                let until = index + 1 < writerSwitches.count ? onlineSentAt(writerSwitches[index + 1]) : nil
                 fences.append(CutoverSandbox.WriteFence(serverID: change.operation.from == .source ? sourceID : targetID, from: from, until: until))
             }
             // The final writer must have applied everything before it is read (it is the writer: nothing to wait for).

@@ -92,6 +92,7 @@ struct ConfigurationLoadingTests {
         #expect(policy.fenceTimeout == .milliseconds(250))
         #expect(policy.disableQueryRetries == false)
         #expect(policy.autoIncrementPin == .relax)
+        #expect(policy.autoIncrementPinSettle == .milliseconds(350))
         #expect(policy.longTransactionLimit == .seconds(2))
         #expect(policy.adminStatementTimeout == .seconds(1))
         #expect(policy.replicationStepTimeout == .seconds(60))
@@ -107,6 +108,15 @@ struct ConfigurationLoadingTests {
         #expect(variable.topology.forwardReplicationTLS == .disabled)
         let flag = try Fixture.load(yaml: yaml, assignments: ["replication.reverse.tls=required"])
         #expect(flag.topology.reverseReplicationTLS == .required)
+    }
+
+    @Test("the auto-increment pin settle: 200ms by default, 0s accepted (no settle step)")
+    func pinSettle() throws {
+        #expect(try Fixture.load(yaml: Fixture.minimalYAML).policy.autoIncrementPinSettle == .milliseconds(200))
+        let yaml = try Fixture.minimalYAML + "policy:\n  auto-increment-pin: relax\n  auto-increment-pin-settle: 0s\n"
+        let policy = try Fixture.load(yaml: yaml).policy
+        #expect(policy.autoIncrementPin == .relax)
+        #expect(policy.autoIncrementPinSettle == .zero)
     }
 
     @Test("precedence: flag > environment > file > default")
@@ -208,6 +218,8 @@ struct ConfigurationValidationTests {
         ("duration nonsense", "policy:\n  catch-up-deadline: soon\n", "policy.catch-up-deadline", "is not a duration"),
         ("zero deadline", "policy:\n  drain-deadline: 0ms\n", "policy.drain-deadline", "longer than 0"),
         ("poll slower than deadline", "policy:\n  drain-deadline: 10ms\n  drain-poll-interval: 20ms\n", "policy.drain-poll-interval", "shorter than the drain deadline"),
+        ("settle too long", "policy:\n  auto-increment-pin-settle: 11s\n", "policy.auto-increment-pin-settle", "longer than 10s"),
+        ("settle without unit", "policy:\n  auto-increment-pin-settle: 200\n", "policy.auto-increment-pin-settle", "a unit is required"),
         ("bad choice", "policy:\n  drain-deadline-policy: rollback\n", "policy.drain-deadline-policy", "not one of roll-back, force"),
         ("bad filter", "replication:\n  reverse:\n    filter: rds\n", "replication.reverse.filter", "did you mean rds-tables?"),
         ("bad bool", "policy:\n  fence-old-writer: maybe\n", "policy.fence-old-writer", "not true or false"),

@@ -24,6 +24,8 @@ final class AnsweringExecutor: CutoverExecutor, Sendable {
         switch action {
         case .runGuards: return CutoverStepResult(event: .guardsFinished(blockingReasons: []), statements: statements)
         case .prepareProxy: return CutoverStepResult(event: .proxyPrepared(ProxySettingsSnapshot()), statements: statements)
+        case .settleAutoIncrementPins(let server, _, _):
+            return CutoverStepResult(event: .autoIncrementPinsSettled(server, stillHeld: 0, at: at), statements: statements)
         case .setStatus(let server, let status): return CutoverStepResult(event: .statusSet(server, status, at: at), statements: statements)
         case .pollDrain(let server, _, _):
             context.report(.drainProgress(server: server, connectionsUsed: 1, holders: [], at: at))
@@ -202,6 +204,10 @@ struct OperationSessionTests {
         #expect(text.contains("target writer 10/aurora.cluster-x.eu-west-1.rds.amazonaws.com:3306 → ONLINE"))
         #expect(text.contains("drain 500ms + catch-up 2s"))
         #expect(text.contains("proxysql-1"))
+        #expect(!text.contains("auto-increment"))
+        let relaxed = try Fixture.load(yaml: Fixture.minimalYAML + "policy:\n  auto-increment-pin: relax\n  auto-increment-pin-settle: 300ms\n")
+        let relaxedText = OperationCommand.confirmation(for: .writerCutover, configuration: relaxed)
+        #expect(relaxedText.contains("before OFFLINE_SOFT, up to 300ms for pins taken earlier to run out"))
     }
 
     @Test("confirmation: --yes and --dry-run skip it; without a terminal it refuses (exit 2)")

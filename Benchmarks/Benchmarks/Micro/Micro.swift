@@ -78,6 +78,8 @@ func writerCutoverTranscript(policy: CutoverPolicy) -> Duration? {
             event = .guardsFinished(blockingReasons: [])
         case .prepareProxy:
             event = .proxyPrepared(snapshot)
+        case .settleAutoIncrementPins(let server, _, _):
+            event = .autoIncrementPinsSettled(server, stillHeld: 0, at: offset)
         case .setStatus(let server, let status):
             event = .statusSet(server, status, at: offset)
         case .pollDrain(let server, _, _):

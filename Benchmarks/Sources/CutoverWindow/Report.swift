@@ -197,6 +197,23 @@ struct Report {
             )
         )
 
+        let settled = results.filter { result in result.analyses.contains { $0.record.settle != nil } }
+        if !settled.isEmpty {
+            out.append(
+                "\n### Auto-increment pin settle before the window opens (ms; `policy.auto-increment-pin-settle`, writes go on)\n"
+            )
+            out.append(
+                Self.table(
+                    ["scenario", "settle p50", "p99", "max", "runs ended at the bound"],
+                    settled.map { result in
+                        let t = Self.triple(result.analyses.compactMap(\.record.settle))
+                        let bound = result.analyses.filter(\.record.settleBoundReached).count
+                        return ["`\(result.scenario.id)`", t.0, t.1, t.2, "\(bound)/\(result.analyses.count)"]
+                    }
+                )
+            )
+        }
+
         out.append("\n### Client errors by number (whole scenario) and the checker's verdict\n")
         out.append(
             Self.table(

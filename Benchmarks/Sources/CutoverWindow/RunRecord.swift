@@ -16,11 +16,17 @@ struct RunRecord: Sendable {
     var finalPositionRead: ContinuousClock.Instant?
     var caughtUp: ContinuousClock.Instant?
     var windowClosed: ContinuousClock.Instant?
+    /// When the new writer's ONLINE was about to be sent (its UPDATE and LOAD), for the write fences.
+    var onlineSent: ContinuousClock.Instant?
     var sessionsCut: Int
     /// Every statement the procedure sent during the run.
     var statements: [TimedStatement]
     /// How long the burst that made the lag took to commit on the old writer (0 without a burst).
     var burst: Duration
+    /// The settle of auto-increment pins before the window (relaxed pin only): how long it took, and whether it
+    /// ended at its bound with sessions still holding the old writer.
+    var settle: Duration?
+    var settleBoundReached = false
 
     /// Builds the record of a run of ours from its timeline (offsets from `started`, which was taken before the
     /// runner existed, so `started + offset` is never later than the real moment).
@@ -31,7 +37,9 @@ struct RunRecord: Sendable {
         started: ContinuousClock.Instant,
         ended: ContinuousClock.Instant,
         statements: [TimedStatement],
-        burst: Duration
+        burst: Duration,
+        settle: (start: Duration, boundReached: Bool)? = nil,
+        onlineSent: Duration? = nil
     ) {
         self.index = index
         self.operation = operation
@@ -46,9 +54,14 @@ struct RunRecord: Sendable {
         finalPositionRead = at(.finalPositionRead)
         caughtUp = at(.caughtUp)
         windowClosed = at(.windowClosed)
+        self.onlineSent = onlineSent.map { started + $0 }
         sessionsCut = timeline.sessionsCut
         self.statements = statements
         self.burst = burst
+        if let settle, let end = timeline.marks[.pinsSettled] {
+            self.settle = end - settle.start
+            settleBoundReached = settle.boundReached
+        }
     }
 
     /// Builds the record of a baseline run.
@@ -73,6 +86,7 @@ struct RunRecord: Sendable {
         finalPositionRead = marks?.finalPositionRead
         caughtUp = marks?.caughtUp
         windowClosed = marks?.windowClosed
+        onlineSent = marks?.replicationSwitched
         sessionsCut = 0
         self.statements = statements
         self.burst = burst

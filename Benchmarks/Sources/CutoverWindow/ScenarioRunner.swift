@@ -236,9 +236,27 @@ struct ScenarioRunner {
                         )
                         do {
                             let report = try await runner.run()
+                            let ended = ContinuousClock.now
+                            // The settle of auto-increment pins (before the window): its start from the progress
+                            // events (finished with the run), its end from the timeline.
+                            var settle: (start: Duration, boundReached: Bool)?
+                            var onlineSent: Duration?
+                            for await event in runner.events {
+                                switch event {
+                                case .stepStarted(let step, _, let at) where step == "onlineNew":
+                                    onlineSent = at
+                                case .stepStarted(let step, _, let at) where step == "settlePins":
+                                    settle = (at, false)
+                                case .stepFinished(let step, let outcome, _) where step == "settlePins":
+                                    settle?.boundReached = !outcome.hasPrefix("no session")
+                                default:
+                                    break
+                                }
+                            }
                             record = RunRecord(
                                 index: index, operation: operation, report: report, started: started,
-                                ended: ContinuousClock.now, statements: timer.take(), burst: burstTime
+                                ended: ended, statements: timer.take(), burst: burstTime, settle: settle,
+                                onlineSent: onlineSent
                             )
                         } catch {
                             return (records, "run \(index + 1) (\(operation)) could not start: \(error)")
@@ -338,7 +356,9 @@ struct ScenarioRunner {
         var fences: [CutoverSandbox.WriteFence] = []
         for (position, record) in records.enumerated() {
             guard let from = record.windowClosed else { continue }
-            let until = position + 1 < records.count ? records[position + 1].windowClosed : nil
+            // Until the next switch sends its ONLINE: a write queued in ProxySQL runs on that server as soon as the
+            // LOAD applies, a moment before the switch has read the LOAD's answer (its `windowClosed`).
+            let until = position + 1 < records.count ? records[position + 1].onlineSent ?? records[position + 1].windowClosed : nil
             let fenced = record.operation.from == .source ? sourceID : targetID
             fences.append(CutoverSandbox.WriteFence(serverID: fenced, from: from, until: until))
         }

@@ -137,8 +137,16 @@ public final class DryRunProxySQLNode: ProxySQLAdministering {
         -> [ProcesslistEntry]
     {
         record(ProxySQLAdminStatements.selectProcesslist(attachedTo: endpoint, hostgroup: hostgroup))
-        // One stand-in row, so the plan shows the KILL sent for each session found. It runs a statement (it is not
+        // Simulated: nothing is in flight (as in the connection pool), so no session is found on a server that still
+        // serves and a settle of auto-increment pins ends at its first read. Once the server stops serving, one
+        // stand-in row, so the plan shows the KILL sent for each session found. It runs a statement (it is not
         // pinned), so the guards' report of pinned sessions stays empty: nothing was read.
+        let serving = state.withLock { state in
+            state.runtimeServers.contains {
+                $0.endpoint == endpoint && (hostgroup == nil || $0.hostgroup == hostgroup) && $0.status == .online
+            }
+        }
+        if serving { return [] }
         return [
             ProcesslistEntry(
                 sessionID: ProxySQLSessionID(rawValue: DryRunSentinel.proxySQLSessionID),

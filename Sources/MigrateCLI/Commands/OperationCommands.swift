@@ -66,6 +66,13 @@ enum OperationCommand {
             let policy = configuration.policy
             text += "  writes wait at most drain \(HumanDuration.format(policy.drainDeadline)) + catch-up \(HumanDuration.format(policy.catchUpDeadline)); "
             text += "at the drain deadline: \(policy.drainDeadlinePolicy.rawValue)\n"
+            if policy.autoIncrementPin == .relax {
+                text += "  auto-increment pin relaxed for the run"
+                if policy.autoIncrementPinSettle > .zero {
+                    text += "; before OFFLINE_SOFT, up to \(HumanDuration.format(policy.autoIncrementPinSettle)) for pins taken earlier to run out (writes go on meanwhile)"
+                }
+                text += "\n"
+            }
             text += "  before the new writer is ONLINE any failure rolls back; after it the run only moves forward (`migrate-cli resume`)\n"
         }
         text += "  journal: \(configuration.journalPath)"
@@ -78,7 +85,9 @@ enum OperationCommand {
 private let writerDiscussion = """
     Steps, each journaled before it starts: guards (replication running, lag under policy.lag-budget, no long \
     write transaction, reverse-replication prerequisites, no replication-hostgroup pair on Aurora); ProxySQL query \
-    retries off; old writer OFFLINE_SOFT (the write window opens); drain until ConnUsed is 0 or \
+    retries off (and, with policy.auto-increment-pin: relax, the pin relaxed, then up to \
+    policy.auto-increment-pin-settle for pins taken before to run out while writes go on); old writer OFFLINE_SOFT \
+    (the write window opens); drain until ConnUsed is 0 or \
     policy.drain-deadline; OFFLINE_HARD and close the sessions still attached; fence the old writer read-only; \
     read its final binlog position; wait until the new writer executed it (policy.catch-up-deadline); new writer \
     ONLINE in its own LOAD (the window closes: the point of no return). Then, off the critical path: stop forward \

@@ -376,6 +376,17 @@ struct FieldReader {
                 problem("policy.auto-increment-pin", "'\(value)' is not one of keep, relax")
             }
         }
+        if let value = duration("policy.auto-increment-pin-settle", allowZero: true) {
+            if value > .seconds(10) {
+                problem(
+                    "policy.auto-increment-pin-settle",
+                    "\(HumanDuration.format(value)) is longer than 10s: a pin ends by itself after ProxySQL's "
+                        + "mysql-auto_increment_delay_multiplex_timeout_ms (10s by default), and a longer settle only delays the switch"
+                )
+            } else {
+                policy.autoIncrementPinSettle = value
+            }
+        }
         if let value = duration("policy.long-transaction-limit") { policy.longTransactionLimit = value }
         if let value = duration("policy.admin-statement-timeout") { policy.adminStatementTimeout = value }
         if let value = duration("policy.replication-step-timeout") { policy.replicationStepTimeout = value }

@@ -165,6 +165,7 @@ enum ConfigurationSchema {
             ConfigurationField(pattern: policy + ["fence-timeout"], kind: .duration, defaultValue: defaults.fenceTimeout, summary: "bound on setting the fence"),
             ConfigurationField(pattern: policy + ["disable-query-retries"], kind: .bool, defaultValue: "true", summary: "turn ProxySQL's query retry off for the window (no double writes)"),
             ConfigurationField(pattern: policy + ["auto-increment-pin"], kind: .choice(["keep", "relax"]), defaultValue: "keep", summary: "relax mysql-auto_increment_delay_multiplex for the window (see the trade-off)"),
+            ConfigurationField(pattern: policy + ["auto-increment-pin-settle"], kind: .duration, defaultValue: defaults.autoIncrementPinSettle, summary: "with relax: at most this long before OFFLINE_SOFT for pins taken earlier to run out (0 skips; at most 10s)"),
             ConfigurationField(pattern: policy + ["long-transaction-limit"], kind: .duration, defaultValue: defaults.longTransactionLimit, summary: "write transactions older than this on the old writer block the guards"),
             ConfigurationField(pattern: policy + ["admin-statement-timeout"], kind: .duration, defaultValue: defaults.adminStatementTimeout, summary: "bound on one admin statement per ProxySQL node"),
             ConfigurationField(pattern: policy + ["replication-step-timeout"], kind: .duration, defaultValue: defaults.replicationStepTimeout, summary: "bound on replication steps off the critical path (Aurora procedures sleep)"),
@@ -247,6 +248,7 @@ enum PolicyDefaults {
     static let drainPollInterval = HumanDuration.format(policy.drainPollInterval)
     static let catchUpDeadline = HumanDuration.format(policy.catchUpDeadline)
     static let fenceTimeout = HumanDuration.format(policy.fenceTimeout)
+    static let autoIncrementPinSettle = HumanDuration.format(policy.autoIncrementPinSettle)
     static let longTransactionLimit = HumanDuration.format(policy.longTransactionLimit)
     static let adminStatementTimeout = HumanDuration.format(policy.adminStatementTimeout)
     static let replicationStepTimeout = HumanDuration.format(policy.replicationStepTimeout)

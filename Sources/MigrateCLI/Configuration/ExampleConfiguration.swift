@@ -104,6 +104,7 @@ enum ExampleConfiguration {
           disable-query-retries: true    # no ProxySQL retry during the window: no write applied twice
           auto-increment-pin: keep       # relax: sessions that inserted AUTO_INCREMENT rows can drain, but an app
                                          # reading LAST_INSERT_ID() in a separate statement may read the other server
+          auto-increment-pin-settle: 200ms   # with relax: before OFFLINE_SOFT, let pins taken earlier run out (0: no wait)
           long-transaction-limit: 3s
           admin-statement-timeout: 2s
           replication-step-timeout: 30s  # Aurora's procedures sleep 1-3 s each; they run off the critical path

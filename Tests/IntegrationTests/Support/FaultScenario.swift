@@ -339,6 +339,7 @@ enum FaultScenario {
             let bound: Duration
             switch performed.action {
             case .pollDrain(_, let timeout, _): bound = timeout + slack
+            case .settleAutoIncrementPins(_, let timeout, _): bound = timeout + nodeDeadline + slack
             case .waitForCatchUp(_, _, let timeout): bound = timeout + slack + .milliseconds(500)
             case .fence(_, let timeout): bound = timeout + slack
             case .startReplication, .stopReplication, .verifyReplication: bound = policy.replicationStepTimeout + slack
