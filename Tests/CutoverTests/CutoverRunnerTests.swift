@@ -46,6 +46,10 @@ final class FakeExecutor: CutoverExecutor, Sendable {
         case .stopReplication(let role): return CutoverStepResult(event: .replicationStopped(role))
         case .startReplication(let role, _, _): return CutoverStepResult(event: .replicationStarted(role))
         case .verifyReplication(let role): return CutoverStepResult(event: .replicationVerified(role))
+        case .persistReadOnly(let role, let readOnly):
+            return CutoverStepResult(
+                event: .readOnlyPersisted(
+                    role, ReadOnlyDurability(database: "\(role)", readOnly: readOnly, persisted: true, optionFileLines: [])))
         case .restoreProxySettings: return CutoverStepResult(event: .proxySettingsRestored)
         case .saveProxyConfiguration: return CutoverStepResult(event: .proxyConfigurationSaved)
         case .wait, .finish: fatalError("not an executable action")

@@ -27,6 +27,7 @@ enum FaultPoint: String, CaseIterable, Sendable, CustomStringConvertible {
     case startReverseReplication
     case verifyReverseReplication
     case confirmFenceOld
+    case persistUnfenceNew
     case restoreProxy
     case saveConfiguration
 
@@ -43,7 +44,9 @@ enum FaultPoint: String, CaseIterable, Sendable, CustomStringConvertible {
         case (.drain, .pollDrain): return true
         case (.offlineHardOld, .setStatus(let server, .offlineHard)): return server.role == old
         case (.closeSessions, .closeSessions): return true
-        case (.fence, .fence(let role, _)), (.confirmFenceOld, .fence(let role, _)): return role == old
+        case (.fence, .fence(let role, _)): return role == old
+        case (.confirmFenceOld, .persistReadOnly(let role, true)): return role == old
+        case (.persistUnfenceNew, .persistReadOnly(let role, false)): return role == new
         case (.readFinalPosition, .readPosition(let role)): return role == old
         case (.catchUp, .waitForCatchUp): return true
         case (.readNewWriterPosition, .readPosition(let role)): return role == new
@@ -65,9 +68,13 @@ enum FaultPoint: String, CaseIterable, Sendable, CustomStringConvertible {
         .verifyReverseReplication, .confirmFenceOld, .restoreProxy, .saveConfiguration,
     ]
 
-    /// Which matching action is this step's (the old writer is fenced twice: in the window and after the point of
-    /// no return).
-    var occurrence: Int { self == .confirmFenceOld ? 2 : 1 }
+    /// The steps of a reader switch, in order (`onlineNew` is the new reader's ONLINE).
+    static let readerSwitchSteps: [FaultPoint] = [
+        .guards, .onlineNew, .offlineSoftOld, .drain, .offlineHardOld, .saveConfiguration,
+    ]
+
+    /// Which matching action is this step's (each step's action is its own).
+    var occurrence: Int { 1 }
 }
 
 /// A fault to inject right before or right after a step's action.

@@ -341,7 +341,8 @@ enum FaultScenario {
             case .pollDrain(_, let timeout, _): bound = timeout + slack
             case .waitForCatchUp(_, _, let timeout): bound = timeout + slack + .milliseconds(500)
             case .fence(_, let timeout): bound = timeout + slack
-            case .startReplication, .stopReplication, .verifyReplication: bound = policy.replicationStepTimeout + slack
+            case .startReplication, .stopReplication, .verifyReplication, .persistReadOnly:
+                bound = policy.replicationStepTimeout + slack
             case .setStatus, .prepareProxy, .restoreProxySettings, .saveProxyConfiguration, .closeSessions, .runGuards:
                 bound = nodeDeadline * 2 + slack
             case .liftFence, .readPosition: bound = policy.fenceTimeout + slack
