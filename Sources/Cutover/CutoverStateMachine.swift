@@ -196,9 +196,10 @@ public struct CutoverStateMachine: Sendable {
             case .stepFailed(let failure, _):
                 failures.append(failure)
                 var remaining = Array(steps.dropFirst())
-                if steps.first == .offlineHardNew {
+                if steps.first == .offlineHardNew, context.operation.movesWriter {
                     // The new writer may be ONLINE: putting the old one back (or lifting its fence) could make two
-                    // writers. Leave both for the operator.
+                    // writers. Leave both for the operator. (A reader left ONLINE is harmless: reads have two servers
+                    // on that node, and the failure names it.)
                     remaining.removeAll { $0 == .onlineOld || $0 == .liftFence || $0 == .refenceNew }
                     failures.append(
                         StepFailure(

@@ -172,8 +172,8 @@ public final class ReplicationControlDatabase: CutoverDatabase {
     /// The read-only settings now and where they come from (whether a restart keeps them).
     ///
     /// - Throws: `ReplicationError`.
-    public func readOnlyState(logger: Logger) async throws -> ReadOnlyState {
-        try await primary.readOnlyState(logger: logger)
+    public func readOnlySetting(logger: Logger) async throws -> ReadOnlySetting {
+        try await primary.readOnlySetting(logger: logger)
     }
 
     /// Closes the sessions of `users` (empty: those with an open transaction); returns how many.

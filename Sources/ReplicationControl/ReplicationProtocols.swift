@@ -136,11 +136,11 @@ public protocol SourceControlling: Sendable {
     /// The read-only settings now, and where `read_only`'s value came from.
     ///
     /// - Throws: ``ReplicationError``.
-    func readOnlyState(logger: Logger) async throws -> ReadOnlyState
+    func readOnlySetting(logger: Logger) async throws -> ReadOnlySetting
 }
 
 /// A server's read-only settings and where they came from (what a restart will do to them).
-public struct ReadOnlyState: Sendable, Hashable, CustomStringConvertible {
+public struct ReadOnlySetting: Sendable, Hashable, CustomStringConvertible {
     /// Where the current global value of `read_only` was set.
     public enum Origin: String, Sendable, Hashable {
         /// An option file or the command line: it survives a restart.

@@ -358,7 +358,7 @@ public struct SourceController: SourceControlling {
         return persisting
     }
 
-    /// The statement ``readOnlyState(logger:)`` reads where `read_only`'s value came from: MariaDB's
+    /// The statement ``readOnlySetting(logger:)`` reads where `read_only`'s value came from: MariaDB's
     /// `information_schema.SYSTEM_VARIABLES.GLOBAL_VALUE_ORIGIN`, MySQL 8's `performance_schema.variables_info`;
     /// nil where the server does not tell (MySQL 5.7).
     public static func readOnlyOriginStatement(dialect: ReplicationDialect) -> SQLStatement? {
@@ -371,8 +371,8 @@ public struct SourceController: SourceControlling {
         return nil
     }
 
-    /// Maps a server's name for where a value came from to ``ReadOnlyState/Origin``.
-    public static func readOnlyOrigin(_ text: String) -> ReadOnlyState.Origin {
+    /// Maps a server's name for where a value came from to ``ReadOnlySetting/Origin``.
+    public static func readOnlyOrigin(_ text: String) -> ReadOnlySetting.Origin {
         switch text.uppercased() {
         case "CONFIG", "COMMAND-LINE", "COMMAND_LINE", "GLOBAL", "SERVER", "EXPLICIT", "EXTRA", "USER", "AUTO",
             "ENVIRONMENT":
@@ -384,19 +384,19 @@ public struct SourceController: SourceControlling {
         }
     }
 
-    /// The read-only settings now, and where `read_only`'s value came from (``ReadOnlyState/Origin/unknown`` when
+    /// The read-only settings now, and where `read_only`'s value came from (``ReadOnlySetting/Origin/unknown`` when
     /// the server does not say or the account may not read it).
     ///
     /// - Throws: ``ReplicationError`` when the settings cannot be read.
-    public func readOnlyState(logger: Logger) async throws -> ReadOnlyState {
+    public func readOnlySetting(logger: Logger) async throws -> ReadOnlySetting {
         let settings = try await readOnlySettings()
-        var origin = ReadOnlyState.Origin.unknown
+        var origin = ReadOnlySetting.Origin.unknown
         if let statement = Self.readOnlyOriginStatement(dialect: dialect),
             let text = try? await session.queryFirst(statement, timeout: options.statementTimeout)?["origin"]?.string
         {
             origin = Self.readOnlyOrigin(text)
         }
-        return ReadOnlyState(readOnly: settings.readOnly, superReadOnly: settings.superReadOnly, origin: origin)
+        return ReadOnlySetting(readOnly: settings.readOnly, superReadOnly: settings.superReadOnly, origin: origin)
     }
 
     private func readOnlySettings() async throws -> (readOnly: Bool, superReadOnly: Bool?) {

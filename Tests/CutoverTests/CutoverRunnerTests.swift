@@ -307,3 +307,20 @@ struct CutoverRunnerTests {
         }
     }
 }
+
+@Suite("CutoverTimeline coding")
+struct CutoverTimelineCodingTests {
+    @Test("a timeline journaled before follow-ups existed still decodes; a new one keeps them")
+    func decodesWithoutFollowUps() throws {
+        var timeline = CutoverTimeline()
+        timeline.marks[.windowOpened] = .milliseconds(3)
+        timeline.followUps = ["add `read_only = ON`"]
+        let data = try JSONEncoder().encode(timeline)
+        #expect(try JSONDecoder().decode(CutoverTimeline.self, from: data) == timeline)
+        var object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        object.removeValue(forKey: "followUps")
+        let old = try JSONDecoder().decode(CutoverTimeline.self, from: try JSONSerialization.data(withJSONObject: object))
+        #expect(old.followUps.isEmpty)
+        #expect(old.marks == timeline.marks)
+    }
+}

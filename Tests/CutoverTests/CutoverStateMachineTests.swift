@@ -436,6 +436,21 @@ struct FailbackAndReaderTranscriptTests {
         #expect(during.resumeAfterInterruption() == .saveProxyConfiguration)
     }
 
+    @Test("a reader rollback whose new reader cannot be taken out says so, and says nothing about writers")
+    func readerRollbackFailure() {
+        var machine = CutoverStateMachine()
+        _ = machine.started(operation: .readerCutover, policy: CutoverPolicy())
+        _ = machine.receive(.guardsFinished(blockingReasons: []))
+        #expect(machine.receive(.stepFailed(failure, at: ms(1))) == .setStatus(.reader(.target), .offlineHard))
+        let unreachable = StepFailure(step: "set target reader OFFLINE_HARD + LOAD", message: "refused", endpoint: "p2")
+        guard case .finish(.rolledBack(_, let failures)) = machine.receive(.stepFailed(unreachable, at: ms(2))) else {
+            Issue.record("expected rolledBack")
+            return
+        }
+        #expect(failures == [unreachable])
+        #expect(!failures.contains { $0.message.contains("writer") })
+    }
+
     @Test("reader rollback puts the old reader back before taking the new one out")
     func readerRollback() {
         var machine = CutoverStateMachine()

@@ -176,9 +176,8 @@ struct SourceControllerTests {
             .exact(
                 "SELECT GLOBAL_VALUE_ORIGIN AS origin FROM information_schema.SYSTEM_VARIABLES WHERE VARIABLE_NAME = 'READ_ONLY'"
             ), columns: ["origin"], rows: [["SQL"]])
-        let state = try await SourceController(session: session, dialect: Dialects.mariaDB).readOnlyState(
-            logger: logger)
-        #expect(state == ReadOnlyState(readOnly: false, superReadOnly: nil, origin: .runtime))
+        let state = try await SourceController(session: session, dialect: Dialects.mariaDB).readOnlySetting(            logger: logger)
+        #expect(state == ReadOnlySetting(readOnly: false, superReadOnly: nil, origin: .runtime))
         #expect(state.survivesRestart == false)
         try session.verifyAllConsumed()
 
@@ -190,8 +189,7 @@ struct SourceControllerTests {
         mysql.expect(
             .regex("performance_schema\\.variables_info"),
             reply: .error(MariaDBError(code: .server, serverErrorNumber: 1142, sqlState: "42000", message: "denied")))
-        let unknown = try await SourceController(session: mysql, dialect: Dialects.mysql84).readOnlyState(
-            logger: logger)
+        let unknown = try await SourceController(session: mysql, dialect: Dialects.mysql84).readOnlySetting(            logger: logger)
         #expect(unknown.origin == .unknown && unknown.survivesRestart == nil && unknown.superReadOnly == true)
 
         #expect(SourceController.readOnlyOrigin("CONFIG") == .startup)
@@ -199,8 +197,8 @@ struct SourceControllerTests {
         #expect(SourceController.readOnlyOrigin("PERSISTED") == .persisted)
         #expect(SourceController.readOnlyOrigin("DYNAMIC") == .runtime)
         #expect(SourceController.readOnlyOrigin("COMPILE-TIME") == .compiledDefault)
-        #expect(ReadOnlyState(readOnly: false, superReadOnly: nil, origin: .compiledDefault).survivesRestart == true)
-        #expect(ReadOnlyState(readOnly: true, superReadOnly: nil, origin: .startup).survivesRestart == true)
+        #expect(ReadOnlySetting(readOnly: false, superReadOnly: nil, origin: .compiledDefault).survivesRestart == true)
+        #expect(ReadOnlySetting(readOnly: true, superReadOnly: nil, origin: .startup).survivesRestart == true)
     }
 
     @Test func longRunningWriteTransactions() async throws {
