@@ -637,7 +637,11 @@ public struct LiveCutoverExecutor: CutoverExecutor {
                 ))
             }
             for failure in exposure.failures {
-                reasons.append(BlockingReason(check: "proxysql.replication-hostgroups", message: "\(failure.node): \(failure.error)", remedy: "check the admin account"))
+                reasons.append(BlockingReason(
+                    check: "proxysql.replication-hostgroups",
+                    message: "\(failure.node): cannot read mysql_replication_hostgroups: \(failure.error)",
+                    remedy: "check that \(failure.node) answers on its admin port with the configured account"
+                ))
             }
         } else {
             reasons.append(BlockingReason(check: "topology", message: "the topology has no \(kind) rows for both databases", remedy: "add them to the configuration"))
