@@ -92,6 +92,13 @@ public protocol CutoverDatabase: Sendable {
     /// Undoes ``fence(timeout:logger:)``.
     func liftFence(logger: Logger) async throws
 
+    /// Sets `read_only` on (or off) now and keeps it across a restart where the server can (`SET PERSIST` on
+    /// MySQL 8.0+); says which option-file lines the operator must add (or take out) otherwise, and those of the
+    /// reverse-replication filter. Bounded by `timeout` per statement.
+    ///
+    /// The default implementation throws: a database that can be fenced implements it.
+    func makeReadOnlyDurable(_ readOnly: Bool, timeout: Duration, logger: Logger) async throws -> ReadOnlyDurability
+
     /// Closes the sessions of `users` (all non-system users when empty) except the cut-over's own; returns how
     /// many were closed.
     func closeSessions(users: [String], logger: Logger) async throws -> Int
@@ -124,4 +131,17 @@ public protocol CutoverDatabase: Sendable {
 
     /// Checks that replication runs without errors, waiting up to `timeout` for the IO thread to connect.
     func verifyReplication(timeout: Duration, logger: Logger) async throws
+}
+
+extension CutoverDatabase {
+    /// Throws ``CutoverError/Code/executorFailed``: this database cannot keep `read_only` (see the protocol).
+    public func makeReadOnlyDurable(_ readOnly: Bool, timeout: Duration, logger: Logger) async throws
+        -> ReadOnlyDurability
+    {
+        throw CutoverError(
+            code: .executorFailed,
+            message: "\(name) cannot set read_only",
+            remedy: "set read_only by hand and keep it in the server's option file"
+        )
+    }
 }

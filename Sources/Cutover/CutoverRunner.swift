@@ -345,6 +345,8 @@ public actor CutoverRunner {
         case .stopReplication(let role): "stop and reset replication on \(role)"
         case .startReplication(let role, let source, let coordinate): "start replication \(source) → \(role) from \(coordinate)"
         case .verifyReplication(let role): "verify replication on \(role)"
+        case .persistReadOnly(let role, let readOnly):
+            readOnly ? "keep \(role) read-only across a restart" : "keep \(role) writable across a restart"
         case .restoreProxySettings: "restore ProxySQL variables"
         case .saveProxyConfiguration: "SAVE MYSQL SERVERS TO DISK"
         case .wait: "wait"
@@ -378,6 +380,10 @@ public actor CutoverRunner {
         case .replicationStopped(let role): "replication stopped on \(role)"
         case .replicationStarted(let role): "replication started on \(role)"
         case .replicationVerified(let role): "replication verified on \(role)"
+        case .readOnlyPersisted(let role, let durability):
+            "\(role) read_only \(durability.readOnly ? "ON" : "OFF")"
+                + (durability.persisted ? " (persisted)" : " (until a restart)")
+                + (durability.followUp.map { "; to do: \($0)" } ?? "")
         case .proxySettingsRestored: "ProxySQL variables restored"
         case .proxyConfigurationSaved: "ProxySQL configuration saved"
         case .stepFailed(let failure, _): "failed: \(failure)"

@@ -152,3 +152,47 @@ public struct StepFailure: Sendable, Hashable, Codable, CustomStringConvertible,
         "\(step) failed" + (endpoint.map { " on \($0)" } ?? "") + ": \(message)" + (remedy.map { " — \($0)" } ?? "")
     }
 }
+
+/// What a run did to keep a database's `read_only` setting across a restart, and what is left for the operator.
+///
+/// `SET GLOBAL read_only` is lost when the server restarts. MySQL 8.0+ keeps it with `SET PERSIST`; MariaDB and
+/// MySQL 5.7 cannot, so the setting must go into the server's option file, and so must the reverse-replication
+/// filter on a native replica (neither `CHANGE REPLICATION FILTER` nor `SET GLOBAL replicate_*` survives a restart).
+public struct ReadOnlyDurability: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// The database (`source (10.0.0.5:3306)`).
+    public var database: String
+    /// Whether the database was made read-only (the old writer's fence) or writable (a failback's new writer).
+    public var readOnly: Bool
+    /// Whether the server itself now keeps the setting across a restart (`SET PERSIST` / `RESET PERSIST`).
+    public var persisted: Bool
+    /// Lines of the option file's `[mysqld]` section the operator must add (``readOnly``) or take out (not
+    /// ``readOnly``) so a restart keeps the state the run left; empty when nothing is needed.
+    public var optionFileLines: [String]
+
+    /// Creates a record.
+    public init(database: String, readOnly: Bool, persisted: Bool, optionFileLines: [String]) {
+        self.database = database
+        self.readOnly = readOnly
+        self.persisted = persisted
+        self.optionFileLines = optionFileLines
+    }
+
+    /// What the operator must do, nil when nothing.
+    public var followUp: String? {
+        guard !optionFileLines.isEmpty else { return nil }
+        let lines = optionFileLines.map { "`\($0)`" }.joined(separator: ", ")
+        if readOnly {
+            return "so that \(database) comes back read-only (and keeps replicating from the new writer) after a "
+                + "restart, add to the [mysqld] section of its option file: \(lines)"
+                + (persisted ? " (read_only itself is persisted with SET PERSIST)" : " (this server has no SET PERSIST)")
+        }
+        return "\(database) is the writer again: take out of its option file the lines added after the cut-over "
+            + "(\(lines)), or a restart makes it read-only"
+    }
+
+    public var description: String {
+        "\(database): read_only \(readOnly ? "ON" : "OFF")"
+            + (persisted ? ", persisted" : ", until a restart")
+            + (optionFileLines.isEmpty ? "" : "; option file: \(optionFileLines.joined(separator: "; "))")
+    }
+}

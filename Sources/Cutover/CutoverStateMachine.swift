@@ -7,7 +7,8 @@
 ///
 /// The writer switch crosses a **point of no return** when the new writer is set ONLINE. Before it, any failure,
 /// deadline or shutdown request leads to a rollback that restores the starting routing. After it, the machine only
-/// moves forward; a failure there is reported with what remains to be done.
+/// moves forward; a failure there is reported with what remains to be done. A reader switch crosses it when the old
+/// reader is OFFLINE_HARD (the new reader serves alone): only saving the configuration follows, and it goes forward.
 public struct CutoverStateMachine: Sendable {
     /// What the runner must do next.
     public enum Action: Sendable, Hashable, Codable {
@@ -40,6 +41,10 @@ public struct CutoverStateMachine: Sendable {
         case startReplication(DatabaseRole, source: DatabaseRole, coordinate: ReplicationCoordinate)
         /// Check that replication on `role` runs without errors.
         case verifyReplication(DatabaseRole)
+        /// Set `read_only` on `role` on (the old writer, after the point of no return) or off (a failback's new
+        /// writer) and keep it across a restart where the server can (`SET PERSIST`); report what the option file
+        /// needs otherwise.
+        case persistReadOnly(DatabaseRole, readOnly: Bool)
         /// Put the ProxySQL variables changed by ``prepareProxy(disableQueryRetries:relaxAutoIncrementPin:)`` back.
         case restoreProxySettings(ProxySettingsSnapshot)
         /// `SAVE MYSQL SERVERS TO DISK` on every ProxySQL node.
@@ -95,6 +100,8 @@ public struct CutoverStateMachine: Sendable {
         case replicationStarted(DatabaseRole)
         /// Replication on the database runs without errors.
         case replicationVerified(DatabaseRole)
+        /// `read_only` was set on the database, made durable as far as the server allows.
+        case readOnlyPersisted(DatabaseRole, ReadOnlyDurability)
         /// ProxySQL's variables are back to their previous values.
         case proxySettingsRestored
         /// `SAVE MYSQL SERVERS TO DISK` succeeded on every node.
@@ -124,9 +131,13 @@ public struct CutoverStateMachine: Sendable {
         case stopForwardReplication
         case startReverseReplication
         case verifyReverseReplication
-        /// The old writer's fence again, after the point of no return: a restart of the old writer (a crash before a
-        /// resume) silently drops `read_only`, and it is now a replica that must not take writes.
+        /// The old writer's fence again, after the point of no return, made durable: a restart of the old writer
+        /// silently drops a `read_only` set with `SET GLOBAL`, and it is now a replica that must not take writes
+        /// (``Action/persistReadOnly(_:readOnly:)``: `SET PERSIST` where possible, option-file lines otherwise).
         case confirmFenceOld
+        /// A failback's new writer (the source) writable for good: its fence lifted again and no longer persisted
+        /// (`RESET PERSIST`), or the option-file lines to take out.
+        case persistUnfenceNew
         case restoreProxy
         case saveConfiguration
         case onlineNewReader
@@ -209,9 +220,10 @@ public struct CutoverStateMachine: Sendable {
             case .stepFailed(let failure, _):
                 failures.append(failure)
                 var remaining = Array(steps.dropFirst())
-                if steps.first == .offlineHardNew {
+                if steps.first == .offlineHardNew, context.operation.movesWriter {
                     // The new writer may be ONLINE: putting the old one back (or lifting its fence) could make two
-                    // writers. Leave both for the operator.
+                    // writers. Leave both for the operator. (A reader left ONLINE is harmless: reads have two servers
+                    // on that node, and the failure names it.)
                     remaining.removeAll { $0 == .onlineOld || $0 == .liftFence || $0 == .refenceNew }
                     failures.append(
                         StepFailure(
@@ -231,7 +243,7 @@ public struct CutoverStateMachine: Sendable {
             case .guardsFinished, .proxyPrepared, .autoIncrementPinsSettled, .drained, .drainDeadlinePassed,
                 .drainStopped, .catchUpStopped, .sessionsClosed,
                 .positionRead, .caughtUp, .replicationStopped, .replicationStarted, .replicationVerified,
-                .proxyConfigurationSaved:
+                .readOnlyPersisted, .proxyConfigurationSaved:
                 preconditionFailure("event \(event) during rollback step \(String(describing: steps.first))")
             }
         }
@@ -273,7 +285,8 @@ public struct CutoverStateMachine: Sendable {
 
     // MARK: Queries
 
-    /// Whether the new writer has been set ONLINE: from here on the run only moves forward.
+    /// Whether the new writer has been set ONLINE (a reader switch: the old reader OFFLINE_HARD): from here on the
+    /// run only moves forward.
     public var isPastPointOfNoReturn: Bool {
         switch state {
         case .initial: false
@@ -337,6 +350,7 @@ public struct CutoverStateMachine: Sendable {
             steps.append(.onlineNew)
             steps += [.stopForwardReplication, .startReverseReplication, .verifyReverseReplication]
             if steps.contains(.fenceOld) { steps.append(.confirmFenceOld) }
+            if steps.contains(.unfenceNew) { steps.append(.persistUnfenceNew) }
             if policy.disableQueryRetries || policy.autoIncrementPin == .relax { steps.append(.restoreProxy) }
             steps.append(.saveConfiguration)
             return steps
@@ -345,8 +359,15 @@ public struct CutoverStateMachine: Sendable {
         }
     }
 
+    /// The step whose success passes the point of no return: the new writer's ONLINE for a writer switch; for a
+    /// reader switch, the old reader's OFFLINE_HARD (the new reader serves alone; only saving the configuration
+    /// remains, and a rollback after a save that reached some nodes would leave their disk and runtime apart).
+    private static func pointOfNoReturnStep(_ context: Context) -> Step {
+        context.operation.movesWriter ? .onlineNew : .offlineHardOld
+    }
+
     private func isPast(_ step: Step, _ context: Context) -> Bool {
-        guard context.operation.movesWriter, let point = context.steps.firstIndex(of: .onlineNew),
+        guard let point = context.steps.firstIndex(of: Self.pointOfNoReturnStep(context)),
             let index = context.steps.firstIndex(of: step)
         else { return false }
         return index > point
@@ -374,8 +395,12 @@ public struct CutoverStateMachine: Sendable {
             return .setStatus(old, .offlineHard)
         case .closeSessionsOld:
             return .closeSessions(context.old)
-        case .fenceOld, .confirmFenceOld:
+        case .fenceOld:
             return .fence(context.old, timeout: policy.fenceTimeout)
+        case .confirmFenceOld:
+            return .persistReadOnly(context.old, readOnly: true)
+        case .persistUnfenceNew:
+            return .persistReadOnly(context.new, readOnly: false)
         case .readFinalPosition:
             return .readPosition(context.old)
         case .catchUp:
@@ -418,7 +443,7 @@ public struct CutoverStateMachine: Sendable {
         case .unfenceNew: context.unfenceNewAttempted = true
         case .guards, .settlePins, .drainOld, .offlineHardOld, .closeSessionsOld, .readFinalPosition, .catchUp,
             .readNewWriterPosition, .stopForwardReplication, .startReverseReplication, .verifyReverseReplication,
-            .confirmFenceOld, .restoreProxy, .saveConfiguration:
+            .confirmFenceOld, .persistUnfenceNew, .restoreProxy, .saveConfiguration:
             break
         }
         state = .running(step, context)
@@ -431,7 +456,7 @@ public struct CutoverStateMachine: Sendable {
             preconditionFailure("step \(step) is not part of \(context.operation)")
         }
         var context = context
-        let past = isPast(step, context) || step == .onlineNew
+        let past = isPast(step, context) || step == Self.pointOfNoReturnStep(context)
         if context.shutdownRequested {
             if !past {
                 return startRollback(context, reason: "shutdown requested")
@@ -592,6 +617,14 @@ public struct CutoverStateMachine: Sendable {
             return next(after: step, context)
 
         case (.confirmFenceOld, .fenced):
+            // Journals written before the fence was made durable.
+            return next(after: step, context)
+
+        case (.confirmFenceOld, .readOnlyPersisted(_, let durability)),
+            (.persistUnfenceNew, .readOnlyPersisted(_, let durability)):
+            if let followUp = durability.followUp, !context.timeline.followUps.contains(followUp) {
+                context.timeline.followUps.append(followUp)
+            }
             return next(after: step, context)
 
         case (.stopForwardReplication, .replicationStopped),

@@ -46,9 +46,29 @@ public struct CutoverTimeline: Sendable, Hashable, Codable {
     public var newWriterPosition: ReplicationCoordinate?
     /// Whether the run reached its end (set when it finishes).
     public var finished = false
+    /// What the operator must still do by hand after the run (for example the option-file lines that keep the old
+    /// writer read-only across a restart, see ``ReadOnlyDurability``); empty when nothing.
+    public var followUps: [String] = []
 
     /// Creates an empty timeline.
     public init() {}
+
+    private enum CodingKeys: String, CodingKey {
+        case marks, holdersAtDeadline, forcedDrain, sessionsCut, finalPosition, newWriterPosition, finished, followUps
+    }
+
+    /// Decodes a timeline; `followUps` is absent in journals written before it existed.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        marks = try container.decode([Mark: Duration].self, forKey: .marks)
+        holdersAtDeadline = try container.decode([SessionHolder].self, forKey: .holdersAtDeadline)
+        forcedDrain = try container.decode(Bool.self, forKey: .forcedDrain)
+        sessionsCut = try container.decode(Int.self, forKey: .sessionsCut)
+        finalPosition = try container.decodeIfPresent(ReplicationCoordinate.self, forKey: .finalPosition)
+        newWriterPosition = try container.decodeIfPresent(ReplicationCoordinate.self, forKey: .newWriterPosition)
+        finished = try container.decode(Bool.self, forKey: .finished)
+        followUps = try container.decodeIfPresent([String].self, forKey: .followUps) ?? []
+    }
 
     mutating func mark(_ mark: Mark, at offset: Duration) {
         if marks[mark] == nil { marks[mark] = offset }

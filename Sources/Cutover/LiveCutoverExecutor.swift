@@ -137,7 +137,29 @@ public struct LiveCutoverExecutor: CutoverExecutor {
                     intended.append(IntendedBackendState(key: other, status: .offlineHard))
                 }
                 intended.append(IntendedBackendState(key: key, status: BackendStatus(status)))
-                let times = await applyOnEveryNode(intended, context: context, logger: logger)
+                // Readers: a reader row enters service only while its database serves, and leaves it only while the
+                // other reader's database serves and, on each node, the other reader row is ONLINE there (so no node
+                // is ever left without an ONLINE reader by the tool).
+                var otherReaderOnline: BackendServer.Key?
+                if server.kind == .reader {
+                    let serving = status == .online ? server.role : server.role.other
+                    if let problem = await readerDatabaseProblem(serving, logger: logger) {
+                        let database = environment.database(serving)
+                        return .stepFailed(
+                            StepFailure(
+                                step: step,
+                                message: "\(problem); \(server) left as it was on every node",
+                                endpoint: database.name,
+                                remedy: "bring \(database.name) back (running, reachable, replicating cleanly), check "
+                                    + "the readers with `migrate-cli status`, then run the reader switch again"
+                            ),
+                            at: context.elapsed()
+                        )
+                    }
+                    if status != .online { otherReaderOnline = topology.key(of: .reader(server.role.other)) }
+                }
+                let times = await applyOnEveryNode(
+                    intended, requiringOnline: otherReaderOnline, context: context, logger: logger)
                 if let failure = times.failure {
                     // Whether a writer's ONLINE may have taken effect decides between rollback and going forward (the
                     // point of no return): when no node confirmed it, read every runtime to know.
@@ -146,7 +168,9 @@ public struct LiveCutoverExecutor: CutoverExecutor {
                         let absent = await proxies.verifyRuntime([IntendedBackendState(key: key, status: .offlineHard)], logger: logger)
                         mayHaveTakenEffect = !absent.isCompleteSuccess
                     }
-                    return failed(failure.message, endpoint: failure.node, mayHaveTakenEffect: mayHaveTakenEffect)
+                    return failed(
+                        failure.message, endpoint: failure.node, mayHaveTakenEffect: mayHaveTakenEffect,
+                        error: failure.error)
                 }
                 // The window opens when the first node stops routing, and closes when the last node routes anew.
                 let at = status == .online ? times.latest : times.earliest
@@ -235,6 +259,18 @@ public struct LiveCutoverExecutor: CutoverExecutor {
                 try await environment.database(role).verifyReplication(timeout: policy.replicationStepTimeout, logger: logger)
                 return .replicationVerified(role)
 
+            case .persistReadOnly(let role, let readOnly):
+                let database = environment.database(role)
+                guard database.canFence else {
+                    return failed(
+                        "\(database.name) cannot set read_only (no SET GLOBAL for this account: Aurora or RDS)",
+                        endpoint: database.name
+                    )
+                }
+                let durability = try await database.makeReadOnlyDurable(
+                    readOnly, timeout: policy.replicationStepTimeout, logger: logger)
+                return .readOnlyPersisted(role, durability)
+
             case .restoreProxySettings(let snapshot):
                 if let failure = await restore(snapshot, logger: logger).failures.first {
                     return failed("\(failure.error)", endpoint: failure.node, mayHaveTakenEffect: true, error: failure.error)
@@ -263,7 +299,7 @@ public struct LiveCutoverExecutor: CutoverExecutor {
         switch action {
         case .closeSessions(let role), .fence(let role, _), .liftFence(let role), .readPosition(let role),
             .waitForCatchUp(let role, _, _), .stopReplication(let role), .startReplication(let role, _, _),
-            .verifyReplication(let role):
+            .verifyReplication(let role), .persistReadOnly(let role, _):
             return environment.database(role).name
         case .setStatus, .pollDrain, .prepareProxy, .settleAutoIncrementPins, .restoreProxySettings, .saveProxyConfiguration:
             return "ProxySQL " + proxies.nodeNames.joined(separator: ", ")
@@ -275,9 +311,11 @@ public struct LiveCutoverExecutor: CutoverExecutor {
     /// What the operator can do about a failure of `action` on `endpoint` (caused by `error`, when known).
     func remedy(for action: CutoverStateMachine.Action, endpoint: String?, error: (any Error)? = nil) -> String {
         let target = endpoint ?? "the endpoint"
+        if let error, let remedy = Self.ownRefusal(error)?.remedy { return remedy }
         if let error, Self.meansUnreachable(error) {
             switch action {
-            case .stopReplication, .startReplication, .verifyReplication, .restoreProxySettings, .saveProxyConfiguration:
+            case .stopReplication, .startReplication, .verifyReplication, .persistReadOnly, .restoreProxySettings,
+                .saveProxyConfiguration:
                 return "bring \(target) back (is it running, reachable, accepting the cut-over account?), then finish "
                     + "with `migrate-cli resume`"
             default:
@@ -288,6 +326,9 @@ public struct LiveCutoverExecutor: CutoverExecutor {
         case .setStatus, .pollDrain, .prepareProxy, .settleAutoIncrementPins, .restoreProxySettings, .saveProxyConfiguration:
             return "check that \(target) answers on its admin port with the configured account, and compare its "
                 + "runtime_mysql_servers with `migrate-cli status`"
+        case .persistReadOnly:
+            return "check that \(target) is up and that the cut-over account may set read_only, then finish with "
+                + "`migrate-cli resume`"
         case .closeSessions, .fence, .liftFence, .readPosition:
             return "check that \(target) is up and reachable with the cut-over account"
         case .waitForCatchUp:
@@ -299,6 +340,13 @@ public struct LiveCutoverExecutor: CutoverExecutor {
         case .runGuards, .wait, .finish:
             return "fix the cause and run again"
         }
+    }
+
+    /// A refusal of the executor's own (a ``CutoverError`` with its remedy), also when a node's result wrapped it.
+    static func ownRefusal(_ error: any Error) -> CutoverError? {
+        if let error = error as? CutoverError { return error }
+        if let error = error as? ProxySQLAdminError { return error.underlying.flatMap { $0 as? CutoverError } }
+        return nil
     }
 
     /// Whether `error` says the endpoint could not be reached or the connection broke.
@@ -324,14 +372,31 @@ public struct LiveCutoverExecutor: CutoverExecutor {
         var earliest: Duration
         var latest: Duration
         var succeeded: Int
-        var failure: (node: String, message: String)?
+        var failure: (node: String, message: String, error: any Error)?
     }
 
-    /// Per node: each UPDATE, then LOAD (its completion time is recorded), then a runtime check.
-    private func applyOnEveryNode(_ intended: [IntendedBackendState], context: CutoverExecutionContext, logger: Logger) async
-        -> NodeTimes
-    {
+    /// Per node: each UPDATE, then LOAD (its completion time is recorded), then a runtime check. With
+    /// `requiringOnline`, a node whose runtime does not show that server ONLINE is left unchanged (and fails).
+    private func applyOnEveryNode(
+        _ intended: [IntendedBackendState],
+        requiringOnline required: BackendServer.Key? = nil,
+        context: CutoverExecutionContext,
+        logger: Logger
+    ) async -> NodeTimes {
         let result = await proxies.forEachNode("set status", logger: logger) { node, logger in
+            if let required {
+                let runtime = try await node.servers(in: .runtime, hostgroups: [required.hostgroup], logger: logger)
+                guard runtime.contains(where: { $0.key == required && $0.status == .online }) else {
+                    let changed = intended.map { "\($0.key) \($0.status)" }.joined(separator: ", ")
+                    throw CutoverError(
+                        code: .executorFailed,
+                        message: "\(node.nodeName): \(required) is not ONLINE in runtime_mysql_servers, so \(changed) "
+                            + "would leave this node without an ONLINE reader; the node was left unchanged",
+                        remedy: "put a reader ONLINE on \(node.nodeName) (see `migrate-cli status`), then run the "
+                            + "reader switch again"
+                    )
+                }
+            }
             for state in intended {
                 try await node.setStatus(state.status, of: state.key, logger: logger)
             }
@@ -347,7 +412,9 @@ public struct LiveCutoverExecutor: CutoverExecutor {
             succeeded: times.count
         )
         if let failure = result.failures.first {
-            outcome.failure = (failure.node, "\(failure.error)")
+            // A refusal of ours carries its own remedy: keep the message without it (the failure adds it).
+            let message = Self.ownRefusal(failure.error)?.message ?? "\(failure.error)"
+            outcome.failure = (failure.node, message, failure.error)
         }
         return outcome
     }
@@ -373,6 +440,20 @@ public struct LiveCutoverExecutor: CutoverExecutor {
             // The first to end decides; the other is cancelled (its error, if any, is of no interest then).
             guard let first = try await group.next() else { return nil }
             return first
+        }
+    }
+
+    /// Why `role`'s database cannot serve reads (it does not answer, or it replicates with a problem), nil when it
+    /// can.
+    private func readerDatabaseProblem(_ role: DatabaseRole, logger: Logger) async -> String? {
+        let database = environment.database(role)
+        do {
+            if let health = try await database.replicaHealth(logger: logger), !health.isRunning {
+                return "\(database.name) does not replicate cleanly (\(health)): reads there would go stale"
+            }
+            return nil
+        } catch {
+            return "\(database.name) does not answer (\(error)): reads there would fail"
         }
     }
 
@@ -713,7 +794,11 @@ public struct LiveCutoverExecutor: CutoverExecutor {
                 ))
             }
             for failure in exposure.failures {
-                reasons.append(BlockingReason(check: "proxysql.replication-hostgroups", message: "\(failure.node): \(failure.error)", remedy: "check the admin account"))
+                reasons.append(BlockingReason(
+                    check: "proxysql.replication-hostgroups",
+                    message: "\(failure.node): cannot read mysql_replication_hostgroups: \(failure.error)",
+                    remedy: "check that \(failure.node) answers on its admin port with the configured account"
+                ))
             }
             let found = await SessionPins.read(on: oldKey, proxies: proxies, logger: logger)
             reasons += Self.pinnedSessionReasons(found, operation: operation, policy: policy)

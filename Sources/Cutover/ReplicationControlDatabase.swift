@@ -20,20 +20,27 @@ public final class ReplicationControlDatabase: CutoverDatabase {
     private let primary: any SourceControlling
     private let sessions: any SessionClosing
     private let fenceRecord = Mutex<WriteFence?>(nil)
+    /// The filter native replication on this database installs (nil when replication is driven by the RDS
+    /// procedures): it must go into the option file too.
+    private let nativeFilter: ReplicationFilter?
 
     /// Creates the facade from its parts (tests pass fakes).
+    ///
+    /// - Parameter nativeFilter: the filter `replica` installs when it is a native replica (nil for RDS).
     public init(
         name: String,
         dialect: ReplicationDialect,
         replica: any ReplicationControlling,
         primary: any SourceControlling,
-        sessions: any SessionClosing
+        sessions: any SessionClosing,
+        nativeFilter: ReplicationFilter? = nil
     ) {
         self.name = name
         self.dialect = dialect
         self.replica = replica
         self.primary = primary
         self.sessions = sessions
+        self.nativeFilter = nativeFilter
     }
 
     /// Creates the facade over `session`, detecting the server's dialect and choosing the RDS procedures when the
@@ -76,7 +83,8 @@ public final class ReplicationControlDatabase: CutoverDatabase {
             dialect: dialect,
             replica: replica,
             primary: SourceController(session: session, dialect: dialect),
-            sessions: SessionCloser(session: session, dialect: dialect)
+            sessions: SessionCloser(session: session, dialect: dialect),
+            nativeFilter: useRDS ? nil : filter
         )
     }
 
@@ -140,6 +148,33 @@ public final class ReplicationControlDatabase: CutoverDatabase {
         let fence = fenceRecord.withLock { $0 } ?? WriteFence(previousReadOnly: false, previousSuperReadOnly: dialect.hasSuperReadOnly ? false : nil, duration: .zero)
         try await primary.liftFence(fence, logger: logger)
         fenceRecord.withLock { $0 = nil }
+    }
+
+    /// Sets `read_only` now, persisting it on MySQL 8.0+; lists the option-file lines the operator must add (or
+    /// take out): `read_only` where it could not be persisted, and the reverse-replication filter.
+    ///
+    /// - Throws: `ReplicationError` when `read_only` cannot be set.
+    public func makeReadOnlyDurable(_ readOnly: Bool, timeout: Duration, logger: Logger) async throws
+        -> ReadOnlyDurability
+    {
+        let persisted = try await primary.persistReadOnly(readOnly, timeout: timeout, logger: logger)
+        if readOnly {
+            let fence = WriteFence(
+                previousReadOnly: false, previousSuperReadOnly: dialect.hasSuperReadOnly ? false : nil, duration: .zero)
+            fenceRecord.withLock { $0 = $0 ?? fence }
+        } else {
+            fenceRecord.withLock { $0 = nil }
+        }
+        var lines = persisted ? [] : dialect.readOnlyOptionFileLines
+        if let nativeFilter { lines += dialect.replicationFilterOptionFileLines(nativeFilter) }
+        return ReadOnlyDurability(database: name, readOnly: readOnly, persisted: persisted, optionFileLines: lines)
+    }
+
+    /// The read-only settings now and where they come from (whether a restart keeps them).
+    ///
+    /// - Throws: `ReplicationError`.
+    public func readOnlySetting(logger: Logger) async throws -> ReadOnlySetting {
+        try await primary.readOnlySetting(logger: logger)
     }
 
     /// Closes the sessions of `users` (empty: those with an open transaction); returns how many.

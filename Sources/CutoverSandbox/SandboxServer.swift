@@ -28,6 +28,9 @@ public actor SandboxServer {
     public nonisolated let errorLogPath: String
     /// The Unix socket the server listens on besides TCP.
     public nonisolated let socketPath: String
+    /// The server's own option file (`my.cnf` in its directory), read at every start and nothing else from the
+    /// host: an operator's edits (see ``setOptionFileLines(_:)``) take effect at the next ``restart()``.
+    public nonisolated let optionFilePath: String
 
     private nonisolated let rootPassword: String
     private let arguments: [String]
@@ -54,6 +57,7 @@ public actor SandboxServer {
         self.dataDirectory = "\(directory)/data"
         self.errorLogPath = "\(directory)/error.log"
         self.socketPath = "\(directory)/mysqld.sock"
+        self.optionFilePath = "\(directory)/my.cnf"
         self.rootPassword = rootPassword
         self.binaries = binaries
         self.options = options
@@ -114,6 +118,30 @@ public actor SandboxServer {
         return process.pid
     }
 
+    // MARK: Option file
+
+    /// The header of the option file; lines set with ``setOptionFileLines(_:)`` follow it.
+    static let optionFileHeader = """
+        # The sandbox server's option file: read at start (--defaults-file); the command line adds the rest.
+        [mysqld]
+
+        """
+
+    /// The lines of the option file's `[mysqld]` section (what an operator added).
+    public nonisolated var optionFileLines: [String] {
+        let text = SandboxFiles.read(optionFilePath) ?? Self.optionFileHeader
+        return text.dropFirst(Self.optionFileHeader.count).split(separator: "\n").map(String.init)
+    }
+
+    /// Replaces the lines of the option file's `[mysqld]` section (an operator editing `my.cnf`); the server reads
+    /// them at its next start.
+    ///
+    /// - Throws: ``SandboxError`` when the file cannot be written.
+    public nonisolated func setOptionFileLines(_ lines: [String]) throws {
+        try SandboxFiles.write(
+            Self.optionFileHeader + lines.map { $0 + "\n" }.joined(), to: optionFilePath)
+    }
+
     // MARK: Faults
 
     /// Kills the server with `SIGKILL` (a crash, for fault tests) and waits until it is gone. Its data directory
@@ -170,10 +198,11 @@ public actor SandboxServer {
         precondition(process == nil || process?.isRunning == false, "start() on a running server")
         let started = ContinuousClock.now
         let startOffset = Self.fileSize(errorLogPath)
+        if SandboxFiles.read(optionFilePath) == nil { try setOptionFileLines([]) }
         let process = try ChildProcess.launch(
             executable: "/bin/sh",
             arguments: ["-c", ServerSettings.watchdogScript, "sandbox-watchdog", "\(options.ownerProcessID)"]
-                + [binaries.server, "--no-defaults"] + arguments,
+                + [binaries.server, "--defaults-file=\(optionFilePath)"] + arguments,
             environment: ServerSettings.environment,
             outputPath: "\(directory)/console.log"
         )

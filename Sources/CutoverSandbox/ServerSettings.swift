@@ -37,7 +37,7 @@ enum ServerSettings {
         return environment
     }
 
-    /// The `mariadbd` arguments (after `--no-defaults`) of one server.
+    /// The `mariadbd` arguments (after `--defaults-file` naming the server's own option file) of one server.
     static func serverArguments(
         directory: String,
         serverID: Int,

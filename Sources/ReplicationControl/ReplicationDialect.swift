@@ -143,6 +143,28 @@ public struct ReplicationDialect: Sendable, Hashable, CustomStringConvertible {
     /// Whether `super_read_only` exists (MySQL 5.7.8+; not MariaDB).
     public var hasSuperReadOnly: Bool { !isMariaDB && version >= ServerVersion(5, 7, 8) }
 
+    /// Whether the server can keep a global variable across a restart itself (`SET PERSIST`, MySQL 8.0+; not
+    /// MariaDB, which has no `SET PERSIST`, and not Aurora or RDS, which allow no `SET GLOBAL`).
+    public var supportsPersistedVariables: Bool {
+        !isMariaDB && !isAurora && rdsProcedures == nil && version >= ServerVersion(8, 0, 0)
+    }
+
+    /// The option-file lines (`[mysqld]` section) that keep the server read-only across a restart: `read_only`,
+    /// and `super_read_only` where it exists.
+    public var readOnlyOptionFileLines: [String] {
+        hasSuperReadOnly ? ["read_only = ON", "super_read_only = ON"] : ["read_only = ON"]
+    }
+
+    /// The option-file lines (`[mysqld]` section) that install `filter` at start: neither MySQL's
+    /// `CHANGE REPLICATION FILTER` nor MariaDB's `SET GLOBAL replicate_*` survives a restart.
+    public func replicationFilterOptionFileLines(_ filter: ReplicationFilter) -> [String] {
+        switch filter {
+        case .none: []
+        case .ignoreRDSTables: ["replicate_wild_ignore_table = \(ReplicationFilter.rdsTablesPattern)"]
+        case .ignoreMySQLSchema: ["replicate_ignore_db = mysql"]
+        }
+    }
+
     // MARK: Status statements
 
     /// The statement that shows the default channel's status (MySQL shows every channel).

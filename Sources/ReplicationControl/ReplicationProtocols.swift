@@ -120,6 +120,69 @@ public protocol SourceControlling: Sendable {
     ///
     /// - Throws: ``ReplicationError``.
     func longRunningWriteTransactions(olderThan age: Duration, logger: Logger) async throws -> [WriteTransaction]
+
+    /// Sets the server read-only (or writable) now and, where the server can keep it across a restart itself
+    /// (``ReplicationDialect/supportsPersistedVariables``), persists it (`SET PERSIST`, or `RESET PERSIST` when
+    /// making it writable).
+    ///
+    /// - Parameters:
+    ///   - readOnly: on (the fence) or off.
+    ///   - timeout: bound on each statement (setting `read_only` waits for running commits).
+    /// - Returns: whether the setting now survives a restart without the operator's help (false: it must go into
+    ///   the option file, ``ReplicationDialect/readOnlyOptionFileLines``).
+    /// - Throws: ``ReplicationError``.
+    func persistReadOnly(_ readOnly: Bool, timeout: Duration, logger: Logger) async throws -> Bool
+
+    /// The read-only settings now, and where `read_only`'s value came from.
+    ///
+    /// - Throws: ``ReplicationError``.
+    func readOnlySetting(logger: Logger) async throws -> ReadOnlySetting
+}
+
+/// A server's read-only settings and where they came from (what a restart will do to them).
+public struct ReadOnlySetting: Sendable, Hashable, CustomStringConvertible {
+    /// Where the current global value of `read_only` was set.
+    public enum Origin: String, Sendable, Hashable {
+        /// An option file or the command line: it survives a restart.
+        case startup
+        /// `SET PERSIST` (MySQL 8): it survives a restart.
+        case persisted
+        /// `SET GLOBAL` at runtime: a restart drops it.
+        case runtime
+        /// The compiled-in default (off).
+        case compiledDefault
+        /// The server does not tell (MySQL 5.7, or no access to the variable's source).
+        case unknown
+    }
+
+    /// `@@GLOBAL.read_only`.
+    public var readOnly: Bool
+    /// `@@GLOBAL.super_read_only`, nil where it does not exist (MariaDB).
+    public var superReadOnly: Bool?
+    /// Where `read_only`'s value came from.
+    public var origin: Origin
+
+    /// Creates a state.
+    public init(readOnly: Bool, superReadOnly: Bool?, origin: Origin) {
+        self.readOnly = readOnly
+        self.superReadOnly = superReadOnly
+        self.origin = origin
+    }
+
+    /// Whether the current value survives a restart (nil: cannot tell).
+    public var survivesRestart: Bool? {
+        switch origin {
+        case .startup, .persisted: true
+        case .compiledDefault: !readOnly
+        case .runtime: false
+        case .unknown: nil
+        }
+    }
+
+    public var description: String {
+        "read_only \(readOnly ? "ON" : "OFF")" + (superReadOnly.map { ", super_read_only \($0 ? "ON" : "OFF")" } ?? "")
+            + " (set \(origin))"
+    }
 }
 
 extension SourceControlling {

@@ -281,6 +281,124 @@ public struct SourceController: SourceControlling {
         }
     }
 
+    /// The statements ``persistReadOnly(_:logger:)`` sends, in order, when the server keeps variables itself
+    /// (``ReplicationDialect/supportsPersistedVariables``): `SET PERSIST` both settings on (which also sets them
+    /// now), or set them off now and `RESET PERSIST` them. Elsewhere the runtime statements only: the fence, or
+    /// lifting it.
+    public static func persistReadOnlyStatements(_ readOnly: Bool, dialect: ReplicationDialect) -> [SQLStatement] {
+        let superReadOnly = dialect.hasSuperReadOnly
+        if dialect.supportsPersistedVariables {
+            if readOnly {
+                return ["SET PERSIST read_only = ON"] + (superReadOnly ? ["SET PERSIST super_read_only = ON"] : [])
+            }
+            return (superReadOnly ? ["SET GLOBAL super_read_only = OFF"] : []) + ["SET GLOBAL read_only = OFF"]
+                + (superReadOnly ? ["RESET PERSIST IF EXISTS super_read_only"] : [])
+                + ["RESET PERSIST IF EXISTS read_only"]
+        }
+        return runtimeReadOnlyStatements(readOnly, dialect: dialect)
+    }
+
+    /// The statements that set read-only on (the fence) or off now, without persisting anything.
+    static func runtimeReadOnlyStatements(_ readOnly: Bool, dialect: ReplicationDialect) -> [SQLStatement] {
+        if readOnly { return [fenceStatement(dialect: dialect)] }
+        return liftFenceStatements(
+            WriteFence(
+                previousReadOnly: false, previousSuperReadOnly: dialect.hasSuperReadOnly ? false : nil, duration: .zero),
+            dialect: dialect)
+    }
+
+    /// The statement that tells whether persisted variables are loaded at start (MySQL 8.0+).
+    public static let persistedGlobalsLoadStatement: SQLStatement = "SELECT @@GLOBAL.persisted_globals_load AS value"
+
+    /// Sets the server read-only (or writable) now and, on MySQL 8.0+, persists the setting so a restart keeps it.
+    ///
+    /// Where persisting is not possible (MariaDB, MySQL 5.7), not loaded at start (`persisted_globals_load` off),
+    /// or refused (the account lacks `SYSTEM_VARIABLES_ADMIN`), the setting is applied at runtime only and the
+    /// result is false: the operator must put ``ReplicationDialect/readOnlyOptionFileLines`` in the option file
+    /// (or take them out when making the server writable).
+    ///
+    /// - Parameters:
+    ///   - readOnly: on (the fence) or off.
+    ///   - timeout: bound on each statement.
+    ///   - logger: receives the decision at `debug`.
+    /// - Returns: whether the setting survives a restart without the operator's help.
+    /// - Throws: ``ReplicationError`` (the runtime statements failed).
+    public func persistReadOnly(_ readOnly: Bool, timeout: Duration, logger: Logger) async throws -> Bool {
+        guard dialect.allowsGlobalVariables else {
+            throw ReplicationError(
+                code: .unsupported, message: "\(dialect.server) does not allow SET GLOBAL read_only",
+                endpoint: endpointDescription)
+        }
+        var persisting = dialect.supportsPersistedVariables
+        if persisting {
+            let load = try? await session.queryFirst(Self.persistedGlobalsLoadStatement, timeout: timeout)
+            persisting = load.flatMap { try? $0.decode(Bool.self, "value") } ?? false
+        }
+        let runtimeOnly = Self.runtimeReadOnlyStatements(readOnly, dialect: dialect)
+        let statements = persisting ? Self.persistReadOnlyStatements(readOnly, dialect: dialect) : runtimeOnly
+        do {
+            for statement in statements {
+                try await session.run(statement, timeout: timeout)
+            }
+        } catch let error as MariaDBError where persisting && error.isPermissionDenied {
+            // SET PERSIST / RESET PERSIST need SYSTEM_VARIABLES_ADMIN: apply at runtime, and say it is not durable.
+            logger.debug("persisting read_only refused; runtime only", metadata: ["error": "\(error)"])
+            persisting = false
+            do {
+                for statement in runtimeOnly { try await session.run(statement, timeout: timeout) }
+            } catch {
+                throw ReplicationError.wrapping(
+                    error, message: "could not set read_only \(readOnly ? "ON" : "OFF")", endpoint: endpointDescription)
+            }
+        } catch {
+            throw ReplicationError.wrapping(
+                error, message: "could not set read_only \(readOnly ? "ON" : "OFF")", endpoint: endpointDescription)
+        }
+        logger.debug("read_only set", metadata: ["replication.read_only": "\(readOnly)", "replication.persisted": "\(persisting)"])
+        return persisting
+    }
+
+    /// The statement ``readOnlySetting(logger:)`` reads where `read_only`'s value came from: MariaDB's
+    /// `information_schema.SYSTEM_VARIABLES.GLOBAL_VALUE_ORIGIN`, MySQL 8's `performance_schema.variables_info`;
+    /// nil where the server does not tell (MySQL 5.7).
+    public static func readOnlyOriginStatement(dialect: ReplicationDialect) -> SQLStatement? {
+        if dialect.isMariaDB {
+            return "SELECT GLOBAL_VALUE_ORIGIN AS origin FROM information_schema.SYSTEM_VARIABLES WHERE VARIABLE_NAME = 'READ_ONLY'"
+        }
+        if dialect.version >= ServerVersion(8, 0, 0) {
+            return "SELECT VARIABLE_SOURCE AS origin FROM performance_schema.variables_info WHERE VARIABLE_NAME = 'read_only'"
+        }
+        return nil
+    }
+
+    /// Maps a server's name for where a value came from to ``ReadOnlySetting/Origin``.
+    public static func readOnlyOrigin(_ text: String) -> ReadOnlySetting.Origin {
+        switch text.uppercased() {
+        case "CONFIG", "COMMAND-LINE", "COMMAND_LINE", "GLOBAL", "SERVER", "EXPLICIT", "EXTRA", "USER", "AUTO",
+            "ENVIRONMENT":
+            .startup
+        case "PERSISTED": .persisted
+        case "SQL", "DYNAMIC": .runtime
+        case "COMPILE-TIME", "COMPILED": .compiledDefault
+        default: .unknown
+        }
+    }
+
+    /// The read-only settings now, and where `read_only`'s value came from (``ReadOnlySetting/Origin/unknown`` when
+    /// the server does not say or the account may not read it).
+    ///
+    /// - Throws: ``ReplicationError`` when the settings cannot be read.
+    public func readOnlySetting(logger: Logger) async throws -> ReadOnlySetting {
+        let settings = try await readOnlySettings()
+        var origin = ReadOnlySetting.Origin.unknown
+        if let statement = Self.readOnlyOriginStatement(dialect: dialect),
+            let text = try? await session.queryFirst(statement, timeout: options.statementTimeout)?["origin"]?.string
+        {
+            origin = Self.readOnlyOrigin(text)
+        }
+        return ReadOnlySetting(readOnly: settings.readOnly, superReadOnly: settings.superReadOnly, origin: origin)
+    }
+
     private func readOnlySettings() async throws -> (readOnly: Bool, superReadOnly: Bool?) {
         let statement = Self.readOnlySettingsStatement(dialect: dialect)
         do {

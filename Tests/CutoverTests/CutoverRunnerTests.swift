@@ -47,6 +47,10 @@ final class FakeExecutor: CutoverExecutor, Sendable {
         case .stopReplication(let role): return CutoverStepResult(event: .replicationStopped(role))
         case .startReplication(let role, _, _): return CutoverStepResult(event: .replicationStarted(role))
         case .verifyReplication(let role): return CutoverStepResult(event: .replicationVerified(role))
+        case .persistReadOnly(let role, let readOnly):
+            return CutoverStepResult(
+                event: .readOnlyPersisted(
+                    role, ReadOnlyDurability(database: "\(role)", readOnly: readOnly, persisted: true, optionFileLines: [])))
         case .restoreProxySettings: return CutoverStepResult(event: .proxySettingsRestored)
         case .saveProxyConfiguration: return CutoverStepResult(event: .proxyConfigurationSaved)
         case .wait, .finish: fatalError("not an executable action")
@@ -455,5 +459,22 @@ struct JournalTimestampTests {
             return collected
         }
         #expect(results == expected)
+    }
+}
+
+@Suite("CutoverTimeline coding")
+struct CutoverTimelineCodingTests {
+    @Test("a timeline journaled before follow-ups existed still decodes; a new one keeps them")
+    func decodesWithoutFollowUps() throws {
+        var timeline = CutoverTimeline()
+        timeline.marks[.windowOpened] = .milliseconds(3)
+        timeline.followUps = ["add `read_only = ON`"]
+        let data = try JSONEncoder().encode(timeline)
+        #expect(try JSONDecoder().decode(CutoverTimeline.self, from: data) == timeline)
+        var object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        object.removeValue(forKey: "followUps")
+        let old = try JSONDecoder().decode(CutoverTimeline.self, from: try JSONSerialization.data(withJSONObject: object))
+        #expect(old.followUps.isEmpty)
+        #expect(old.marks == timeline.marks)
     }
 }

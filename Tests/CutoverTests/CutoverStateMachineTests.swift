@@ -9,6 +9,11 @@ private let failure = StepFailure(step: "x", message: "boom", endpoint: "127.0.0
 
 private func ms(_ value: Int) -> Duration { .milliseconds(value) }
 
+/// What a MariaDB source answers to the durable fence: no SET PERSIST, so option-file lines.
+private let durableFence = ReadOnlyDurability(
+    database: "source (127.0.0.1:3306)", readOnly: true, persisted: false,
+    optionFileLines: ["read_only = ON", "replicate_wild_ignore_table = mysql.rds\\_%"])
+
 /// Drives a writer cut-over up to (and including) the event that answers `lastStep`.
 private func writerCutover(
     policy: CutoverPolicy = CutoverPolicy(),
@@ -31,7 +36,7 @@ private func writerCutover(
         ("stopForwardReplication", .replicationStopped(.target)),
         ("startReverseReplication", .replicationStarted(.source)),
         ("verifyReverseReplication", .replicationVerified(.source)),
-        ("confirmFenceOld", .fenced(.source, at: ms(60))),
+        ("confirmFenceOld", .readOnlyPersisted(.source, durableFence)),
         ("restoreProxy", .proxySettingsRestored),
         ("saveConfiguration", .proxyConfigurationSaved),
     ]
@@ -68,13 +73,16 @@ struct WriterCutoverTranscriptTests {
         #expect(machine.isPastPointOfNoReturn)
         #expect(machine.receive(.replicationStopped(.target)) == .startReplication(.source, source: .target, coordinate: targetPosition))
         #expect(machine.receive(.replicationStarted(.source)) == .verifyReplication(.source))
-        // The old writer's fence again: a restart of it would have dropped `read_only`.
-        #expect(machine.receive(.replicationVerified(.source)) == .fence(.source, timeout: policy.fenceTimeout))
-        #expect(machine.receive(.fenced(.source, at: ms(60))) == .restoreProxySettings(snapshot))
+        // The old writer's fence again, made durable: a restart of it would have dropped `read_only`.
+        #expect(machine.receive(.replicationVerified(.source)) == .persistReadOnly(.source, readOnly: true))
+        #expect(machine.receive(.readOnlyPersisted(.source, durableFence)) == .restoreProxySettings(snapshot))
         #expect(machine.receive(.proxySettingsRestored) == .saveProxyConfiguration)
         #expect(machine.receive(.proxyConfigurationSaved) == .finish(.completed))
 
         let timeline = machine.timeline
+        // What the operator must add to the old writer's option file is part of the result.
+        #expect(timeline.followUps == [durableFence.followUp!])
+        #expect(timeline.followUps[0].contains("read_only = ON") && timeline.followUps[0].contains("[mysqld]"))
         #expect(timeline.window == ms(23))
         #expect(timeline.drain == ms(4))
         #expect(timeline.fence == ms(7))
@@ -269,11 +277,11 @@ struct WriterCutoverTranscriptTests {
     @Test("after the point of no return a failed forward-replication stop skips reverse replication but still restores and saves")
     func failureAfterPointOfNoReturn() {
         var (machine, _) = writerCutover(through: "onlineNew")
-        guard case .fence(.source, _) = machine.receive(.stepFailed(failure, at: ms(50))) else {
+        guard case .persistReadOnly(.source, true) = machine.receive(.stepFailed(failure, at: ms(50))) else {
             Issue.record("expected to skip to the fence confirmation")
             return
         }
-        #expect(machine.receive(.fenced(.source, at: ms(51))) == .restoreProxySettings(ProxySettingsSnapshot(previousValues: ["p1": ["mysql-query_retries_on_failure": "1"]])))
+        #expect(machine.receive(.readOnlyPersisted(.source, durableFence)) == .restoreProxySettings(ProxySettingsSnapshot(previousValues: ["p1": ["mysql-query_retries_on_failure": "1"]])))
         #expect(machine.receive(.proxySettingsRestored) == .saveProxyConfiguration)
         guard case .finish(.stoppedAfterPointOfNoReturn(_, let failures, let remaining)) = machine.receive(.proxyConfigurationSaved) else {
             Issue.record("expected stoppedAfterPointOfNoReturn")
@@ -287,8 +295,8 @@ struct WriterCutoverTranscriptTests {
         #expect(machine.resumeAfterInterruption() == .stopReplication(.target))
         #expect(machine.receive(.replicationStopped(.target)) == .startReplication(.source, source: .target, coordinate: targetPosition))
         #expect(machine.receive(.replicationStarted(.source)) == .verifyReplication(.source))
-        #expect(machine.receive(.replicationVerified(.source)) == .fence(.source, timeout: CutoverPolicy().fenceTimeout))
-        _ = machine.receive(.fenced(.source, at: ms(70)))
+        #expect(machine.receive(.replicationVerified(.source)) == .persistReadOnly(.source, readOnly: true))
+        _ = machine.receive(.readOnlyPersisted(.source, durableFence))
         _ = machine.receive(.proxySettingsRestored)
         #expect(machine.receive(.proxyConfigurationSaved) == .finish(.completed))
     }
@@ -305,6 +313,7 @@ struct WriterCutoverTranscriptTests {
         _ = machine.receive(.replicationStopped(.target))
         _ = machine.receive(.replicationStarted(.source))
         _ = machine.receive(.replicationVerified(.source))
+        // A journal written before the fence was made durable answers the confirmation with `fenced`.
         _ = machine.receive(.fenced(.source, at: ms(50)))
         _ = machine.receive(.proxySettingsRestored)
         guard case .finish(.stoppedAfterPointOfNoReturn(_, let failures, let remaining)) = machine.receive(.proxyConfigurationSaved) else {
@@ -357,6 +366,25 @@ struct FailbackAndReaderTranscriptTests {
         #expect(machine.receive(.fenceLifted(.source)) == .setStatus(.writer(.source), .online))
         #expect(machine.receive(.statusSet(.writer(.source), .online, at: ms(11))) == .stopReplication(.source))
         #expect(machine.receive(.replicationStopped(.source)) == .startReplication(.target, source: .source, coordinate: position))
+        #expect(machine.receive(.replicationStarted(.target)) == .verifyReplication(.target))
+        // The source is the writer for good: its fence lifted again and no longer persisted (a restart must not
+        // make it read-only), and the option-file lines to take out are part of the result.
+        #expect(machine.receive(.replicationVerified(.target)) == .persistReadOnly(.source, readOnly: false))
+        var writable = durableFence
+        writable.readOnly = false
+        #expect(machine.receive(.readOnlyPersisted(.source, writable)) == .restoreProxySettings(ProxySettingsSnapshot()))
+        #expect(machine.timeline.followUps == [writable.followUp!])
+        #expect(writable.followUp!.contains("take out"))
+    }
+
+    @Test("a durable fence that needs nothing from the operator (SET PERSIST) adds no follow-up")
+    func persistedFenceNeedsNoFollowUp() {
+        var (machine, action) = writerCutover(through: "verifyReverseReplication")
+        #expect(action == .persistReadOnly(.source, readOnly: true))
+        let persisted = ReadOnlyDurability(database: "source", readOnly: true, persisted: true, optionFileLines: [])
+        _ = machine.receive(.readOnlyPersisted(.source, persisted))
+        #expect(persisted.followUp == nil)
+        #expect(machine.timeline.followUps.isEmpty)
     }
 
     @Test("a failback that fails after lifting the source's fence puts the fence back before anything else")
@@ -390,6 +418,95 @@ struct FailbackAndReaderTranscriptTests {
         #expect(machine.receive(.drained(.reader(.source), at: ms(5))) == .setStatus(.reader(.source), .offlineHard))
         #expect(machine.receive(.statusSet(.reader(.source), .offlineHard, at: ms(6))) == .saveProxyConfiguration)
         #expect(machine.receive(.proxyConfigurationSaved) == .finish(.completed))
+    }
+
+    @Test("reader switch: once the old reader is OFFLINE_HARD it is past its point of no return; a failed save goes forward")
+    func readerSaveFailureGoesForward() {
+        var machine = CutoverStateMachine()
+        let policy = CutoverPolicy()
+        _ = machine.started(operation: .readerCutover, policy: policy)
+        _ = machine.receive(.guardsFinished(blockingReasons: []))
+        _ = machine.receive(.statusSet(.reader(.target), .online, at: ms(1)))
+        _ = machine.receive(.statusSet(.reader(.source), .offlineSoft, at: ms(2)))
+        _ = machine.receive(.drained(.reader(.source), at: ms(3)))
+        #expect(!machine.isPastPointOfNoReturn)
+        #expect(machine.receive(.statusSet(.reader(.source), .offlineHard, at: ms(4))) == .saveProxyConfiguration)
+        #expect(machine.isPastPointOfNoReturn)
+        // A save that failed on one node (and may have succeeded on another) is not a reason to undo the switch: a
+        // rollback would leave that node's disk and runtime apart.
+        let saveFailure = StepFailure(step: "save", message: "disk full", endpoint: "proxysql-2")
+        guard case .finish(.stoppedAfterPointOfNoReturn(_, let failures, let remaining)) =
+            machine.receive(.stepFailed(saveFailure, at: ms(5)))
+        else {
+            Issue.record("expected stoppedAfterPointOfNoReturn")
+            return
+        }
+        #expect(failures == [saveFailure])
+        #expect(remaining == ["saveConfiguration"])
+        #expect(machine.resumeAfterInterruption() == .saveProxyConfiguration)
+        #expect(machine.receive(.proxyConfigurationSaved) == .finish(.completed))
+    }
+
+    @Test("reader switch: a shutdown during the old reader's OFFLINE_HARD stops with the save remaining; before it, rolls back")
+    func readerShutdown() {
+        var machine = CutoverStateMachine()
+        _ = machine.started(operation: .readerCutover, policy: CutoverPolicy())
+        _ = machine.receive(.guardsFinished(blockingReasons: []))
+        _ = machine.receive(.statusSet(.reader(.target), .online, at: ms(1)))
+        _ = machine.receive(.statusSet(.reader(.source), .offlineSoft, at: ms(2)))
+        _ = machine.receive(.drained(.reader(.source), at: ms(3)))
+        #expect(machine.receive(.gracefulShutdownRequested) == .wait)
+        guard case .finish(.stoppedAfterPointOfNoReturn(let reason, _, let remaining)) =
+            machine.receive(.statusSet(.reader(.source), .offlineHard, at: ms(4)))
+        else {
+            Issue.record("expected stoppedAfterPointOfNoReturn")
+            return
+        }
+        #expect(reason == "shutdown requested")
+        #expect(remaining == ["saveConfiguration"])
+
+        var early = CutoverStateMachine()
+        _ = early.started(operation: .readerCutover, policy: CutoverPolicy())
+        _ = early.receive(.guardsFinished(blockingReasons: []))
+        #expect(early.receive(.gracefulShutdownRequested) == .wait)
+        // The new reader's ONLINE finishes, then the rollback takes it out again.
+        #expect(early.receive(.statusSet(.reader(.target), .online, at: ms(1))) == .setStatus(.reader(.target), .offlineHard))
+    }
+
+    @Test("reader switch interrupted: before the old reader's OFFLINE_HARD resume rolls back; during the save it saves")
+    func readerResume() {
+        var before = CutoverStateMachine()
+        _ = before.started(operation: .readerCutover, policy: CutoverPolicy())
+        _ = before.receive(.guardsFinished(blockingReasons: []))
+        _ = before.receive(.statusSet(.reader(.target), .online, at: ms(1)))
+        _ = before.receive(.statusSet(.reader(.source), .offlineSoft, at: ms(2)))
+        _ = before.receive(.drained(.reader(.source), at: ms(3)))
+        // Interrupted while the old reader was being hard-offlined: put it back, take the new one out.
+        #expect(before.resumeAfterInterruption() == .setStatus(.reader(.source), .online))
+
+        var during = CutoverStateMachine()
+        _ = during.started(operation: .readerCutover, policy: CutoverPolicy())
+        _ = during.receive(.guardsFinished(blockingReasons: []))
+        _ = during.receive(.statusSet(.reader(.target), .online, at: ms(1)))
+        _ = during.receive(.statusSet(.reader(.source), .offlineSoft, at: ms(2)))
+        _ = during.receive(.drained(.reader(.source), at: ms(3)))
+        _ = during.receive(.statusSet(.reader(.source), .offlineHard, at: ms(4)))
+        #expect(during.resumeAfterInterruption() == .saveProxyConfiguration)
+    }
+
+    @Test("a reader rollback whose new reader cannot be taken out says so, and says nothing about writers")
+    func readerRollbackFailure() {
+        var machine = CutoverStateMachine()
+        _ = machine.started(operation: .readerCutover, policy: CutoverPolicy())
+        _ = machine.receive(.guardsFinished(blockingReasons: []))
+        #expect(machine.receive(.stepFailed(failure, at: ms(1))) == .setStatus(.reader(.target), .offlineHard))
+        let unreachable = StepFailure(step: "set target reader OFFLINE_HARD + LOAD", message: "refused", endpoint: "p2")
+        guard case .finish(.rolledBack(_, let failures)) = machine.receive(.stepFailed(unreachable, at: ms(2))) else {
+            Issue.record("expected rolledBack")
+            return
+        }
+        #expect(failures == [unreachable])
+        #expect(!failures.contains { $0.message.contains("writer") })
     }
 
     @Test("reader rollback puts the old reader back before taking the new one out")

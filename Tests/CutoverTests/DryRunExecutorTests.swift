@@ -74,8 +74,9 @@ struct DryRunExecutorTests {
                 "CHANGE REPLICATION SOURCE TO SOURCE_HOST = 'aurora.cluster-x', SOURCE_PORT = 3306, SOURCE_USER = 'repl_reverse', SOURCE_PASSWORD = '<redacted>', SOURCE_LOG_FILE = <target binlog file>, SOURCE_LOG_POS = <target binlog offset>, SOURCE_AUTO_POSITION = 0, SOURCE_SSL = 1",
                 "CHANGE REPLICATION FILTER REPLICATE_WILD_IGNORE_TABLE = ('mysql.rds\\\\_%'), REPLICATE_IGNORE_DB = ()",
                 "START REPLICA",
-                // After the point of no return the fence is confirmed (a restarted source would have lost it).
-                "SET GLOBAL super_read_only = ON",
+                // After the point of no return the fence is confirmed and persisted (MySQL 8: a restart keeps it).
+                "SET PERSIST read_only = ON",
+                "SET PERSIST super_read_only = ON",
             ]
         )
         let target = plan.statements(for: "target").filter(\.isChange).map(\.text)
@@ -109,7 +110,21 @@ struct DryRunExecutorTests {
             ]
         )
         let source = failback.statements(for: "source").filter(\.isChange).map(\.text)
-        #expect(source == ["SET GLOBAL read_only = OFF", "STOP SLAVE", "RESET SLAVE ALL"])
+        // MariaDB has no SET PERSIST: the fence is lifted again at runtime after the point of no return (a restart
+        // could have brought back an option file's read_only), and the option-file lines to take out are reported.
+        #expect(source == ["SET GLOBAL read_only = OFF", "STOP SLAVE", "RESET SLAVE ALL", "SET GLOBAL read_only = OFF"])
+    }
+
+    @Test("a failback onto a MySQL 8 source makes it writable for good: the persisted fence is reset")
+    func failbackResetsPersistedFence() async {
+        let failback = await plan(.writerFailback)
+        #expect(failback.outcome == .completed)
+        let source = failback.statements(for: "source").filter(\.isChange).map(\.text)
+        #expect(
+            Array(source.suffix(4)) == [
+                "SET GLOBAL super_read_only = OFF", "SET GLOBAL read_only = OFF",
+                "RESET PERSIST IF EXISTS super_read_only", "RESET PERSIST IF EXISTS read_only",
+            ], "\(source)")
     }
 
     @Test("on Aurora, sessions are closed with mysql.rds_kill and the old writer is not fenced")

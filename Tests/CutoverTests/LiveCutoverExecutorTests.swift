@@ -1,5 +1,6 @@
 import CutoverTestSupport
 import Logging
+import MariaDB
 import ProxySQLAdmin
 import Synchronization
 import Testing
@@ -173,5 +174,109 @@ struct LiveCutoverExecutorFaultTests {
         }
         #expect(failure.endpoint == "source (10.0.0.5:3306)")
         #expect(failure.remedy?.contains("source (10.0.0.5:3306)") == true)
+    }
+}
+
+private let readerTopology = CutoverTopology(
+    source: .init(
+        writer: BackendServer.Key(hostgroup: 10, endpoint: sourceEndpoint),
+        reader: BackendServer.Key(hostgroup: 11, endpoint: sourceEndpoint)),
+    target: .init(
+        writer: BackendServer.Key(hostgroup: 10, endpoint: targetEndpoint),
+        reader: BackendServer.Key(hostgroup: 11, endpoint: targetEndpoint)),
+    proxyNodes: ["p1", "p2"],
+    sourceReplicationEndpoint: sourceEndpoint,
+    targetReplicationEndpoint: targetEndpoint,
+    forwardReplicationUser: "repl",
+    reverseReplicationUser: "repl_back"
+)
+
+private func readerNode(_ name: String, source: BackendStatus, target: BackendStatus) -> RecordingProxySQLAdmin {
+    RecordingProxySQLAdmin(
+        nodeName: name,
+        servers: [
+            BackendServer(hostgroup: 10, endpoint: sourceEndpoint, status: .online),
+            BackendServer(hostgroup: 10, endpoint: targetEndpoint, status: .offlineHard),
+            BackendServer(hostgroup: 11, endpoint: sourceEndpoint, status: source),
+            BackendServer(hostgroup: 11, endpoint: targetEndpoint, status: target),
+        ]
+    )
+}
+
+private func readerExecutor(_ nodes: [RecordingProxySQLAdmin], target: FakeCutoverDatabase) -> LiveCutoverExecutor {
+    LiveCutoverExecutor(
+        environment: CutoverEnvironment(
+            topology: readerTopology,
+            source: FakeCutoverDatabase(name: "source (10.0.0.5:3306)", health: nil),
+            target: target,
+            proxies: ProxySQLCluster(nodes: nodes, nodeDeadline: .seconds(2)),
+            forwardReplicationPassword: "x",
+            reverseReplicationPassword: "y"
+        ),
+        policy: CutoverPolicy()
+    )
+}
+
+private let replicating = ReplicaHealth(
+    ioThreadRunning: true, sqlThreadRunning: true, secondsBehind: 0, lastError: nil, sourceEndpoint: "10.0.0.5:3306")
+
+@Suite("LiveCutoverExecutor: reader rows")
+struct LiveCutoverExecutorReaderTests {
+    @Test("a new reader whose database does not answer is not put ONLINE; the failure names it and says what to do")
+    func deadReaderNotOnline() async {
+        let target = FakeCutoverDatabase(name: "aurora (aurora.example:3306)", health: replicating)
+        target.setHealth(.failure(MariaDBError(code: .connectionFailed, serverErrorNumber: 2003, message: "refused")))
+        let nodes = [readerNode("p1", source: .online, target: .offlineHard)]
+        let result = await readerExecutor(nodes, target: target).perform(
+            .setStatus(.reader(.target), .online), context: context())
+        guard case .stepFailed(let failure, _) = result.event else {
+            Issue.record("expected a failure, got \(result.event)")
+            return
+        }
+        #expect(failure.endpoint == "aurora (aurora.example:3306)")
+        #expect(failure.message.contains("does not answer"))
+        #expect(failure.remedy?.contains("aurora (aurora.example:3306)") == true)
+        #expect(!failure.mayHaveTakenEffect)
+        #expect(nodes[0].changes.isEmpty)
+    }
+
+    @Test("the old reader is not taken out while the new reader's database replicates with an error")
+    func oldReaderKeptWhileNewIsBroken() async {
+        let target = FakeCutoverDatabase(name: "aurora (aurora.example:3306)", health: replicating)
+        target.setHealth(
+            .success(
+                ReplicaHealth(
+                    ioThreadRunning: true, sqlThreadRunning: false, secondsBehind: nil, lastError: "1062 duplicate",
+                    sourceEndpoint: "10.0.0.5:3306")))
+        let nodes = [readerNode("p1", source: .online, target: .online)]
+        let result = await readerExecutor(nodes, target: target).perform(
+            .setStatus(.reader(.source), .offlineSoft), context: context())
+        guard case .stepFailed(let failure, _) = result.event else {
+            Issue.record("expected a failure, got \(result.event)")
+            return
+        }
+        #expect(failure.message.contains("stale"))
+        #expect(nodes[0].changes.isEmpty)
+    }
+
+    @Test("a reader row leaves service on a node only where the other reader is ONLINE in that node's runtime")
+    func neverANodeWithoutReader() async {
+        let target = FakeCutoverDatabase(name: "aurora (aurora.example:3306)", health: replicating)
+        // p1 routes reads to both; p2 only to the source (the new reader's ONLINE never reached it).
+        let withBoth = readerNode("p1", source: .online, target: .online)
+        let withSourceOnly = readerNode("p2", source: .online, target: .offlineHard)
+        let result = await readerExecutor([withBoth, withSourceOnly], target: target).perform(
+            .setStatus(.reader(.source), .offlineSoft), context: context())
+        guard case .stepFailed(let failure, _) = result.event else {
+            Issue.record("expected a failure, got \(result.event)")
+            return
+        }
+        #expect(failure.endpoint == "p2")
+        #expect(failure.message.contains("without an ONLINE reader"), "\(failure.message)")
+        #expect(failure.remedy?.contains("p2") == true)
+        // p1 moved on; p2 was left as it was: it still has its ONLINE reader.
+        #expect(withBoth.runtimeServers.filter { $0.key.hostgroup == 11 && $0.status == .online }.map(\.endpoint) == [targetEndpoint])
+        #expect(withSourceOnly.changes.isEmpty)
+        #expect(withSourceOnly.runtimeServers.filter { $0.key.hostgroup == 11 && $0.status == .online }.map(\.endpoint) == [sourceEndpoint])
     }
 }

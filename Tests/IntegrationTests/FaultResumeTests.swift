@@ -100,8 +100,10 @@ extension FaultTests {
     struct ProcessKilled {
         let logger = Logger(label: "fault.resume", factory: { _ in SwiftLogNoOpLogHandler() })
 
-        /// Actions of a writer failback (the cut-over has one more: the fence after the point of no return).
-        static let actionCount = 16
+        /// Actions of a writer failback and of a cut-over (the cut-over fences the old writer in the window and
+        /// makes the fence durable after the point of no return; the failback lifts the source's fence in the window
+        /// and makes that durable after it).
+        static let actionCount = 17
 
         static var deaths: [DyingExecutor.Death] {
             if LongTests.enabled {

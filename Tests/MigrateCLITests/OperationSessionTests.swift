@@ -39,6 +39,12 @@ final class AnsweringExecutor: CutoverExecutor, Sendable {
         case .stopReplication(let role): return CutoverStepResult(event: .replicationStopped(role), statements: statements)
         case .startReplication(let role, _, _): return CutoverStepResult(event: .replicationStarted(role), statements: statements)
         case .verifyReplication(let role): return CutoverStepResult(event: .replicationVerified(role), statements: statements)
+        case .persistReadOnly(let role, let readOnly):
+            // As on MariaDB: no SET PERSIST, so the option file needs the lines.
+            let durability = ReadOnlyDurability(
+                database: "\(role) (10.0.0.5:3306)", readOnly: readOnly, persisted: false,
+                optionFileLines: ["read_only = ON", "replicate_wild_ignore_table = mysql.rds\\_%"])
+            return CutoverStepResult(event: .readOnlyPersisted(role, durability), statements: statements)
         case .restoreProxySettings: return CutoverStepResult(event: .proxySettingsRestored, statements: statements)
         case .saveProxyConfiguration: return CutoverStepResult(event: .proxyConfigurationSaved, statements: statements)
         case .wait, .finish: fatalError("not an executable action")

@@ -105,6 +105,29 @@ struct RendererTests {
         #expect(text.contains("2 application session(s) cut"))
     }
 
+    @Test("the work left to the operator (the old writer's option-file lines) ends the summary, in both renderers")
+    func followUps() throws {
+        var timeline = sampleTimeline()
+        let durability = ReadOnlyDurability(
+            database: "source (10.0.0.5:3306)", readOnly: true, persisted: false,
+            optionFileLines: ["read_only = ON", "replicate_wild_ignore_table = mysql.rds\\_%"])
+        timeline.followUps = [try #require(durability.followUp)]
+        var human = HumanProgressRenderer(style: .plain)
+        _ = human.render(.runStarted(runID: "r", operation: .writerCutover))
+        let text = human.render(.runFinished(outcome: .completed, timeline: timeline))
+        #expect(text.contains("To do by hand:"))
+        #expect(text.contains("add to the [mysqld] section of its option file: `read_only = ON`, `replicate_wild_ignore_table = mysql.rds\\_%`"), "\(text)")
+        var json = JSONProgressRenderer()
+        let line = json.render(.runFinished(outcome: .completed, timeline: timeline))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        let rendered = try #require(object["timeline"] as? [String: Any])
+        #expect(rendered["follow_ups"] as? [String] == timeline.followUps)
+        // A reader switch's point of no return does not speak of writers.
+        var reader = HumanProgressRenderer(style: .plain)
+        _ = reader.render(.runStarted(runID: "r", operation: .readerCutover))
+        #expect(reader.render(.pointOfNoReturnPassed(at: .milliseconds(3))).contains("the new reader serves alone"))
+    }
+
     @Test("human: colours on a terminal, and wait progress rewrites one line")
     func humanTerminal() {
         var renderer = HumanProgressRenderer(style: TerminalStyle(colors: true, interactive: true))

@@ -103,6 +103,104 @@ struct SourceControllerTests {
         #expect(session.receivedStatements.isEmpty)
     }
 
+    @Test("MySQL 8: the fence is persisted (SET PERSIST) and a failback resets it")
+    func persistReadOnlyOnMySQL8() async throws {
+        let session = ScriptedSQLSession()
+        session.expect(.exact("SELECT @@GLOBAL.persisted_globals_load AS value"), columns: ["value"], rows: [["1"]])
+        session.expect("SET PERSIST read_only = ON")
+        session.expect("SET PERSIST super_read_only = ON")
+        session.expect(.exact("SELECT @@GLOBAL.persisted_globals_load AS value"), columns: ["value"], rows: [["1"]])
+        session.expect("SET GLOBAL super_read_only = OFF")
+        session.expect("SET GLOBAL read_only = OFF")
+        session.expect("RESET PERSIST IF EXISTS super_read_only")
+        session.expect("RESET PERSIST IF EXISTS read_only")
+        let source = SourceController(session: session, dialect: Dialects.mysql84)
+        #expect(try await source.persistReadOnly(true, timeout: .seconds(5), logger: logger))
+        #expect(try await source.persistReadOnly(false, timeout: .seconds(5), logger: logger))
+        try session.verifyAllConsumed()
+    }
+
+    @Test("MySQL 8 without SYSTEM_VARIABLES_ADMIN, or with persisted_globals_load off: runtime only, not durable")
+    func persistReadOnlyRefused() async throws {
+        let refused = ScriptedSQLSession()
+        refused.expect(.exact("SELECT @@GLOBAL.persisted_globals_load AS value"), columns: ["value"], rows: [["1"]])
+        refused.expect(
+            .exact("SET PERSIST read_only = ON"),
+            reply: .error(
+                MariaDBError(
+                    code: .server, serverErrorNumber: 1227, sqlState: "42000",
+                    message: "Access denied; you need (at least one of) the SUPER or SYSTEM_VARIABLES_ADMIN privilege(s)")))
+        refused.expect("SET GLOBAL super_read_only = ON")
+        #expect(
+            try await SourceController(session: refused, dialect: Dialects.mysql84).persistReadOnly(
+                true, timeout: .seconds(5), logger: logger) == false)
+        try refused.verifyAllConsumed()
+
+        let notLoaded = ScriptedSQLSession()
+        notLoaded.expect(.exact("SELECT @@GLOBAL.persisted_globals_load AS value"), columns: ["value"], rows: [["0"]])
+        notLoaded.expect("SET GLOBAL super_read_only = ON")
+        #expect(
+            try await SourceController(session: notLoaded, dialect: Dialects.mysql84).persistReadOnly(
+                true, timeout: .seconds(5), logger: logger) == false)
+        try notLoaded.verifyAllConsumed()
+    }
+
+    @Test("MariaDB and MySQL 5.7 have no SET PERSIST: runtime only, and the option-file lines say what to keep")
+    func persistReadOnlyWithoutSetPersist() async throws {
+        let mariaDB = ScriptedSQLSession()
+        mariaDB.expect("SET GLOBAL read_only = ON")
+        mariaDB.expect("SET GLOBAL read_only = OFF")
+        let source = SourceController(session: mariaDB, dialect: Dialects.mariaDB)
+        #expect(try await source.persistReadOnly(true, timeout: .seconds(5), logger: logger) == false)
+        #expect(try await source.persistReadOnly(false, timeout: .seconds(5), logger: logger) == false)
+        try mariaDB.verifyAllConsumed()
+        #expect(Dialects.mariaDB.readOnlyOptionFileLines == ["read_only = ON"])
+        #expect(Dialects.mysql57.readOnlyOptionFileLines == ["read_only = ON", "super_read_only = ON"])
+        #expect(!Dialects.mysql57.supportsPersistedVariables && !Dialects.mariaDB.supportsPersistedVariables)
+        #expect(Dialects.mysql8021.supportsPersistedVariables && !Dialects.auroraV3.supportsPersistedVariables)
+        #expect(
+            Dialects.mariaDB.replicationFilterOptionFileLines(.ignoreRDSTables)
+                == ["replicate_wild_ignore_table = mysql.rds\\_%"])
+        #expect(Dialects.mariaDB.replicationFilterOptionFileLines(.none).isEmpty)
+        await #expect(throws: ReplicationError.self) {
+            try await SourceController(session: ScriptedSQLSession(), dialect: Dialects.auroraV3).persistReadOnly(
+                true, timeout: .seconds(1), logger: logger)
+        }
+    }
+
+    @Test("where read_only's value came from: option file, SET PERSIST, SET GLOBAL, default")
+    func readOnlyState() async throws {
+        let session = ScriptedSQLSession()
+        session.expect(.exact("SELECT @@GLOBAL.read_only AS read_only"), columns: ["read_only"], rows: [["0"]])
+        session.expect(
+            .exact(
+                "SELECT GLOBAL_VALUE_ORIGIN AS origin FROM information_schema.SYSTEM_VARIABLES WHERE VARIABLE_NAME = 'READ_ONLY'"
+            ), columns: ["origin"], rows: [["SQL"]])
+        let state = try await SourceController(session: session, dialect: Dialects.mariaDB).readOnlySetting(            logger: logger)
+        #expect(state == ReadOnlySetting(readOnly: false, superReadOnly: nil, origin: .runtime))
+        #expect(state.survivesRestart == false)
+        try session.verifyAllConsumed()
+
+        // MySQL 8: performance_schema.variables_info; an account that may not read it gets "unknown".
+        let mysql = ScriptedSQLSession()
+        mysql.expect(
+            .exact("SELECT @@GLOBAL.read_only AS read_only, @@GLOBAL.super_read_only AS super_read_only"),
+            columns: ["read_only", "super_read_only"], rows: [["1", "1"]])
+        mysql.expect(
+            .regex("performance_schema\\.variables_info"),
+            reply: .error(MariaDBError(code: .server, serverErrorNumber: 1142, sqlState: "42000", message: "denied")))
+        let unknown = try await SourceController(session: mysql, dialect: Dialects.mysql84).readOnlySetting(            logger: logger)
+        #expect(unknown.origin == .unknown && unknown.survivesRestart == nil && unknown.superReadOnly == true)
+
+        #expect(SourceController.readOnlyOrigin("CONFIG") == .startup)
+        #expect(SourceController.readOnlyOrigin("COMMAND-LINE") == .startup)
+        #expect(SourceController.readOnlyOrigin("PERSISTED") == .persisted)
+        #expect(SourceController.readOnlyOrigin("DYNAMIC") == .runtime)
+        #expect(SourceController.readOnlyOrigin("COMPILE-TIME") == .compiledDefault)
+        #expect(ReadOnlySetting(readOnly: false, superReadOnly: nil, origin: .compiledDefault).survivesRestart == true)
+        #expect(ReadOnlySetting(readOnly: true, superReadOnly: nil, origin: .startup).survivesRestart == true)
+    }
+
     @Test func longRunningWriteTransactions() async throws {
         let session = ScriptedSQLSession()
         session.expect(

@@ -35,6 +35,9 @@ enum Inputs {
     }
 
     static let mariaDBRow = replicaStatusFixture("mariadb-10.11-running-gtid")
+    /// The old source's fence made durable with `SET PERSIST` (nothing left for the operator, so no follow-up text).
+    static let durableFence = ReadOnlyDurability(
+        database: "source", readOnly: true, persisted: true, optionFileLines: [])
     static let mysql80Row = replicaStatusFixture("mysql-8.0-show-replica-status")
 
     /// A realistic MySQL `gtid_executed` after a few failovers: three sources, gaps, one tagged source (8.4).
@@ -100,6 +103,10 @@ func writerCutoverTranscript(policy: CutoverPolicy) -> Duration? {
             event = .replicationStarted(role)
         case .verifyReplication(let role):
             event = .replicationVerified(role)
+        case .persistReadOnly(let role, let readOnly):
+            var durability = Inputs.durableFence
+            durability.readOnly = readOnly
+            event = .readOnlyPersisted(role, durability)
         case .restoreProxySettings:
             event = .proxySettingsRestored
         case .saveProxyConfiguration:

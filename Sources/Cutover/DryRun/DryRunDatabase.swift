@@ -169,6 +169,26 @@ public final class DryRunDatabase: CutoverDatabase {
         }
     }
 
+    public func makeReadOnlyDurable(_ readOnly: Bool, timeout: Duration, logger: Logger) async throws
+        -> ReadOnlyDurability
+    {
+        guard canFence else {
+            throw CutoverError(code: .executorFailed, message: "\(name) does not allow SET GLOBAL read_only")
+        }
+        // As the live path, assuming persisted variables are loaded at start (the default).
+        if dialect.supportsPersistedVariables { record(SourceController.persistedGlobalsLoadStatement) }
+        for statement in SourceController.persistReadOnlyStatements(readOnly, dialect: dialect) { record(statement) }
+        state.withLock { state in
+            state.current.readOnly = readOnly
+            if dialect.hasSuperReadOnly { state.current.superReadOnly = readOnly }
+            if !readOnly { state.fence = nil }
+        }
+        let persisted = dialect.supportsPersistedVariables
+        var lines = persisted ? [] : dialect.readOnlyOptionFileLines
+        if !configuration.usesRDSProcedures { lines += dialect.replicationFilterOptionFileLines(configuration.filter) }
+        return ReadOnlyDurability(database: name, readOnly: readOnly, persisted: persisted, optionFileLines: lines)
+    }
+
     public func closeSessions(users: [String], logger: Logger) async throws -> Int {
         record(SessionCloser.selectSessions(users: users))
         record(SessionCloser.killStatement(DryRunSentinel.connectionID, dialect: dialect), repeatsPerRow: true)

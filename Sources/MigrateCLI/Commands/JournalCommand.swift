@@ -129,6 +129,9 @@ enum JournalRenderer {
                     text += HumanProgressRenderer.summary(outcome: outcome, operation: first.operation, runID: first.runID, context: RunContext(), style: style) + "\n"
                 }
                 if let timeline = entry.timeline {
+                    if let followUps = HumanProgressRenderer.followUps(timeline.followUps, style: style) {
+                        text += followUps.joined(separator: "\n") + "\n"
+                    }
                     text += "\n" + HumanProgressRenderer.timelineTable(timeline, operation: first.operation) + "\n"
                 }
             }

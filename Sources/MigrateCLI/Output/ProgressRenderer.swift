@@ -68,7 +68,8 @@ struct HumanProgressRenderer: ProgressRendering {
             let text = "  \(role) catching up: executed \(executed.map { "\($0)" } ?? "unknown") of \(target)"
             return progress(key: "catch-up \(role)", value: executed.map { "\($0)" } ?? "-", text: "\(stamp(at))\(text)", at: at)
         case .pointOfNoReturnPassed(let at):
-            return line("\(stamp(at)) " + style.bold("point of no return passed: the new writer takes writes; from here the run only moves forward"))
+            let what = operation?.movesWriter == false ? "the new reader serves alone" : "the new writer takes writes"
+            return line("\(stamp(at)) " + style.bold("point of no return passed: \(what); from here the run only moves forward"))
         case .rollbackStarted(let reason, let at):
             return line("\(stamp(at)) " + style.yellow("rolling back: \(reason)"))
         case .shutdownRequested(let at):
@@ -77,10 +78,11 @@ struct HumanProgressRenderer: ProgressRendering {
         case .note(let message):
             return line("note: \(message)")
         case .runFinished(let outcome, let timeline):
-            return line("")
-                + line(Self.summary(outcome: outcome, operation: operation, runID: runID, context: context, style: style))
-                + line("")
-                + line(Self.timelineTable(timeline, operation: operation))
+            var text = line("")
+            text += line(Self.summary(outcome: outcome, operation: operation, runID: runID, context: context, style: style))
+            for followUp in Self.followUps(timeline.followUps, style: style) ?? [] { text += line(followUp) }
+            text += line("")
+            return text + line(Self.timelineTable(timeline, operation: operation))
         }
     }
 
@@ -147,6 +149,12 @@ struct HumanProgressRenderer: ProgressRendering {
             text += "  Finish it with: " + style.bold(context.resumeCommand)
             return text
         }
+    }
+
+    /// What the operator must still do by hand (one line each), nil when nothing.
+    static func followUps(_ followUps: [String], style: TerminalStyle) -> [String]? {
+        guard !followUps.isEmpty else { return nil }
+        return [style.yellow("  To do by hand:")] + followUps.map { "  - \($0)" }
     }
 
     /// The command that moves traffic back after `operation`, with the same `--config` as the run.
@@ -332,6 +340,7 @@ struct JSONProgressRenderer: ProgressRendering {
             ("final_position", timeline.finalPosition.map(coordinate) ?? .null),
             ("new_writer_position", timeline.newWriterPosition.map(coordinate) ?? .null),
             ("finished", .bool(timeline.finished)),
+            ("follow_ups", .array(timeline.followUps.map { .string($0) })),
         ])
     }
 }

@@ -106,6 +106,15 @@ enum InspectionWiring {
                         : try NativeReplicaController(session: connection, dialect: dialect)
                     let status = try await controller.replicaStatus(logger: logger)
                     replicationRows.append(Self.replicationRow(direction: direction, role: role, status: status))
+                    if role == .source {
+                        // After a writer cut-over the old source must stay read-only, across restarts too.
+                        let name = "source (\(scope.address(of: role.endpointName)))"
+                        do {
+                            notes += try await SourceFenceCheck.inspect(session: connection, name: name, logger: logger)
+                        } catch {
+                            notes.append("\(name): cannot check its read-only fence: \(error)")
+                        }
+                    }
                 } catch {
                     replicationRows.append([direction, "\(role)", "unreachable", "-", "-", "-", "-", "\(error)"])
                 }

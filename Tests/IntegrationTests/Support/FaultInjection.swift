@@ -27,6 +27,7 @@ enum FaultPoint: String, CaseIterable, Sendable, CustomStringConvertible {
     case startReverseReplication
     case verifyReverseReplication
     case confirmFenceOld
+    case persistUnfenceNew
     case restoreProxy
     case saveConfiguration
 
@@ -43,7 +44,9 @@ enum FaultPoint: String, CaseIterable, Sendable, CustomStringConvertible {
         case (.drain, .pollDrain): return true
         case (.offlineHardOld, .setStatus(let server, .offlineHard)): return server.role == old
         case (.closeSessions, .closeSessions): return true
-        case (.fence, .fence(let role, _)), (.confirmFenceOld, .fence(let role, _)): return role == old
+        case (.fence, .fence(let role, _)): return role == old
+        case (.confirmFenceOld, .persistReadOnly(let role, true)): return role == old
+        case (.persistUnfenceNew, .persistReadOnly(let role, false)): return role == new
         case (.readFinalPosition, .readPosition(let role)): return role == old
         case (.catchUp, .waitForCatchUp): return true
         case (.readNewWriterPosition, .readPosition(let role)): return role == new
@@ -65,9 +68,13 @@ enum FaultPoint: String, CaseIterable, Sendable, CustomStringConvertible {
         .verifyReverseReplication, .confirmFenceOld, .restoreProxy, .saveConfiguration,
     ]
 
-    /// Which matching action is this step's (the old writer is fenced twice: in the window and after the point of
-    /// no return).
-    var occurrence: Int { self == .confirmFenceOld ? 2 : 1 }
+    /// The steps of a reader switch, in order (`onlineNew` is the new reader's ONLINE).
+    static let readerSwitchSteps: [FaultPoint] = [
+        .guards, .onlineNew, .offlineSoftOld, .drain, .offlineHardOld, .saveConfiguration,
+    ]
+
+    /// Which matching action is this step's (each step's action is its own).
+    var occurrence: Int { 1 }
 }
 
 /// A fault to inject right before or right after a step's action.
@@ -153,7 +160,8 @@ final class FaultInjectingExecutor: CutoverExecutor {
 }
 
 /// Samples `runtime_mysql_servers` on every ProxySQL node every few milliseconds while a body runs, and records
-/// every sample with more than one ONLINE server in the writer hostgroup.
+/// every sample with more than one ONLINE server in the writer hostgroup, every sample without an ONLINE server in
+/// the reader hostgroup, and which writers each node routed to.
 final class RoutingSampler: Sendable {
     struct Violation: Sendable, CustomStringConvertible {
         var node: String
@@ -162,27 +170,51 @@ final class RoutingSampler: Sendable {
         var description: String { "\(node): \(writers.joined(separator: ", ")) ONLINE together" }
     }
 
+    /// A sample of a node that routed reads nowhere.
+    struct ReaderGap: Sendable, CustomStringConvertible {
+        var node: String
+        var at: ContinuousClock.Instant
+        var description: String { "\(node): no ONLINE reader" }
+    }
+
     struct Summary: Sendable {
         var samples: [String: Int]
         var violations: [Violation]
+        var readerGaps: [ReaderGap]
+        /// Per node, every distinct list of ONLINE writers seen (`host:port` joined by commas).
+        var writerSets: [String: Set<String>]
         var totalSamples: Int { samples.values.reduce(0, +) }
+    }
+
+    private struct State: Sendable {
+        var samples: [String: Int] = [:]
+        var violations: [Violation] = []
+        var readerGaps: [ReaderGap] = []
+        var writerSets: [String: Set<String>] = [:]
     }
 
     let nodes: [(name: String, configuration: MariaDBConnection.Configuration)]
     let writerHostgroup: Int
+    let readerHostgroup: Int
     let interval: Duration
-    private let state = Mutex<(samples: [String: Int], violations: [Violation])>(([:], []))
+    private let state = Mutex(State())
 
     init(
         nodes: [(name: String, configuration: MariaDBConnection.Configuration)], writerHostgroup: Int = 10,
-        interval: Duration = .milliseconds(3)
+        readerHostgroup: Int = 11, interval: Duration = .milliseconds(3)
     ) {
         self.nodes = nodes
         self.writerHostgroup = writerHostgroup
+        self.readerHostgroup = readerHostgroup
         self.interval = interval
     }
 
-    var summary: Summary { state.withLock { Summary(samples: $0.samples, violations: $0.violations) } }
+    var summary: Summary {
+        state.withLock {
+            Summary(
+                samples: $0.samples, violations: $0.violations, readerGaps: $0.readerGaps, writerSets: $0.writerSets)
+        }
+    }
 
     /// Runs `body` while sampling every node.
     func sampling<R: Sendable>(_ body: () async throws -> R) async throws -> R {
@@ -211,7 +243,8 @@ final class RoutingSampler: Sendable {
     private func loop(_ name: String, _ configuration: MariaDBConnection.Configuration) async {
         var connection: MariaDBConnection?
         let statement: SQLStatement = """
-            SELECT hostname, port FROM runtime_mysql_servers WHERE hostgroup_id = \(writerHostgroup) AND status = 'ONLINE'
+            SELECT hostgroup_id, hostname, port FROM runtime_mysql_servers \
+            WHERE hostgroup_id IN (\(writerHostgroup), \(readerHostgroup)) AND status = 'ONLINE'
             """
         while !Task.isCancelled {
             if connection == nil {
@@ -226,15 +259,16 @@ final class RoutingSampler: Sendable {
             do {
                 let rows = try await connection!.query(statement, timeout: .seconds(2))
                 let at = ContinuousClock.now
+                let writers = rows.filter { $0[0].string == "\(writerHostgroup)" }
+                    .map { "\($0[1].string ?? "?"):\($0[2].string ?? "?")" }
+                let readers = rows.filter { $0[0].string == "\(readerHostgroup)" }.count
                 state.withLock { state in
                     state.samples[name, default: 0] += 1
-                    if rows.count > 1 {
-                        state.violations.append(
-                            Violation(
-                                node: name, at: at,
-                                writers: rows.map { "\($0[0].string ?? "?"):\($0[1].string ?? "?")" })
-                        )
+                    state.writerSets[name, default: []].insert(writers.joined(separator: ","))
+                    if writers.count > 1 {
+                        state.violations.append(Violation(node: name, at: at, writers: writers))
                     }
+                    if readers == 0 { state.readerGaps.append(ReaderGap(node: name, at: at)) }
                 }
             } catch {
                 await connection?.close()

@@ -334,15 +334,31 @@ enum FaultScenario {
         extra: Duration,
         sourceLocation: SourceLocation
     ) {
+        expectBoundedWaits(
+            name: result.name, performed: result.performed, report: result.report, policy: policy,
+            nodeDeadline: nodeDeadline, extra: extra, sourceLocation: sourceLocation)
+    }
+
+    /// Every wait ended by its deadline, and a failed attempt's window is bounded by the configured deadlines.
+    static func expectBoundedWaits(
+        name: String,
+        performed actions: [PerformedAction],
+        report: CutoverReport,
+        policy: CutoverPolicy,
+        nodeDeadline: Duration,
+        extra: Duration,
+        sourceLocation: SourceLocation
+    ) {
         let slack = Duration.seconds(1)
-        for performed in result.performed {
+        for performed in actions {
             let bound: Duration
             switch performed.action {
             case .pollDrain(_, let timeout, _): bound = timeout + slack
             case .settleAutoIncrementPins(_, let timeout, _): bound = timeout + nodeDeadline + slack
             case .waitForCatchUp(_, _, let timeout): bound = timeout + slack + .milliseconds(500)
             case .fence(_, let timeout): bound = timeout + slack
-            case .startReplication, .stopReplication, .verifyReplication: bound = policy.replicationStepTimeout + slack
+            case .startReplication, .stopReplication, .verifyReplication, .persistReadOnly:
+                bound = policy.replicationStepTimeout + slack
             case .setStatus, .prepareProxy, .restoreProxySettings, .saveProxyConfiguration, .closeSessions, .runGuards:
                 bound = nodeDeadline * 2 + slack
             case .liftFence, .readPosition: bound = policy.fenceTimeout + slack
@@ -350,25 +366,33 @@ enum FaultScenario {
             }
             #expect(
                 performed.duration <= bound,
-                "\(result.name): \(CutoverRunner.describe(performed.action)) took \(performed.duration), bound \(bound)",
+                "\(name): \(CutoverRunner.describe(performed.action)) took \(performed.duration), bound \(bound)",
                 sourceLocation: sourceLocation
             )
         }
-        if !result.report.outcome.isPastPointOfNoReturn, let window = result.report.timeline.window {
+        if !report.outcome.isPastPointOfNoReturn, let window = report.timeline.window {
             let bound = policy.drainDeadline + policy.fenceTimeout + policy.catchUpDeadline + .seconds(2) + extra
             #expect(
-                window <= bound, "\(result.name): failed attempt's window \(window) exceeds \(bound)",
+                window <= bound, "\(name): failed attempt's window \(window) exceeds \(bound)",
                 sourceLocation: sourceLocation)
         }
     }
 
     /// Every failure names the step and the endpoint, and says what to do.
     static func expectMessagesNameEndpointAndStep(_ result: FaultCaseResult, sourceLocation: SourceLocation) {
-        let name = result.name
-        var failures: [StepFailure] = result.performed.compactMap {
+        expectMessagesNameEndpointAndStep(
+            name: result.name, performed: result.performed, outcome: result.report.outcome,
+            sourceLocation: sourceLocation)
+    }
+
+    /// Every failure names the step and the endpoint, and says what to do.
+    static func expectMessagesNameEndpointAndStep(
+        name: String, performed: [PerformedAction], outcome: CutoverOutcome, sourceLocation: SourceLocation
+    ) {
+        var failures: [StepFailure] = performed.compactMap {
             if case .stepFailed(let failure, _) = $0.event { failure } else { nil }
         }
-        switch result.report.outcome {
+        switch outcome {
         case .completed: break
         case .refused(let reasons):
             for reason in reasons {
