@@ -212,6 +212,7 @@ public actor SandboxServer {
         let deadline = ContinuousClock.now + options.startupTimeout
         var configuration = rootConfiguration
         configuration.connectTimeout = .seconds(1)
+        var firstDenied: ContinuousClock.Instant?
         while true {
             if let termination = process.poll() {
                 processEnded(process)
@@ -229,14 +230,23 @@ public actor SandboxServer {
                 await connection.close()
                 break
             } catch let error as MariaDBError where error.isAccessDenied {
-                // The server is up but refuses root: nothing will change by waiting.
-                await forceStop(process)
-                throw SandboxError(
-                    code: .serverStartFailed,
-                    message: "the server refused the sandbox root account",
-                    serverName: name,
-                    underlying: error
-                )
+                // Either our server refuses root (nothing will change by waiting), or another sandbox's server holds
+                // the port (its root has another password) and ours is about to exit with "Address already in use"
+                // (then the poll above reports a port conflict and the sandbox retries with another port). Give our
+                // process a few seconds to tell which.
+                let now = ContinuousClock.now
+                let since = firstDenied ?? now
+                firstDenied = since
+                if now - since >= Self.accessDeniedGrace {
+                    await forceStop(process)
+                    throw SandboxError(
+                        code: .serverStartFailed,
+                        message: "the server on port \(port) refused the sandbox root account for "
+                            + "\(Self.accessDeniedGrace) (is another server listening on that port?)",
+                        serverName: name,
+                        underlying: error
+                    )
+                }
             } catch {
                 // Not listening yet.
             }
@@ -306,6 +316,10 @@ public actor SandboxServer {
 
     /// Thrown by ``start(retryingPortConflicts:)`` when the port was taken before the server could bind it.
     struct PortConflict: Error {}
+
+    /// How long a starting server may refuse root before the start fails: long enough for a server that lost its
+    /// port to another one to exit.
+    static let accessDeniedGrace: Duration = .seconds(5)
 
     static func isPortConflict(_ log: String) -> Bool {
         log.contains("Address already in use") || log.contains("Do you already have another server running on port")

@@ -65,6 +65,7 @@ struct BaselineProcedure: Sendable {
             from: reverse ? topology.targetReplicationEndpoint : topology.sourceReplicationEndpoint,
             user: reverse ? topology.reverseReplicationUser : topology.forwardReplicationUser,
             password: reverse ? environment.reverseReplicationPassword : environment.forwardReplicationPassword,
+            tls: reverse ? topology.reverseReplicationTLS : topology.forwardReplicationTLS,
             at: newPosition,
             timeout: .seconds(120),
             logger: logger
