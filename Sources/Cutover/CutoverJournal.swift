@@ -74,6 +74,8 @@ public actor CutoverJournal {
     private let lockDescriptor: Int32
     private var sequence: Int
     private var locked: Bool
+    /// Whether entries were written since the last `fsync`.
+    private var unsynced = false
     private let didAppend: (@Sendable (CutoverJournalEntry) -> Void)?
 
     /// Opens (creating if needed) the journal at `path` for appending, taking its lock.
@@ -121,11 +123,18 @@ public actor CutoverJournal {
         }
     }
 
-    /// Appends `entry` (its sequence number is assigned here) and flushes it to disk.
+    /// Appends `entry` (its sequence number is assigned here) and, when `durable`, flushes the file to disk.
+    ///
+    /// Every entry is written to the file before this returns, so a process that dies (SIGKILL, a crash) leaves it
+    /// for `resume`. `durable` is about the machine dying: an entry appended with `durable: false` reaches the disk
+    /// with the next durable append (`fsync` flushes the whole file, in order) or ``close()``. The runner makes the
+    /// entries durable that must survive a power loss: the intent of each action that changes a server (before
+    /// it runs) and the end of a run; losing the tail after the last durable entry is the same as a crash just
+    /// after it, which `resume` handles.
     ///
     /// - Throws: ``CutoverError`` (``CutoverError/Code/journalUnreadable``) when the write fails.
     @discardableResult
-    public func append(_ entry: CutoverJournalEntry) throws -> CutoverJournalEntry {
+    public func append(_ entry: CutoverJournalEntry, durable: Bool = true) throws -> CutoverJournalEntry {
         var entry = entry
         sequence += 1
         entry.sequence = sequence
@@ -150,6 +159,11 @@ public actor CutoverJournal {
             }
             return true
         }
+        if written, !durable {
+            unsynced = true
+            didAppend?(entry)
+            return entry
+        }
         guard written, fsync(descriptor) == 0 else {
             throw CutoverError(
                 code: .journalUnreadable,
@@ -157,13 +171,18 @@ public actor CutoverJournal {
                 remedy: "free disk space or fix permissions, then run `migrate-cli resume`"
             )
         }
+        unsynced = false
         didAppend?(entry)
         return entry
     }
 
-    /// Closes the file and releases the lock.
+    /// Flushes entries appended with `durable: false` (if any), closes the file and releases the lock.
     public func close() {
         guard locked else { return }
+        if unsynced {
+            _ = fsync(descriptor)
+            unsynced = false
+        }
         Glibc.close(descriptor)
         Self.releaseLock(path: path, descriptor: lockDescriptor)
         locked = false

@@ -329,13 +329,13 @@ struct CutoverRunnerTests {
         }
     }
 
-    @Test("didAppend sees every entry once it is on disk, in order")
+    @Test("didAppend sees every entry once it is in the file, in order")
     func didAppendObserver() async throws {
         let path = temporaryJournalPath()
         defer { try? FileManager.default.removeItem(atPath: path) }
         let seen = Mutex<[(Int, Int)]>([])
         let journal = try CutoverJournal(path: path) { entry in
-            // The entry is already durable: the file holds it when the observer runs.
+            // The file holds the entry when the observer runs (flushed to disk when the entry is durable).
             let onDisk = (try? CutoverJournal.read(path: path).count) ?? -1
             seen.withLock { $0.append((entry.sequence, onDisk)) }
         }
@@ -346,6 +346,48 @@ struct CutoverRunnerTests {
         let observed = seen.withLock { $0 }
         #expect(observed.map(\.0) == entries.map(\.sequence))
         #expect(observed.map(\.1) == Array(1...entries.count))
+    }
+
+    @Test("entries appended without durable are in the file at once (a killed process leaves them), and still there after close")
+    func nonDurableEntriesAreWritten() async throws {
+        let path = temporaryJournalPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let journal = try CutoverJournal(path: path)
+        var entry = CutoverJournalEntry(sequence: 0, runID: "r", kind: .event, time: "2026-11-21T00:00:00.000Z", elapsedMicroseconds: 1)
+        entry.step = "drainOld"
+        try await journal.append(entry, durable: false)
+        try await journal.append(entry, durable: false)
+        #expect(try CutoverJournal.read(path: path).map(\.sequence) == [1, 2])
+        try await journal.append(entry)
+        await journal.close()
+        #expect(try CutoverJournal.read(path: path).map(\.sequence) == [1, 2, 3])
+    }
+
+    @Test("the intent of every action that changes a server is flushed before it runs; reads are not")
+    func durableIntents() {
+        let position = ReplicationCoordinate(file: "mysql-bin.000001", offset: 4)
+        let changing: [CutoverStateMachine.Action] = [
+            .prepareProxy(disableQueryRetries: true, relaxAutoIncrementPin: false),
+            .setStatus(.writer(.source), .offlineSoft),
+            .closeSessions(.source),
+            .fence(.source, timeout: .seconds(1)),
+            .liftFence(.source),
+            .stopReplication(.target),
+            .startReplication(.source, source: .target, coordinate: position),
+            .persistReadOnly(.source, readOnly: true),
+            .restoreProxySettings(ProxySettingsSnapshot()),
+            .saveProxyConfiguration,
+        ]
+        let reading: [CutoverStateMachine.Action] = [
+            .runGuards(.writerCutover),
+            .settleAutoIncrementPins(.writer(.source), timeout: .milliseconds(200), interval: .milliseconds(2)),
+            .pollDrain(.writer(.source), timeout: .seconds(1), interval: .milliseconds(2)),
+            .readPosition(.source),
+            .waitForCatchUp(.target, coordinate: position, timeout: .seconds(2)),
+            .verifyReplication(.source),
+        ]
+        for action in changing { #expect(CutoverRunner.changesServers(action), "\(action)") }
+        for action in reading { #expect(!CutoverRunner.changesServers(action), "\(action)") }
     }
 
     @Test("a torn last line is ignored, a corrupt middle line is reported with its number")

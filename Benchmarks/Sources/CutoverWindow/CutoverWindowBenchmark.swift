@@ -51,6 +51,35 @@ struct CutoverWindowBenchmark: AsyncParsableCommand {
     @Option(help: "Also write the tables to this file.")
     var output: String?
 
+    @Option(
+        help: """
+            Directory for the runs' journals (one file per scenario, fsync'd per entry, as migrate-cli writes it; \
+            removed at the end). Use a directory on the disk a real run would journal to.
+            """
+    )
+    var journalDirectory = "/tmp"
+
+    @Flag(help: "Run without a journal (the window without the fsync'd journal writes).")
+    var noJournal = false
+
+    /// The journal of `scenario`'s runs, removed first so every run of the benchmark starts from an empty one.
+    private func journalPath(for scenario: Scenario) -> String? {
+        if noJournal { return nil }
+        let path = "\(journalDirectory)/cutover-window-\(getpid())-\(scenario.id).jsonl"
+        unlink(path)
+        unlink(path + ".lock")
+        return path
+    }
+
+    /// Removes the journals `journalPath(for:)` named.
+    private func removeJournals(_ scenarios: [Scenario]) {
+        for scenario in scenarios {
+            guard let path = journalPath(for: scenario) else { continue }
+            unlink(path)
+            unlink(path + ".lock")
+        }
+    }
+
     mutating func run() async throws {
         if list {
             for scenario in Scenario.all { print("\(scenario.id)\t\(scenario.label)") }
@@ -72,6 +101,7 @@ struct CutoverWindowBenchmark: AsyncParsableCommand {
 
         let header = Self.machineDescription()
         print(header)
+        print(noJournal ? "- journal: none (--no-journal)" : "- journal: one file per scenario in \(journalDirectory), fsync'd per entry (as migrate-cli)")
         print("")
         var results: [ScenarioResult] = []
         for delays in [false, true] {
@@ -103,6 +133,7 @@ struct CutoverWindowBenchmark: AsyncParsableCommand {
                             rehearsal: rehearsal,
                             burst: burst,
                             logger: logger,
+                            journalPath: journalPath(for: scenario),
                             progress: { printError($0) }
                         ).run()
                         collected.append(result)
@@ -120,6 +151,7 @@ struct CutoverWindowBenchmark: AsyncParsableCommand {
             }
             results += groupResults
         }
+        removeJournals(scenarios)
         let tables = Report(results: results, details: details).render()
         print(tables)
         if let trace {

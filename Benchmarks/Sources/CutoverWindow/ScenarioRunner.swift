@@ -156,6 +156,9 @@ struct ScenarioRunner {
     var rehearsal: Rehearsal
     var burst: BurstWriter
     var logger: Logger
+    /// The journal file of this scenario's runs (one per scenario, opened for each run and fsync'd per entry, as
+    /// `migrate-cli` does), or nil to run without one.
+    var journalPath: String?
     /// Progress lines.
     var progress: @Sendable (String) -> Void
 
@@ -224,6 +227,7 @@ struct ScenarioRunner {
                     let record: RunRecord
                     switch scenario.procedure {
                     case .ours:
+                        let journal = try journalPath.map { try CutoverJournal(path: $0) }
                         let runner = CutoverRunner(
                             configuration: .init(
                                 operation: operation,
@@ -231,12 +235,16 @@ struct ScenarioRunner {
                                 topologyFingerprint: environment.topology.fingerprint
                             ),
                             executor: LiveCutoverExecutor(environment: environment, policy: policy),
-                            journal: nil,
+                            journal: journal,
                             logger: logger
                         )
+                        // The runner's clock starts at its init (after the journal was opened and read): the
+                        // timeline's marks are offsets from here.
+                        let started = ContinuousClock.now
                         do {
                             let report = try await runner.run()
                             let ended = ContinuousClock.now
+                            await journal?.close()
                             // The settle of auto-increment pins (before the window): its start from the progress
                             // events (finished with the run), its end from the timeline.
                             var settle: (start: Duration, boundReached: Bool)?
@@ -259,6 +267,7 @@ struct ScenarioRunner {
                                 onlineSent: onlineSent
                             )
                         } catch {
+                            await journal?.close()
                             return (records, "run \(index + 1) (\(operation)) could not start: \(error)")
                         }
                     case .baseline:
