@@ -204,7 +204,7 @@ struct MariaDBConnectionIntegrationTests {
         let outcome = await query.result
         let elapsed = clock.now - cancelled
 
-        #expect(elapsed < .seconds(1), "cancel took \(elapsed)")
+        #expect(elapsed < .seconds(5), "cancel took \(elapsed)")  // far below the 30 s sleep; generous for a loaded machine
         let error = try #require(outcome.failureAsMariaDBError)
         #expect(error.code == .cancelled)
         #expect(error.isInterrupted)
@@ -231,7 +231,8 @@ struct MariaDBConnectionIntegrationTests {
         let elapsed = clock.now - started
         #expect(error.code == .deadlineExceeded)
         #expect(elapsed >= .milliseconds(300))
-        #expect(elapsed < .milliseconds(1_500), "timeout took \(elapsed)")
+        // Far below the 30 s sleep: the statement was interrupted (a generous bound for a loaded 2-core machine).
+        #expect(elapsed < .seconds(5), "timeout took \(elapsed)")
         #expect(await connection.isUsable)
         #expect(try await connection.queryFirst("SELECT 1 AS one")?["one"]?.int == 1)
     }

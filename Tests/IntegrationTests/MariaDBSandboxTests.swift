@@ -137,7 +137,7 @@ struct MariaDBSandboxTests {
         let error = try #require(outcome.failureAsMariaDBError)
         #expect(error.code == .cancelled)
         // KILL QUERY gets a second; then the socket is shut down, which makes the connection unusable.
-        #expect(elapsed < .milliseconds(1_800), "cancel took \(elapsed)")
+        #expect(elapsed < .seconds(5), "cancel took \(elapsed)")  // a frozen server never answers: bounded, generous under load
         #expect(await connection.isUsable == false)
         let closed = try await #require(throws: MariaDBError.self) { _ = try await connection.query("SELECT 1") }
         #expect(closed.code == .connectionClosed)
@@ -159,7 +159,7 @@ struct MariaDBSandboxTests {
 
         let error = try #require(outcome.failureAsMariaDBError)
         #expect(error.code == .deadlineExceeded)
-        #expect(elapsed < .milliseconds(2_000), "timeout took \(elapsed)")
+        #expect(elapsed < .seconds(5), "timeout took \(elapsed)")  // a frozen server never answers: bounded, generous under load
         #expect(await connection.isUsable == false)
     }
 
