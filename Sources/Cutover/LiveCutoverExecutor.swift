@@ -86,24 +86,15 @@ public struct LiveCutoverExecutor: CutoverExecutor {
         -> CutoverStateMachine.Event
     {
         let logger = context.logger
-        let step = CutoverRunner.describe(action)
         func failed(
             _ message: String,
             endpoint: String? = nil,
             mayHaveTakenEffect: Bool = false,
             error: (any Error)? = nil
         ) -> CutoverStateMachine.Event {
-            let endpoint = endpoint ?? endpointName(of: action)
-            return .stepFailed(
-                StepFailure(
-                    step: step,
-                    message: message,
-                    endpoint: endpoint,
-                    mayHaveTakenEffect: mayHaveTakenEffect,
-                    remedy: remedy(for: action, endpoint: endpoint, error: error)
-                ),
-                at: context.elapsed()
-            )
+            stepFailed(
+                action, message, endpoint: endpoint, mayHaveTakenEffect: mayHaveTakenEffect, error: error,
+                context: context)
         }
         do {
             switch action {
@@ -121,7 +112,7 @@ public struct LiveCutoverExecutor: CutoverExecutor {
                 return .guardsFinished(blockingReasons: reasons, pinnedSessions: pins?.pinnedHolders, proxySettings: settings)
 
             case .prepareProxy(let disableRetries, let relaxPin):
-                return try await prepareProxy(disableRetries: disableRetries, relaxPin: relaxPin, step: step, context: context)
+                return try await prepareProxy(disableRetries: disableRetries, relaxPin: relaxPin, context: context)
 
             case .settleAutoIncrementPins(let server, let timeout, let interval):
                 guard let key = topology.key(of: server) else { return failed("the topology has no \(server) row") }
@@ -145,16 +136,11 @@ public struct LiveCutoverExecutor: CutoverExecutor {
                     let serving = status == .online ? server.role : server.role.other
                     if let problem = await readerDatabaseProblem(serving, logger: logger) {
                         let database = environment.database(serving)
-                        return .stepFailed(
-                            StepFailure(
-                                step: step,
-                                message: "\(problem); \(server) left as it was on every node",
-                                endpoint: database.name,
-                                remedy: "bring \(database.name) back (running, reachable, replicating cleanly), check "
-                                    + "the readers with `migrate-cli status`, then run the reader switch again"
-                            ),
-                            at: context.elapsed()
-                        )
+                        return stepFailed(
+                            action, "\(problem); \(server) left as it was on every node", endpoint: database.name,
+                            remedy: "bring \(database.name) back (running, reachable, replicating cleanly), check "
+                                + "the readers with `migrate-cli status`, then run the reader switch again",
+                            context: context)
                     }
                     if status != .online { otherReaderOnline = topology.key(of: .reader(server.role.other)) }
                 }
@@ -293,6 +279,30 @@ public struct LiveCutoverExecutor: CutoverExecutor {
     }
 
     // MARK: Messages
+
+    /// The ``CutoverStateMachine/Event/stepFailed(_:at:)`` of `action`: on `endpoint` (by default the one the
+    /// action talks to), with `remedy` or else the usual one for the action (and `error`, when known).
+    private func stepFailed(
+        _ action: CutoverStateMachine.Action,
+        _ message: String,
+        endpoint: String? = nil,
+        mayHaveTakenEffect: Bool = false,
+        error: (any Error)? = nil,
+        remedy: String? = nil,
+        context: CutoverExecutionContext
+    ) -> CutoverStateMachine.Event {
+        let endpoint = endpoint ?? endpointName(of: action)
+        return .stepFailed(
+            StepFailure(
+                step: CutoverRunner.describe(action),
+                message: message,
+                endpoint: endpoint,
+                mayHaveTakenEffect: mayHaveTakenEffect,
+                remedy: remedy ?? self.remedy(for: action, endpoint: endpoint, error: error)
+            ),
+            at: context.elapsed()
+        )
+    }
 
     /// The endpoint an action talks to, for failure messages.
     func endpointName(of action: CutoverStateMachine.Action) -> String? {
@@ -472,16 +482,9 @@ public struct LiveCutoverExecutor: CutoverExecutor {
         while true {
             let stats = await proxies.connectionPoolStats(for: key, logger: logger)
             if let failure = stats.failures.first {
-                let action = CutoverStateMachine.Action.pollDrain(server, timeout: timeout, interval: interval)
-                return .stepFailed(
-                    StepFailure(
-                        step: CutoverRunner.describe(action),
-                        message: "\(failure.error)",
-                        endpoint: failure.node,
-                        remedy: remedy(for: action, endpoint: failure.node)
-                    ),
-                    at: context.elapsed()
-                )
+                return stepFailed(
+                    .pollDrain(server, timeout: timeout, interval: interval), "\(failure.error)",
+                    endpoint: failure.node, context: context)
             }
             let used = stats.successes.reduce(0) { $0 + Int($1.value?.connectionsUsed ?? 0) }
             let now = context.elapsed()
@@ -613,39 +616,25 @@ public struct LiveCutoverExecutor: CutoverExecutor {
 
     // MARK: Proxy variables
 
-    private func prepareProxy(disableRetries: Bool, relaxPin: Bool, step: String, context: CutoverExecutionContext) async throws
+    private func prepareProxy(disableRetries: Bool, relaxPin: Bool, context: CutoverExecutionContext) async throws
         -> CutoverStateMachine.Event
     {
         let logger = context.logger
+        let action = CutoverStateMachine.Action.prepareProxy(disableQueryRetries: disableRetries, relaxAutoIncrementPin: relaxPin)
         let changes = Self.variablesChanged(disableRetries: disableRetries, relaxPin: relaxPin)
         let snapshot: ProxySettingsSnapshot
         do {
             snapshot = try await self.snapshot(of: changes.keys.sorted(), logger: logger)
         } catch let failure as NodeFailure {
-            return .stepFailed(
-                StepFailure(
-                    step: step,
-                    message: "cannot read variables: \(failure.error)",
-                    endpoint: failure.node,
-                    remedy: remedy(for: .prepareProxy(disableQueryRetries: disableRetries, relaxAutoIncrementPin: relaxPin), endpoint: failure.node)
-                ),
-                at: context.elapsed()
-            )
+            return stepFailed(
+                action, "cannot read variables: \(failure.error)", endpoint: failure.node, context: context)
         }
         let applied = await proxies.setVariablesAndLoad(changes, logger: logger)
         if let failure = applied.failures.first {
             // Put back what may have changed before reporting: the machine only restores what it knows of.
             _ = await restore(snapshot, logger: logger)
-            return .stepFailed(
-                StepFailure(
-                    step: step,
-                    message: "\(failure.error)",
-                    endpoint: failure.node,
-                    mayHaveTakenEffect: true,
-                    remedy: remedy(for: .prepareProxy(disableQueryRetries: disableRetries, relaxAutoIncrementPin: relaxPin), endpoint: failure.node)
-                ),
-                at: context.elapsed()
-            )
+            return stepFailed(
+                action, "\(failure.error)", endpoint: failure.node, mayHaveTakenEffect: true, context: context)
         }
         return .proxyPrepared(snapshot)
     }

@@ -11,7 +11,7 @@ public import MariaDB
 ///
 /// Start and stop are verified like ``RDSReplicaController``'s: the status is re-read until it shows the
 /// expected thread states.
-public struct NativeReplicaController: ReplicaControlling, CatchUpWaiting {
+public struct NativeReplicaController: ReplicaControlling, CatchUpWaiting, DialectReplicaController {
     /// Tuning.
     public struct Options: Sendable, Hashable {
         /// The filter ``configureSource(_:logger:)`` installs.
@@ -42,12 +42,12 @@ public struct NativeReplicaController: ReplicaControlling, CatchUpWaiting {
     }
 
     /// The replica's session.
-    public let session: any SQLSession
+    public var session: any SQLSession { core.session }
     /// The replica's dialect.
-    public let dialect: ReplicationDialect
+    public var dialect: ReplicationDialect { core.dialect }
     /// Tuning.
     public let options: Options
-    private let waiter: CatchUpWaiter
+    private let core: ReplicaControllerCore
 
     /// Creates a controller.
     ///
@@ -61,10 +61,11 @@ public struct NativeReplicaController: ReplicaControlling, CatchUpWaiting {
                 endpoint: session.endpointDescription
             )
         }
-        self.session = session
-        self.dialect = dialect
         self.options = options
-        self.waiter = CatchUpWaiter(session: session, dialect: dialect, options: options.catchUp)
+        self.core = ReplicaControllerCore(
+            session: session, dialect: dialect, statusTimeout: options.statementTimeout,
+            verificationTimeout: options.verificationTimeout, verificationInterval: options.verificationInterval,
+            catchUp: options.catchUp)
     }
 
     /// Detects the dialect of the server behind `session`, then creates a controller.
@@ -73,9 +74,7 @@ public struct NativeReplicaController: ReplicaControlling, CatchUpWaiting {
     public static func detecting(on session: any SQLSession, options: Options = Options(), logger: Logger) async throws
         -> NativeReplicaController
     {
-        try NativeReplicaController(
-            session: session, dialect: try await ReplicationDialect.detect(on: session, logger: logger),
-            options: options)
+        try await detected(on: session, options: options, logger: logger)
     }
 
     /// `host:port` of the server this controller drives, for messages.
@@ -87,7 +86,7 @@ public struct NativeReplicaController: ReplicaControlling, CatchUpWaiting {
     ///
     /// - Throws: ``ReplicationError`` when it cannot be read or parsed.
     public func replicaStatus(logger: Logger) async throws -> ReplicaStatus {
-        try await ReplicaStatusReader.read(session: session, dialect: dialect, timeout: options.statementTimeout)
+        try await core.replicaStatus()
     }
 
     /// Points the replica at `source` (`CHANGE MASTER TO` / `CHANGE REPLICATION SOURCE TO`) and installs
@@ -123,7 +122,7 @@ public struct NativeReplicaController: ReplicaControlling, CatchUpWaiting {
     public func startReplication(logger: Logger) async throws -> ReplicaStatus {
         try await requireStartable(logger: logger)
         try await run(dialect.startReplicaStatement, what: "start replication")
-        return try await verify(logger: logger, expectation: "both threads running") { $0.isRunning }
+        return try await core.verify(logger: logger, expectation: "both threads running") { $0.isRunning }
     }
 
     /// Starts replication until the SQL thread reaches `position`, then checks it runs (or already stopped there).
@@ -132,7 +131,7 @@ public struct NativeReplicaController: ReplicaControlling, CatchUpWaiting {
     public func startReplication(until position: BinlogPosition, logger: Logger) async throws -> ReplicaStatus {
         try await requireStartable(logger: logger)
         try await run(dialect.startReplicaUntilStatement(position), what: "start replication until \(position)")
-        return try await verify(logger: logger, expectation: "running until \(position)") { status in
+        return try await core.verify(logger: logger, expectation: "running until \(position)") { status in
             status.isRunning || RDSReplicaController.stoppedAtUntil(status, position)
         }
     }
@@ -152,7 +151,7 @@ public struct NativeReplicaController: ReplicaControlling, CatchUpWaiting {
                 code: .notRunning, message: "replication is already stopped", endpoint: endpointDescription)
         }
         try await run(dialect.stopReplicaStatement, what: "stop replication")
-        return try await verify(logger: logger, expectation: "both threads stopped") { $0.isStopped }
+        return try await core.verify(logger: logger, expectation: "both threads stopped") { $0.isStopped }
     }
 
     /// Stops replication if needed and forgets its configuration (`RESET REPLICA ALL` / `RESET SLAVE ALL`).
@@ -168,7 +167,7 @@ public struct NativeReplicaController: ReplicaControlling, CatchUpWaiting {
             try await run(dialect.stopReplicaStatement, what: "stop replication")
         }
         try await run(dialect.resetReplicaStatement, what: "reset replication")
-        _ = try await verify(logger: logger, expectation: "no source configured") { !$0.isConfigured }
+        _ = try await core.verify(logger: logger, expectation: "no source configured") { !$0.isConfigured }
     }
 
     /// Skips the one event the SQL thread stopped on and starts it again.
@@ -201,7 +200,7 @@ public struct NativeReplicaController: ReplicaControlling, CatchUpWaiting {
         }
         try await run("SET GLOBAL \(unsafeRaw: counter) = 1", what: "set the skip counter")
         try await run(dialect.startReplicaStatement, what: "start replication")
-        return try await verify(logger: logger, expectation: "both threads running") { $0.isRunning }
+        return try await core.verify(logger: logger, expectation: "both threads running") { $0.isRunning }
     }
 
     // MARK: CatchUpWaiting
@@ -213,14 +212,14 @@ public struct NativeReplicaController: ReplicaControlling, CatchUpWaiting {
         async throws
         -> CatchUpResult
     {
-        try await waiter.waitUntilExecuted(target, deadline: deadline, logger: logger)
+        try await core.waiter.waitUntilExecuted(target, deadline: deadline, logger: logger)
     }
 
     /// This replica's lag behind `source` (see ``CatchUpWaiter/lag(behind:logger:)``).
     ///
     /// - Throws: ``ReplicationError``.
     public func lag(behind source: SourceStatus?, logger: Logger) async throws -> ReplicationLag {
-        try await waiter.lag(behind: source, logger: logger)
+        try await core.waiter.lag(behind: source, logger: logger)
     }
 
     // MARK: Internals
@@ -244,22 +243,5 @@ public struct NativeReplicaController: ReplicaControlling, CatchUpWaiting {
         } catch {
             throw ReplicationError.wrapping(error, message: "could not \(what)", endpoint: endpointDescription)
         }
-    }
-
-    private func verify(
-        logger: Logger,
-        expectation: String,
-        _ accept: (ReplicaStatus) -> Bool
-    ) async throws -> ReplicaStatus {
-        try await ReplicaStateVerifier.verify(
-            session: session,
-            dialect: dialect,
-            timeout: options.verificationTimeout,
-            interval: options.verificationInterval,
-            statusTimeout: options.statementTimeout,
-            expectation: expectation,
-            logger: logger,
-            accept
-        )
     }
 }

@@ -11,7 +11,9 @@ public import MariaDB
 ///
 /// The procedures sleep inside (about 1 s before and 2 s after a start or stop on Aurora): keep these calls off
 /// the critical path of a cut-over.
-public struct RDSReplicaController: ReplicaControlling, CatchUpWaiting, RDSConfigurationControlling {
+public struct RDSReplicaController: ReplicaControlling, CatchUpWaiting, RDSConfigurationControlling,
+    DialectReplicaController
+{
     /// Tuning.
     public struct Options: Sendable, Hashable {
         /// How long to keep re-reading the status after a start or stop before giving up.
@@ -42,14 +44,14 @@ public struct RDSReplicaController: ReplicaControlling, CatchUpWaiting, RDSConfi
     }
 
     /// The session of the Aurora writer (the account needs `EXECUTE` on the procedures and `REPLICATION CLIENT`).
-    public let session: any SQLSession
+    public var session: any SQLSession { core.session }
     /// The server's dialect (for the status statement and the wait functions).
-    public let dialect: ReplicationDialect
+    public var dialect: ReplicationDialect { core.dialect }
     /// The procedures in use.
     public let procedures: RDSProcedures
     /// Tuning.
     public let options: Options
-    private let waiter: CatchUpWaiter
+    private let core: ReplicaControllerCore
 
     /// Creates a controller.
     ///
@@ -64,11 +66,12 @@ public struct RDSReplicaController: ReplicaControlling, CatchUpWaiting, RDSConfi
                 endpoint: session.endpointDescription
             )
         }
-        self.session = session
-        self.dialect = dialect
         self.procedures = procedures
         self.options = options
-        self.waiter = CatchUpWaiter(session: session, dialect: dialect, options: options.catchUp)
+        self.core = ReplicaControllerCore(
+            session: session, dialect: dialect, statusTimeout: options.statusTimeout,
+            verificationTimeout: options.verificationTimeout, verificationInterval: options.verificationInterval,
+            catchUp: options.catchUp)
     }
 
     /// Detects the dialect and procedures of the server behind `session`, then creates a controller.
@@ -77,9 +80,7 @@ public struct RDSReplicaController: ReplicaControlling, CatchUpWaiting, RDSConfi
     public static func detecting(on session: any SQLSession, options: Options = Options(), logger: Logger) async throws
         -> RDSReplicaController
     {
-        try RDSReplicaController(
-            session: session, dialect: try await ReplicationDialect.detect(on: session, logger: logger),
-            options: options)
+        try await detected(on: session, options: options, logger: logger)
     }
 
     /// `host:port` of the Aurora (or RDS) writer this controller drives, for messages.
@@ -91,7 +92,7 @@ public struct RDSReplicaController: ReplicaControlling, CatchUpWaiting, RDSConfi
     ///
     /// - Throws: ``ReplicationError`` when it cannot be read or parsed.
     public func replicaStatus(logger: Logger) async throws -> ReplicaStatus {
-        try await ReplicaStatusReader.read(session: session, dialect: dialect, timeout: options.statusTimeout)
+        try await core.replicaStatus()
     }
 
     /// Points Aurora at `source` with `mysql.rds_set_external_source` / `_master` (or their `_with_auto_position`
@@ -121,7 +122,7 @@ public struct RDSReplicaController: ReplicaControlling, CatchUpWaiting, RDSConfi
     /// - Throws: ``ReplicationError``.
     public func startReplication(logger: Logger) async throws -> ReplicaStatus {
         try await call(procedures.startReplication, procedures.startReplicationStatement, logger: logger)
-        return try await verify(logger: logger, expectation: "both threads running") { $0.isRunning }
+        return try await core.verify(logger: logger, expectation: "both threads running") { $0.isRunning }
     }
 
     /// `CALL mysql.rds_start_replication_until(file, pos)`, then checks it runs or has already stopped at `position`.
@@ -143,7 +144,7 @@ public struct RDSReplicaController: ReplicaControlling, CatchUpWaiting, RDSConfi
             logger.debug("replica stopped at the until position already", metadata: ["replication.status": "\(status)"])
             return status
         }
-        return try await verify(logger: logger, expectation: "running until \(position)") { status in
+        return try await core.verify(logger: logger, expectation: "running until \(position)") { status in
             status.isRunning || Self.stoppedAtUntil(status, position)
         }
     }
@@ -153,7 +154,7 @@ public struct RDSReplicaController: ReplicaControlling, CatchUpWaiting, RDSConfi
     /// - Throws: ``ReplicationError``.
     public func stopReplication(logger: Logger) async throws -> ReplicaStatus {
         try await call(procedures.stopReplication, procedures.stopReplicationStatement, logger: logger)
-        return try await verify(logger: logger, expectation: "both threads stopped") { $0.isStopped }
+        return try await core.verify(logger: logger, expectation: "both threads stopped") { $0.isStopped }
     }
 
     /// `CALL mysql.rds_reset_external_source` / `_master`, then checks no source is configured.
@@ -161,7 +162,7 @@ public struct RDSReplicaController: ReplicaControlling, CatchUpWaiting, RDSConfi
     /// - Throws: ``ReplicationError``.
     public func resetReplication(logger: Logger) async throws {
         try await call(procedures.resetExternalSource, procedures.resetExternalSourceStatement, logger: logger)
-        _ = try await verify(logger: logger, expectation: "no source configured") { !$0.isConfigured }
+        _ = try await core.verify(logger: logger, expectation: "no source configured") { !$0.isConfigured }
     }
 
     /// `CALL mysql.rds_skip_repl_error`, then re-reads the status until both threads run.
@@ -174,7 +175,7 @@ public struct RDSReplicaController: ReplicaControlling, CatchUpWaiting, RDSConfi
                 endpoint: endpointDescription)
         }
         try await call(name, procedures.skipReplicationErrorStatement!, logger: logger)
-        return try await verify(logger: logger, expectation: "both threads running") { $0.isRunning }
+        return try await core.verify(logger: logger, expectation: "both threads running") { $0.isRunning }
     }
 
     // MARK: CatchUpWaiting
@@ -186,14 +187,14 @@ public struct RDSReplicaController: ReplicaControlling, CatchUpWaiting, RDSConfi
         async throws
         -> CatchUpResult
     {
-        try await waiter.waitUntilExecuted(target, deadline: deadline, logger: logger)
+        try await core.waiter.waitUntilExecuted(target, deadline: deadline, logger: logger)
     }
 
     /// Aurora's lag behind `source` (see ``CatchUpWaiter/lag(behind:logger:)``).
     ///
     /// - Throws: ``ReplicationError``.
     public func lag(behind source: SourceStatus?, logger: Logger) async throws -> ReplicationLag {
-        try await waiter.lag(behind: source, logger: logger)
+        try await core.waiter.lag(behind: source, logger: logger)
     }
 
     // MARK: RDSConfigurationControlling
@@ -361,83 +362,10 @@ public struct RDSReplicaController: ReplicaControlling, CatchUpWaiting, RDSConfi
         return .procedureFailed
     }
 
-    /// Re-reads the status until `accept` holds, failing fast when a thread stops with an error.
-    private func verify(
-        logger: Logger,
-        expectation: String,
-        _ accept: (ReplicaStatus) -> Bool
-    ) async throws -> ReplicaStatus {
-        try await ReplicaStateVerifier.verify(
-            session: session,
-            dialect: dialect,
-            timeout: options.verificationTimeout,
-            interval: options.verificationInterval,
-            statusTimeout: options.statusTimeout,
-            expectation: expectation,
-            logger: logger,
-            accept
-        )
-    }
-
     static func stoppedAtUntil(_ status: ReplicaStatus, _ position: BinlogPosition) -> Bool {
         guard status.sqlThread == .stopped, status.lastSQLError == nil, let executed = status.executedPosition else {
             return false
         }
         return executed >= position
-    }
-}
-
-/// Re-reads a replica's status until it shows the expected thread states.
-enum ReplicaStateVerifier {
-    static func verify(
-        session: any SQLSession,
-        dialect: ReplicationDialect,
-        timeout: Duration,
-        interval: Duration,
-        statusTimeout: Duration,
-        expectation: String,
-        logger: Logger,
-        _ accept: (ReplicaStatus) -> Bool
-    ) async throws -> ReplicaStatus {
-        let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: timeout)
-        while true {
-            let status = try await ReplicaStatusReader.read(session: session, dialect: dialect, timeout: statusTimeout)
-            if accept(status) {
-                logger.debug(
-                    "replica state verified",
-                    metadata: ["replication.expected": "\(expectation)", "replication.status": "\(status)"])
-                return status
-            }
-            // A thread that stopped with an error will not recover by itself.
-            if status.sqlThread == .stopped, let sqlError = status.lastSQLError {
-                throw ReplicationError(
-                    code: .replicationFailed,
-                    message: "expected \(expectation), but the SQL thread stopped with error \(sqlError.number)",
-                    endpoint: session.endpointDescription,
-                    sqlThreadError: sqlError,
-                    ioThreadError: status.lastIOError
-                )
-            }
-            if status.ioThread == .stopped, let ioError = status.lastIOError, !accept(status) {
-                throw ReplicationError(
-                    code: .replicationFailed,
-                    message: "expected \(expectation), but the IO thread stopped with error \(ioError.number)",
-                    endpoint: session.endpointDescription,
-                    ioThreadError: ioError
-                )
-            }
-            let remaining = clock.now.duration(to: deadline)
-            guard remaining > .zero else {
-                throw ReplicationError(
-                    code: .stateNotReached,
-                    message: "expected \(expectation) within \(timeout), status shows \(status)",
-                    endpoint: session.endpointDescription,
-                    sqlThreadError: status.lastSQLError,
-                    ioThreadError: status.lastIOError
-                )
-            }
-            try await Task.sleep(for: min(interval, remaining))
-        }
     }
 }

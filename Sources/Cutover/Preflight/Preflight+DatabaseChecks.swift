@@ -48,9 +48,7 @@ extension Preflight {
             id: "versions.compatible",
             title: "Source and target versions compatible both ways",
             remedyOnError: { $0.connectivityRemedy(nil) },
-            body: { preflight, facts, logger in
-                try await preflight.checkVersions(facts, logger)
-            }
+            check: Preflight.checkVersions
         ),
         Definition(
             id: "target.procedures",
@@ -58,17 +56,13 @@ extension Preflight {
             remedyOnError: { _ in
                 "grant the preflight account SELECT on information_schema.ROUTINES (EXECUTE on mysql.* on RDS/Aurora)"
             },
-            body: { preflight, facts, logger in
-                try await preflight.checkProcedures(facts, logger)
-            }
+            check: Preflight.checkProcedures
         ),
         Definition(
             id: "charset.server",
             title: "Server character set and collation equal",
             remedyOnError: { _ in "check that the preflight account can run SELECT @@global.character_set_server" },
-            body: { preflight, _, logger in
-                try await preflight.checkServerCharacterSettings(logger)
-            }
+            check: Preflight.checkServerCharacterSettings
         ),
         Definition(
             id: "charset.schemas",
@@ -76,17 +70,13 @@ extension Preflight {
             remedyOnError: { _ in
                 "grant the preflight account SELECT on information_schema.SCHEMATA (any privilege on each schema)"
             },
-            body: { preflight, _, logger in
-                try await preflight.checkSchemas(logger)
-            }
+            check: Preflight.checkSchemas
         ),
         Definition(
             id: "timezone.tables",
             title: "Time zone tables loaded on the target where the source has them",
             remedyOnError: { _ in "grant the preflight account SELECT on mysql.time_zone_name on both servers" },
-            body: { preflight, _, logger in
-                try await preflight.checkTimeZones(logger)
-            }
+            check: Preflight.checkTimeZones
         ),
         Definition(
             id: "replication.target",
@@ -95,17 +85,13 @@ extension Preflight {
                 "check that the preflight account can read the target's replica status (REPLICATION CLIENT, or "
                     + "SLAVE MONITOR on MariaDB)"
             },
-            body: { preflight, facts, logger in
-                try await preflight.checkReplication(facts, logger)
-            }
+            check: Preflight.checkReplication
         ),
         Definition(
             id: "replication.identities",
             title: "Distinct server ids, compatible GTID settings",
             remedyOnError: { _ in "check that the preflight account can run SHOW GLOBAL VARIABLES on both servers" },
-            body: { preflight, facts, logger in
-                try await preflight.checkServerIdentities(facts, logger)
-            }
+            check: Preflight.checkServerIdentities
         ),
         Definition(
             id: "replication.tls",
@@ -114,49 +100,37 @@ extension Preflight {
                 "check that the preflight account can read the target's replica status and run SHOW GLOBAL VARIABLES "
                     + "on both servers"
             },
-            body: { preflight, facts, logger in
-                try await preflight.checkReplicationTLS(facts, logger)
-            }
+            check: Preflight.checkReplicationTLS
         ),
         Definition(
             id: "target.binlog",
             title: "Binary log on the target (for reverse replication)",
             remedyOnError: { _ in "check that the preflight account can run SHOW GLOBAL VARIABLES on the target" },
-            body: { preflight, facts, logger in
-                try await preflight.checkTargetBinlog(facts, logger)
-            }
+            check: Preflight.checkTargetBinlog
         ),
         Definition(
             id: "target.binlog-retention",
             title: "Binlog retention set on the target (for reverse replication)",
             remedyOnError: { _ in "grant the preflight account EXECUTE on mysql.rds_show_configuration" },
-            body: { preflight, _, logger in
-                try await preflight.checkBinlogRetention(logger)
-            }
+            check: Preflight.checkBinlogRetention
         ),
         Definition(
             id: "target.read-only",
             title: "Target accepts writes (not read-only)",
             remedyOnError: { _ in "check that the preflight account can run SHOW GLOBAL VARIABLES on the target" },
-            body: { preflight, _, logger in
-                try await preflight.checkTargetWritable(logger)
-            }
+            check: Preflight.checkTargetWritable
         ),
         Definition(
             id: "reverse-replication.account",
             title: "Reverse-replication account on the target with REPLICATION SLAVE/CLIENT",
             remedyOnError: { _ in "grant the preflight account SELECT on mysql.user on the target" },
-            body: { preflight, _, logger in
-                try await preflight.checkReverseReplicationAccount(logger)
-            }
+            check: Preflight.checkReverseReplicationAccount
         ),
         Definition(
             id: "application.accounts",
             title: "Application accounts on the target, same host patterns",
             remedyOnError: { _ in "grant the preflight account SELECT on mysql.user on both servers" },
-            body: { preflight, _, logger in
-                try await preflight.checkApplicationAccounts(logger)
-            }
+            check: Preflight.checkApplicationAccounts
         ),
         Definition(
             id: "source.long-transactions",
@@ -164,9 +138,7 @@ extension Preflight {
             remedyOnError: { _ in
                 "grant the preflight account PROCESS on the source (information_schema.INNODB_TRX and PROCESSLIST)"
             },
-            body: { preflight, _, logger in
-                try await preflight.checkLongTransactions(logger)
-            }
+            check: Preflight.checkLongTransactions
         ),
     ]
 

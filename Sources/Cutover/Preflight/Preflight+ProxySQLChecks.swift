@@ -10,57 +10,43 @@ extension Preflight {
             id: "proxysql.connectivity",
             title: "Every ProxySQL admin interface reachable, version",
             remedyOnError: { _ in proxyAdminRemedy },
-            body: { preflight, _, logger in
-                try await preflight.checkProxyConnectivity(logger)
-            }
+            check: Preflight.checkProxyConnectivity
         ),
         Definition(
             id: "proxysql.source-rows",
             title: "Source rows ONLINE in every node's runtime",
             remedyOnError: { _ in proxyAdminRemedy },
-            body: { preflight, _, logger in
-                try await preflight.checkSourceRows(logger)
-            }
+            check: Preflight.checkSourceRows
         ),
         Definition(
             id: "proxysql.pinned-sessions",
             title: "Sessions ProxySQL pins to the source rows right now (they hold the drain)",
             remedyOnError: { _ in proxyAdminRemedy + "; the admin account must read stats_mysql_processlist" },
-            body: { preflight, _, logger in
-                try await preflight.checkPinnedSessions(logger)
-            }
+            check: Preflight.checkPinnedSessions
         ),
         Definition(
             id: "proxysql.target-rows",
             title: "Target rows present in ProxySQL and not ONLINE",
             remedyOnError: { _ in proxyAdminRemedy },
-            body: { preflight, _, logger in
-                try await preflight.checkTargetRows(logger)
-            }
+            check: Preflight.checkTargetRows
         ),
         Definition(
             id: "proxysql.target-reachable",
             title: "Each ProxySQL node reaches the target (monitor logs)",
             remedyOnError: { _ in proxyAdminRemedy },
-            body: { preflight, _, logger in
-                try await preflight.checkTargetReachable(logger)
-            }
+            check: Preflight.checkTargetReachable
         ),
         Definition(
             id: "proxysql.replication-hostgroups",
             title: "No replication hostgroup pair can move the target rows",
             remedyOnError: { _ in proxyAdminRemedy },
-            body: { preflight, _, logger in
-                try await preflight.checkReplicationHostgroups(logger)
-            }
+            check: Preflight.checkReplicationHostgroups
         ),
         Definition(
             id: "proxysql.runtime-equal",
             title: "Every node's runtime equal and loaded",
             remedyOnError: { _ in proxyAdminRemedy },
-            body: { preflight, _, logger in
-                try await preflight.checkRuntimeEqual(logger)
-            }
+            check: Preflight.checkRuntimeEqual
         ),
     ]
 
@@ -85,6 +71,21 @@ extension Preflight {
         }
     }
 
+    /// Runs `read` on every node, lets `judge` turn the answers into findings, adds a `fail` per node that could not
+    /// answer, and combines them into the check's outcome.
+    private func onEveryNode<Value: Sendable>(
+        _ operationName: String,
+        logger: Logger,
+        read: @escaping @Sendable (any ProxySQLAdministering, Logger) async throws -> Value,
+        judge: (_ answers: [(node: String, value: Value)], _ findings: inout Findings) -> Void
+    ) async -> Outcome {
+        let result = await proxies.forEachNode(operationName, logger: logger, read)
+        var findings = Findings()
+        judge(result.successes, &findings)
+        record(result.failures, &findings)
+        return findings.outcome(ifEmpty: .pass(""))
+    }
+
     private func literal(_ text: String) -> String { SQLQuoting.stringLiteral(text, dialect: .proxySQLAdmin) }
 
     private func whereKey(_ key: BackendServer.Key) -> String {
@@ -98,46 +99,42 @@ extension Preflight {
             return .fail(
                 "no ProxySQL node is configured", remedy: "list the ProxySQL admin interfaces in the configuration")
         }
-        let result = await proxies.forEachNode("preflight version", logger: logger) { node, logger in
+        return await onEveryNode("preflight version", logger: logger) { node, logger in
             try await node.version(logger: logger)
+        } judge: { answers, findings in
+            for (node, version) in answers { findings.pass("\(node): ProxySQL \(version)") }
         }
-        var findings = Findings()
-        for (node, version) in result.successes { findings.pass("\(node): ProxySQL \(version)") }
-        record(result.failures, &findings)
-        return findings.outcome(ifEmpty: .pass(""))
     }
 
     func checkSourceRows(_ logger: Logger) async throws -> Outcome {
         let keys = keys(.source)
         let hostgroups = Set(keys.map(\.hostgroup))
-        let result = await proxies.forEachNode("preflight source rows", logger: logger) { node, logger in
+        return await onEveryNode("preflight source rows", logger: logger) { node, logger in
             try await node.servers(in: .runtime, hostgroups: hostgroups, logger: logger)
-        }
-        var findings = Findings()
-        for (node, runtime) in result.successes {
-            for key in keys {
-                let live = runtime.first { $0.key == key && $0.status != .offlineHard }
-                switch live?.status {
-                case .online?:
-                    findings.pass("\(node): \(key) ONLINE")
-                case let status?:
-                    findings.fail(
-                        "\(node): \(key) is \(status), not ONLINE: the cut-over starts from the source serving",
-                        remedy: "if a previous run stopped midway, see `migrate-cli status` and `migrate-cli resume`; "
-                            + "otherwise UPDATE mysql_servers SET status = 'ONLINE' WHERE \(whereKey(key)); "
-                            + "LOAD MYSQL SERVERS TO RUNTIME"
-                    )
-                case nil:
-                    findings.fail(
-                        "\(node): \(key) is not live in runtime_mysql_servers",
-                        remedy: "check mysql_servers on \(node) and the topology's source rows; "
-                            + "LOAD MYSQL SERVERS TO RUNTIME if the row is configured"
-                    )
+        } judge: { answers, findings in
+            for (node, runtime) in answers {
+                for key in keys {
+                    let live = runtime.first { $0.key == key && $0.status != .offlineHard }
+                    switch live?.status {
+                    case .online?:
+                        findings.pass("\(node): \(key) ONLINE")
+                    case let status?:
+                        findings.fail(
+                            "\(node): \(key) is \(status), not ONLINE: the cut-over starts from the source serving",
+                            remedy: "if a previous run stopped midway, see `migrate-cli status` and `migrate-cli resume`; "
+                                + "otherwise UPDATE mysql_servers SET status = 'ONLINE' WHERE \(whereKey(key)); "
+                                + "LOAD MYSQL SERVERS TO RUNTIME"
+                        )
+                    case nil:
+                        findings.fail(
+                            "\(node): \(key) is not live in runtime_mysql_servers",
+                            remedy: "check mysql_servers on \(node) and the topology's source rows; "
+                                + "LOAD MYSQL SERVERS TO RUNTIME if the row is configured"
+                        )
+                    }
                 }
             }
         }
-        record(result.failures, &findings)
-        return findings.outcome(ifEmpty: .pass(""))
     }
 
     /// Reads `stats_mysql_processlist` on every node for the sessions holding a backend connection to a source row
@@ -177,51 +174,49 @@ extension Preflight {
     func checkTargetRows(_ logger: Logger) async throws -> Outcome {
         let keys = keys(.target)
         let hostgroups = Set(keys.map(\.hostgroup))
-        let result = await proxies.forEachNode("preflight target rows", logger: logger) { node, logger in
+        return await onEveryNode("preflight target rows", logger: logger) { node, logger in
             let configured = try await node.servers(in: .configured, hostgroups: hostgroups, logger: logger)
             let runtime = try await node.servers(in: .runtime, hostgroups: hostgroups, logger: logger)
             return (configured, runtime)
-        }
-        var findings = Findings()
-        for (node, (configured, runtime)) in result.successes {
-            for key in keys {
-                let hardOffline =
-                    "UPDATE mysql_servers SET status = 'OFFLINE_HARD' WHERE \(whereKey(key)); "
-                    + "LOAD MYSQL SERVERS TO RUNTIME; SAVE MYSQL SERVERS TO DISK (on \(node))"
-                guard let row = configured.first(where: { $0.key == key }) else {
-                    findings.fail(
-                        "\(node): \(key) is not in mysql_servers",
-                        remedy: "on \(node): INSERT INTO mysql_servers (hostgroup_id, hostname, port, status) VALUES "
-                            + "(\(key.hostgroup), \(literal(key.endpoint.host)), \(key.endpoint.port), 'OFFLINE_HARD'); "
-                            + "LOAD MYSQL SERVERS TO RUNTIME; SAVE MYSQL SERVERS TO DISK"
-                    )
-                    continue
-                }
-                let live = runtime.first { $0.key == key && $0.status != .offlineHard }
-                if row.status == .online || live?.status == .online {
-                    findings.fail(
-                        "\(node): \(key) is ONLINE (" + (row.status == .online ? "configured" : "live in runtime")
-                            + "): the target would take traffic before the cut-over",
-                        remedy: hardOffline
-                    )
-                } else if row.status != .offlineHard || live != nil {
-                    findings.warn(
-                        "\(node): \(key) is \(live?.status ?? row.status), expected OFFLINE_HARD",
-                        remedy: hardOffline
-                    )
-                } else {
-                    findings.pass("\(node): \(key) OFFLINE_HARD")
+        } judge: { answers, findings in
+            for (node, (configured, runtime)) in answers {
+                for key in keys {
+                    let hardOffline =
+                        "UPDATE mysql_servers SET status = 'OFFLINE_HARD' WHERE \(whereKey(key)); "
+                        + "LOAD MYSQL SERVERS TO RUNTIME; SAVE MYSQL SERVERS TO DISK (on \(node))"
+                    guard let row = configured.first(where: { $0.key == key }) else {
+                        findings.fail(
+                            "\(node): \(key) is not in mysql_servers",
+                            remedy: "on \(node): INSERT INTO mysql_servers (hostgroup_id, hostname, port, status) VALUES "
+                                + "(\(key.hostgroup), \(literal(key.endpoint.host)), \(key.endpoint.port), 'OFFLINE_HARD'); "
+                                + "LOAD MYSQL SERVERS TO RUNTIME; SAVE MYSQL SERVERS TO DISK"
+                        )
+                        continue
+                    }
+                    let live = runtime.first { $0.key == key && $0.status != .offlineHard }
+                    if row.status == .online || live?.status == .online {
+                        findings.fail(
+                            "\(node): \(key) is ONLINE (" + (row.status == .online ? "configured" : "live in runtime")
+                                + "): the target would take traffic before the cut-over",
+                            remedy: hardOffline
+                        )
+                    } else if row.status != .offlineHard || live != nil {
+                        findings.warn(
+                            "\(node): \(key) is \(live?.status ?? row.status), expected OFFLINE_HARD",
+                            remedy: hardOffline
+                        )
+                    } else {
+                        findings.pass("\(node): \(key) OFFLINE_HARD")
+                    }
                 }
             }
         }
-        record(result.failures, &findings)
-        return findings.outcome(ifEmpty: .pass(""))
     }
 
     func checkTargetReachable(_ logger: Logger) async throws -> Outcome {
         let endpoints = Array(Set(keys(.target).map(\.endpoint))).sorted()
         let rows = options.monitorLogRows
-        let result = await proxies.forEachNode("preflight monitor logs", logger: logger) { node, logger in
+        return await onEveryNode("preflight monitor logs", logger: logger) { node, logger in
             var logs: [ServerEndpoint: Result<[MonitorCheck], ProxySQLAdminError>] = [:]
             for endpoint in endpoints {
                 do {
@@ -235,60 +230,58 @@ extension Preflight {
                 }
             }
             return logs
-        }
-        let now = wallClockMicroseconds()
-        let maxAge = UInt64(max(0, options.monitorLogMaxAge / .microseconds(1)))
-        let probeRemedy =
-            "the monitor does not check OFFLINE_HARD servers: to confirm, add the target endpoint to a spare "
-            + "hostgroup outside every replication hostgroup pair as OFFLINE_SOFT (INSERT INTO mysql_servers "
-            + "(hostgroup_id, hostname, port, status, comment) VALUES (9999, 'HOST', PORT, 'OFFLINE_SOFT', 'probe'); "
-            + "LOAD MYSQL SERVERS TO RUNTIME), read monitor.mysql_server_connect_log, then remove it; or run "
-            + "mysql -h HOST -P PORT -e 'SELECT 1' from the ProxySQL host"
-        var findings = Findings()
-        for (node, logs) in result.successes {
-            for endpoint in endpoints {
-                switch logs[endpoint] {
-                case .failure(let error)?:
-                    findings.warn(
-                        "\(node): could not confirm \(endpoint): the monitor logs cannot be read (\(error))",
-                        remedy: probeRemedy
-                    )
-                case .success(let checks)?:
-                    let recent = checks.filter {
-                        now &- $0.startedAtMicroseconds <= maxAge || $0.startedAtMicroseconds > now
-                    }
-                    .sorted { $0.startedAtMicroseconds > $1.startedAtMicroseconds }
-                    guard let newest = recent.first else {
+        } judge: { answers, findings in
+            let now = wallClockMicroseconds()
+            let maxAge = UInt64(max(0, options.monitorLogMaxAge / .microseconds(1)))
+            let probeRemedy =
+                "the monitor does not check OFFLINE_HARD servers: to confirm, add the target endpoint to a spare "
+                + "hostgroup outside every replication hostgroup pair as OFFLINE_SOFT (INSERT INTO mysql_servers "
+                + "(hostgroup_id, hostname, port, status, comment) VALUES (9999, 'HOST', PORT, 'OFFLINE_SOFT', 'probe'); "
+                + "LOAD MYSQL SERVERS TO RUNTIME), read monitor.mysql_server_connect_log, then remove it; or run "
+                + "mysql -h HOST -P PORT -e 'SELECT 1' from the ProxySQL host"
+            for (node, logs) in answers {
+                for endpoint in endpoints {
+                    switch logs[endpoint] {
+                    case .failure(let error)?:
                         findings.warn(
-                            "\(node): could not confirm \(endpoint): no monitor check in the last "
-                                + "\(options.monitorLogMaxAge)",
+                            "\(node): could not confirm \(endpoint): the monitor logs cannot be read (\(error))",
                             remedy: probeRemedy
                         )
-                        continue
+                    case .success(let checks)?:
+                        let recent = checks.filter {
+                            now &- $0.startedAtMicroseconds <= maxAge || $0.startedAtMicroseconds > now
+                        }
+                        .sorted { $0.startedAtMicroseconds > $1.startedAtMicroseconds }
+                        guard let newest = recent.first else {
+                            findings.warn(
+                                "\(node): could not confirm \(endpoint): no monitor check in the last "
+                                    + "\(options.monitorLogMaxAge)",
+                                remedy: probeRemedy
+                            )
+                            continue
+                        }
+                        if newest.succeeded {
+                            findings.pass("\(node): \(newest)")
+                        } else {
+                            findings.fail(
+                                "\(node) cannot reach \(endpoint): \(newest)",
+                                remedy: "open the path from \(node) to \(endpoint) (security group, firewall) and check "
+                                    + "that mysql-monitor_username can log in there"
+                            )
+                        }
+                    case nil:
+                        break
                     }
-                    if newest.succeeded {
-                        findings.pass("\(node): \(newest)")
-                    } else {
-                        findings.fail(
-                            "\(node) cannot reach \(endpoint): \(newest)",
-                            remedy: "open the path from \(node) to \(endpoint) (security group, firewall) and check "
-                                + "that mysql-monitor_username can log in there"
-                        )
-                    }
-                case nil:
-                    break
                 }
             }
         }
-        record(result.failures, &findings)
-        return findings.outcome(ifEmpty: .pass(""))
     }
 
     func checkReplicationHostgroups(_ logger: Logger) async throws -> Outcome {
         let endpoints = Array(Set(keys(.target).map(\.endpoint))).sorted()
         // A pair in either layer counts against a target row in either layer: the OFFLINE_HARD target row is absent
         // from the runtime today, but a runtime pair catches it the moment the cut-over makes it live.
-        let result = await proxies.forEachNode("preflight replication hostgroups", logger: logger) { node, logger in
+        return await onEveryNode("preflight replication hostgroups", logger: logger) { node, logger in
             var pairsByLayer: [(ConfigurationLayer, [ReplicationHostgroupPair])] = []
             for layer in [ConfigurationLayer.configured, .runtime] {
                 pairsByLayer.append((layer, try await node.replicationHostgroupPairs(layer: layer, logger: logger)))
@@ -313,71 +306,66 @@ extension Preflight {
                 }
             }
             return exposures
-        }
-        var findings = Findings()
-        for (node, exposures) in result.successes {
-            if exposures.isEmpty {
-                findings.pass("\(node): no pair contains the target")
+        } judge: { answers, findings in
+            for (node, exposures) in answers {
+                if exposures.isEmpty {
+                    findings.pass("\(node): no pair contains the target")
+                }
+                for exposure in exposures {
+                    findings.fail(
+                        "\(node): \(exposure): the monitor could move it by read_only",
+                        remedy: "on \(node): DELETE FROM mysql_replication_hostgroups WHERE writer_hostgroup = "
+                            + "\(exposure.pair.writerHostgroup) AND reader_hostgroup = \(exposure.pair.readerHostgroup); "
+                            + "LOAD MYSQL SERVERS TO RUNTIME; SAVE MYSQL SERVERS TO DISK (or keep the target out of "
+                            + "the pair's hostgroups for the migration)"
+                    )
+                }
             }
-            for exposure in exposures {
-                findings.fail(
-                    "\(node): \(exposure): the monitor could move it by read_only",
-                    remedy: "on \(node): DELETE FROM mysql_replication_hostgroups WHERE writer_hostgroup = "
-                        + "\(exposure.pair.writerHostgroup) AND reader_hostgroup = \(exposure.pair.readerHostgroup); "
-                        + "LOAD MYSQL SERVERS TO RUNTIME; SAVE MYSQL SERVERS TO DISK (or keep the target out of "
-                        + "the pair's hostgroups for the migration)"
-                )
-            }
         }
-        record(result.failures, &findings)
-        return findings.outcome(ifEmpty: .pass(""))
     }
 
     func checkRuntimeEqual(_ logger: Logger) async throws -> Outcome {
         let hostgroups = routedHostgroups
-        let result = await proxies.forEachNode("preflight runtime", logger: logger) { node, logger in
+        return await onEveryNode("preflight runtime", logger: logger) { node, logger in
             let runtime = try await node.servers(in: .runtime, hostgroups: hostgroups, logger: logger)
             let loaded = try await node.verifyRuntimeMatchesConfiguration(hostgroups: hostgroups, logger: logger)
             return (runtime, loaded)
-        }
-        var findings = Findings()
-        let hostgroupList = hostgroups.sorted().map(\.description).joined(separator: ", ")
-        for (node, (_, loaded)) in result.successes where !loaded.isSatisfied {
-            findings.warn(
-                "\(node): mysql_servers differs from the runtime (a change not loaded): "
-                    + loaded.differences.map(\.description).joined(separator: "; "),
-                remedy: "on \(node): review mysql_servers, then LOAD MYSQL SERVERS TO RUNTIME (or discard the change "
-                    + "with LOAD MYSQL SERVERS FROM RUNTIME)"
-            )
-        }
-        let successes = result.successes
-        if let (reference, (referenceRows, _)) = successes.first {
-            let expected = Set(referenceRows.filter { $0.status != .offlineHard })
-            var differing = false
-            for (node, (rows, _)) in successes.dropFirst() {
-                let live = Set(rows.filter { $0.status != .offlineHard })
-                guard live != expected else { continue }
-                differing = true
-                let missing = expected.subtracting(live).sorted { $0.key < $1.key }.map(\.description)
-                let extra = live.subtracting(expected).sorted { $0.key < $1.key }.map(\.description)
-                findings.fail(
-                    "\(node) differs from \(reference) in hostgroups \(hostgroupList): "
-                        + (missing.isEmpty ? "" : "lacks \(missing.joined(separator: ", "))")
-                        + (missing.isEmpty || extra.isEmpty ? "" : "; ")
-                        + (extra.isEmpty ? "" : "has \(extra.joined(separator: ", "))"),
-                    remedy: "make mysql_servers equal on every node (ProxySQL Cluster sync, or the same statements on "
-                        + "each), then LOAD MYSQL SERVERS TO RUNTIME on each"
+        } judge: { answers, findings in
+            let hostgroupList = hostgroups.sorted().map(\.description).joined(separator: ", ")
+            for (node, (_, loaded)) in answers where !loaded.isSatisfied {
+                findings.warn(
+                    "\(node): mysql_servers differs from the runtime (a change not loaded): "
+                        + loaded.differences.map(\.description).joined(separator: "; "),
+                    remedy: "on \(node): review mysql_servers, then LOAD MYSQL SERVERS TO RUNTIME (or discard the change "
+                        + "with LOAD MYSQL SERVERS FROM RUNTIME)"
                 )
             }
-            if !differing {
-                findings.pass(
-                    successes.count == 1
-                        ? "\(reference): one node, \(expected.count) live row(s) in hostgroups \(hostgroupList)"
-                        : "\(successes.count) nodes with the same \(expected.count) live row(s) in hostgroups \(hostgroupList)"
-                )
+            if let (reference, (referenceRows, _)) = answers.first {
+                let expected = Set(referenceRows.filter { $0.status != .offlineHard })
+                var differing = false
+                for (node, (rows, _)) in answers.dropFirst() {
+                    let live = Set(rows.filter { $0.status != .offlineHard })
+                    guard live != expected else { continue }
+                    differing = true
+                    let missing = expected.subtracting(live).sorted { $0.key < $1.key }.map(\.description)
+                    let extra = live.subtracting(expected).sorted { $0.key < $1.key }.map(\.description)
+                    findings.fail(
+                        "\(node) differs from \(reference) in hostgroups \(hostgroupList): "
+                            + (missing.isEmpty ? "" : "lacks \(missing.joined(separator: ", "))")
+                            + (missing.isEmpty || extra.isEmpty ? "" : "; ")
+                            + (extra.isEmpty ? "" : "has \(extra.joined(separator: ", "))"),
+                        remedy: "make mysql_servers equal on every node (ProxySQL Cluster sync, or the same statements on "
+                            + "each), then LOAD MYSQL SERVERS TO RUNTIME on each"
+                    )
+                }
+                if !differing {
+                    findings.pass(
+                        answers.count == 1
+                            ? "\(reference): one node, \(expected.count) live row(s) in hostgroups \(hostgroupList)"
+                            : "\(answers.count) nodes with the same \(expected.count) live row(s) in hostgroups \(hostgroupList)"
+                    )
+                }
             }
         }
-        record(result.failures, &findings)
-        return findings.outcome(ifEmpty: .pass(""))
     }
 }

@@ -237,3 +237,29 @@ public struct Preflight: Sendable {
         }
     }
 }
+
+extension Preflight.Definition {
+    /// A check whose body is one of the preflight's checks reading through the logger alone.
+    init(
+        id: String,
+        title: String,
+        remedyOnError: @escaping @Sendable (Preflight) -> String,
+        check: @escaping @Sendable (Preflight) -> (Logger) async throws -> Preflight.Outcome
+    ) {
+        self.init(id: id, title: title, remedyOnError: remedyOnError) { preflight, _, logger in
+            try await check(preflight)(logger)
+        }
+    }
+
+    /// A check whose body is one of the preflight's checks using the run's shared facts.
+    init(
+        id: String,
+        title: String,
+        remedyOnError: @escaping @Sendable (Preflight) -> String,
+        check: @escaping @Sendable (Preflight) -> (Preflight.Facts, Logger) async throws -> Preflight.Outcome
+    ) {
+        self.init(id: id, title: title, remedyOnError: remedyOnError) { preflight, facts, logger in
+            try await check(preflight)(facts, logger)
+        }
+    }
+}

@@ -17,35 +17,52 @@ enum OperationCommand {
         try await runtime.run {
             let environment = try runtime.commandEnvironment(bridge: bridge)
             if change.dryRun {
-                let plan = try await bridge.plan(environment, operation, planOptions)
-                runtime.write(options.json ? PlanRenderer.json(plan) : PlanRenderer.human(plan, style: runtime.style))
-                return .success
+                return write(try await bridge.plan(environment, operation, planOptions), runtime: runtime)
             }
             try runtime.confirm(confirmation(for: operation, configuration: environment.configuration), change: change)
-            let killHook = try runtime.testKillHook()
-            let prepared = try await bridge.openExecutor(environment)
-            let context = RunContext(
+            return try await withJournaledSession(environment, runtime: runtime, bridge: bridge) { session in
+                try await session.run(operation).1
+            }
+        }
+    }
+
+    /// Writes `plan` as JSON or text, as the options ask.
+    static func write(_ plan: DryRunPlan, runtime: CommandRuntime) -> ExitStatus {
+        runtime.write(
+            runtime.options.json ? PlanRenderer.json(plan) : PlanRenderer.human(plan, style: runtime.style))
+        return .success
+    }
+
+    /// Opens the live executor, runs `body` with a journaled session over it, and closes the executor whether
+    /// `body` returns or throws.
+    static func withJournaledSession(
+        _ environment: CommandEnvironment,
+        runtime: CommandRuntime,
+        bridge: LibraryBridge,
+        _ body: (OperationSession) async throws -> ExitStatus
+    ) async throws -> ExitStatus {
+        let killHook = try runtime.testKillHook()
+        let prepared = try await bridge.openExecutor(environment)
+        let session = OperationSession(
+            environment: environment,
+            executor: prepared.executor,
+            context: RunContext(
                 resumeCommand: runtime.resumeCommand,
                 statusCommand: runtime.statusCommand,
                 journalPath: environment.configuration.journalPath
-            )
-            let session = OperationSession(
-                environment: environment,
-                executor: prepared.executor,
-                context: context,
-                journaled: true,
-                killHook: killHook,
-                output: { runtime.write($0) },
-                makeRenderer: rendererFactory(json: options.json, style: runtime.style)
-            )
-            do {
-                let status = try await session.run(operation).1
-                await prepared.close()
-                return status
-            } catch {
-                await prepared.close()
-                throw error
-            }
+            ),
+            journaled: true,
+            killHook: killHook,
+            output: { runtime.write($0) },
+            makeRenderer: rendererFactory(json: runtime.options.json, style: runtime.style)
+        )
+        do {
+            let status = try await body(session)
+            await prepared.close()
+            return status
+        } catch {
+            await prepared.close()
+            throw error
         }
     }
 
@@ -276,29 +293,11 @@ struct ResumeCommand: AsyncParsableCommand {
             let environment = try runtime.commandEnvironment(bridge: bridge)
             if change.dryRun {
                 let entries = try CutoverJournal.read(path: environment.configuration.journalPath)
-                let plan = try await bridge.planResume(environment, entries)
-                runtime.write(options.json ? PlanRenderer.json(plan) : PlanRenderer.human(plan, style: runtime.style))
-                return .success
+                return OperationCommand.write(try await bridge.planResume(environment, entries), runtime: runtime)
             }
             try runtime.confirm("About to resume the unfinished run in \(environment.configuration.journalPath).", change: change)
-            let killHook = try runtime.testKillHook()
-            let prepared = try await bridge.openExecutor(environment)
-            let session = OperationSession(
-                environment: environment,
-                executor: prepared.executor,
-                context: RunContext(resumeCommand: runtime.resumeCommand, statusCommand: runtime.statusCommand, journalPath: environment.configuration.journalPath),
-                journaled: true,
-                killHook: killHook,
-                output: { runtime.write($0) },
-                makeRenderer: OperationCommand.rendererFactory(json: options.json, style: runtime.style)
-            )
-            do {
-                let status = try await session.resume().1
-                await prepared.close()
-                return status
-            } catch {
-                await prepared.close()
-                throw error
+            return try await OperationCommand.withJournaledSession(environment, runtime: runtime, bridge: bridge) { session in
+                try await session.resume().1
             }
         }
     }
