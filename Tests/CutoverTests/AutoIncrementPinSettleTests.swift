@@ -72,7 +72,7 @@ private func settle(_ nodes: [RecordingProxySQLAdmin], timeout: Duration, interv
             topology: topology,
             source: FakeCutoverDatabase(name: "source", health: nil),
             target: FakeCutoverDatabase(name: "aurora", health: nil),
-            proxies: ProxySQLCluster(nodes: nodes, nodeDeadline: .seconds(2)),
+            proxies: ProxySQLCluster(nodes: nodes, nodeDeadline: .seconds(10)),  // generous: a starved 2-core machine
             forwardReplicationPassword: "x",
             reverseReplicationPassword: "y"
         ),

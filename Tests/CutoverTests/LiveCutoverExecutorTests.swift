@@ -43,11 +43,11 @@ private func executor(
             topology: topology,
             source: FakeCutoverDatabase(name: "source (10.0.0.5:3306)", health: nil),
             target: FakeCutoverDatabase(name: "aurora (aurora.example:3306)", health: health, catchUpTakes: catchUpTakes),
-            proxies: ProxySQLCluster(nodes: nodes, nodeDeadline: .seconds(2)),
+            proxies: ProxySQLCluster(nodes: nodes, nodeDeadline: .seconds(10)),  // generous: a starved 2-core machine
             forwardReplicationPassword: "x",
             reverseReplicationPassword: "y"
         ),
-        policy: CutoverPolicy()
+        policy: CutoverPolicy(adminStatementTimeout: .seconds(10))
     )
 }
 
@@ -209,11 +209,11 @@ private func readerExecutor(_ nodes: [RecordingProxySQLAdmin], target: FakeCutov
             topology: readerTopology,
             source: FakeCutoverDatabase(name: "source (10.0.0.5:3306)", health: nil),
             target: target,
-            proxies: ProxySQLCluster(nodes: nodes, nodeDeadline: .seconds(2)),
+            proxies: ProxySQLCluster(nodes: nodes, nodeDeadline: .seconds(10)),  // generous: a starved 2-core machine
             forwardReplicationPassword: "x",
             reverseReplicationPassword: "y"
         ),
-        policy: CutoverPolicy()
+        policy: CutoverPolicy(adminStatementTimeout: .seconds(10))
     )
 }
 
