@@ -73,26 +73,7 @@ extension FaultBed {
         journalPath path: String, policy: CutoverPolicy = FaultPolicies.standard,
         operation: CutoverOperation = .writerCutover, logger: Logger
     ) async throws -> CutoverReport {
-        let (environment, close) = try await makeEnvironment(logger: logger)
-        let journal = try CutoverJournal(path: path)
-        let runner = CutoverRunner(
-            configuration: .init(
-                operation: operation, policy: policy, topologyFingerprint: environment.topology.fingerprint),
-            executor: LiveCutoverExecutor(environment: environment, policy: policy),
-            journal: journal,
-            logger: logger
-        )
-        let report: CutoverReport
-        do {
-            report = try await runner.resume(from: try CutoverJournal.read(path: path))
-        } catch {
-            await journal.close()
-            await close()
-            throw error
-        }
-        await journal.close()
-        await close()
-        return report
+        try await runOperation(operation, policy: policy, journalPath: path, resume: true, logger: logger)
     }
 }
 
@@ -120,9 +101,7 @@ extension FaultTests {
 
         @Test("killed during drain: the run rolls back to the (dead) source; nothing acknowledged is lost")
         func killedDuringDrain() async throws {
-            guard try IntegrationGate.skipIfUnavailable() else { return }
-            let bed = try FaultBed.require()
-            try await bed.expectStartingState("before")
+            guard let bed = try await FaultBed.inStartingState() else { return }
             try await FaultScenario.run(
                 FaultCase(
                     name: "source killed during drain",
@@ -137,9 +116,7 @@ extension FaultTests {
 
         @Test("killed right after OFFLINE_HARD, before the sessions are closed: rolled back")
         func killedAfterHardOffline() async throws {
-            guard try IntegrationGate.skipIfUnavailable() else { return }
-            let bed = try FaultBed.require()
-            try await bed.expectStartingState("before")
+            guard let bed = try await FaultBed.inStartingState() else { return }
             try await FaultScenario.run(
                 FaultCase(
                     name: "source killed before closing sessions",
@@ -156,9 +133,7 @@ extension FaultTests {
             "killed during catch-up, after Aurora received everything: the switch completes its window; reverse replication waits for resume"
         )
         func killedDuringCatchUp() async throws {
-            guard try IntegrationGate.skipIfUnavailable() else { return }
-            let bed = try FaultBed.require()
-            try await bed.expectStartingState("before")
+            guard let bed = try await FaultBed.inStartingState() else { return }
             let journal = TemporaryJournal("catch-up-kill")
             defer { journal.cleanup() }
             let result = try await FaultScenario.run(
@@ -188,9 +163,7 @@ extension FaultTests {
                 .restoreProxy,
             ])
         func killedAfterPointOfNoReturn(point: FaultPoint) async throws {
-            guard try IntegrationGate.skipIfUnavailable() else { return }
-            let bed = try FaultBed.require()
-            try await bed.expectStartingState("before")
+            guard let bed = try await FaultBed.inStartingState() else { return }
             let journal = TemporaryJournal("ponr-kill")
             defer { journal.cleanup() }
             // Killed before the old source's fence is confirmed: the run stops with what remains. Killed later:
