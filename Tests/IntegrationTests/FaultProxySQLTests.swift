@@ -135,7 +135,9 @@ extension FaultTests {
             #expect(
                 try await bed.runtimeWriters(node: bed.rehearsal.emulator.adminConfiguration) == [bed.targetEndpoint])
             #expect(try await bed.runtimeWriters(node: bed.secondNode!.adminConfiguration) == [])
-            try await resumeAndFailBack(journalPath: journal.path, bed: bed)
+            try await bed.resumeAndFailBack(
+                journalPath: journal.path, matrixRow: "second node reachable again, `resume`", logger: logger)
+            try await bed.expectStartingState("after failback")
         }
 
         @Test(
@@ -153,22 +155,9 @@ extension FaultTests {
             )
             guard case .stoppedAfterPointOfNoReturn(_, _, let remaining) = result.report.outcome else { return }
             #expect(remaining == ["restoreProxy", "saveConfiguration"], "\(remaining)")
-            try await resumeAndFailBack(journalPath: journal.path, bed: bed)
-        }
-
-        /// With the second node reachable again: resumes the run journaled at `journalPath`, which must complete,
-        /// then fails back to the starting state.
-        func resumeAndFailBack(journalPath: String, bed: FaultBed, sourceLocation: SourceLocation = #_sourceLocation)
-            async throws
-        {
-            let resumed = try await bed.resume(journalPath: journalPath, logger: logger)
-            #expect(resumed.outcome == .completed, "\(resumed.outcome)", sourceLocation: sourceLocation)
-            FaultMatrix.record(
-                "| second node reachable again, `resume` | \(FaultMatrix.outcome(resumed.outcome)) | - | - | - | - | - | - |"
-            )
-            try await bed.expectCutOverState("after resume", sourceLocation: sourceLocation)
-            try await bed.failBack(logger: logger, sourceLocation: sourceLocation)
-            try await bed.expectStartingState("after failback", sourceLocation: sourceLocation)
+            try await bed.resumeAndFailBack(
+                journalPath: journal.path, matrixRow: "second node reachable again, `resume`", logger: logger)
+            try await bed.expectStartingState("after failback")
         }
     }
 }

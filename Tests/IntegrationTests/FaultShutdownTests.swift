@@ -59,13 +59,8 @@ extension FaultTests {
             case .stoppedAfterPointOfNoReturn(let reason, _, let remaining):
                 #expect(reason.contains("shutdown requested"), "\(reason)")
                 #expect(!remaining.isEmpty)
-                let resumed = try await bed.resume(journalPath: journal.path, logger: logger)
-                #expect(resumed.outcome == .completed, "\(resumed.outcome)")
-                FaultMatrix.record(
-                    "| \(result.name), then `resume` | \(FaultMatrix.outcome(resumed.outcome)) | - | - | - | - | - | - |"
-                )
-                try await bed.expectCutOverState("after resume")
-                try await bed.failBack(logger: logger)
+                try await bed.resumeAndFailBack(
+                    journalPath: journal.path, matrixRow: "\(result.name), then `resume`", logger: logger)
             case .completed:
                 try await bed.failBack(logger: logger)
             case .refused:

@@ -102,31 +102,13 @@ extension FaultTests {
         @Test("killed during drain: the run rolls back to the (dead) source; nothing acknowledged is lost")
         func killedDuringDrain() async throws {
             guard let bed = try await FaultBed.inStartingState() else { return }
-            try await FaultScenario.run(
-                FaultCase(
-                    name: "source killed during drain",
-                    injections: [.before(.drain, "kill the source") { try await bed.source.kill() }],
-                    expected: .rolledBack,
-                    writerAvailableAfterRun: false,
-                    repair: { bed in try await bed.restartSource() }
-                ),
-                on: bed
-            )
+            try await runKilledBeforeCommit("source killed during drain", killedBefore: .drain, on: bed)
         }
 
         @Test("killed right after OFFLINE_HARD, before the sessions are closed: rolled back")
         func killedAfterHardOffline() async throws {
             guard let bed = try await FaultBed.inStartingState() else { return }
-            try await FaultScenario.run(
-                FaultCase(
-                    name: "source killed before closing sessions",
-                    injections: [.before(.closeSessions, "kill the source") { try await bed.source.kill() }],
-                    expected: .rolledBack,
-                    writerAvailableAfterRun: false,
-                    repair: { bed in try await bed.restartSource() }
-                ),
-                on: bed
-            )
+            try await runKilledBeforeCommit("source killed before closing sessions", killedBefore: .closeSessions, on: bed)
         }
 
         @Test(
@@ -201,6 +183,25 @@ extension FaultTests {
             }
         }
 
+        /// Runs the case `name`: the source killed right before `point`, before the point of no return; the run must
+        /// roll back (with the source restarted before the rows are read).
+        func runKilledBeforeCommit(
+            _ name: String, killedBefore point: FaultPoint, on bed: FaultBed,
+            sourceLocation: SourceLocation = #_sourceLocation
+        ) async throws {
+            try await FaultScenario.run(
+                FaultCase(
+                    name: name,
+                    injections: [.before(point, "kill the source") { try await bed.source.kill() }],
+                    expected: .rolledBack,
+                    writerAvailableAfterRun: false,
+                    repair: { bed in try await bed.restartSource() }
+                ),
+                on: bed,
+                sourceLocation: sourceLocation
+            )
+        }
+
         /// After a run that stopped past the point of no return and a restarted source: `resume` finishes the run,
         /// then a failback resets the bed.
         func finishWithResume(
@@ -209,13 +210,8 @@ extension FaultTests {
         ) async throws {
             guard case .stoppedAfterPointOfNoReturn(_, _, let remaining) = result.report.outcome else { return }
             #expect(remaining.first == firstRemaining, "\(remaining)")
-            let resumed = try await bed.resume(journalPath: journal.path, logger: logger)
-            #expect(resumed.outcome == .completed, "resume: \(resumed.outcome)")
-            FaultMatrix.record(
-                "| \(result.name), then source restarted and `resume` | \(FaultMatrix.outcome(resumed.outcome)) | - | - | - | - | - | - |"
-            )
-            try await bed.expectCutOverState("after resume")
-            try await bed.failBack(logger: logger)
+            try await bed.resumeAndFailBack(
+                journalPath: journal.path, matrixRow: "\(result.name), then source restarted and `resume`", logger: logger)
             try await bed.expectStartingState("after failback")
         }
     }

@@ -105,6 +105,18 @@ extension FaultBed {
         return report
     }
 
+    /// Resumes the run journaled at `journalPath`, which must complete; records the row `name` with the outcome in
+    /// the fault matrix; checks the cut-over state, then fails back.
+    func resumeAndFailBack(
+        journalPath: String, matrixRow name: String, logger: Logger, sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
+        let resumed = try await resume(journalPath: journalPath, logger: logger)
+        #expect(resumed.outcome == .completed, "resume: \(resumed.outcome)", sourceLocation: sourceLocation)
+        FaultMatrix.record("| \(name) | \(FaultMatrix.outcome(resumed.outcome)) | - | - | - | - | - | - |")
+        try await expectCutOverState("after resume", sourceLocation: sourceLocation)
+        try await failBack(logger: logger, sourceLocation: sourceLocation)
+    }
+
     /// Checks the data a write load left on `finalWriter`: every acknowledged write there exactly once.
     func expectNoWriteLostOrDoubled(
         _ report: WriteLoadReport, finalWriter: SandboxServer, _ name: String,
