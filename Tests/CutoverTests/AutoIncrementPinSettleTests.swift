@@ -7,29 +7,12 @@ import Testing
 @testable import Cutover
 
 private let logger = Logger(label: "test")
-private let sourceEndpoint = ServerEndpoint(host: "10.0.0.5", port: 3306)
-private let targetEndpoint = ServerEndpoint(host: "aurora.example", port: 3306)
-private let sourceWriter = BackendServer.Key(hostgroup: 10, endpoint: sourceEndpoint)
+private let sourceEndpoint = ExecutorFixture.sourceEndpoint
+private let targetEndpoint = ExecutorFixture.targetEndpoint
+private let sourceWriter = ExecutorFixture.sourceWriter
+private let topology = ExecutorFixture.topology()
 
-private let topology = CutoverTopology(
-    source: .init(writer: sourceWriter),
-    target: .init(writer: BackendServer.Key(hostgroup: 10, endpoint: targetEndpoint)),
-    proxyNodes: ["p1", "p2"],
-    sourceReplicationEndpoint: sourceEndpoint,
-    targetReplicationEndpoint: targetEndpoint,
-    forwardReplicationUser: "repl",
-    reverseReplicationUser: "repl_back"
-)
-
-private func node(_ name: String) -> RecordingProxySQLAdmin {
-    RecordingProxySQLAdmin(
-        nodeName: name,
-        servers: [
-            BackendServer(hostgroup: 10, endpoint: sourceEndpoint, status: .online),
-            BackendServer(hostgroup: 10, endpoint: targetEndpoint, status: .offlineHard),
-        ]
-    )
-}
+private func node(_ name: String) -> RecordingProxySQLAdmin { ExecutorFixture.startingNode(name) }
 
 /// A session of the processlist bound to the source writer through ProxySQL's local port `connection`.
 private func session(_ id: UInt64, connection: Int, command: String = "Sleep", extendedInfo: String? = nil)

@@ -68,6 +68,14 @@ private let logger = Logger(label: "test")
 struct CutoverRunnerTests {
     let configuration = CutoverRunner.Configuration(operation: .writerCutover, policy: CutoverPolicy(), topologyFingerprint: "topo-1")
 
+    /// Runs the whole cut-over with a ``FakeExecutor``, journaled at `path`; returns the journal's entries.
+    func completeJournaledRun(path: String, clock: ManualClock) async throws -> [CutoverJournalEntry] {
+        let journal = try CutoverJournal(path: path)
+        _ = try await CutoverRunner(configuration: configuration, executor: FakeExecutor(clock: clock), journal: journal, clock: clock, logger: logger).run()
+        await journal.close()
+        return try CutoverJournal.read(path: path)
+    }
+
     @Test("a run journals every action and outcome durably and reports the measured window")
     func journalsEveryStep() async throws {
         let path = temporaryJournalPath()
@@ -149,10 +157,7 @@ struct CutoverRunnerTests {
         let path = temporaryJournalPath()
         defer { try? FileManager.default.removeItem(atPath: path) }
         let clock = ManualClock()
-        let journal = try CutoverJournal(path: path)
-        _ = try await CutoverRunner(configuration: configuration, executor: FakeExecutor(clock: clock), journal: journal, clock: clock, logger: logger).run()
-        await journal.close()
-        let full = try CutoverJournal.read(path: path)
+        let full = try await completeJournaledRun(path: path, clock: clock)
 
         // Crash right after the catch-up wait was journaled as started (before its outcome).
         let catchUpIndex = try #require(full.firstIndex { if case .waitForCatchUp? = $0.action { true } else { false } })
@@ -197,10 +202,7 @@ struct CutoverRunnerTests {
         let path = temporaryJournalPath()
         defer { try? FileManager.default.removeItem(atPath: path) }
         let clock = ManualClock()
-        let journal = try CutoverJournal(path: path)
-        _ = try await CutoverRunner(configuration: configuration, executor: FakeExecutor(clock: clock), journal: journal, clock: clock, logger: logger).run()
-        await journal.close()
-        var entries = try CutoverJournal.read(path: path)
+        var entries = try await completeJournaledRun(path: path, clock: clock)
         await #expect(throws: CutoverError(code: .nothingToResume, message: "")) {
             _ = try await CutoverRunner(configuration: configuration, executor: FakeExecutor(clock: clock), journal: nil, clock: clock, logger: logger).resume(from: entries)
         }
@@ -246,10 +248,7 @@ struct CutoverRunnerTests {
         let path = temporaryJournalPath()
         defer { try? FileManager.default.removeItem(atPath: path) }
         let clock = ManualClock()
-        let journal = try CutoverJournal(path: path)
-        _ = try await CutoverRunner(configuration: configuration, executor: FakeExecutor(clock: clock), journal: journal, clock: clock, logger: logger).run()
-        await journal.close()
-        let full = try CutoverJournal.read(path: path)
+        let full = try await completeJournaledRun(path: path, clock: clock)
         // First crash: right after the catch-up wait was journaled.
         let catchUpIndex = try #require(full.firstIndex { if case .waitForCatchUp? = $0.action { true } else { false } })
         let secondPath = temporaryJournalPath()
@@ -279,10 +278,7 @@ struct CutoverRunnerTests {
         let path = temporaryJournalPath()
         defer { try? FileManager.default.removeItem(atPath: path) }
         let clock = ManualClock()
-        let journal = try CutoverJournal(path: path)
-        _ = try await CutoverRunner(configuration: configuration, executor: FakeExecutor(clock: clock), journal: journal, clock: clock, logger: logger).run()
-        await journal.close()
-        var entries = try CutoverJournal.read(path: path)
+        var entries = try await completeJournaledRun(path: path, clock: clock)
         entries.removeLast()
         let index = try #require(entries.firstIndex { $0.action == .closeSessions(.source) })
         entries[index].action = .readPosition(.target)

@@ -8,18 +8,9 @@ import Testing
 @testable import Cutover
 
 private let logger = Logger(label: "test")
-private let sourceEndpoint = ServerEndpoint(host: "10.0.0.5", port: 3306)
-private let targetEndpoint = ServerEndpoint(host: "aurora.example", port: 3306)
-
-private let topology = CutoverTopology(
-    source: .init(writer: BackendServer.Key(hostgroup: 10, endpoint: sourceEndpoint)),
-    target: .init(writer: BackendServer.Key(hostgroup: 10, endpoint: targetEndpoint)),
-    proxyNodes: ["p1", "p2"],
-    sourceReplicationEndpoint: sourceEndpoint,
-    targetReplicationEndpoint: targetEndpoint,
-    forwardReplicationUser: "repl",
-    reverseReplicationUser: "repl_back"
-)
+private let sourceEndpoint = ExecutorFixture.sourceEndpoint
+private let targetEndpoint = ExecutorFixture.targetEndpoint
+private let topology = ExecutorFixture.topology()
 
 private func node(
     _ name: String,

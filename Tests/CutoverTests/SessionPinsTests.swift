@@ -9,20 +9,11 @@ import Testing
 @testable import Cutover
 
 private let logger = Logger(label: "session-pins-tests")
-private let sourceEndpoint = ServerEndpoint(host: "10.0.0.5", port: 3306)
-private let targetEndpoint = ServerEndpoint(host: "aurora.example", port: 3306)
-private let sourceWriter = BackendServer.Key(hostgroup: 10, endpoint: sourceEndpoint)
-private let targetWriter = BackendServer.Key(hostgroup: 10, endpoint: targetEndpoint)
-
-private let topology = CutoverTopology(
-    source: .init(writer: sourceWriter),
-    target: .init(writer: targetWriter),
-    proxyNodes: ["p1"],
-    sourceReplicationEndpoint: sourceEndpoint,
-    targetReplicationEndpoint: targetEndpoint,
-    forwardReplicationUser: "repl",
-    reverseReplicationUser: "repl_back"
-)
+private let sourceEndpoint = ExecutorFixture.sourceEndpoint
+private let targetEndpoint = ExecutorFixture.targetEndpoint
+private let sourceWriter = ExecutorFixture.sourceWriter
+private let targetWriter = ExecutorFixture.targetWriter
+private let topology = ExecutorFixture.topology(proxyNodes: ["p1"])
 
 /// The columns of ProxySQL 2.7's `stats_mysql_processlist`, in its order.
 private let processlistColumns = [

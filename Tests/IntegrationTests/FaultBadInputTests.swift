@@ -18,8 +18,7 @@ extension FaultTests {
 
         @Test("a wrong password: the error names the endpoint and the account, never the password")
         func wrongPassword() async throws {
-            guard try IntegrationGate.skipIfUnavailable() else { return }
-            let bed = try FaultBed.require()
+            guard let bed = try FaultBed.available() else { return }
             let wrong = "Wr0ng-\(UUID().uuidString.prefix(12))"
             var database = bed.source.rootConfiguration
             database.password = wrong
@@ -52,8 +51,7 @@ extension FaultTests {
 
         @Test("an unknown host and a closed port: refused within the connect timeout, the endpoint named")
         func unknownHost() async throws {
-            guard try IntegrationGate.skipIfUnavailable() else { return }
-            let bed = try FaultBed.require()
+            guard let bed = try FaultBed.available() else { return }
             for (host, port) in [("db.does-not-exist.invalid", 3306), ("127.0.0.1", 1)] {
                 var configuration = bed.source.rootConfiguration
                 configuration.endpoint = .tcp(host: host, port: port)
@@ -74,12 +72,10 @@ extension FaultTests {
 
         @Test("a target not replicating: the guards and the preflight refuse")
         func targetNotReplicating() async throws {
-            guard try IntegrationGate.skipIfUnavailable() else { return }
-            let bed = try FaultBed.require()
-            try await bed.expectStartingState("before")
+            guard let bed = try await FaultBed.inStartingState() else { return }
             let target = try await bed.target.connectAsRoot()
             try await target.run("STOP SLAVE")
-            let preflight = try await runPreflight(bed)
+            let preflight = try await bed.preflight(logger: logger)
             let result = try await FaultScenario.run(
                 FaultCase(
                     name: "target not replicating", expected: .refused("replication.running"),
@@ -99,9 +95,7 @@ extension FaultTests {
 
         @Test("lag over budget: the guards refuse")
         func lagOverBudget() async throws {
-            guard try IntegrationGate.skipIfUnavailable() else { return }
-            let bed = try FaultBed.require()
-            try await bed.expectStartingState("before")
+            guard let bed = try await FaultBed.inStartingState() else { return }
             // Block Aurora's applier while the source writes, until Seconds_Behind_Master reaches 2 s.
             let lock = try await bed.target.connectAsRoot()
             try await lock.run("FLUSH TABLES WITH READ LOCK")
@@ -136,15 +130,13 @@ extension FaultTests {
 
         @Test("the target's writer row missing from ProxySQL: the guards and the preflight refuse")
         func missingProxySQLRow() async throws {
-            guard try IntegrationGate.skipIfUnavailable() else { return }
-            let bed = try FaultBed.require()
-            try await bed.expectStartingState("before")
+            guard let bed = try await FaultBed.inStartingState() else { return }
             let admin = try await ProxySQLAdminClient.connect(
                 configuration: bed.rehearsal.emulator.adminConfiguration, logger: logger)
             let row = bed.rehearsal.topology.target.writer
             try await admin.removeServer(row, logger: logger)
             try await admin.loadServersToRuntime(logger: logger)
-            let preflight = try await runPreflight(bed)
+            let preflight = try await bed.preflight(logger: logger)
             let result = try await FaultScenario.run(
                 FaultCase(name: "target writer row missing in ProxySQL", expected: .refused("proxysql.rows")),
                 on: bed
@@ -170,15 +162,13 @@ extension FaultTests {
 
         @Test("the target in a replication-hostgroup pair: the guards and the preflight refuse")
         func conflictingReplicationHostgroups() async throws {
-            guard try IntegrationGate.skipIfUnavailable() else { return }
-            let bed = try FaultBed.require()
-            try await bed.expectStartingState("before")
+            guard let bed = try await FaultBed.inStartingState() else { return }
             let admin = try await MariaDBConnection.connect(configuration: bed.rehearsal.emulator.adminConfiguration)
             try await admin.run(
                 "INSERT INTO mysql_replication_hostgroups (writer_hostgroup, reader_hostgroup, comment) VALUES (10, 11, 'fault')"
             )
             try await admin.run("LOAD MYSQL SERVERS TO RUNTIME")
-            let preflight = try await runPreflight(bed)
+            let preflight = try await bed.preflight(logger: logger)
             let result = try await FaultScenario.run(
                 FaultCase(
                     name: "target in a replication-hostgroup pair",
@@ -202,9 +192,7 @@ extension FaultTests {
 
         @Test("a journal from another topology or operation: resume refuses and changes nothing")
         func journalFromAnotherTopology() async throws {
-            guard try IntegrationGate.skipIfUnavailable() else { return }
-            let bed = try FaultBed.require()
-            try await bed.expectStartingState("before")
+            guard let bed = try await FaultBed.inStartingState() else { return }
             let journal = TemporaryJournal("foreign")
             defer { journal.cleanup() }
             // An unfinished run of another topology: the same rows, another ProxySQL node list.
@@ -261,25 +249,6 @@ extension FaultTests {
         }
 
         // MARK: Helpers
-
-        func runPreflight(_ bed: FaultBed) async throws -> PreflightReport {
-            let (environment, close) = try await bed.makeEnvironment(logger: logger)
-            let source = try await bed.source.connectAsRoot()
-            let target = try await MariaDBConnection.connect(configuration: bed.rehearsal.auroraShim.adminConfiguration)
-            let report = await Preflight(
-                topology: environment.topology,
-                policy: FaultPolicies.standard,
-                source: ServerInspector(session: source, name: "source"),
-                target: ServerInspector(session: target, name: "aurora"),
-                targetDatabase: environment.target,
-                proxies: environment.proxies,
-                options: Preflight.Options(checkTimeout: .seconds(5))
-            ).run(logger: logger)
-            await source.close()
-            await target.close()
-            await close()
-            return report
-        }
 
         func expectNamesTarget(
             _ result: FaultCaseResult, bed: FaultBed, sourceLocation: SourceLocation = #_sourceLocation

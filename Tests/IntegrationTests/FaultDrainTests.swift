@@ -61,25 +61,34 @@ extension FaultTests {
     struct NeverCompletes {
         let logger = Logger(label: "fault.never", factory: { _ in SwiftLogNoOpLogHandler() })
 
-        @Test("a client holds a transaction open: the drain deadline passes and the run rolls back, naming the session")
-        func openTransactionRollsBack() async throws {
-            guard try IntegrationGate.skipIfUnavailable() else { return }
-            let bed = try FaultBed.require()
-            try await bed.expectStartingState("before")
+        /// Runs the fault case `name` with a session pinned by `pin` (described by `what`) right before OFFLINE_SOFT;
+        /// returns what happened and the pinned client (nil if the injection never ran).
+        func runPinned(
+            _ name: String, _ what: String, policy: CutoverPolicy = FaultPolicies.standard,
+            expected: ExpectedOutcome, on bed: FaultBed,
+            pin: @escaping @Sendable (FaultBed) async throws -> PinnedClient
+        ) async throws -> (FaultCaseResult, PinnedClient?) {
             let holder = Slot<PinnedClient>()
             let result = try await FaultScenario.run(
                 FaultCase(
-                    name: "drain held by an open transaction (policy: roll back)",
-                    injections: [
-                        .before(.offlineSoftOld, "open a transaction through ProxySQL") {
-                            holder.set(try await PinnedClient.openTransaction(bed: bed))
-                        }
-                    ],
-                    expected: .rolledBack
+                    name: name,
+                    policy: policy,
+                    injections: [.before(.offlineSoftOld, what) { holder.set(try await pin(bed)) }],
+                    expected: expected
                 ),
                 on: bed
             )
-            let client = try #require(holder.current)
+            return (result, holder.current)
+        }
+
+        @Test("a client holds a transaction open: the drain deadline passes and the run rolls back, naming the session")
+        func openTransactionRollsBack() async throws {
+            guard let bed = try await FaultBed.inStartingState() else { return }
+            let (result, pinned) = try await runPinned(
+                "drain held by an open transaction (policy: roll back)", "open a transaction through ProxySQL",
+                expected: .rolledBack, on: bed
+            ) { try await PinnedClient.openTransaction(bed: $0) }
+            let client = try #require(pinned)
             let timeline = result.report.timeline
             // The session that holds on is named (user and client address), with what can pin it.
             #expect(timeline.holdersAtDeadline.count == 1, "\(timeline.holdersAtDeadline)")
@@ -96,26 +105,14 @@ extension FaultTests {
 
         @Test("a client holds a transaction open, policy force: the session is cut, the switch completes")
         func openTransactionForced() async throws {
-            guard try IntegrationGate.skipIfUnavailable() else { return }
-            let bed = try FaultBed.require()
-            try await bed.expectStartingState("before")
+            guard let bed = try await FaultBed.inStartingState() else { return }
             var policy = FaultPolicies.standard
             policy.drainDeadlinePolicy = .force
-            let holder = Slot<PinnedClient>()
-            let result = try await FaultScenario.run(
-                FaultCase(
-                    name: "drain held by an open transaction (policy: force)",
-                    policy: policy,
-                    injections: [
-                        .before(.offlineSoftOld, "open a transaction through ProxySQL") {
-                            holder.set(try await PinnedClient.openTransaction(bed: bed))
-                        }
-                    ],
-                    expected: .completed
-                ),
-                on: bed
-            )
-            let client = try #require(holder.current)
+            let (result, pinned) = try await runPinned(
+                "drain held by an open transaction (policy: force)", "open a transaction through ProxySQL",
+                policy: policy, expected: .completed, on: bed
+            ) { try await PinnedClient.openTransaction(bed: $0) }
+            let client = try #require(pinned)
             #expect(result.report.timeline.forcedDrain)
             #expect(result.report.timeline.sessionsCut >= 1)
             // Its session was cut: the commit fails and the row is nowhere.
@@ -131,52 +128,27 @@ extension FaultTests {
 
         @Test("a session pinned by SET @x: the drain deadline passes and the run rolls back, naming the reason")
         func userVariablePin() async throws {
-            guard try IntegrationGate.skipIfUnavailable() else { return }
-            let bed = try FaultBed.require()
-            try await bed.expectStartingState("before")
-            let holder = Slot<PinnedClient>()
-            let result = try await FaultScenario.run(
-                FaultCase(
-                    name: "drain held by a session pinned with SET @x",
-                    injections: [
-                        .before(.offlineSoftOld, "pin a session with a user variable") {
-                            holder.set(try await PinnedClient.userVariable(bed: bed))
-                        }
-                    ],
-                    expected: .rolledBack
-                ),
-                on: bed
-            )
+            guard let bed = try await FaultBed.inStartingState() else { return }
+            let (result, pinned) = try await runPinned(
+                "drain held by a session pinned with SET @x", "pin a session with a user variable",
+                expected: .rolledBack, on: bed
+            ) { try await PinnedClient.userVariable(bed: $0) }
             let holders = result.report.timeline.holdersAtDeadline
             #expect(
                 holders.count == 1 && holders.first?.user == bed.rehearsal.applicationAccount.username, "\(holders)")
-            await holder.current?.close()
+            await pinned?.close()
         }
 
         @Test("sessions pinned before the run: preflight warns and names them, the guards refuse a SET @x pin, nothing changes")
         func pinnedBeforeTheRun() async throws {
-            guard try IntegrationGate.skipIfUnavailable() else { return }
-            let bed = try FaultBed.require()
-            try await bed.expectStartingState("before")
+            guard let bed = try await FaultBed.inStartingState() else { return }
             let variable = try await PinnedClient.userVariable(bed: bed)
             let transaction = try await PinnedClient.openTransaction(bed: bed)
             let (environment, close) = try await bed.makeEnvironment(logger: logger)
             let user = bed.rehearsal.applicationAccount.username
 
             // Preflight: a warning per pinned session, with the reason read from ProxySQL's status flags.
-            let source = try await bed.source.connectAsRoot()
-            let target = try await MariaDBConnection.connect(configuration: bed.rehearsal.auroraShim.adminConfiguration)
-            let report = await Preflight(
-                topology: environment.topology,
-                policy: FaultPolicies.standard,
-                source: ServerInspector(session: source, name: "source"),
-                target: ServerInspector(session: target, name: "aurora"),
-                targetDatabase: environment.target,
-                proxies: environment.proxies,
-                options: Preflight.Options(checkTimeout: .seconds(10))
-            ).run(logger: logger)
-            await source.close()
-            await target.close()
+            let report = try await bed.preflight(environment: environment, checkTimeout: .seconds(10), logger: logger)
             let check = try #require(report["proxysql.pinned-sessions"])
             #expect(check.status == .warn, "\(check)")
             #expect(check.detail.contains("a session variable (@)") && check.detail.contains("an open transaction"), "\(check.detail)")
@@ -211,9 +183,7 @@ extension FaultTests {
         @Test(
             "catch-up never completes (Aurora's applier blocked): the catch-up deadline passes and the run rolls back")
         func catchUpBlocked() async throws {
-            guard try IntegrationGate.skipIfUnavailable() else { return }
-            let bed = try FaultBed.require()
-            try await bed.expectStartingState("before")
+            guard let bed = try await FaultBed.inStartingState() else { return }
             let lock = Slot<MariaDBConnection>()
             let result = try await FaultScenario.run(
                 FaultCase(
@@ -244,9 +214,7 @@ extension FaultTests {
 
         @Test("catch-up impossible (Aurora's SQL thread stopped): detected at once, rolled back")
         func sqlThreadStopped() async throws {
-            guard try IntegrationGate.skipIfUnavailable() else { return }
-            let bed = try FaultBed.require()
-            try await bed.expectStartingState("before")
+            guard let bed = try await FaultBed.inStartingState() else { return }
             let result = try await FaultScenario.run(
                 FaultCase(
                     name: "catch-up impossible (Aurora's SQL thread stopped)",

@@ -74,9 +74,7 @@ extension FaultTests {
 
         @Test("killed (SIGKILL) after each journal entry in turn, then `migrate-cli resume`: the result equals an uninterrupted run")
         func killedAfterEachEntry() async throws {
-            guard try IntegrationGate.skipIfUnavailable() else { return }
-            let bed = try FaultBed.require()
-            try await bed.expectStartingState("before")
+            guard let bed = try await FaultBed.inStartingState() else { return }
             let workspace = try CLIWorkspace(bed: bed)
             defer { workspace.remove() }
             let retries = try await bed.queryRetries()
@@ -108,18 +106,8 @@ extension FaultTests {
             #expect(sampler.summary.violations.isEmpty, "two writers ONLINE: \(sampler.summary.violations)")
             #expect(sampler.summary.totalSamples > 100)
             // Every acknowledged write on the final writer exactly once, and the same rows on the other server.
-            let finalWriter = finalOperation == .writerCutover ? bed.target : bed.source
-            let other = finalOperation == .writerCutover ? bed.source : bed.target
-            try await bed.waitForReplica(other, of: finalWriter)
-            let writer = try await finalWriter.connectAsRoot()
-            let verification = try await WriteLoadChecker.verify(report, finalWriter: writer)
-            await writer.close()
-            FaultScenario.expectNoWriteLostOrDoubled(
-                verification, "migrate-cli killed and resumed", sourceLocation: #_sourceLocation)
-            let otherConnection = try await other.connectAsRoot()
-            let otherRows = try await WriteLoadChecker.readRows(of: report, from: otherConnection)
-            await otherConnection.close()
-            #expect(otherRows.count == verification.rowsOnFinalWriter)
+            let verification = try await bed.expectNoWriteLostOrDoubled(
+                report, after: finalOperation, "migrate-cli killed and resumed")
             for row in rows { FaultMatrix.record(row) }
             FaultMatrix.record(
                 "| `migrate-cli` SIGKILLed at \(Self.killPoints.count) points, `resume` (\(FaultMatrix.milliseconds(elapsed)) in all) | every resume as expected | - | - | \(verification.acknowledgedCount) | \(verification.lost.count) | \(verification.duplicated.count) | \(sampler.summary.totalSamples) / \(sampler.summary.violations.count) |"
@@ -135,9 +123,7 @@ extension FaultTests {
 
         @Test("killed, then the resume killed too: a second `migrate-cli resume` finishes the run")
         func killedWhileResuming() async throws {
-            guard try IntegrationGate.skipIfUnavailable() else { return }
-            let bed = try FaultBed.require()
-            try await bed.expectStartingState("before")
+            guard let bed = try await FaultBed.inStartingState() else { return }
             let workspace = try CLIWorkspace(bed: bed)
             defer { workspace.remove() }
             let journal = workspace.journalPath("twice")
@@ -238,11 +224,7 @@ extension FaultTests {
             var rerun = "-"
             if !finished, !pastOnline {
                 // Rolled back: the starting state of the operation, then it runs again, uninterrupted.
-                if operation == .writerCutover {
-                    try await bed.expectStartingState("\(label), rolled back")
-                } else {
-                    try await bed.expectCutOverState("\(label), rolled back")
-                }
+                try await bed.expectRolledBackState(of: operation, "\(label), rolled back")
                 #expect(try await bed.queryRetries() == retries, "\(label): query retries not restored")
                 let again = try await MigrateBinary.run(
                     workspace.arguments(journal: journal, command + ["--yes", "--json"]), in: workspace.directory)
@@ -250,11 +232,7 @@ extension FaultTests {
                 rerun = "\(again.runFinished?["outcome"] as? String ?? "?") (exit \(again.code.map(String.init) ?? "-"))"
             }
             // As after an uninterrupted run.
-            if operation == .writerCutover {
-                try await bed.expectCutOverState(label)
-            } else {
-                try await bed.expectStartingState(label)
-            }
+            try await bed.expectCompletedState(of: operation, label)
             #expect(try await bed.queryRetries() == retries, "\(label): query retries not restored")
             return "| \(label) | resume: \(outcome); run again: \(rerun) | \(window) | - | - | - | - | - |"
         }
@@ -263,9 +241,7 @@ extension FaultTests {
 
         @Test("SIGINT during the drain: the run rolls back at once, exit 130, routing restored, nothing lost")
         func interruptDuringDrain() async throws {
-            guard try IntegrationGate.skipIfUnavailable() else { return }
-            let bed = try FaultBed.require()
-            try await bed.expectStartingState("before")
+            guard let bed = try await FaultBed.inStartingState() else { return }
             let workspace = try CLIWorkspace(bed: bed)
             defer { workspace.remove() }
             let retries = try await bed.queryRetries()
@@ -275,11 +251,7 @@ extension FaultTests {
                 bed: bed, workspace: workspace, name: "interrupted-drain", signal: SIGINT, atStep: "drainOld",
                 settings: ["policy.drain-deadline=5s"]
             )
-            #expect(result.exit.code == 130, "\(result.exit)")
-            let finished = result.exit.runFinished
-            #expect(finished?["outcome"] as? String == "rolled-back")
-            #expect(finished?["exit_status"] as? String == "interrupted")
-            #expect(finished?["reason"] as? String == "shutdown requested", "\(finished?["reason"] ?? "-")")
+            result.expectRolledBackOnShutdown()
             #expect(result.exit.objects.contains { $0["event"] as? String == "shutdown-requested" })
             // The stop ended the drain: the window did not last until the drain deadline.
             #expect(result.signalToExit < .seconds(4), "from the signal to the exit: \(result.signalToExit)")
@@ -293,9 +265,7 @@ extension FaultTests {
 
         @Test("SIGTERM during the catch-up: rollback (fence lifted), exit 130, routing restored, nothing lost")
         func terminateDuringCatchUp() async throws {
-            guard try IntegrationGate.skipIfUnavailable() else { return }
-            let bed = try FaultBed.require()
-            try await bed.expectStartingState("before")
+            guard let bed = try await FaultBed.inStartingState() else { return }
             let workspace = try CLIWorkspace(bed: bed)
             defer { workspace.remove() }
             let retries = try await bed.queryRetries()
@@ -315,11 +285,7 @@ extension FaultTests {
             }
             try await lock.run("UNLOCK TABLES")
             await lock.close()
-            #expect(result.exit.code == 130, "\(result.exit)")
-            let finished = result.exit.runFinished
-            #expect(finished?["outcome"] as? String == "rolled-back")
-            #expect(finished?["exit_status"] as? String == "interrupted")
-            #expect(finished?["reason"] as? String == "shutdown requested", "\(finished?["reason"] ?? "-")")
+            result.expectRolledBackOnShutdown()
             // The stop ended the catch-up wait: the window did not last until the catch-up deadline.
             #expect(result.signalToExit < .seconds(4), "from the signal to the exit: \(result.signalToExit)")
             try await bed.waitForReplica(bed.target, of: bed.source)
@@ -330,9 +296,7 @@ extension FaultTests {
 
         @Test("SIGINT after the point of no return: the step in flight finishes, exit 5 with the remaining steps and the resume command; resume finishes")
         func interruptAfterPointOfNoReturn() async throws {
-            guard try IntegrationGate.skipIfUnavailable() else { return }
-            let bed = try FaultBed.require()
-            try await bed.expectStartingState("before")
+            guard let bed = try await FaultBed.inStartingState() else { return }
             let workspace = try CLIWorkspace(bed: bed)
             defer { workspace.remove() }
             let retries = try await bed.queryRetries()
@@ -387,6 +351,18 @@ extension FaultTests {
             var verification: WriteLoadVerification
             var samples: RoutingSampler.Summary
 
+            /// Checks that the run rolled back because of the signal: exit 130, outcome `rolled-back`, exit status
+            /// `interrupted`, reason `shutdown requested`.
+            func expectRolledBackOnShutdown(sourceLocation: SourceLocation = #_sourceLocation) {
+                #expect(exit.code == 130, "\(exit)", sourceLocation: sourceLocation)
+                let finished = exit.runFinished
+                #expect(finished?["outcome"] as? String == "rolled-back", sourceLocation: sourceLocation)
+                #expect(finished?["exit_status"] as? String == "interrupted", sourceLocation: sourceLocation)
+                #expect(
+                    finished?["reason"] as? String == "shutdown requested", "\(finished?["reason"] ?? "-")",
+                    sourceLocation: sourceLocation)
+            }
+
             func row(_ name: String) -> String {
                 let timeline = exit.runFinished?["timeline"] as? [String: Any]
                 let window = (timeline?["window_ms"] as? Double).map { "\(Int($0.rounded())) ms" } ?? "-"
@@ -434,10 +410,7 @@ extension FaultTests {
             #expect(sampler.summary.violations.isEmpty, "\(name): two writers ONLINE: \(sampler.summary.violations)")
             // The writer at the end: Aurora once the run passed the point of no return, the source otherwise.
             let finalWriter = exit.objects.contains { $0["event"] as? String == "point-of-no-return" } ? bed.target : bed.source
-            let writer = try await finalWriter.connectAsRoot()
-            let verification = try await WriteLoadChecker.verify(report, finalWriter: writer)
-            await writer.close()
-            FaultScenario.expectNoWriteLostOrDoubled(verification, name, sourceLocation: #_sourceLocation)
+            let verification = try await bed.expectNoWriteLostOrDoubled(report, finalWriter: finalWriter, name)
             let everything = exit.standardOutput + exit.standardError
                 + ((try? String(contentsOfFile: journal, encoding: .utf8)) ?? "")
             for secret in bed.cliSecrets {

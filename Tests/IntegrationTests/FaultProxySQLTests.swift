@@ -26,20 +26,12 @@ extension FaultTests {
             "an admin connection dropped right before a step: the session reconnects once and the run completes",
             arguments: dropPoints)
         func adminConnectionDropped(point: FaultPoint) async throws {
-            guard try IntegrationGate.skipIfUnavailable() else { return }
-            let bed = try FaultBed.require()
-            try await bed.expectStartingState("before")
+            guard let bed = try await FaultBed.inStartingState() else { return }
             try await FaultScenario.run(
                 FaultCase(
                     name: "admin connections of both nodes dropped before \(point)",
                     injections: [
-                        .before(point, "drop every admin connection") {
-                            let first = bed.rehearsal.emulator.dropAdminConnections()
-                            let second = bed.secondNode!.dropAdminConnections()
-                            if first == 0 || second == 0 {
-                                throw FaultBedError("no admin connection to drop (\(first), \(second))")
-                            }
-                        }
+                        .dropEveryAdminConnection(before: point, on: bed)
                     ],
                     expected: .completed
                 ),
@@ -53,8 +45,7 @@ extension FaultTests {
             "ReconnectingSQLSession replaces a dropped admin connection and sends the statement once more; a plain connection stays lost"
         )
         func reconnectingSession() async throws {
-            guard try IntegrationGate.skipIfUnavailable() else { return }
-            let bed = try FaultBed.require()
+            guard let bed = try FaultBed.available() else { return }
             let configuration = bed.rehearsal.emulator.adminConfiguration
             let session = try await ReconnectingSQLSession.connect(configuration: configuration)
             let plain = try await MariaDBConnection.connect(configuration: configuration)
@@ -76,9 +67,7 @@ extension FaultTests {
 
         @Test("the second node unreachable from the start: the guards refuse and nothing changes")
         func secondNodeUnreachableFromTheStart() async throws {
-            guard try IntegrationGate.skipIfUnavailable() else { return }
-            let bed = try FaultBed.require()
-            try await bed.expectStartingState("before")
+            guard let bed = try await FaultBed.inStartingState() else { return }
             bed.secondNodeReachable.withLock { $0 = false }
             defer { bed.secondNodeReachable.withLock { $0 = true } }
             let result = try await FaultScenario.run(
@@ -93,22 +82,12 @@ extension FaultTests {
 
         @Test("the second node unreachable before the point of no return: rolled back where reachable, the node named")
         func secondNodeUnreachableBeforeThePointOfNoReturn() async throws {
-            guard try IntegrationGate.skipIfUnavailable() else { return }
-            let bed = try FaultBed.require()
-            try await bed.expectStartingState("before")
+            guard let bed = try await FaultBed.inStartingState() else { return }
             // Unreachable before the first change: the rollback cannot reach it either, and it never changed.
             let result = try await FaultScenario.run(
-                FaultCase(
-                    name: "second ProxySQL node unreachable before OFFLINE_SOFT",
-                    injections: [
-                        .before(.offlineSoftOld, "cut the tool off the second node") {
-                            bed.secondNodeReachable.withLock { $0 = false }
-                        }
-                    ],
-                    expected: .rolledBack,
-                    checkReplicationAfter: false,
-                    repair: { bed in bed.secondNodeReachable.withLock { $0 = true } }
-                ),
+                .secondNodeUnreachable(
+                    "second ProxySQL node unreachable before OFFLINE_SOFT", before: .offlineSoftOld,
+                    expected: .rolledBack, checkReplicationAfter: false, on: bed),
                 on: bed
             )
             guard case .rolledBack(_, let failures) = result.report.outcome else { return }
@@ -120,21 +99,11 @@ extension FaultTests {
             "the second node unreachable during drain: the first node rolled back, the second left OFFLINE_SOFT and named"
         )
         func secondNodeUnreachableDuringDrain() async throws {
-            guard try IntegrationGate.skipIfUnavailable() else { return }
-            let bed = try FaultBed.require()
-            try await bed.expectStartingState("before")
+            guard let bed = try await FaultBed.inStartingState() else { return }
             let result = try await FaultScenario.run(
-                FaultCase(
-                    name: "second ProxySQL node unreachable during drain",
-                    injections: [
-                        .before(.drain, "cut the tool off the second node") {
-                            bed.secondNodeReachable.withLock { $0 = false }
-                        }
-                    ],
-                    expected: .rolledBack,
-                    checkReplicationAfter: false,
-                    repair: { bed in bed.secondNodeReachable.withLock { $0 = true } }
-                ),
+                .secondNodeUnreachable(
+                    "second ProxySQL node unreachable during drain", before: .drain,
+                    expected: .rolledBack, checkReplicationAfter: false, on: bed),
                 on: bed
             )
             guard case .rolledBack(_, let failures) = result.report.outcome else { return }
@@ -148,24 +117,13 @@ extension FaultTests {
 
         @Test("the second node unreachable at the new writer's ONLINE: past the point of no return; resume finishes it")
         func secondNodeUnreachableAtOnline() async throws {
-            guard try IntegrationGate.skipIfUnavailable() else { return }
-            let bed = try FaultBed.require()
-            try await bed.expectStartingState("before")
+            guard let bed = try await FaultBed.inStartingState() else { return }
             let journal = TemporaryJournal("node-online")
             defer { journal.cleanup() }
             let result = try await FaultScenario.run(
-                FaultCase(
-                    name: "second ProxySQL node unreachable at ONLINE of the new writer",
-                    injections: [
-                        .before(.onlineNew, "cut the tool off the second node") {
-                            bed.secondNodeReachable.withLock { $0 = false }
-                        }
-                    ],
-                    expected: .stoppedAfterPointOfNoReturn,
-                    checkReplicationAfter: false,
-                    journalPath: journal.path,
-                    repair: { bed in bed.secondNodeReachable.withLock { $0 = true } }
-                ),
+                .secondNodeUnreachable(
+                    "second ProxySQL node unreachable at ONLINE of the new writer", before: .onlineNew,
+                    expected: .stoppedAfterPointOfNoReturn, checkReplicationAfter: false, journalPath: journal.path, on: bed),
                 on: bed
             )
             guard case .stoppedAfterPointOfNoReturn(_, let failures, let remaining) = result.report.outcome else {
@@ -177,13 +135,8 @@ extension FaultTests {
             #expect(
                 try await bed.runtimeWriters(node: bed.rehearsal.emulator.adminConfiguration) == [bed.targetEndpoint])
             #expect(try await bed.runtimeWriters(node: bed.secondNode!.adminConfiguration) == [])
-            let resumed = try await bed.resume(journalPath: journal.path, logger: logger)
-            #expect(resumed.outcome == .completed, "\(resumed.outcome)")
-            FaultMatrix.record(
-                "| second node reachable again, `resume` | \(FaultMatrix.outcome(resumed.outcome)) | - | - | - | - | - | - |"
-            )
-            try await bed.expectCutOverState("after resume")
-            try await bed.failBack(logger: logger)
+            try await bed.resumeAndFailBack(
+                journalPath: journal.path, matrixRow: "second node reachable again, `resume`", logger: logger)
             try await bed.expectStartingState("after failback")
         }
 
@@ -191,36 +144,39 @@ extension FaultTests {
             "the second node unreachable after the point of no return: the outcome lists its steps; resume finishes them"
         )
         func secondNodeUnreachableAfterThePointOfNoReturn() async throws {
-            guard try IntegrationGate.skipIfUnavailable() else { return }
-            let bed = try FaultBed.require()
-            try await bed.expectStartingState("before")
+            guard let bed = try await FaultBed.inStartingState() else { return }
             let journal = TemporaryJournal("node-after")
             defer { journal.cleanup() }
             let result = try await FaultScenario.run(
-                FaultCase(
-                    name: "second ProxySQL node unreachable after the point of no return",
-                    injections: [
-                        .before(.restoreProxy, "cut the tool off the second node") {
-                            bed.secondNodeReachable.withLock { $0 = false }
-                        }
-                    ],
-                    expected: .stoppedAfterPointOfNoReturn,
-                    journalPath: journal.path,
-                    repair: { bed in bed.secondNodeReachable.withLock { $0 = true } }
-                ),
+                .secondNodeUnreachable(
+                    "second ProxySQL node unreachable after the point of no return", before: .restoreProxy,
+                    expected: .stoppedAfterPointOfNoReturn, journalPath: journal.path, on: bed),
                 on: bed
             )
             guard case .stoppedAfterPointOfNoReturn(_, _, let remaining) = result.report.outcome else { return }
             #expect(remaining == ["restoreProxy", "saveConfiguration"], "\(remaining)")
-            let resumed = try await bed.resume(journalPath: journal.path, logger: logger)
-            #expect(resumed.outcome == .completed, "\(resumed.outcome)")
-            FaultMatrix.record(
-                "| second node reachable again, `resume` | \(FaultMatrix.outcome(resumed.outcome)) | - | - | - | - | - | - |"
-            )
-            try await bed.expectCutOverState("after resume")
-            try await bed.failBack(logger: logger)
+            try await bed.resumeAndFailBack(
+                journalPath: journal.path, matrixRow: "second node reachable again, `resume`", logger: logger)
             try await bed.expectStartingState("after failback")
         }
+    }
+}
+
+extension FaultCase {
+    /// `name`: the tool cut off the second ProxySQL node right before `point` (its data plane keeps serving); the
+    /// repair makes it reachable again.
+    static func secondNodeUnreachable(
+        _ name: String, before point: FaultPoint, expected: ExpectedOutcome, checkReplicationAfter: Bool = true,
+        journalPath: String? = nil, on bed: FaultBed
+    ) -> FaultCase {
+        FaultCase(
+            name: name,
+            injections: [.cutOffSecondNode(before: point, on: bed)],
+            expected: expected,
+            checkReplicationAfter: checkReplicationAfter,
+            journalPath: journalPath,
+            repair: { bed in bed.secondNodeReachable.withLock { $0 = true } }
+        )
     }
 }
 

@@ -38,19 +38,12 @@ extension FaultTests {
         @Test("admin connections of both nodes dropped right before a step: each session reconnects, the switch completes",
             arguments: dropPoints)
         func adminConnectionsDropped(point: FaultPoint) async throws {
-            guard try IntegrationGate.skipIfUnavailable() else { return }
-            let bed = try FaultBed.require()
+            guard let bed = try FaultBed.available() else { return }
             let result = try await ReaderFaultScenario.run(
                 ReaderFaultCase(
                     name: "reader cut-over: admin connections of both nodes dropped before \(point)",
                     injections: [
-                        .before(point, "drop every admin connection") {
-                            let first = bed.rehearsal.emulator.dropAdminConnections()
-                            let second = bed.secondNode!.dropAdminConnections()
-                            if first == 0 || second == 0 {
-                                throw FaultBedError("no admin connection to drop (\(first), \(second))")
-                            }
-                        }
+                        .dropEveryAdminConnection(before: point, on: bed)
                     ],
                     expected: .completed
                 ),
@@ -79,8 +72,7 @@ extension FaultTests {
 
         @Test("the second node unreachable from the tool (its data plane still serving reads)", arguments: nodePoints)
         func secondNodeUnreachable(at nodePoint: NodePoint) async throws {
-            guard try IntegrationGate.skipIfUnavailable() else { return }
-            let bed = try FaultBed.require()
+            guard let bed = try FaultBed.available() else { return }
             let journal = TemporaryJournal("reader-node")
             defer { journal.cleanup() }
             let cut: @Sendable () async throws -> Void = { bed.secondNodeReachable.withLock { $0 = false } }
@@ -133,8 +125,7 @@ extension FaultTests {
         @Test("the new reader's server killed before a step: its reader row never takes reads alone; rolled back",
             arguments: deathPoints)
         func newReaderKilled(before point: FaultPoint) async throws {
-            guard try IntegrationGate.skipIfUnavailable() else { return }
-            let bed = try FaultBed.require()
+            guard let bed = try FaultBed.available() else { return }
             // An idle replica: nothing to re-apply after the restart.
             try await bed.waitForReplica(bed.target, of: bed.source)
             let result = try await ReaderFaultScenario.run(
@@ -166,8 +157,7 @@ extension FaultTests {
             "a long read holds the old reader: the drain deadline passes; rolled back (the read finishes) or forced",
             arguments: drainPolicies)
         func drainHeldByLongRead(policy drainPolicy: DrainDeadlinePolicy) async throws {
-            guard try IntegrationGate.skipIfUnavailable() else { return }
-            let bed = try FaultBed.require()
+            guard let bed = try FaultBed.available() else { return }
             var policy = FaultPolicies.standard
             policy.drainDeadlinePolicy = drainPolicy
             let started = ContinuousClock.now
@@ -235,8 +225,7 @@ extension FaultTests {
 
         @Test("a graceful shutdown requested at a step", arguments: shutdownPoints)
         func shutdownRequested(at point: ShutdownPoint) async throws {
-            guard try IntegrationGate.skipIfUnavailable() else { return }
-            let bed = try FaultBed.require()
+            guard let bed = try FaultBed.available() else { return }
             let journal = TemporaryJournal("reader-shutdown")
             defer { journal.cleanup() }
             // The step in flight finishes: before the old reader's OFFLINE_HARD the switch rolls back; at it, it stops
@@ -275,8 +264,7 @@ extension FaultTests {
 
         @Test("bad input: the guards refuse, naming the node or the database, and nothing changes")
         func badInput() async throws {
-            guard try IntegrationGate.skipIfUnavailable() else { return }
-            let bed = try FaultBed.require()
+            guard let bed = try FaultBed.available() else { return }
             let admin = try await ProxySQLAdminClient.connect(
                 configuration: bed.rehearsal.emulator.adminConfiguration, logger: logger)
             let row = bed.rehearsal.topology.target.reader!
@@ -357,8 +345,7 @@ extension FaultTests {
 
         @Test("killed after each journal entry in turn, then resumed: the result equals an uninterrupted run")
         func killedAfterEachEntry() async throws {
-            guard try IntegrationGate.skipIfUnavailable() else { return }
-            let bed = try FaultBed.require()
+            guard let bed = try FaultBed.available() else { return }
             let load = ReadLoad(endpoints: bed.readerEndpoints)
             let sampler = RoutingSampler(nodes: bed.proxyNodes)
             var outcomes: [String: Int] = [:]
@@ -401,19 +388,9 @@ extension FaultTests {
                 journal.cleanup()
                 leftBehind.cleanup()
             }
-            let (environment, close) = try await bed.makeEnvironment(logger: logger)
-            let policy = FaultPolicies.standard
-            let writer = try CutoverJournal(path: journal.path)
-            let dying = DyingExecutor(
-                base: LiveCutoverExecutor(environment: environment, policy: policy), death: death,
-                journalPath: journal.path, leftBehindPath: leftBehind.path)
-            _ = try await CutoverRunner(
-                configuration: .init(
-                    operation: operation, policy: policy, topologyFingerprint: environment.topology.fingerprint),
-                executor: dying, journal: writer, logger: logger
-            ).run()
-            await writer.close()
-            await close()
+            let (_, dying) = try await bed.runOperation(operation, journalPath: journal.path, logger: logger) {
+                DyingExecutor(base: $0, death: death, journalPath: journal.path, leftBehindPath: leftBehind.path)
+            }
             let label = "\(operation) killed (\(death))"
             try #require(dying.died, "\(label): the run ended first")
             let resumed = try await bed.resume(journalPath: leftBehind.path, operation: operation, logger: logger)

@@ -15,9 +15,7 @@ extension FaultTests {
             "a planted duplicate-key row stops Aurora's SQL thread on the switch's last write: rolled back, the error named"
         )
         func duplicateKey() async throws {
-            guard try IntegrationGate.skipIfUnavailable() else { return }
-            let bed = try FaultBed.require()
-            try await bed.expectStartingState("before")
+            guard let bed = try await FaultBed.inStartingState() else { return }
             let key = Int64.random(in: 1...1_000_000_000)
             // A side table both servers have (created on the source, replicated).
             let setup = try await bed.source.connectAsRoot()
@@ -70,9 +68,7 @@ extension FaultTests {
             "Aurora's IO thread loses the source (replication account locked, dump thread killed): catch-up deadline, rolled back"
         )
         func ioThreadLosesTheSource() async throws {
-            guard try IntegrationGate.skipIfUnavailable() else { return }
-            let bed = try FaultBed.require()
-            try await bed.expectStartingState("before")
+            guard let bed = try await FaultBed.inStartingState() else { return }
             let user = Rehearsal.forwardReplicationUser
             let result = try await FaultScenario.run(
                 FaultCase(

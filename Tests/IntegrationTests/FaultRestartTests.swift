@@ -19,9 +19,7 @@ extension FaultTests {
 
         @Test("the fence survives a restart once the lines the run printed are in the option file")
         func fenceSurvivesRestart() async throws {
-            guard try IntegrationGate.skipIfUnavailable() else { return }
-            let bed = try FaultBed.require()
-            try await bed.expectStartingState("before")
+            guard let bed = try await FaultBed.inStartingState() else { return }
             let journal = TemporaryJournal("restart")
             defer { journal.cleanup() }
             let result = try await FaultScenario.run(
@@ -86,7 +84,7 @@ extension FaultTests {
             // leaves it writable.
             let failback = TemporaryJournal("restart-failback")
             defer { failback.cleanup() }
-            let report = try await bed.runWriterOperation(.writerFailback, journalPath: failback.path, logger: logger)
+            let report = try await bed.runOperation(.writerFailback, journalPath: failback.path, logger: logger)
             #expect(report.outcome == .completed, "\(report.outcome)")
             let undo = try #require(try Self.durability(inJournal: failback.path))
             #expect(!undo.readOnly && undo.optionFileLines.contains("read_only = ON"), "\(undo)")
@@ -118,26 +116,5 @@ extension FaultTests {
         static func findings(_ bed: FaultBed) async throws -> [String] {
             try await fenceFindings(bed).filter { $0.contains("but is writable") }
         }
-    }
-}
-
-extension FaultBed {
-    /// Runs a writer operation with the standard policy, journaled at `journalPath`.
-    func runWriterOperation(_ operation: CutoverOperation, journalPath: String, logger: Logger) async throws
-        -> CutoverReport
-    {
-        let (environment, close) = try await makeEnvironment(logger: logger)
-        let policy = FaultPolicies.standard
-        let journal = try CutoverJournal(path: journalPath)
-        let report = try await CutoverRunner(
-            configuration: .init(
-                operation: operation, policy: policy, topologyFingerprint: environment.topology.fingerprint),
-            executor: LiveCutoverExecutor(environment: environment, policy: policy),
-            journal: journal,
-            logger: logger
-        ).run()
-        await journal.close()
-        await close()
-        return report
     }
 }

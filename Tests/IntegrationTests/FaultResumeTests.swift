@@ -123,9 +123,7 @@ extension FaultTests {
 
         @Test("killed after each journal entry in turn, then resumed: the result equals an uninterrupted run")
         func killedAfterEachEntry() async throws {
-            guard try IntegrationGate.skipIfUnavailable() else { return }
-            let bed = try FaultBed.require()
-            try await bed.expectStartingState("before")
+            guard let bed = try await FaultBed.inStartingState() else { return }
             let load = try WriteLoad(
                 configuration: WriteLoad.Configuration(
                     endpoint: bed.rehearsal.writerEndpoint, clients: 4, pauseAfterFailure: .milliseconds(5)),
@@ -148,19 +146,9 @@ extension FaultTests {
             }
             #expect(sampler.summary.violations.isEmpty, "two writers ONLINE: \(sampler.summary.violations)")
             #expect(sampler.summary.totalSamples > 100)
-            // The data: every acknowledged write on the final writer exactly once.
-            let finalWriter = finalOperation == .writerCutover ? bed.target : bed.source
-            let other = finalOperation == .writerCutover ? bed.source : bed.target
-            try await bed.waitForReplica(other, of: finalWriter)
-            let writer = try await finalWriter.connectAsRoot()
-            let verification = try await WriteLoadChecker.verify(report, finalWriter: writer)
-            await writer.close()
-            FaultScenario.expectNoWriteLostOrDoubled(verification, "kill and resume", sourceLocation: #_sourceLocation)
-            // The same rows on the other server (replication in the final direction carried everything).
-            let otherConnection = try await other.connectAsRoot()
-            let otherRows = try await WriteLoadChecker.readRows(of: report, from: otherConnection)
-            await otherConnection.close()
-            #expect(otherRows.count == verification.rowsOnFinalWriter)
+            // The data: every acknowledged write on the final writer exactly once, and the same rows on the other
+            // server (replication in the final direction carried everything).
+            let verification = try await bed.expectNoWriteLostOrDoubled(report, after: finalOperation, "kill and resume")
             FaultMatrix.record(
                 "| kill after each of \(Self.deaths.count) journal points, resume (\(report.acknowledgedCount) writes acknowledged through all) | lost \(verification.lost.count), duplicated \(verification.duplicated.count) | - | - | \(verification.acknowledgedCount) | \(verification.lost.count) | \(verification.duplicated.count) | \(sampler.summary.totalSamples) / \(sampler.summary.violations.count) |"
             )
@@ -175,9 +163,7 @@ extension FaultTests {
                 (DyingExecutor.Death.beforeAction(14), DyingExecutor.Death.afterAction(2)),
             ])
         func killedWhileResuming(first: DyingExecutor.Death, second: DyingExecutor.Death) async throws {
-            guard try IntegrationGate.skipIfUnavailable() else { return }
-            let bed = try FaultBed.require()
-            try await bed.expectStartingState("before")
+            guard let bed = try await FaultBed.inStartingState() else { return }
             let journal = TemporaryJournal("run")
             let leftBehind = TemporaryJournal("left-behind")
             let leftBehindAgain = TemporaryJournal("left-behind-again")
@@ -186,27 +172,11 @@ extension FaultTests {
                 leftBehind.cleanup()
                 leftBehindAgain.cleanup()
             }
-            let policy = FaultPolicies.standard
             try await runUntilDeath(.writerCutover, first, journal: journal.path, leftBehind: leftBehind.path, bed: bed)
             // The first resume dies too.
-            let (environment, close) = try await bed.makeEnvironment(logger: logger)
-            let resumeJournal = try CutoverJournal(path: leftBehind.path)
-            let dying = DyingExecutor(
-                base: LiveCutoverExecutor(environment: environment, policy: policy),
-                death: second,
-                journalPath: leftBehind.path,
-                leftBehindPath: leftBehindAgain.path
-            )
-            let runner = CutoverRunner(
-                configuration: .init(
-                    operation: .writerCutover, policy: policy, topologyFingerprint: environment.topology.fingerprint),
-                executor: dying,
-                journal: resumeJournal,
-                logger: logger
-            )
-            _ = try await runner.resume(from: try CutoverJournal.read(path: leftBehind.path))
-            await resumeJournal.close()
-            await close()
+            let (_, dying) = try await bed.runOperation(
+                .writerCutover, journalPath: leftBehind.path, resume: true, logger: logger
+            ) { DyingExecutor(base: $0, death: second, journalPath: leftBehind.path, leftBehindPath: leftBehindAgain.path) }
             #expect(dying.died, "the resume ended before its death point")
             // The second resume.
             let report = try await bed.resume(journalPath: leftBehindAgain.path, logger: logger)
@@ -227,23 +197,10 @@ extension FaultTests {
 
         @Test("killed after the last outcome, before `run-finished`: resume reports the outcome again")
         func killedBeforeRunFinished() async throws {
-            guard try IntegrationGate.skipIfUnavailable() else { return }
-            let bed = try FaultBed.require()
-            try await bed.expectStartingState("before")
+            guard let bed = try await FaultBed.inStartingState() else { return }
             let journal = TemporaryJournal("complete")
             defer { journal.cleanup() }
-            let (environment, close) = try await bed.makeEnvironment(logger: logger)
-            let policy = FaultPolicies.standard
-            let writer = try CutoverJournal(path: journal.path)
-            let report = try await CutoverRunner(
-                configuration: .init(
-                    operation: .writerCutover, policy: policy, topologyFingerprint: environment.topology.fingerprint),
-                executor: LiveCutoverExecutor(environment: environment, policy: policy),
-                journal: writer,
-                logger: logger
-            ).run()
-            await writer.close()
-            await close()
+            let report = try await bed.runOperation(.writerCutover, journalPath: journal.path, logger: logger)
             #expect(report.outcome == .completed)
             // Drop the `run-finished` line.
             let data = try #require(FileManager.default.contents(atPath: journal.path))
@@ -264,25 +221,9 @@ extension FaultTests {
             _ operation: CutoverOperation, _ death: DyingExecutor.Death, journal path: String, leftBehind: String,
             bed: FaultBed
         ) async throws {
-            let (environment, close) = try await bed.makeEnvironment(logger: logger)
-            let policy = FaultPolicies.standard
-            let journal = try CutoverJournal(path: path)
-            let dying = DyingExecutor(
-                base: LiveCutoverExecutor(environment: environment, policy: policy),
-                death: death,
-                journalPath: path,
-                leftBehindPath: leftBehind
-            )
-            let runner = CutoverRunner(
-                configuration: .init(
-                    operation: operation, policy: policy, topologyFingerprint: environment.topology.fingerprint),
-                executor: dying,
-                journal: journal,
-                logger: logger
-            )
-            _ = try await runner.run()
-            await journal.close()
-            await close()
+            let (_, dying) = try await bed.runOperation(operation, journalPath: path, logger: logger) {
+                DyingExecutor(base: $0, death: death, journalPath: path, leftBehindPath: leftBehind)
+            }
             try #require(dying.died, "\(operation) ended before \(death)")
         }
 
@@ -312,12 +253,8 @@ extension FaultTests {
                 break
             case .rolledBack(_, let failures):
                 #expect(failures.isEmpty, "\(label): rollback incomplete: \(failures)")
-                if operation == .writerCutover {
-                    try await bed.expectStartingState("\(label), rolled back")
-                } else {
-                    try await bed.expectCutOverState("\(label), rolled back")
-                }
-                let again = try await runOnce(operation, bed: bed)
+                try await bed.expectRolledBackState(of: operation, "\(label), rolled back")
+                let again = try await bed.runOperation(operation, logger: logger)
                 rerun = FaultMatrix.outcome(again.outcome)
                 #expect(again.outcome == .completed, "\(label): run again after the rollback: \(again.outcome)")
             default:
@@ -326,25 +263,7 @@ extension FaultTests {
             FaultMatrix.record(
                 "| \(label) | resume: \(FaultMatrix.outcome(resumed.outcome)); run again: \(rerun) | - | - | - | - | - | - |"
             )
-            if operation == .writerCutover {
-                try await bed.expectCutOverState(label)
-            } else {
-                try await bed.expectStartingState(label)
-            }
-        }
-
-        func runOnce(_ operation: CutoverOperation, bed: FaultBed) async throws -> CutoverReport {
-            let (environment, close) = try await bed.makeEnvironment(logger: logger)
-            let policy = FaultPolicies.standard
-            let report = try await CutoverRunner(
-                configuration: .init(
-                    operation: operation, policy: policy, topologyFingerprint: environment.topology.fingerprint),
-                executor: LiveCutoverExecutor(environment: environment, policy: policy),
-                journal: nil,
-                logger: logger
-            ).run()
-            await close()
-            return report
+            try await bed.expectCompletedState(of: operation, label)
         }
     }
 }

@@ -32,9 +32,7 @@ extension FaultTests {
 
         @Test("shutdown requested", arguments: points)
         func shutdownRequested(at point: Point) async throws {
-            guard try IntegrationGate.skipIfUnavailable() else { return }
-            let bed = try FaultBed.require()
-            try await bed.expectStartingState("before")
+            guard let bed = try await FaultBed.inStartingState() else { return }
             let journal = TemporaryJournal("shutdown")
             defer { journal.cleanup() }
             // The step in flight finishes first: a request before the ONLINE of the new writer rolls back; one during
@@ -61,13 +59,8 @@ extension FaultTests {
             case .stoppedAfterPointOfNoReturn(let reason, _, let remaining):
                 #expect(reason.contains("shutdown requested"), "\(reason)")
                 #expect(!remaining.isEmpty)
-                let resumed = try await bed.resume(journalPath: journal.path, logger: logger)
-                #expect(resumed.outcome == .completed, "\(resumed.outcome)")
-                FaultMatrix.record(
-                    "| \(result.name), then `resume` | \(FaultMatrix.outcome(resumed.outcome)) | - | - | - | - | - | - |"
-                )
-                try await bed.expectCutOverState("after resume")
-                try await bed.failBack(logger: logger)
+                try await bed.resumeAndFailBack(
+                    journalPath: journal.path, matrixRow: "\(result.name), then `resume`", logger: logger)
             case .completed:
                 try await bed.failBack(logger: logger)
             case .refused:

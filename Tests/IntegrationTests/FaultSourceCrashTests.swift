@@ -73,26 +73,7 @@ extension FaultBed {
         journalPath path: String, policy: CutoverPolicy = FaultPolicies.standard,
         operation: CutoverOperation = .writerCutover, logger: Logger
     ) async throws -> CutoverReport {
-        let (environment, close) = try await makeEnvironment(logger: logger)
-        let journal = try CutoverJournal(path: path)
-        let runner = CutoverRunner(
-            configuration: .init(
-                operation: operation, policy: policy, topologyFingerprint: environment.topology.fingerprint),
-            executor: LiveCutoverExecutor(environment: environment, policy: policy),
-            journal: journal,
-            logger: logger
-        )
-        let report: CutoverReport
-        do {
-            report = try await runner.resume(from: try CutoverJournal.read(path: path))
-        } catch {
-            await journal.close()
-            await close()
-            throw error
-        }
-        await journal.close()
-        await close()
-        return report
+        try await runOperation(operation, policy: policy, journalPath: path, resume: true, logger: logger)
     }
 }
 
@@ -120,45 +101,21 @@ extension FaultTests {
 
         @Test("killed during drain: the run rolls back to the (dead) source; nothing acknowledged is lost")
         func killedDuringDrain() async throws {
-            guard try IntegrationGate.skipIfUnavailable() else { return }
-            let bed = try FaultBed.require()
-            try await bed.expectStartingState("before")
-            try await FaultScenario.run(
-                FaultCase(
-                    name: "source killed during drain",
-                    injections: [.before(.drain, "kill the source") { try await bed.source.kill() }],
-                    expected: .rolledBack,
-                    writerAvailableAfterRun: false,
-                    repair: { bed in try await bed.restartSource() }
-                ),
-                on: bed
-            )
+            guard let bed = try await FaultBed.inStartingState() else { return }
+            try await runKilledBeforeCommit("source killed during drain", killedBefore: .drain, on: bed)
         }
 
         @Test("killed right after OFFLINE_HARD, before the sessions are closed: rolled back")
         func killedAfterHardOffline() async throws {
-            guard try IntegrationGate.skipIfUnavailable() else { return }
-            let bed = try FaultBed.require()
-            try await bed.expectStartingState("before")
-            try await FaultScenario.run(
-                FaultCase(
-                    name: "source killed before closing sessions",
-                    injections: [.before(.closeSessions, "kill the source") { try await bed.source.kill() }],
-                    expected: .rolledBack,
-                    writerAvailableAfterRun: false,
-                    repair: { bed in try await bed.restartSource() }
-                ),
-                on: bed
-            )
+            guard let bed = try await FaultBed.inStartingState() else { return }
+            try await runKilledBeforeCommit("source killed before closing sessions", killedBefore: .closeSessions, on: bed)
         }
 
         @Test(
             "killed during catch-up, after Aurora received everything: the switch completes its window; reverse replication waits for resume"
         )
         func killedDuringCatchUp() async throws {
-            guard try IntegrationGate.skipIfUnavailable() else { return }
-            let bed = try FaultBed.require()
-            try await bed.expectStartingState("before")
+            guard let bed = try await FaultBed.inStartingState() else { return }
             let journal = TemporaryJournal("catch-up-kill")
             defer { journal.cleanup() }
             let result = try await FaultScenario.run(
@@ -188,9 +145,7 @@ extension FaultTests {
                 .restoreProxy,
             ])
         func killedAfterPointOfNoReturn(point: FaultPoint) async throws {
-            guard try IntegrationGate.skipIfUnavailable() else { return }
-            let bed = try FaultBed.require()
-            try await bed.expectStartingState("before")
+            guard let bed = try await FaultBed.inStartingState() else { return }
             let journal = TemporaryJournal("ponr-kill")
             defer { journal.cleanup() }
             // Killed before the old source's fence is confirmed: the run stops with what remains. Killed later:
@@ -228,6 +183,25 @@ extension FaultTests {
             }
         }
 
+        /// Runs the case `name`: the source killed right before `point`, before the point of no return; the run must
+        /// roll back (with the source restarted before the rows are read).
+        func runKilledBeforeCommit(
+            _ name: String, killedBefore point: FaultPoint, on bed: FaultBed,
+            sourceLocation: SourceLocation = #_sourceLocation
+        ) async throws {
+            try await FaultScenario.run(
+                FaultCase(
+                    name: name,
+                    injections: [.before(point, "kill the source") { try await bed.source.kill() }],
+                    expected: .rolledBack,
+                    writerAvailableAfterRun: false,
+                    repair: { bed in try await bed.restartSource() }
+                ),
+                on: bed,
+                sourceLocation: sourceLocation
+            )
+        }
+
         /// After a run that stopped past the point of no return and a restarted source: `resume` finishes the run,
         /// then a failback resets the bed.
         func finishWithResume(
@@ -236,13 +210,8 @@ extension FaultTests {
         ) async throws {
             guard case .stoppedAfterPointOfNoReturn(_, _, let remaining) = result.report.outcome else { return }
             #expect(remaining.first == firstRemaining, "\(remaining)")
-            let resumed = try await bed.resume(journalPath: journal.path, logger: logger)
-            #expect(resumed.outcome == .completed, "resume: \(resumed.outcome)")
-            FaultMatrix.record(
-                "| \(result.name), then source restarted and `resume` | \(FaultMatrix.outcome(resumed.outcome)) | - | - | - | - | - | - |"
-            )
-            try await bed.expectCutOverState("after resume")
-            try await bed.failBack(logger: logger)
+            try await bed.resumeAndFailBack(
+                journalPath: journal.path, matrixRow: "\(result.name), then source restarted and `resume`", logger: logger)
             try await bed.expectStartingState("after failback")
         }
     }

@@ -238,17 +238,7 @@ final class FaultBed: Sendable {
     /// Brings the bed back to the starting state after a case that completed a cut-over: a writer failback with
     /// the default policy (and a check that it completed).
     func failBack(logger: Logger, sourceLocation: SourceLocation = #_sourceLocation) async throws {
-        let (environment, close) = try await makeEnvironment(logger: logger)
-        let policy = FaultPolicies.standard
-        let runner = CutoverRunner(
-            configuration: .init(
-                operation: .writerFailback, policy: policy, topologyFingerprint: environment.topology.fingerprint),
-            executor: LiveCutoverExecutor(environment: environment, policy: policy),
-            journal: nil,
-            logger: logger
-        )
-        let report = try await runner.run()
-        await close()
+        let report = try await runOperation(.writerFailback, logger: logger)
         try #require(
             report.outcome == .completed, "reset by failback: \(report.outcome)", sourceLocation: sourceLocation)
     }

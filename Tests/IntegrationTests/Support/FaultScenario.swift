@@ -112,6 +112,13 @@ final class RunnerBox: Sendable {
     private let runner = Mutex<CutoverRunner?>(nil)
     func set(_ value: CutoverRunner) { runner.withLock { $0 = value } }
     func requestGracefulShutdown() async { await runner.withLock { $0 }?.requestGracefulShutdown() }
+
+    /// An injection that asks the runner for a graceful shutdown (what SIGINT/SIGTERM do in the CLI) at `shutdown`.
+    func shutdownInjection(_ shutdown: (point: FaultPoint, moment: Injection.Moment)) -> Injection {
+        Injection(point: shutdown.point, moment: shutdown.moment, name: "graceful shutdown") {
+            await self.requestGracefulShutdown()
+        }
+    }
 }
 
 enum FaultScenario {
@@ -129,12 +136,7 @@ enum FaultScenario {
         let journal = try faultCase.journalPath.map { try CutoverJournal(path: $0) }
         let box = RunnerBox()
         var injections = faultCase.injections
-        if let shutdown = faultCase.shutdown {
-            injections.append(
-                Injection(point: shutdown.point, moment: shutdown.moment, name: "graceful shutdown") {
-                    await box.requestGracefulShutdown()
-                })
-        }
+        if let shutdown = faultCase.shutdown { injections.append(box.shutdownInjection(shutdown)) }
         let executor = FaultInjectingExecutor(
             base: LiveCutoverExecutor(environment: environment, policy: faultCase.policy),
             operation: faultCase.operation,

@@ -99,16 +99,7 @@ extension FaultBed {
     func runReaderOperation(
         _ operation: CutoverOperation, logger: Logger, sourceLocation: SourceLocation = #_sourceLocation
     ) async throws {
-        let (environment, close) = try await makeEnvironment(logger: logger)
-        let policy = FaultPolicies.standard
-        let report = try await CutoverRunner(
-            configuration: .init(
-                operation: operation, policy: policy, topologyFingerprint: environment.topology.fingerprint),
-            executor: LiveCutoverExecutor(environment: environment, policy: policy),
-            journal: nil,
-            logger: logger
-        ).run()
-        await close()
+        let report = try await runOperation(operation, logger: logger)
         try #require(report.outcome == .completed, "\(operation): \(report.outcome)", sourceLocation: sourceLocation)
     }
 
@@ -148,12 +139,7 @@ enum ReaderFaultScenario {
             }
             return marked
         }
-        if let shutdown = faultCase.shutdown {
-            injections.append(
-                Injection(point: shutdown.point, moment: shutdown.moment, name: "graceful shutdown") {
-                    await box.requestGracefulShutdown()
-                })
-        }
+        if let shutdown = faultCase.shutdown { injections.append(box.shutdownInjection(shutdown)) }
         let executor = FaultInjectingExecutor(
             base: LiveCutoverExecutor(environment: environment, policy: faultCase.policy),
             operation: faultCase.operation,
