@@ -74,7 +74,7 @@ public struct NativeReplicaController: ReplicaControlling, CatchUpWaiting, Diale
     public static func detecting(on session: any SQLSession, options: Options = Options(), logger: Logger) async throws
         -> NativeReplicaController
     {
-        try await detected(on: session, options: options, logger: logger)
+        try await Self.detected(on: session, options: options, logger: logger)
     }
 
     /// `host:port` of the server this controller drives, for messages.

@@ -80,7 +80,7 @@ public struct RDSReplicaController: ReplicaControlling, CatchUpWaiting, RDSConfi
     public static func detecting(on session: any SQLSession, options: Options = Options(), logger: Logger) async throws
         -> RDSReplicaController
     {
-        try await detected(on: session, options: options, logger: logger)
+        try await Self.detected(on: session, options: options, logger: logger)
     }
 
     /// `host:port` of the Aurora (or RDS) writer this controller drives, for messages.
