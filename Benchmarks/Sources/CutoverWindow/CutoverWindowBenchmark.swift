@@ -53,7 +53,7 @@ struct CutoverWindowBenchmark: AsyncParsableCommand {
 
     @Option(
         help: """
-            Directory for the runs' journals (one file per scenario, fsync'd per entry, as migrate-cli writes it; \
+            Directory for the runs' journals (one file per scenario, written and flushed as migrate-cli does; \
             removed at the end). Use a directory on the disk a real run would journal to.
             """
     )
@@ -101,7 +101,7 @@ struct CutoverWindowBenchmark: AsyncParsableCommand {
 
         let header = Self.machineDescription()
         print(header)
-        print(noJournal ? "- journal: none (--no-journal)" : "- journal: one file per scenario in \(journalDirectory), fsync'd per entry (as migrate-cli)")
+        print(noJournal ? "- journal: none (--no-journal)" : "- journal: one file per scenario in \(journalDirectory), written and flushed as migrate-cli does")
         print("")
         var results: [ScenarioResult] = []
         for delays in [false, true] {
