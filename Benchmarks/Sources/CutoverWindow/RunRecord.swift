@@ -16,8 +16,13 @@ struct RunRecord: Sendable {
     var finalPositionRead: ContinuousClock.Instant?
     var caughtUp: ContinuousClock.Instant?
     var windowClosed: ContinuousClock.Instant?
-    /// When the new writer's ONLINE was about to be sent (its UPDATE and LOAD), for the write fences.
+    /// When the new writer's ONLINE was about to be sent (its UPDATE and LOAD), for the write fences: the earliest
+    /// instant it can be (offsets from the instant before the runner's clock started), so a fence that ends here
+    /// never ends later than the truth.
     var onlineSent: ContinuousClock.Instant?
+    /// Where the old writer's fence starts: the window's close from the latest instant the runner's clock can have
+    /// started (just after its init), so the fence never starts earlier than the truth. Nil: `windowClosed`.
+    var fenceFrom: ContinuousClock.Instant?
     var sessionsCut: Int
     /// Every statement the procedure sent during the run.
     var statements: [TimedStatement]
@@ -35,6 +40,7 @@ struct RunRecord: Sendable {
         operation: CutoverOperation,
         report: CutoverReport,
         started: ContinuousClock.Instant,
+        originLatest: ContinuousClock.Instant? = nil,
         ended: ContinuousClock.Instant,
         statements: [TimedStatement],
         burst: Duration,
@@ -54,6 +60,7 @@ struct RunRecord: Sendable {
         finalPositionRead = at(.finalPositionRead)
         caughtUp = at(.caughtUp)
         windowClosed = at(.windowClosed)
+        fenceFrom = timeline.marks[.windowClosed].map { (originLatest ?? started) + $0 }
         self.onlineSent = onlineSent.map { started + $0 }
         sessionsCut = timeline.sessionsCut
         self.statements = statements

@@ -228,6 +228,9 @@ struct ScenarioRunner {
                     switch scenario.procedure {
                     case .ours:
                         let journal = try journalPath.map { try CutoverJournal(path: $0) }
+                        // The runner's clock starts inside its init: its marks are offsets from an instant between
+                        // these two. The fences take the safe side of each (see RunRecord.fenceFrom/onlineSent).
+                        let beforeInit = ContinuousClock.now
                         let runner = CutoverRunner(
                             configuration: .init(
                                 operation: operation,
@@ -238,9 +241,7 @@ struct ScenarioRunner {
                             journal: journal,
                             logger: logger
                         )
-                        // The runner's clock starts at its init (after the journal was opened and read): the
-                        // timeline's marks are offsets from here.
-                        let started = ContinuousClock.now
+                        let afterInit = ContinuousClock.now
                         do {
                             let report = try await runner.run()
                             let ended = ContinuousClock.now
@@ -262,7 +263,8 @@ struct ScenarioRunner {
                                 }
                             }
                             record = RunRecord(
-                                index: index, operation: operation, report: report, started: started,
+                                index: index, operation: operation, report: report, started: beforeInit,
+                                originLatest: afterInit,
                                 ended: ended, statements: timer.take(), burst: burstTime, settle: settle,
                                 onlineSent: onlineSent
                             )
@@ -364,7 +366,7 @@ struct ScenarioRunner {
         let targetID = UInt32(rehearsal.target.serverID)
         var fences: [CutoverSandbox.WriteFence] = []
         for (position, record) in records.enumerated() {
-            guard let from = record.windowClosed else { continue }
+            guard let from = record.fenceFrom ?? record.windowClosed else { continue }
             // Until the next switch sends its ONLINE: a write queued in ProxySQL runs on that server as soon as the
             // LOAD applies, a moment before the switch has read the LOAD's answer (its `windowClosed`).
             let until = position + 1 < records.count ? records[position + 1].onlineSent ?? records[position + 1].windowClosed : nil
