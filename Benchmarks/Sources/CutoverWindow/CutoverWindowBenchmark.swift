@@ -99,9 +99,11 @@ struct CutoverWindowBenchmark: AsyncParsableCommand {
         }
         let logger = Logger(label: "cutover-window")
 
-        let header = Self.machineDescription()
+        let header = Self.machineDescription() + "\n"
+            + (noJournal
+                ? "- journal: none (--no-journal)"
+                : "- journal: one file per scenario in \(journalDirectory), written and flushed as migrate-cli does")
         print(header)
-        print(noJournal ? "- journal: none (--no-journal)" : "- journal: one file per scenario in \(journalDirectory), written and flushed as migrate-cli does")
         print("")
         var results: [ScenarioResult] = []
         for delays in [false, true] {
