@@ -59,8 +59,9 @@ public struct CutoverJournalEntry: Sendable, Codable, Hashable {
     }
 }
 
-/// The durable audit trail of runs: one JSON object per line, appended and `fsync`ed before the next action
-/// starts, so that a run killed at any instant can be inspected and resumed.
+/// The durable audit trail of runs: one JSON object per line, appended before the next action starts (and
+/// `fsync`ed when it must survive a power loss, see ``append(_:durable:)``), so that a run killed at any instant can
+/// be inspected and resumed.
 ///
 /// Opening a journal for writing takes a lock: an exclusive `flock(2)` on `<path>.lock`, which also holds the owner's
 /// pid for messages. A second run while one is in progress is refused with a message naming the journal and that
@@ -82,7 +83,7 @@ public actor CutoverJournal {
     ///
     /// - Parameters:
     ///   - path: the journal's file.
-    ///   - didAppend: called with each entry once it is written and flushed to disk (`fsync`), before
+    ///   - didAppend: called with each entry once it is in the file (and flushed to disk when durable), before
     ///     ``append(_:)`` returns, on the journal's actor: for observers such as mirrors, and for tests that stop the
     ///     process at an exact entry. Keep it short; it must not call back into the journal.
     /// - Throws: ``CutoverError`` ``CutoverError/Code/journalLocked`` when another live process (or another journal
@@ -159,19 +160,15 @@ public actor CutoverJournal {
             }
             return true
         }
-        if written, !durable {
-            unsynced = true
-            didAppend?(entry)
-            return entry
-        }
-        guard written, fsync(descriptor) == 0 else {
+        guard written, !durable || fsync(descriptor) == 0 else {
             throw CutoverError(
                 code: .journalUnreadable,
                 message: "cannot write journal \(path): \(String(cString: strerror(errno)))",
                 remedy: "free disk space or fix permissions, then run `migrate-cli resume`"
             )
         }
-        unsynced = false
+        // A durable append flushed everything before it too.
+        unsynced = !durable
         didAppend?(entry)
         return entry
     }
