@@ -185,7 +185,8 @@ public final class ReplicationControlDatabase: CutoverDatabase {
         try await primary.readOnlySetting(logger: logger)
     }
 
-    /// Closes the sessions of `users` (empty: those with an open transaction); returns how many.
+    /// Closes the sessions of `users` and every session holding an open transaction (any account: a privileged one
+    /// passes `read_only`); returns how many.
     ///
     /// - Throws: `ReplicationError`.
     public func closeSessions(users: [String], logger: Logger) async throws -> Int {

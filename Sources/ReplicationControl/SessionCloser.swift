@@ -31,16 +31,22 @@ public struct SessionCloser: SessionClosing {
         self.statementTimeout = statementTimeout
     }
 
-    /// The statement listing the sessions to close.
+    /// The statement listing the sessions to close: every session of `users`, and every session of **any** account
+    /// holding an open InnoDB transaction (issue #13: a privileged session, root or `SUPER` / `READ ONLY ADMIN`, passes
+    /// `read_only`, so a transaction it holds across the fence could commit after the final position was read).
+    /// Excluded: this session, system and event-scheduler threads, `rdsadmin`, and replication (`Binlog Dump`).
     public static func selectSessions(users: [String]) -> SQLStatement {
         let excluded: SQLStatement =
             "p.ID <> CONNECTION_ID() AND p.USER NOT IN ('system user', 'event_scheduler', 'rdsadmin') AND p.COMMAND NOT IN ('Binlog Dump', 'Binlog Dump GTID', 'Daemon')"
+        let holdsTransaction: SQLStatement =
+            "p.ID IN (SELECT t.trx_mysql_thread_id FROM information_schema.INNODB_TRX t)"
         if users.isEmpty {
-            return "SELECT p.ID FROM information_schema.PROCESSLIST p JOIN information_schema.INNODB_TRX t ON t.trx_mysql_thread_id = p.ID WHERE "
-                + excluded + " ORDER BY p.ID"
+            return "SELECT p.ID FROM information_schema.PROCESSLIST p WHERE " + excluded + " AND " + holdsTransaction
+                + " ORDER BY p.ID"
         }
         let list = SQLStatement.joined(users.map { "\($0)" }, separator: ", ")
-        return "SELECT p.ID FROM information_schema.PROCESSLIST p WHERE " + excluded + " AND p.USER IN (\(list)) ORDER BY p.ID"
+        return "SELECT p.ID FROM information_schema.PROCESSLIST p WHERE " + excluded + " AND (p.USER IN (\(list)) OR "
+            + holdsTransaction + ") ORDER BY p.ID"
     }
 
     /// The statement closing connection `id` on a server of `dialect`.
@@ -51,7 +57,7 @@ public struct SessionCloser: SessionClosing {
         dialect.isAurora || dialect.rdsProcedures != nil ? "CALL mysql.rds_kill(\(id))" : "KILL CONNECTION \(id)"
     }
 
-    /// Closes the sessions of `users` (with an empty list: the sessions holding an open InnoDB transaction), except
+    /// Closes the sessions of `users` and every session holding an open InnoDB transaction, except
     /// system threads, replication threads and this session; returns the ids closed. A session that ended meanwhile is
     /// skipped.
     ///

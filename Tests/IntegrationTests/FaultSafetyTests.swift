@@ -4,6 +4,7 @@ import CutoverSandbox
 import Foundation
 import Logging
 import MariaDB
+import Synchronization
 import Testing
 
 extension FaultTests {
@@ -34,6 +35,62 @@ extension FaultTests {
                 #expect(reason?.message.contains("127.0.0.1:\(bed.target.port)") == true, "\(reasons)")
             }
             try await bed.expectStartingState("after")
+        }
+
+        /// Item 1: a root session (direct, not through ProxySQL) holding a write transaction across the switch used to
+        /// commit after the fence (root passes `read_only`): its row then existed only on the old writer. Now every
+        /// session with an open transaction is closed before the fence, whatever its account.
+        @Test("a root transaction held across the switch is cut before the fence: its commit fails, no row only on the source")
+        func privilegedTransactionAcrossTheSwitch() async throws {
+            guard let bed = try await FaultBed.inStartingState() else { return }
+            let setup = try await bed.source.connectAsRoot()
+            try await setup.run("CREATE TABLE IF NOT EXISTS cutover_load.fault_privileged_held (id BIGINT PRIMARY KEY)")
+            await setup.close()
+            try await bed.waitForReplica(bed.target, of: bed.source)
+            let holder = try await bed.source.connectAsRoot()
+            let commit = Mutex<String?>(nil)
+            var policy = FaultPolicies.standard
+            policy.longTransactionLimit = .seconds(60)
+            let result = try await FaultScenario.run(
+                FaultCase(
+                    name: "root transaction held on the source across the switch",
+                    policy: policy,
+                    injections: [
+                        .after(.guards, "root opens a write transaction on the source, bypassing ProxySQL") {
+                            try await holder.run("BEGIN")
+                            try await holder.run("INSERT INTO cutover_load.fault_privileged_held (id) VALUES (1)")
+                        },
+                        .after(.fence, "the root session commits after the fence") {
+                            do {
+                                try await holder.run("COMMIT")
+                                commit.withLock { $0 = "committed" }
+                            } catch {
+                                commit.withLock { $0 = "\(error)" }
+                            }
+                        },
+                    ],
+                    expected: .completed
+                ),
+                on: bed
+            )
+            await holder.close()
+            let outcome = commit.withLock { $0 }
+            #expect(outcome != nil && outcome != "committed", "the held root transaction: \(outcome ?? "nil")")
+            for server in [bed.source, bed.target] {
+                let connection = try await server.connectAsRoot()
+                let count = try await connection.queryFirst(
+                    "SELECT COUNT(*) FROM cutover_load.fault_privileged_held")?[0].string
+                await connection.close()
+                #expect(count == "0", "\(server.name) holds the root session's row")
+            }
+            #expect(result.report.timeline.sessionsCut >= 1)
+            FaultMatrix.record(
+                "| root transaction held across the switch (direct, not through ProxySQL) | after guards / commit after the fence | completed; the session was closed before the fence (commit: `\((outcome ?? "").prefix(60))`) | - | - | - | - | - | - |"
+            )
+            if case .completed = result.report.outcome {
+                try await bed.failBack(logger: logger)
+                try await bed.expectStartingState("after failback")
+            }
         }
     }
 
