@@ -115,8 +115,9 @@ public protocol CutoverDatabase: Sendable {
     /// The default implementation throws: a database that can be fenced implements it.
     func makeReadOnlyDurable(_ readOnly: Bool, timeout: Duration, logger: Logger) async throws -> ReadOnlyDurability
 
-    /// Closes the sessions of `users` and every session (of any account) holding an open transaction, except the
-    /// cut-over's own and replication; returns how many were closed.
+    /// Closes every client session on the database (any account: a privileged one passes `read_only`), except the
+    /// cut-over's own, system threads and replication; `users` (the application's accounts) no longer narrows it.
+    /// Returns how many were closed.
     func closeSessions(users: [String], logger: Logger) async throws -> Int
 
     /// Waits until this database, as a replica, has executed `coordinate`; reports progress; bounded by `timeout`.

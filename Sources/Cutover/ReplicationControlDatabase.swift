@@ -185,7 +185,7 @@ public final class ReplicationControlDatabase: CutoverDatabase {
         try await primary.readOnlySetting(logger: logger)
     }
 
-    /// Closes the sessions of `users` and every session holding an open transaction (any account: a privileged one
+    /// Closes every client session except this one, system threads and replication (any account: a privileged one
     /// passes `read_only`); returns how many.
     ///
     /// - Throws: `ReplicationError`.

@@ -12,7 +12,8 @@ struct SafetyTranscriptTests {
     /// A writer cut-over driven to the fence proof (the action that reads the old writer's position again).
     static func cutoverAtFenceProof() -> CutoverStateMachine {
         var machine = CutoverStateMachine()
-        let policy = CutoverPolicy()
+        var policy = CutoverPolicy()
+        policy.replicationSettleDeadline = .zero  // no settle step: the events below answer the window's steps
         _ = machine.started(operation: .writerCutover, policy: policy)
         let events: [CutoverStateMachine.Event] = [
             .guardsFinished(blockingReasons: []),
