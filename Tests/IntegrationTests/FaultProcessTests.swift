@@ -1,4 +1,4 @@
-import Cutover
+@testable import Cutover
 import CutoverRehearsal
 import CutoverSandbox
 import Foundation
@@ -39,36 +39,66 @@ extension FaultTests {
             }
         }
 
-        /// Journal entries of an uninterrupted writer cut-over (run-started, 17 actions and their outcomes,
-        /// run-finished) and failback (16 actions).
-        static let cutoverEntries = 36
-        static let failbackEntries = 34
+        /// The steps of an uninterrupted run of `operation` with the fault policy, in order (raw values, as the
+        /// journal names them). Kill points are named by step and resolved through this list, so that a step added
+        /// to the machine moves no point to another step.
+        static func steps(_ operation: CutoverOperation) -> [String] {
+            CutoverStateMachine.steps(for: operation, policy: FaultPolicies.standard).map(\.rawValue)
+        }
+
+        /// The 1-based number of `step`'s action among the actions of an uninterrupted `operation`.
+        static func actionNumber(_ step: String, _ operation: CutoverOperation) -> Int {
+            guard let index = steps(operation).firstIndex(of: step) else {
+                preconditionFailure("no step \(step) in a \(operation): \(steps(operation))")
+            }
+            return index + 1
+        }
+
+        /// The journal entry that records `step`'s action (run-started is entry 1; then an action and its outcome
+        /// per step), or its outcome.
+        static func entry(ofAction step: String, _ operation: CutoverOperation) -> Int {
+            2 * actionNumber(step, operation)
+        }
+        static func entry(ofOutcome step: String, _ operation: CutoverOperation) -> Int {
+            entry(ofAction: step, operation) + 1
+        }
+
+        /// Journal entries of an uninterrupted writer cut-over and failback: run-started, an action and its outcome
+        /// per step, run-finished.
+        static var cutoverEntries: Int { 2 * steps(.writerCutover).count + 2 }
+        static var failbackEntries: Int { 2 * steps(.writerFailback).count + 2 }
 
         /// The kill points, in order; cut-overs and failbacks alternate (each case ends with its operation
-        /// completed). The default covers both sides of the window and of the point of no return (action 11, the
-        /// new writer's ONLINE: entries 22 and 23) and the end; `LONG_TESTS=1` every entry and every action of
-        /// the cut-over (each also applied to the failback that follows it).
+        /// completed). The default covers both sides of the window and of the point of no return (the new writer's
+        /// ONLINE, `onlineNew`) and the end; `LONG_TESTS=1` every entry and every action of the cut-over (each also
+        /// applied to the failback that follows it).
         static var killPoints: [KillPoint] {
+            let cutover = CutoverOperation.writerCutover
+            let failback = CutoverOperation.writerFailback
             if LongTests.enabled {
                 let entries = (1...cutoverEntries).flatMap { n -> [KillPoint] in
                     [.afterEntry(n), .afterEntry(min(n, failbackEntries))]
                 }
-                let actions = (1...17).flatMap { n -> [KillPoint] in [.afterAction(n), .afterAction(min(n, 16))] }
+                let actionCount = steps(cutover).count
+                let failbackActions = steps(failback).count
+                let actions = (1...actionCount).flatMap { n -> [KillPoint] in
+                    [.afterAction(n), .afterAction(min(n, failbackActions))]
+                }
                 return entries + actions
             }
             return [
-                .afterAction(2),  // cut-over: ProxySQL's query retries turned off, not journaled
-                .afterEntry(7),  // failback: the old writer OFFLINE_SOFT (the window is open)
-                .afterEntry(15),  // cut-over: the old writer fenced (read_only)
-                .afterEntry(18),  // failback: the new writer's position to be read
-                .afterEntry(21),  // cut-over: the last outcome before the ONLINE (the resume goes forward)
-                .afterAction(11),  // failback: ONLINE performed, not journaled
-                .afterEntry(22),  // cut-over: ONLINE journaled, not performed
-                .afterEntry(23),  // failback: ONLINE journaled as done
-                .afterEntry(27),  // cut-over: reverse replication started
-                .afterEntry(33),  // failback: the last outcome, before run-finished
-                .afterEntry(35),  // cut-over: the last outcome, before run-finished
-                .afterEntry(34),  // failback: after run-finished (nothing to resume)
+                .afterAction(actionNumber("prepareProxy", cutover)),  // ProxySQL's query retries off, not journaled
+                .afterEntry(entry(ofOutcome: "offlineSoftOld", failback)),  // the window is open
+                .afterEntry(entry(ofOutcome: "fenceOld", cutover)),  // the old writer fenced (read_only)
+                .afterEntry(entry(ofAction: "readNewWriterPosition", failback)),  // the new writer's position to be read
+                .afterEntry(entry(ofAction: "onlineNew", cutover) - 1),  // the last outcome before the ONLINE
+                .afterAction(actionNumber("onlineNew", failback)),  // ONLINE performed, not journaled
+                .afterEntry(entry(ofAction: "onlineNew", cutover)),  // ONLINE journaled, not performed
+                .afterEntry(entry(ofOutcome: "onlineNew", failback)),  // ONLINE journaled as done
+                .afterEntry(entry(ofOutcome: "startReverseReplication", cutover)),  // reverse replication started
+                .afterEntry(failbackEntries - 1),  // failback: the last outcome, before run-finished
+                .afterEntry(cutoverEntries - 1),  // cut-over: the last outcome, before run-finished
+                .afterEntry(failbackEntries),  // failback: after run-finished (nothing to resume)
             ]
         }
 
@@ -131,14 +161,17 @@ extension FaultTests {
             // run-started is not repeated, so its entries are the ONLINE action and its outcome).
             let killed = try await MigrateBinary.run(
                 workspace.arguments(journal: journal, ["cutover", "writers", "--yes", "--json"]),
-                in: workspace.directory, environment: ["MIGRATE_CLI_TEST_SIGKILL": "after-entry:22"])
+                in: workspace.directory,
+                environment: ["MIGRATE_CLI_TEST_SIGKILL": "after-entry:\(Self.entry(ofAction: "onlineNew", .writerCutover))"])
             try #require(killed.signal == SIGKILL, "\(killed)")
             let first = try await MigrateBinary.run(
                 workspace.arguments(journal: journal, ["resume", "--yes", "--json"]),
                 in: workspace.directory, environment: ["MIGRATE_CLI_TEST_SIGKILL": "after-entry:2"])
             try #require(first.signal == SIGKILL, "\(first)")
             let entries = try CutoverJournal.read(path: journal)
-            #expect(entries.count == 24 && entries.last?.kind == .event && entries.last?.step == "onlineNew")
+            #expect(
+                entries.count == Self.entry(ofOutcome: "onlineNew", .writerCutover) && entries.last?.kind == .event
+                    && entries.last?.step == "onlineNew", "\(entries.count) entries, the last \(entries.last?.step ?? "-")")
             #expect(Set(entries.map(\.runID)).count == 1)
             let second = try await MigrateBinary.run(
                 workspace.arguments(journal: journal, ["resume", "--yes", "--json"]), in: workspace.directory)
@@ -146,7 +179,7 @@ extension FaultTests {
             #expect(second.runFinished?["outcome"] as? String == "completed")
             try await bed.expectCutOverState("after the second resume")
             FaultMatrix.record(
-                "| `migrate-cli` killed at entry 22 (`ONLINE` journaled), its `resume` killed after re-issuing the `ONLINE`, `resume` again | \(second.runFinished?["outcome"] as? String ?? "?") (exit \(second.code.map(String.init) ?? "-")) | - | - | - | - | - | - |"
+                "| `migrate-cli` killed at entry \(Self.entry(ofAction: "onlineNew", .writerCutover)) (`ONLINE` journaled), its `resume` killed after re-issuing the `ONLINE`, `resume` again | \(second.runFinished?["outcome"] as? String ?? "?") (exit \(second.code.map(String.init) ?? "-")) | - | - | - | - | - | - |"
             )
             let back = try await MigrateBinary.run(
                 workspace.arguments(journal: journal, ["failback", "writers", "--yes"]), in: workspace.directory)
@@ -276,7 +309,11 @@ extension FaultTests {
             do {
                 result = try await interrupt(
                     bed: bed, workspace: workspace, name: "terminated-catch-up", signal: SIGTERM, atStep: "catchUp",
-                    settings: ["policy.catch-up-deadline=5s", "policy.lag-budget=60s"]
+                    // The replication settle would refuse first (the applier is blocked): skip it, to test the
+                    // catch-up inside the window.
+                    settings: [
+                        "policy.catch-up-deadline=5s", "policy.lag-budget=60s", "policy.replication-settle-deadline=0s",
+                    ]
                 )
             } catch {
                 _ = try? await lock.run("UNLOCK TABLES")
