@@ -115,7 +115,8 @@ enum ExampleConfiguration {
           path: migrate-journal.jsonl
 
         # Application accounts whose sessions are closed on the old writer when it goes OFFLINE_HARD
-        # (empty: every account except system and replication accounts).
+        # (empty: the sessions that hold an open transaction, whatever their account; system and replication
+        # threads and the tool's own session are never closed).
         application:
           users: []
 
