@@ -46,8 +46,11 @@ extension FaultTests.ProcessLevel {
         let pinned = try await PinnedClient.openTransaction(bed: bed)
         let journal = workspace.journalPath("closed-output")
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: try MigrateBinary.path())
-        process.arguments = workspace.arguments(journal: journal, ["cutover", "writers", "--yes", "--json", "--set", "policy.drain-deadline=10s"])
+        // Through `env --default-signal=PIPE`: the test process ignores SIGPIPE, and an ignored signal stays ignored
+        // across exec; an operator's shell leaves it at its default (terminate), which is what this case is about.
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["--default-signal=PIPE", try MigrateBinary.path()]
+            + workspace.arguments(journal: journal, ["cutover", "writers", "--yes", "--json", "--set", "policy.drain-deadline=10s"])
         process.currentDirectoryURL = URL(fileURLWithPath: workspace.directory)
         process.environment = ["PATH": "/usr/bin:/bin", "HOME": workspace.directory, "NO_COLOR": "1"]
         let output = Pipe()
@@ -198,7 +201,9 @@ extension FaultTests.ProcessLevel {
         #expect(two.code == 1, "\(two)")
         #expect(two.standardOutput.contains("routing.two-writers"), "\(two.standardOutput)")
 
-        try "not-the-password\n".write(toFile: workspace.directory + "/secrets/proxysql.password", atomically: true, encoding: .utf8)
+        let secret = workspace.directory + "/secrets/proxysql.password"
+        try "not-the-password\n".write(toFile: secret, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: secret)
         let refused = try await MigrateBinary.run(workspace.arguments(journal: journal, ["status"]), in: workspace.directory)
         #expect(refused.code == 69, "\(refused)")
         #expect(refused.standardOutput.contains("login refused"), "\(refused.standardOutput)")
