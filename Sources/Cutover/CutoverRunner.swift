@@ -6,8 +6,9 @@ public import Logging
 /// starts and its outcome when it ends, feeds the outcome back, and publishes progress on ``events``.
 ///
 /// Use ``requestGracefulShutdown()`` (the CLI calls it on SIGINT/SIGTERM) to stop a run: before the point of no
-/// return it rolls back (a drain or catch-up wait in flight ends at once), after it the run stops after the step in
-/// flight and can be finished with ``resume(from:)``.
+/// return it rolls back (a drain or catch-up wait in flight ends at once), after it the step in flight finishes, the
+/// cheap safety steps still run (durable fence, ProxySQL variables, SAVE) and the run stops with the replication
+/// steps left for ``resume(from:)``.
 /// Cancelling the task that runs ``run()`` is a hard stop that may leave work half done: prefer the graceful path.
 public actor CutoverRunner {
     /// What to run.

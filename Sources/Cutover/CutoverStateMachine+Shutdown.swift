@@ -9,7 +9,7 @@ extension CutoverStateMachine {
         switch step {
         case .confirmFenceOld, .persistUnfenceNew, .restoreProxy, .saveConfiguration:
             true
-        case .guards, .prepareProxy, .settlePins, .offlineSoftOld, .drainOld, .offlineHardOld, .closeSessionsOld,
+        case .guards, .prepareProxy, .settlePins, .settleReplication, .offlineSoftOld, .drainOld, .offlineHardOld, .closeSessionsOld,
             .fenceOld, .readFinalPosition, .catchUp, .readNewWriterPosition, .unfenceNew, .onlineNew,
             .stopForwardReplication, .startReverseReplication, .verifyReverseReplication, .onlineNewReader:
             false

@@ -159,8 +159,12 @@ extension FaultTests.ProcessLevel {
         let workspace = try CLIWorkspace(bed: bed)
         defer { workspace.remove() }
         let journal = workspace.journalPath("crash-online")
+        // Action 11 is the new writer's ONLINE when the replication settle is off (with it, the settle is one more
+        // action before the window): the process dies right after the ONLINE took effect, before its outcome.
         let killed = try await MigrateBinary.run(
-            workspace.arguments(journal: journal, ["cutover", "writers", "--yes", "--json"]), in: workspace.directory,
+            workspace.arguments(journal: journal, [
+                "cutover", "writers", "--yes", "--json", "--set", "policy.replication-settle-threshold=0",
+            ]), in: workspace.directory,
             environment: ["MIGRATE_CLI_TEST_SIGKILL": "after-action:11"])
         #expect(killed.signal == SIGKILL, "\(killed)")
         let status = try await MigrateBinary.run(
@@ -172,8 +176,11 @@ extension FaultTests.ProcessLevel {
         let past = rows.first { $0["field"] as? String == "past the point of no return" }?["value"] as? String ?? ""
         #expect(past.hasPrefix("yes"), "\(past)")
         #expect(past.contains("runtime: the target writer is ONLINE"), "\(past)")
+        let lastAction = try CutoverJournal.read(path: journal).last { $0.kind == .action }
+        #expect(lastAction?.action == .setStatus(.writer(.target), .online), "\(lastAction as Any)")
         let resumed = try await MigrateBinary.run(
-            workspace.arguments(journal: journal, ["resume", "--yes", "--json"]), in: workspace.directory)
+            workspace.arguments(journal: journal, ["resume", "--yes", "--json", "--set", "policy.replication-settle-threshold=0"]),
+            in: workspace.directory)
         #expect(resumed.code == 0, "\(resumed)")
         try await bed.expectCutOverState("after resume")
         FaultMatrix.record("| `migrate-cli` SIGKILLed right after the new writer's `ONLINE` took effect (before its outcome was journaled); then `status` | action 11 | `status`: past the point of no return \"\(past)\"; `resume`: completed | - | - | - | - | - | - |")
@@ -208,6 +215,30 @@ extension FaultTests.ProcessLevel {
         #expect(refused.code == 69, "\(refused)")
         #expect(refused.standardOutput.contains("login refused"), "\(refused.standardOutput)")
         FaultMatrix.record("| Two writers `ONLINE` in hostgroup 10 at runtime; then a wrong ProxySQL admin password | `status` | alarm `routing.two-writers`, exit \(two.code.map(String.init) ?? "-"); `login refused`, exit \(refused.code.map(String.init) ?? "-") (before: exit 0, \"unreachable\") | - | - | - | - | - | - |")
+        try await bed.expectStartingState("at the end")
+    }
+
+    @Test("a query rule with its own retries (the window turns the global retry off): preflight fails and `cutover writers` refuses")
+    func ruleRetriesRefused() async throws {
+        guard let bed = try await FaultBed.inStartingState() else { return }
+        let workspace = try CLIWorkspace(bed: bed)
+        defer { workspace.remove() }
+        let admin = try await MariaDBConnection.connect(configuration: bed.rehearsal.emulator.adminConfiguration)
+        try await admin.run("INSERT INTO mysql_query_rules (rule_id, active, match_digest, retries, apply) VALUES (9001, 1, '^INSERT', 2, 0)")
+        try await admin.run("LOAD MYSQL QUERY RULES TO RUNTIME")
+        let preflight = try await MigrateBinary.run(
+            workspace.arguments(journal: workspace.journalPath("rule-preflight"), ["preflight"]), in: workspace.directory)
+        let cutover = try await MigrateBinary.run(
+            workspace.arguments(journal: workspace.journalPath("rule"), ["cutover", "writers", "--yes", "--json"]),
+            in: workspace.directory)
+        try await admin.run("DELETE FROM mysql_query_rules WHERE rule_id = 9001")
+        try await admin.run("LOAD MYSQL QUERY RULES TO RUNTIME")
+        await admin.close()
+        #expect(preflight.code == 2, "\(preflight)")
+        #expect(preflight.standardOutput.contains("rule 9001 retries failed queries 2 time(s)"), "\(preflight.standardOutput)")
+        #expect(cutover.code == 2, "\(cutover)")
+        #expect(cutover.standardOutput.contains("proxysql.query-rules"), "\(cutover.standardOutput)")
+        FaultMatrix.record("| A query rule with `retries = 2` in `runtime_mysql_query_rules` | bad input | refused: `proxysql.query-rules` (\"rule 9001 retries failed queries 2 time(s), overriding mysql-query_retries_on_failure = 0 …\"); preflight fails likewise; nothing changed | - | - | - | - | - | - |")
         try await bed.expectStartingState("at the end")
     }
 }
