@@ -27,7 +27,7 @@ extension FaultTests.ProcessLevel {
         }()
         let result = try await interrupt(
             bed: bed, workspace: workspace, name: "hangup", signal: SIGHUP, atStep: "drainOld",
-            settings: ["policy.drain-deadline=10s"])
+            settings: ["policy.drain-deadline=5s"])
         _ = await released
         await pinned.close()
         #expect(result.exit.code == 0, "\(result.exit)")
@@ -50,7 +50,7 @@ extension FaultTests.ProcessLevel {
         // across exec; an operator's shell leaves it at its default (terminate), which is what this case is about.
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["--default-signal=PIPE", try MigrateBinary.path()]
-            + workspace.arguments(journal: journal, ["cutover", "writers", "--yes", "--json", "--set", "policy.drain-deadline=10s"])
+            + workspace.arguments(journal: journal, ["cutover", "writers", "--yes", "--json", "--set", "policy.drain-deadline=5s"])
         process.currentDirectoryURL = URL(fileURLWithPath: workspace.directory)
         process.environment = ["PATH": "/usr/bin:/bin", "HOME": workspace.directory, "NO_COLOR": "1"]
         let output = Pipe()
@@ -163,7 +163,7 @@ extension FaultTests.ProcessLevel {
         // action before the window): the process dies right after the ONLINE took effect, before its outcome.
         let killed = try await MigrateBinary.run(
             workspace.arguments(journal: journal, [
-                "cutover", "writers", "--yes", "--json", "--set", "policy.replication-settle-threshold=0",
+                "cutover", "writers", "--yes", "--json", "--set", "policy.replication-settle-threshold=0ms",
             ]), in: workspace.directory,
             environment: ["MIGRATE_CLI_TEST_SIGKILL": "after-action:11"])
         #expect(killed.signal == SIGKILL, "\(killed)")
@@ -179,7 +179,7 @@ extension FaultTests.ProcessLevel {
         let lastAction = try CutoverJournal.read(path: journal).last { $0.kind == .action }
         #expect(lastAction?.action == .setStatus(.writer(.target), .online), "\(lastAction as Any)")
         let resumed = try await MigrateBinary.run(
-            workspace.arguments(journal: journal, ["resume", "--yes", "--json", "--set", "policy.replication-settle-threshold=0"]),
+            workspace.arguments(journal: journal, ["resume", "--yes", "--json", "--set", "policy.replication-settle-threshold=0ms"]),
             in: workspace.directory)
         #expect(resumed.code == 0, "\(resumed)")
         try await bed.expectCutOverState("after resume")
