@@ -3,15 +3,15 @@ extension CutoverStateMachine {
     /// SIGTERM): the cheap steps that keep the switched state safe across a crash or a restart — the old writer's
     /// durable fence (or a failback's new writer kept writable), ProxySQL's variables put back (query retries, the
     /// auto-increment pin), `SAVE MYSQL SERVERS TO DISK`. Each takes milliseconds. The replication steps (stopping
-    /// forward replication, starting and verifying reverse replication) can wait on Aurora's procedures for seconds:
-    /// they are left for `resume`.
+    /// forward replication, proving the fence held and starting and verifying reverse replication) can wait on
+    /// Aurora's procedures for seconds and belong together: they are left for `resume`.
     static func runsDespiteShutdown(_ step: Step) -> Bool {
         switch step {
         case .confirmFenceOld, .persistUnfenceNew, .restoreProxy, .saveConfiguration:
             true
         case .guards, .prepareProxy, .settlePins, .settleReplication, .offlineSoftOld, .drainOld, .offlineHardOld, .closeSessionsOld,
             .fenceOld, .readFinalPosition, .catchUp, .readNewWriterPosition, .unfenceNew, .onlineNew,
-            .stopForwardReplication, .startReverseReplication, .verifyReverseReplication, .onlineNewReader:
+            .stopForwardReplication, .proveFenceOld, .startReverseReplication, .verifyReverseReplication, .onlineNewReader:
             false
         }
     }

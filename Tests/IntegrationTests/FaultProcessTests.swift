@@ -319,7 +319,9 @@ extension FaultTests {
             #expect(finished?["reason"] as? String == "shutdown requested")
             // The cheap safety steps ran before the stop (#13 item 9): only reverse replication is left for resume.
             #expect(
-                finished?["remaining_steps"] as? [String] == ["startReverseReplication", "verifyReverseReplication"])
+                finished?["remaining_steps"] as? [String] == [
+                    "proveFenceOld", "startReverseReplication", "verifyReverseReplication",
+                ])
             #expect(try await bed.queryRetries() == retries, "query retries not restored before the stop")
             let next = finished?["next"] as? String ?? ""
             #expect(next.contains("migrate-cli resume") && next.contains(workspace.configurationPath), "\(next)")
