@@ -34,6 +34,8 @@ extension FaultTests.ProcessLevel {
         #expect(result.exit.runFinished?["outcome"] as? String == "completed")
         try await bed.expectCutOverState("after SIGHUP during the drain")
         FaultMatrix.record(result.row("SIGHUP to `migrate-cli cutover writers` during the drain (a client holds a transaction, then commits)"))
+        // Reverse replication must have caught up, or the failback's lag guard refuses (a loaded machine).
+        try await bed.waitForReplica(bed.source, of: bed.target)
         try await bed.failBack(logger: logger)
         try await bed.expectStartingState("at the end")
     }
@@ -77,6 +79,8 @@ extension FaultTests.ProcessLevel {
         #expect(entries.last?.outcome == .completed, "\(entries.last as Any)")
         try await bed.expectCutOverState("after the output's reader went away")
         FaultMatrix.record("| The reader of `migrate-cli cutover writers`'s output went away (pipe closed: EPIPE/SIGPIPE) | during the drain | completed, exit 0; the journal holds the outcome | - | - | - | - | - | - |")
+        // Reverse replication must have caught up, or the failback's lag guard refuses (a loaded machine).
+        try await bed.waitForReplica(bed.source, of: bed.target)
         try await bed.failBack(logger: logger)
         try await bed.expectStartingState("at the end")
     }
@@ -118,7 +122,10 @@ extension FaultTests.ProcessLevel {
         }.first
         #expect(prepared?.previousValues.values.first?["mysql-query_retries_on_failure"] == retries)
         FaultMatrix.record("| `mysql-query_retries_on_failure` 7 and `mysql-auto_increment_delay_multiplex` 9 staged in memory (not loaded), runtime \(retries ?? "?") / \(pin ?? "?") | before the run | completed; both put back to their runtime values \(restoredRetries ?? "?") / \(restoredPin ?? "?") (the snapshot is read from `runtime_global_variables` and journaled) | - | - | - | - | - | - |")
-        if result.code == 0 { try await bed.failBack(logger: logger) }
+        if result.code == 0 {
+            try await bed.waitForReplica(bed.source, of: bed.target)
+            try await bed.failBack(logger: logger)
+        }
         try await bed.expectStartingState("at the end")
     }
 
@@ -184,6 +191,8 @@ extension FaultTests.ProcessLevel {
         #expect(resumed.code == 0, "\(resumed)")
         try await bed.expectCutOverState("after resume")
         FaultMatrix.record("| `migrate-cli` SIGKILLed right after the new writer's `ONLINE` took effect (before its outcome was journaled); then `status` | action 11 | `status`: past the point of no return \"\(past)\"; `resume`: completed | - | - | - | - | - | - |")
+        // Reverse replication must have caught up, or the failback's lag guard refuses (a loaded machine).
+        try await bed.waitForReplica(bed.source, of: bed.target)
         try await bed.failBack(logger: logger)
         try await bed.expectStartingState("at the end")
     }
