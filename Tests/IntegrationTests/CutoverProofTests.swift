@@ -33,7 +33,7 @@ struct CutoverProofTests {
         policy.drainDeadline = .seconds(2)
         policy.catchUpDeadline = .seconds(5)
 
-        try await withRehearsal(logger: logger) { rehearsal in
+        try await withRehearsal(options: Rehearsal.Options(adminLatency: .fast), logger: logger) { rehearsal in
             let (environment, close) = try await rehearsal.makeEnvironment(logger: logger)
             let load = try WriteLoad(
                 configuration: WriteLoad.Configuration(endpoint: rehearsal.writerEndpoint, clients: 8, workload: workload),

@@ -38,12 +38,13 @@ struct DataPlaneFixture {
             try await root.run("CREATE TABLE writes (client INT, seq INT, PRIMARY KEY (client, seq))")
             await root.close()
         }
-        let configuration = ProxySQLEmulator.Configuration(
+        var configuration = ProxySQLEmulator.Configuration(
             adminPassword: "admin-\(suffix)",
             frontendUsers: [user],
             hostgroupPorts: [10: 0],
             initialVariables: variables
         )
+        configuration.adminLatency = .fast
         return try await withProxySQLEmulator(configuration: configuration) { emulator in
             let admin = try await MariaDBConnection.connect(configuration: emulator.adminConfiguration)
             for (index, server) in servers.enumerated() {

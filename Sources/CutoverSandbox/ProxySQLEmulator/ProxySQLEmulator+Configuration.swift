@@ -40,6 +40,9 @@ extension ProxySQLEmulator {
         /// Initial values of `global_variables` (names with their `mysql-` prefix), for example
         /// `["mysql-connect_timeout_server_max": "2000"]`; applied to memory and runtime at the first start.
         public var initialVariables: [String: String]
+        /// How long the admin interface takes to answer: ``AdminLatencyProfile/realistic`` (a real ProxySQL
+        /// 2.7.1's latencies, the default) or ``AdminLatencyProfile/fast`` (no padding, for unit-speed tests).
+        public var adminLatency: AdminLatencyProfile = .realistic
 
         /// Creates a configuration.
         ///
