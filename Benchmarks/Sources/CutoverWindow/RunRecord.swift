@@ -32,6 +32,8 @@ struct RunRecord: Sendable {
     /// ended at its bound with sessions still holding the old writer.
     var settle: Duration?
     var settleBoundReached = false
+    /// What the canary saw during the run (runs of ours only).
+    var canary: CanaryReport?
 
     /// Builds the record of a run of ours from its timeline (offsets from `started`, which was taken before the
     /// runner existed, so `started + offset` is never later than the real moment).
