@@ -54,7 +54,9 @@ public enum AutoIncrementPinPolicy: String, Sendable, Hashable, Codable {
 
 /// The knobs of a run. Every wait has a deadline here.
 public struct CutoverPolicy: Sendable, Hashable, Codable {
-    /// Maximum replication lag (seconds behind) accepted by the guards.
+    /// Maximum replication lag (seconds behind) accepted by the guards: a refusal threshold, not a promise about
+    /// the window. What bounds the catch-up inside the window is the replication settle before it
+    /// (``replicationSettleThreshold``).
     public var lagBudget: Duration
     /// How long in-flight transactions may take to drain after OFFLINE_SOFT.
     public var drainDeadline: Duration
@@ -83,6 +85,19 @@ public struct CutoverPolicy: Sendable, Hashable, Codable {
     ///
     /// A journal written before this field existed decodes it as zero: those runs had no settle.
     public var autoIncrementPinSettle: Duration
+    /// Before the window opens, while writes still flow: the new writer has *settled* when one wait on it for the
+    /// old writer's current position (read just before) returns within this long. The catch-up inside the window
+    /// then takes about that long too, instead of the whole replication lag. See ``replicationSettleDeadline``.
+    ///
+    /// A journal written before this field existed decodes it as zero: those runs had no replication settle.
+    public var replicationSettleThreshold: Duration
+    /// Bound on the replication settle (step `settleReplication`, outside the write window): when no wait returned
+    /// within ``replicationSettleThreshold`` by then, the run rolls back before the window opens (nothing was
+    /// switched; the ProxySQL variables prepared are restored) and reports the measured lag. Zero skips the settle
+    /// (the catch-up inside the window then waits for the whole lag, up to ``catchUpDeadline``).
+    ///
+    /// A journal written before this field existed decodes it as zero: those runs had no replication settle.
+    public var replicationSettleDeadline: Duration
     /// Write transactions on the old writer running longer than this block the guards. The server reports ages in
     /// whole seconds, so keep it well above a second.
     public var longTransactionLimit: Duration
@@ -103,6 +118,8 @@ public struct CutoverPolicy: Sendable, Hashable, Codable {
         disableQueryRetries: Bool = true,
         autoIncrementPin: AutoIncrementPinPolicy = .keep,
         autoIncrementPinSettle: Duration = .milliseconds(200),
+        replicationSettleThreshold: Duration = .milliseconds(10),
+        replicationSettleDeadline: Duration = .seconds(10),
         longTransactionLimit: Duration = .seconds(3),
         adminStatementTimeout: Duration = .seconds(2),
         replicationStepTimeout: Duration = .seconds(30)
@@ -117,6 +134,8 @@ public struct CutoverPolicy: Sendable, Hashable, Codable {
         self.disableQueryRetries = disableQueryRetries
         self.autoIncrementPin = autoIncrementPin
         self.autoIncrementPinSettle = autoIncrementPinSettle
+        self.replicationSettleThreshold = replicationSettleThreshold
+        self.replicationSettleDeadline = replicationSettleDeadline
         self.longTransactionLimit = longTransactionLimit
         self.adminStatementTimeout = adminStatementTimeout
         self.replicationStepTimeout = replicationStepTimeout
@@ -126,14 +145,18 @@ public struct CutoverPolicy: Sendable, Hashable, Codable {
     /// `settlePins` step).
     var settlesAutoIncrementPins: Bool { autoIncrementPin == .relax && autoIncrementPinSettle > .zero }
 
+    /// Whether a writer switch settles replication before the window opens (the `settleReplication` step).
+    var settlesReplication: Bool { replicationSettleDeadline > .zero && replicationSettleThreshold > .zero }
+
     private enum CodingKeys: String, CodingKey {
         case lagBudget, drainDeadline, drainPollInterval, drainDeadlinePolicy, catchUpDeadline, fenceOldWriter,
             fenceTimeout, disableQueryRetries, autoIncrementPin, autoIncrementPinSettle, longTransactionLimit,
-            adminStatementTimeout, replicationStepTimeout
+            adminStatementTimeout, replicationStepTimeout, replicationSettleThreshold, replicationSettleDeadline
     }
 
     /// Decodes a policy. A field added after a journal was written takes the value that reproduces what that run
-    /// did: `autoIncrementPinSettle` absent means zero (no settle step), so an older journal still replays.
+    /// did: `autoIncrementPinSettle` absent means zero (no settle step), and so do `replicationSettleThreshold` and
+    /// `replicationSettleDeadline` (no replication settle), so an older journal still replays.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         lagBudget = try container.decode(Duration.self, forKey: .lagBudget)
@@ -146,6 +169,10 @@ public struct CutoverPolicy: Sendable, Hashable, Codable {
         disableQueryRetries = try container.decode(Bool.self, forKey: .disableQueryRetries)
         autoIncrementPin = try container.decode(AutoIncrementPinPolicy.self, forKey: .autoIncrementPin)
         autoIncrementPinSettle = try container.decodeIfPresent(Duration.self, forKey: .autoIncrementPinSettle) ?? .zero
+        replicationSettleThreshold =
+            try container.decodeIfPresent(Duration.self, forKey: .replicationSettleThreshold) ?? .zero
+        replicationSettleDeadline =
+            try container.decodeIfPresent(Duration.self, forKey: .replicationSettleDeadline) ?? .zero
         longTransactionLimit = try container.decode(Duration.self, forKey: .longTransactionLimit)
         adminStatementTimeout = try container.decode(Duration.self, forKey: .adminStatementTimeout)
         replicationStepTimeout = try container.decode(Duration.self, forKey: .replicationStepTimeout)

@@ -27,6 +27,8 @@ public final class Rehearsal: Sendable {
         /// The emulator's admin latencies: ``AdminLatencyProfile/realistic`` (a real ProxySQL 2.7.1's, the default
         /// for rehearsals and benchmarks) or ``AdminLatencyProfile/fast`` (tests).
         public var adminLatency: AdminLatencyProfile
+        /// Which server both the source and "Aurora" are: MariaDB (the default) or MySQL 9.7 (GTIDs on).
+        public var serverKind: SandboxServerKind
 
         /// Creates options.
         public init(
@@ -35,7 +37,8 @@ public final class Rehearsal: Sendable {
             schema: WriteLoadSchema = WriteLoadSchema(),
             proxyVariables: [String: String] = [:],
             extraServerOptions: [String] = [],
-            adminLatency: AdminLatencyProfile = .realistic
+            adminLatency: AdminLatencyProfile = .realistic,
+            serverKind: SandboxServerKind = .mariadb
         ) {
             self.adminLatency = adminLatency
             self.simulateAuroraDelays = simulateAuroraDelays
@@ -43,6 +46,7 @@ public final class Rehearsal: Sendable {
             self.schema = schema
             self.proxyVariables = proxyVariables
             self.extraServerOptions = extraServerOptions
+            self.serverKind = serverKind
         }
     }
 
@@ -106,7 +110,7 @@ public final class Rehearsal: Sendable {
     public static func start(options: Options = Options(), logger: Logger) async throws -> Rehearsal {
         let sandbox = try await MariaDBSandbox.start(
             servers: 2,
-            options: MariaDBSandbox.Options(extraServerOptions: options.extraServerOptions),
+            options: MariaDBSandbox.Options(extraServerOptions: options.extraServerOptions, serverKind: options.serverKind),
             logger: logger
         )
         var emulator: ProxySQLEmulator?

@@ -17,6 +17,7 @@ struct DataPlaneFixture {
     static func with<Result: Sendable>(
         statuses: [String],
         variables: [String: String] = [:],
+        coldConnectionDelay: Duration = .zero,
         _ body: (DataPlaneFixture) async throws -> Result
     ) async throws -> Result {
         let sandbox = try SuiteSandbox.require()
@@ -45,6 +46,7 @@ struct DataPlaneFixture {
             initialVariables: variables
         )
         configuration.adminLatency = .fast
+        configuration.coldConnectionDelay = coldConnectionDelay
         return try await withProxySQLEmulator(configuration: configuration) { emulator in
             let admin = try await MariaDBConnection.connect(configuration: emulator.adminConfiguration)
             for (index, server) in servers.enumerated() {
