@@ -30,6 +30,22 @@ extension LiveCutoverExecutor {
                 reasons.append(reason)
             }
         }
+        if let newFacts, oldFacts != nil {
+            do {
+                let upstream = try await old.replicaHealth(logger: logger)
+                if let reason = WriterSafetyGuards.oldWriterUpstreamLink(
+                    upstream, new: newFacts, oldName: old.name, newName: new.name)
+                {
+                    reasons.append(reason)
+                }
+            } catch {
+                reasons.append(
+                    BlockingReason(
+                        check: "reverse.upstream-link",
+                        message: "cannot read the replica status of \(old.name): \(error)",
+                        remedy: "check the account's privileges (REPLICATION CLIENT) and connectivity, then run again"))
+            }
+        }
         if let health = try? await new.replicaHealth(logger: logger), health.isRunning {
             if let oldFacts,
                 let reason = WriterSafetyGuards.replicatesFromOldWriter(

@@ -171,6 +171,36 @@ public enum WriterSafetyGuards {
         return nil
     }
 
+    /// Reverse replication makes the old writer a replica of the new one, and reconfiguring it resets (`RESET REPLICA
+    /// ALL`) whatever replication the old writer had. When the old writer already replicates from a third server (an
+    /// upstream link: it is itself a replica, or part of a chain), that link would be wiped without a word: refuse,
+    /// and let the operator remove it knowingly. A link from the new writer itself is fine (reverse replication
+    /// already set up: it is kept as it is).
+    ///
+    /// - Parameters:
+    ///   - oldReplica: the old writer's replica health, nil when it replicates from nobody.
+    ///   - new: the new writer's identity.
+    /// - Returns: a ``BlockingReason`` with check `reverse.upstream-link`, or nil.
+    public static func oldWriterUpstreamLink(
+        _ oldReplica: ReplicaHealth?, new: DatabaseSafetyFacts, oldName: String, newName: String
+    ) -> BlockingReason? {
+        guard let oldReplica else { return nil }
+        if let id = oldReplica.sourceServerID, let newID = new.serverID, id == newID { return nil }
+        if let uuid = oldReplica.sourceUUID, let newUUID = new.serverUUID, uuid.lowercased() == newUUID.lowercased() {
+            return nil
+        }
+        let upstream = oldReplica.sourceEndpoint ?? "an unknown server"
+        let id = oldReplica.sourceServerID.map { " (server_id \($0))" } ?? ""
+        return BlockingReason(
+            check: "reverse.upstream-link",
+            message: "\(oldName) replicates from \(upstream)\(id), not from \(newName): starting reverse replication "
+                + "after the switch would stop and reset (RESET REPLICA ALL) that link",
+            remedy: "if that link is no longer needed, stop and reset it on \(oldName) yourself (STOP REPLICA; RESET "
+                + "REPLICA ALL, or the channel's FOR CHANNEL form), then run again; if it is, keep \(oldName) out of "
+                + "the reverse direction"
+        )
+    }
+
     /// Replication filters on the forward channel that could drop application transactions: the new writer would
     /// "catch up" while missing rows.
     ///

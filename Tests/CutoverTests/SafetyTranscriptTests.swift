@@ -1,4 +1,7 @@
+import CutoverTestSupport
 import Foundation
+import Logging
+import ProxySQLAdmin
 import Testing
 
 @testable import Cutover
@@ -128,5 +131,108 @@ struct SafetyTranscriptTests {
         #expect(reason?.message.contains("Replicate_Ignore_DB: shop") == true)
         #expect(reason?.message.contains("Replicate_Do_Table: app.orders") == true)
         #expect(reason?.message.contains("performance_schema") == false)
+    }
+}
+
+/// A ``FakeCutoverDatabase`` that reports safety facts (the live database reads them from the server).
+private struct FactsDatabase: CutoverDatabase {
+    let base: FakeCutoverDatabase
+    let facts: DatabaseSafetyFacts
+    var name: String { base.name }
+    var canFence: Bool { base.canFence }
+    func safetyFacts(logger: Logger) async throws -> DatabaseSafetyFacts? { facts }
+    func replicaHealth(logger: Logger) async throws -> ReplicaHealth? { try await base.replicaHealth(logger: logger) }
+    func longWriteTransactions(olderThan limit: Duration, logger: Logger) async throws -> [LongTransaction] {
+        try await base.longWriteTransactions(olderThan: limit, logger: logger)
+    }
+    func currentPosition(logger: Logger) async throws -> ReplicationCoordinate { try await base.currentPosition(logger: logger) }
+    func fence(timeout: Duration, logger: Logger) async throws { try await base.fence(timeout: timeout, logger: logger) }
+    func liftFence(logger: Logger) async throws { try await base.liftFence(logger: logger) }
+    func closeSessions(users: [String], logger: Logger) async throws -> Int { try await base.closeSessions(users: users, logger: logger) }
+    func waitForCatchUp(
+        to coordinate: ReplicationCoordinate, timeout: Duration,
+        progress: @escaping @Sendable (ReplicationCoordinate?) -> Void, logger: Logger
+    ) async throws {
+        try await base.waitForCatchUp(to: coordinate, timeout: timeout, progress: progress, logger: logger)
+    }
+    func stopAndResetReplication(timeout: Duration, logger: Logger) async throws {
+        try await base.stopAndResetReplication(timeout: timeout, logger: logger)
+    }
+    func startReplication(
+        from source: ServerEndpoint, user: String, password: String, tls: ReplicationTLS,
+        at coordinate: ReplicationCoordinate, timeout: Duration, logger: Logger
+    ) async throws {
+        try await base.startReplication(
+            from: source, user: user, password: password, tls: tls, at: coordinate, timeout: timeout, logger: logger)
+    }
+    func verifyReplication(timeout: Duration, logger: Logger) async throws { try await base.verifyReplication(timeout: timeout, logger: logger) }
+}
+
+@Suite("Safety guards through the executor (#13)")
+struct SafetyGuardExecutorTests {
+    static let topology = ExecutorFixture.topology()
+
+    static func guards(sourceReplica: ReplicaHealth?, targetFacts: DatabaseSafetyFacts, targetSourceID: UInt32 = 1)
+        async -> [BlockingReason]
+    {
+        let node = RecordingProxySQLAdmin(
+            nodeName: "p1",
+            servers: [
+                BackendServer(hostgroup: topology.source.writer.hostgroup, endpoint: topology.source.writer.endpoint, status: .online),
+                BackendServer(hostgroup: topology.target.writer.hostgroup, endpoint: topology.target.writer.endpoint, status: .offlineHard),
+            ])
+        let targetHealth = ReplicaHealth(
+            ioThreadRunning: true, sqlThreadRunning: true, secondsBehind: 0, lastError: nil,
+            sourceEndpoint: "10.0.0.5:3306", sourceServerID: targetSourceID)
+        let executor = LiveCutoverExecutor(
+            environment: CutoverEnvironment(
+                topology: topology,
+                source: FactsDatabase(
+                    base: FakeCutoverDatabase(name: "source (10.0.0.5:3306)", health: sourceReplica),
+                    facts: DatabaseSafetyFacts(readOnly: false, serverID: 1)),
+                target: FactsDatabase(
+                    base: FakeCutoverDatabase(name: "aurora (aurora.example:3306)", health: targetHealth),
+                    facts: targetFacts),
+                proxies: ProxySQLCluster(nodes: [node], nodeDeadline: .seconds(10)),
+                forwardReplicationPassword: "x", reverseReplicationPassword: "y"),
+            policy: CutoverPolicy(adminStatementTimeout: .seconds(10)))
+        let result = await executor.perform(
+            .runGuards(.writerCutover),
+            context: CutoverExecutionContext(elapsed: { .zero }, report: { _ in }, logger: Logger(label: "test")))
+        guard case .guardsFinished(let reasons, _, _) = result.event else {
+            Issue.record("expected guardsFinished, got \(result.event)")
+            return []
+        }
+        return reasons
+    }
+
+    static let writableAurora = DatabaseSafetyFacts(readOnly: false, innodbReadOnly: false, serverID: 2)
+
+    @Test("item 11: a source that replicates from a third server is refused before its link would be reset")
+    func upstreamLinkOfTheSource() async {
+        let upstream = ReplicaHealth(
+            ioThreadRunning: true, sqlThreadRunning: true, secondsBehind: 0, lastError: nil,
+            sourceEndpoint: "10.0.0.9:3306", sourceServerID: 9)
+        let reasons = await Self.guards(sourceReplica: upstream, targetFacts: Self.writableAurora)
+        let reason = reasons.first { $0.check == "reverse.upstream-link" }
+        #expect(reason?.message.contains("10.0.0.9:3306 (server_id 9)") == true, "\(reasons)")
+        #expect(reason?.message.contains("RESET REPLICA ALL") == true)
+        // Reverse replication already set up from Aurora itself: nothing to refuse.
+        let reverse = ReplicaHealth(
+            ioThreadRunning: true, sqlThreadRunning: true, secondsBehind: 0, lastError: nil,
+            sourceEndpoint: "aurora.example:3306", sourceServerID: 2)
+        #expect(await Self.guards(sourceReplica: reverse, targetFacts: Self.writableAurora).allSatisfy { $0.check != "reverse.upstream-link" })
+        let clean = await Self.guards(sourceReplica: nil, targetFacts: Self.writableAurora).map(\.check)
+        #expect(!clean.contains { ["reverse.upstream-link", "target.writable", "replication.source-identity"].contains($0) }, "\(clean)")
+    }
+
+    @Test("item 4 and 2 through the executor: a read-only Aurora and an Aurora replicating from another server are refused")
+    func readOnlyAndWrongSource() async {
+        var readOnly = Self.writableAurora
+        readOnly.readOnly = true
+        #expect(await Self.guards(sourceReplica: nil, targetFacts: readOnly).map(\.check).contains("target.writable"))
+        let wrong = await Self.guards(sourceReplica: nil, targetFacts: Self.writableAurora, targetSourceID: 7)
+        #expect(wrong.map(\.check).contains("replication.source-identity"), "\(wrong)")
+        #expect(!wrong.map(\.check).contains("target.writable"), "\(wrong)")
     }
 }
