@@ -221,7 +221,8 @@ struct GuardsPinnedSessionsTests {
         session.expect(.exact(processlistStatement), reply: processlist)
     }
 
-    func guards(_ node: ProxySQLAdminClient, policy: CutoverPolicy = CutoverPolicy()) async
+    /// The guards under the policy before issue #18 (pin kept, pinned sessions waited for) unless told otherwise.
+    func guards(_ node: ProxySQLAdminClient, policy: CutoverPolicy = CutoverPolicy(autoIncrementPin: .keep, pinnedSessions: .wait)) async
         -> (event: CutoverStateMachine.Event, notes: [String])
     {
         let executor = LiveCutoverExecutor(
@@ -258,12 +259,12 @@ struct GuardsPinnedSessionsTests {
         .result(SQLResult(resultSets: [ResultSet(columnNames: processlistColumns, rows: rows)]))
     }
 
-    @Test("a session pinned by SET @x blocks under roll-back: it would hold the drain until the deadline")
+    @Test("a session pinned by SET @x blocks under roll-back with pinned-sessions wait: it would hold the drain until the deadline")
     func sessionVariableBlocks() async throws {
         let (node, session) = scriptedNode("p1")
         scriptGuards(session, processlist: rows([processlistRow(session: 17, milliseconds: 120, flags: 0x4)]))
         let (event, notes) = await guards(node)
-        guard case .guardsFinished(let reasons, let pinned, _) = event else {
+        guard case .guardsFinished(let reasons, let pinned, _, _) = event else {
             Issue.record("expected the guards' answer, got \(event)")
             return
         }
@@ -281,10 +282,10 @@ struct GuardsPinnedSessionsTests {
     func forceOnlyReports() async throws {
         let (node, session) = scriptedNode("p1")
         scriptGuards(session, processlist: rows([processlistRow(session: 17, milliseconds: 120, flags: 0x4)]))
-        var policy = CutoverPolicy()
+        var policy = CutoverPolicy(autoIncrementPin: .keep, pinnedSessions: .wait)
         policy.drainDeadlinePolicy = .force
         let (event, notes) = await guards(node, policy: policy)
-        guard case .guardsFinished(let reasons, let pinned, _) = event else {
+        guard case .guardsFinished(let reasons, let pinned, _, _) = event else {
             Issue.record("expected the guards' answer, got \(event)")
             return
         }
@@ -293,6 +294,30 @@ struct GuardsPinnedSessionsTests {
         #expect(notes.count == 1)
         #expect(CutoverRunner.describe(event).hasSuffix("(1 session(s) pinned to the old server)"))
         try session.verifyAllConsumed()
+    }
+
+    @Test("#18 under the default pinned-sessions cut, a session pinned by SET @x is only reported: the drain cuts it at OFFLINE_HARD")
+    func cutPolicyOnlyReports() async throws {
+        let (node, session) = scriptedNode("p1")
+        scriptGuards(session, processlist: rows([processlistRow(session: 17, milliseconds: 120, flags: 0x4)]))
+        let (event, _) = await guards(node, policy: CutoverPolicy(autoIncrementPin: .keep))
+        guard case .guardsFinished(let reasons, let pinned, _, _) = event else {
+            Issue.record("expected the guards' answer, got \(event)")
+            return
+        }
+        #expect(proxyReasons(reasons).isEmpty, "\(reasons)")
+        #expect(pinned?.map(\.sessionID) == [17])
+        try session.verifyAllConsumed()
+
+        // An idle open transaction still blocks: the drain waits for transactions.
+        let (again, longSession) = scriptedNode("p1")
+        scriptGuards(longSession, processlist: rows([processlistRow(session: 5, milliseconds: 4_000, flags: 0x1)]))
+        let (blocked, _) = await guards(again, policy: CutoverPolicy(autoIncrementPin: .keep))
+        guard case .guardsFinished(let longReasons, _, _, _) = blocked else {
+            Issue.record("expected the guards' answer, got \(blocked)")
+            return
+        }
+        #expect(proxyReasons(longReasons).map(\.check) == ["proxysql.pinned-sessions"])
     }
 
     @Test("a short transaction or an auto-increment pin is reported, not blocking; a long idle one blocks")
@@ -307,7 +332,7 @@ struct GuardsPinnedSessionsTests {
                 processlistRow(session: 8, clientPort: 4, backend: nil, milliseconds: 60_000, flags: 0),
             ]))
         let (event, _) = await guards(node)
-        guard case .guardsFinished(let reasons, let pinned, _) = event else {
+        guard case .guardsFinished(let reasons, let pinned, _, _) = event else {
             Issue.record("expected the guards' answer, got \(event)")
             return
         }
@@ -319,7 +344,7 @@ struct GuardsPinnedSessionsTests {
         let (again, longSession) = scriptedNode("p1")
         scriptGuards(longSession, processlist: rows([processlistRow(session: 5, milliseconds: 4_000, flags: 0x1)]))
         let (blocked, _) = await guards(again)
-        guard case .guardsFinished(let longReasons, _, _) = blocked else {
+        guard case .guardsFinished(let longReasons, _, _, _) = blocked else {
             Issue.record("expected the guards' answer, got \(blocked)")
             return
         }
@@ -337,7 +362,7 @@ struct GuardsPinnedSessionsTests {
                     code: .server, serverErrorNumber: 1045, sqlState: "28000",
                     message: "ProxySQL Admin Error: no such table: stats_mysql_processlist")))
         let (event, _) = await guards(node)
-        guard case .guardsFinished(let reasons, _, _) = event else {
+        guard case .guardsFinished(let reasons, _, _, _) = event else {
             Issue.record("expected the guards' answer, got \(event)")
             return
         }

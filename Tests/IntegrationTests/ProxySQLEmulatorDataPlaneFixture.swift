@@ -17,6 +17,7 @@ struct DataPlaneFixture {
     static func with<Result: Sendable>(
         statuses: [String],
         variables: [String: String] = [:],
+        lateConnUsedEvery: Int = 0,
         _ body: (DataPlaneFixture) async throws -> Result
     ) async throws -> Result {
         let sandbox = try SuiteSandbox.require()
@@ -38,12 +39,13 @@ struct DataPlaneFixture {
             try await root.run("CREATE TABLE writes (client INT, seq INT, PRIMARY KEY (client, seq))")
             await root.close()
         }
-        let configuration = ProxySQLEmulator.Configuration(
+        var configuration = ProxySQLEmulator.Configuration(
             adminPassword: "admin-\(suffix)",
             frontendUsers: [user],
             hostgroupPorts: [10: 0],
             initialVariables: variables
         )
+        configuration.lateConnUsedEvery = lateConnUsedEvery
         return try await withProxySQLEmulator(configuration: configuration) { emulator in
             let admin = try await MariaDBConnection.connect(configuration: emulator.adminConfiguration)
             for (index, server) in servers.enumerated() {

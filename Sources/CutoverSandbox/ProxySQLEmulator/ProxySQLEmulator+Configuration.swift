@@ -40,6 +40,11 @@ extension ProxySQLEmulator {
         /// Initial values of `global_variables` (names with their `mysql-` prefix), for example
         /// `["mysql-connect_timeout_server_max": "2000"]`; applied to memory and runtime at the first start.
         public var initialVariables: [String: String]
+        /// ProxySQL's `ConnUsed` is almost, not always, immediate: in one real run 1 poll in 10 that started after a
+        /// COMMIT's acknowledgement still counted the connection. With a value N > 0, every N-th release of a
+        /// backend connection stays counted by one more poll of `stats_mysql_connection_pool`. 0 (the default, for
+        /// exact tests) turns it off; the rehearsal uses 10.
+        public var lateConnUsedEvery = 0
 
         /// Creates a configuration.
         ///

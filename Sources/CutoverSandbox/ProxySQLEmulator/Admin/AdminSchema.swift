@@ -67,6 +67,7 @@ enum AdminSchema {
         statements.append(variables("main.runtime_global_variables"))
         statements.append(connectionPool)
         statements.append(processlist)
+        statements += queryDigestTables.map(queryDigest)
         return statements.joined(separator: ";\n") + ";"
     }
 
