@@ -22,8 +22,8 @@ public enum DrainHolderClass: String, Sendable, Hashable, Codable, CaseIterable,
     public var whatTheClientSees: String {
         switch self {
         case .autoIncrementPin, .sessionPin:
-            "error 2013 on its next statement, which was not executed; its connection is closed, and a reconnect "
-                + "goes to the new writer"
+            "a lost connection on its next statement (error 2013, or 2006 when it was closed during the drain), "
+                + "which was not executed; a reconnect goes to the new writer"
         case .openTransaction:
             "error 2013; its transaction is rolled back on the old writer"
         case .runningStatement:
@@ -86,13 +86,20 @@ public enum DrainClassifier {
         case keepWaiting
         /// Every holder is an idle pin that will not let go by itself: end the drain now; `OFFLINE_HARD` cuts them.
         case cutIdlePins([ClassifiedHolder])
+        /// Some holders are idle pins, others are in flight: cut the idle pins now (admin `KILL CONNECTION`: their
+        /// clients see a closed connection on their next statement, which was not executed, and reconnect; the
+        /// reconnect waits for the new writer) and keep waiting for the rest. Sessions pinned for life that keep
+        /// writing are each seen idle between two statements, so the drain converges instead of waiting for all of
+        /// them to be idle at the same poll.
+        case cutIdlePinsAndKeepWaiting([ClassifiedHolder])
     }
 
     /// The verdict for `holders` under `policy`.
     public static func verdict(holders: [ClassifiedHolder], policy: CutoverPolicy) -> Verdict {
         guard policy.pinnedSessions == .cut, !holders.isEmpty else { return .keepWaiting }
-        guard holders.allSatisfy(\.holderClass.isIdlePin) else { return .keepWaiting }
-        return .cutIdlePins(holders)
+        if holders.allSatisfy(\.holderClass.isIdlePin) { return .cutIdlePins(holders) }
+        let idle = holders.filter(\.holderClass.isIdlePin)
+        return idle.isEmpty ? .keepWaiting : .cutIdlePinsAndKeepWaiting(idle)
     }
 
     /// At the drain deadline: the holders that are idle pins are cut under ``PinnedSessionPolicy/cut`` when nothing
@@ -118,9 +125,11 @@ public enum DrainClassifier {
 public enum PinnedSessionPolicy: String, Sendable, Hashable, Codable {
     /// Wait for them like for transactions, up to the drain deadline (the behaviour before issue #18).
     case wait
-    /// End the drain as soon as only idle pins hold the old writer (read twice, so one late `ConnUsed` poll is
-    /// tolerated) and cut them at `OFFLINE_HARD`: their next statement gets error 2013 without being executed and
-    /// their client reconnects to the new writer. Open transactions and running statements are still waited for.
+    /// Read who holds the old writer once two consecutive `ConnUsed` polls showed it held (one late poll is
+    /// tolerated). When only idle pins hold it, end the drain: `OFFLINE_HARD` cuts them (their next statement gets
+    /// error 2013 without being executed, their client reconnects and lands on the new writer). When idle pins hold
+    /// it beside work in flight, close them now (admin `KILL CONNECTION`; same effect for their clients) and keep
+    /// waiting. Open transactions and running statements are still waited for, up to the drain deadline.
     case cut
 }
 

@@ -19,6 +19,8 @@ extension LiveCutoverExecutor {
         var lastReport = Duration.zero - .seconds(1)
         var lastClassified = Duration.zero - .seconds(1)
         var busyPolls = 0
+        // Idle pins cut while the drain went on (``DrainClassifier/Verdict/cutIdlePinsAndKeepWaiting(_:)``).
+        var cut: [ClassifiedHolder] = []
         // A processlist read costs about as much as a pool poll on ProxySQL: at most one every 10 ms.
         let classifyEvery = max(interval, .milliseconds(10))
         while true {
@@ -31,7 +33,7 @@ extension LiveCutoverExecutor {
             let used = stats.successes.reduce(0) { $0 + Int($1.value?.connectionsUsed ?? 0) }
             let now = context.elapsed()
             if used == 0 {
-                return .drained(server, at: now)
+                return cut.isEmpty ? .drained(server, at: now) : .drainEndedWithIdlePins(server, holders: cut, at: now)
             }
             busyPolls += 1
             if now - start >= timeout {
@@ -41,7 +43,7 @@ extension LiveCutoverExecutor {
                 if pins.failures.isEmpty,
                     case .cutIdlePins(let holders)? = DrainClassifier.deadlineVerdict(holders: classified, policy: policy)
                 {
-                    return .drainEndedWithIdlePins(server, holders: holders, at: context.elapsed())
+                    return .drainEndedWithIdlePins(server, holders: cut + holders, at: context.elapsed())
                 }
                 return .drainDeadlinePassed(server, holders: pins.holders, at: now)
             }
@@ -56,13 +58,18 @@ extension LiveCutoverExecutor {
             {
                 lastClassified = now
                 let pins = await SessionPins.read(on: key, proxies: proxies, logger: logger)
-                if pins.failures.isEmpty,
-                    case .cutIdlePins(let holders) = DrainClassifier.verdict(
-                        holders: DrainClassifier.classify(pins), policy: policy)
-                {
-                    let at = context.elapsed()
-                    context.report(.drainProgress(server: server, connectionsUsed: used, holders: pins.holders, at: at))
-                    return .drainEndedWithIdlePins(server, holders: holders, at: at)
+                if pins.failures.isEmpty {
+                    let classified = DrainClassifier.classify(pins)
+                    switch DrainClassifier.verdict(holders: classified, policy: policy) {
+                    case .keepWaiting:
+                        break
+                    case .cutIdlePins(let holders):
+                        let at = context.elapsed()
+                        context.report(.drainProgress(server: server, connectionsUsed: used, holders: pins.holders, at: at))
+                        return .drainEndedWithIdlePins(server, holders: cut + holders, at: at)
+                    case .cutIdlePinsAndKeepWaiting(let holders):
+                        cut += await killIdlePins(holders, of: pins, logger: logger)
+                    }
                 }
             }
             if now - lastReport >= .milliseconds(100) {
@@ -71,6 +78,26 @@ extension LiveCutoverExecutor {
             }
             try await sleep(interval)
         }
+    }
+
+    /// Kills the sessions of `holders` (admin `KILL CONNECTION` on the node that shows them); returns those killed.
+    private func killIdlePins(_ holders: [ClassifiedHolder], of pins: SessionPins, logger: Logger) async
+        -> [ClassifiedHolder]
+    {
+        var killed: [ClassifiedHolder] = []
+        for holder in holders {
+            guard let (node, entry) = pins.sessions.first(where: { $0.entry.sessionID.rawValue == holder.holder.sessionID
+                && holder.holder.clientAddress.hasSuffix("via \($0.node)") }),
+                let client = proxies.nodes.first(where: { $0.nodeName == node })
+            else { continue }
+            do {
+                try await client.killSession(entry.sessionID, logger: logger)
+                killed.append(holder)
+            } catch {
+                logger.debug("kill of an idle pinned session failed", metadata: ["proxysql.node": "\(node)", "error": "\(error)"])
+            }
+        }
+        return killed
     }
 
     /// Reads `stats_mysql_query_digest` on every node and decides about the auto-increment pin

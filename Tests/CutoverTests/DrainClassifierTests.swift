@@ -48,14 +48,15 @@ struct DrainClassifierTests {
         #expect(DrainClassifier.shouldClassify(consecutiveBusyPolls: 2))
     }
 
-    @Test("only idle pins: cut them now; anything in flight or a wait policy: keep waiting")
+    @Test("only idle pins: end the drain; idle pins beside work in flight: cut them and keep waiting; a wait policy: keep waiting")
     func verdicts() {
         let pins = classified([entry(1, flags: 0), entry(2, flags: 0x4)])
         #expect(DrainClassifier.verdict(holders: pins, policy: CutoverPolicy()) == .cutIdlePins(pins))
         let withTransaction = classified([entry(1, flags: 0), entry(4, flags: 0x1)])
-        #expect(DrainClassifier.verdict(holders: withTransaction, policy: CutoverPolicy()) == .keepWaiting)
+        #expect(DrainClassifier.verdict(holders: withTransaction, policy: CutoverPolicy()) == .cutIdlePinsAndKeepWaiting([withTransaction[0]]))
         let running = classified([entry(2, flags: 0x4), entry(7, command: "Query", flags: 0x4)])
-        #expect(DrainClassifier.verdict(holders: running, policy: CutoverPolicy()) == .keepWaiting)
+        #expect(DrainClassifier.verdict(holders: running, policy: CutoverPolicy()) == .cutIdlePinsAndKeepWaiting([running[0]]))
+        #expect(DrainClassifier.verdict(holders: classified([entry(4, flags: 0x1), entry(7, command: "Query", flags: 0x4)]), policy: CutoverPolicy()) == .keepWaiting)
         #expect(DrainClassifier.verdict(holders: classified([entry(8, flags: nil)]), policy: CutoverPolicy()) == .keepWaiting)
         #expect(DrainClassifier.verdict(holders: [], policy: CutoverPolicy()) == .keepWaiting, "a late ConnUsed")
         #expect(DrainClassifier.verdict(holders: pins, policy: CutoverPolicy(pinnedSessions: .wait)) == .keepWaiting)
@@ -235,11 +236,26 @@ struct DrainClassifyingExecutorTests {
         #expect(processlistReads(p1) == 0)
     }
 
-    @Test("an open transaction is waited for; when it commits the drain ends clean")
+    @Test("an open transaction is waited for while the idle pin beside it is killed; when it commits the drain ends, reporting the cut")
     func transactionWaited() async {
-        let p1 = node(used: [2, 2, 2, 2, 2, 2, 2, 2, 0], processlist: [[entry(1, flags: 0), entry(4, flags: 0x1)]])
+        let p1 = node(used: [2, 2, 2, 2, 2, 2, 2, 2, 0], processlist: [[entry(1, flags: 0), entry(4, flags: 0x1)], [entry(4, flags: 0x1)]])
         let event = await drain(p1, policy: CutoverPolicy(), timeout: ms(500))
-        #expect(event == .drained(.writer(.source), at: ms(16)))
+        guard case .drainEndedWithIdlePins(_, let holders, let at) = event else {
+            Issue.record("expected the drain to end reporting the cut, got \(String(describing: event))")
+            return
+        }
+        #expect(holders.map(\.holder.sessionID) == [1])
+        #expect(at == ms(16))
+        #expect(p1.calls.contains { if case .killSession(let id) = $0 { id.rawValue == 1 } else { false } })
+        #expect(!p1.calls.contains { if case .killSession(let id) = $0 { id.rawValue == 4 } else { false } }, "never the transaction")
+    }
+
+    @Test("with only a transaction holding, nothing is killed and the drain ends clean")
+    func transactionOnly() async {
+        let p1 = node(used: [1, 1, 1, 1, 0], processlist: [[entry(4, flags: 0x1)]])
+        let event = await drain(p1, policy: CutoverPolicy(), timeout: ms(500))
+        #expect(event == .drained(.writer(.source), at: ms(8)))
+        #expect(!p1.calls.contains { if case .killSession = $0 { true } else { false } })
     }
 
     @Test("under pinned-sessions wait the idle pins hold the drain to its deadline (the old behaviour)")

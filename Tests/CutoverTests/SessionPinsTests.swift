@@ -423,11 +423,17 @@ struct PreflightPinnedSessionsTests {
         #expect(outcome.status == .warn)
         #expect(outcome.detail.contains("proxy-1: 10/source-db:3306 is held by session 11"))
         #expect(outcome.detail.contains("auto-increment insert pin"))
-        #expect(outcome.detail.contains("session 12") && outcome.detail.contains("guards refuse while it stays"))
+        // The default (pinned-sessions cut) says what the switch will do with each session, and why (issue #18).
+        #expect(outcome.detail.contains("session 12") && outcome.detail.contains("an idle session-pin: the switch cuts it at OFFLINE_HARD without waiting"), "\(outcome.detail)")
+        #expect(outcome.detail.contains("an idle auto-increment-pin: the switch cuts it at OFFLINE_HARD"))
         #expect(outcome.remedy?.contains("policy.auto-increment-pin: relax") == true)
+        let waiting = try await check(
+            ["proxy-2": [processlistRow(session: 12, backend: source, milliseconds: 30, flags: 0x4)]],
+            policy: CutoverPolicy(pinnedSessions: .wait))
+        #expect(waiting.detail.contains("session 12") && waiting.detail.contains("guards refuse while it stays"))
         #expect(outcome.remedy?.contains("KILL CONNECTION <SessionID>") == true)
 
-        var force = CutoverPolicy()
+        var force = CutoverPolicy(pinnedSessions: .wait)
         force.drainDeadlinePolicy = .force
         let forced = try await check(
             ["proxy-2": [processlistRow(session: 12, backend: source, milliseconds: 30, flags: 0x4)]], policy: force)

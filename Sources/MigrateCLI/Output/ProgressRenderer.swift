@@ -219,7 +219,7 @@ struct HumanProgressRenderer: ProgressRendering {
             facts.append("auto-increment pin \(decision.relax ? "relaxed" : "kept") for the window: \(decision.reason)")
         }
         for (holderClass, count) in DrainClassifier.counts(timeline.idlePinsCut) {
-            facts.append("\(count) session(s) held only by an idle \(holderClass) cut at OFFLINE_HARD: the client saw \(holderClass.whatTheClientSees)")
+            facts.append("\(count) session(s) held by an idle \(holderClass) cut (during the drain or at OFFLINE_HARD): the client saw \(holderClass.whatTheClientSees)")
         }
         if timeline.sessionsCut > 0 {
             facts.append("\(timeline.sessionsCut) application session(s) cut on the old writer: their clients saw an error; writes they sent may have committed and are on the new writer after catch-up")
