@@ -58,7 +58,9 @@ public enum AutoIncrementPinPolicy: String, Sendable, Hashable, Codable {
 
 /// The knobs of a run. Every wait has a deadline here.
 public struct CutoverPolicy: Sendable, Hashable, Codable {
-    /// Maximum replication lag (seconds behind) accepted by the guards.
+    /// Maximum replication lag (seconds behind) accepted by the guards: a refusal threshold, not a promise about
+    /// the window. What bounds the catch-up inside the window is the replication settle before it
+    /// (``replicationSettleThreshold``).
     public var lagBudget: Duration
     /// How long in-flight transactions may take to drain after OFFLINE_SOFT.
     public var drainDeadline: Duration
@@ -91,6 +93,19 @@ public struct CutoverPolicy: Sendable, Hashable, Codable {
     ///
     /// A journal written before this field existed decodes it as zero: those runs had no settle.
     public var autoIncrementPinSettle: Duration
+    /// Before the window opens, while writes still flow: the new writer has *settled* when one wait on it for the
+    /// old writer's current position (read just before) returns within this long. The catch-up inside the window
+    /// then takes about that long too, instead of the whole replication lag. See ``replicationSettleDeadline``.
+    ///
+    /// A journal written before this field existed decodes it as zero: those runs had no replication settle.
+    public var replicationSettleThreshold: Duration
+    /// Bound on the replication settle (step `settleReplication`, outside the write window): when no wait returned
+    /// within ``replicationSettleThreshold`` by then, the run rolls back before the window opens (nothing was
+    /// switched; the ProxySQL variables prepared are restored) and reports the measured lag. Zero skips the settle
+    /// (the catch-up inside the window then waits for the whole lag, up to ``catchUpDeadline``).
+    ///
+    /// A journal written before this field existed decodes it as zero: those runs had no replication settle.
+    public var replicationSettleDeadline: Duration
     /// Write transactions on the old writer running longer than this block the guards. The server reports ages in
     /// whole seconds, so keep it well above a second.
     public var longTransactionLimit: Duration
@@ -112,6 +127,8 @@ public struct CutoverPolicy: Sendable, Hashable, Codable {
         autoIncrementPin: AutoIncrementPinPolicy = .auto,
         autoIncrementPinSettle: Duration = .milliseconds(200),
         pinnedSessions: PinnedSessionPolicy = .cut,
+        replicationSettleThreshold: Duration = .milliseconds(10),
+        replicationSettleDeadline: Duration = .seconds(10),
         longTransactionLimit: Duration = .seconds(3),
         adminStatementTimeout: Duration = .seconds(2),
         replicationStepTimeout: Duration = .seconds(30)
@@ -127,6 +144,8 @@ public struct CutoverPolicy: Sendable, Hashable, Codable {
         self.autoIncrementPin = autoIncrementPin
         self.autoIncrementPinSettle = autoIncrementPinSettle
         self.pinnedSessions = pinnedSessions
+        self.replicationSettleThreshold = replicationSettleThreshold
+        self.replicationSettleDeadline = replicationSettleDeadline
         self.longTransactionLimit = longTransactionLimit
         self.adminStatementTimeout = adminStatementTimeout
         self.replicationStepTimeout = replicationStepTimeout
@@ -136,16 +155,20 @@ public struct CutoverPolicy: Sendable, Hashable, Codable {
     /// `settlePins` step).
     var settlesAutoIncrementPins: Bool { autoIncrementPin != .keep && autoIncrementPinSettle > .zero }
 
+    /// Whether a writer switch settles replication before the window opens (the `settleReplication` step).
+    var settlesReplication: Bool { replicationSettleDeadline > .zero && replicationSettleThreshold > .zero }
+
     private enum CodingKeys: String, CodingKey {
         case lagBudget, drainDeadline, drainPollInterval, drainDeadlinePolicy, catchUpDeadline, fenceOldWriter,
             fenceTimeout, disableQueryRetries, autoIncrementPin, autoIncrementPinSettle, pinnedSessions,
-            longTransactionLimit,
-            adminStatementTimeout, replicationStepTimeout
+            longTransactionLimit, adminStatementTimeout, replicationStepTimeout, replicationSettleThreshold,
+            replicationSettleDeadline
     }
 
     /// Decodes a policy. A field added after a journal was written takes the value that reproduces what that run
-    /// did: `autoIncrementPinSettle` absent means zero (no settle step) and `pinnedSessions` absent means
-    /// ``PinnedSessionPolicy/wait``, so an older journal still replays.
+    /// did: `autoIncrementPinSettle` absent means zero (no settle step), and so do `replicationSettleThreshold` and
+    /// `replicationSettleDeadline` (no replication settle); `pinnedSessions` absent means
+    /// ``PinnedSessionPolicy/wait``; so an older journal still replays.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         lagBudget = try container.decode(Duration.self, forKey: .lagBudget)
@@ -159,6 +182,10 @@ public struct CutoverPolicy: Sendable, Hashable, Codable {
         autoIncrementPin = try container.decode(AutoIncrementPinPolicy.self, forKey: .autoIncrementPin)
         autoIncrementPinSettle = try container.decodeIfPresent(Duration.self, forKey: .autoIncrementPinSettle) ?? .zero
         pinnedSessions = try container.decodeIfPresent(PinnedSessionPolicy.self, forKey: .pinnedSessions) ?? .wait
+        replicationSettleThreshold =
+            try container.decodeIfPresent(Duration.self, forKey: .replicationSettleThreshold) ?? .zero
+        replicationSettleDeadline =
+            try container.decodeIfPresent(Duration.self, forKey: .replicationSettleDeadline) ?? .zero
         longTransactionLimit = try container.decode(Duration.self, forKey: .longTransactionLimit)
         adminStatementTimeout = try container.decode(Duration.self, forKey: .adminStatementTimeout)
         replicationStepTimeout = try container.decode(Duration.self, forKey: .replicationStepTimeout)

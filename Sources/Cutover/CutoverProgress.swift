@@ -10,6 +10,9 @@ public enum CutoverProgress: Sendable, Hashable, Codable {
     case drainProgress(server: RoutedServer, connectionsUsed: Int, holders: [SessionHolder], at: Duration)
     /// Catch-up: how far the replica still is from the target coordinate.
     case catchUpProgress(role: DatabaseRole, executed: ReplicationCoordinate?, target: ReplicationCoordinate, at: Duration)
+    /// Replication settle before the window (outside it): the wait of `round` on `role` for the old writer's
+    /// position took `lastWait`; the settle ends once one takes at most `threshold`.
+    case settleProgress(role: DatabaseRole, round: Int, lastWait: Duration, threshold: Duration, at: Duration)
     /// The new writer is `ONLINE`: from here the run only moves forward.
     case pointOfNoReturnPassed(at: Duration)
     /// A rollback started, and why.

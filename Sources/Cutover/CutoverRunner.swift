@@ -255,7 +255,7 @@ public actor CutoverRunner {
     /// inside the write window.
     static func changesServers(_ action: CutoverStateMachine.Action) -> Bool {
         switch action {
-        case .runGuards, .settleAutoIncrementPins, .pollDrain, .readPosition, .waitForCatchUp, .verifyReplication,
+        case .runGuards, .settleAutoIncrementPins, .settleReplication, .pollDrain, .readPosition, .waitForCatchUp, .verifyReplication,
             .wait, .finish:
             return false
         case .prepareProxy, .setStatus, .closeSessions, .fence, .liftFence, .stopReplication, .startReplication,
@@ -352,6 +352,8 @@ public actor CutoverRunner {
             "prepare ProxySQL" + (retries ? " (query retries off)" : "") + (relax ? " (auto-increment pin relaxed)" : "")
         case .settleAutoIncrementPins(let server, let timeout, _):
             "let auto-increment pins on \(server) run out before OFFLINE_SOFT (at most \(timeout))"
+        case .settleReplication(let role, let source, let threshold, let timeout):
+            "let \(role) come within \(ReplicationSettleObservation.readable(threshold)) of \(source) before OFFLINE_SOFT (at most \(ReplicationSettleObservation.readable(timeout)))"
         case .setStatus(let server, let status): "set \(server) \(status) + LOAD"
         case .pollDrain(let server, let timeout, _): "drain \(server) (deadline \(timeout))"
         case .closeSessions(let role): "close sessions still on \(role)"
@@ -384,6 +386,10 @@ public actor CutoverRunner {
             case let count?: "settle bound reached: \(count) session(s) still hold \(server) (the drain waits for them)"
             case nil: "settle waited its bound (the processlist could not be read)"
             }
+        case .replicationSettleEnded(let role, let observation, _):
+            // No durations: a dry run's plan must not depend on the clock (the progress and timeline carry them).
+            "\(role) settle ended after \(observation.rounds) wait(s)"
+                + (observation.stopped ? ", stopped on request" : observation.timedOut ? " at its deadline" : "")
         case .statusSet(let server, let status, _): "\(server) is \(status)"
         case .drained(let server, _): "\(server) drained"
         case .drainEndedWithIdlePins(let server, let holders, _):

@@ -21,6 +21,10 @@ public struct CutoverStateMachine: Sendable {
         /// (`stats_mysql_processlist`), then poll every `interval` until each has let go of it, or until
         /// `timeout`. Never fails: it only shortens the drain that follows.
         case settleAutoIncrementPins(RoutedServer, timeout: Duration, interval: Duration)
+        /// Last before the window opens, while writes still flow: read `source`'s current position and wait on
+        /// `role` until it has executed it, again and again, until one wait returns within `threshold`, or until
+        /// `timeout`. Report what it saw (``ReplicationSettleObservation``); the machine decides.
+        case settleReplication(DatabaseRole, source: DatabaseRole, threshold: Duration, timeout: Duration)
         /// Set a server's status on every ProxySQL node and `LOAD MYSQL SERVERS TO RUNTIME` (one LOAD per call).
         case setStatus(RoutedServer, RoutingStatus)
         /// Poll the server's `ConnUsed` until 0, or until `timeout`; report the sessions that hold on.
@@ -71,6 +75,9 @@ public struct CutoverStateMachine: Sendable {
         /// it started and still did at its end (0: all let go; nil: ProxySQL's processlist could not be read, so it
         /// waited its whole bound).
         case autoIncrementPinsSettled(RoutedServer, stillHeld: Int?, at: Duration)
+        /// The replication settle on the new writer ended, settled or not (the observation says which, with
+        /// ``ReplicationSettleObservation/verdict(threshold:deadline:at:)``).
+        case replicationSettleEnded(DatabaseRole, ReplicationSettleObservation, at: Duration)
         /// A status was set and loaded on every node, at the given offset.
         case statusSet(RoutedServer, RoutingStatus, at: Duration)
         /// Nothing holds the server any more.
@@ -121,6 +128,9 @@ public struct CutoverStateMachine: Sendable {
         case prepareProxy
         /// Let the auto-increment pins taken before the relaxation run out, outside the window.
         case settlePins
+        /// Bring the new writer within ``CutoverPolicy/replicationSettleThreshold`` of the old one, outside the
+        /// window.
+        case settleReplication
         case offlineSoftOld
         case drainOld
         case offlineHardOld
@@ -254,8 +264,8 @@ public struct CutoverStateMachine: Sendable {
                 return continueRollback(Array(steps.dropFirst()), context, reason: reason, failures: failures)
             case .fenceLifted, .proxySettingsRestored, .fenced:
                 return continueRollback(Array(steps.dropFirst()), context, reason: reason, failures: failures)
-            case .guardsFinished, .proxyPrepared, .autoIncrementPinsSettled, .drained, .drainEndedWithIdlePins,
-                .drainDeadlinePassed,
+            case .guardsFinished, .proxyPrepared, .autoIncrementPinsSettled, .replicationSettleEnded, .drained,
+                .drainEndedWithIdlePins, .drainDeadlinePassed,
                 .drainStopped, .catchUpStopped, .sessionsClosed,
                 .positionRead, .caughtUp, .replicationStopped, .replicationStarted, .replicationVerified,
                 .readOnlyPersisted, .proxyConfigurationSaved:
@@ -356,6 +366,7 @@ public struct CutoverStateMachine: Sendable {
             var steps: [Step] = [.guards]
             if policy.disableQueryRetries || policy.autoIncrementPin != .keep { steps.append(.prepareProxy) }
             if policy.settlesAutoIncrementPins { steps.append(.settlePins) }
+            if policy.settlesReplication { steps.append(.settleReplication) }
             steps += [.offlineSoftOld, .drainOld, .offlineHardOld, .closeSessionsOld]
             // Aurora refuses SET GLOBAL: the old writer can be fenced only when it is the source.
             if policy.fenceOldWriter && operation.from == .source { steps.append(.fenceOld) }
@@ -402,6 +413,10 @@ public struct CutoverStateMachine: Sendable {
             )
         case .settlePins:
             return .settleAutoIncrementPins(old, timeout: policy.autoIncrementPinSettle, interval: policy.drainPollInterval)
+        case .settleReplication:
+            return .settleReplication(
+                context.new, source: context.old, threshold: policy.replicationSettleThreshold,
+                timeout: policy.replicationSettleDeadline)
         case .offlineSoftOld:
             return .setStatus(old, .offlineSoft)
         case .drainOld:
@@ -456,7 +471,7 @@ public struct CutoverStateMachine: Sendable {
         case .onlineNew, .onlineNewReader: context.newOnlineAttempted = true
         case .fenceOld: context.fenceAttempted = true
         case .unfenceNew: context.unfenceNewAttempted = true
-        case .guards, .settlePins, .drainOld, .offlineHardOld, .closeSessionsOld, .readFinalPosition, .catchUp,
+        case .guards, .settlePins, .settleReplication, .drainOld, .offlineHardOld, .closeSessionsOld, .readFinalPosition, .catchUp,
             .readNewWriterPosition, .stopForwardReplication, .startReverseReplication, .verifyReverseReplication,
             .confirmFenceOld, .persistUnfenceNew, .restoreProxy, .saveConfiguration:
             break
@@ -566,6 +581,25 @@ public struct CutoverStateMachine: Sendable {
         case (.settlePins, .autoIncrementPinsSettled(_, _, let at)):
             context.timeline.mark(.pinsSettled, at: at)
             return next(after: step, context)
+
+        case (.settleReplication, .replicationSettleEnded(_, let observation, let at)):
+            context.timeline.mark(.settleStarted, at: observation.startedAt)
+            context.timeline.replicationSettle = observation
+            let policy = context.policy
+            switch observation.verdict(
+                threshold: policy.replicationSettleThreshold, deadline: policy.replicationSettleDeadline, at: at)
+            {
+            case .settled:
+                context.timeline.mark(.replicationSettled, at: at)
+                return next(after: step, context)
+            case .stopped:
+                context.shutdownRequested = true
+                return next(after: step, context)
+            case .gaveUp, .waitAgain:
+                // `waitAgain` here: the executor ended early without settling; it did not settle either way.
+                context.timeline.mark(.failed, at: at)
+                return startRollback(context, reason: observation.refusal(of: context.new, policy: policy))
+            }
 
         case (.offlineSoftOld, .statusSet(let server, .offlineSoft, let at)) where server.role == context.old:
             context.timeline.mark(.windowOpened, at: at)

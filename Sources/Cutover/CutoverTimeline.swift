@@ -5,6 +5,11 @@ public struct CutoverTimeline: Sendable, Hashable, Codable {
         /// The auto-increment pins taken before the relaxation ran out (or the settle's bound passed), before the
         /// window opens.
         case pinsSettled
+        /// The replication settle started (outside the window, writes still flow).
+        case settleStarted
+        /// A wait on the new writer for the old writer's current position returned within the settle threshold:
+        /// the window may open.
+        case replicationSettled
         /// The old server was set OFFLINE_SOFT (the write window opens for a writer switch).
         case windowOpened
         /// In-flight work on the old server finished (or the drain deadline passed).
@@ -51,6 +56,8 @@ public struct CutoverTimeline: Sendable, Hashable, Codable {
     public var autoIncrementPin: AutoIncrementPinDecision?
     /// Whether the run reached its end (set when it finishes).
     public var finished = false
+    /// What the replication settle before the window saw (nil when the run had none).
+    public var replicationSettle: ReplicationSettleObservation?
     /// What the operator must still do by hand after the run (for example the option-file lines that keep the old
     /// writer read-only across a restart, see ``ReadOnlyDurability``); empty when nothing.
     public var followUps: [String] = []
@@ -60,10 +67,10 @@ public struct CutoverTimeline: Sendable, Hashable, Codable {
 
     private enum CodingKeys: String, CodingKey {
         case marks, holdersAtDeadline, forcedDrain, sessionsCut, finalPosition, newWriterPosition, finished, followUps,
-            idlePinsCut, autoIncrementPin
+            idlePinsCut, autoIncrementPin, replicationSettle
     }
 
-    /// Decodes a timeline; `followUps` is absent in journals written before it existed.
+    /// Decodes a timeline; `followUps` and `replicationSettle` are absent in journals written before they existed.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         marks = try container.decode([Mark: Duration].self, forKey: .marks)
@@ -76,6 +83,7 @@ public struct CutoverTimeline: Sendable, Hashable, Codable {
         followUps = try container.decodeIfPresent([String].self, forKey: .followUps) ?? []
         idlePinsCut = try container.decodeIfPresent([ClassifiedHolder].self, forKey: .idlePinsCut) ?? []
         autoIncrementPin = try container.decodeIfPresent(AutoIncrementPinDecision.self, forKey: .autoIncrementPin)
+        replicationSettle = try container.decodeIfPresent(ReplicationSettleObservation.self, forKey: .replicationSettle)
     }
 
     mutating func mark(_ mark: Mark, at offset: Duration) {
@@ -86,6 +94,9 @@ public struct CutoverTimeline: Sendable, Hashable, Codable {
         guard let start = marks[from], let end = marks[to] else { return nil }
         return end - start
     }
+
+    /// The replication settle before the window (outside it: writes still flow), settled or not.
+    public var settle: Duration? { span(.settleStarted, .replicationSettled) ?? span(.settleStarted, .failed) }
 
     /// The write window: OFFLINE_SOFT of the old writer to ONLINE of the new one (or back ONLINE of the old one
     /// after a rollback).

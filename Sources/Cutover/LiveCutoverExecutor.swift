@@ -99,7 +99,8 @@ public struct LiveCutoverExecutor: CutoverExecutor {
         do {
             switch action {
             case .runGuards(let operation):
-                let (reasons, pins) = await guards(for: operation, logger: logger)
+                let (found, pins) = await guards(for: operation, logger: logger)
+                let reasons = operation.movesWriter ? found + (await proxyWindowSettingsReasons(context: context)) : found
                 if let summary = pins?.summary {
                     context.report(.note("guards: \(summary)"))
                 }
@@ -126,6 +127,10 @@ public struct LiveCutoverExecutor: CutoverExecutor {
             case .settleAutoIncrementPins(let server, let timeout, let interval):
                 guard let key = topology.key(of: server) else { return failed("the topology has no \(server) row") }
                 return try await settlePins(server, key: key, timeout: timeout, interval: interval, context: context)
+
+            case .settleReplication(let role, let source, let threshold, let timeout):
+                return try await settleReplication(
+                    role, source: source, threshold: threshold, timeout: timeout, context: context)
 
             case .setStatus(let server, let status):
                 guard let key = topology.key(of: server) else {
@@ -318,7 +323,7 @@ public struct LiveCutoverExecutor: CutoverExecutor {
         switch action {
         case .closeSessions(let role), .fence(let role, _), .liftFence(let role), .readPosition(let role),
             .waitForCatchUp(let role, _, _), .stopReplication(let role), .startReplication(let role, _, _),
-            .verifyReplication(let role), .persistReadOnly(let role, _):
+            .verifyReplication(let role), .persistReadOnly(let role, _), .settleReplication(let role, _, _, _):
             return environment.database(role).name
         case .setStatus, .pollDrain, .prepareProxy, .settleAutoIncrementPins, .restoreProxySettings, .saveProxyConfiguration:
             return "ProxySQL " + proxies.nodeNames.joined(separator: ", ")
@@ -350,7 +355,7 @@ public struct LiveCutoverExecutor: CutoverExecutor {
                 + "`migrate-cli resume`"
         case .closeSessions, .fence, .liftFence, .readPosition:
             return "check that \(target) is up and reachable with the cut-over account"
-        case .waitForCatchUp:
+        case .waitForCatchUp, .settleReplication:
             return "check replication into \(target) (SHOW REPLICA STATUS: threads, last error, lag); run the "
                 + "operation again once it replicates cleanly and has caught up"
         case .stopReplication, .startReplication, .verifyReplication:
@@ -442,7 +447,7 @@ public struct LiveCutoverExecutor: CutoverExecutor {
 
     /// Runs `wait` until it returns, or until a stop is requested (checked every 10 ms): then the wait is
     /// cancelled (its statement is interrupted) and the result is nil. A wait that finished first wins.
-    private func untilStopRequested<T: Sendable>(
+    func untilStopRequested<T: Sendable>(
         _ context: CutoverExecutionContext,
         _ wait: @escaping @Sendable () async throws -> T
     ) async throws -> T? {

@@ -24,6 +24,8 @@ public final class Rehearsal: Sendable {
         public var proxyVariables: [String: String]
         /// Extra `my.cnf` lines for both servers.
         public var extraServerOptions: [String]
+        /// Which server both the source and "Aurora" are: MariaDB (the default) or MySQL 9.7 (GTIDs on).
+        public var serverKind: SandboxServerKind
 
         /// Creates options.
         public init(
@@ -31,13 +33,15 @@ public final class Rehearsal: Sendable {
             applicationUser: String = "app",
             schema: WriteLoadSchema = WriteLoadSchema(),
             proxyVariables: [String: String] = [:],
-            extraServerOptions: [String] = []
+            extraServerOptions: [String] = [],
+            serverKind: SandboxServerKind = .mariadb
         ) {
             self.simulateAuroraDelays = simulateAuroraDelays
             self.applicationUser = applicationUser
             self.schema = schema
             self.proxyVariables = proxyVariables
             self.extraServerOptions = extraServerOptions
+            self.serverKind = serverKind
         }
     }
 
@@ -101,7 +105,7 @@ public final class Rehearsal: Sendable {
     public static func start(options: Options = Options(), logger: Logger) async throws -> Rehearsal {
         let sandbox = try await MariaDBSandbox.start(
             servers: 2,
-            options: MariaDBSandbox.Options(extraServerOptions: options.extraServerOptions),
+            options: MariaDBSandbox.Options(extraServerOptions: options.extraServerOptions, serverKind: options.serverKind),
             logger: logger
         )
         var emulator: ProxySQLEmulator?

@@ -27,6 +27,8 @@ public enum RehearsalScript {
         public var operations: [CutoverOperation]
         /// The cut-over policy (the auto-increment workload relaxes the pin, or sessions would never drain).
         public var policy: CutoverPolicy
+        /// Which server the source and "Aurora" are (MariaDB by default, or MySQL 9.7).
+        public var serverKind: SandboxServerKind
 
         /// Creates options; `policy` defaults to ``defaultPolicy(for:)``. Without `application`, a `workload` of
         /// `.clientKeys` / `.autoIncrement` runs that plain load, and neither runs ``RehearsalWorkload/mix``.
@@ -37,7 +39,8 @@ public enum RehearsalScript {
             auroraDelays: Bool = false,
             loadBetweenSwitches: Duration = .seconds(2),
             operations: [CutoverOperation] = [.readerCutover, .writerCutover, .writerFailback, .writerCutover],
-            policy: CutoverPolicy? = nil
+            policy: CutoverPolicy? = nil,
+            serverKind: SandboxServerKind = .mariadb
         ) {
             let application = application ?? workload.map { $0 == .clientKeys ? .plain : .autoIncrement } ?? .mix
             self.application = application
@@ -47,6 +50,7 @@ public enum RehearsalScript {
             self.loadBetweenSwitches = loadBetweenSwitches
             self.operations = operations
             self.policy = policy ?? Self.defaultPolicy(for: application.loadWorkload)
+            self.serverKind = serverKind
         }
 
         /// The library's defaults with a looser drain and catch-up (the emulator and a debug build are slower than
@@ -123,9 +127,9 @@ public enum RehearsalScript {
         logger: Logger,
         progress: @escaping @Sendable (Event) -> Void
     ) async throws -> Result {
-        progress(.phase("starting the sandbox: two MariaDB servers (source, \"Aurora\" with the mysql.rds_* procedures), the ProxySQL emulator, replication through the procedures"))
+        progress(.phase("starting the sandbox: two \(options.serverKind.displayName) servers (source, \"Aurora\" with the mysql.rds_* procedures), the ProxySQL emulator, replication through the procedures"))
         return try await withRehearsal(
-            options: Rehearsal.Options(simulateAuroraDelays: options.auroraDelays),
+            options: Rehearsal.Options(simulateAuroraDelays: options.auroraDelays, serverKind: options.serverKind),
             logger: logger
         ) { rehearsal in
             try await run(rehearsal, options: options, logger: logger, progress: progress)

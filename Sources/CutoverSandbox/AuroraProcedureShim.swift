@@ -1,7 +1,7 @@
 public import Logging
 public import MariaDB
 
-/// Makes a sandbox MariaDB server behave like Aurora MySQL for replication: the `mysql.rds_*` procedures with the
+/// Makes a sandbox MariaDB or MySQL server behave like Aurora MySQL for replication: the `mysql.rds_*` procedures with the
 /// real names, arguments, messages and SQLSTATE 45000 errors, and an admin account that, like Aurora's master user,
 /// may call them but may not run `CHANGE MASTER`, `START`/`STOP`/`RESET SLAVE` or `SET GLOBAL` itself (it gets
 /// error 1227).
@@ -17,7 +17,11 @@ public import MariaDB
 /// let admin = try await MariaDBConnection.connect(configuration: aurora.adminConfiguration)
 /// ```
 ///
-/// Known differences from Aurora: MariaDB GTIDs instead of MySQL GTIDs (auto-position means `MASTER_USE_GTID =
+/// On MySQL (9.7) the same procedures run MySQL's statements through `PREPARE`/`EXECUTE`, set
+/// `GET_SOURCE_PUBLIC_KEY = 1` and a 1 s `SOURCE_CONNECT_RETRY`, and read the state from `performance_schema`
+/// (see `AuroraProcedureShim+MySQL.swift`); the admin gets ``mysqlAdminPrivileges``.
+///
+/// Known differences from Aurora on MariaDB: MariaDB GTIDs instead of MySQL GTIDs (auto-position means `MASTER_USE_GTID =
 /// slave_pos`); the replication state is derived from `Slave_running` and the process list, and "configured" from
 /// the shim's own bookkeeping (a `CHANGE MASTER` run by root behind its back is not seen); the admin account holds
 /// DML on `*.*` including the `mysql` schema, as Aurora's master user roughly does, so it is a guard against
@@ -133,18 +137,22 @@ public enum AuroraProcedureShim {
         }
         let clock = ContinuousClock()
         let start = clock.now
+        let isMySQL = try await !(root.queryFirst("SELECT VERSION()")?[0].string ?? "").contains("MariaDB")
+        let routines =
+            isMySQL
+            ? mysqlRoutineStatements(options.generation, simulatedDelays: options.simulatedDelays)
+            : routineStatements(options.generation, simulatedDelays: options.simulatedDelays)
+        let privileges = isMySQL ? mysqlAdminPrivileges : adminPrivileges
         // Nothing of the stand-in may reach the binary log: reverse replication would replay it on the source.
         try await root.run("SET SESSION sql_log_bin = 0")
-        for statement in setupStatements()
-            + routineStatements(options.generation, simulatedDelays: options.simulatedDelays)
-        {
+        for statement in setupStatements() + routines {
             try await root.run(SQLStatement(unsafeRaw: statement))
         }
         let user: SQLStatement = "\(options.adminUser)@'%'"
         try await root.run("CREATE USER IF NOT EXISTS " + user + " IDENTIFIED BY \(secret: adminPassword)")
         try await root.run("ALTER USER " + user + " IDENTIFIED BY \(secret: adminPassword)")
         try await root.run(
-            SQLStatement(unsafeRaw: "GRANT \(adminPrivileges.joined(separator: ", ")) ON *.* TO ") + user
+            SQLStatement(unsafeRaw: "GRANT \(privileges.joined(separator: ", ")) ON *.* TO ") + user
                 + " WITH GRANT OPTION")
         try await root.run("SET SESSION sql_log_bin = 1")
         let names = procedureNames(options.generation)

@@ -6,7 +6,8 @@ import Logging
     import Darwin
 #endif
 
-/// A data directory prepared once per process by `mariadb-install-db`, copied for every sandbox server.
+/// A data directory prepared once per process by `mariadb-install-db` (MySQL: `mysqld --initialize-insecure`),
+/// copied for every sandbox server.
 ///
 /// It holds the system tables and the root accounts (`root@localhost` and `root@127.0.0.1`, all privileges,
 /// a random password made for this process). It is prepared with the binary log off, so the copies start with
@@ -79,36 +80,61 @@ actor DataDirectoryTemplateStore {
         try SandboxFiles.createDirectory(temporaryDirectory)
         let password = randomToken(length: 24)
 
-        // Runs inside `mariadbd --bootstrap`, where the grant tables must be loaded before account statements.
         let bootstrapPath = "\(directory)/bootstrap.sql"
-        try SandboxFiles.write(
-            """
-            FLUSH PRIVILEGES;
-            CREATE OR REPLACE USER 'root'@'127.0.0.1' IDENTIFIED BY '\(password)';
-            GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;
-            ALTER USER 'root'@'localhost' IDENTIFIED BY '\(password)';
-            DELETE FROM mysql.global_priv WHERE User = 'root' AND Host NOT IN ('localhost', '127.0.0.1');
-            DELETE FROM mysql.proxies_priv WHERE User = 'root' AND Host NOT IN ('localhost', '127.0.0.1');
-            FLUSH PRIVILEGES;
-
-            """,
-            to: bootstrapPath,
-            mode: 0o600
-        )
-        defer { unlink(bootstrapPath) }
-
         var arguments = ["--no-defaults"]
         arguments += ServerSettings.userArguments
-        arguments += [
-            "--datadir=\(dataDirectory)",
-            "--tmpdir=\(temporaryDirectory)",
-            "--auth-root-authentication-method=normal",
-            "--skip-test-db",
-            "--extra-file=\(bootstrapPath)",
-            "--skip-log-bin",
-        ]
-        arguments += ServerSettings.storageArguments
+        switch binaries.kind {
+        case .mariadb:
+            // Runs inside `mariadbd --bootstrap`, where the grant tables must be loaded before account statements.
+            try SandboxFiles.write(
+                """
+                FLUSH PRIVILEGES;
+                CREATE OR REPLACE USER 'root'@'127.0.0.1' IDENTIFIED BY '\(password)';
+                GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;
+                ALTER USER 'root'@'localhost' IDENTIFIED BY '\(password)';
+                DELETE FROM mysql.global_priv WHERE User = 'root' AND Host NOT IN ('localhost', '127.0.0.1');
+                DELETE FROM mysql.proxies_priv WHERE User = 'root' AND Host NOT IN ('localhost', '127.0.0.1');
+                FLUSH PRIVILEGES;
+
+                """,
+                to: bootstrapPath,
+                mode: 0o600
+            )
+            arguments += [
+                "--datadir=\(dataDirectory)",
+                "--tmpdir=\(temporaryDirectory)",
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+                "--extra-file=\(bootstrapPath)",
+                "--skip-log-bin",
+            ]
+            arguments += ServerSettings.storageArguments
+        case .mysql:
+            // Run by `mysqld --initialize-insecure` (`--init-file`) once the system tables exist. `root@localhost`
+            // cannot log in over TCP with `--skip-name-resolve`: the sandbox uses `root@127.0.0.1`.
+            try SandboxFiles.write(
+                """
+                CREATE USER 'root'@'127.0.0.1' IDENTIFIED BY '\(password)';
+                GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;
+                ALTER USER 'root'@'localhost' IDENTIFIED BY '\(password)';
+
+                """,
+                to: bootstrapPath,
+                mode: 0o600
+            )
+            arguments += [
+                "--initialize-insecure",
+                "--datadir=\(dataDirectory)",
+                "--tmpdir=\(temporaryDirectory)",
+                "--init-file=\(bootstrapPath)",
+                "--disable-log-bin",
+            ]
+            arguments += ServerSettings.mysqlCommonArguments + ServerSettings.mysqlStorageArguments
+        }
+        defer { unlink(bootstrapPath) }
+
         let logPath = "\(directory)/install.log"
+        let initializerName = binaries.kind == .mariadb ? "mariadb-install-db" : "mysqld --initialize-insecure"
         logger.debug("preparing template data directory", metadata: ["sandbox.directory": "\(directory)"])
         let process = try ChildProcess.launch(
             executable: binaries.installDatabase,
@@ -124,14 +150,14 @@ actor DataDirectoryTemplateStore {
             _ = await process.waitForExit(timeout: .seconds(5))
             throw SandboxError(
                 code: .dataDirectoryPreparationFailed,
-                message: "mariadb-install-db did not finish within \(timeout)",
+                message: "\(initializerName) did not finish within \(timeout)",
                 logTail: SandboxFiles.tail(logPath)
             )
         }
         guard termination == .exited(0) else {
             throw SandboxError(
                 code: .dataDirectoryPreparationFailed,
-                message: "mariadb-install-db failed (\(termination)); see \(logPath)",
+                message: "\(initializerName) failed (\(termination)); see \(logPath)",
                 logTail: SandboxFiles.tail(logPath)
             )
         }

@@ -45,6 +45,9 @@ public final class MariaDBSandbox: Sendable {
         public var serverExecutable: String?
         /// The `mariadb-install-db` to run; nil to look in `PATH` and the usual system directories.
         public var installDatabaseExecutable: String?
+        /// Which server to run: MariaDB (the default) or MySQL 9.7 from a ``MySQLDistribution`` (found through
+        /// `$MYSQL_ROOT` or its default directory; ``serverExecutable`` may name its `mysqld` wrapper instead).
+        public var serverKind: SandboxServerKind
 
         /// Creates options; every parameter has a sensible default.
         public init(
@@ -55,7 +58,8 @@ public final class MariaDBSandbox: Sendable {
             preparationTimeout: Duration = .seconds(120),
             ownerProcessID: Int32? = nil,
             serverExecutable: String? = nil,
-            installDatabaseExecutable: String? = nil
+            installDatabaseExecutable: String? = nil,
+            serverKind: SandboxServerKind = .mariadb
         ) {
             self.extraServerOptions = extraServerOptions
             self.rootDirectory = rootDirectory
@@ -65,6 +69,7 @@ public final class MariaDBSandbox: Sendable {
             self.ownerProcessID = ownerProcessID ?? getpid()
             self.serverExecutable = serverExecutable
             self.installDatabaseExecutable = installDatabaseExecutable
+            self.serverKind = serverKind
         }
     }
 
@@ -89,12 +94,13 @@ public final class MariaDBSandbox: Sendable {
         self.logger = logger
     }
 
-    /// Checks that `mariadbd` and `mariadb-install-db` are installed.
+    /// Checks that the servers of `kind` are installed: `mariadbd` and `mariadb-install-db`, or a
+    /// ``MySQLDistribution``.
     ///
-    /// - Throws: ``SandboxError`` (``SandboxError/Code/serverBinariesMissing``) whose message names
-    ///   `apt-get install mariadb-server`.
-    public static func requireServerBinaries() throws {
-        _ = try ServerBinaries.locate()
+    /// - Throws: ``SandboxError`` (``SandboxError/Code/serverBinariesMissing``) whose message says how to install
+    ///   them (`apt-get install mariadb-server`, `migrate-cli sandbox install-mysql`).
+    public static func requireServerBinaries(kind: SandboxServerKind = .mariadb) throws {
+        _ = try ServerBinaries.locate(kind: kind)
     }
 
     /// Starts `count` servers and waits until each accepts `root` over TCP.
@@ -118,6 +124,7 @@ public final class MariaDBSandbox: Sendable {
             throw SandboxError(code: .invalidOptions, message: "server count \(count) is outside 1...32")
         }
         let binaries = try ServerBinaries.locate(
+            kind: options.serverKind,
             server: options.serverExecutable,
             installDatabase: options.installDatabaseExecutable
         )

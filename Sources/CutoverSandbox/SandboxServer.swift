@@ -31,6 +31,8 @@ public actor SandboxServer {
     /// The server's own option file (`my.cnf` in its directory), read at every start and nothing else from the
     /// host: an operator's edits (see ``setOptionFileLines(_:)``) take effect at the next ``restart()``.
     public nonisolated let optionFilePath: String
+    /// Which server this is (MariaDB or MySQL).
+    public nonisolated let kind: SandboxServerKind
 
     private nonisolated let rootPassword: String
     private let arguments: [String]
@@ -58,10 +60,12 @@ public actor SandboxServer {
         self.errorLogPath = "\(directory)/error.log"
         self.socketPath = "\(directory)/mysqld.sock"
         self.optionFilePath = "\(directory)/my.cnf"
+        self.kind = binaries.kind
         self.rootPassword = rootPassword
         self.binaries = binaries
         self.options = options
         self.arguments = ServerSettings.serverArguments(
+            kind: binaries.kind,
             directory: directory,
             serverID: serverID,
             port: port,
@@ -184,6 +188,8 @@ public actor SandboxServer {
         let started = ContinuousClock.now
         try SandboxFiles.createDirectory("\(directory)/tmp")
         try await SandboxFiles.copyTree(template.dataDirectory, to: dataDirectory)
+        // MySQL makes its server_uuid at first start when auto.cnf is missing: each copy gets its own.
+        unlink("\(dataDirectory)/auto.cnf")
         logger.debug(
             "sandbox data directory copied",
             metadata: ["sandbox.duration_ms": "\((ContinuousClock.now - started).milliseconds)"]
@@ -220,7 +226,7 @@ public actor SandboxServer {
                 if retryingPortConflicts, Self.isPortConflict(log) { throw PortConflict() }
                 throw SandboxError(
                     code: .serverStartFailed,
-                    message: "mariadbd exited while starting (\(termination)); error log: \(errorLogPath)",
+                    message: "\(kind.serverProgramName) exited while starting (\(termination)); error log: \(errorLogPath)",
                     serverName: name,
                     logTail: Self.lastLines(of: log)
                 )
@@ -255,7 +261,7 @@ public actor SandboxServer {
                 if Task.isCancelled { throw CancellationError() }
                 throw SandboxError(
                     code: .serverStartFailed,
-                    message: "mariadbd did not accept connections within \(options.startupTimeout); "
+                    message: "\(kind.serverProgramName) did not accept connections within \(options.startupTimeout); "
                         + "error log: \(errorLogPath)",
                     serverName: name,
                     logTail: Self.lastLines(of: Self.read(errorLogPath, from: startOffset))
@@ -275,6 +281,7 @@ public actor SandboxServer {
     /// Stops the server cleanly (`SIGTERM`), or with `SIGKILL` after the shutdown timeout. Keeps its directory.
     func shutDown() async throws {
         guard let process, process.isRunning else { return }
+        if kind == .mysql { await endBinlogDumpThreads() }
         process.send(SIGTERM)
         if await process.waitForExit(timeout: options.shutdownTimeout) == nil {
             logger.debug("sandbox server ignored SIGTERM; killing it")
@@ -300,6 +307,25 @@ public actor SandboxServer {
             try await SandboxFiles.removeTree(directory)
         } catch {
             logger.info("could not remove sandbox server directory", metadata: ["sandbox.error": "\(error)"])
+        }
+    }
+
+    /// MySQL: ends the Binlog Dump threads of attached replicas, which otherwise hold a shutdown for 11–13 s
+    /// (about 3 s without them). Best effort, bounded by a 2 s connect and statement timeout.
+    private func endBinlogDumpThreads() async {
+        var configuration = rootConfiguration
+        configuration.connectTimeout = .seconds(2)
+        guard let connection = try? await MariaDBConnection.connect(configuration: configuration) else { return }
+        let threads =
+            (try? await connection.query(
+                "SELECT ID FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%'"))?
+            .compactMap { $0[0].int } ?? []
+        for thread in threads {
+            _ = try? await connection.run("KILL CONNECTION \(thread)")
+        }
+        await connection.close()
+        if !threads.isEmpty {
+            logger.debug("ended binlog dump threads before shutdown", metadata: ["sandbox.threads": "\(threads.count)"])
         }
     }
 

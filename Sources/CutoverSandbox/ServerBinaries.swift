@@ -4,15 +4,43 @@
     import Darwin
 #endif
 
-/// Where `mariadbd` and `mariadb-install-db` are.
+/// Where the server and its data-directory initializer are: `mariadbd` and `mariadb-install-db`, or the `mysqld`
+/// wrapper of a ``MySQLDistribution`` (which initializes with `--initialize-insecure` itself).
 struct ServerBinaries: Sendable, Hashable {
+    var kind: SandboxServerKind = .mariadb
     var server: String
     var installDatabase: String
 
-    /// The apt command that installs both.
+    /// The apt command that installs MariaDB.
     static let installHint = "apt-get install mariadb-server"
 
-    /// Finds the binaries: the explicit paths when given, else `PATH` and the usual system directories.
+    /// Finds the binaries of `kind`.
+    ///
+    /// - Throws: ``SandboxError/Code/serverBinariesMissing`` saying how to install them.
+    static func locate(kind: SandboxServerKind, server: String? = nil, installDatabase: String? = nil) throws
+        -> ServerBinaries
+    {
+        switch kind {
+        case .mariadb:
+            return try locate(server: server, installDatabase: installDatabase)
+        case .mysql:
+            let serverPath: String
+            if let server {
+                serverPath = server
+            } else {
+                serverPath = try MySQLDistribution.locate().server
+            }
+            guard access(serverPath, X_OK) == 0 else {
+                throw SandboxError(
+                    code: .serverBinariesMissing,
+                    message: "\(serverPath) is not an executable file; install MySQL with `\(MySQLDistribution.installCommand)`"
+                )
+            }
+            return ServerBinaries(kind: .mysql, server: serverPath, installDatabase: installDatabase ?? serverPath)
+        }
+    }
+
+    /// Finds the MariaDB binaries: the explicit paths when given, else `PATH` and the usual system directories.
     ///
     /// - Throws: ``SandboxError/Code/serverBinariesMissing`` naming the apt package.
     static func locate(server: String? = nil, installDatabase: String? = nil) throws -> ServerBinaries {

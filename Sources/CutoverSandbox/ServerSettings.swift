@@ -37,13 +37,59 @@ enum ServerSettings {
         return environment
     }
 
-    /// The `mariadbd` arguments (after `--defaults-file` naming the server's own option file) of one server.
+    /// MySQL's storage settings, shared by the template and the servers like ``storageArguments`` (MySQL sizes
+    /// its redo log with `innodb_redo_log_capacity`, 8 MB at least).
+    static let mysqlStorageArguments = [
+        "--innodb-buffer-pool-size=16M",
+        "--innodb-redo-log-capacity=8M",
+        "--innodb-use-native-aio=0",
+        "--innodb-flush-log-at-trx-commit=2",
+        "--character-set-server=utf8mb4",
+        "--collation-server=utf8mb4_general_ci",
+    ]
+
+    /// What every MySQL process of the sandbox needs besides its directories: no X Plugin (its fixed port 33060
+    /// would collide between servers), no `secure_file_priv` directory (the default, `/var/lib/mysql-files`, does
+    /// not exist and the server aborts).
+    static let mysqlCommonArguments = ["--mysqlx=OFF", "--secure-file-priv="]
+
+    /// The `mariadbd` / `mysqld` arguments (after `--defaults-file` naming the server's own option file) of one
+    /// server.
+    ///
+    /// MySQL runs with GTIDs on (`gtid_mode=ON`, `enforce_gtid_consistency=ON`), the binary log on (ROW is its
+    /// default, `log_replica_updates` too), the relay log named `relay-bin` (else it is named after the host),
+    /// and `skip_replica_start` off like MariaDB's.
     static func serverArguments(
+        kind: SandboxServerKind = .mariadb,
         directory: String,
         serverID: Int,
         port: Int,
         extraOptions: [String]
     ) -> [String] {
+        if kind == .mysql {
+            var arguments = userArguments + mysqlCommonArguments
+            arguments += [
+                "--datadir=\(directory)/data",
+                "--tmpdir=\(directory)/tmp",
+                "--socket=\(directory)/mysqld.sock",
+                "--pid-file=\(directory)/mysqld.pid",
+                "--log-error=\(directory)/error.log",
+                "--port=\(port)",
+                "--bind-address=127.0.0.1",
+                "--skip-name-resolve",
+                "--server-id=\(serverID)",
+                "--gtid-mode=ON",
+                "--enforce-gtid-consistency=ON",
+                "--log-bin=mysql-bin",
+                "--relay-log=relay-bin",
+                "--log-replica-updates=ON",
+                "--report-host=127.0.0.1",
+                "--report-port=\(port)",
+            ]
+            arguments += mysqlStorageArguments
+            arguments += extraOptions.compactMap(commandLineOption)
+            return arguments
+        }
         var arguments = userArguments
         arguments += [
             "--datadir=\(directory)/data",

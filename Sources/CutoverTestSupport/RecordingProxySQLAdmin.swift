@@ -121,6 +121,7 @@ public final class RecordingProxySQLAdmin: ProxySQLAdministering, Sendable {
         .autoIncrementDelayMultiplex: "5",
         .autoIncrementDelayMultiplexTimeout: "10000",
         .connectTimeoutServerMax: "10000",
+        "mysql-connect_retries_delay": "1",
         .maxTransactionIdleTime: "14400000",
         .waitTimeout: "28800000",
         .multiplexing: "true",

@@ -18,6 +18,7 @@ struct RehearsalRequest: Sendable {
     var clients: Int
     var auroraDelays: Bool
     var loadBetweenSwitches: Duration
+    var serverKind: SandboxServerKind = .mariadb
     var logger: Logger
 }
 
@@ -25,6 +26,7 @@ struct RehearsalRequest: Sendable {
 struct SandboxRequest: Sendable {
     var stateDirectory: String
     var auroraDelays: Bool
+    var serverKind: SandboxServerKind = .mariadb
     var logger: Logger
 }
 

@@ -245,10 +245,21 @@ public struct ReplicationDialect: Sendable, Hashable, CustomStringConvertible {
             statement = statement + ", MASTER_USE_GTID = slave_pos"
         }
         statement = statement + ", \(unsafeRaw: option)_SSL = \(source.useTLS ? 1 : 0)"
+        if requestsSourcePublicKey(useTLS: source.useTLS) {
+            statement = statement + ", \(unsafeRaw: usesSourceOptions ? "GET_SOURCE_PUBLIC_KEY" : "GET_MASTER_PUBLIC_KEY") = 1"
+        }
         if let retry = source.connectRetrySeconds {
             statement = statement + ", \(unsafeRaw: option)_CONNECT_RETRY = \(retry)"
         }
         return prelude + [statement]
+    }
+
+    /// Whether `CHANGE ... TO` asks the source for its RSA public key: on MySQL 8.0.4+ without TLS. Their default
+    /// account plugin, `caching_sha2_password`, sends the password over a plain connection only RSA-encrypted;
+    /// without the key the receiver fails with error 2061 ("Authentication requires secure connection", seen on
+    /// MySQL 9.7.4 replicating from MySQL 9.7.4). MariaDB and Aurora's procedures have no such option.
+    public func requestsSourcePublicKey(useTLS: Bool) -> Bool {
+        !useTLS && !isMariaDB && !isAurora && version >= ServerVersion(8, 0, 4)
     }
 
     /// The statement that installs `filter` on a native replica (replication must be stopped). MySQL uses

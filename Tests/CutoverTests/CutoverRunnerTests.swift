@@ -36,6 +36,10 @@ final class FakeExecutor: CutoverExecutor, Sendable {
         case .runGuards: return CutoverStepResult(event: .guardsFinished(blockingReasons: []), statements: statements)
         case .prepareProxy: return CutoverStepResult(event: .proxyPrepared(ProxySettingsSnapshot(previousValues: ["p": ["mysql-query_retries_on_failure": "1"]])))
         case .settleAutoIncrementPins(let server, _, _): return CutoverStepResult(event: .autoIncrementPinsSettled(server, stillHeld: 0, at: at))
+        case .settleReplication(let role, _, _, _):
+            var observation = ReplicationSettleObservation(startedAt: at - .milliseconds(1))
+            observation.recordWait(.milliseconds(1), for: ReplicationCoordinate(file: "bin.000001", offset: 42))
+            return CutoverStepResult(event: .replicationSettleEnded(role, observation, at: at))
         case .setStatus(let server, let status): return CutoverStepResult(event: .statusSet(server, status, at: at), statements: statements)
         case .pollDrain(let server, _, _): return CutoverStepResult(event: .drained(server, at: at))
         case .closeSessions(let role): return CutoverStepResult(event: .sessionsClosed(role, count: 1, at: at))
@@ -377,6 +381,7 @@ struct CutoverRunnerTests {
         let reading: [CutoverStateMachine.Action] = [
             .runGuards(.writerCutover),
             .settleAutoIncrementPins(.writer(.source), timeout: .milliseconds(200), interval: .milliseconds(2)),
+            .settleReplication(.target, source: .source, threshold: .milliseconds(10), timeout: .seconds(10)),
             .pollDrain(.writer(.source), timeout: .seconds(1), interval: .milliseconds(2)),
             .readPosition(.source),
             .waitForCatchUp(.target, coordinate: position, timeout: .seconds(2)),

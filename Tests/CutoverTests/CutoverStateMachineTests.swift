@@ -9,6 +9,13 @@ private let failure = StepFailure(step: "x", message: "boom", endpoint: "127.0.0
 
 private func ms(_ value: Int) -> Duration { .milliseconds(value) }
 
+/// The replication settle's answer: one wait of 1 ms on `role`, within the default threshold.
+private func settled(_ role: DatabaseRole, at offset: Duration = ms(5)) -> CutoverStateMachine.Event {
+    var observation = ReplicationSettleObservation(startedAt: offset - ms(1))
+    observation.recordWait(ms(1), for: position)
+    return .replicationSettleEnded(role, observation, at: offset)
+}
+
 /// What a MariaDB source answers to the durable fence: no SET PERSIST, so option-file lines.
 private let durableFence = ReadOnlyDurability(
     database: "source (127.0.0.1:3306)", readOnly: true, persisted: false,
@@ -24,6 +31,7 @@ private func writerCutover(
     let script: [(String, CutoverStateMachine.Event)] = [
         ("guards", .guardsFinished(blockingReasons: [])),
         ("prepareProxy", .proxyPrepared(ProxySettingsSnapshot(previousValues: ["p1": ["mysql-query_retries_on_failure": "1"]]))),
+        ("settleReplication", settled(.target)),
         ("offlineSoftOld", .statusSet(.writer(.source), .offlineSoft, at: ms(10))),
         ("drainOld", .drained(.writer(.source), at: ms(14))),
         ("offlineHardOld", .statusSet(.writer(.source), .offlineHard, at: ms(16))),
@@ -57,7 +65,11 @@ struct WriterCutoverTranscriptTests {
         #expect(machine.started(operation: .writerCutover, policy: policy) == .runGuards(.writerCutover))
         #expect(machine.receive(.guardsFinished(blockingReasons: [])) == .prepareProxy(disableQueryRetries: true, relaxAutoIncrementPin: false))
         let snapshot = ProxySettingsSnapshot(previousValues: ["p1": ["mysql-query_retries_on_failure": "1"]])
-        #expect(machine.receive(.proxyPrepared(snapshot)) == .setStatus(.writer(.source), .offlineSoft))
+        #expect(machine.receive(.proxyPrepared(snapshot))
+            == .settleReplication(
+                .target, source: .source, threshold: policy.replicationSettleThreshold,
+                timeout: policy.replicationSettleDeadline))
+        #expect(machine.receive(settled(.target)) == .setStatus(.writer(.source), .offlineSoft))
         #expect(machine.receive(.statusSet(.writer(.source), .offlineSoft, at: ms(10)))
             == .pollDrain(.writer(.source), timeout: policy.drainDeadline, interval: policy.drainPollInterval))
         #expect(machine.receive(.drained(.writer(.source), at: ms(14))) == .setStatus(.writer(.source), .offlineHard))
@@ -339,7 +351,9 @@ struct WriterCutoverTranscriptTests {
         policy.disableQueryRetries = false
         var machine = CutoverStateMachine()
         _ = machine.started(operation: .writerCutover, policy: policy)
-        #expect(machine.receive(.guardsFinished(blockingReasons: [])) == .setStatus(.writer(.source), .offlineSoft))
+        #expect(machine.receive(.guardsFinished(blockingReasons: []))
+            == .settleReplication(.target, source: .source, threshold: ms(10), timeout: .seconds(10)))
+        #expect(machine.receive(settled(.target)) == .setStatus(.writer(.source), .offlineSoft))
         #expect(!CutoverStateMachine.steps(for: .writerCutover, policy: policy).contains(.restoreProxy))
     }
 }
@@ -353,7 +367,9 @@ struct FailbackAndReaderTranscriptTests {
         var machine = CutoverStateMachine()
         _ = machine.started(operation: .writerFailback, policy: CutoverPolicy())
         _ = machine.receive(.guardsFinished(blockingReasons: []))
-        #expect(machine.receive(.proxyPrepared(ProxySettingsSnapshot())) == .setStatus(.writer(.target), .offlineSoft))
+        #expect(machine.receive(.proxyPrepared(ProxySettingsSnapshot()))
+            == .settleReplication(.source, source: .target, threshold: ms(10), timeout: .seconds(10)))
+        #expect(machine.receive(settled(.source)) == .setStatus(.writer(.target), .offlineSoft))
         _ = machine.receive(.statusSet(.writer(.target), .offlineSoft, at: ms(1)))
         _ = machine.receive(.drained(.writer(.target), at: ms(2)))
         #expect(machine.receive(.statusSet(.writer(.target), .offlineHard, at: ms(3))) == .closeSessions(.target))
@@ -393,6 +409,7 @@ struct FailbackAndReaderTranscriptTests {
         _ = machine.started(operation: .writerFailback, policy: CutoverPolicy())
         _ = machine.receive(.guardsFinished(blockingReasons: []))
         _ = machine.receive(.proxyPrepared(ProxySettingsSnapshot()))
+        _ = machine.receive(settled(.source))
         _ = machine.receive(.statusSet(.writer(.target), .offlineSoft, at: ms(1)))
         _ = machine.receive(.drained(.writer(.target), at: ms(2)))
         _ = machine.receive(.statusSet(.writer(.target), .offlineHard, at: ms(3)))
@@ -558,6 +575,7 @@ struct ResumeTranscriptTests {
         let events: [CutoverStateMachine.Event] = [
             .guardsFinished(blockingReasons: []),
             .proxyPrepared(ProxySettingsSnapshot()),
+            settled(.target),
             .statusSet(.writer(.source), .offlineSoft, at: ms(1)),
             .drained(.writer(.source), at: ms(2)),
         ]
@@ -592,7 +610,9 @@ struct AutoIncrementPinSettleTranscriptTests {
         #expect(machine.receive(.proxyPrepared(ProxySettingsSnapshot()))
             == .settleAutoIncrementPins(.writer(.source), timeout: .milliseconds(200), interval: policy.drainPollInterval))
         #expect(machine.currentStep == "settlePins")
-        #expect(machine.receive(.autoIncrementPinsSettled(.writer(.source), stillHeld: 0, at: ms(40))) == .setStatus(.writer(.source), .offlineSoft))
+        #expect(machine.receive(.autoIncrementPinsSettled(.writer(.source), stillHeld: 0, at: ms(40)))
+            == .settleReplication(.target, source: .source, threshold: ms(10), timeout: .seconds(10)))
+        #expect(machine.receive(settled(.target, at: ms(41))) == .setStatus(.writer(.source), .offlineSoft))
         _ = machine.receive(.statusSet(.writer(.source), .offlineSoft, at: ms(42)))
         #expect(machine.timeline.marks[.pinsSettled] == ms(40))
         #expect(machine.timeline.marks[.windowOpened] == ms(42))
@@ -605,7 +625,9 @@ struct AutoIncrementPinSettleTranscriptTests {
         _ = machine.receive(.guardsFinished(blockingReasons: []))
         #expect(machine.receive(.proxyPrepared(ProxySettingsSnapshot()))
             == .settleAutoIncrementPins(.writer(.target), timeout: .milliseconds(200), interval: .milliseconds(2)))
-        #expect(machine.receive(.autoIncrementPinsSettled(.writer(.target), stillHeld: 3, at: ms(200))) == .setStatus(.writer(.target), .offlineSoft))
+        #expect(machine.receive(.autoIncrementPinsSettled(.writer(.target), stillHeld: 3, at: ms(200)))
+            == .settleReplication(.source, source: .target, threshold: ms(10), timeout: .seconds(10)))
+        #expect(machine.receive(settled(.source, at: ms(201))) == .setStatus(.writer(.target), .offlineSoft))
     }
 
     @Test("no settle when the pin is kept or the settle is zero")

@@ -99,10 +99,17 @@ struct IdlePinTranscriptTests {
     static let relaxed = AutoIncrementPinDecision(relax: true, reason: "no LAST_INSERT_ID()")
     static let kept = AutoIncrementPinDecision(relax: false, reason: "SELECT LAST_INSERT_ID() seen")
 
+    /// The defaults, without the replication settle of issue #19 (its own transcripts cover it).
+    static var defaults: CutoverPolicy {
+        var policy = CutoverPolicy()
+        policy.replicationSettleDeadline = .zero
+        return policy
+    }
+
     @Test("default policy, evidence says relax: the pin is relaxed, the settle runs, idle pins end the drain and are recorded by class")
     func relaxedAndCut() {
         var machine = CutoverStateMachine()
-        #expect(machine.started(operation: .writerCutover, policy: CutoverPolicy()) == .runGuards(.writerCutover))
+        #expect(machine.started(operation: .writerCutover, policy: Self.defaults) == .runGuards(.writerCutover))
         #expect(machine.receive(.guardsFinished(blockingReasons: [], autoIncrementPin: Self.relaxed))
             == .prepareProxy(disableQueryRetries: true, relaxAutoIncrementPin: true))
         #expect(machine.receive(.proxyPrepared(ProxySettingsSnapshot()))
@@ -123,7 +130,7 @@ struct IdlePinTranscriptTests {
     @Test("default policy, evidence says keep: the pin is not relaxed and the settle is skipped")
     func keptSkipsSettle() {
         var machine = CutoverStateMachine()
-        _ = machine.started(operation: .writerCutover, policy: CutoverPolicy())
+        _ = machine.started(operation: .writerCutover, policy: Self.defaults)
         #expect(machine.receive(.guardsFinished(blockingReasons: [], autoIncrementPin: Self.kept))
             == .prepareProxy(disableQueryRetries: true, relaxAutoIncrementPin: false))
         #expect(machine.receive(.proxyPrepared(ProxySettingsSnapshot())) == .setStatus(.writer(.source), .offlineSoft))

@@ -89,6 +89,27 @@ struct DryRunExecutorTests {
         #expect(plan.steps.flatMap(\.statements).filter(\.repeatsPerRow).map(\.text).allSatisfy { $0.hasPrefix("KILL") })
     }
 
+    @Test("the plan shows the replication settle after preparing the proxy and before OFFLINE_SOFT: a position read, a wait")
+    func replicationSettle() async throws {
+        let cutover = await plan(.writerCutover)
+        #expect(cutover.outcome == .completed)
+        let settle = try #require(cutover.steps.firstIndex { $0.action.hasPrefix("let target come within 10.0 ms of source") })
+        #expect(cutover.steps[settle].action.contains("at most 10.0 s"))
+        #expect(cutover.steps[settle].outcome == "target settle ended after 1 wait(s)")
+        #expect(cutover.steps[settle - 1].action.hasPrefix("prepare ProxySQL"))
+        #expect(cutover.steps[settle + 1].action == "set source writer OFFLINE_SOFT + LOAD")
+        let statements = cutover.steps[settle].statements
+        #expect(statements.allSatisfy { !$0.isChange })
+        #expect(statements.contains { $0.endpoint == "source" && ($0.text.contains("MASTER STATUS") || $0.text.contains("BINARY LOG STATUS")) })
+        #expect(statements.contains { $0.endpoint == "target" && $0.text.contains("POS_WAIT") })
+        // A failback settles the source on the target.
+        let failback = await plan(.writerFailback)
+        #expect(failback.steps.contains { $0.action.hasPrefix("let source come within 10.0 ms of target") })
+        // And with a zero deadline there is no settle.
+        let none = await plan(.writerCutover, policy: CutoverPolicy(replicationSettleDeadline: .zero))
+        #expect(!none.steps.contains { $0.action.hasPrefix("let target come within") })
+    }
+
     @Test("the same inputs give the same plan")
     func deterministic() async {
         let first = await plan(.writerCutover)
@@ -194,7 +215,8 @@ struct DryRunExecutorTests {
         #expect(plan.steps[settle - 1].action.hasPrefix("prepare ProxySQL"))
         #expect(plan.steps[settle - 1].statements.map(\.text).contains(
             "UPDATE global_variables SET variable_value = '0' WHERE variable_name = 'mysql-auto_increment_delay_multiplex'"))
-        #expect(plan.steps[settle + 1].action == "set source writer OFFLINE_SOFT + LOAD")
+        #expect(plan.steps[settle + 1].action.hasPrefix("let target come within"))
+        #expect(plan.steps[settle + 2].action == "set source writer OFFLINE_SOFT + LOAD")
         let reads = plan.steps[settle].statements
         #expect(reads.map(\.endpoint) == ["proxysql-1", "proxysql-2"])
         #expect(reads.allSatisfy { $0.text.hasPrefix("SELECT * FROM stats_mysql_processlist WHERE srv_host = '10.0.0.5'") && !$0.isChange })

@@ -219,6 +219,12 @@ struct GuardsPinnedSessionsTests {
                 columns: ["writer_hostgroup", "reader_hostgroup", "check_type", "comment"], rows: [])
         }
         session.expect(.exact(processlistStatement), reply: processlist)
+        // The ProxySQL settings that stretch the window (``ProxyWindowSettings``), at their defaults.
+        for (name, value) in [("mysql-connect_retries_delay", "1"), ("mysql-connect_timeout_server_max", "10000")] {
+            session.expect(
+                .prefix("SELECT variable_name, variable_value FROM runtime_global_variables"),
+                columns: ["variable_name", "variable_value"], rows: [[name, value]])
+        }
     }
 
     /// The guards under the policy before issue #18 (pin kept, pinned sessions waited for) unless told otherwise.

@@ -18,6 +18,7 @@ struct DataPlaneFixture {
         statuses: [String],
         variables: [String: String] = [:],
         lateConnUsedEvery: Int = 0,
+        coldConnectionDelay: Duration = .zero,
         _ body: (DataPlaneFixture) async throws -> Result
     ) async throws -> Result {
         let sandbox = try SuiteSandbox.require()
@@ -46,6 +47,7 @@ struct DataPlaneFixture {
             initialVariables: variables
         )
         configuration.lateConnUsedEvery = lateConnUsedEvery
+        configuration.coldConnectionDelay = coldConnectionDelay
         return try await withProxySQLEmulator(configuration: configuration) { emulator in
             let admin = try await MariaDBConnection.connect(configuration: emulator.adminConfiguration)
             for (index, server) in servers.enumerated() {

@@ -26,6 +26,11 @@ final class AnsweringExecutor: CutoverExecutor, Sendable {
         case .prepareProxy: return CutoverStepResult(event: .proxyPrepared(ProxySettingsSnapshot()), statements: statements)
         case .settleAutoIncrementPins(let server, _, _):
             return CutoverStepResult(event: .autoIncrementPinsSettled(server, stillHeld: 0, at: at), statements: statements)
+        case .settleReplication(let role, _, _, _):
+            var observation = ReplicationSettleObservation(startedAt: at)
+            observation.recordWait(.zero, for: ReplicationCoordinate(file: "bin.000001", offset: 42))
+            context.report(.settleProgress(role: role, round: 1, lastWait: .zero, threshold: .milliseconds(10), at: at))
+            return CutoverStepResult(event: .replicationSettleEnded(role, observation, at: at), statements: statements)
         case .setStatus(let server, let status): return CutoverStepResult(event: .statusSet(server, status, at: at), statements: statements)
         case .pollDrain(let server, _, _):
             context.report(.drainProgress(server: server, connectionsUsed: 1, holders: [], at: at))

@@ -50,7 +50,7 @@ struct NativeReplicaControllerTests {
         session.expect("SHOW REPLICA STATUS", answer: StatusRow.stopped.modern)
         session.expect(
             "CHANGE REPLICATION SOURCE TO SOURCE_HOST = 'aurora', SOURCE_PORT = 3306, SOURCE_USER = 'repl', SOURCE_PASSWORD = 'pw', "
-                + "SOURCE_AUTO_POSITION = 1, SOURCE_SSL = 0"
+                + "SOURCE_AUTO_POSITION = 1, SOURCE_SSL = 0, GET_SOURCE_PUBLIC_KEY = 1"
         )
         session.expect("CHANGE REPLICATION FILTER REPLICATE_WILD_IGNORE_TABLE = (), REPLICATE_IGNORE_DB = (mysql)")
         try await controller(session, Dialects.mysql84, filter: .ignoreMySQLSchema).configureSource(

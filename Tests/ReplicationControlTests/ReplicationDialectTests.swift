@@ -93,6 +93,19 @@ struct ReplicationDialectTests {
                 == "MASTER_POS_WAIT")
     }
 
+    /// Regression (#12): MySQL 9.7.4 replicating from MySQL 9.7.4 without TLS failed with IO error 2061
+    /// ("Authentication requires secure connection") until the statement asked for the source's RSA key.
+    @Test func mysqlWithoutTLSAsksForTheSourcePublicKey() throws {
+        let plain = ReplicationSource(host: "h", port: 3306, user: "u", password: "p", startPoint: .autoPosition)
+        var tls = plain
+        tls.useTLS = true
+        let mysql97 = ReplicationDialect(server: .mysql, version: ServerVersion(9, 7, 4))
+        #expect(try mysql97.changeSourceStatements(plain)[0].rendered(for: .mysql).hasSuffix("SOURCE_SSL = 0, GET_SOURCE_PUBLIC_KEY = 1"))
+        #expect(try mysql97.changeSourceStatements(tls)[0].rendered(for: .mysql).hasSuffix("SOURCE_SSL = 1"))
+        #expect(try !Dialects.mariaDB.changeSourceStatements(plain)[0].rendered(for: .mysql).contains("PUBLIC_KEY"))
+        #expect(ReplicationDialect(server: .mysql, version: ServerVersion(5, 7, 44)).requestsSourcePublicKey(useTLS: false) == false)
+    }
+
     @Test func changeSourceStatements() throws {
         let position = try BinlogPosition(file: "mysql-bin-changelog.000002", offset: 157)
         let source = ReplicationSource(
@@ -123,7 +136,8 @@ struct ReplicationDialectTests {
         #expect(
             mysql8021.map { $0.rendered(for: .mysql) } == [
                 "CHANGE MASTER TO MASTER_HOST = 'h', MASTER_PORT = 3306, MASTER_USER = 'u', MASTER_PASSWORD = 'p', "
-                    + "MASTER_LOG_FILE = 'mysql-bin-changelog.000002', MASTER_LOG_POS = 157, MASTER_AUTO_POSITION = 0, MASTER_SSL = 0"
+                    + "MASTER_LOG_FILE = 'mysql-bin-changelog.000002', MASTER_LOG_POS = 157, MASTER_AUTO_POSITION = 0, MASTER_SSL = 0, "
+                    + "GET_MASTER_PUBLIC_KEY = 1"
             ]
         )
         let gtid = try Dialects.mariaDB.changeSourceStatements(

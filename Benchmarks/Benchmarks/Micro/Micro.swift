@@ -83,6 +83,10 @@ func writerCutoverTranscript(policy: CutoverPolicy) -> Duration? {
             event = .proxyPrepared(snapshot)
         case .settleAutoIncrementPins(let server, _, _):
             event = .autoIncrementPinsSettled(server, stillHeld: 0, at: offset)
+        case .settleReplication(let role, _, _, _):
+            var observation = ReplicationSettleObservation(startedAt: offset - .milliseconds(1))
+            observation.recordWait(.milliseconds(1), for: Inputs.coordinate)
+            event = .replicationSettleEnded(role, observation, at: offset)
         case .setStatus(let server, let status):
             event = .statusSet(server, status, at: offset)
         case .pollDrain(let server, _, _):

@@ -182,6 +182,15 @@ public final class DryRunExecutor: CutoverExecutor {
         -> CutoverStepResult
     {
         let start = log.count
+        var context = context
+        if case .settleReplication = action {
+            // The simulated wait is instant: time stands still during it, so the plan shows the one round a live
+            // run makes when the new writer is level, whatever the load of the machine planning it.
+            let frozen = context.elapsed()
+            context = CutoverExecutionContext(
+                elapsed: { frozen }, report: context.report, logger: context.logger,
+                isStopRequested: context.isStopRequested)
+        }
         let result = await live.perform(action, context: context)
         let statements = log.statements(since: start)
         // Nodes run in parallel: group by endpoint (databases first, then nodes in order), each in its own order.

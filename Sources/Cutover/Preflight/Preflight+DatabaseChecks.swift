@@ -5,7 +5,7 @@ import ReplicationControl
 
 extension Preflight {
     /// Every check, in the order they run.
-    static let definitions: [Definition] = databaseChecks + proxyChecks + drainPlanChecks
+    static let definitions: [Definition] = databaseChecks + proxyChecks + [windowSettingsCheck] + drainPlanChecks
 
     // MARK: Shared facts
 

@@ -138,7 +138,7 @@ public final class ProxySQLEmulator: Sendable {
         }
 
         let group = MultiThreadedEventLoopGroup.singleton
-        let dataPlane = DataPlane(logger: logger)
+        let dataPlane = DataPlane(logger: logger, coldConnectionDelay: configuration.coldConnectionDelay)
         dataPlane.setLateConnUsed(every: configuration.lateConnUsedEvery)
         let database: AdminDatabase
         do {

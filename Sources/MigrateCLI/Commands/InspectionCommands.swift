@@ -124,6 +124,7 @@ struct RehearseCommand: AsyncParsableCommand {
               migrate-cli rehearse --workload sysbench-insert
               migrate-cli rehearse --workload pinned-at-connect --clients 8
               migrate-cli rehearse --aurora-delays --json > rehearsal.jsonl
+              migrate-cli rehearse --server mysql
             """
     )
 
@@ -141,6 +142,9 @@ struct RehearseCommand: AsyncParsableCommand {
     @Option(name: .customLong("load-between"), help: ArgumentHelp("How long the load runs before the first switch and between switches.", valueName: "duration"))
     var loadBetween: String = "2s"
 
+    @Option(name: .customLong("server"), help: ArgumentHelp("The servers: mariadb, or mysql (MySQL 9.7 with GTIDs; install it once with `migrate-cli sandbox install-mysql`).", valueName: "kind"))
+    var server: SandboxServerKind = .mariadb
+
     func validate() throws {
         guard (1...256).contains(clients) else { throw ValidationError("--clients must be 1–256") }
         guard let value = HumanDuration.parse(loadBetween), value > .zero, value <= .seconds(600) else {
@@ -156,6 +160,7 @@ struct RehearseCommand: AsyncParsableCommand {
                 clients: clients,
                 auroraDelays: auroraDelays,
                 loadBetweenSwitches: HumanDuration.parse(loadBetween) ?? .seconds(2),
+                serverKind: server,
                 logger: runtime.logger
             )
             let printer = RehearsalPrinter(json: options.json, style: runtime.style, write: { runtime.write($0) })
@@ -242,6 +247,9 @@ struct SandboxOptions: ParsableArguments {
     @Flag(name: .customLong("aurora-delays"), help: "Make the \"Aurora\" procedures sleep like Aurora's (1–3 s per start or stop).")
     var auroraDelays = false
 
+    @Option(name: .customLong("server"), help: ArgumentHelp("The servers `up` starts: mariadb, or mysql (MySQL 9.7; see `sandbox install-mysql`).", valueName: "kind"))
+    var server: SandboxServerKind = .mariadb
+
     var stateDirectoryPath: String {
         if let stateDirectory { return absolute(stateDirectory, relativeTo: FileManager.default.currentDirectoryPath) }
         let temporary = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
@@ -258,7 +266,7 @@ struct SandboxCommand: AsyncParsableCommand {
             point other tools at them, or run the commands of this tool against them (`sandbox up` writes a \
             configuration for them). Local only: 127.0.0.1, throwaway data directories.
             """,
-        subcommands: [Up.self, Status.self, Down.self]
+        subcommands: [Up.self, Status.self, Down.self, InstallMySQL.self]
     )
 
     struct Up: AsyncParsableCommand {
@@ -288,7 +296,7 @@ struct SandboxCommand: AsyncParsableCommand {
         func run() async throws {
             let runtime = CommandRuntime(options: options)
             try await runtime.run {
-                let request = SandboxRequest(stateDirectory: sandbox.stateDirectoryPath, auroraDelays: sandbox.auroraDelays, logger: runtime.logger)
+                let request = SandboxRequest(stateDirectory: sandbox.stateDirectoryPath, auroraDelays: sandbox.auroraDelays, serverKind: sandbox.server, logger: runtime.logger)
                 let report = try await LibraryBridge.live.sandboxUp(request) { ready in runtime.emit(ready) }
                 runtime.emit(report)
                 return report.exitStatus

@@ -83,6 +83,11 @@ enum OperationCommand {
             let policy = configuration.policy
             text += "  writes wait at most drain \(HumanDuration.format(policy.drainDeadline)) + catch-up \(HumanDuration.format(policy.catchUpDeadline)); "
             text += "at the drain deadline: \(policy.drainDeadlinePolicy.rawValue)\n"
+            if policy.replicationSettleDeadline > .zero, policy.replicationSettleThreshold > .zero {
+                text += "  before OFFLINE_SOFT (writes go on): up to \(HumanDuration.format(policy.replicationSettleDeadline)) for "
+                text += "the new writer to come within \(HumanDuration.format(policy.replicationSettleThreshold)) of the old one, "
+                text += "else roll back\n"
+            }
             if policy.autoIncrementPin != .keep {
                 text += policy.autoIncrementPin == .relax
                     ? "  auto-increment pin relaxed for the run"
@@ -108,7 +113,10 @@ private let writerDiscussion = """
     Steps, each journaled before it starts: guards (replication running, lag under policy.lag-budget, no long \
     write transaction, reverse-replication prerequisites, no replication-hostgroup pair on Aurora); ProxySQL query \
     retries off (and, with policy.auto-increment-pin: relax, the pin relaxed, then up to \
-    policy.auto-increment-pin-settle for pins taken before to run out while writes go on); old writer OFFLINE_SOFT \
+    policy.auto-increment-pin-settle for pins taken before to run out while writes go on); replication settle, \
+    still outside the window: read the old writer's position and wait on the new writer until one wait takes at \
+    most policy.replication-settle-threshold, within policy.replication-settle-deadline, else roll back with the \
+    measured lag; old writer OFFLINE_SOFT \
     (the write window opens); drain until ConnUsed is 0 or \
     policy.drain-deadline; OFFLINE_HARD and close the sessions still attached; fence the old writer read-only; \
     read its final binlog position; wait until the new writer executed it (policy.catch-up-deadline); new writer \

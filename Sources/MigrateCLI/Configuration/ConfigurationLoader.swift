@@ -394,6 +394,12 @@ struct FieldReader {
                 policy.autoIncrementPinSettle = value
             }
         }
+        if let value = duration("policy.replication-settle-threshold", allowZero: true) {
+            policy.replicationSettleThreshold = value
+        }
+        if let value = duration("policy.replication-settle-deadline", allowZero: true) {
+            policy.replicationSettleDeadline = value
+        }
         if let value = duration("policy.long-transaction-limit") { policy.longTransactionLimit = value }
         if let value = duration("policy.admin-statement-timeout") { policy.adminStatementTimeout = value }
         if let value = duration("policy.replication-step-timeout") { policy.replicationStepTimeout = value }

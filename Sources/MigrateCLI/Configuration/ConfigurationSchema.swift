@@ -156,7 +156,7 @@ enum ConfigurationSchema {
         let policy = ["policy"]
         let defaults = PolicyDefaults.self
         fields += [
-            ConfigurationField(pattern: policy + ["lag-budget"], kind: .duration, defaultValue: defaults.lagBudget, summary: "largest replication lag the guards accept"),
+            ConfigurationField(pattern: policy + ["lag-budget"], kind: .duration, defaultValue: defaults.lagBudget, summary: "largest replication lag the guards accept (a refusal threshold; the settle keeps the window short)"),
             ConfigurationField(pattern: policy + ["drain-deadline"], kind: .duration, defaultValue: defaults.drainDeadline, summary: "how long in-flight transactions may take to drain after OFFLINE_SOFT"),
             ConfigurationField(pattern: policy + ["drain-poll-interval"], kind: .duration, defaultValue: defaults.drainPollInterval, summary: "how often ConnUsed is polled while draining"),
             ConfigurationField(pattern: policy + ["drain-deadline-policy"], kind: .choice(["roll-back", "force"]), defaultValue: "roll-back", summary: "at the drain deadline: put the old writer back, or cut the sessions that hold it"),
@@ -167,6 +167,8 @@ enum ConfigurationSchema {
             ConfigurationField(pattern: policy + ["auto-increment-pin"], kind: .choice(["auto", "keep", "relax"]), defaultValue: "auto", summary: "relax mysql-auto_increment_delay_multiplex for the window (auto: only when stats_mysql_query_digest shows no LAST_INSERT_ID())"),
             ConfigurationField(pattern: policy + ["pinned-sessions"], kind: .choice(["cut", "wait"]), defaultValue: "cut", summary: "sessions held on the old writer only by an idle pin (auto-increment, @ variable, lock): cut at OFFLINE_HARD, or wait for them until the drain deadline"),
             ConfigurationField(pattern: policy + ["auto-increment-pin-settle"], kind: .duration, defaultValue: defaults.autoIncrementPinSettle, summary: "with relax: at most this long before OFFLINE_SOFT for pins taken earlier to run out (0 skips; at most 10s)"),
+            ConfigurationField(pattern: policy + ["replication-settle-threshold"], kind: .duration, defaultValue: defaults.replicationSettleThreshold, summary: "writer switch: the window opens once one wait on the new writer for the old one's current position takes at most this (0 skips the settle)"),
+            ConfigurationField(pattern: policy + ["replication-settle-deadline"], kind: .duration, defaultValue: defaults.replicationSettleDeadline, summary: "bound on that settle before OFFLINE_SOFT; not settled by then: roll back with the measured lag (0 skips the settle)"),
             ConfigurationField(pattern: policy + ["long-transaction-limit"], kind: .duration, defaultValue: defaults.longTransactionLimit, summary: "write transactions older than this on the old writer block the guards"),
             ConfigurationField(pattern: policy + ["admin-statement-timeout"], kind: .duration, defaultValue: defaults.adminStatementTimeout, summary: "bound on one admin statement per ProxySQL node"),
             ConfigurationField(pattern: policy + ["replication-step-timeout"], kind: .duration, defaultValue: defaults.replicationStepTimeout, summary: "bound on replication steps off the critical path (Aurora procedures sleep)"),
@@ -250,6 +252,8 @@ enum PolicyDefaults {
     static let catchUpDeadline = HumanDuration.format(policy.catchUpDeadline)
     static let fenceTimeout = HumanDuration.format(policy.fenceTimeout)
     static let autoIncrementPinSettle = HumanDuration.format(policy.autoIncrementPinSettle)
+    static let replicationSettleThreshold = HumanDuration.format(policy.replicationSettleThreshold)
+    static let replicationSettleDeadline = HumanDuration.format(policy.replicationSettleDeadline)
     static let longTransactionLimit = HumanDuration.format(policy.longTransactionLimit)
     static let adminStatementTimeout = HumanDuration.format(policy.adminStatementTimeout)
     static let replicationStepTimeout = HumanDuration.format(policy.replicationStepTimeout)

@@ -94,7 +94,7 @@ enum ExampleConfiguration {
 
         # The knobs of a switch. Every wait has a deadline.
         policy:
-          lag-budget: 5s                 # guards refuse to start above this replication lag
+          lag-budget: 5s                 # guards refuse to start above this replication lag (a refusal, not a promise)
           drain-deadline: 500ms          # in-flight transactions get this long after OFFLINE_SOFT
           drain-poll-interval: 2ms
           drain-deadline-policy: roll-back   # roll-back: old writer back ONLINE; force: cut sessions that hold on
@@ -108,6 +108,9 @@ enum ExampleConfiguration {
           pinned-sessions: cut           # cut: idle pinned sessions get 2013 on their next statement and reconnect to
                                          # the new writer; wait: wait for them until the drain deadline
           auto-increment-pin-settle: 200ms   # with relax: before OFFLINE_SOFT, let pins taken earlier run out (0: no wait)
+          replication-settle-threshold: 10ms  # writer switch: before OFFLINE_SOFT, wait until one wait on the new writer
+                                         # for the old one's current position takes at most this (0: no settle)
+          replication-settle-deadline: 10s   # not settled by then: roll back, reporting the measured lag
           long-transaction-limit: 3s
           admin-statement-timeout: 2s
           replication-step-timeout: 30s  # Aurora's procedures sleep 1-3 s each; they run off the critical path

@@ -67,6 +67,10 @@ struct HumanProgressRenderer: ProgressRendering {
         case .catchUpProgress(let role, let executed, let target, let at):
             let text = "  \(role) catching up: executed \(executed.map { "\($0)" } ?? "unknown") of \(target)"
             return progress(key: "catch-up \(role)", value: executed.map { "\($0)" } ?? "-", text: "\(stamp(at))\(text)", at: at)
+        case .settleProgress(let role, let round, let lastWait, let threshold, let at):
+            let text = "  \(role) settling (outside the window): wait \(round) took \(HumanDuration.readable(lastWait)), "
+                + "settled at \(HumanDuration.readable(threshold)) or less"
+            return progress(key: "settle \(role)", value: "\(round)", text: "\(stamp(at))\(text)", at: at)
         case .pointOfNoReturnPassed(let at):
             let what = operation?.movesWriter == false ? "the new reader serves alone" : "the new writer takes writes"
             return line("\(stamp(at)) " + style.bold("point of no return passed: \(what); from here the run only moves forward"))
@@ -194,6 +198,9 @@ struct HumanProgressRenderer: ProgressRendering {
             ["catch-up", cell(timeline.catchUp), "the new writer executed the final position"],
             ["switch", cell(timeline.switchOver), "caught up until the new writer was ONLINE"],
         ]
+        if timeline.replicationSettle != nil {
+            rows.append(["settle", cell(timeline.settle), "before the window (writes went on): the new writer came within reach"])
+        }
         if operation.map({ !$0.movesWriter }) == true {
             rows = [rows[0], rows[1]]
             rows[0][0] = "read switch"
@@ -209,6 +216,9 @@ struct HumanProgressRenderer: ProgressRendering {
         var facts: [String] = []
         if let position = timeline.finalPosition { facts.append("final position of the old writer: \(position)") }
         if let position = timeline.newWriterPosition { facts.append("new writer's position (reverse replication starts here): \(position)") }
+        if let settle = timeline.replicationSettle {
+            facts.append("replication settle before the window (not part of it): \(settle)")
+        }
         if timeline.forcedDrain {
             facts.append("the drain deadline passed and the switch was forced")
         }
@@ -269,6 +279,13 @@ struct JSONProgressRenderer: ProgressRendering {
             return .object([
                 ("event", "catch-up-progress"), ("at_ms", .milliseconds(at)), ("role", .string(role.rawValue)),
                 ("executed", executed.map(Self.coordinate) ?? .null), ("target", Self.coordinate(target)),
+            ])
+        case .settleProgress(let role, let round, let lastWait, let threshold, let at):
+            guard shouldEmit(key: "settle \(role)", value: "\(round)", at: at) else { return nil }
+            return .object([
+                ("event", "settle-progress"), ("at_ms", .milliseconds(at)), ("role", .string(role.rawValue)),
+                ("round", .int(Int64(round))), ("last_wait_ms", .milliseconds(lastWait)),
+                ("threshold_ms", .milliseconds(threshold)),
             ])
         case .pointOfNoReturnPassed(let at):
             return .object([("event", "point-of-no-return"), ("at_ms", .milliseconds(at))])
@@ -340,7 +357,8 @@ struct JSONProgressRenderer: ProgressRendering {
         return .object([
             ("window_ms", .milliseconds(timeline.window)), ("drain_ms", .milliseconds(timeline.drain)),
             ("fence_ms", .milliseconds(timeline.fence)), ("catch_up_ms", .milliseconds(timeline.catchUp)),
-            ("switch_ms", .milliseconds(timeline.switchOver)), ("marks_ms", .object(marks)),
+            ("switch_ms", .milliseconds(timeline.switchOver)), ("settle_ms", .milliseconds(timeline.settle)),
+            ("marks_ms", .object(marks)),
             ("forced_drain", .bool(timeline.forcedDrain)), ("sessions_cut", .int(Int64(timeline.sessionsCut))),
             ("holders_at_deadline", .array(timeline.holdersAtDeadline.map(holder))),
             ("idle_pins_cut", .array(DrainClassifier.counts(timeline.idlePinsCut).map { holderClass, count in

@@ -13,7 +13,8 @@ enum RehearsalWiring {
                 application: request.workload,
                 clients: request.clients,
                 auroraDelays: request.auroraDelays,
-                loadBetweenSwitches: request.loadBetweenSwitches
+                loadBetweenSwitches: request.loadBetweenSwitches,
+                serverKind: request.serverKind
             ),
             logger: request.logger,
             progress: progress

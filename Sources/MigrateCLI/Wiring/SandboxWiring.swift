@@ -83,7 +83,7 @@ enum SandboxWiring {
 
         let relay = await SignalRelay.install(signals: [SIGINT, SIGTERM]) { _ in SandboxSignal.shared.fire() }
         defer { relay.cancel() }
-        let rehearsal = try await Rehearsal.start(options: Rehearsal.Options(simulateAuroraDelays: request.auroraDelays), logger: request.logger)
+        let rehearsal = try await Rehearsal.start(options: Rehearsal.Options(simulateAuroraDelays: request.auroraDelays, serverKind: request.serverKind), logger: request.logger)
         do {
             try await prepareTarget(rehearsal, logger: request.logger)
             let state = try writeFiles(rehearsal, directory: directory)

@@ -189,6 +189,10 @@ final class FakeProxyAdmin: ProxySQLAdministering, Sendable {
         var monitor: [MonitorCheck]? = []
         /// Method name → the error it throws.
         var errors: [String: ProxySQLAdminError] = [:]
+        /// Runtime `global_variables` the node answers (others: `notFound`).
+        var variables: [String: String] = [
+            "mysql-connect_retries_delay": "1", "mysql-connect_timeout_server_max": "10000",
+        ]
     }
 
     let nodeName: String
@@ -266,7 +270,10 @@ final class FakeProxyAdmin: ProxySQLAdministering, Sendable {
     func variable(_ name: ProxySQLVariable.Name, layer: ConfigurationLayer, logger: Logger) async throws
         -> ProxySQLVariable
     {
-        throw ProxySQLAdminError(code: .notFound, node: nodeName, message: "no such variable")
+        guard let value = try read("variable", { $0.variables[name.rawValue] }) else {
+            throw ProxySQLAdminError(code: .notFound, node: nodeName, message: "no such variable")
+        }
+        return ProxySQLVariable(name: name, value: value)
     }
 
     func addServer(_ server: BackendServer, logger: Logger) async throws { throw refuse("addServer") }

@@ -358,6 +358,7 @@ enum FaultScenario {
             case .pollDrain(_, let timeout, _): bound = timeout + slack
             case .settleAutoIncrementPins(_, let timeout, _): bound = timeout + nodeDeadline + slack
             case .waitForCatchUp(_, _, let timeout): bound = timeout + slack + .milliseconds(500)
+            case .settleReplication(_, _, _, let timeout): bound = timeout + slack + .milliseconds(500)
             case .fence(_, let timeout): bound = timeout + slack
             case .startReplication, .stopReplication, .verifyReplication, .persistReadOnly:
                 bound = policy.replicationStepTimeout + slack

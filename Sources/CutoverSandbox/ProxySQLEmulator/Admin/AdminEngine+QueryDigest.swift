@@ -1,14 +1,5 @@
 extension AdminSchema {
-    /// `stats_mysql_query_digest` and `stats_mysql_query_digest_reset`, with ProxySQL 2.x's columns
-    /// (`STATS_SQLITE_TABLE_MYSQL_QUERY_DIGEST`).
-    static func queryDigest(_ name: String) -> String {
-        "CREATE TABLE IF NOT EXISTS \(name) (hostgroup INT , schemaname VARCHAR NOT NULL , username VARCHAR NOT NULL , "
-            + "client_address VARCHAR NOT NULL , digest VARCHAR NOT NULL , digest_text VARCHAR NOT NULL , count_star "
-            + "INTEGER NOT NULL , first_seen INTEGER NOT NULL , last_seen INTEGER NOT NULL , sum_time INTEGER NOT NULL , "
-            + "min_time INTEGER NOT NULL , max_time INTEGER NOT NULL , sum_rows_affected INTEGER NOT NULL , "
-            + "sum_rows_sent INTEGER NOT NULL , PRIMARY KEY(hostgroup, schemaname, username, client_address, digest))"
-    }
-
+    /// The digest tables the data plane fills (their definitions are in ``AdminTables``).
     static let queryDigestTables = ["stats.stats_mysql_query_digest", "stats.stats_mysql_query_digest_reset"]
 }
 

@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 
 /// What the admin interface answers to one statement.
 enum AdminReply: Sendable {
@@ -17,6 +18,8 @@ final class AdminEngine: Sendable {
     let version: String
     let hostgroupPorts: [Int: Int]
     let logger: Logger
+    /// `runtime_checksums_values`: one entry per module, bumped at each LOAD to runtime.
+    let checksums = Mutex<[String: RuntimeChecksum]>([:])
 
     init(database: AdminDatabase, dataPlane: DataPlane, version: String, hostgroupPorts: [Int: Int], logger: Logger) {
         self.database = database
@@ -44,13 +47,17 @@ final class AdminEngine: Sendable {
                 columns: ["username", "password", "active", "default_hostgroup"],
                 rows: users.map { [$0.username, $0.password, $0.active ? "1" : "0", String($0.defaultHostgroup)] }
             )
-            try copy(["mysql_servers", "mysql_replication_hostgroups", "mysql_users", "global_variables"], from: "main", to: "disk")
+            try copy(AdminSchema.diskTables, from: "main", to: "disk")
         } else {
-            try copy(["mysql_servers", "mysql_replication_hostgroups", "mysql_users", "global_variables"], from: "disk", to: "main")
+            try copy(AdminSchema.diskTables, from: "disk", to: "main")
         }
+        try installCollations()
         try loadServersToRuntime()
         try loadUsersToRuntime()
         try loadVariablesToRuntime(prefix: nil)
+        for module in AdminTables.modules where !["MYSQL SERVERS", "MYSQL USERS"].contains(module.command) {
+            try loadModuleToRuntime(module)
+        }
     }
 
     // MARK: Statements
@@ -126,13 +133,11 @@ final class AdminEngine: Sendable {
     }
 
     private func loadOrSave(_ words: [String]) throws -> AdminReply? {
-        // LOAD|SAVE <MYSQL|ADMIN> <SERVERS|VARIABLES|USERS> <TO|FROM> <RUNTIME|RUN|MEMORY|MEM|DISK>
-        guard words.count == 5 else { return nil }
-        let module = words[1] + " " + words[2]
-        guard ["MYSQL SERVERS", "MYSQL VARIABLES", "ADMIN VARIABLES", "MYSQL USERS"].contains(module) else { return nil }
-        let direction = words[0] + " " + words[3] + " " + words[4]
-        enum Move { case memoryToRuntime, runtimeToMemory, diskToMemory, memoryToDisk }
-        let move: Move
+        // LOAD|SAVE <module words> <TO|FROM> <RUNTIME|RUN|MEMORY|MEM|DISK>
+        guard words.count >= 4 else { return nil }
+        let moduleWords = words[1..<(words.count - 2)].joined(separator: " ")
+        let direction = words[0] + " " + words[words.count - 2] + " " + words[words.count - 1]
+        let move: AdminMove
         switch direction {
         case "LOAD TO RUNTIME", "LOAD TO RUN", "LOAD FROM MEMORY", "LOAD FROM MEM": move = .memoryToRuntime
         case "SAVE TO MEMORY", "SAVE TO MEM", "SAVE FROM RUNTIME", "SAVE FROM RUN": move = .runtimeToMemory
@@ -140,44 +145,59 @@ final class AdminEngine: Sendable {
         case "SAVE TO DISK", "SAVE FROM MEMORY", "SAVE FROM MEM": move = .memoryToDisk
         default: return nil
         }
-        switch (module, move) {
-        case ("MYSQL SERVERS", .memoryToRuntime): try loadServersToRuntime()
-        case ("MYSQL SERVERS", .runtimeToMemory):
-            try database.transaction(
-                "DELETE FROM main.mysql_servers; INSERT INTO main.mysql_servers SELECT * FROM main.runtime_mysql_servers; "
-                    + "DELETE FROM main.mysql_replication_hostgroups; INSERT INTO main.mysql_replication_hostgroups "
-                    + "SELECT * FROM main.runtime_mysql_replication_hostgroups;"
-            )
-        case ("MYSQL SERVERS", .diskToMemory): try copy(AdminSchema.serverTables, from: "disk", to: "main")
-        case ("MYSQL SERVERS", .memoryToDisk): try copy(AdminSchema.serverTables, from: "main", to: "disk")
-        case ("MYSQL USERS", .memoryToRuntime): try loadUsersToRuntime()
-        case ("MYSQL USERS", .runtimeToMemory):
-            try database.transaction(
-                "DELETE FROM main.mysql_users; INSERT INTO main.mysql_users SELECT * FROM main.runtime_mysql_users;"
-            )
-        case ("MYSQL USERS", .diskToMemory): try copy(["mysql_users"], from: "disk", to: "main")
-        case ("MYSQL USERS", .memoryToDisk): try copy(["mysql_users"], from: "main", to: "disk")
-        case (_, .memoryToRuntime): try loadVariablesToRuntime(prefix: words[1] == "MYSQL" ? "mysql-" : "admin-")
-        case (_, .runtimeToMemory):
-            let prefix = words[1] == "MYSQL" ? "mysql-" : "admin-"
+        if moduleWords == "MYSQL VARIABLES" || moduleWords == "ADMIN VARIABLES" {
+            try loadOrSaveVariables(prefix: moduleWords == "MYSQL VARIABLES" ? "mysql-" : "admin-", move)
+            return .ok(affectedRows: 0)
+        }
+        guard let module = AdminTables.modules.first(where: { $0.command == moduleWords }) else { return nil }
+        let names = module.tables.map(\.name)
+        switch move {
+        case .memoryToRuntime:
+            switch module.command {
+            case "MYSQL SERVERS": try loadServersToRuntime()
+            case "MYSQL USERS": try loadUsersToRuntime()
+            default: try loadModuleToRuntime(module)
+            }
+        case .runtimeToMemory:
+            guard module.command != "COREDUMP" else { return nil }
+            if module.command == "MYSQL USERS" {
+                // ProxySQL marks every user inactive, then writes back the runtime's split rows.
+                try database.transaction(
+                    "UPDATE main.mysql_users SET active=0; "
+                        + "INSERT OR REPLACE INTO main.mysql_users SELECT * FROM main.runtime_mysql_users;"
+                )
+            } else {
+                try copy(names, runtimeToMain: true)
+            }
+        case .diskToMemory:
+            guard module.hasDisk else { return nil }
+            try copy(names, from: "disk", to: "main")
+        case .memoryToDisk:
+            guard module.hasDisk else { return nil }
+            try copy(names, from: "main", to: "disk")
+        }
+        return .ok(affectedRows: 0)
+    }
+
+    private func loadOrSaveVariables(prefix: String, _ move: AdminMove) throws {
+        switch move {
+        case .memoryToRuntime: try loadVariablesToRuntime(prefix: prefix)
+        case .runtimeToMemory:
             try database.transaction(
                 "INSERT OR REPLACE INTO main.global_variables SELECT * FROM main.runtime_global_variables "
                     + "WHERE variable_name LIKE '\(prefix)%';"
             )
-        case (_, .diskToMemory):
-            let prefix = words[1] == "MYSQL" ? "mysql-" : "admin-"
+        case .diskToMemory:
             try database.transaction(
                 "INSERT OR REPLACE INTO main.global_variables SELECT * FROM disk.global_variables "
                     + "WHERE variable_name LIKE '\(prefix)%';"
             )
-        case (_, .memoryToDisk):
-            let prefix = words[1] == "MYSQL" ? "mysql-" : "admin-"
+        case .memoryToDisk:
             try database.transaction(
                 "INSERT OR REPLACE INTO disk.global_variables SELECT * FROM main.global_variables "
                     + "WHERE variable_name LIKE '\(prefix)%';"
             )
         }
-        return .ok(affectedRows: 0)
     }
 
     /// `SET mysql-name = value` updates `global_variables` (memory only, like ProxySQL); any other SET is accepted
@@ -218,11 +238,10 @@ final class AdminEngine: Sendable {
         let configs = rows.compactMap(RuntimeServerConfig.init(row:))
         let visible = configs.filter { $0.status != .offlineHard }
         try database.replaceRows(of: "main.runtime_mysql_servers", columns: RuntimeServerConfig.columns, rows: visible.map(\.row))
-        try database.transaction(
-            "DELETE FROM main.runtime_mysql_replication_hostgroups; INSERT INTO main.runtime_mysql_replication_hostgroups "
-                + "SELECT * FROM main.mysql_replication_hostgroups;"
-        )
+        try copy(AdminSchema.serverTables.filter { $0 != "mysql_servers" }, mainToRuntime: true)
         dataPlane.loadServers(configs)
+        try bumpChecksum("mysql_servers", table: "main.runtime_mysql_servers")
+        try bumpChecksum("mysql_servers_v2", table: "main.mysql_servers")
         logger.debug("servers loaded to runtime", metadata: ["proxysql.servers": "\(visible.count)"])
     }
 
@@ -239,8 +258,17 @@ final class AdminEngine: Sendable {
                 defaultHostgroup: row[3].flatMap { Int($0) } ?? 0
             )
         }
-        try database.transaction("DELETE FROM main.runtime_mysql_users; INSERT INTO main.runtime_mysql_users SELECT * FROM main.mysql_users;")
+        // ProxySQL's runtime keeps active users only, as a frontend row and a backend row each.
+        let columns = AdminTables.mysqlUsers.columnNames
+        let others = columns.filter { !["active", "backend", "frontend"].contains($0) }.joined(separator: ", ")
+        let select = { (backend: Int, frontend: Int) in
+            "INSERT OR REPLACE INTO main.runtime_mysql_users (\(others), active, backend, frontend) SELECT \(others), "
+                + "1, \(backend), \(frontend) FROM main.mysql_users WHERE active = 1 AND "
+                + (backend == 1 ? "backend = 1" : "frontend = 1") + "; "
+        }
+        try database.transaction("DELETE FROM main.runtime_mysql_users; " + select(0, 1) + select(1, 0))
         dataPlane.loadUsers(users)
+        try bumpChecksum("mysql_users", table: "main.runtime_mysql_users")
     }
 
     /// Loads `global_variables` into the runtime (all prefixes when `prefix` is nil).
@@ -270,6 +298,10 @@ final class AdminEngine: Sendable {
                 "INSERT OR REPLACE INTO main.runtime_global_variables (variable_name, variable_value) VALUES (?, ?)",
                 [name, value]
             )
+        }
+        for (checksumName, variablePrefix) in [("mysql_variables", "mysql-"), ("admin_variables", "admin-")]
+        where prefix == nil || prefix == variablePrefix {
+            try bumpChecksum(checksumName, table: "main.runtime_global_variables WHERE variable_name LIKE '\(variablePrefix)%'")
         }
     }
 

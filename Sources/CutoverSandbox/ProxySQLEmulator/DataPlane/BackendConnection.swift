@@ -97,7 +97,8 @@ final class BackendConnection: @unchecked Sendable {
         return (address.ipAddress ?? "", port)
     }
 
-    /// Connects and logs in with native-password authentication.
+    /// Connects and logs in: `mysql_native_password` (MariaDB), or `caching_sha2_password` (MySQL 8.0+), its fast
+    /// path and its full path with the password RSA-encrypted for the server's public key (no TLS).
     static func connect(
         id: UInt64,
         server: ServerKey,
@@ -184,6 +185,8 @@ final class BackendChannelHandler: ChannelInboundHandler, RemovableChannelHandle
     private enum State {
         case awaitingGreeting
         case authenticating(scramble: [UInt8], threadID: UInt32)
+        /// caching_sha2_password's full path over plain TCP: the server's RSA public key was requested.
+        case awaitingPublicKey(scramble: [UInt8], threadID: UInt32)
         case idle
         case awaitingResponse(ResponseCollector, EventLoopPromise<BackendResponse>)
         case closed
@@ -226,13 +229,17 @@ final class BackendChannelHandler: ChannelInboundHandler, RemovableChannelHandle
                 capabilities.insert([.protocol41, .secureConnection])
                 capabilities.remove(.connectAttributes)
                 if schema != nil { capabilities.insert(.connectWithDB) } else { capabilities.remove(.connectWithDB) }
+                // MySQL 8.0+ offers caching_sha2_password (9.x nothing else); MariaDB mysql_native_password.
+                let sha2 = greeting.authPluginName == CachingSHA2Password.pluginName
                 let response = HandshakeResponse(
                     capabilities: capabilities,
                     characterSet: 45,  // utf8mb4_general_ci
                     username: user,
-                    authResponse: NativePassword.token(password: password, scramble: greeting.scramble),
+                    authResponse: sha2
+                        ? CachingSHA2Password.token(password: password, scramble: greeting.scramble)
+                        : NativePassword.token(password: password, scramble: greeting.scramble),
                     database: schema,
-                    authPluginName: NativePassword.pluginName
+                    authPluginName: sha2 ? CachingSHA2Password.pluginName : NativePassword.pluginName
                 )
                 state = .authenticating(scramble: greeting.scramble, threadID: greeting.connectionID)
                 context.writeAndFlush(
@@ -242,8 +249,36 @@ final class BackendChannelHandler: ChannelInboundHandler, RemovableChannelHandle
             } catch {
                 failLogin(context: context, error)
             }
-        case .authenticating(_, let threadID):
+        case .awaitingPublicKey(let scramble, let threadID):
+            var payload = packet.payload
+            guard payload.readInteger(as: UInt8.self) == 0x01, let pem = payload.readBytes(length: payload.readableBytes) else {
+                failLogin(context: context, BackendLostError(description: "backend sent no public key"))
+                return
+            }
+            do {
+                let encrypted = try CachingSHA2Password.encryptedPassword(password, scramble: scramble, publicKeyPEM: pem)
+                state = .authenticating(scramble: scramble, threadID: threadID)
+                var reply = context.channel.allocator.buffer(capacity: encrypted.count)
+                reply.writeBytes(encrypted)
+                context.writeAndFlush(wrapOutboundOut(MySQLPacket(sequenceID: packet.sequenceID &+ 1, payload: reply)), promise: nil)
+            } catch {
+                failLogin(context: context, BackendLostError(description: "backend login: \(error)"))
+            }
+        case .authenticating(let scramble, let threadID):
             switch packet.firstByte {
+            case 0x01:
+                // caching_sha2_password: 0x03 fast path (an OK follows), 0x04 full path (send the password).
+                let status = packet.payload.getInteger(at: packet.payload.readerIndex + 1, as: UInt8.self)
+                if status == CachingSHA2Password.fastAuthSucceeded { return }
+                guard status == CachingSHA2Password.fullAuthRequired else {
+                    failLogin(context: context, BackendLostError(description: "unexpected caching_sha2_password status"))
+                    return
+                }
+                // Over plain TCP the password goes RSA-encrypted: ask for the server's key first.
+                state = .awaitingPublicKey(scramble: scramble, threadID: threadID)
+                var request = context.channel.allocator.buffer(capacity: 1)
+                request.writeInteger(CachingSHA2Password.requestPublicKey)
+                context.writeAndFlush(wrapOutboundOut(MySQLPacket(sequenceID: packet.sequenceID &+ 1, payload: request)), promise: nil)
             case 0x00:
                 state = .idle
                 ready.succeed(threadID)
@@ -254,14 +289,19 @@ final class BackendChannelHandler: ChannelInboundHandler, RemovableChannelHandle
                     BackendLostError(description: "backend refused login: \(error?.code ?? 0) \(error?.message ?? "")")
                 )
             case 0xFE:
-                guard let request = AuthSwitch.parse(packet.payload), request.plugin == NativePassword.pluginName else {
+                guard let request = AuthSwitch.parse(packet.payload),
+                    request.plugin == NativePassword.pluginName || request.plugin == CachingSHA2Password.pluginName
+                else {
                     failLogin(context: context, BackendLostError(description: "backend asked for an unsupported auth plugin"))
                     return
                 }
                 let scramble = Array(request.data.prefix(20))
                 state = .authenticating(scramble: scramble, threadID: threadID)
-                var payload = context.channel.allocator.buffer(capacity: 20)
-                payload.writeBytes(NativePassword.token(password: password, scramble: scramble))
+                var payload = context.channel.allocator.buffer(capacity: 32)
+                payload.writeBytes(
+                    request.plugin == CachingSHA2Password.pluginName
+                        ? CachingSHA2Password.token(password: password, scramble: scramble)
+                        : NativePassword.token(password: password, scramble: scramble))
                 context.writeAndFlush(wrapOutboundOut(MySQLPacket(sequenceID: packet.sequenceID &+ 1, payload: payload)), promise: nil)
             default:
                 failLogin(context: context, BackendLostError(description: "unexpected packet during backend login"))
@@ -289,7 +329,7 @@ final class BackendChannelHandler: ChannelInboundHandler, RemovableChannelHandle
     func channelInactive(context: ChannelHandlerContext) {
         let lost = BackendLostError(description: "Lost connection to backend \(context.remoteAddress?.description ?? "")")
         switch state {
-        case .awaitingGreeting, .authenticating:
+        case .awaitingGreeting, .authenticating, .awaitingPublicKey:
             ready.fail(lost)
         case .awaitingResponse(_, let promise):
             promise.fail(lost)

@@ -85,8 +85,13 @@ final class DataPlane: Sendable {
     let state = Mutex(State())
     let logger: Logger
 
-    init(logger: Logger) {
+    /// Extra time before the first statement on a freshly opened backend connection (see
+    /// ``ProxySQLEmulator/Configuration/coldConnectionDelay``).
+    let coldConnectionDelay: Duration
+
+    init(logger: Logger, coldConnectionDelay: Duration = .zero) {
         self.logger = logger
+        self.coldConnectionDelay = coldConnectionDelay
     }
 
     var variables: RuntimeVariables { state.withLock { $0.variables } }

@@ -54,6 +54,9 @@ struct RuntimeServerConfig: Sendable, Equatable {
 struct RuntimeVariables: Sendable, Equatable {
     var connectTimeoutServerMax = 10_000
     var connectTimeoutServer = 3_000
+    /// `mysql-connect_retries_delay`: a statement waiting for a hostgroup with no usable server looks again only
+    /// this often (ms); ProxySQL's default is 1.
+    var connectRetriesDelay = 1
     var queryRetriesOnFailure = 1
     var autoIncrementDelayMultiplex = 5
     var autoIncrementDelayMultiplexTimeoutMs = 10_000
@@ -68,6 +71,7 @@ struct RuntimeVariables: Sendable, Equatable {
         [
             ("mysql-connect_timeout_server_max", String(connectTimeoutServerMax)),
             ("mysql-connect_timeout_server", String(connectTimeoutServer)),
+            ("mysql-connect_retries_delay", String(connectRetriesDelay)),
             ("mysql-query_retries_on_failure", String(queryRetriesOnFailure)),
             ("mysql-auto_increment_delay_multiplex", String(autoIncrementDelayMultiplex)),
             ("mysql-auto_increment_delay_multiplex_timeout_ms", String(autoIncrementDelayMultiplexTimeoutMs)),
@@ -91,6 +95,7 @@ struct RuntimeVariables: Sendable, Equatable {
         }
         integer("mysql-connect_timeout_server_max", 10...3_600_000) { connectTimeoutServerMax = $0 }
         integer("mysql-connect_timeout_server", 10...120_000) { connectTimeoutServer = $0 }
+        integer("mysql-connect_retries_delay", 0...10_000) { connectRetriesDelay = $0 }
         integer("mysql-query_retries_on_failure", 0...1000) { queryRetriesOnFailure = $0 }
         integer("mysql-auto_increment_delay_multiplex", 0...1_000_000) { autoIncrementDelayMultiplex = $0 }
         integer("mysql-auto_increment_delay_multiplex_timeout_ms", 0...3_600_000) {

@@ -272,6 +272,10 @@ struct DataSession {
                     continue
                 }
                 guard dataPlane.attachNew(opened, to: local.id) else { continue }
+                if dataPlane.coldConnectionDelay > .zero {
+                    // A fresh backend connection is cold (see `Configuration.coldConnectionDelay`).
+                    try? await Task.sleep(for: dataPlane.coldConnectionDelay)
+                }
                 connection = opened
             case .wait(let generation):
                 // No usable server: the statement waits (no error) for a LOAD, up to connect_timeout_server_max.
@@ -281,8 +285,17 @@ struct DataSession {
                 if ContinuousClock.now >= deadline {
                     return Outcome(packets: [maxConnectTimeout(since: started)])
                 }
-                _ = await dataPlane.waitForRuntimeChange(after: generation, until: deadline)
+                let changed = await dataPlane.waitForRuntimeChange(after: generation, until: deadline)
                 if Task.isCancelled { return Outcome(packets: [], closeFrontend: true) }
+                if changed, let recheck = Self.nextRecheck(
+                    started: started, now: .now, every: .milliseconds(variables.connectRetriesDelay)), recheck < deadline
+                {
+                    // ProxySQL re-checks a hostgroup without a usable server only every `mysql-connect_retries_delay`
+                    // ms (`handler_again___status_CONNECTING_SERVER` sets `pause_until`): a LOAD wakes no one, the
+                    // session sees it at its next re-check.
+                    try? await Task.sleep(until: recheck, clock: .continuous)
+                    if Task.isCancelled { return Outcome(packets: [], closeFrontend: true) }
+                }
                 continue
             }
 
