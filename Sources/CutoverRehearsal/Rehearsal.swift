@@ -168,12 +168,17 @@ public final class Rehearsal: Sendable {
                 defaultHostgroup: Int(writerHostgroup.rawValue)
             )
             let started = try await ProxySQLEmulator.start(
-                configuration: ProxySQLEmulator.Configuration(
-                    adminPassword: randomSecret(),
-                    frontendUsers: [applicationAccount],
-                    hostgroupPorts: [Int(writerHostgroup.rawValue): 0, Int(readerHostgroup.rawValue): 0],
-                    initialVariables: options.proxyVariables
-                ),
+                configuration: {
+                    var configuration = ProxySQLEmulator.Configuration(
+                        adminPassword: randomSecret(),
+                        frontendUsers: [applicationAccount],
+                        hostgroupPorts: [Int(writerHostgroup.rawValue): 0, Int(readerHostgroup.rawValue): 0],
+                        initialVariables: options.proxyVariables
+                    )
+                    // 1 poll in 10 after a COMMIT still counted the connection on a real 2.7.1 (issue #14 item 4).
+                    configuration.lateConnUsedEvery = 10
+                    return configuration
+                }(),
                 logger: logger
             )
             emulator = started
