@@ -32,6 +32,9 @@ struct RunRecord: Sendable {
     /// ended at its bound with sessions still holding the old writer.
     var settle: Duration?
     var settleBoundReached = false
+    /// The tool's replication settle before the window (issue #19): how long, and how many waits.
+    var replicationSettle: Duration?
+    var replicationSettleRounds: Int?
 
     /// Builds the record of a run of ours from its timeline (offsets from `started`, which was taken before the
     /// runner existed, so `started + offset` is never later than the real moment).
@@ -65,6 +68,8 @@ struct RunRecord: Sendable {
         sessionsCut = timeline.sessionsCut
         self.statements = statements
         self.burst = burst
+        replicationSettle = timeline.settle
+        replicationSettleRounds = timeline.replicationSettle?.rounds
         if let settle, let end = timeline.marks[.pinsSettled] {
             self.settle = end - settle.start
             settleBoundReached = settle.boundReached

@@ -178,6 +178,7 @@ struct ScenarioRunner {
         policy.drainDeadline = .seconds(2)
         policy.catchUpDeadline = .seconds(30)
         if scenario.workload == .autoIncrement { policy.autoIncrementPin = .relax }
+        if !scenario.toolSettle { policy.replicationSettleDeadline = .zero }
 
         // Diagnostic scenario: no session may carry an auto-increment pin from before the run.
         var restorePin: String?
@@ -191,11 +192,11 @@ struct ScenarioRunner {
         let load = try WriteLoad(
             configuration: WriteLoad.Configuration(
                 endpoint: rehearsal.writerEndpoint,
-                clients: clients,
+                clients: scenario.clients ?? clients,
                 workload: scenario.workload,
                 transactionMode: scenario.transactionMode,
                 transactionHold: scenario.hold,
-                thinkTime: thinkTime
+                thinkTime: scenario.thinkTime ?? thinkTime
             ),
             logger: logger
         )
@@ -217,7 +218,7 @@ struct ScenarioRunner {
                     do {
                         // Zero lag first (the previous switch may have left the reverse direction behind, for
                         // example while Aurora's delayed procedures ran); then, for the lag scenarios, the burst.
-                        _ = try await burst.settle(writer: operation.from, logger: logger)
+                        if scenario.preSettle { _ = try await burst.settle(writer: operation.from, logger: logger) }
                         burstTime = try await burst.write(rows: scenario.lag.burstRows, on: operation.from)
                     } catch {
                         return (records, "before run \(index + 1) (\(operation)), replication could not be settled: \(error)")
