@@ -50,6 +50,10 @@ public enum AutoIncrementPinPolicy: String, Sendable, Hashable, Codable {
     /// Trade-off: an application that reads `LAST_INSERT_ID()` in a separate statement may read it on another
     /// backend.
     case relax
+    /// Relax it only when ProxySQL's `stats_mysql_query_digest` shows no statement calling `LAST_INSERT_ID()` (the
+    /// only reads the relaxation can break: drivers that take the id from the INSERT's own answer are not
+    /// affected); keep it otherwise, or when the digests cannot be read or are empty. The default (issue #18).
+    case auto
 }
 
 /// The knobs of a run. Every wait has a deadline here.
@@ -75,6 +79,10 @@ public struct CutoverPolicy: Sendable, Hashable, Codable {
     public var disableQueryRetries: Bool
     /// Whether the auto-increment pin is relaxed for the window.
     public var autoIncrementPin: AutoIncrementPinPolicy
+    /// What the drain does with sessions held on the old writer only by an idle pin (see ``PinnedSessionPolicy``).
+    ///
+    /// A journal written before this field existed decodes it as ``PinnedSessionPolicy/wait``: those runs waited.
+    public var pinnedSessions: PinnedSessionPolicy
     /// With ``AutoIncrementPinPolicy/relax``: how long, at most, to let the pins that sessions took before the
     /// relaxation run out, after relaxing it and before the old writer goes `OFFLINE_SOFT` (outside the write
     /// window, while traffic still flows). Relaxing only stops *new* pins: a session that inserted just before keeps
@@ -116,8 +124,9 @@ public struct CutoverPolicy: Sendable, Hashable, Codable {
         fenceOldWriter: Bool = true,
         fenceTimeout: Duration = .milliseconds(500),
         disableQueryRetries: Bool = true,
-        autoIncrementPin: AutoIncrementPinPolicy = .keep,
+        autoIncrementPin: AutoIncrementPinPolicy = .auto,
         autoIncrementPinSettle: Duration = .milliseconds(200),
+        pinnedSessions: PinnedSessionPolicy = .cut,
         replicationSettleThreshold: Duration = .milliseconds(10),
         replicationSettleDeadline: Duration = .seconds(10),
         longTransactionLimit: Duration = .seconds(3),
@@ -134,6 +143,7 @@ public struct CutoverPolicy: Sendable, Hashable, Codable {
         self.disableQueryRetries = disableQueryRetries
         self.autoIncrementPin = autoIncrementPin
         self.autoIncrementPinSettle = autoIncrementPinSettle
+        self.pinnedSessions = pinnedSessions
         self.replicationSettleThreshold = replicationSettleThreshold
         self.replicationSettleDeadline = replicationSettleDeadline
         self.longTransactionLimit = longTransactionLimit
@@ -143,20 +153,22 @@ public struct CutoverPolicy: Sendable, Hashable, Codable {
 
     /// Whether a run relaxes the auto-increment pin and then lets the pins taken before run out (the
     /// `settlePins` step).
-    var settlesAutoIncrementPins: Bool { autoIncrementPin == .relax && autoIncrementPinSettle > .zero }
+    var settlesAutoIncrementPins: Bool { autoIncrementPin != .keep && autoIncrementPinSettle > .zero }
 
     /// Whether a writer switch settles replication before the window opens (the `settleReplication` step).
     var settlesReplication: Bool { replicationSettleDeadline > .zero && replicationSettleThreshold > .zero }
 
     private enum CodingKeys: String, CodingKey {
         case lagBudget, drainDeadline, drainPollInterval, drainDeadlinePolicy, catchUpDeadline, fenceOldWriter,
-            fenceTimeout, disableQueryRetries, autoIncrementPin, autoIncrementPinSettle, longTransactionLimit,
-            adminStatementTimeout, replicationStepTimeout, replicationSettleThreshold, replicationSettleDeadline
+            fenceTimeout, disableQueryRetries, autoIncrementPin, autoIncrementPinSettle, pinnedSessions,
+            longTransactionLimit, adminStatementTimeout, replicationStepTimeout, replicationSettleThreshold,
+            replicationSettleDeadline
     }
 
     /// Decodes a policy. A field added after a journal was written takes the value that reproduces what that run
     /// did: `autoIncrementPinSettle` absent means zero (no settle step), and so do `replicationSettleThreshold` and
-    /// `replicationSettleDeadline` (no replication settle), so an older journal still replays.
+    /// `replicationSettleDeadline` (no replication settle); `pinnedSessions` absent means
+    /// ``PinnedSessionPolicy/wait``; so an older journal still replays.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         lagBudget = try container.decode(Duration.self, forKey: .lagBudget)
@@ -169,6 +181,7 @@ public struct CutoverPolicy: Sendable, Hashable, Codable {
         disableQueryRetries = try container.decode(Bool.self, forKey: .disableQueryRetries)
         autoIncrementPin = try container.decode(AutoIncrementPinPolicy.self, forKey: .autoIncrementPin)
         autoIncrementPinSettle = try container.decodeIfPresent(Duration.self, forKey: .autoIncrementPinSettle) ?? .zero
+        pinnedSessions = try container.decodeIfPresent(PinnedSessionPolicy.self, forKey: .pinnedSessions) ?? .wait
         replicationSettleThreshold =
             try container.decodeIfPresent(Duration.self, forKey: .replicationSettleThreshold) ?? .zero
         replicationSettleDeadline =

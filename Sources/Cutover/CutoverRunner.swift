@@ -400,7 +400,7 @@ public actor CutoverRunner {
     /// A short human description of an event.
     public static func describe(_ event: CutoverStateMachine.Event) -> String {
         switch event {
-        case .guardsFinished(let reasons, let pinned, _):
+        case .guardsFinished(let reasons, let pinned, _, _):
             (reasons.isEmpty ? "guards passed" : "guards blocked: \(reasons.map(\.check).joined(separator: ", "))")
                 + (pinned.map { $0.isEmpty ? "" : " (\($0.count) session(s) pinned to the old server)" } ?? "")
         case .proxyPrepared: "ProxySQL prepared"
@@ -416,6 +416,10 @@ public actor CutoverRunner {
                 + (observation.stopped ? ", stopped on request" : observation.timedOut ? " at its deadline" : "")
         case .statusSet(let server, let status, _): "\(server) is \(status)"
         case .drained(let server, _): "\(server) drained"
+        case .drainEndedWithIdlePins(let server, let holders, _):
+            "\(server) held only by idle pins: "
+                + DrainClassifier.counts(holders).map { "\($0.1) \($0.0)" }.joined(separator: ", ")
+                + " (cut at OFFLINE_HARD)"
         case .drainDeadlinePassed(let server, let holders, _): "\(server) drain deadline passed (\(holders.count) holding)"
         case .drainStopped(let server, let holders, _): "\(server) drain stopped on request (\(holders.count) holding)"
         case .catchUpStopped(let role, _): "\(role) catch-up stopped on request"

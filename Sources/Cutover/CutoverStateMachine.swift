@@ -72,7 +72,7 @@ public struct CutoverStateMachine: Sendable {
         /// but before journaling how.
         case guardsFinished(
             blockingReasons: [BlockingReason], pinnedSessions: [SessionHolder]? = nil,
-            proxySettings: ProxySettingsSnapshot? = nil)
+            proxySettings: ProxySettingsSnapshot? = nil, autoIncrementPin: AutoIncrementPinDecision? = nil)
         /// ProxySQL's variables were changed for the window; the snapshot holds their previous values.
         case proxyPrepared(ProxySettingsSnapshot)
         /// The settle after relaxing the auto-increment pin ended. `stillHeld`: sessions that held the server when
@@ -86,6 +86,9 @@ public struct CutoverStateMachine: Sendable {
         case statusSet(RoutedServer, RoutingStatus, at: Duration)
         /// Nothing holds the server any more.
         case drained(RoutedServer, at: Duration)
+        /// Only idle pins (an auto-increment insert pin, a session variable, a lock) held the server, read twice
+        /// (``DrainClassifier``): under ``PinnedSessionPolicy/cut`` the drain ends and `OFFLINE_HARD` cuts them.
+        case drainEndedWithIdlePins(RoutedServer, holders: [ClassifiedHolder], at: Duration)
         /// The drain deadline passed with `holders` still on the server.
         case drainDeadlinePassed(RoutedServer, holders: [SessionHolder], at: Duration)
         /// The drain wait was ended before its deadline because the operator asked the run to stop (after
@@ -190,6 +193,17 @@ public struct CutoverStateMachine: Sendable {
         var forwardFailures: [StepFailure] = []
         var skipped: Set<Step> = []
         var timeline = CutoverTimeline()
+        /// The guards' decision about the auto-increment pin (``AutoIncrementPinPolicy/auto``).
+        var autoIncrementPinDecision: AutoIncrementPinDecision?
+
+        /// Whether the window relaxes the auto-increment pin: by policy, or by the guards' evidence.
+        var relaxesAutoIncrementPin: Bool {
+            switch policy.autoIncrementPin {
+            case .keep: false
+            case .relax: true
+            case .auto: autoIncrementPinDecision?.relax ?? false
+            }
+        }
 
         var old: DatabaseRole { operation.from }
         var new: DatabaseRole { operation.to }
@@ -261,7 +275,8 @@ public struct CutoverStateMachine: Sendable {
                 return continueRollback(Array(steps.dropFirst()), context, reason: reason, failures: failures)
             case .fenceLifted, .proxySettingsRestored, .fenced:
                 return continueRollback(Array(steps.dropFirst()), context, reason: reason, failures: failures)
-            case .guardsFinished, .proxyPrepared, .autoIncrementPinsSettled, .replicationSettleEnded, .drained, .drainDeadlinePassed,
+            case .guardsFinished, .proxyPrepared, .autoIncrementPinsSettled, .replicationSettleEnded, .drained,
+                .drainEndedWithIdlePins, .drainDeadlinePassed,
                 .drainStopped, .catchUpStopped, .sessionsClosed,
                 .positionRead, .caughtUp, .replicationStopped, .replicationStarted, .replicationVerified,
                 .readOnlyPersisted, .proxyConfigurationSaved:
@@ -360,7 +375,7 @@ public struct CutoverStateMachine: Sendable {
     static func steps(for operation: CutoverOperation, policy: CutoverPolicy) -> [Step] {
         if operation.movesWriter {
             var steps: [Step] = [.guards]
-            if policy.disableQueryRetries || policy.autoIncrementPin == .relax { steps.append(.prepareProxy) }
+            if policy.disableQueryRetries || policy.autoIncrementPin != .keep { steps.append(.prepareProxy) }
             if policy.settlesAutoIncrementPins { steps.append(.settlePins) }
             if policy.settlesReplication { steps.append(.settleReplication) }
             steps += [.offlineSoftOld, .drainOld, .offlineHardOld, .closeSessionsOld]
@@ -373,7 +388,7 @@ public struct CutoverStateMachine: Sendable {
             steps += [.stopForwardReplication, .proveFenceOld, .startReverseReplication, .verifyReverseReplication]
             if steps.contains(.fenceOld) { steps.append(.confirmFenceOld) }
             if steps.contains(.unfenceNew) { steps.append(.persistUnfenceNew) }
-            if policy.disableQueryRetries || policy.autoIncrementPin == .relax { steps.append(.restoreProxy) }
+            if policy.disableQueryRetries || policy.autoIncrementPin != .keep { steps.append(.restoreProxy) }
             steps.append(.saveConfiguration)
             return steps
         } else {
@@ -405,7 +420,7 @@ public struct CutoverStateMachine: Sendable {
         case .prepareProxy:
             return .prepareProxy(
                 disableQueryRetries: policy.disableQueryRetries,
-                relaxAutoIncrementPin: policy.autoIncrementPin == .relax
+                relaxAutoIncrementPin: context.relaxesAutoIncrementPin
             )
         case .settlePins:
             return .settleAutoIncrementPins(old, timeout: policy.autoIncrementPinSettle, interval: policy.drainPollInterval)
@@ -501,7 +516,10 @@ public struct CutoverStateMachine: Sendable {
             }
         }
         var nextIndex = index + 1
-        while nextIndex < context.steps.count, context.skipped.contains(context.steps[nextIndex]) {
+        while nextIndex < context.steps.count,
+            context.skipped.contains(context.steps[nextIndex])
+                || (context.steps[nextIndex] == .settlePins && !context.relaxesAutoIncrementPin)
+        {
             nextIndex += 1
         }
         guard nextIndex < context.steps.count else {
@@ -561,7 +579,9 @@ public struct CutoverStateMachine: Sendable {
         }
 
         switch (step, event) {
-        case (.guards, .guardsFinished(let reasons, _, let proxySettings)):
+        case (.guards, .guardsFinished(let reasons, _, let proxySettings, let pinDecision)):
+            context.autoIncrementPinDecision = pinDecision
+            context.timeline.autoIncrementPin = pinDecision
             // The values the window's ProxySQL changes will replace, read by the guards: journaled before the
             // change, so a run that dies between the change and its own outcome can still restore them.
             if let proxySettings { context.snapshot = proxySettings }
@@ -605,6 +625,11 @@ public struct CutoverStateMachine: Sendable {
 
         case (.drainOld, .drained(_, let at)):
             context.timeline.mark(.drained, at: at)
+            return next(after: step, context)
+
+        case (.drainOld, .drainEndedWithIdlePins(_, let holders, let at)):
+            context.timeline.mark(.drained, at: at)
+            context.timeline.idlePinsCut = holders
             return next(after: step, context)
 
         case (.drainOld, .drainDeadlinePassed(_, let holders, let at)):

@@ -49,6 +49,11 @@ public struct CutoverTimeline: Sendable, Hashable, Codable {
     public var finalPosition: ReplicationCoordinate?
     /// The new writer's own position, where reverse replication starts.
     public var newWriterPosition: ReplicationCoordinate?
+    /// Sessions held on the old writer only by an idle pin, cut at `OFFLINE_HARD` under
+    /// ``PinnedSessionPolicy/cut`` (classified; each class says what its client saw).
+    public var idlePinsCut: [ClassifiedHolder] = []
+    /// The guards' decision about the auto-increment pin, with its reason (nil: not taken, e.g. a reader switch).
+    public var autoIncrementPin: AutoIncrementPinDecision?
     /// Whether the run reached its end (set when it finishes).
     public var finished = false
     /// What the replication settle before the window saw (nil when the run had none).
@@ -62,7 +67,7 @@ public struct CutoverTimeline: Sendable, Hashable, Codable {
 
     private enum CodingKeys: String, CodingKey {
         case marks, holdersAtDeadline, forcedDrain, sessionsCut, finalPosition, newWriterPosition, finished, followUps,
-            replicationSettle
+            idlePinsCut, autoIncrementPin, replicationSettle
     }
 
     /// Decodes a timeline; `followUps` and `replicationSettle` are absent in journals written before they existed.
@@ -76,6 +81,8 @@ public struct CutoverTimeline: Sendable, Hashable, Codable {
         newWriterPosition = try container.decodeIfPresent(ReplicationCoordinate.self, forKey: .newWriterPosition)
         finished = try container.decode(Bool.self, forKey: .finished)
         followUps = try container.decodeIfPresent([String].self, forKey: .followUps) ?? []
+        idlePinsCut = try container.decodeIfPresent([ClassifiedHolder].self, forKey: .idlePinsCut) ?? []
+        autoIncrementPin = try container.decodeIfPresent(AutoIncrementPinDecision.self, forKey: .autoIncrementPin)
         replicationSettle = try container.decodeIfPresent(ReplicationSettleObservation.self, forKey: .replicationSettle)
     }
 

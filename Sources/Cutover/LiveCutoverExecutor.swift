@@ -52,10 +52,10 @@ public struct LiveCutoverExecutor: CutoverExecutor {
     public let environment: CutoverEnvironment
     /// The bounds of the run (replication step timeouts, the admin statement timeout).
     public let policy: CutoverPolicy
-    private let sleep: @Sendable (Duration) async throws -> Void
+    let sleep: @Sendable (Duration) async throws -> Void
     /// ``CutoverEnvironment/proxies`` with every admin statement bounded by
     /// ``CutoverPolicy/adminStatementTimeout``, whoever built the clients.
-    private let proxies: ProxySQLCluster
+    let proxies: ProxySQLCluster
 
     /// Creates an executor whose waits run on the continuous clock.
     public init(environment: CutoverEnvironment, policy: CutoverPolicy) {
@@ -70,7 +70,7 @@ public struct LiveCutoverExecutor: CutoverExecutor {
         self.proxies = environment.proxies.boundingEachStatement(by: policy.adminStatementTimeout)
     }
 
-    private var topology: CutoverTopology { environment.topology }
+    var topology: CutoverTopology { environment.topology }
 
     /// Performs `action` and returns its event and the statements it sent. Never throws: a failure is
     /// ``CutoverStateMachine/Event/stepFailed(_:at:)``.
@@ -104,13 +104,22 @@ public struct LiveCutoverExecutor: CutoverExecutor {
                 if let summary = pins?.summary {
                     context.report(.note("guards: \(summary)"))
                 }
+                // The auto-increment pin: relaxed for the window only on evidence (issue #18).
+                var pinDecision: AutoIncrementPinDecision?
+                if operation.movesWriter, policy.autoIncrementPin != .keep {
+                    let decision = await autoIncrementPinDecision(logger: logger)
+                    context.report(.note("auto-increment pin: \(decision.relax ? "relaxed" : "kept"): \(decision.reason)"))
+                    pinDecision = decision
+                }
                 // What the window's ProxySQL changes will replace: journaled now, before anything changes.
                 var settings: ProxySettingsSnapshot?
                 if reasons.isEmpty, operation.movesWriter {
-                    let names = Self.variablesChanged(disableRetries: policy.disableQueryRetries, relaxPin: policy.autoIncrementPin == .relax)
+                    let names = Self.variablesChanged(disableRetries: policy.disableQueryRetries, relaxPin: pinDecision?.relax ?? false)
                     if !names.isEmpty { settings = try? await snapshot(of: names.keys.sorted(), logger: logger) }
                 }
-                return .guardsFinished(blockingReasons: reasons, pinnedSessions: pins?.pinnedHolders, proxySettings: settings)
+                return .guardsFinished(
+                    blockingReasons: reasons, pinnedSessions: pins?.pinnedHolders, proxySettings: settings,
+                    autoIncrementPin: pinDecision)
 
             case .prepareProxy(let disableRetries, let relaxPin):
                 return try await prepareProxy(disableRetries: disableRetries, relaxPin: relaxPin, context: context)
@@ -169,7 +178,7 @@ public struct LiveCutoverExecutor: CutoverExecutor {
 
             case .pollDrain(let server, let timeout, let interval):
                 guard let key = topology.key(of: server) else { return failed("the topology has no \(server) row") }
-                return try await pollDrain(server, key: key, timeout: timeout, interval: interval, context: context)
+                return try await drainClassifying(server, key: key, timeout: timeout, interval: interval, context: context)
 
             case .closeSessions(let role):
                 var closed = 0
@@ -290,7 +299,7 @@ public struct LiveCutoverExecutor: CutoverExecutor {
 
     /// The ``CutoverStateMachine/Event/stepFailed(_:at:)`` of `action`: on `endpoint` (by default the one the
     /// action talks to), with `remedy` or else the usual one for the action (and `error`, when known).
-    private func stepFailed(
+    func stepFailed(
         _ action: CutoverStateMachine.Action,
         _ message: String,
         endpoint: String? = nil,
@@ -476,47 +485,6 @@ public struct LiveCutoverExecutor: CutoverExecutor {
     }
 
     // MARK: Drain
-
-    private func pollDrain(
-        _ server: RoutedServer,
-        key: BackendServer.Key,
-        timeout: Duration,
-        interval: Duration,
-        context: CutoverExecutionContext
-    ) async throws -> CutoverStateMachine.Event {
-        let logger = context.logger
-        let start = context.elapsed()
-        var lastReport = Duration.zero - .seconds(1)
-        while true {
-            let stats = await proxies.connectionPoolStats(for: key, logger: logger)
-            if let failure = stats.failures.first {
-                return stepFailed(
-                    .pollDrain(server, timeout: timeout, interval: interval), "\(failure.error)",
-                    endpoint: failure.node, context: context)
-            }
-            let used = stats.successes.reduce(0) { $0 + Int($1.value?.connectionsUsed ?? 0) }
-            let now = context.elapsed()
-            if used == 0 {
-                return .drained(server, at: now)
-            }
-            if now - start >= timeout {
-                let holders = await holders(of: key, logger: logger)
-                context.report(.drainProgress(server: server, connectionsUsed: used, holders: holders, at: now))
-                return .drainDeadlinePassed(server, holders: holders, at: now)
-            }
-            if context.isStopRequested() {
-                // The operator asked to stop: waiting out the deadline would only keep the writes blocked longer.
-                let holders = await holders(of: key, logger: logger)
-                context.report(.drainProgress(server: server, connectionsUsed: used, holders: holders, at: now))
-                return .drainStopped(server, holders: holders, at: now)
-            }
-            if now - lastReport >= .milliseconds(100) {
-                lastReport = now
-                context.report(.drainProgress(server: server, connectionsUsed: used, holders: [], at: now))
-            }
-            try await sleep(interval)
-        }
-    }
 
     // MARK: Auto-increment pin settle
 
@@ -827,7 +795,11 @@ public struct LiveCutoverExecutor: CutoverExecutor {
             )
         }
         guard policy.drainDeadlinePolicy == .rollBack else { return reasons }
-        let stubborn = pins.stubborn(idleLimit: policy.longTransactionLimit)
+        var stubborn = pins.stubborn(idleLimit: policy.longTransactionLimit)
+        if policy.pinnedSessions == .cut {
+            // Idle pins are cut at OFFLINE_HARD (issue #18): only what the drain must wait for can block.
+            stubborn.removeAll { DrainClassifier.holderClass(of: $0.entry).isIdlePin }
+        }
         guard !stubborn.isEmpty else { return reasons }
         let listed = stubborn.map { SessionPins.holder($0.entry, node: $0.node).description }
         reasons.append(

@@ -178,6 +178,8 @@ public final class Rehearsal: Sendable {
                 hostgroupPorts: [Int(writerHostgroup.rawValue): 0, Int(readerHostgroup.rawValue): 0],
                 initialVariables: options.proxyVariables
             )
+            // 1 poll in 10 after a COMMIT still counted the connection on a real 2.7.1 (issue #14 item 4).
+            emulatorConfiguration.lateConnUsedEvery = 10
             emulatorConfiguration.adminLatency = options.adminLatency
             let started = try await ProxySQLEmulator.start(configuration: emulatorConfiguration, logger: logger)
             emulator = started

@@ -15,6 +15,8 @@ public enum RehearsalScript {
     public struct Options: Sendable {
         /// The load's writes: client-chosen keys, or AUTO_INCREMENT inserts (which pin ProxySQL sessions).
         public var workload: WriteLoadWorkload
+        /// The application the rehearsal runs (its load's shapes, sysbench beside); the mix by default.
+        public var application: RehearsalWorkload
         /// Concurrent load clients.
         public var clients: Int
         /// Make the Aurora stand-in's procedures sleep like Aurora's (1–3 s each, off the critical path).
@@ -28,9 +30,11 @@ public enum RehearsalScript {
         /// Which server the source and "Aurora" are (MariaDB by default, or MySQL 9.7).
         public var serverKind: SandboxServerKind
 
-        /// Creates options; `policy` defaults to ``defaultPolicy(for:)``.
+        /// Creates options; `policy` defaults to ``defaultPolicy(for:)``. Without `application`, a `workload` of
+        /// `.clientKeys` / `.autoIncrement` runs that plain load, and neither runs ``RehearsalWorkload/mix``.
         public init(
-            workload: WriteLoadWorkload = .clientKeys,
+            workload: WriteLoadWorkload? = nil,
+            application: RehearsalWorkload? = nil,
             clients: Int = 4,
             auroraDelays: Bool = false,
             loadBetweenSwitches: Duration = .seconds(2),
@@ -38,22 +42,24 @@ public enum RehearsalScript {
             policy: CutoverPolicy? = nil,
             serverKind: SandboxServerKind = .mariadb
         ) {
-            self.workload = workload
-            self.clients = clients
+            let application = application ?? workload.map { $0 == .clientKeys ? .plain : .autoIncrement } ?? .mix
+            self.application = application
+            self.workload = application.loadWorkload
+            self.clients = application.clients(requested: clients)
             self.auroraDelays = auroraDelays
             self.loadBetweenSwitches = loadBetweenSwitches
             self.operations = operations
-            self.policy = policy ?? Self.defaultPolicy(for: workload)
+            self.policy = policy ?? Self.defaultPolicy(for: application.loadWorkload)
             self.serverKind = serverKind
         }
 
-        /// The library's defaults with a looser drain (the emulator and a debug build are slower than a real
-        /// ProxySQL) and, for AUTO_INCREMENT inserts, the pin relaxed for the window (DESIGN.md §3).
+        /// The library's defaults with a looser drain and catch-up (the emulator and a debug build are slower than
+        /// a real ProxySQL). The auto-increment pin and pinned sessions follow the library's defaults (relax on
+        /// evidence, cut idle pins: issue #18), for every workload.
         public static func defaultPolicy(for workload: WriteLoadWorkload) -> CutoverPolicy {
             var policy = CutoverPolicy()
             policy.drainDeadline = .seconds(2)
             policy.catchUpDeadline = .seconds(5)
-            if workload == .autoIncrement { policy.autoIncrementPin = .relax }
             return policy
         }
     }
@@ -98,12 +104,17 @@ public enum RehearsalScript {
         public var load: WriteLoadReport
         /// The checker's verdict on the final writer and the old source.
         public var verification: WriteLoadVerification
+        /// sysbench's own counters, when it ran beside.
+        public var sysbench: SysbenchReport?
+        /// What could be checked of sysbench's writes on the final writer (row counts), when it ran.
+        public var sysbenchCheck: SysbenchCheck?
         /// Why the rehearsal stopped before running every switch, if it did.
         public var stoppedEarly: String?
 
         /// Every switch completed, and nothing acknowledged was lost, doubled or accepted by a fenced server.
         public var succeeded: Bool {
             stoppedEarly == nil && switches.allSatisfy { $0.report.outcome == .completed } && verification.isClean
+                && (sysbenchCheck?.isClean ?? true)
         }
     }
 
@@ -148,13 +159,24 @@ public enum RehearsalScript {
             let preflight = try await runPreflight(rehearsal, environment: environment, policy: options.policy, logger: logger)
             progress(.preflight(preflight))
 
+<<<<<<< HEAD
             progress(.phase("write load: \(options.clients) clients, \(options.workload == .clientKeys ? "client-chosen keys" : "AUTO_INCREMENT inserts"), through the emulator's writer port"))
             let load = try WriteLoad(
                 configuration: WriteLoad.Configuration(endpoint: rehearsal.writerEndpoint, clients: options.clients, workload: options.workload),
                 logger: logger
             )
             let canaryEndpoint = try await prepareCanary(rehearsal, logger: logger)
+=======
+            progress(.phase("workload \(options.application): \(options.application.summary); \(options.clients) client(s) of ours, through the emulator's writer port"))
+            var loadConfiguration = WriteLoad.Configuration(endpoint: rehearsal.writerEndpoint, clients: options.clients, workload: options.workload)
+            loadConfiguration.shapes = options.application.shapes
+            let load = try WriteLoad(configuration: loadConfiguration, logger: logger)
+            let sysbench = try await prepareSysbench(rehearsal, options: options, progress: progress)
+            let sysbenchTime = options.loadBetweenSwitches * (options.operations.count + 1) + .seconds(8) * options.operations.count
+            let sysbenchRun = SysbenchRun()
+>>>>>>> clients
             let (report, outcome) = try await load.run { load -> ([Switch], String?) in
+                if let sysbench { sysbenchRun.start(sysbench, for: sysbenchTime) }
                 guard preflight.canProceed else {
                     return ([], "preflight failed: " + preflight.blockingReasons.map(\.check).joined(separator: ", "))
                 }
@@ -179,13 +201,20 @@ public enum RehearsalScript {
                 return (switches, nil)
             }
             await close()
+            let sysbenchReport = try await sysbenchRun.finish(progress: progress)
             progress(.phase("checking every write on the final writer"))
             var switches = outcome.0
             for index in switches.indices {
                 switches[index].clientGap = report.longestGap(overlapping: switches[index].started...switches[index].ended)?.duration
             }
             let verification = try await verify(rehearsal, report: report, switches: switches, logger: logger)
-            return Result(preflight: preflight, switches: switches, load: report, verification: verification, stoppedEarly: outcome.1)
+            var sysbenchCheck: SysbenchCheck?
+            if let sysbenchReport {
+                sysbenchCheck = try await checkSysbench(rehearsal, report: sysbenchReport, switches: switches, logger: logger)
+            }
+            return Result(
+                preflight: preflight, switches: switches, load: report, verification: verification,
+                sysbench: sysbenchReport, sysbenchCheck: sysbenchCheck, stoppedEarly: outcome.1)
         } catch {
             await close()
             throw error

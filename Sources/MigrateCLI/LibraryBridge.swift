@@ -14,7 +14,7 @@ struct CommandEnvironment: Sendable {
 
 /// `rehearse` options.
 struct RehearsalRequest: Sendable {
-    var workload: WriteLoadWorkload
+    var workload: RehearsalWorkload
     var clients: Int
     var auroraDelays: Bool
     var loadBetweenSwitches: Duration

@@ -111,6 +111,10 @@ public protocol ProxySQLAdministering: Sendable {
     /// error: check ``RuntimeVerification/isSatisfied`` or use ``requireRuntime(_:exhaustiveHostgroups:logger:)``.
     func verifyRuntime(_ intended: [IntendedBackendState], exhaustiveHostgroups: Set<HostgroupID>, logger: Logger)
         async throws -> RuntimeVerification
+
+    /// What `stats_mysql_query_digest` tells about `LAST_INSERT_ID()` use (see ``QueryDigestUse``); nil when this
+    /// kind of node cannot tell (the default).
+    func lastInsertIDUse(logger: Logger) async throws -> QueryDigestUse?
 }
 
 extension ProxySQLAdministering {

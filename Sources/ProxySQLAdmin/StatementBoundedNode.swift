@@ -18,7 +18,7 @@ struct StatementBoundedNode: ProxySQLAdministering {
     var nodeName: String { base.nodeName }
 
     /// Runs `work`, raced against `limit`; the loser is cancelled.
-    private func bounded<Value: Sendable>(
+    func bounded<Value: Sendable>(
         _ what: String,
         limit: Duration? = nil,
         _ work: @escaping @Sendable () async throws -> Value

@@ -377,7 +377,7 @@ struct WriterCutoverTranscriptTests {
 
     @Test("without retries to disable nor pins to relax, the proxy is neither prepared nor restored")
     func noProxyPreparation() {
-        var policy = CutoverPolicy()
+        var policy = CutoverPolicy(autoIncrementPin: .keep)
         policy.disableQueryRetries = false
         var machine = CutoverStateMachine()
         _ = machine.started(operation: .writerCutover, policy: policy)
@@ -662,7 +662,7 @@ struct AutoIncrementPinSettleTranscriptTests {
 
     @Test("no settle when the pin is kept or the settle is zero")
     func noSettle() {
-        #expect(!CutoverStateMachine.steps(for: .writerCutover, policy: CutoverPolicy()).contains(.settlePins))
+        #expect(!CutoverStateMachine.steps(for: .writerCutover, policy: CutoverPolicy(autoIncrementPin: .keep)).contains(.settlePins))
         var zero = Self.relaxed
         zero.autoIncrementPinSettle = .zero
         #expect(!CutoverStateMachine.steps(for: .writerCutover, policy: zero).contains(.settlePins))

@@ -146,7 +146,7 @@ struct LiveCutoverExecutorFaultTests {
         let complete = node("p1")
         let incomplete = node("p2", rows: [topology.source.writer: .online])
         let result = await executor([complete, incomplete]).perform(.runGuards(.writerCutover), context: context())
-        guard case .guardsFinished(let reasons, _, _) = result.event else {
+        guard case .guardsFinished(let reasons, _, _, _) = result.event else {
             Issue.record("expected the guards' answer, got \(result.event)")
             return
         }

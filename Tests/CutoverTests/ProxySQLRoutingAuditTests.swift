@@ -179,7 +179,7 @@ struct ProxySQLRoutingAuditTests {
             policy: CutoverPolicy(adminStatementTimeout: .seconds(10)))
         let result = await executor.perform(
             .runGuards(.writerCutover), context: CutoverExecutionContext(elapsed: { .zero }, report: { _ in }, logger: logger))
-        guard case .guardsFinished(let reasons, _, _) = result.event else {
+        guard case .guardsFinished(let reasons, _, _, _) = result.event else {
             Issue.record("expected guardsFinished, got \(result.event)")
             return
         }

@@ -112,7 +112,7 @@ struct ProxyWindowSettingsTests {
                 report: { if case .note(let text) = $0 { notes.withLock { $0.append(text) } } },
                 logger: Logger(label: "test"))
             let result = await executor.perform(.runGuards(operation), context: context)
-            guard case .guardsFinished(let reasons, _, _) = result.event else {
+            guard case .guardsFinished(let reasons, _, _, _) = result.event else {
                 Issue.record("expected the guards' answer, got \(result.event)")
                 return ([], [])
             }

@@ -129,7 +129,7 @@ struct ReplicationSettleTranscriptTests {
     @Test("with nothing prepared, a settle that gave up ends at once: nothing to restore")
     func gaveUpWithNothingPrepared() {
         var machine = CutoverStateMachine()
-        let policy = CutoverPolicy(disableQueryRetries: false, replicationSettleDeadline: ms(500))
+        let policy = CutoverPolicy(disableQueryRetries: false, autoIncrementPin: .keep, replicationSettleDeadline: ms(500))
         _ = machine.started(operation: .writerCutover, policy: policy)
         #expect(machine.receive(.guardsFinished(blockingReasons: []))
             == .settleReplication(.target, source: .source, threshold: ms(10), timeout: ms(500)))

@@ -226,7 +226,7 @@ struct SafetyGuardExecutorTests {
         let result = await executor.perform(
             .runGuards(.writerCutover),
             context: CutoverExecutionContext(elapsed: { .zero }, report: { _ in }, logger: Logger(label: "test")))
-        guard case .guardsFinished(let reasons, _, _) = result.event else {
+        guard case .guardsFinished(let reasons, _, _, _) = result.event else {
             Issue.record("expected guardsFinished, got \(result.event)")
             return []
         }

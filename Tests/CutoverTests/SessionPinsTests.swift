@@ -249,7 +249,8 @@ struct GuardsPinnedSessionsTests {
         }
     }
 
-    func guards(_ node: ProxySQLAdminClient, policy: CutoverPolicy = CutoverPolicy()) async
+    /// The guards under the policy before issue #18 (pin kept, pinned sessions waited for) unless told otherwise.
+    func guards(_ node: ProxySQLAdminClient, policy: CutoverPolicy = CutoverPolicy(autoIncrementPin: .keep, pinnedSessions: .wait)) async
         -> (event: CutoverStateMachine.Event, notes: [String])
     {
         let executor = LiveCutoverExecutor(
@@ -286,12 +287,12 @@ struct GuardsPinnedSessionsTests {
         .result(SQLResult(resultSets: [ResultSet(columnNames: processlistColumns, rows: rows)]))
     }
 
-    @Test("a session pinned by SET @x blocks under roll-back: it would hold the drain until the deadline")
+    @Test("a session pinned by SET @x blocks under roll-back with pinned-sessions wait: it would hold the drain until the deadline")
     func sessionVariableBlocks() async throws {
         let (node, session) = scriptedNode("p1")
         scriptGuards(session, processlist: rows([processlistRow(session: 17, milliseconds: 120, flags: 0x4)]))
         let (event, notes) = await guards(node)
-        guard case .guardsFinished(let reasons, let pinned, _) = event else {
+        guard case .guardsFinished(let reasons, let pinned, _, _) = event else {
             Issue.record("expected the guards' answer, got \(event)")
             return
         }
@@ -309,10 +310,10 @@ struct GuardsPinnedSessionsTests {
     func forceOnlyReports() async throws {
         let (node, session) = scriptedNode("p1")
         scriptGuards(session, processlist: rows([processlistRow(session: 17, milliseconds: 120, flags: 0x4)]))
-        var policy = CutoverPolicy()
+        var policy = CutoverPolicy(autoIncrementPin: .keep, pinnedSessions: .wait)
         policy.drainDeadlinePolicy = .force
         let (event, notes) = await guards(node, policy: policy)
-        guard case .guardsFinished(let reasons, let pinned, _) = event else {
+        guard case .guardsFinished(let reasons, let pinned, _, _) = event else {
             Issue.record("expected the guards' answer, got \(event)")
             return
         }
@@ -321,6 +322,30 @@ struct GuardsPinnedSessionsTests {
         #expect(notes.count == 1)
         #expect(CutoverRunner.describe(event).hasSuffix("(1 session(s) pinned to the old server)"))
         try session.verifyAllConsumed()
+    }
+
+    @Test("#18 under the default pinned-sessions cut, a session pinned by SET @x is only reported: the drain cuts it at OFFLINE_HARD")
+    func cutPolicyOnlyReports() async throws {
+        let (node, session) = scriptedNode("p1")
+        scriptGuards(session, processlist: rows([processlistRow(session: 17, milliseconds: 120, flags: 0x4)]))
+        let (event, _) = await guards(node, policy: CutoverPolicy(autoIncrementPin: .keep))
+        guard case .guardsFinished(let reasons, let pinned, _, _) = event else {
+            Issue.record("expected the guards' answer, got \(event)")
+            return
+        }
+        #expect(proxyReasons(reasons).isEmpty, "\(reasons)")
+        #expect(pinned?.map(\.sessionID) == [17])
+        try session.verifyAllConsumed()
+
+        // An idle open transaction still blocks: the drain waits for transactions.
+        let (again, longSession) = scriptedNode("p1")
+        scriptGuards(longSession, processlist: rows([processlistRow(session: 5, milliseconds: 4_000, flags: 0x1)]))
+        let (blocked, _) = await guards(again, policy: CutoverPolicy(autoIncrementPin: .keep))
+        guard case .guardsFinished(let longReasons, _, _, _) = blocked else {
+            Issue.record("expected the guards' answer, got \(blocked)")
+            return
+        }
+        #expect(proxyReasons(longReasons).map(\.check) == ["proxysql.pinned-sessions"])
     }
 
     @Test("a short transaction or an auto-increment pin is reported, not blocking; a long idle one blocks")
@@ -335,7 +360,7 @@ struct GuardsPinnedSessionsTests {
                 processlistRow(session: 8, clientPort: 4, backend: nil, milliseconds: 60_000, flags: 0),
             ]))
         let (event, _) = await guards(node)
-        guard case .guardsFinished(let reasons, let pinned, _) = event else {
+        guard case .guardsFinished(let reasons, let pinned, _, _) = event else {
             Issue.record("expected the guards' answer, got \(event)")
             return
         }
@@ -347,7 +372,7 @@ struct GuardsPinnedSessionsTests {
         let (again, longSession) = scriptedNode("p1")
         scriptGuards(longSession, processlist: rows([processlistRow(session: 5, milliseconds: 4_000, flags: 0x1)]))
         let (blocked, _) = await guards(again)
-        guard case .guardsFinished(let longReasons, _, _) = blocked else {
+        guard case .guardsFinished(let longReasons, _, _, _) = blocked else {
             Issue.record("expected the guards' answer, got \(blocked)")
             return
         }
@@ -365,7 +390,7 @@ struct GuardsPinnedSessionsTests {
                     code: .server, serverErrorNumber: 1045, sqlState: "28000",
                     message: "ProxySQL Admin Error: no such table: stats_mysql_processlist")))
         let (event, _) = await guards(node)
-        guard case .guardsFinished(let reasons, _, _) = event else {
+        guard case .guardsFinished(let reasons, _, _, _) = event else {
             Issue.record("expected the guards' answer, got \(event)")
             return
         }
@@ -426,11 +451,17 @@ struct PreflightPinnedSessionsTests {
         #expect(outcome.status == .warn)
         #expect(outcome.detail.contains("proxy-1: 10/source-db:3306 is held by session 11"))
         #expect(outcome.detail.contains("auto-increment insert pin"))
-        #expect(outcome.detail.contains("session 12") && outcome.detail.contains("guards refuse while it stays"))
+        // The default (pinned-sessions cut) says what the switch will do with each session, and why (issue #18).
+        #expect(outcome.detail.contains("session 12") && outcome.detail.contains("an idle session-pin: the switch cuts it at OFFLINE_HARD without waiting"), "\(outcome.detail)")
+        #expect(outcome.detail.contains("an idle auto-increment-pin: the switch cuts it at OFFLINE_HARD"))
         #expect(outcome.remedy?.contains("policy.auto-increment-pin: relax") == true)
+        let waiting = try await check(
+            ["proxy-2": [processlistRow(session: 12, backend: source, milliseconds: 30, flags: 0x4)]],
+            policy: CutoverPolicy(pinnedSessions: .wait))
+        #expect(waiting.detail.contains("session 12") && waiting.detail.contains("guards refuse while it stays"))
         #expect(outcome.remedy?.contains("KILL CONNECTION <SessionID>") == true)
 
-        var force = CutoverPolicy()
+        var force = CutoverPolicy(pinnedSessions: .wait)
         force.drainDeadlinePolicy = .force
         let forced = try await check(
             ["proxy-2": [processlistRow(session: 12, backend: source, milliseconds: 30, flags: 0x4)]], policy: force)

@@ -126,12 +126,19 @@ extension FaultTests {
             try await bed.expectStartingState("after failback")
         }
 
-        @Test("a session pinned by SET @x: the drain deadline passes and the run rolls back, naming the reason")
+        /// The policy before issue #18: idle pins are waited for until the drain deadline.
+        static var waitPolicy: CutoverPolicy {
+            var policy = FaultPolicies.standard
+            policy.pinnedSessions = .wait
+            return policy
+        }
+
+        @Test("a session pinned by SET @x, pinned-sessions wait: the drain deadline passes and the run rolls back, naming the reason")
         func userVariablePin() async throws {
             guard let bed = try await FaultBed.inStartingState() else { return }
             let (result, pinned) = try await runPinned(
                 "drain held by a session pinned with SET @x", "pin a session with a user variable",
-                expected: .rolledBack, on: bed
+                policy: Self.waitPolicy, expected: .rolledBack, on: bed
             ) { try await PinnedClient.userVariable(bed: $0) }
             let holders = result.report.timeline.holdersAtDeadline
             #expect(
@@ -139,7 +146,7 @@ extension FaultTests {
             await pinned?.close()
         }
 
-        @Test("sessions pinned before the run: preflight warns and names them, the guards refuse a SET @x pin, nothing changes")
+        @Test("sessions pinned before the run: preflight warns and names them, the guards (pinned-sessions wait) refuse a SET @x pin, nothing changes")
         func pinnedBeforeTheRun() async throws {
             guard let bed = try await FaultBed.inStartingState() else { return }
             let variable = try await PinnedClient.userVariable(bed: bed)
@@ -157,12 +164,12 @@ extension FaultTests {
             #expect(report.canProceed || !report.blockingReasons.contains { $0.check == "proxysql.pinned-sessions" })
 
             // The guards: the session-long pin blocks (drain-deadline-policy roll-back), the transaction is reported.
-            let result = await LiveCutoverExecutor(environment: environment, policy: FaultPolicies.standard).perform(
+            let result = await LiveCutoverExecutor(environment: environment, policy: Self.waitPolicy).perform(
                 .runGuards(.writerCutover),
                 context: CutoverExecutionContext(elapsed: { .zero }, report: { _ in }, logger: logger)
             )
             await close()
-            guard case .guardsFinished(let reasons, let pinned, _) = result.event else {
+            guard case .guardsFinished(let reasons, let pinned, _, _) = result.event else {
                 Issue.record("expected the guards' answer, got \(result.event)")
                 return
             }

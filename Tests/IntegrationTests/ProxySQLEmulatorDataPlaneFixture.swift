@@ -17,6 +17,7 @@ struct DataPlaneFixture {
     static func with<Result: Sendable>(
         statuses: [String],
         variables: [String: String] = [:],
+        lateConnUsedEvery: Int = 0,
         coldConnectionDelay: Duration = .zero,
         _ body: (DataPlaneFixture) async throws -> Result
     ) async throws -> Result {
@@ -46,6 +47,7 @@ struct DataPlaneFixture {
             initialVariables: variables
         )
         configuration.adminLatency = .fast
+        configuration.lateConnUsedEvery = lateConnUsedEvery
         configuration.coldConnectionDelay = coldConnectionDelay
         return try await withProxySQLEmulator(configuration: configuration) { emulator in
             let admin = try await MariaDBConnection.connect(configuration: emulator.adminConfiguration)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Cutover
 import Logging
+import CutoverRehearsal
 import CutoverSandbox
 import Testing
 
@@ -41,7 +42,7 @@ struct ParseTests {
         #expect(command.loadBetween == "500ms")
         #expect(command.options.json)
         let defaults = try parse(["rehearse"], as: RehearseCommand.self)
-        #expect(defaults.workload == .clientKeys)
+        #expect(defaults.workload == .mix)
         #expect(defaults.clients == 4)
         #expect(!defaults.auroraDelays)
         #expect(defaults.loadBetween == "2s")

@@ -5,7 +5,8 @@ import ReplicationControl
 
 extension Preflight {
     /// Every check, in the order they run.
-    static let definitions: [Definition] = databaseChecks + proxyChecks + [windowSettingsCheck] + routingAuditChecks
+    static let definitions: [Definition] =
+        databaseChecks + proxyChecks + [windowSettingsCheck] + routingAuditChecks + drainPlanChecks
 
     // MARK: Shared facts
 

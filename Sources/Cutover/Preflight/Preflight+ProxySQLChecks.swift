@@ -159,9 +159,13 @@ extension Preflight {
                 for session in pinned {
                     let holder = SessionPins.holder(session.entry, node: node)
                     let blocks = stubborn.contains(session.entry.sessionID) && policy.drainDeadlinePolicy == .rollBack
+                    let guarded = blocks && !(policy.pinnedSessions == .cut
+                        && DrainClassifier.holderClass(of: session.entry).isIdlePin)
                     findings.warn(
                         "\(node): \(key) is held by \(holder)"
-                            + (blocks ? " — the writer switch's guards refuse while it stays (drain-deadline-policy roll-back)" : ""),
+                            + (guarded
+                                ? " — the writer switch's guards refuse while it stays (drain-deadline-policy roll-back)"
+                                : " — \(drainPlan(for: session.entry))"),
                         remedy: remedy
                     )
                 }

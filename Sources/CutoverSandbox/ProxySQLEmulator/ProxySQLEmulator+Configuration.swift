@@ -43,6 +43,11 @@ extension ProxySQLEmulator {
         /// How long the admin interface takes to answer: ``AdminLatencyProfile/realistic`` (a real ProxySQL
         /// 2.7.1's latencies, the default) or ``AdminLatencyProfile/fast`` (no padding, for unit-speed tests).
         public var adminLatency: AdminLatencyProfile = .realistic
+        /// ProxySQL's `ConnUsed` is almost, not always, immediate: in one real run 1 poll in 10 that started after a
+        /// COMMIT's acknowledgement still counted the connection. With a value N > 0, every N-th release of a
+        /// backend connection stays counted by one more poll of `stats_mysql_connection_pool`. 0 (the default, for
+        /// exact tests) turns it off; the rehearsal uses 10.
+        public var lateConnUsedEvery = 0
         /// Extra time before the first statement on a freshly opened backend connection. A real ProxySQL opens
         /// fresh connections to a server that comes back from `OFFLINE_HARD` (its pool was emptied), and the first
         /// statements there took 10–13 ms on this machine (ProxySQL 2.7.1, MariaDB backends), against well under a

@@ -139,6 +139,7 @@ public final class ProxySQLEmulator: Sendable {
 
         let group = MultiThreadedEventLoopGroup.singleton
         let dataPlane = DataPlane(logger: logger, coldConnectionDelay: configuration.coldConnectionDelay)
+        dataPlane.setLateConnUsed(every: configuration.lateConnUsedEvery)
         let database: AdminDatabase
         do {
             database = try AdminDatabase(diskPath: directory + "/proxysql.db")

@@ -5,6 +5,7 @@ import MariaDB
 struct ClientResult: Sendable {
     var records: [WriteRecord] = []
     var events: [ConnectionEvent] = []
+    var lastInsertID = LastInsertIDTally()
 }
 
 extension WriteLoad {
@@ -16,6 +17,7 @@ extension WriteLoad {
         let origin: ContinuousClock.Instant
 
         private var configuration: Configuration { load.configuration }
+        private var shape: ClientShape { configuration.shapes[index % configuration.shapes.count] }
 
         func run(connection initial: MariaDBConnection) async -> ClientResult {
             var result = ClientResult()
@@ -42,7 +44,7 @@ extension WriteLoad {
                         sentAtMicroseconds: sentAtMicroseconds
                     )
                 }
-                let (outcome, keepConnection) = await write(rows, on: current)
+                let (outcome, keepConnection) = await write(rows, on: current, tally: &result.lastInsertID)
                 result.records.append(
                     WriteRecord(
                         client: index,
@@ -70,7 +72,14 @@ extension WriteLoad {
                             client: index, at: ContinuousClock.now, kind: .lost(outcome.error ?? lostMarker))
                     )
                 }
-                let pause = configuration.thinkTime + (outcome.isAcknowledged ? .zero : configuration.pauseAfterFailure)
+                let thinkTime: Duration =
+                    switch shape {
+                    case .idlePinned: configuration.idleTime
+                    // "writes every few milliseconds" (issue #18)
+                    case .pinnedAtConnect: max(configuration.thinkTime, .milliseconds(3))
+                    case .plain, .lastInsertID: configuration.thinkTime
+                    }
+                let pause = thinkTime + (outcome.isAcknowledged ? .zero : configuration.pauseAfterFailure)
                 if pause > .zero {
                     try? await Task.sleep(for: pause)
                 }
@@ -84,7 +93,8 @@ extension WriteLoad {
         /// Sends one transaction; returns its outcome and whether the connection may be used again.
         private func write(
             _ rows: [WriteLoadSchema.InsertedRow],
-            on connection: MariaDBConnection
+            on connection: MariaDBConnection,
+            tally: inout LastInsertIDTally
         ) async -> (WriteOutcome, Bool) {
             let schema = configuration.schema
             let workload = configuration.workload
@@ -92,6 +102,23 @@ extension WriteLoad {
             let timeout = configuration.statementTimeout
             do {
                 switch configuration.transactionMode {
+                case .autocommit where shape == .lastInsertID:
+                    let inserted = try await connection.execute(
+                        schema.insertStatement(workload: workload, runID: runID, rows: rows),
+                        timeout: timeout
+                    )
+                    let acknowledgedAt = ContinuousClock.now
+                    // The INSERT is acknowledged: whatever happens to the read, the write counts as done.
+                    do {
+                        let read = try await connection.execute("SELECT LAST_INSERT_ID()", timeout: timeout)
+                        let value = read.resultSets.first?.rows.first.flatMap { UInt64($0[0].string ?? "") }
+                        tally.checked += 1
+                        if value != inserted.lastInsertID { tally.mismatched += 1 }
+                        return (.acknowledged(at: acknowledgedAt), true)
+                    } catch {
+                        tally.readErrors += 1
+                        return (.acknowledged(at: acknowledgedAt), await connection.isUsable)
+                    }
                 case .autocommit:
                     try await connection.run(
                         schema.insertStatement(workload: workload, runID: runID, rows: rows),
@@ -148,6 +175,14 @@ extension WriteLoad {
                         configuration: configuration.endpoint,
                         logger: load.loggerForClients
                     )
+                    do {
+                        for statement in shape.connectStatements {
+                            _ = try await connection.execute(statement, timeout: .seconds(10))
+                        }
+                    } catch {
+                        await connection.close()
+                        throw error
+                    }
                     events.append(ConnectionEvent(client: index, at: .now, kind: .reconnected))
                     return connection
                 } catch {

@@ -62,6 +62,10 @@ public final class WriteLoad: Sendable {
         public var stopGracePeriod: Duration
         /// The run id (`1...WriteIDScheme.maximumRunID`); nil picks a random one.
         public var runID: Int64?
+        /// The clients' shapes, taken in turn (see ``ClientShape``); `[.plain]` by default.
+        public var shapes: [ClientShape] = [.plain]
+        /// ``ClientShape/idlePinned`` clients: the pause between their writes.
+        public var idleTime: Duration = .seconds(2)
 
         /// Creates a configuration; see the properties for the defaults' meaning.
         public init(
@@ -117,6 +121,11 @@ public final class WriteLoad: Sendable {
             if connectTimeout <= .zero { throw invalid("connectTimeout must be positive") }
             if reconnectBackoff.lowerBound <= .zero { throw invalid("reconnectBackoff must be positive") }
             if stopGracePeriod < .zero { throw invalid("stopGracePeriod must not be negative") }
+            if shapes.isEmpty { throw invalid("shapes must not be empty") }
+            if shapes.contains(.lastInsertID) && workload != .autoIncrement {
+                throw invalid("the last-insert-id shape needs the autoIncrement workload")
+            }
+            if idleTime <= .zero { throw invalid("idleTime must be positive") }
             if let runID, !(1...WriteIDScheme.maximumRunID).contains(runID) {
                 throw invalid("runID must be in 1...\(WriteIDScheme.maximumRunID)")
             }
@@ -311,6 +320,8 @@ public final class WriteLoad: Sendable {
         var records = results.flatMap(\.records)
         records.sort { ($0.sentAt, $0.client) < ($1.sentAt, $1.client) }
         let events = results.flatMap(\.events).sorted { $0.at < $1.at }
+        var tally = LastInsertIDTally()
+        for result in results { tally.add(result.lastInsertID) }
         logger.debug("write load finished", metadata: ["writeload.writes": "\(records.count)"])
         return WriteLoadReport(
             runID: runID,
@@ -321,7 +332,9 @@ public final class WriteLoad: Sendable {
             stoppedAt: min(max(stoppedAt, startedAt), finishedAt),
             finishedAt: finishedAt,
             records: records,
-            connectionEvents: events
+            connectionEvents: events,
+            shapes: configuration.shapes,
+            lastInsertID: tally
         )
     }
 
@@ -349,6 +362,15 @@ public final class WriteLoad: Sendable {
                 group.addTask {
                     do {
                         let connection = try await MariaDBConnection.connect(configuration: endpoint, logger: logger)
+                        let shape = self.configuration.shapes[index % self.configuration.shapes.count]
+                        do {
+                            for statement in shape.connectStatements {
+                                _ = try await connection.execute(statement, timeout: .seconds(10))
+                            }
+                        } catch {
+                            await connection.close()
+                            throw error
+                        }
                         return .connected(index: index, connection: connection)
                     } catch {
                         return .failed(index: index, error: error)

@@ -18,6 +18,10 @@ public struct WriteLoadReport: Sendable, CustomStringConvertible {
     public var records: [WriteRecord]
     /// Lost connections, failed reconnection attempts and reconnections, in time order.
     public var connectionEvents: [ConnectionEvent]
+    /// The clients' shapes, in turn (``WriteLoad/ClientShape``).
+    public var shapes: [WriteLoad.ClientShape]
+    /// What the ``WriteLoad/ClientShape/lastInsertID`` clients read.
+    public var lastInsertID: LastInsertIDTally
 
     /// Creates a report (the load does; tests build synthetic ones).
     public init(
@@ -29,8 +33,12 @@ public struct WriteLoadReport: Sendable, CustomStringConvertible {
         stoppedAt: ContinuousClock.Instant,
         finishedAt: ContinuousClock.Instant,
         records: [WriteRecord],
-        connectionEvents: [ConnectionEvent] = []
+        connectionEvents: [ConnectionEvent] = [],
+        shapes: [WriteLoad.ClientShape] = [.plain],
+        lastInsertID: LastInsertIDTally = LastInsertIDTally()
     ) {
+        self.shapes = shapes
+        self.lastInsertID = lastInsertID
         self.runID = runID
         self.workload = workload
         self.schema = schema

@@ -1,6 +1,6 @@
 public import ArgumentParser
 import Cutover
-import CutoverRehearsal
+public import CutoverRehearsal
 public import CutoverSandbox
 import Foundation
 import Synchronization
@@ -74,6 +74,22 @@ struct StatusCommand: AsyncParsableCommand {
 
 // MARK: - Practice
 
+extension RehearsalWorkload: ExpressibleByArgument {
+    /// A workload name (`mix`, `sysbench-insert`, ...); `client-keys` is the older name of `plain`.
+    public init?(argument: String) {
+        if argument == "client-keys" {
+            self = .plain
+        } else if let workload = RehearsalWorkload(rawValue: argument) {
+            self = workload
+        } else {
+            return nil
+        }
+    }
+
+    /// The values `--workload` accepts.
+    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
+}
+
 extension WriteLoadWorkload: ExpressibleByArgument {
     /// `client-keys` or `auto-increment`.
     public init?(argument: String) {
@@ -107,7 +123,8 @@ struct RehearseCommand: AsyncParsableCommand {
 
             Examples:
               migrate-cli rehearse
-              migrate-cli rehearse --workload auto-increment --clients 8
+              migrate-cli rehearse --workload sysbench-insert
+              migrate-cli rehearse --workload pinned-at-connect --clients 8
               migrate-cli rehearse --aurora-delays --json > rehearsal.jsonl
               migrate-cli rehearse --server mysql
             """
@@ -115,8 +132,8 @@ struct RehearseCommand: AsyncParsableCommand {
 
     @OptionGroup var options: GlobalOptions
 
-    @Option(name: .long, help: ArgumentHelp("The load's writes: client-keys, or auto-increment (pins ProxySQL sessions; the rehearsal relaxes the pin).", valueName: "kind"))
-    var workload: WriteLoadWorkload = .clientKeys
+    @Option(name: .long, help: ArgumentHelp("The application: mix (default: AUTO_INCREMENT inserts, LAST_INSERT_ID() readers, clients pinned at connect, an idle pinned pool), plain, auto-increment, last-insert-id, pinned-at-connect, idle-pool, sysbench-insert, sysbench-insert-explicit, sysbench-write-only (sysbench beside one client of ours).", valueName: "name"))
+    var workload: RehearsalWorkload = .mix
 
     @Option(name: [.customLong("clients"), .customLong("write-threads")], help: "Concurrent writers of the load.")
     var clients: Int = 4

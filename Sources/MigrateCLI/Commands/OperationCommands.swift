@@ -88,12 +88,17 @@ enum OperationCommand {
                 text += "the new writer to come within \(HumanDuration.format(policy.replicationSettleThreshold)) of the old one, "
                 text += "else roll back\n"
             }
-            if policy.autoIncrementPin == .relax {
-                text += "  auto-increment pin relaxed for the run"
+            if policy.autoIncrementPin != .keep {
+                text += policy.autoIncrementPin == .relax
+                    ? "  auto-increment pin relaxed for the run"
+                    : "  auto-increment pin relaxed for the run if stats_mysql_query_digest shows no LAST_INSERT_ID()"
                 if policy.autoIncrementPinSettle > .zero {
                     text += "; before OFFLINE_SOFT, up to \(HumanDuration.format(policy.autoIncrementPinSettle)) for pins taken earlier to run out (writes go on meanwhile)"
                 }
                 text += "\n"
+            }
+            if policy.pinnedSessions == .cut {
+                text += "  sessions held on the old writer only by an idle pin (auto-increment insert, @ variable, lock) are cut at OFFLINE_HARD: their next statement gets error 2013 and their client reconnects to the new writer\n"
             }
             text += "  before the new writer is ONLINE any failure rolls back; after it the run only moves forward (`migrate-cli resume`)\n"
         }

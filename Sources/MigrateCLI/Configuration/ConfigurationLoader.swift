@@ -383,7 +383,14 @@ struct FieldReader {
             if let parsed = AutoIncrementPinPolicy(rawValue: value) {
                 policy.autoIncrementPin = parsed
             } else {
-                problem("policy.auto-increment-pin", "'\(value)' is not one of keep, relax")
+                problem("policy.auto-increment-pin", "'\(value)' is not one of auto, keep, relax")
+            }
+        }
+        if let value = text("policy.pinned-sessions") {
+            if let parsed = PinnedSessionPolicy(rawValue: value) {
+                policy.pinnedSessions = parsed
+            } else {
+                problem("policy.pinned-sessions", "'\(value)' is not one of cut, wait")
             }
         }
         if let value = duration("policy.auto-increment-pin-settle", allowZero: true) {

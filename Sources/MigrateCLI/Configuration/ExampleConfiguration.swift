@@ -102,8 +102,11 @@ enum ExampleConfiguration {
           fence-old-writer: true         # read_only on the old writer after OFFLINE_HARD (not possible on Aurora)
           fence-timeout: 500ms
           disable-query-retries: true    # no ProxySQL retry during the window: no write applied twice
-          auto-increment-pin: keep       # relax: sessions that inserted AUTO_INCREMENT rows can drain, but an app
-                                         # reading LAST_INSERT_ID() in a separate statement may read the other server
+          auto-increment-pin: auto       # relax: sessions that inserted AUTO_INCREMENT rows can drain, but an app
+                                         # reading LAST_INSERT_ID() in a separate statement may read the other server;
+                                         # auto: relax only when stats_mysql_query_digest shows no LAST_INSERT_ID()
+          pinned-sessions: cut           # cut: idle pinned sessions get 2013 on their next statement and reconnect to
+                                         # the new writer; wait: wait for them until the drain deadline
           auto-increment-pin-settle: 200ms   # with relax: before OFFLINE_SOFT, let pins taken earlier run out (0: no wait)
           replication-settle-threshold: 10ms  # writer switch: before OFFLINE_SOFT, wait until one wait on the new writer
                                          # for the old one's current position takes at most this (0: no settle)

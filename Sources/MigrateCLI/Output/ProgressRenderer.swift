@@ -225,6 +225,12 @@ struct HumanProgressRenderer: ProgressRendering {
         if !timeline.holdersAtDeadline.isEmpty {
             facts.append("sessions holding the old server at the deadline: " + timeline.holdersAtDeadline.map(\.description).joined(separator: "; "))
         }
+        if let decision = timeline.autoIncrementPin {
+            facts.append("auto-increment pin \(decision.relax ? "relaxed" : "kept") for the window: \(decision.reason)")
+        }
+        for (holderClass, count) in DrainClassifier.counts(timeline.idlePinsCut) {
+            facts.append("\(count) session(s) held by an idle \(holderClass) cut (during the drain or at OFFLINE_HARD): the client saw \(holderClass.whatTheClientSees)")
+        }
         if timeline.sessionsCut > 0 {
             facts.append("\(timeline.sessionsCut) application session(s) cut on the old writer: their clients saw an error; writes they sent may have committed and are on the new writer after catch-up")
         }
@@ -355,6 +361,18 @@ struct JSONProgressRenderer: ProgressRendering {
             ("marks_ms", .object(marks)),
             ("forced_drain", .bool(timeline.forcedDrain)), ("sessions_cut", .int(Int64(timeline.sessionsCut))),
             ("holders_at_deadline", .array(timeline.holdersAtDeadline.map(holder))),
+            ("idle_pins_cut", .array(DrainClassifier.counts(timeline.idlePinsCut).map { holderClass, count in
+                .object([
+                    ("class", .string(holderClass.rawValue)), ("sessions", .int(Int64(count))),
+                    ("client_saw", .string(holderClass.whatTheClientSees)),
+                ])
+            })),
+            ("idle_pin_holders", .array(timeline.idlePinsCut.map { classified in
+                .object([("class", .string(classified.holderClass.rawValue)), ("holder", holder(classified.holder))])
+            })),
+            ("auto_increment_pin", timeline.autoIncrementPin.map { decision in
+                .object([("relaxed", .bool(decision.relax)), ("reason", .string(decision.reason))])
+            } ?? .null),
             ("final_position", timeline.finalPosition.map(coordinate) ?? .null),
             ("new_writer_position", timeline.newWriterPosition.map(coordinate) ?? .null),
             ("finished", .bool(timeline.finished)),

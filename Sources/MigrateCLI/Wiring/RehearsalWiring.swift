@@ -10,7 +10,7 @@ enum RehearsalWiring {
     {
         let result = try await RehearsalScript.run(
             options: RehearsalScript.Options(
-                workload: request.workload,
+                application: request.workload,
                 clients: request.clients,
                 auroraDelays: request.auroraDelays,
                 loadBetweenSwitches: request.loadBetweenSwitches,
@@ -41,7 +41,7 @@ enum RehearsalWiring {
                 writer ? milliseconds(timeline.catchUp) : "-",
                 writer ? milliseconds(change.clientGap) : "-",
                 CanaryRendering.gapCell(change.canary),
-                writer ? "\(timeline.sessionsCut)" : "-",
+                writer ? "\(timeline.sessionsCut + timeline.idlePinsCut.count)" : "-",
             ]
         }
         let verification = result.verification
@@ -73,22 +73,45 @@ enum RehearsalWiring {
         if !verification.isClean, verification.lost.isEmpty, verification.duplicated.isEmpty {
             blocking.append(BlockingReason(check: "rehearsal.verification", message: verification.description, remedy: "a bug: keep the output and report it"))
         }
+        if let check = result.sysbenchCheck, !check.isClean {
+            blocking.append(BlockingReason(check: "rehearsal.sysbench", message: "sysbench's writes do not add up on the final writer: \(check)", remedy: "a bug: keep the output and report it"))
+        }
         var notes = [
             "write window: OFFLINE_SOFT of the old writer until the new one is ONLINE; client gap: the longest time no write was acknowledged during the switch",
             CanaryRendering.note,
             "failed or ambiguous writes got an error at the switch; the checker read back which of them committed (they are on the final writer, not lost)",
         ]
+        if load.lastInsertID.checked + load.lastInsertID.readErrors > 0 {
+            notes.append("LAST_INSERT_ID() readers: \(load.lastInsertID.checked) reads checked, \(load.lastInsertID.mismatched) read another id\(load.lastInsertID.mismatched > 0 ? " (WARNING: not explained yet, see issue #18)" : ""), \(load.lastInsertID.readErrors) failed (session cut between an acknowledged INSERT and its read)")
+        }
+        if let sysbench = result.sysbench {
+            notes.append("sysbench: \(sysbench)")
+        }
+        if let check = result.sysbenchCheck {
+            notes.append("sysbench on the final writer: \(check)")
+        }
+        for change in result.switches where !change.report.timeline.idlePinsCut.isEmpty {
+            let counts = DrainClassifier.counts(change.report.timeline.idlePinsCut).map { "\($0.1) \($0.0)" }.joined(separator: ", ")
+            notes.append("\(change.operation): idle pinned sessions cut (during the drain or at OFFLINE_HARD): \(counts) (their clients lost the connection on their next statement, which was not executed, and reconnected to the new writer)")
+        }
+        for change in result.switches {
+            if let decision = change.report.timeline.autoIncrementPin {
+                notes.append("\(change.operation): auto-increment pin \(decision.relax ? "relaxed" : "kept"): \(decision.reason)")
+            }
+        }
         notes.append(result.succeeded ? "rehearsal passed: every switch completed, 0 writes lost" : "rehearsal FAILED")
         var report = CommandReport(
             command: "rehearse",
             sections: [
                 .init(title: "Switches", headers: ["switch", "outcome", "write window", "drain", "catch-up", "client gap", "canary gap", "sessions cut"], rows: switchRows),
-                .init(title: "Writes (\(load.workload == .clientKeys ? "client-keys" : "auto-increment"), \(load.clients) clients)", headers: ["sent", "acknowledged", "failed", "ambiguous", "lost", "duplicated", "fence violations"], rows: writeRows),
+                .init(title: "Writes (\(load.workload == .clientKeys ? "client-keys" : "auto-increment"), \(load.clients) clients: \(load.shapes.map(\.rawValue).joined(separator: ", ")))", headers: ["sent", "acknowledged", "failed", "ambiguous", "lost", "duplicated", "fence violations"], rows: writeRows),
             ],
             blockingReasons: blocking,
             notes: notes
         )
-        if !verification.lost.isEmpty || !verification.duplicated.isEmpty || !verification.isClean {
+        if !verification.lost.isEmpty || !verification.duplicated.isEmpty || !verification.isClean
+            || !(result.sysbenchCheck?.isClean ?? true)
+        {
             report.status = .failure
         } else if let change = result.switches.first(where: { $0.report.outcome != .completed }) {
             report.status = ExitStatus.of(change.report.outcome, interrupted: false)

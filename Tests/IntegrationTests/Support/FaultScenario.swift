@@ -48,6 +48,9 @@ struct FaultCase: Sendable {
     var shutdown: (point: FaultPoint, moment: Injection.Moment)?
     var expected: ExpectedOutcome
     var clients: Int = 4
+    /// The load's table and its clients' shapes (issue #18: applications that ProxySQL pins).
+    var workload: WriteLoadWorkload = .clientKeys
+    var shapes: [WriteLoad.ClientShape] = [.plain]
     /// Whether writes can be acknowledged right after the run (false while the writer's server is down).
     var writerAvailableAfterRun = true
     /// Whether replication must be healthy at the end (false for cases that break it on purpose).
@@ -142,13 +145,16 @@ enum FaultScenario {
             operation: faultCase.operation,
             injections: injections
         )
+        var loadConfiguration = WriteLoad.Configuration(
+            endpoint: bed.rehearsal.writerEndpoint,
+            clients: faultCase.clients,
+            workload: faultCase.workload,
+            pauseAfterFailure: .milliseconds(5)
+        )
+        loadConfiguration.shapes = faultCase.shapes
+        loadConfiguration.idleTime = .milliseconds(700)
         let load = try WriteLoad(
-            configuration: WriteLoad.Configuration(
-                endpoint: bed.rehearsal.writerEndpoint,
-                clients: faultCase.clients,
-                workload: .clientKeys,
-                pauseAfterFailure: .milliseconds(5)
-            ),
+            configuration: loadConfiguration,
             logger: Logger(label: "fault.load", factory: { _ in SwiftLogNoOpLogHandler() })
         )
         let sampler = RoutingSampler(nodes: bed.proxyNodes)

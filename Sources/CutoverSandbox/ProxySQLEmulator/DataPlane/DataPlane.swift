@@ -28,6 +28,12 @@ final class DataPlane: Sendable {
         var queries = 0
         var bytesSent = 0
         var bytesReceived = 0
+        /// Listed in `stats_mysql_connection_pool`. A server that goes OFFLINE_HARD while sessions still hold
+        /// connections to it stays listed (status OFFLINE_HARD, `ConnUsed` = connections held) until a LOAD finds
+        /// it holding none: ProxySQL purges such servers at LOAD time only.
+        var listedInPool = true
+        /// Releases not yet shown in `ConnUsed` (the late poll of ``lateConnUsedEvery``).
+        var lateUsed = 0
 
         var acceptsNewConnections: Bool { inRuntime && config.status == .online && config.weight > 0 }
     }
@@ -67,6 +73,13 @@ final class DataPlane: Sendable {
         var nextSessionID: UInt32 = 1
         var nextBackendID: UInt64 = 1
         var stopped = false
+        /// Every server of the last LOAD, in its order (OFFLINE_HARD ones included), for the pool statistics.
+        var loadOrder: [ServerKey] = []
+        /// Every this-many-th connection release stays counted in `ConnUsed` for one more poll (0: never).
+        var lateConnUsedEvery = 0
+        var releases = 0
+        /// Query digests (`stats_mysql_query_digest`), by (hostgroup, schema, user, digest text).
+        var digests: [DigestKey: DigestStats] = [:]
     }
 
     let state = Mutex(State())
@@ -97,15 +110,21 @@ final class DataPlane: Sendable {
                 seen.insert(config.key)
                 order.append(config.key)
                 var record = state.servers[config.key] ?? ServerRecord(config: config, inRuntime: true)
+                let wasListed = record.inRuntime || record.listedInPool
                 record.config = config
                 record.inRuntime = config.status != .offlineHard
+                record.listedInPool = record.inRuntime || (wasListed && record.used + record.connecting > 0)
                 state.servers[config.key] = record
             }
             for (key, var record) in state.servers where !seen.contains(key) {
+                let wasListed = record.inRuntime || record.listedInPool
                 record.inRuntime = false
                 record.config.status = .offlineHard
+                record.listedInPool = wasListed && record.used + record.connecting > 0
                 state.servers[key] = record
+                if record.listedInPool { order.append(key) }
             }
+            state.loadOrder = order
             state.serverOrder = order.filter { state.servers[$0]?.inRuntime == true }
             for (key, var record) in state.servers where record.config.status != .online || !record.inRuntime {
                 for connection in record.free { connection.close() }
@@ -460,6 +479,8 @@ final class DataPlane: Sendable {
             return
         }
         record.used -= 1
+        state.releases &+= 1
+        if state.lateConnUsedEvery > 0, state.releases % state.lateConnUsedEvery == 0 { record.lateUsed += 1 }
         if reusable && record.acceptsNewConnections && connection.isActive && connection.closeReason == nil {
             record.free.append(connection)
         } else {
@@ -512,14 +533,22 @@ final class DataPlane: Sendable {
         var bytesReceived: Int
     }
 
-    /// `stats_mysql_connection_pool`: servers in the runtime (OFFLINE_HARD ones are absent, as observed).
+    /// `stats_mysql_connection_pool`: servers in the runtime, and OFFLINE_HARD ones while sessions hold connections
+    /// to them (and until the next LOAD after the last one was let go), as observed on ProxySQL 2.7.1. An
+    /// OFFLINE_HARD server nobody held at its LOAD is absent. A release picked by ``State/lateConnUsedEvery`` is
+    /// still counted in `ConnUsed` by this one poll.
     func poolRows() -> [PoolRow] {
         state.withLock { state in
-            state.serverOrder.compactMap { key in
-                guard let record = state.servers[key], record.inRuntime else { return nil }
+            state.loadOrder.compactMap { key in
+                guard var record = state.servers[key], record.inRuntime || record.listedInPool else { return nil }
+                let late = record.lateUsed
+                if late > 0 {
+                    record.lateUsed = 0
+                    state.servers[key] = record
+                }
                 return PoolRow(
                     config: record.config,
-                    used: record.used,
+                    used: record.used + late,
                     free: record.free.count,
                     connectionsOK: record.connectionsOK,
                     connectionsFailed: record.connectionsFailed,

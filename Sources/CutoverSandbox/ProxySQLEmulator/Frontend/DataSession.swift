@@ -94,8 +94,12 @@ struct DataSession {
                     case CommandByte.query:
                         let sql = payload.readString(length: payload.readableBytes) ?? ""
                         dataPlane.beginCommand(id, info: sql)
+                        let started = ContinuousClock.now
                         outcome = await query(sql, local: &local)
                         dataPlane.endCommand(id)
+                        dataPlane.recordDigest(
+                            hostgroup: hostgroup, schema: local.schema, user: local.user, sql: sql,
+                            duration: .now - started)
                     case CommandByte.ping:
                         outcome = Outcome(packets: [ok(local)])
                     case CommandByte.initDB:
@@ -323,7 +327,9 @@ struct DataSession {
                 local.pins = variables.multiplexing ? [] : [.noMultiplex]
                 local.autoIncrementTokens = 0
                 dataPlane.setPins(session: local.id, pins: local.pins, autoIncrementTokens: 0)
-                return Outcome(packets: [lostConnection()])
+                // Cut by OFFLINE_HARD (inside a transaction, or not re-sent): ProxySQL answers 2013 and closes the
+                // client connection, as observed on 2.7.1.
+                return Outcome(packets: [lostConnection()], closeFrontend: reason == .offlineHard)
             }
             finish(connection, response: response, analysis: analysis, bytesSent: bytesSent, local: &local)
             return Outcome(packets: MySQLPackets.numbered(response.packets))
