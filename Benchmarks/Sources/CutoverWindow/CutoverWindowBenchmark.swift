@@ -113,7 +113,10 @@ struct CutoverWindowBenchmark: AsyncParsableCommand {
             let clients = clients
             let thinkTime = Duration.milliseconds(thinkTimeMilliseconds)
             let groupResults = try await withRehearsal(
-                options: Rehearsal.Options(simulateAuroraDelays: delays),
+                // The policy's catch-up deadline (30 s, room for CPU noise) makes a worst-case window of 32.6 s:
+                // ProxySQL must let clients wait that long, or the guards refuse (`proxysql.window-settings`).
+                options: Rehearsal.Options(
+                    simulateAuroraDelays: delays, proxyVariables: ["mysql-connect_timeout_server_max": "60000"]),
                 logger: logger
             ) { rehearsal -> [ScenarioResult] in
                 let burst = try await BurstWriter.prepare(rehearsal, logger: logger)
