@@ -15,6 +15,12 @@ public struct ReplicaHealth: Sendable, Hashable, Codable, CustomStringConvertibl
     public var sourceEndpoint: String?
     /// Whether the replica connects to its source over TLS (`Master_SSL_Allowed`), nil when the server does not say.
     public var usesTLS: Bool?
+    /// The `server_id` of the server it replicates from (`Master_Server_Id`), nil when unknown or not connected yet.
+    public var sourceServerID: UInt32?
+    /// The `server_uuid` of that server (`Master_UUID` / `Source_UUID`, MySQL), nil when unknown.
+    public var sourceUUID: String?
+    /// The channel's replication filters, nil when not read.
+    public var filters: ReplicationFilterSet?
 
     /// Creates a health record.
     public init(
@@ -23,7 +29,10 @@ public struct ReplicaHealth: Sendable, Hashable, Codable, CustomStringConvertibl
         secondsBehind: Int?,
         lastError: String?,
         sourceEndpoint: String?,
-        usesTLS: Bool? = nil
+        usesTLS: Bool? = nil,
+        sourceServerID: UInt32? = nil,
+        sourceUUID: String? = nil,
+        filters: ReplicationFilterSet? = nil
     ) {
         self.ioThreadRunning = ioThreadRunning
         self.sqlThreadRunning = sqlThreadRunning
@@ -31,6 +40,9 @@ public struct ReplicaHealth: Sendable, Hashable, Codable, CustomStringConvertibl
         self.lastError = lastError
         self.sourceEndpoint = sourceEndpoint
         self.usesTLS = usesTLS
+        self.sourceServerID = sourceServerID
+        self.sourceUUID = sourceUUID
+        self.filters = filters
     }
 
     /// Both threads run and no error is reported.
@@ -80,6 +92,10 @@ public protocol CutoverDatabase: Sendable {
     /// Replication health as a replica, or nil when the database replicates from nobody.
     func replicaHealth(logger: Logger) async throws -> ReplicaHealth?
 
+    /// Whether the database can take writes and who it is (`read_only`, `super_read_only`, `innodb_read_only`,
+    /// `server_id`, `server_uuid`), for the safety guards; nil when this implementation cannot tell (the default).
+    func safetyFacts(logger: Logger) async throws -> DatabaseSafetyFacts?
+
     /// Write transactions open longer than `limit`.
     func longWriteTransactions(olderThan limit: Duration, logger: Logger) async throws -> [LongTransaction]
 
@@ -99,8 +115,9 @@ public protocol CutoverDatabase: Sendable {
     /// The default implementation throws: a database that can be fenced implements it.
     func makeReadOnlyDurable(_ readOnly: Bool, timeout: Duration, logger: Logger) async throws -> ReadOnlyDurability
 
-    /// Closes the sessions of `users` (all non-system users when empty) except the cut-over's own; returns how
-    /// many were closed.
+    /// Closes every client session on the database (any account: a privileged one passes `read_only`), except the
+    /// cut-over's own, system threads and replication; `users` (the application's accounts) no longer narrows it.
+    /// Returns how many were closed.
     func closeSessions(users: [String], logger: Logger) async throws -> Int
 
     /// Waits until this database, as a replica, has executed `coordinate`; reports progress; bounded by `timeout`.
@@ -134,6 +151,9 @@ public protocol CutoverDatabase: Sendable {
 }
 
 extension CutoverDatabase {
+    /// Nil: this database does not report its safety facts (test doubles).
+    public func safetyFacts(logger: Logger) async throws -> DatabaseSafetyFacts? { nil }
+
     /// Throws ``CutoverError/Code/executorFailed``: this database cannot keep `read_only` (see the protocol).
     public func makeReadOnlyDurable(_ readOnly: Bool, timeout: Duration, logger: Logger) async throws
         -> ReadOnlyDurability

@@ -255,7 +255,8 @@ public actor CutoverRunner {
     /// inside the write window.
     static func changesServers(_ action: CutoverStateMachine.Action) -> Bool {
         switch action {
-        case .runGuards, .settleAutoIncrementPins, .settleReplication, .pollDrain, .readPosition, .waitForCatchUp, .verifyReplication,
+        case .runGuards, .settleAutoIncrementPins, .settleReplication, .pollDrain, .readPosition, .proveFenceHeld, .waitForCatchUp,
+            .verifyReplication,
             .wait, .finish:
             return false
         case .prepareProxy, .setStatus, .closeSessions, .fence, .liftFence, .stopReplication, .startReplication,
@@ -360,6 +361,7 @@ public actor CutoverRunner {
         case .fence(let role, let timeout): "fence \(role) read-only (deadline \(timeout))"
         case .liftFence(let role): "lift the fence on \(role)"
         case .readPosition(let role): "read \(role) binlog position"
+        case .proveFenceHeld(let role, let coordinate): "prove the fence held on \(role) (position still \(coordinate))"
         case .waitForCatchUp(let role, let coordinate, let timeout): "wait for \(role) to execute \(coordinate) (deadline \(timeout))"
         case .stopReplication(let role): "stop and reset replication on \(role)"
         case .startReplication(let role, let source, let coordinate): "start replication \(source) → \(role) from \(coordinate)"

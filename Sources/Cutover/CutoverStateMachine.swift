@@ -37,6 +37,10 @@ public struct CutoverStateMachine: Sendable {
         case liftFence(DatabaseRole)
         /// Read the binlog position (and GTID state) of a database.
         case readPosition(DatabaseRole)
+        /// Read `role`'s position again and prove the fence held: it must still equal `atFence`, the final position
+        /// read at the fence (``FenceProof``). Answered by ``Event/positionRead(_:_:at:)`` when it held, by a failure
+        /// naming the extra transactions when it did not.
+        case proveFenceHeld(DatabaseRole, atFence: ReplicationCoordinate)
         /// Wait until `role` has executed `coordinate` as a replica, bounded by `timeout`.
         case waitForCatchUp(DatabaseRole, coordinate: ReplicationCoordinate, timeout: Duration)
         /// Stop and reset replication on `role` (it is the new writer and must no longer follow the old one).
@@ -139,6 +143,10 @@ public struct CutoverStateMachine: Sendable {
         case unfenceNew
         case onlineNew
         case stopForwardReplication
+        /// Read the old writer's position again and prove the fence held: it must equal the final position read at
+        /// the fence (``FenceProof``); a difference is a failure naming the extra transactions, and reverse
+        /// replication is not started on top of a diverged old writer.
+        case proveFenceOld
         case startReverseReplication
         case verifyReverseReplication
         /// The old writer's fence again, after the point of no return, made durable: a restart of the old writer
@@ -359,7 +367,7 @@ public struct CutoverStateMachine: Sendable {
             // A failback makes the source the writer again: lift the read-only fence an earlier cut-over left on it.
             if operation.to == .source { steps.append(.unfenceNew) }
             steps.append(.onlineNew)
-            steps += [.stopForwardReplication, .startReverseReplication, .verifyReverseReplication]
+            steps += [.stopForwardReplication, .proveFenceOld, .startReverseReplication, .verifyReverseReplication]
             if steps.contains(.fenceOld) { steps.append(.confirmFenceOld) }
             if steps.contains(.unfenceNew) { steps.append(.persistUnfenceNew) }
             if policy.disableQueryRetries || policy.autoIncrementPin == .relax { steps.append(.restoreProxy) }
@@ -425,6 +433,11 @@ public struct CutoverStateMachine: Sendable {
             return .waitForCatchUp(context.new, coordinate: position, timeout: policy.catchUpDeadline)
         case .readNewWriterPosition:
             return .readPosition(context.new)
+        case .proveFenceOld:
+            guard let position = context.finalPosition else {
+                preconditionFailure("fence proof without a final position")
+            }
+            return .proveFenceHeld(context.old, atFence: position)
         case .unfenceNew:
             return .liftFence(context.new)
         case .onlineNew:
@@ -456,8 +469,9 @@ public struct CutoverStateMachine: Sendable {
         case .onlineNew, .onlineNewReader: context.newOnlineAttempted = true
         case .fenceOld: context.fenceAttempted = true
         case .unfenceNew: context.unfenceNewAttempted = true
-        case .guards, .settlePins, .settleReplication, .drainOld, .offlineHardOld, .closeSessionsOld, .readFinalPosition, .catchUp,
-            .readNewWriterPosition, .stopForwardReplication, .startReverseReplication, .verifyReverseReplication,
+        case .guards, .settlePins, .settleReplication, .drainOld, .offlineHardOld, .closeSessionsOld, .readFinalPosition,
+            .catchUp, .readNewWriterPosition, .stopForwardReplication, .proveFenceOld, .startReverseReplication,
+            .verifyReverseReplication,
             .confirmFenceOld, .persistUnfenceNew, .restoreProxy, .saveConfiguration:
             break
         }
@@ -466,7 +480,7 @@ public struct CutoverStateMachine: Sendable {
     }
 
     /// Moves to the step after `step`, or finishes.
-    private mutating func next(after step: Step, _ context: Context) -> Action {
+    mutating func next(after step: Step, _ context: Context) -> Action {
         guard let index = context.steps.firstIndex(of: step) else {
             preconditionFailure("step \(step) is not part of \(context.operation)")
         }
@@ -524,6 +538,10 @@ public struct CutoverStateMachine: Sendable {
                     context.skipped.insert(.startReverseReplication)
                     context.skipped.insert(.verifyReverseReplication)
                 case .startReverseReplication:
+                    context.skipped.insert(.verifyReverseReplication)
+                case .proveFenceOld:
+                    // Unproved fence: reverse replication would run on top of a possibly diverged old writer.
+                    context.skipped.insert(.startReverseReplication)
                     context.skipped.insert(.verifyReverseReplication)
                 default:
                     break
@@ -645,6 +663,9 @@ public struct CutoverStateMachine: Sendable {
             context.timeline.newWriterPosition = coordinate
             context.timeline.mark(.newWriterPositionRead, at: at)
             return next(after: step, context)
+
+        case (.proveFenceOld, .positionRead(let role, let coordinate, let at)) where role == context.old:
+            return proveFence(context, now: coordinate, at: at)
 
         case (.onlineNew, .statusSet(let server, .online, let at)) where server == .writer(context.new):
             context.timeline.mark(.windowClosed, at: at)

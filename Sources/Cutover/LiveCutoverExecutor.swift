@@ -212,6 +212,9 @@ public struct LiveCutoverExecutor: CutoverExecutor {
                 let position = try await environment.database(role).currentPosition(logger: logger)
                 return .positionRead(role, position, at: context.elapsed())
 
+            case .proveFenceHeld(let role, let atFence):
+                return try await proveFenceHeld(role, atFence: atFence, context: context)
+
             case .waitForCatchUp(let role, let coordinate, let timeout):
                 let database = environment.database(role)
                 let caughtUp: Bool? = try await untilStopRequested(context) {
@@ -312,7 +315,7 @@ public struct LiveCutoverExecutor: CutoverExecutor {
     /// The endpoint an action talks to, for failure messages.
     func endpointName(of action: CutoverStateMachine.Action) -> String? {
         switch action {
-        case .closeSessions(let role), .fence(let role, _), .liftFence(let role), .readPosition(let role),
+        case .closeSessions(let role), .fence(let role, _), .liftFence(let role), .readPosition(let role), .proveFenceHeld(let role, _),
             .waitForCatchUp(let role, _, _), .stopReplication(let role), .startReplication(let role, _, _),
             .verifyReplication(let role), .persistReadOnly(let role, _), .settleReplication(let role, _, _, _):
             return environment.database(role).name
@@ -344,7 +347,7 @@ public struct LiveCutoverExecutor: CutoverExecutor {
         case .persistReadOnly:
             return "check that \(target) is up and that the cut-over account may set read_only, then finish with "
                 + "`migrate-cli resume`"
-        case .closeSessions, .fence, .liftFence, .readPosition:
+        case .closeSessions, .fence, .liftFence, .readPosition, .proveFenceHeld:
             return "check that \(target) is up and reachable with the cut-over account"
         case .waitForCatchUp, .settleReplication:
             return "check replication into \(target) (SHOW REPLICA STATUS: threads, last error, lag); run the "
@@ -732,6 +735,7 @@ public struct LiveCutoverExecutor: CutoverExecutor {
             reasons.append(BlockingReason(check: "replication.readable", message: "cannot read replication status of \(new.name): \(error)", remedy: "check the account's privileges and connectivity"))
         }
 
+        reasons += await writerSafetyReasons(for: operation, logger: logger)
         if operation.movesWriter, operation.from == .source, policy.fenceOldWriter, !old.canFence {
             reasons.append(BlockingReason(
                 check: "source.fence",

@@ -23,6 +23,8 @@ public final class ReplicationControlDatabase: CutoverDatabase {
     /// The filter native replication on this database installs (nil when replication is driven by the RDS
     /// procedures): it must go into the option file too.
     private let nativeFilter: ReplicationFilter?
+    /// The session the safety facts are read on (nil: not reported).
+    let factsSession: (any SQLSession)?
 
     /// Creates the facade from its parts (tests pass fakes).
     ///
@@ -33,7 +35,8 @@ public final class ReplicationControlDatabase: CutoverDatabase {
         replica: any ReplicationControlling,
         primary: any SourceControlling,
         sessions: any SessionClosing,
-        nativeFilter: ReplicationFilter? = nil
+        nativeFilter: ReplicationFilter? = nil,
+        factsSession: (any SQLSession)? = nil
     ) {
         self.name = name
         self.dialect = dialect
@@ -41,6 +44,7 @@ public final class ReplicationControlDatabase: CutoverDatabase {
         self.primary = primary
         self.sessions = sessions
         self.nativeFilter = nativeFilter
+        self.factsSession = factsSession
     }
 
     /// Creates the facade over `session`, detecting the server's dialect and choosing the RDS procedures when the
@@ -84,7 +88,8 @@ public final class ReplicationControlDatabase: CutoverDatabase {
             replica: replica,
             primary: SourceController(session: session, dialect: dialect),
             sessions: SessionCloser(session: session, dialect: dialect),
-            nativeFilter: useRDS ? nil : filter
+            nativeFilter: useRDS ? nil : filter,
+            factsSession: session
         )
     }
 
@@ -106,7 +111,10 @@ public final class ReplicationControlDatabase: CutoverDatabase {
             secondsBehind: status.secondsBehindSource,
             lastError: error.map(\.description),
             sourceEndpoint: status.sourceHost.map { host in "\(host):\(status.sourcePort ?? 3306)" },
-            usesTLS: status.usesTLS
+            usesTLS: status.usesTLS,
+            sourceServerID: status.sourceServerID,
+            sourceUUID: status.sourceUUID,
+            filters: ReplicationFilterSet(status.filters)
         )
     }
 
@@ -177,7 +185,8 @@ public final class ReplicationControlDatabase: CutoverDatabase {
         try await primary.readOnlySetting(logger: logger)
     }
 
-    /// Closes the sessions of `users` (empty: those with an open transaction); returns how many.
+    /// Closes every client session except this one, system threads and replication (any account: a privileged one
+    /// passes `read_only`); returns how many.
     ///
     /// - Throws: `ReplicationError`.
     public func closeSessions(users: [String], logger: Logger) async throws -> Int {

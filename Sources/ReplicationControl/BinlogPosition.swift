@@ -1,15 +1,17 @@
 /// A coordinate in a server's binary log: a file name and a byte offset in it.
 ///
-/// Positions order by the numeric suffix of the file name, then by the offset: `mysql-bin.000010` comes after
-/// `mysql-bin.000009`, and `mysql-bin-changelog.000123` (Aurora's naming) works the same way. The initializers
-/// throw on malformed input instead of defaulting to zero.
+/// Positions in the same log (the same base name) order by the numeric suffix of the file name, then by the
+/// offset: `mysql-bin.000010` comes after `mysql-bin.000009`. Positions in logs of different base names
+/// (`mysql-bin.000200` and Aurora's `mysql-bin-changelog.000123`) come from different servers (or a renamed log)
+/// and are **incomparable**: ``compare(with:)`` throws rather than inventing an order, so a replica reading the
+/// wrong binlog can never look caught up. The initializers throw on malformed input instead of defaulting to zero.
 ///
 /// ```swift
 /// let executed = try BinlogPosition(file: "mysql-bin.000010", offset: 4)
 /// let target = try BinlogPosition(parsing: "mysql-bin.000009:1234")
-/// executed > target // true
+/// try executed.isAtOrPast(target) // true
 /// ```
-public struct BinlogPosition: Sendable, Hashable, Comparable, CustomStringConvertible, Codable {
+public struct BinlogPosition: Sendable, Hashable, CustomStringConvertible, Codable {
     /// The binary log file name as the server spells it (`mysql-bin.000010`).
     public let file: String
     /// The byte offset in ``file``.
@@ -70,13 +72,40 @@ public struct BinlogPosition: Sendable, Hashable, Comparable, CustomStringConver
     /// `file:offset`.
     public var description: String { "\(file):\(offset)" }
 
-    /// Orders by file sequence, then offset; positions in files with different base names but the same sequence
-    /// and offset are ordered by file name, so the order stays total.
-    public static func < (lhs: BinlogPosition, rhs: BinlogPosition) -> Bool {
-        if lhs.fileSequence != rhs.fileSequence { return lhs.fileSequence < rhs.fileSequence }
-        if lhs.offset != rhs.offset { return lhs.offset < rhs.offset }
-        return lhs.file < rhs.file
+    /// Where a position lies relative to another in the same log.
+    public enum Order: Sendable, Hashable {
+        case before, same, after
     }
+
+    /// Whether `other` lies in the same binary log (the same base name), so the two can be ordered.
+    public func sharesLog(with other: BinlogPosition) -> Bool { baseName == other.baseName }
+
+    /// Orders `self` against `other` by file sequence, then offset.
+    ///
+    /// - Throws: ``ReplicationError`` (``ReplicationError/Code/incomparablePositions``) when the two lie in logs of
+    ///   different base names: they are not points of one history.
+    public func compare(with other: BinlogPosition) throws -> Order {
+        guard sharesLog(with: other) else {
+            throw ReplicationError(
+                code: .incomparablePositions,
+                message: "binlog positions \(self) and \(other) lie in different logs ('\(baseName)' and "
+                    + "'\(other.baseName)'): they come from different servers or a renamed log and cannot be compared"
+            )
+        }
+        if fileSequence != other.fileSequence { return fileSequence < other.fileSequence ? .before : .after }
+        if offset != other.offset { return offset < other.offset ? .before : .after }
+        return .same
+    }
+
+    /// Whether `self` is at `other` or past it in the same log.
+    ///
+    /// - Throws: ``ReplicationError`` (``ReplicationError/Code/incomparablePositions``) for different logs.
+    public func isAtOrPast(_ other: BinlogPosition) throws -> Bool { try compare(with: other) != .before }
+
+    /// Whether `self` is strictly before `other` in the same log.
+    ///
+    /// - Throws: ``ReplicationError`` (``ReplicationError/Code/incomparablePositions``) for different logs.
+    public func isBefore(_ other: BinlogPosition) throws -> Bool { try compare(with: other) == .before }
 
     public static func == (lhs: BinlogPosition, rhs: BinlogPosition) -> Bool {
         lhs.offset == rhs.offset && lhs.file == rhs.file
@@ -89,9 +118,9 @@ public struct BinlogPosition: Sendable, Hashable, Comparable, CustomStringConver
 
     /// How far `self` lies ahead of `other`: whole files and, within the same file, bytes.
     ///
-    /// - Returns: the distance, or nil when `self` is behind `other`.
+    /// - Returns: the distance, or nil when `self` is behind `other` or lies in another log.
     public func distance(from other: BinlogPosition) -> PositionDistance? {
-        guard self >= other else { return nil }
+        guard (try? isAtOrPast(other)) == true else { return nil }
         if fileSequence == other.fileSequence {
             return PositionDistance(files: 0, bytes: offset - other.offset)
         }

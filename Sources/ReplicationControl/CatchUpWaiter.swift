@@ -46,9 +46,15 @@ public struct ReplicationLag: Sendable, Hashable {
     public var secondsBehindSource: Int? { status.secondsBehindSource }
     /// The source's position the distances are measured against, when given.
     public let sourcePosition: BinlogPosition?
-    /// How far the executed coordinate is behind the source's position (nil when either is unknown, or when the
-    /// replica's coordinate is ahead, which means it replicates from another binlog).
+    /// How far the executed coordinate is behind the source's position (nil when either is unknown, when the
+    /// replica's coordinate is ahead of it, or when it lies in another binlog).
     public let executedDistance: PositionDistance?
+    /// Whether the executed coordinate lies in another binlog than the source's position (different base names:
+    /// the replica reads another server's log, or the source's log was renamed); nil when either is unknown.
+    public let executedInOtherLog: Bool?
+    /// Whether the executed coordinate is at or past the source's position in the same binlog; nil when either is
+    /// unknown or they lie in different logs.
+    public let executedAtOrPastSource: Bool?
     /// How far the received coordinate is behind the source's position.
     public let receivedDistance: PositionDistance?
 
@@ -59,16 +65,22 @@ public struct ReplicationLag: Sendable, Hashable {
         if let sourcePosition = source?.position {
             executedDistance = status.executedPosition.flatMap { sourcePosition.distance(from: $0) }
             receivedDistance = status.receivedPosition.flatMap { sourcePosition.distance(from: $0) }
+            executedInOtherLog = status.executedPosition.map { !$0.sharesLog(with: sourcePosition) }
+            executedAtOrPastSource = status.executedPosition.flatMap { try? $0.isAtOrPast(sourcePosition) }
         } else {
             executedDistance = nil
             receivedDistance = nil
+            executedInOtherLog = nil
+            executedAtOrPastSource = nil
         }
     }
 
     /// Whether the replica has executed everything up to the source's position (by coordinates). A snapshot: on
     /// MariaDB the executed coordinate trails `@@gtid_slave_pos` for a moment, so right after a GTID wait it may
     /// still show a small distance; prove catch-up with ``CatchUpWaiting/waitUntilExecuted(_:deadline:logger:)``.
-    public var isCaughtUp: Bool { executedDistance?.isZero ?? false }
+    /// A replica that executed past the source's position (events written after the position was read) is caught
+    /// up; one whose coordinate lies in another binlog never is.
+    public var isCaughtUp: Bool { executedAtOrPastSource ?? false }
 }
 
 /// Waits on a replica for a target with the server's wait function, in slices, checking between slices that
@@ -291,7 +303,15 @@ public struct CatchUpWaiter: CatchUpWaiting {
         switch target {
         case .position(let position):
             guard let executed = status.executedPosition else { return false }
-            return executed >= position
+            // Positions in another binlog (the replica reads another server's log) throw: never "caught up".
+            do {
+                return try executed.isAtOrPast(position)
+            } catch var error as ReplicationError {
+                error.message = "the replica executed \(executed), which is not in the binlog of \(target): "
+                    + "it does not replicate from the server whose position was read"
+                error.endpoint = session.endpointDescription
+                throw error
+            }
         case .mysqlGTIDSet(let set):
             guard let executed = status.gtid.executedSet else {
                 throw ReplicationError(
@@ -354,7 +374,9 @@ public struct CatchUpWaiter: CatchUpWaiting {
         }
         if status.ioThread == .stopped {
             // The applier can still finish what was already received.
-            if case .position(let position) = target, let received = status.receivedPosition, received >= position {
+            if case .position(let position) = target, let received = status.receivedPosition,
+                (try? received.isAtOrPast(position)) == true
+            {
                 return nil
             }
             if let ioError = status.lastIOError {

@@ -84,9 +84,18 @@ public struct MySQLGTIDSet: Sendable, Hashable, CustomStringConvertible, Codable
             guard range.lowerBound > 0 else {
                 throw ReplicationError(code: .malformedGTID, message: "GTID transaction numbers start at 1")
             }
+            guard range.upperBound <= Self.largestTransactionNumber else {
+                throw ReplicationError(
+                    code: .malformedGTID,
+                    message: "GTID transaction number \(range.upperBound) is above \(Self.largestTransactionNumber) (2^63-1)")
+            }
             insert(range, for: source)
         }
     }
+
+    /// The largest transaction number a MySQL GTID can carry: MySQL stores it as a signed 64-bit integer
+    /// (`rpl_gno`), so 2^63-1; a text with a larger one is not a GTID set MySQL can have written.
+    public static let largestTransactionNumber = UInt64(Int64.max)
 
     /// `uuid(:tag)?:interval(:interval|:tag:interval)*`, at the scanner's position.
     private mutating func parseElement(_ scanner: inout ByteScanner, text: some StringProtocol) throws {
@@ -119,13 +128,13 @@ public struct MySQLGTIDSet: Sendable, Hashable, CustomStringConvertible, Codable
                 needsInterval = true
                 continue
             }
-            guard let start = scanner.number(), start > 0 else {
+            guard let start = scanner.number(), start > 0, start <= Self.largestTransactionNumber else {
                 throw Self.malformed(
                     "'\(scanner.excerpt)' in GTID set '\(Self.excerpt(text))' is not an interval like 1-5")
             }
             var end = start
             if scanner.consume(UInt8(ascii: "-")) {
-                guard let parsed = scanner.number(), parsed >= start else {
+                guard let parsed = scanner.number(), parsed >= start, parsed <= Self.largestTransactionNumber else {
                     throw Self.malformed(
                         "interval starting at \(start) in GTID set '\(Self.excerpt(text))' is malformed")
                 }
@@ -395,16 +404,19 @@ struct ByteScanner {
         return bytes[start..<index]
     }
 
-    /// A decimal number of at most 19 digits, or nil (nothing consumed) when there is none.
+    /// A decimal number that fits in 64 unsigned bits (up to 18 446 744 073 709 551 615), or nil (nothing
+    /// consumed) when there is none or it does not fit.
     mutating func number() -> UInt64? {
         let start = index
         var value: UInt64 = 0
         while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
-            guard index - start < 19 else {
+            let (times10, overflowed) = value.multipliedReportingOverflow(by: 10)
+            let (next, carried) = times10.addingReportingOverflow(UInt64(bytes[index] - UInt8(ascii: "0")))
+            guard !overflowed, !carried else {
                 index = start
                 return nil
             }
-            value = value * 10 + UInt64(bytes[index] - UInt8(ascii: "0"))
+            value = next
             index += 1
         }
         return index > start ? value : nil

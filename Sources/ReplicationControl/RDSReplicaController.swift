@@ -366,6 +366,6 @@ public struct RDSReplicaController: ReplicaControlling, CatchUpWaiting, RDSConfi
         guard status.sqlThread == .stopped, status.lastSQLError == nil, let executed = status.executedPosition else {
             return false
         }
-        return executed >= position
+        return (try? executed.isAtOrPast(position)) == true
     }
 }

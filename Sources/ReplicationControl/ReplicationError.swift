@@ -14,7 +14,7 @@ public struct ReplicationError: Error, Sendable, Equatable, CustomStringConverti
             case notConfigured, alreadyRunning, notRunning, nothingToSkip
             case replicationFailed, replicationNotRunning, stateNotReached, catchUpTimedOut
             case procedureFailed, procedureMissing, permissionDenied, invalidArgument, unsupported
-            case fenceTimedOut, server, unexpectedResult
+            case fenceTimedOut, server, unexpectedResult, incomparablePositions
         }
 
         private let base: Base
@@ -62,6 +62,9 @@ public struct ReplicationError: Error, Sendable, Equatable, CustomStringConverti
         public static let server = Code(.server)
         /// The server answered with a result of an unexpected shape.
         public static let unexpectedResult = Code(.unexpectedResult)
+        /// Two binlog positions lie in logs of different base names (`mysql-bin` and `mysql-bin-changelog`): they
+        /// come from different servers or a renamed log, and neither is before the other.
+        public static let incomparablePositions = Code(.incomparablePositions)
 
         public var description: String { base.rawValue }
     }

@@ -31,16 +31,15 @@ public struct SessionCloser: SessionClosing {
         self.statementTimeout = statementTimeout
     }
 
-    /// The statement listing the sessions to close.
+    /// The statement listing the sessions to close: **every client session** of the server, whatever its account
+    /// (issue #13), except this session, system and event-scheduler threads, `rdsadmin`, and replication
+    /// (`Binlog Dump`). A privileged session (root, `SUPER`, MariaDB `READ ONLY ADMIN`) passes `read_only`, so one that
+    /// holds a transaction across the fence, or starts one after it, would write after the final position was read.
+    /// Which sessions hold a transaction cannot be told reliably: `information_schema.INNODB_TRX` is a cache refreshed
+    /// at most every 100 ms (measured on MariaDB 10.11: a root transaction 0–150 ms old was missing from it), so
+    /// `users` no longer narrows the list; it is kept for the callers' signature.
     public static func selectSessions(users: [String]) -> SQLStatement {
-        let excluded: SQLStatement =
-            "p.ID <> CONNECTION_ID() AND p.USER NOT IN ('system user', 'event_scheduler', 'rdsadmin') AND p.COMMAND NOT IN ('Binlog Dump', 'Binlog Dump GTID', 'Daemon')"
-        if users.isEmpty {
-            return "SELECT p.ID FROM information_schema.PROCESSLIST p JOIN information_schema.INNODB_TRX t ON t.trx_mysql_thread_id = p.ID WHERE "
-                + excluded + " ORDER BY p.ID"
-        }
-        let list = SQLStatement.joined(users.map { "\($0)" }, separator: ", ")
-        return "SELECT p.ID FROM information_schema.PROCESSLIST p WHERE " + excluded + " AND p.USER IN (\(list)) ORDER BY p.ID"
+        "SELECT p.ID, p.USER FROM information_schema.PROCESSLIST p WHERE p.ID <> CONNECTION_ID() AND p.USER NOT IN ('system user', 'event_scheduler', 'rdsadmin') AND p.COMMAND NOT IN ('Binlog Dump', 'Binlog Dump GTID', 'Daemon') ORDER BY p.ID"
     }
 
     /// The statement closing connection `id` on a server of `dialect`.
@@ -51,8 +50,8 @@ public struct SessionCloser: SessionClosing {
         dialect.isAurora || dialect.rdsProcedures != nil ? "CALL mysql.rds_kill(\(id))" : "KILL CONNECTION \(id)"
     }
 
-    /// Closes the sessions of `users` (with an empty list: the sessions holding an open InnoDB transaction), except
-    /// system threads, replication threads and this session; returns the ids closed. A session that ended meanwhile is
+    /// Closes every client session (see ``selectSessions(users:)``), except system threads, replication threads and
+    /// this session; returns the ids closed, and logs at `info` whose they were. A session that ended meanwhile is
     /// skipped.
     ///
     /// - Throws: ``ReplicationError`` when the sessions cannot be listed (needs `PROCESS`) or one cannot be closed.
@@ -68,11 +67,13 @@ public struct SessionCloser: SessionClosing {
             )
         }
         var closed: [UInt64] = []
+        var accounts: [String: Int] = [:]
         for row in rows {
             guard let id = row[0].uint64 else { continue }
             do {
                 try await session.run(Self.killStatement(id, dialect: dialect), timeout: statementTimeout)
                 closed.append(id)
+                if row.count > 1 { accounts[row[1].string ?? "?", default: 0] += 1 }
             } catch let error as MariaDBError where error.serverErrorNumber == 1094 {
                 // Unknown thread id: it ended by itself between the list and the kill.
                 continue
@@ -85,7 +86,12 @@ public struct SessionCloser: SessionClosing {
                 )
             }
         }
-        logger.debug("sessions closed", metadata: ["replication.sessions_closed": "\(closed.count)"])
+        logger.info(
+            "sessions closed",
+            metadata: [
+                "replication.sessions_closed": "\(closed.count)",
+                "replication.sessions_closed_by_account": "\(accounts.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))",
+            ])
         return closed
     }
 }

@@ -47,6 +47,7 @@ final class FakeExecutor: CutoverExecutor, Sendable {
         case .liftFence(let role): return CutoverStepResult(event: .fenceLifted(role))
         case .readPosition(let role):
             return CutoverStepResult(event: .positionRead(role, ReplicationCoordinate(file: "\(role)-bin.000001", offset: 42), at: at))
+        case .proveFenceHeld(let role, let atFence): return CutoverStepResult(event: .positionRead(role, atFence, at: at))
         case .waitForCatchUp(let role, _, _): return CutoverStepResult(event: .caughtUp(role, at: at))
         case .stopReplication(let role): return CutoverStepResult(event: .replicationStopped(role))
         case .startReplication(let role, _, _): return CutoverStepResult(event: .replicationStarted(role))

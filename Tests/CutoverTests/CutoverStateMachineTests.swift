@@ -42,6 +42,7 @@ private func writerCutover(
         ("readNewWriterPosition", .positionRead(.target, targetPosition, at: ms(31))),
         ("onlineNew", .statusSet(.writer(.target), .online, at: ms(33))),
         ("stopForwardReplication", .replicationStopped(.target)),
+        ("proveFenceOld", .positionRead(.source, position, at: ms(40))),
         ("startReverseReplication", .replicationStarted(.source)),
         ("verifyReverseReplication", .replicationVerified(.source)),
         ("confirmFenceOld", .readOnlyPersisted(.source, durableFence)),
@@ -83,7 +84,9 @@ struct WriterCutoverTranscriptTests {
         #expect(!machine.isPastPointOfNoReturn)
         #expect(machine.receive(.statusSet(.writer(.target), .online, at: ms(33))) == .stopReplication(.target))
         #expect(machine.isPastPointOfNoReturn)
-        #expect(machine.receive(.replicationStopped(.target)) == .startReplication(.source, source: .target, coordinate: targetPosition))
+        // The fence held: the old writer's position still equals the final one (before reverse replication).
+        #expect(machine.receive(.replicationStopped(.target)) == .proveFenceHeld(.source, atFence: position))
+        #expect(machine.receive(.positionRead(.source, position, at: ms(40))) == .startReplication(.source, source: .target, coordinate: targetPosition))
         #expect(machine.receive(.replicationStarted(.source)) == .verifyReplication(.source))
         // The old writer's fence again, made durable: a restart of it would have dropped `read_only`.
         #expect(machine.receive(.replicationVerified(.source)) == .persistReadOnly(.source, readOnly: true))
@@ -282,14 +285,16 @@ struct WriterCutoverTranscriptTests {
             Issue.record("expected stoppedAfterPointOfNoReturn, got \(action)")
             return
         }
-        #expect(remaining == ["startReverseReplication", "verifyReverseReplication", "confirmFenceOld", "restoreProxy", "saveConfiguration"])
+        #expect(remaining == ["proveFenceOld", "startReverseReplication", "verifyReverseReplication", "confirmFenceOld", "restoreProxy", "saveConfiguration"])
         #expect(machine.isPastPointOfNoReturn)
     }
 
     @Test("after the point of no return a failed forward-replication stop skips reverse replication but still restores and saves")
     func failureAfterPointOfNoReturn() {
         var (machine, _) = writerCutover(through: "onlineNew")
-        guard case .persistReadOnly(.source, true) = machine.receive(.stepFailed(failure, at: ms(50))) else {
+        // The fence proof still runs (a check, not a change), then reverse replication is skipped.
+        #expect(machine.receive(.stepFailed(failure, at: ms(50))) == .proveFenceHeld(.source, atFence: position))
+        guard case .persistReadOnly(.source, true) = machine.receive(.positionRead(.source, position, at: ms(51))) else {
             Issue.record("expected to skip to the fence confirmation")
             return
         }
@@ -302,10 +307,12 @@ struct WriterCutoverTranscriptTests {
         #expect(failures == [failure])
         // In step order.
         #expect(remaining == ["stopForwardReplication", "startReverseReplication", "verifyReverseReplication"])
+        // (The fence proof still ran: a failed stop of forward replication does not skip it.)
 
         // `resume` runs again from the first remaining step, through the end (every forward step is idempotent).
         #expect(machine.resumeAfterInterruption() == .stopReplication(.target))
-        #expect(machine.receive(.replicationStopped(.target)) == .startReplication(.source, source: .target, coordinate: targetPosition))
+        #expect(machine.receive(.replicationStopped(.target)) == .proveFenceHeld(.source, atFence: position))
+        #expect(machine.receive(.positionRead(.source, position, at: ms(60))) == .startReplication(.source, source: .target, coordinate: targetPosition))
         #expect(machine.receive(.replicationStarted(.source)) == .verifyReplication(.source))
         #expect(machine.receive(.replicationVerified(.source)) == .persistReadOnly(.source, readOnly: true))
         _ = machine.receive(.readOnlyPersisted(.source, durableFence))
@@ -323,6 +330,7 @@ struct WriterCutoverTranscriptTests {
         #expect(machine.isPastPointOfNoReturn)
         #expect(machine.timeline.marks[.windowClosed] == ms(40))
         _ = machine.receive(.replicationStopped(.target))
+        _ = machine.receive(.positionRead(.source, position, at: ms(45)))
         _ = machine.receive(.replicationStarted(.source))
         _ = machine.receive(.replicationVerified(.source))
         // A journal written before the fence was made durable answers the confirmation with `fenced`.
@@ -381,7 +389,9 @@ struct FailbackAndReaderTranscriptTests {
         #expect(machine.receive(.positionRead(.source, position, at: ms(10))) == .liftFence(.source))
         #expect(machine.receive(.fenceLifted(.source)) == .setStatus(.writer(.source), .online))
         #expect(machine.receive(.statusSet(.writer(.source), .online, at: ms(11))) == .stopReplication(.source))
-        #expect(machine.receive(.replicationStopped(.source)) == .startReplication(.target, source: .source, coordinate: position))
+        // The old writer (Aurora) proved unchanged since the final position, before reverse replication starts.
+        #expect(machine.receive(.replicationStopped(.source)) == .proveFenceHeld(.target, atFence: targetPosition))
+        #expect(machine.receive(.positionRead(.target, targetPosition, at: ms(12))) == .startReplication(.target, source: .source, coordinate: position))
         #expect(machine.receive(.replicationStarted(.target)) == .verifyReplication(.target))
         // The source is the writer for good: its fence lifted again and no longer persisted (a restart must not
         // make it read-only), and the option-file lines to take out are part of the result.
@@ -559,8 +569,11 @@ struct ResumeTranscriptTests {
 
     @Test("interrupted after the point of no return: resume issues the interrupted step again")
     func resumeAfterPointOfNoReturn() {
-        var (machine, _) = writerCutover(through: "stopForwardReplication")
+        var (machine, _) = writerCutover(through: "proveFenceOld")
         #expect(machine.resumeAfterInterruption() == .startReplication(.source, source: .target, coordinate: targetPosition))
+        // Interrupted during the fence proof: the proof is read again.
+        var (proving, _) = writerCutover(through: "stopForwardReplication")
+        #expect(proving.resumeAfterInterruption() == .proveFenceHeld(.source, atFence: position))
     }
 
     @Test("a finished run resumes to its outcome")

@@ -319,8 +319,8 @@ extension FaultTests {
             #expect(finished?["reason"] as? String == "shutdown requested")
             #expect(
                 finished?["remaining_steps"] as? [String] == [
-                    "startReverseReplication", "verifyReverseReplication", "confirmFenceOld", "restoreProxy",
-                    "saveConfiguration",
+                    "proveFenceOld", "startReverseReplication", "verifyReverseReplication", "confirmFenceOld",
+                    "restoreProxy", "saveConfiguration",
                 ])
             let next = finished?["next"] as? String ?? ""
             #expect(next.contains("migrate-cli resume") && next.contains(workspace.configurationPath), "\(next)")

@@ -179,7 +179,9 @@ extension FaultTests {
             } else {
                 try await finishWithResume(
                     result, journal: journal, bed: bed,
-                    firstRemaining: point == .stopForwardReplication ? "startReverseReplication" : point.rawValue)
+                    // Killed before stopping forward replication: the fence proof (reading the dead source) is the
+                    // first step left.
+                    firstRemaining: point == .stopForwardReplication ? "proveFenceOld" : point.rawValue)
             }
         }
 
@@ -206,7 +208,7 @@ extension FaultTests {
         /// then a failback resets the bed.
         func finishWithResume(
             _ result: FaultCaseResult, journal: TemporaryJournal, bed: FaultBed,
-            firstRemaining: String = "startReverseReplication"
+            firstRemaining: String = "proveFenceOld"
         ) async throws {
             guard case .stoppedAfterPointOfNoReturn(_, _, let remaining) = result.report.outcome else { return }
             #expect(remaining.first == firstRemaining, "\(remaining)")

@@ -40,6 +40,7 @@ final class AnsweringExecutor: CutoverExecutor, Sendable {
         case .liftFence(let role): return CutoverStepResult(event: .fenceLifted(role), statements: statements)
         case .readPosition(let role):
             return CutoverStepResult(event: .positionRead(role, ReplicationCoordinate(file: "\(role)-bin.000001", offset: 42), at: at), statements: statements)
+        case .proveFenceHeld(let role, let atFence): return CutoverStepResult(event: .positionRead(role, atFence, at: at), statements: statements)
         case .waitForCatchUp(let role, _, _): return CutoverStepResult(event: .caughtUp(role, at: at), statements: statements)
         case .stopReplication(let role): return CutoverStepResult(event: .replicationStopped(role), statements: statements)
         case .startReplication(let role, _, _): return CutoverStepResult(event: .replicationStarted(role), statements: statements)

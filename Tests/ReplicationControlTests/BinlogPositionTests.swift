@@ -7,15 +7,15 @@ struct BinlogPositionTests {
     @Test func ordersByFileSuffixAcrossRollover() throws {
         let earlier = try BinlogPosition(file: "mysql-bin.000009", offset: 999_999)
         let later = try BinlogPosition(file: "mysql-bin.000010", offset: 4)
-        #expect(earlier < later)
-        #expect(later > earlier)
-        #expect([later, earlier].sorted() == [earlier, later])
+        #expect(try earlier.isBefore(later))
+        #expect(try later.isAtOrPast(earlier))
+        #expect(try later.compare(with: earlier) == .after)
     }
 
     @Test func ordersByOffsetWithinAFile() throws {
         let first = try BinlogPosition(file: "mysql-bin.000010", offset: 4)
         let second = try BinlogPosition(file: "mysql-bin.000010", offset: 1307)
-        #expect(first < second)
+        #expect(try first.isBefore(second))
         #expect(first != second)
         #expect(try BinlogPosition(file: "mysql-bin.000010", offset: 1307) == second)
     }
@@ -24,7 +24,7 @@ struct BinlogPositionTests {
         // "999999" > "1000000" as text, but not as numbers.
         let small = try BinlogPosition(file: "binlog.999999", offset: 4)
         let large = try BinlogPosition(file: "binlog.1000000", offset: 4)
-        #expect(small < large)
+        #expect(try small.isBefore(large))
         #expect(small.fileSequence == 999_999)
         #expect(large.fileSequence == 1_000_000)
     }
@@ -33,7 +33,7 @@ struct BinlogPositionTests {
         let position = try BinlogPosition(file: "mysql-bin-changelog.000123", offset: 120)
         #expect(position.fileSequence == 123)
         #expect(position.baseName == "mysql-bin-changelog")
-        #expect(position < (try BinlogPosition(file: "mysql-bin-changelog.000124", offset: 4)))
+        #expect(try position.isBefore(BinlogPosition(file: "mysql-bin-changelog.000124", offset: 4)))
     }
 
     @Test(arguments: [

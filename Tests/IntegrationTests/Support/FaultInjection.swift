@@ -24,6 +24,8 @@ enum FaultPoint: String, CaseIterable, Sendable, CustomStringConvertible {
     case unfenceNew
     case onlineNew
     case stopForwardReplication
+    /// The fence proof: the old writer's position read again (its second `readPosition`).
+    case proveFenceOld
     case startReverseReplication
     case verifyReverseReplication
     case confirmFenceOld
@@ -53,6 +55,7 @@ enum FaultPoint: String, CaseIterable, Sendable, CustomStringConvertible {
         case (.unfenceNew, .liftFence(let role)): return role == new
         case (.onlineNew, .setStatus(let server, .online)): return server.role == new
         case (.stopForwardReplication, .stopReplication): return true
+        case (.proveFenceOld, .proveFenceHeld(let role, _)): return role == old
         case (.startReverseReplication, .startReplication): return true
         case (.verifyReverseReplication, .verifyReplication): return true
         case (.restoreProxy, .restoreProxySettings): return true
@@ -64,7 +67,7 @@ enum FaultPoint: String, CaseIterable, Sendable, CustomStringConvertible {
     /// The steps of a writer cut-over with the default policy, in order.
     static let writerCutoverSteps: [FaultPoint] = [
         .guards, .prepareProxy, .offlineSoftOld, .drain, .offlineHardOld, .closeSessions, .fence, .readFinalPosition,
-        .catchUp, .readNewWriterPosition, .onlineNew, .stopForwardReplication, .startReverseReplication,
+        .catchUp, .readNewWriterPosition, .onlineNew, .stopForwardReplication, .proveFenceOld, .startReverseReplication,
         .verifyReverseReplication, .confirmFenceOld, .restoreProxy, .saveConfiguration,
     ]
 

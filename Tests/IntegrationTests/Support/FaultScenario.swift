@@ -364,7 +364,7 @@ enum FaultScenario {
                 bound = policy.replicationStepTimeout + slack
             case .setStatus, .prepareProxy, .restoreProxySettings, .saveProxyConfiguration, .closeSessions, .runGuards:
                 bound = nodeDeadline * 2 + slack
-            case .liftFence, .readPosition: bound = policy.fenceTimeout + slack
+            case .liftFence, .readPosition, .proveFenceHeld: bound = policy.fenceTimeout + slack
             case .wait, .finish: bound = .zero
             }
             #expect(
