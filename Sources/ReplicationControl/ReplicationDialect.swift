@@ -198,20 +198,38 @@ public struct ReplicationDialect: Sendable, Hashable, CustomStringConvertible {
 
     // MARK: Native replica statements
 
-    /// `START REPLICA` / `START SLAVE`.
-    public var startReplicaStatement: SQLStatement { usesReplicaKeyword ? "START REPLICA" : "START SLAVE" }
+    /// Whether replication statements name their channel (MySQL 5.7.6+, multi-source): without `FOR CHANNEL`, `STOP
+    /// REPLICA` stops and `RESET REPLICA ALL` wipes **every** channel, not only the one the cut-over drives (issue
+    /// #13). The cut-over's channel is the default one, `FOR CHANNEL ''`. MariaDB's unnamed forms act on the
+    /// connection named by `@@default_master_connection` (empty by default), never on all of them.
+    public var namesChannel: Bool { !isMariaDB && version >= ServerVersion(5, 7, 6) }
 
-    /// `STOP REPLICA` / `STOP SLAVE`.
-    public var stopReplicaStatement: SQLStatement { usesReplicaKeyword ? "STOP REPLICA" : "STOP SLAVE" }
+    /// ` FOR CHANNEL ''` where ``namesChannel``, else nothing.
+    var channelClause: SQLStatement { namesChannel ? " FOR CHANNEL ''" : "" }
 
-    /// `RESET REPLICA ALL` / `RESET SLAVE ALL`: forgets the source configuration.
-    public var resetReplicaStatement: SQLStatement { usesReplicaKeyword ? "RESET REPLICA ALL" : "RESET SLAVE ALL" }
+    /// `START REPLICA` / `START SLAVE` (MySQL: `FOR CHANNEL ''`).
+    public var startReplicaStatement: SQLStatement {
+        (usesReplicaKeyword ? "START REPLICA" : "START SLAVE") + channelClause
+    }
+
+    /// `STOP REPLICA` / `STOP SLAVE` (MySQL: `FOR CHANNEL ''`).
+    public var stopReplicaStatement: SQLStatement {
+        (usesReplicaKeyword ? "STOP REPLICA" : "STOP SLAVE") + channelClause
+    }
+
+    /// `RESET REPLICA ALL` / `RESET SLAVE ALL` (MySQL: `FOR CHANNEL ''`): forgets the source configuration of the
+    /// cut-over's channel only.
+    public var resetReplicaStatement: SQLStatement {
+        (usesReplicaKeyword ? "RESET REPLICA ALL" : "RESET SLAVE ALL") + channelClause
+    }
 
     /// Starts replication until the SQL thread reaches `position` of the source's binlog.
     public func startReplicaUntilStatement(_ position: BinlogPosition) -> SQLStatement {
         let prefix = usesSourceOptions ? "SOURCE" : "MASTER"
+        let start: SQLStatement = usesReplicaKeyword ? "START REPLICA" : "START SLAVE"
         return
-            "\(startReplicaStatement) UNTIL \(unsafeRaw: prefix)_LOG_FILE = \(position.file), \(unsafeRaw: prefix)_LOG_POS = \(position.offset)"
+            "\(start) UNTIL \(unsafeRaw: prefix)_LOG_FILE = \(position.file), \(unsafeRaw: prefix)_LOG_POS = \(position.offset)"
+            + channelClause
     }
 
     /// The statements that point a native replica at `source` (MariaDB with a GTID start point needs two).
@@ -251,7 +269,7 @@ public struct ReplicationDialect: Sendable, Hashable, CustomStringConvertible {
         if let retry = source.connectRetrySeconds {
             statement = statement + ", \(unsafeRaw: option)_CONNECT_RETRY = \(retry)"
         }
-        return prelude + [statement]
+        return prelude + [statement + channelClause]
     }
 
     /// Whether `CHANGE ... TO` asks the source for its RSA public key: on MySQL 8.0.4+ without TLS. Their default

@@ -7,9 +7,9 @@ import Testing
 /// Catch-up waits against real replication: fail fast on a broken applier, time out at the deadline.
 @Suite(.integration, .serialized)
 struct ReplicationCatchUpTests {
-    @Test(arguments: ["position", "gtid"])
-    func plantedDuplicateKeySurfacesAsATypedErrorWithinTheDeadline(kind: String) async throws {
-        try await withReplicationTestbed { testbed in
+    @Test(arguments: ["position", "gtid"], SandboxServerKind.allCases)
+    func plantedDuplicateKeySurfacesAsATypedErrorWithinTheDeadline(kind: String, server: SandboxServerKind) async throws {
+        try await withReplicationTestbed(kind: server) { testbed in
             let logger = testbed.logger
             let rds = try await testbed.startForwardReplication()
             try await ReplicationTestbed.insert(1...10, on: testbed.sourceRoot)
@@ -27,15 +27,27 @@ struct ReplicationCatchUpTests {
             }
             let took = started.duration(to: clock.now)
             #expect(error.code == .replicationFailed, "\(error)")
-            #expect(error.sqlThreadError?.number == 1062)
-            #expect(error.sqlThreadError?.message.contains("Duplicate entry '11'") == true)
+            if server == .mysql {
+                // MySQL 8.0.27+ applies with worker threads: SHOW REPLICA STATUS shows the coordinator's "Coordinator
+                // stopped because there were error(s) in the worker(s)" (number 1062 or 3030); the worker's own error
+                // is only in performance_schema.replication_applier_status_by_worker, which the library does not
+                // read yet (#12).
+                withKnownIssue("the worker's error is not surfaced on a multi-threaded MySQL replica") {
+                    #expect(error.sqlThreadError?.number == 1062)
+                    #expect(error.sqlThreadError?.message.contains("Duplicate entry '11'") == true)
+                }
+            } else {
+                #expect(error.sqlThreadError?.number == 1062)
+                #expect(error.sqlThreadError?.message.contains("Duplicate entry '11'") == true)
+            }
             // Failing fast means well before the deadline (the SQL thread is checked between wait slices).
             #expect(took < deadline / 3, "took \(took)")
         }
     }
 
-    @Test func unreachableTargetTimesOutAtTheDeadline() async throws {
-        try await withReplicationTestbed { testbed in
+    @Test(arguments: SandboxServerKind.allCases)
+    func unreachableTargetTimesOutAtTheDeadline(server: SandboxServerKind) async throws {
+        try await withReplicationTestbed(kind: server) { testbed in
             let logger = testbed.logger
             let rds = try await testbed.startForwardReplication()
             let current = try await testbed.sourceController().sourceStatus(logger: logger).position
@@ -52,11 +64,12 @@ struct ReplicationCatchUpTests {
         }
     }
 
-    @Test func stoppedApplierFailsAtOnce() async throws {
-        try await withReplicationTestbed { testbed in
+    @Test(arguments: SandboxServerKind.allCases)
+    func stoppedApplierFailsAtOnce(server: SandboxServerKind) async throws {
+        try await withReplicationTestbed(kind: server) { testbed in
             let logger = testbed.logger
             let rds = try await testbed.startForwardReplication()
-            try await testbed.auroraRoot.run("STOP SLAVE SQL_THREAD")
+            try await testbed.auroraRoot.run(server == .mysql ? "STOP REPLICA SQL_THREAD" : "STOP SLAVE SQL_THREAD")
             try await ReplicationTestbed.insert(1...3, on: testbed.sourceRoot)
             let target = try await testbed.sourceController().sourceStatus(logger: logger)
             let error = try await #require(throws: ReplicationError.self) {
@@ -66,8 +79,9 @@ struct ReplicationCatchUpTests {
         }
     }
 
-    @Test func pollingFallbackAgainstARealReplica() async throws {
-        try await withReplicationTestbed { testbed in
+    @Test(arguments: SandboxServerKind.allCases)
+    func pollingFallbackAgainstARealReplica(server: SandboxServerKind) async throws {
+        try await withReplicationTestbed(kind: server) { testbed in
             let logger = testbed.logger
             let rds = try await testbed.startForwardReplication()
             let poller = CatchUpWaiter(

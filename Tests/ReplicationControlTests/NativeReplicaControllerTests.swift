@@ -50,7 +50,7 @@ struct NativeReplicaControllerTests {
         session.expect("SHOW REPLICA STATUS", answer: StatusRow.stopped.modern)
         session.expect(
             "CHANGE REPLICATION SOURCE TO SOURCE_HOST = 'aurora', SOURCE_PORT = 3306, SOURCE_USER = 'repl', SOURCE_PASSWORD = 'pw', "
-                + "SOURCE_AUTO_POSITION = 1, SOURCE_SSL = 0, GET_SOURCE_PUBLIC_KEY = 1"
+                + "SOURCE_AUTO_POSITION = 1, SOURCE_SSL = 0, GET_SOURCE_PUBLIC_KEY = 1 FOR CHANNEL ''"
         )
         session.expect("CHANGE REPLICATION FILTER REPLICATE_WILD_IGNORE_TABLE = (), REPLICATE_IGNORE_DB = (mysql)")
         try await controller(session, Dialects.mysql84, filter: .ignoreMySQLSchema).configureSource(
@@ -91,10 +91,10 @@ struct NativeReplicaControllerTests {
     @Test func stopAndResetOnMySQL84() async throws {
         let session = ScriptedSQLSession()
         session.expect("SHOW REPLICA STATUS", answer: StatusRow.running.modern)
-        session.expect("STOP REPLICA")
+        session.expect("STOP REPLICA FOR CHANNEL ''")
         session.expect("SHOW REPLICA STATUS", answer: StatusRow.stopped.modern)
         session.expect("SHOW REPLICA STATUS", answer: StatusRow.stopped.modern)
-        session.expect("RESET REPLICA ALL")
+        session.expect("RESET REPLICA ALL FOR CHANNEL ''")
         session.expect(
             "SHOW REPLICA STATUS",
             answer: SQLResult(resultSets: [ResultSet(columnNames: ["Replica_IO_Running"], rows: [])]))

@@ -24,27 +24,27 @@ struct ReplicationDialectTests {
         Expectation(
             name: "MySQL 5.7", dialect: Dialects.mysql57, replicaStatus: "SHOW SLAVE STATUS",
             sourceStatus: "SHOW MASTER STATUS",
-            start: "START SLAVE", stop: "STOP SLAVE", reset: "RESET SLAVE ALL", positionWait: "MASTER_POS_WAIT"
+            start: "START SLAVE FOR CHANNEL ''", stop: "STOP SLAVE FOR CHANNEL ''", reset: "RESET SLAVE ALL FOR CHANNEL ''", positionWait: "MASTER_POS_WAIT"
         ),
         Expectation(
             name: "MySQL 8.0.21", dialect: Dialects.mysql8021, replicaStatus: "SHOW SLAVE STATUS",
             sourceStatus: "SHOW MASTER STATUS",
-            start: "START SLAVE", stop: "STOP SLAVE", reset: "RESET SLAVE ALL", positionWait: "MASTER_POS_WAIT"
+            start: "START SLAVE FOR CHANNEL ''", stop: "STOP SLAVE FOR CHANNEL ''", reset: "RESET SLAVE ALL FOR CHANNEL ''", positionWait: "MASTER_POS_WAIT"
         ),
         Expectation(
             name: "MySQL 8.0.22", dialect: Dialects.mysql8022, replicaStatus: "SHOW REPLICA STATUS",
             sourceStatus: "SHOW MASTER STATUS",
-            start: "START REPLICA", stop: "STOP REPLICA", reset: "RESET REPLICA ALL", positionWait: "MASTER_POS_WAIT"
+            start: "START REPLICA FOR CHANNEL ''", stop: "STOP REPLICA FOR CHANNEL ''", reset: "RESET REPLICA ALL FOR CHANNEL ''", positionWait: "MASTER_POS_WAIT"
         ),
         Expectation(
             name: "MySQL 8.0.26", dialect: Dialects.mysql8026, replicaStatus: "SHOW REPLICA STATUS",
             sourceStatus: "SHOW MASTER STATUS",
-            start: "START REPLICA", stop: "STOP REPLICA", reset: "RESET REPLICA ALL", positionWait: "SOURCE_POS_WAIT"
+            start: "START REPLICA FOR CHANNEL ''", stop: "STOP REPLICA FOR CHANNEL ''", reset: "RESET REPLICA ALL FOR CHANNEL ''", positionWait: "SOURCE_POS_WAIT"
         ),
         Expectation(
             name: "MySQL 8.4", dialect: Dialects.mysql84, replicaStatus: "SHOW REPLICA STATUS",
             sourceStatus: "SHOW BINARY LOG STATUS",
-            start: "START REPLICA", stop: "STOP REPLICA", reset: "RESET REPLICA ALL", positionWait: "SOURCE_POS_WAIT"
+            start: "START REPLICA FOR CHANNEL ''", stop: "STOP REPLICA FOR CHANNEL ''", reset: "RESET REPLICA ALL FOR CHANNEL ''", positionWait: "SOURCE_POS_WAIT"
         ),
         Expectation(
             name: "MariaDB 10.4", dialect: Dialects.mariaDB104, replicaStatus: "SHOW SLAVE STATUS",
@@ -59,12 +59,12 @@ struct ReplicationDialectTests {
         Expectation(
             name: "Aurora 2.11", dialect: Dialects.auroraV2, replicaStatus: "SHOW SLAVE STATUS",
             sourceStatus: "SHOW MASTER STATUS",
-            start: "START SLAVE", stop: "STOP SLAVE", reset: "RESET SLAVE ALL", positionWait: "MASTER_POS_WAIT"
+            start: "START SLAVE FOR CHANNEL ''", stop: "STOP SLAVE FOR CHANNEL ''", reset: "RESET SLAVE ALL FOR CHANNEL ''", positionWait: "MASTER_POS_WAIT"
         ),
         Expectation(
             name: "Aurora 3.05", dialect: Dialects.auroraV3, replicaStatus: "SHOW REPLICA STATUS",
             sourceStatus: "SHOW MASTER STATUS",
-            start: "START REPLICA", stop: "STOP REPLICA", reset: "RESET REPLICA ALL", positionWait: "SOURCE_POS_WAIT"
+            start: "START REPLICA FOR CHANNEL ''", stop: "STOP REPLICA FOR CHANNEL ''", reset: "RESET REPLICA ALL FOR CHANNEL ''", positionWait: "SOURCE_POS_WAIT"
         ),
     ]
 
@@ -100,8 +100,8 @@ struct ReplicationDialectTests {
         var tls = plain
         tls.useTLS = true
         let mysql97 = ReplicationDialect(server: .mysql, version: ServerVersion(9, 7, 4))
-        #expect(try mysql97.changeSourceStatements(plain)[0].rendered(for: .mysql).hasSuffix("SOURCE_SSL = 0, GET_SOURCE_PUBLIC_KEY = 1"))
-        #expect(try mysql97.changeSourceStatements(tls)[0].rendered(for: .mysql).hasSuffix("SOURCE_SSL = 1"))
+        #expect(try mysql97.changeSourceStatements(plain)[0].rendered(for: .mysql).hasSuffix("SOURCE_SSL = 0, GET_SOURCE_PUBLIC_KEY = 1 FOR CHANNEL ''"))
+        #expect(try mysql97.changeSourceStatements(tls)[0].rendered(for: .mysql).hasSuffix("SOURCE_SSL = 1 FOR CHANNEL ''"))
         #expect(try !Dialects.mariaDB.changeSourceStatements(plain)[0].rendered(for: .mysql).contains("PUBLIC_KEY"))
         #expect(ReplicationDialect(server: .mysql, version: ServerVersion(5, 7, 44)).requestsSourcePublicKey(useTLS: false) == false)
     }
@@ -127,7 +127,7 @@ struct ReplicationDialectTests {
         #expect(
             mysql84.map { $0.rendered(for: .mysql) } == [
                 "CHANGE REPLICATION SOURCE TO SOURCE_HOST = 'h', SOURCE_PORT = 3307, SOURCE_USER = 'u', SOURCE_PASSWORD = 'p', "
-                    + "SOURCE_AUTO_POSITION = 1, SOURCE_SSL = 1, SOURCE_CONNECT_RETRY = 5"
+                    + "SOURCE_AUTO_POSITION = 1, SOURCE_SSL = 1, SOURCE_CONNECT_RETRY = 5 FOR CHANNEL ''"
             ]
         )
         let mysql8021 = try Dialects.mysql8021.changeSourceStatements(
@@ -137,7 +137,7 @@ struct ReplicationDialectTests {
             mysql8021.map { $0.rendered(for: .mysql) } == [
                 "CHANGE MASTER TO MASTER_HOST = 'h', MASTER_PORT = 3306, MASTER_USER = 'u', MASTER_PASSWORD = 'p', "
                     + "MASTER_LOG_FILE = 'mysql-bin-changelog.000002', MASTER_LOG_POS = 157, MASTER_AUTO_POSITION = 0, MASTER_SSL = 0, "
-                    + "GET_MASTER_PUBLIC_KEY = 1"
+                    + "GET_MASTER_PUBLIC_KEY = 1 FOR CHANNEL ''"
             ]
         )
         let gtid = try Dialects.mariaDB.changeSourceStatements(
@@ -159,6 +159,22 @@ struct ReplicationDialectTests {
         }
     }
 
+    /// Issue #13 item 11: without `FOR CHANNEL`, MySQL's `STOP REPLICA` stops and `RESET REPLICA ALL` wipes every
+    /// channel of a multi-source replica, not only the cut-over's.
+    @Test func mySQLStatementsNameTheirChannel() throws {
+        for dialect in [Dialects.mysql57, Dialects.mysql8021, Dialects.mysql84] {
+            for statement in [dialect.startReplicaStatement, dialect.stopReplicaStatement, dialect.resetReplicaStatement] {
+                #expect(statement.rendered(for: .mysql).hasSuffix(" FOR CHANNEL ''"), "\(statement.rendered(for: .mysql))")
+            }
+            let change = try dialect.changeSourceStatements(
+                ReplicationSource(host: "h", port: 3306, user: "u", password: "p", startPoint: .autoPosition))
+            #expect(change.last?.rendered(for: .mysql).hasSuffix(" FOR CHANNEL ''") == true)
+        }
+        // MariaDB's unnamed forms act on @@default_master_connection only.
+        #expect(Dialects.mariaDB.stopReplicaStatement.rendered(for: .mysql) == "STOP SLAVE")
+        #expect(Dialects.mariaDB.resetReplicaStatement.rendered(for: .mysql) == "RESET SLAVE ALL")
+    }
+
     @Test func startUntilStatements() throws {
         let position = try BinlogPosition(file: "mysql-bin.000009", offset: 4711)
         #expect(
@@ -167,7 +183,7 @@ struct ReplicationDialectTests {
         )
         #expect(
             Dialects.mysql84.startReplicaUntilStatement(position).rendered(for: .mysql)
-                == "START REPLICA UNTIL SOURCE_LOG_FILE = 'mysql-bin.000009', SOURCE_LOG_POS = 4711"
+                == "START REPLICA UNTIL SOURCE_LOG_FILE = 'mysql-bin.000009', SOURCE_LOG_POS = 4711 FOR CHANNEL ''"
         )
     }
 

@@ -36,7 +36,11 @@ struct ReplicationTestbed {
         )
         try await sourceRoot.run(
             "CREATE USER \(replicationUser)@'%' IDENTIFIED BY \(secret: testbed.replicationPassword)")
-        try await sourceRoot.run("GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO \(replicationUser)@'%'")
+        // MariaDB's SHOW BINLOG STATUS needs BINLOG MONITOR; MySQL's SHOW BINARY LOG STATUS REPLICATION CLIENT.
+        try await sourceRoot.run(
+            source.kind == .mysql
+                ? "GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO \(replicationUser)@'%'"
+                : "GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO \(replicationUser)@'%'")
         for statement in Self.schema {
             try await sourceRoot.run(statement)
         }
@@ -46,6 +50,13 @@ struct ReplicationTestbed {
             try await auroraRoot.run(statement)
         }
         try await auroraRoot.run("SET SESSION sql_log_bin = 1")
+        if source.kind == .mysql {
+            // A restore from a dump made with `--set-gtid-purged` carries the source's executed GTID set: without it
+            // a replica started at a position never "executes" the source's earlier transactions, and a catch-up
+            // target by GTID set (the source's whole `gtid_executed`) is never reached.
+            let executed = try await sourceRoot.queryFirst("SELECT @@GLOBAL.gtid_executed")?[0].string ?? ""
+            try await auroraRoot.run("SET GLOBAL gtid_purged = \(executed)")
+        }
         return testbed
     }
 
@@ -112,14 +123,15 @@ extension Logger {
     }()
 }
 
-/// Runs `body` with a fresh two-server sandbox prepared as a ``ReplicationTestbed``; skips (or, with
-/// `REQUIRE_INTEGRATION=1`, fails) without `mariadbd`.
+/// Runs `body` with a fresh two-server sandbox of `kind` prepared as a ``ReplicationTestbed``; skips (or, with
+/// `REQUIRE_INTEGRATION=1` / `REQUIRE_MYSQL=1`, fails) without the server.
 func withReplicationTestbed(
+    kind: SandboxServerKind = .mariadb,
     shim options: AuroraProcedureShim.Options = .init(simulatedDelays: false),
     _ body: (ReplicationTestbed) async throws -> Void
 ) async throws {
-    guard try IntegrationGate.skipIfUnavailable() else { return }
-    try await withMariaDBSandbox(servers: 2, logger: .replicationTests) { sandbox in
+    guard try IntegrationGate.skipIfUnavailable(kind) else { return }
+    try await withMariaDBSandbox(servers: 2, options: .init(serverKind: kind), logger: .replicationTests) { sandbox in
         let testbed = try await ReplicationTestbed.prepare(sandbox, shim: options)
         do {
             try await body(testbed)
