@@ -9,6 +9,7 @@ extension CutoverStateMachine {
         }
         switch FenceProof.compare(atFence: final, now: now) {
         case .held:
+            context.fenceProved = true
             return next(after: .proveFenceOld, context)
         case .diverged(let extra):
             // Normally the executor compares and reports the failure with the endpoint; this is the same decision for

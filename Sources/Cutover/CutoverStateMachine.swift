@@ -183,6 +183,9 @@ public struct CutoverStateMachine: Sendable {
         var unfenceNewAttempted = false
         var finalPosition: ReplicationCoordinate?
         var newWriterPosition: ReplicationCoordinate?
+        /// The fence proof held once: a resume does not repeat it (reverse replication may have started since, and its
+        /// transactions on the old writer are the new writer's, not a leak).
+        var fenceProved = false
         var shutdownRequested = false
         var forwardFailures: [StepFailure] = []
         var skipped: Set<Step> = []
@@ -463,6 +466,7 @@ public struct CutoverStateMachine: Sendable {
     /// Records that `step` is in flight and returns its action.
     private mutating func enter(_ step: Step, _ context: Context) -> Action {
         var context = context
+        if step == .proveFenceOld, context.fenceProved { return next(after: step, context) }
         switch step {
         case .prepareProxy: context.proxyPrepareAttempted = true
         case .offlineSoftOld: context.oldStatusTouched = true

@@ -46,6 +46,33 @@ struct SafetyTranscriptTests {
             == .startReplication(.source, source: .target, coordinate: Self.targetPosition))
     }
 
+    @Test("a resume after the proof held does not prove again (reverse replication writes the new writer's transactions there)")
+    func resumeDoesNotReprove() {
+        var machine = CutoverStateMachine()
+        var policy = CutoverPolicy()
+        policy.replicationSettleDeadline = .zero
+        _ = machine.started(operation: .writerCutover, policy: policy)
+        let events: [CutoverStateMachine.Event] = [
+            .guardsFinished(blockingReasons: []), .proxyPrepared(ProxySettingsSnapshot()),
+            .statusSet(.writer(.source), .offlineSoft, at: .milliseconds(10)), .drained(.writer(.source), at: .milliseconds(12)),
+            .statusSet(.writer(.source), .offlineHard, at: .milliseconds(14)), .sessionsClosed(.source, count: 1, at: .milliseconds(15)),
+            .fenced(.source, at: .milliseconds(16)), .positionRead(.source, Self.final, at: .milliseconds(17)),
+            .caughtUp(.target, at: .milliseconds(20)), .positionRead(.target, Self.targetPosition, at: .milliseconds(21)),
+            .statusSet(.writer(.target), .online, at: .milliseconds(23)),
+        ]
+        for event in events { _ = machine.receive(event) }
+        // Stopping forward replication fails: the proof still runs, and holds; reverse replication is skipped.
+        let failure = StepFailure(step: "stop", message: "boom", endpoint: "aurora", remedy: "fix it")
+        #expect(machine.receive(.stepFailed(failure, at: .milliseconds(30))) == .proveFenceHeld(.source, atFence: Self.final))
+        #expect(machine.receive(.positionRead(.source, Self.final, at: .milliseconds(31))) == .persistReadOnly(.source, readOnly: true))
+        _ = machine.receive(.readOnlyPersisted(.source, ReadOnlyDurability(database: "source", readOnly: true, persisted: true, optionFileLines: [])))
+        _ = machine.receive(.proxySettingsRestored)
+        _ = machine.receive(.proxyConfigurationSaved)
+        // Resume: from the failed stop, straight to reverse replication (the proof is not repeated).
+        #expect(machine.resumeAfterInterruption() == .stopReplication(.target))
+        #expect(machine.receive(.replicationStopped(.target)) == .startReplication(.source, source: .target, coordinate: Self.targetPosition))
+    }
+
     @Test("a privileged writer got past the fence: a loud failure naming the extra GTIDs, no reverse replication")
     func fenceDidNotHold() {
         var machine = Self.cutoverAtFenceProof()
