@@ -4,7 +4,7 @@ public struct CutoverError: Error, Sendable, Equatable, CustomStringConvertible,
     /// What kind of failure this is. New codes may be added in minor releases.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Base: String, Sendable, Hashable {
-            case invalidPlan, journalLocked, journalUnreadable, journalMismatch, nothingToResume, executorFailed
+            case invalidPlan, journalLocked, journalUnreadable, journalMismatch, nothingToResume, executorFailed, unfinishedRun
         }
 
         private let base: Base
@@ -22,6 +22,8 @@ public struct CutoverError: Error, Sendable, Equatable, CustomStringConvertible,
         public static let nothingToResume = Code(.nothingToResume)
         /// A step could not be performed.
         public static let executorFailed = Code(.executorFailed)
+        /// A new run was refused because the journal holds an unfinished one (finish it with `resume` first).
+        public static let unfinishedRun = Code(.unfinishedRun)
 
         public var description: String { base.rawValue }
     }

@@ -78,6 +78,11 @@ public actor CutoverJournal {
     /// Whether entries were written since the last `fsync`.
     private var unsynced = false
     private let didAppend: (@Sendable (CutoverJournalEntry) -> Void)?
+    /// The `run-started` entry of the run that was unfinished when the journal was opened (see
+    /// ``unfinishedRun(in:)``), nil when every run in it had finished. A new run must not start over it.
+    public nonisolated let unfinishedRunAtOpen: CutoverJournalEntry?
+    /// Makes appends fail as a full disk would (tests: the rollback must run without a journal).
+    let writeFault: (@Sendable (CutoverJournalEntry) -> Int32?)?
 
     /// Opens (creating if needed) the journal at `path` for appending, taking its lock.
     ///
@@ -90,6 +95,16 @@ public actor CutoverJournal {
     ///   of this process) holds the lock, ``CutoverError/Code/journalUnreadable`` when the file cannot be opened or
     ///   parsed.
     public init(path: String, didAppend: (@Sendable (CutoverJournalEntry) -> Void)? = nil) throws {
+        try self.init(path: path, didAppend: didAppend, writeFault: nil)
+    }
+
+    /// Opens the journal with a write fault: `writeFault` is asked before each append and, when it returns an
+    /// `errno` value, the append fails with it as a full disk would (`ENOSPC`), writing nothing.
+    init(
+        path: String,
+        didAppend: (@Sendable (CutoverJournalEntry) -> Void)?,
+        writeFault: (@Sendable (CutoverJournalEntry) -> Int32?)?
+    ) throws {
         let lockDescriptor = try Self.takeLock(path: path)
         let existing: [CutoverJournalEntry]
         do {
@@ -114,6 +129,8 @@ public actor CutoverJournal {
         self.sequence = existing.last?.sequence ?? 0
         self.locked = true
         self.didAppend = didAppend
+        self.writeFault = writeFault
+        self.unfinishedRunAtOpen = Self.unfinishedRun(in: existing)?.first
     }
 
     deinit {
@@ -148,6 +165,14 @@ public actor CutoverJournal {
             throw CutoverError(code: .journalUnreadable, message: "cannot encode journal entry", underlying: error)
         }
         data.append(0x0A)
+        if let fault = writeFault?(entry) {
+            sequence -= 1
+            throw CutoverError(
+                code: .journalUnreadable,
+                message: "cannot write journal \(path): \(String(cString: strerror(fault)))",
+                remedy: "free disk space or fix permissions, then run `migrate-cli resume`"
+            )
+        }
         let written = data.withUnsafeBytes { buffer in
             var offset = 0
             while offset < buffer.count {

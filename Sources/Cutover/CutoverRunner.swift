@@ -6,8 +6,9 @@ public import Logging
 /// starts and its outcome when it ends, feeds the outcome back, and publishes progress on ``events``.
 ///
 /// Use ``requestGracefulShutdown()`` (the CLI calls it on SIGINT/SIGTERM) to stop a run: before the point of no
-/// return it rolls back (a drain or catch-up wait in flight ends at once), after it the run stops after the step in
-/// flight and can be finished with ``resume(from:)``.
+/// return it rolls back (a drain or catch-up wait in flight ends at once), after it the step in flight finishes, the
+/// cheap safety steps still run (durable fence, ProxySQL variables, SAVE) and the run stops with the replication
+/// steps left for ``resume(from:)``.
 /// Cancelling the task that runs ``run()`` is a hard stop that may leave work half done: prefer the graceful path.
 public actor CutoverRunner {
     /// What to run.
@@ -117,6 +118,9 @@ public actor CutoverRunner {
     public func run() async throws -> CutoverReport {
         precondition(!started, "a CutoverRunner runs once")
         started = true
+        if let unfinished = journal?.unfinishedRunAtOpen {
+            throw Self.unfinishedRunError(unfinished, journalPath: journal?.path ?? "")
+        }
         var entry = makeEntry(.runStarted)
         entry.operation = configuration.operation
         entry.policy = configuration.policy
@@ -219,16 +223,25 @@ public actor CutoverRunner {
             actionEntry.action = action
             actionEntry.pastPointOfNoReturn = machine.isPastPointOfNoReturn
             let result: CutoverStepResult
+            var journaled = true
             do {
                 try await journal?.append(actionEntry, durable: Self.changesServers(action))
+            } catch {
+                journaled = false
+                noteJournalFailure(error, step: step)
+            }
+            if journaled || inRollback {
+                // A rollback step runs even when its intent could not be journaled (disk full, I/O error): putting
+                // the starting routing back matters more than the audit line, and the outcome says it is missing.
                 continuation.yield(.stepStarted(step: step, action: Self.describe(action), at: elapsed()))
                 logger.debug("step started", metadata: ["cutover.phase": "\(step)"])
                 result = await executor.perform(action, context: executionContext())
-            } catch {
-                // Without a journal entry the step must not run: treat it as a failed step.
+            } else {
+                // Without a journal entry a forward step must not run: treat it as a failed step (which rolls back
+                // before the point of no return).
                 result = CutoverStepResult(
                     event: .stepFailed(
-                        StepFailure(step: step, message: "journal write failed: \(error)"),
+                        StepFailure(step: step, message: "journal write failed: \(journalFailure ?? "unknown error")"),
                         at: elapsed()
                     )
                 )
@@ -273,6 +286,15 @@ public actor CutoverRunner {
     }
 
     private var lastFailure: CutoverStateMachine.Event?
+    /// The first journal write that failed in this run, if any (the outcome says so).
+    private var journalFailure: String?
+
+    private func noteJournalFailure(_ error: any Error, step: String) {
+        let text = (error as? CutoverError)?.message ?? "\(error)"
+        if journalFailure == nil { journalFailure = text }
+        logger.warning("journal write failed", metadata: ["cutover.phase": "\(step)", "error": "\(text)"])
+        continuation.yield(.note("journal write failed at step \(step): \(text)"))
+    }
 
     private func record(_ event: CutoverStateMachine.Event, step: String, statements: [ExecutedStatement]) async {
         if case .stepFailed = event { lastFailure = event }
@@ -285,12 +307,12 @@ public actor CutoverRunner {
             // Lost in a power cut, it reads as a crash before the outcome, which `resume` handles.
             try await journal?.append(entry, durable: false)
         } catch {
-            logger.warning("journal write failed", metadata: ["cutover.phase": "\(step)", "error": "\(error)"])
-            continuation.yield(.note("journal write failed after step \(step): \(error)"))
+            noteJournalFailure(error, step: step)
         }
     }
 
     private func finish(_ outcome: CutoverOutcome) async -> CutoverReport {
+        let outcome = Self.outcome(outcome, journalFailure: journalFailure)
         let timeline = machine.timeline
         var entry = makeEntry(.runFinished)
         entry.outcome = outcome

@@ -494,15 +494,10 @@ public struct CutoverStateMachine: Sendable {
             if !past {
                 return startRollback(context, reason: "shutdown requested")
             }
-            let remaining = context.steps[(index + 1)...].map(\.rawValue)
-            if !remaining.isEmpty {
-                let outcome = CutoverOutcome.stoppedAfterPointOfNoReturn(
-                    reason: "shutdown requested",
-                    failures: context.forwardFailures,
-                    remainingSteps: remaining
-                )
-                state = .finished(outcome, context)
-                return .finish(outcome)
+            // Past the point of no return a stop still runs the cheap steps that keep the switch safe (the durable
+            // fence, ProxySQL's variables, SAVE); the replication steps are left for `resume`.
+            for later in context.steps[(index + 1)...] where !Self.runsDespiteShutdown(later) {
+                context.skipped.insert(later)
             }
         }
         var nextIndex = index + 1
@@ -510,13 +505,14 @@ public struct CutoverStateMachine: Sendable {
             nextIndex += 1
         }
         guard nextIndex < context.steps.count else {
+            let remaining = context.steps.filter { context.skipped.contains($0) }.map(\.rawValue)
             let outcome: CutoverOutcome =
-                context.forwardFailures.isEmpty
+                context.forwardFailures.isEmpty && remaining.isEmpty
                 ? .completed
                 : .stoppedAfterPointOfNoReturn(
-                    reason: "steps after the point of no return failed",
+                    reason: context.shutdownRequested ? "shutdown requested" : "steps after the point of no return failed",
                     failures: context.forwardFailures,
-                    remainingSteps: context.steps.filter { context.skipped.contains($0) }.map(\.rawValue)
+                    remainingSteps: remaining
                 )
             context.timeline.finished = true
             state = .finished(outcome, context)

@@ -798,6 +798,9 @@ public struct LiveCutoverExecutor: CutoverExecutor {
                     remedy: "check that \(failure.node) answers on its admin port with the configured account"
                 ))
             }
+            // Everything else in ProxySQL that could route writes around the switch, or be published by its LOADs.
+            reasons += await ProxySQLRoutingAudit.blockingReasons(
+                proxies: proxies, topology: topology, operation: operation, policy: policy, logger: logger)
             let found = await SessionPins.read(on: oldKey, proxies: proxies, logger: logger)
             reasons += Self.pinnedSessionReasons(found, operation: operation, policy: policy)
             pins = found

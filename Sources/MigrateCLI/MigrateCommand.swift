@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// `migrate-cli`: the operator's tool. Thin: parsing, configuration, rendering and exit codes; the behaviour is the
 /// library's.
@@ -45,7 +46,15 @@ struct MigrateCommand: AsyncParsableCommand {
 
     /// Parses and runs, accepting the global options before the command too (`migrate-cli --json status`).
     static func main() async {
-        await main(hoistingGlobalOptions(Array(CommandLine.arguments.dropFirst())))
+        // A reader that went away (`| head`, a dropped SSH session's pipe) must not kill a run mid-window: writes
+        // then fail with EPIPE, which the output functions ignore (#13 item 9).
+        signal(SIGPIPE, SIG_IGN)
+        let arguments = hoistingGlobalOptions(Array(CommandLine.arguments.dropFirst()))
+        if let problem = CommandSuggestion.problem(arguments) {
+            CommandRuntime.writeAll(STDERR_FILENO, "error: \(problem)\n")
+            Glibc.exit(ExitStatus.usage.code)
+        }
+        await main(arguments)
     }
 
     /// Moves `--config`, `--set`, `--json` and `--log-level` written before the command to its end, where the

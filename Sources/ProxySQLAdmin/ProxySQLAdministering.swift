@@ -100,6 +100,12 @@ public protocol ProxySQLAdministering: Sendable {
     func monitorChecks(of endpoint: ServerEndpoint, kind: MonitorCheck.Kind, limit: Int, logger: Logger) async throws
         -> [MonitorCheck]
 
+    /// Query rules, users and the monitor-managed hostgroup tables (see ``ProxySQLRoutingConfiguration``).
+    ///
+    /// - Throws: ``ProxySQLAdminError``; ``ProxySQLAdminError/Code/notFound`` from the default implementation (a
+    ///   node that cannot tell).
+    func routingConfiguration(logger: Logger) async throws -> ProxySQLRoutingConfiguration
+
     /// Reads `runtime_mysql_servers` and compares it with `intended` (see
     /// ``RuntimeVerification/compare(intended:runtime:exhaustiveHostgroups:)``). A mismatch is data, not an
     /// error: check ``RuntimeVerification/isSatisfied`` or use ``requireRuntime(_:exhaustiveHostgroups:logger:)``.
@@ -133,6 +139,12 @@ extension ProxySQLAdministering {
         async throws -> [MonitorCheck]
     {
         throw ProxySQLAdminError(code: .notFound, node: nodeName, message: "the monitor logs are not available here")
+    }
+
+    /// Default: the node cannot tell; throws ``ProxySQLAdminError/Code/notFound``.
+    public func routingConfiguration(logger: Logger) async throws -> ProxySQLRoutingConfiguration {
+        throw ProxySQLAdminError(
+            code: .notFound, node: nodeName, message: "query rules, users and monitor-managed hostgroups are not available here")
     }
 
     /// Default: reads the runtime rows of the hostgroups concerned and compares.

@@ -188,11 +188,13 @@ public struct ProxySQLCluster: Sendable {
         }
     }
 
-    /// Reads the variables on every node (for restoring them later).
+    /// Reads the variables on every node (for restoring them later), from **runtime** (`runtime_global_variables`):
+    /// the value ProxySQL is using, which is the one to put back. The in-memory `global_variables` may hold a value
+    /// staged but never loaded; restoring that would change the running configuration.
     public func variables(_ names: [ProxySQLVariable.Name], logger: Logger) async -> ClusterResult<[ProxySQLVariable]> {
         await forEachNode("read variables", logger: logger) { node, logger in
             var values: [ProxySQLVariable] = []
-            for name in names { values.append(try await node.variable(name, layer: .configured, logger: logger)) }
+            for name in names { values.append(try await node.variable(name, layer: .runtime, logger: logger)) }
             return values
         }
     }

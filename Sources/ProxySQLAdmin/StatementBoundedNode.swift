@@ -145,6 +145,13 @@ struct StatementBoundedNode: ProxySQLAdministering {
         }
     }
 
+    func routingConfiguration(logger: Logger) async throws -> ProxySQLRoutingConfiguration {
+        // Eight statements (rules, users, three tables in two layers).
+        try await bounded("read query rules, users and monitor hostgroups", limit: timeout * 8) {
+            try await base.routingConfiguration(logger: logger)
+        }
+    }
+
     func monitorChecks(of endpoint: ServerEndpoint, kind: MonitorCheck.Kind, limit: Int, logger: Logger) async throws
         -> [MonitorCheck]
     {

@@ -276,17 +276,39 @@ struct WriterCutoverTranscriptTests {
         #expect(try JSONDecoder().decode(CutoverStateMachine.Event.self, from: encoded) == .guardsFinished(blockingReasons: [], proxySettings: snapshot))
     }
 
-    @Test("a shutdown request after the point of no return stops forward steps and lists what remains")
+    @Test("a shutdown request after the point of no return still runs the durable fence, the variables' restore and SAVE, then stops with the replication steps remaining")
     func shutdownAfterPointOfNoReturn() {
         var (machine, _) = writerCutover(through: "onlineNew")
         #expect(machine.receive(.gracefulShutdownRequested) == .wait)
-        let action = machine.receive(.replicationStopped(.target))
-        guard case .finish(.stoppedAfterPointOfNoReturn(_, _, let remaining)) = action else {
+        // The step in flight (stopping forward replication) answers; reverse replication is left for `resume`, the
+        // cheap safety steps run (#13 item 9).
+        #expect(machine.receive(.replicationStopped(.target)) == .persistReadOnly(.source, readOnly: true))
+        #expect(machine.receive(.readOnlyPersisted(.source, durableFence)) == .restoreProxySettings(ProxySettingsSnapshot(previousValues: ["p1": ["mysql-query_retries_on_failure": "1"]])))
+        #expect(machine.receive(.proxySettingsRestored) == .saveProxyConfiguration)
+        let action = machine.receive(.proxyConfigurationSaved)
+        guard case .finish(.stoppedAfterPointOfNoReturn(let reason, let failures, let remaining)) = action else {
             Issue.record("expected stoppedAfterPointOfNoReturn, got \(action)")
             return
         }
-        #expect(remaining == ["proveFenceOld", "startReverseReplication", "verifyReverseReplication", "confirmFenceOld", "restoreProxy", "saveConfiguration"])
+        #expect(reason == "shutdown requested")
+        #expect(failures.isEmpty)
+        #expect(remaining == ["proveFenceOld", "startReverseReplication", "verifyReverseReplication"])
         #expect(machine.isPastPointOfNoReturn)
+        // `resume` proves the fence, starts reverse replication and runs the (idempotent) rest again.
+        #expect(machine.resumeAfterInterruption() == .proveFenceHeld(.source, atFence: position))
+    }
+
+    @Test("a shutdown request during the last safety steps lets them finish: the run completes")
+    func shutdownDuringSafetySteps() {
+        var (machine, _) = writerCutover(through: "onlineNew")
+        _ = machine.receive(.replicationStopped(.target))
+        _ = machine.receive(.positionRead(.source, position, at: ms(40)))
+        _ = machine.receive(.replicationStarted(.source))
+        #expect(machine.receive(.replicationVerified(.source)) == .persistReadOnly(.source, readOnly: true))
+        #expect(machine.receive(.gracefulShutdownRequested) == .wait)
+        _ = machine.receive(.readOnlyPersisted(.source, durableFence))
+        #expect(machine.receive(.proxySettingsRestored) == .saveProxyConfiguration)
+        #expect(machine.receive(.proxyConfigurationSaved) == .finish(.completed))
     }
 
     @Test("after the point of no return a failed forward-replication stop skips reverse replication but still restores and saves")
@@ -474,7 +496,7 @@ struct FailbackAndReaderTranscriptTests {
         #expect(machine.receive(.proxyConfigurationSaved) == .finish(.completed))
     }
 
-    @Test("reader switch: a shutdown during the old reader's OFFLINE_HARD stops with the save remaining; before it, rolls back")
+    @Test("reader switch: a shutdown during the old reader's OFFLINE_HARD still saves, then completes; before it, rolls back")
     func readerShutdown() {
         var machine = CutoverStateMachine()
         _ = machine.started(operation: .readerCutover, policy: CutoverPolicy())
@@ -483,14 +505,9 @@ struct FailbackAndReaderTranscriptTests {
         _ = machine.receive(.statusSet(.reader(.source), .offlineSoft, at: ms(2)))
         _ = machine.receive(.drained(.reader(.source), at: ms(3)))
         #expect(machine.receive(.gracefulShutdownRequested) == .wait)
-        guard case .finish(.stoppedAfterPointOfNoReturn(let reason, _, let remaining)) =
-            machine.receive(.statusSet(.reader(.source), .offlineHard, at: ms(4)))
-        else {
-            Issue.record("expected stoppedAfterPointOfNoReturn")
-            return
-        }
-        #expect(reason == "shutdown requested")
-        #expect(remaining == ["saveConfiguration"])
+        // SAVE is one of the cheap safety steps a stop still runs (#13 item 9).
+        #expect(machine.receive(.statusSet(.reader(.source), .offlineHard, at: ms(4))) == .saveProxyConfiguration)
+        #expect(machine.receive(.proxyConfigurationSaved) == .finish(.completed))
 
         var early = CutoverStateMachine()
         _ = early.started(operation: .readerCutover, policy: CutoverPolicy())

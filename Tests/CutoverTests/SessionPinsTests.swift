@@ -218,6 +218,28 @@ struct GuardsPinnedSessionsTests {
                 .exact("SELECT * FROM \(table) ORDER BY writer_hostgroup"),
                 columns: ["writer_hostgroup", "reader_hostgroup", "check_type", "comment"], rows: [])
         }
+        // The routing audit (#13 item 6): every row of both layers, query rules, users, the monitor-managed
+        // hostgroup tables (none here), the old writer's replication hostgroup pairs.
+        session.expect(
+            .prefix(
+                "SELECT hostgroup_id, hostname, port, gtid_port, status, weight, compression, max_connections, "
+                    + "max_replication_lag, use_ssl, max_latency_ms, comment FROM mysql_servers ORDER BY"),
+            columns: serverColumns, rows: [row(sourceEndpoint, "ONLINE"), row(targetEndpoint, "OFFLINE_HARD")])
+        session.expect(
+            .prefix(
+                "SELECT hostgroup_id, hostname, port, gtid_port, status, weight, compression, max_connections, "
+                    + "max_replication_lag, use_ssl, max_latency_ms, comment FROM runtime_mysql_servers ORDER BY"),
+            columns: serverColumns, rows: [row(sourceEndpoint, "ONLINE")])
+        session.expect(.prefix("SELECT rule_id"), columns: ["rule_id"], rows: [])
+        session.expect(.prefix("SELECT username"), columns: ["username"], rows: [])
+        for _ in 0..<6 {
+            session.expect(.prefix("SELECT writer_hostgroup"), columns: ["writer_hostgroup"], rows: [])
+        }
+        for table in ["mysql_replication_hostgroups", "runtime_mysql_replication_hostgroups"] {
+            session.expect(
+                .exact("SELECT * FROM \(table) ORDER BY writer_hostgroup"),
+                columns: ["writer_hostgroup", "reader_hostgroup", "check_type", "comment"], rows: [])
+        }
         session.expect(.exact(processlistStatement), reply: processlist)
         // The ProxySQL settings that stretch the window (``ProxyWindowSettings``), at their defaults.
         for (name, value) in [("mysql-connect_retries_delay", "1"), ("mysql-connect_timeout_server_max", "10000")] {

@@ -294,7 +294,7 @@ extension FaultTests {
             FaultMatrix.record(result.row("SIGTERM to `migrate-cli cutover writers` during the catch-up (Aurora's applier blocked)"))
         }
 
-        @Test("SIGINT after the point of no return: the step in flight finishes, exit 5 with the remaining steps and the resume command; resume finishes")
+        @Test("SIGINT after the point of no return: the step in flight finishes, the durable fence, variables and SAVE still run, exit 5 with the replication steps remaining and the resume command; resume finishes")
         func interruptAfterPointOfNoReturn() async throws {
             guard let bed = try await FaultBed.inStartingState() else { return }
             let workspace = try CLIWorkspace(bed: bed)
@@ -317,11 +317,12 @@ extension FaultTests {
             let finished = result.exit.runFinished
             #expect(finished?["outcome"] as? String == "stopped-after-point-of-no-return")
             #expect(finished?["reason"] as? String == "shutdown requested")
+            // The cheap safety steps ran before the stop (#13 item 9): only reverse replication is left for resume.
             #expect(
                 finished?["remaining_steps"] as? [String] == [
-                    "proveFenceOld", "startReverseReplication", "verifyReverseReplication", "confirmFenceOld",
-                    "restoreProxy", "saveConfiguration",
+                    "proveFenceOld", "startReverseReplication", "verifyReverseReplication",
                 ])
+            #expect(try await bed.queryRetries() == retries, "query retries not restored before the stop")
             let next = finished?["next"] as? String ?? ""
             #expect(next.contains("migrate-cli resume") && next.contains(workspace.configurationPath), "\(next)")
             // The new writer serves; the old one is fenced; forward replication is stopped, reverse not yet started.

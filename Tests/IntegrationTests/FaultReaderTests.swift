@@ -228,14 +228,12 @@ extension FaultTests {
             guard let bed = try FaultBed.available() else { return }
             let journal = TemporaryJournal("reader-shutdown")
             defer { journal.cleanup() }
-            // The step in flight finishes: before the old reader's OFFLINE_HARD the switch rolls back; at it, it stops
-            // with the save remaining (resume finishes it); during the save nothing remains.
+            // The step in flight finishes: before the old reader's OFFLINE_HARD the switch rolls back; from it on,
+            // the save still runs (a cheap safety step, #13 item 9) and the switch completes.
             let steps = FaultPoint.readerSwitchSteps
             let index = steps.firstIndex(of: point.point)!
             let pointOfNoReturn = steps.firstIndex(of: .offlineHardOld)!
-            let expected: ExpectedOutcome =
-                index < pointOfNoReturn
-                ? .rolledBack : (index == pointOfNoReturn ? .stoppedAfterPointOfNoReturn : .completed)
+            let expected: ExpectedOutcome = index < pointOfNoReturn ? .rolledBack : .completed
             let result = try await ReaderFaultScenario.run(
                 ReaderFaultCase(
                     name: "reader cut-over: graceful shutdown \(point.testDescription)",

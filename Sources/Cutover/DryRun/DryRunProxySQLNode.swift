@@ -195,6 +195,12 @@ public final class DryRunProxySQLNode: ProxySQLAdministering {
         return state.withLock { $0.replicationHostgroupPairs }
     }
 
+    /// Records the reads; the simulated node has no query rules, no users and no monitor-managed hostgroups.
+    public func routingConfiguration(logger: Logger) async throws -> ProxySQLRoutingConfiguration {
+        for statement in ProxySQLRoutingConfiguration.statements { record(statement) }
+        return ProxySQLRoutingConfiguration()
+    }
+
     static func selects(_ selector: ServerSelector, _ server: BackendServer) -> Bool {
         switch selector {
         case .key(let key): server.key == key

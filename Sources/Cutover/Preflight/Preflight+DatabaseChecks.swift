@@ -5,7 +5,7 @@ import ReplicationControl
 
 extension Preflight {
     /// Every check, in the order they run.
-    static let definitions: [Definition] = databaseChecks + proxyChecks + [windowSettingsCheck]
+    static let definitions: [Definition] = databaseChecks + proxyChecks + [windowSettingsCheck] + routingAuditChecks
 
     // MARK: Shared facts
 

@@ -62,8 +62,10 @@ struct StatusCommand: AsyncParsableCommand {
         try await runtime.run {
             let environment = try runtime.commandEnvironment()
             var report = try await LibraryBridge.live.status(environment)
-            let journal = environment.configuration.journalPath
-            report.sections.append(JournalRenderer.phase(try CutoverJournal.read(path: journal), path: journal))
+            if !report.sections.contains(where: { $0.title == "Journal" }) {
+                let journal = environment.configuration.journalPath
+                report.sections.append(JournalRenderer.phase(try CutoverJournal.read(path: journal), path: journal))
+            }
             runtime.emit(report)
             return report.exitStatus
         }

@@ -143,12 +143,26 @@ enum JournalRenderer {
     }
 
     /// The phase of the journal's last run, for `status`: run, operation, last step, point of no return, outcome.
-    static func phase(_ entries: [CutoverJournalEntry], path: String) -> CommandReport.Section {
+    /// The entries of the journal's last run (empty: none).
+    static func lastRun(_ entries: [CutoverJournalEntry]) -> [CutoverJournalEntry] {
+        (try? select(entries, run: nil, all: false))?.first ?? []
+    }
+
+    /// The journal's last run and its phase; `derived` is the phase `status` derived from the journal and ProxySQL's
+    /// runtime together (``StatusAssessment``), nil to use the journal alone.
+    static func phase(
+        _ entries: [CutoverJournalEntry], path: String, derived: StatusAssessment.Phase? = nil
+    ) -> CommandReport.Section {
         guard let runs = try? select(entries, run: nil, all: false), let run = runs.first, let first = run.first else {
             return CommandReport.Section(title: "Journal", headers: ["field", "value"], rows: [["journal", path], ["last run", "none"]])
         }
         let lastAction = run.last { $0.kind == .action }
-        let past = run.contains { $0.pastPointOfNoReturn == true }
+        let pastText: String
+        switch derived {
+        case .past(let evidence)?: pastText = "yes (\(evidence))"
+        case .before?, .noRun?: pastText = "no"
+        case nil: pastText = run.contains { $0.pastPointOfNoReturn == true } ? "yes" : "no"
+        }
         let finished = run.last { $0.kind == .runFinished }
         let state: String
         if let outcome = finished?.outcome {
@@ -162,7 +176,7 @@ enum JournalRenderer {
             ["operation", first.operation?.rawValue ?? "-"],
             ["started", first.time],
             ["last step", lastAction.map { "\($0.step ?? "-"): \($0.action.map(CutoverRunner.describe) ?? "-")" } ?? "-"],
-            ["past the point of no return", past ? "yes" : "no"],
+            ["past the point of no return", pastText],
             ["state", state],
         ])
     }

@@ -82,10 +82,20 @@ struct ConfigurationLoader: Sendable {
                 )
             }
         }
+        if let readPath, file.values.isEmpty, file.nodeNames.isEmpty, issues.isEmpty, environmentLayer.values.isEmpty,
+            flags.values.isEmpty
+        {
+            throw ConfigurationError(
+                code: .invalid, field: readPath,
+                "the file is empty (nothing but comments or blank lines): write one with `migrate-cli init --force`")
+        }
         let merged = file.overlaid(with: environmentLayer).overlaid(with: flags)
         let referenced = merged.referencedEnvironmentVariables
         let knownNodes = merged.nodeNames.map(NodeName.environmentSpelling)
-        for name in unknownVariables where !referenced.contains(name) {
+        // A `…_PASSWORD` variable is never a field (passwords are not configuration values): it holds a password for
+        // a `password-env` of this or another configuration (`migrate-cli init` suggests MIGRATE_SOURCE_PASSWORD),
+        // so it is not "unknown" when this configuration reads that password from a file instead.
+        for name in unknownVariables where !referenced.contains(name) && !name.hasSuffix("_PASSWORD") {
             let hint = ConfigurationSchema.environmentSuggestion(for: name, nodeNames: knownNodes).map { " (did you mean \($0)?)" } ?? ""
             issues.append(ConfigurationIssue(
                 field: name,

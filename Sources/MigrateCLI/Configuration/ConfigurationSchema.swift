@@ -172,7 +172,7 @@ enum ConfigurationSchema {
             ConfigurationField(pattern: policy + ["admin-statement-timeout"], kind: .duration, defaultValue: defaults.adminStatementTimeout, summary: "bound on one admin statement per ProxySQL node"),
             ConfigurationField(pattern: policy + ["replication-step-timeout"], kind: .duration, defaultValue: defaults.replicationStepTimeout, summary: "bound on replication steps off the critical path (Aurora procedures sleep)"),
             ConfigurationField(pattern: ["journal", "path"], kind: .path, defaultValue: "migrate-journal.jsonl", summary: "the run journal (JSON Lines): audit trail and what `resume` reads"),
-            ConfigurationField(pattern: ["application", "users"], kind: .list, defaultValue: "[] (only sessions with an open transaction)", summary: "application accounts whose sessions are closed on the old writer"),
+            ConfigurationField(pattern: ["application", "users"], kind: .list, defaultValue: "[] (every ProxySQL user)", summary: "application accounts whose ProxySQL routing the guards judge (every client session on the old writer is closed at OFFLINE_HARD whatever its account)"),
         ]
         return fields
     }()

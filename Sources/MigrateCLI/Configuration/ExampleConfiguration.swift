@@ -117,8 +117,9 @@ enum ExampleConfiguration {
         journal:
           path: migrate-journal.jsonl
 
-        # Application accounts whose sessions are closed on the old writer when it goes OFFLINE_HARD
-        # (empty: every account except system and replication accounts).
+        # Application accounts: the ProxySQL users whose routing the guards judge (empty: every user). On the old
+        # writer at OFFLINE_HARD every client session is closed, whatever its account (a privileged one passes
+        # read_only); system and replication threads and the tool's own session are never closed.
         application:
           users: []
 

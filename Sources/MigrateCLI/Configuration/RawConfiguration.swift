@@ -187,9 +187,15 @@ extension RawConfiguration {
     /// A YAML error as line, column and problem, without quoting the file (a line could hold a secret).
     private static func describe(_ error: YamlError) -> String {
         switch error {
-        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
-            .composer(_, let problem, let mark, _):
-            "line \(mark.line), column \(mark.column): \(problem)"
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
+            // The scanner often notices a problem far from its cause (an unterminated quote is found at the end of
+            // the file): point at the line where the bad token starts, and say where it was noticed.
+            if let context, context.mark.line != mark.line {
+                "line \(context.mark.line), column \(context.mark.column): \(context.text): \(problem) (noticed at line \(mark.line))"
+            } else {
+                "line \(mark.line), column \(mark.column): \(problem)"
+            }
         case .duplicatedKeysInMapping(let duplicates, let context):
             "line \(context.mark.line): key \(duplicates.joined(separator: ", ")) appears twice in one section"
         case .reader(let problem, _, _, _):

@@ -80,7 +80,7 @@ struct ExitStatus: Sendable, Hashable, CustomStringConvertible {
             switch error.code {
             case .invalidPlan, .journalMismatch: return (.configuration, error.description)
             case .journalLocked: return (.busy, error.description)
-            case .nothingToResume: return (.refused, error.description)
+            case .nothingToResume, .unfinishedRun: return (.refused, error.description)
             default: return (.failure, error.description)
             }
         case let error as MariaDBError:

@@ -36,7 +36,7 @@ struct JSONLogHandler: LogHandler {
         var merged = metadata
         if let extra = event.metadata { merged.merge(extra) { $1 } }
         let line = Self.line(level: event.level, message: "\(event.message)", label: label, metadata: merged)
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        CommandRuntime.writeAll(STDERR_FILENO, line + "\n")
     }
 
     static func line(level: Logger.Level, message: String, label: String, metadata: Logger.Metadata) -> String {

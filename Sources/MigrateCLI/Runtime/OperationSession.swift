@@ -86,8 +86,12 @@ struct OperationSession: Sendable {
     ) async throws -> (CutoverReport, ExitStatus) {
         let (signals, signalContinuation) = AsyncStream.makeStream(of: Int32.self)
         let relay = relaysSignals ? await SignalRelay.install(signals: [SIGINT, SIGTERM]) { signalContinuation.yield($0) } : nil
+        // A dropped SSH session (SIGHUP) must not kill the run mid-window: it goes on, and its outcome is in the
+        // journal (`migrate-cli status`, `journal show`). SIGPIPE is ignored for the whole process (`main`).
+        let hangup = relaysSignals ? HangupShield() : nil
         defer {
             relay?.cancel()
+            hangup?.restore()
             signalContinuation.finish()
         }
         let context = context
@@ -110,7 +114,7 @@ struct OperationSession: Sendable {
                     count += 1
                     await runner.requestGracefulShutdown()
                     if count > 1 {
-                        FileHandle.standardError.write(Data("migrate-cli: already stopping safely (the step in flight finishes first); SIGKILL would leave work half done\n".utf8))
+                        CommandRuntime.writeAll(STDERR_FILENO, "migrate-cli: already stopping safely (the step in flight finishes first); SIGKILL would leave work half done\n")
                     }
                 }
                 return false
@@ -142,7 +146,7 @@ func cancellingOnInterrupt<T: Sendable>(_ body: @escaping @Sendable () async thr
         group.addTask { try await body() }
         group.addTask {
             for await _ in signals {
-                FileHandle.standardError.write(Data("migrate-cli: interrupted; cleaning up\n".utf8))
+                CommandRuntime.writeAll(STDERR_FILENO, "migrate-cli: interrupted; cleaning up\n")
                 throw CancellationError()
             }
             return nil

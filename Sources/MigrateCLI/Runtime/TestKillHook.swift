@@ -41,7 +41,7 @@ struct TestKillHook: Sendable, Equatable {
     /// Says on standard error that the hook is armed, so it is never active unnoticed.
     func announce() {
         let text = "migrate-cli: test hook \(Self.variable) is set (\(point)): this process will kill itself with SIGKILL\n"
-        FileHandle.standardError.write(Data(text.utf8))
+        CommandRuntime.writeAll(STDERR_FILENO, text)
     }
 
     /// The journal observer of `after-entry:N` (nil for the other kind).

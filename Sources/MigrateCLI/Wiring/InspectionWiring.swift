@@ -69,6 +69,8 @@ enum InspectionWiring {
             let hostgroups: Set<HostgroupID> = [configuration.writerHostgroup, configuration.readerHostgroup]
             var routingRows: [[String]] = []
             var notes: [String] = []
+            var failures: [StatusReadFailure] = []
+            var writers: [StatusAssessment.NodeWriters] = []
             for node in configuration.proxyNodes {
                 do {
                     let client = ProxySQLAdminClient(session: try await scope.connect(.proxyNode(node.name)), name: node.name)
@@ -91,8 +93,14 @@ enum InspectionWiring {
                     for (key, role) in roles.sorted(by: { $0.key < $1.key }) where !configured.contains(where: { $0.key == key }) {
                         notes.append("\(node.name): the \(role) row \(key) is missing from mysql_servers")
                     }
+                    let writerRows = try await client.servers(in: .runtime, hostgroups: [configuration.writerHostgroup], logger: logger)
+                    writers.append(StatusAssessment.NodeWriters(
+                        node: node.name,
+                        online: writerRows.filter { $0.status == .online || $0.status == .shunned }.map(\.endpoint)))
                 } catch {
-                    routingRows.append([node.name, "-", "-", "\(scope.address(of: .proxyNode(node.name)))", "unreachable", "\(error)", "-"])
+                    let failure = StatusReadFailure.classify(error)
+                    failures.append(failure)
+                    routingRows.append([node.name, "-", "-", "\(scope.address(of: .proxyNode(node.name)))", failure.cell, failure.detail, "-"])
                 }
             }
             var replicationRows: [[String]] = []
@@ -116,10 +124,32 @@ enum InspectionWiring {
                         }
                     }
                 } catch {
-                    replicationRows.append([direction, "\(role)", "unreachable", "-", "-", "-", "-", "\(error)"])
+                    let failure = StatusReadFailure.classify(error)
+                    failures.append(failure)
+                    replicationRows.append([direction, "\(role)", failure.cell, "-", "-", "-", "-", failure.detail])
                 }
             }
-            return CommandReport(
+            // The journal's last run, its phase derived from runtime as well (a crash during the ONLINE step leaves
+            // a journal that alone says "not past the point of no return"), and the writer-hostgroup alarms.
+            let journalPath = configuration.journalPath
+            var journalSection: CommandReport.Section
+            var alarms: [BlockingReason] = []
+            do {
+                let entries = try CutoverJournal.read(path: journalPath)
+                let run = JournalRenderer.lastRun(entries)
+                let assessment = StatusAssessment.assess(run: run, writers: writers, topology: topology)
+                alarms = assessment.alarms
+                journalSection = JournalRenderer.phase(entries, path: journalPath, derived: assessment.phase)
+            } catch {
+                failures.append(StatusReadFailure(cause: .failed, detail: "\(error)"))
+                journalSection = CommandReport.Section(
+                    title: "Journal", headers: ["field", "value"], rows: [["journal", journalPath], ["error", "\(error)"]])
+                alarms = StatusAssessment.assess(run: [], writers: writers, topology: topology).alarms
+            }
+            if !failures.isEmpty {
+                notes.append("\(failures.count) endpoint(s) could not be read: \(failures.map(\.detail).joined(separator: "; "))")
+            }
+            var report = CommandReport(
                 command: "status",
                 sections: [
                     .init(
@@ -130,9 +160,14 @@ enum InspectionWiring {
                         title: "Replication",
                         headers: ["direction", "replica", "from", "io", "sql", "lag", "executed", "last error"],
                         rows: replicationRows),
+                    journalSection,
                 ],
+                blockingReasons: alarms,
                 notes: notes
             )
+            // Alarms first (the routing needs the operator now), then what could not be read (#13 items 12, 13).
+            report.status = alarms.isEmpty ? StatusReadFailure.exitStatus(failures) ?? .success : .failure
+            return report
         }
     }
 

@@ -187,6 +187,8 @@ final class FakeProxyAdmin: ProxySQLAdministering, Sendable {
         var pairs: [ConfigurationLayer: [ReplicationHostgroupPair]] = [:]
         /// nil: the node has no monitor tables (`no such table`).
         var monitor: [MonitorCheck]? = []
+        /// Query rules, users, monitor-managed hostgroups (none by default).
+        var routing = ProxySQLRoutingConfiguration()
         /// Method name → the error it throws.
         var errors: [String: ProxySQLAdminError] = [:]
         /// Runtime `global_variables` the node answers (others: `notFound`).
@@ -240,6 +242,10 @@ final class FakeProxyAdmin: ProxySQLAdministering, Sendable {
     func replicationHostgroupPairs(layer: ConfigurationLayer, logger: Logger) async throws -> [ReplicationHostgroupPair]
     {
         try read("replicationHostgroupPairs.\(layer)") { $0.pairs[layer] ?? [] }
+    }
+
+    func routingConfiguration(logger: Logger) async throws -> ProxySQLRoutingConfiguration {
+        try read("routingConfiguration") { $0.routing }
     }
 
     func monitorChecks(of endpoint: ServerEndpoint, kind: MonitorCheck.Kind, limit: Int, logger: Logger) async throws
