@@ -24,6 +24,9 @@ public final class Rehearsal: Sendable {
         public var proxyVariables: [String: String]
         /// Extra `my.cnf` lines for both servers.
         public var extraServerOptions: [String]
+        /// The emulator's admin latencies: ``AdminLatencyProfile/realistic`` (a real ProxySQL 2.7.1's, the default
+        /// for rehearsals and benchmarks) or ``AdminLatencyProfile/fast`` (tests).
+        public var adminLatency: AdminLatencyProfile
         /// Which server both the source and "Aurora" are: MariaDB (the default) or MySQL 9.7 (GTIDs on).
         public var serverKind: SandboxServerKind
 
@@ -34,8 +37,10 @@ public final class Rehearsal: Sendable {
             schema: WriteLoadSchema = WriteLoadSchema(),
             proxyVariables: [String: String] = [:],
             extraServerOptions: [String] = [],
+            adminLatency: AdminLatencyProfile = .realistic,
             serverKind: SandboxServerKind = .mariadb
         ) {
+            self.adminLatency = adminLatency
             self.simulateAuroraDelays = simulateAuroraDelays
             self.applicationUser = applicationUser
             self.schema = schema
@@ -167,15 +172,14 @@ public final class Rehearsal: Sendable {
                 password: applicationPassword,
                 defaultHostgroup: Int(writerHostgroup.rawValue)
             )
-            let started = try await ProxySQLEmulator.start(
-                configuration: ProxySQLEmulator.Configuration(
-                    adminPassword: randomSecret(),
-                    frontendUsers: [applicationAccount],
-                    hostgroupPorts: [Int(writerHostgroup.rawValue): 0, Int(readerHostgroup.rawValue): 0],
-                    initialVariables: options.proxyVariables
-                ),
-                logger: logger
+            var emulatorConfiguration = ProxySQLEmulator.Configuration(
+                adminPassword: randomSecret(),
+                frontendUsers: [applicationAccount],
+                hostgroupPorts: [Int(writerHostgroup.rawValue): 0, Int(readerHostgroup.rawValue): 0],
+                initialVariables: options.proxyVariables
             )
+            emulatorConfiguration.adminLatency = options.adminLatency
+            let started = try await ProxySQLEmulator.start(configuration: emulatorConfiguration, logger: logger)
             emulator = started
             let admin = try await ProxySQLAdminClient.connect(configuration: started.adminConfiguration, name: proxyNodeName, logger: logger)
             let sourceEndpoint = ServerEndpoint(host: "127.0.0.1", port: source.port)

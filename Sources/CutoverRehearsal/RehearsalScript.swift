@@ -68,6 +68,8 @@ public enum RehearsalScript {
         case preflight(PreflightReport)
         /// A switch's own progress.
         case cutover(CutoverOperation, CutoverProgress)
+        /// What the canary saw during a switch (after the switch's own `runFinished`).
+        case canary(CutoverOperation, CanaryReport)
     }
 
     /// One switch as the rehearsal saw it.
@@ -82,6 +84,8 @@ public enum RehearsalScript {
         public var started: ContinuousClock.Instant
         /// When it ended.
         public var ended: ContinuousClock.Instant
+        /// What the canary saw: heartbeats through the writer port while the switch ran (nil: no canary).
+        public var canary: CanaryReport? = nil
     }
 
     /// What a rehearsal found.
@@ -149,6 +153,7 @@ public enum RehearsalScript {
                 configuration: WriteLoad.Configuration(endpoint: rehearsal.writerEndpoint, clients: options.clients, workload: options.workload),
                 logger: logger
             )
+            let canaryEndpoint = try await prepareCanary(rehearsal, logger: logger)
             let (report, outcome) = try await load.run { load -> ([Switch], String?) in
                 guard preflight.canProceed else {
                     return ([], "preflight failed: " + preflight.blockingReasons.map(\.check).joined(separator: ", "))
@@ -161,7 +166,10 @@ public enum RehearsalScript {
                 for operation in options.operations {
                     try Task.checkCancellation()
                     progress(.phase(describe(operation)))
-                    let change = try await runSwitch(operation, environment: environment, policy: options.policy, logger: logger, progress: progress)
+                    let change = try await runSwitch(
+                        operation, environment: environment, policy: options.policy, logger: logger,
+                        canaryEndpoint: canaryEndpoint, progress: progress
+                    )
                     switches.append(change)
                     guard change.report.outcome == .completed else {
                         return (switches, "\(operation) did not complete")
@@ -231,8 +239,50 @@ public enum RehearsalScript {
         return report
     }
 
+    /// Creates the canary's table in the application's schema on the source (replicated to "Aurora") and returns
+    /// the canary's endpoint: the emulator's writer port, as the application account (on by default in rehearsals).
+    static func prepareCanary(_ rehearsal: Rehearsal, logger: Logger) async throws -> MariaDBConnection.Configuration {
+        let root = try await rehearsal.source.connectAsRoot(logger: logger)
+        do {
+            try await root.run("USE \(identifier: rehearsal.options.schema.database)")
+            try await root.run(CanaryProxyWriter.createTableStatement())
+            await root.close()
+        } catch {
+            await root.close()
+            throw error
+        }
+        var endpoint = rehearsal.writerEndpoint
+        endpoint.database = rehearsal.options.schema.database
+        return endpoint
+    }
+
     /// One switch, its progress forwarded. The runner runs in its own task so a cancellation of the rehearsal
     /// becomes a graceful shutdown (a rollback before the point of no return), not a half-done step.
+    static func runSwitch(
+        _ operation: CutoverOperation,
+        environment: CutoverEnvironment,
+        policy: CutoverPolicy,
+        logger: Logger,
+        canaryEndpoint: MariaDBConnection.Configuration? = nil,
+        progress: @escaping @Sendable (Event) -> Void
+    ) async throws -> Switch {
+        guard let canaryEndpoint else {
+            return try await runSwitch(operation, environment: environment, policy: policy, logger: logger, progress: progress)
+        }
+        let writer = CanaryProxyWriter(
+            configuration: canaryEndpoint,
+            runID: "rehearse-\(operation)-\(UInt32.random(in: 0...UInt32.max))",
+            managesTable: false
+        )
+        var (change, canary) = try await Canary.measure(writer: writer, logger: logger) {
+            try await runSwitch(operation, environment: environment, policy: policy, logger: logger, progress: progress)
+        }
+        change.canary = canary
+        progress(.canary(operation, canary))
+        return change
+    }
+
+    /// One switch, its progress forwarded (no canary).
     static func runSwitch(
         _ operation: CutoverOperation,
         environment: CutoverEnvironment,

@@ -35,7 +35,7 @@ struct CutoverProofTests {
         policy.drainDeadline = .seconds(2)
         policy.catchUpDeadline = .seconds(5)
 
-        try await withRehearsal(options: Rehearsal.Options(serverKind: server), logger: logger) { rehearsal in
+        try await withRehearsal(options: Rehearsal.Options(adminLatency: .fast, serverKind: server), logger: logger) { rehearsal in
             let (environment, close) = try await rehearsal.makeEnvironment(logger: logger)
             let load = try WriteLoad(
                 configuration: {

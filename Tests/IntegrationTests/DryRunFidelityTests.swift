@@ -43,7 +43,7 @@ struct DryRunFidelityTests {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
 
-        try await withRehearsal(logger: logger) { rehearsal in
+        try await withRehearsal(options: Rehearsal.Options(adminLatency: .fast), logger: logger) { rehearsal in
             let (environment, close) = try await rehearsal.makeEnvironment(logger: logger)
             let source = try #require(environment.source as? ReplicationControlDatabase)
             let target = try #require(environment.target as? ReplicationControlDatabase)

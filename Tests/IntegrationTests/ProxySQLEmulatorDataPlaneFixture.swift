@@ -45,6 +45,7 @@ struct DataPlaneFixture {
             hostgroupPorts: [10: 0],
             initialVariables: variables
         )
+        configuration.adminLatency = .fast
         configuration.coldConnectionDelay = coldConnectionDelay
         return try await withProxySQLEmulator(configuration: configuration) { emulator in
             let admin = try await MariaDBConnection.connect(configuration: emulator.adminConfiguration)

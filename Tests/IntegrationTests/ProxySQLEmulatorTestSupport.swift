@@ -13,13 +13,15 @@ enum EmulatorTestSupport {
         users: [ProxySQLEmulator.Configuration.User] = [appUser],
         variables: [String: String] = [:]
     ) -> ProxySQLEmulator.Configuration {
-        ProxySQLEmulator.Configuration(
+        var configuration = ProxySQLEmulator.Configuration(
             adminPassword: adminPassword,
             frontendUsers: users,
             hostgroupPorts: [10: 0, 11: 0],
             dataDirectory: dataDirectory,
             initialVariables: variables
         )
+        configuration.adminLatency = .fast  // unit speed; AdminLatencyProfileTests states the realistic one
+        return configuration
     }
 
     static func withEmulator<Result: Sendable>(

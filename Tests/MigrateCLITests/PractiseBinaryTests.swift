@@ -33,6 +33,12 @@ struct PractiseBinaryTests {
         let switches = try #require(sections.first { $0["title"] as? String == "Switches" }?["rows"] as? [[String: String]])
         #expect(switches.map { $0["switch"] } == ["reader-cutover", "writer-cutover", "writer-failback", "writer-cutover"])
         #expect(switches.dropFirst().allSatisfy { $0["write window"]?.hasSuffix("ms") == true })
+        // The canary (#14): one event per switch with its longest gap, and a column in the switch table.
+        let canaries = objects.filter { $0["event"] as? String == "canary" }
+        #expect(canaries.map { $0["operation"] as? String } == ["reader-cutover", "writer-cutover", "writer-failback", "writer-cutover"])
+        #expect(canaries.allSatisfy { ($0["longest_gap_ms"] as? Double ?? $0["longest_gap_ms"].flatMap { $0 as? Int }.map(Double.init) ?? -1) > 0 })
+        #expect(canaries.allSatisfy { ($0["acknowledged"] as? Int ?? 0) > 0 })
+        #expect(switches.allSatisfy { $0["canary gap"]?.contains("ms") == true })
     }
 
     @Test("sandbox up, then preflight, plan and cutover writers with the configuration it wrote, then sandbox down")

@@ -62,6 +62,14 @@ struct CutoverWindowBenchmark: AsyncParsableCommand {
     @Flag(help: "Run without a journal (the window without the fsync'd journal writes).")
     var noJournal = false
 
+    @Option(
+        help: """
+            The emulator's admin latencies: realistic (a real ProxySQL 2.7.1's, the default), fast (no padding), \
+            or both (every scenario once per profile, in one run).
+            """
+    )
+    var adminLatency = "realistic"
+
     /// The journal of `scenario`'s runs, removed first so every run of the benchmark starts from an empty one.
     private func journalPath(for scenario: Scenario) -> String? {
         if noJournal { return nil }
@@ -90,6 +98,15 @@ struct CutoverWindowBenchmark: AsyncParsableCommand {
             throw ValidationError("unknown scenario(s): \(unknown.joined(separator: ", ")); see --list")
         }
         let scenarios = Scenario.all.filter { only.isEmpty || only.contains($0.id) }
+        let profiles: [AdminLatencyProfile]
+        switch adminLatency.lowercased() {
+        case "both": profiles = [.realistic, .fast]
+        default:
+            guard let profile = AdminLatencyProfile(named: adminLatency) else {
+                throw ValidationError("--admin-latency must be realistic, fast or both")
+            }
+            profiles = [profile]
+        }
         let runs = max(2, runs + runs % 2)
         let level = Logger.Level(rawValue: logLevel) ?? .error
         LoggingSystem.bootstrap { label in
@@ -103,62 +120,75 @@ struct CutoverWindowBenchmark: AsyncParsableCommand {
             + (noJournal
                 ? "- journal: none (--no-journal)"
                 : "- journal: one file per scenario in \(journalDirectory), written and flushed as migrate-cli does")
+            + "\n- emulator admin latency profile: " + profiles.map(\.name).joined(separator: ", then ")
+            + " (realistic: a real ProxySQL 2.7.1's LOAD ≈2.0 ms, pool stats ≈2.5–3 ms, runtime tables ≈1.2 ms; "
+            + "fast: no padding)"
         print(header)
         print("")
-        var results: [ScenarioResult] = []
-        for delays in [false, true] {
-            let group = scenarios.filter { $0.auroraDelays == delays }
-            guard !group.isEmpty else { continue }
-            printError("starting the rehearsal topology (Aurora delays \(delays ? "on" : "off"))")
-            let clients = clients
-            let thinkTime = Duration.milliseconds(thinkTimeMilliseconds)
-            let groupResults = try await withRehearsal(
-                // The policy's catch-up deadline (30 s, room for CPU noise) makes a worst-case window of 32.6 s:
-                // ProxySQL must let clients wait that long, or the guards refuse (`proxysql.window-settings`).
-                options: Rehearsal.Options(
-                    simulateAuroraDelays: delays, proxyVariables: ["mysql-connect_timeout_server_max": "60000"]),
-                logger: logger
-            ) { rehearsal -> [ScenarioResult] in
-                let burst = try await BurstWriter.prepare(rehearsal, logger: logger)
-                var collected: [ScenarioResult] = []
-                do {
-                    var brokenBy: String?
-                    for scenario in group {
-                        if let brokenBy {
-                            printError("scenario \(scenario.id): skipped (\(brokenBy) left the topology in an unknown state)")
-                            collected.append(ScenarioResult(skipped: scenario, reason: "skipped: `\(brokenBy)` left the topology in an unknown state"))
-                            continue
+        var renderedTables: [String] = []
+        var allResults: [ScenarioResult] = []
+        for profile in profiles {
+            var results: [ScenarioResult] = []
+            for delays in [false, true] {
+                let group = scenarios.filter { $0.auroraDelays == delays }
+                guard !group.isEmpty else { continue }
+                printError("starting the rehearsal topology (Aurora delays \(delays ? "on" : "off"), admin latency \(profile))")
+                let clients = clients
+                let thinkTime = Duration.milliseconds(thinkTimeMilliseconds)
+                let groupResults = try await withRehearsal(
+                    // The 30 s catch-up deadline makes a worst-case window of 32.6 s: ProxySQL must let clients wait
+                    // that long, or the guards refuse (`proxysql.window-settings`).
+                    options: Rehearsal.Options(
+                        simulateAuroraDelays: delays, proxyVariables: ["mysql-connect_timeout_server_max": "60000"],
+                        adminLatency: profile),
+                    logger: logger
+                ) { rehearsal -> [ScenarioResult] in
+                    let burst = try await BurstWriter.prepare(rehearsal, logger: logger)
+                    var collected: [ScenarioResult] = []
+                    do {
+                        var brokenBy: String?
+                        for scenario in group {
+                            if let brokenBy {
+                                printError("scenario \(scenario.id): skipped (\(brokenBy) left the topology in an unknown state)")
+                                collected.append(ScenarioResult(skipped: scenario, reason: "skipped: `\(brokenBy)` left the topology in an unknown state"))
+                                continue
+                            }
+                            printError("scenario \(scenario.id): \(scenario.label)")
+                            let result = try await ScenarioRunner(
+                                scenario: scenario,
+                                runs: runs,
+                                clients: clients,
+                                thinkTime: thinkTime,
+                                rehearsal: rehearsal,
+                                burst: burst,
+                                logger: logger,
+                                journalPath: journalPath(for: scenario),
+                                progress: { printError($0) }
+                            ).run()
+                            collected.append(result)
+                            if let failure = result.failure {
+                                printError("scenario \(scenario.id) stopped: \(failure)")
+                                brokenBy = scenario.id
+                            }
                         }
-                        printError("scenario \(scenario.id): \(scenario.label)")
-                        let result = try await ScenarioRunner(
-                            scenario: scenario,
-                            runs: runs,
-                            clients: clients,
-                            thinkTime: thinkTime,
-                            rehearsal: rehearsal,
-                            burst: burst,
-                            logger: logger,
-                            journalPath: journalPath(for: scenario),
-                            progress: { printError($0) }
-                        ).run()
-                        collected.append(result)
-                        if let failure = result.failure {
-                            printError("scenario \(scenario.id) stopped: \(failure)")
-                            brokenBy = scenario.id
-                        }
+                    } catch {
+                        await burst.close()
+                        throw error
                     }
-                } catch {
                     await burst.close()
-                    throw error
+                    return collected
                 }
-                await burst.close()
-                return collected
+                results += groupResults
             }
-            results += groupResults
+            let profileTables = "### Emulator admin latency profile: \(profile)\n\n"
+                + Report(results: results, details: details).render()
+            print(profileTables)
+            renderedTables.append(profileTables)
+            allResults += results
         }
         removeJournals(scenarios)
-        let tables = Report(results: results, details: details).render()
-        print(tables)
+        let tables = renderedTables.joined(separator: "\n\n")
+        let results = allResults
         if let trace {
             var lines: [String] = []
             for result in results {

@@ -1,3 +1,4 @@
+import Cutover
 import CutoverSandbox
 import Foundation
 import Histogram
@@ -78,6 +79,27 @@ struct Report {
             )
         )
 
+        out.append("\n### Canary: longest time without an acknowledged heartbeat during the switch (ms)\n")
+        out.append(
+            "A heartbeat row every 5 ms through the emulator's writer port as the application account, from just "
+                + "before the runner starts until it returns (`Canary`, #14). Runs of ours only.\n"
+        )
+        out.append(
+            Self.table(
+                ["scenario", "runs", "canary gap p50", "p99", "max", "window p50", "canary errors", "first error"],
+                results.compactMap { result -> [String]? in
+                    let reports = result.analyses.compactMap(\.record.canary)
+                    guard !reports.isEmpty else { return nil }
+                    let gap = Self.triple(reports.map(\.longestGap))
+                    return [
+                        "`\(result.scenario.id)`", "\(reports.count)", gap.0, gap.1, gap.2,
+                        Self.ms(Self.median(result.analyses.compactMap(\.record.window))),
+                        "\(reports.map(\.errors).reduce(0, +))",
+                        reports.compactMap(\.firstError).first.map { String($0.prefix(60)) } ?? "-",
+                    ]
+                }
+            )
+        )
         out.append("\n### Window components (ms, p50; drain notice p50 / max)\n")
         out.append(
             Self.table(

@@ -32,6 +32,8 @@ struct RunRecord: Sendable {
     /// ended at its bound with sessions still holding the old writer.
     var settle: Duration?
     var settleBoundReached = false
+    /// What the canary saw during the run (runs of ours only).
+    var canary: CanaryReport?
     /// The tool's replication settle before the window (issue #19): how long, and how many waits.
     var replicationSettle: Duration?
     var replicationSettleRounds: Int?

@@ -89,6 +89,10 @@ final class BurstWriter: Sendable {
         try await source.run(
             "CREATE TABLE IF NOT EXISTS \(identifier: database).`filler` (id BIGINT PRIMARY KEY, payload VARCHAR(255) NOT NULL) ENGINE=InnoDB"
         )
+        // The canary's table, in the application's schema (its account may insert there), created once on the
+        // source and replicated.
+        try await source.run("USE \(identifier: rehearsal.options.schema.database)")
+        try await source.run(CanaryProxyWriter.createTableStatement())
         return BurstWriter(
             source: source,
             target: target,
@@ -244,7 +248,18 @@ struct ScenarioRunner {
                         )
                         let afterInit = ContinuousClock.now
                         do {
-                            let report = try await runner.run()
+                            // The canary: heartbeats through the emulator's writer port as the application account,
+                            // while the switch runs (what a client sees, next to the tool's own window).
+                            var canaryEndpoint = rehearsal.writerEndpoint
+                            canaryEndpoint.database = rehearsal.options.schema.database
+                            let canaryWriter = CanaryProxyWriter(
+                                configuration: canaryEndpoint,
+                                runID: "\(scenario.id)-\(index)-\(operation)",
+                                managesTable: false
+                            )
+                            let (report, canary) = try await Canary.measure(writer: canaryWriter) {
+                                try await runner.run()
+                            }
                             let ended = ContinuousClock.now
                             await journal?.close()
                             // The settle of auto-increment pins (before the window): its start from the progress
@@ -263,12 +278,14 @@ struct ScenarioRunner {
                                     break
                                 }
                             }
-                            record = RunRecord(
+                            var ours = RunRecord(
                                 index: index, operation: operation, report: report, started: beforeInit,
                                 originLatest: afterInit,
                                 ended: ended, statements: timer.take(), burst: burstTime, settle: settle,
                                 onlineSent: onlineSent
                             )
+                            ours.canary = canary
+                            record = ours
                         } catch {
                             await journal?.close()
                             return (records, "run \(index + 1) (\(operation)) could not start: \(error)")
@@ -290,6 +307,7 @@ struct ScenarioRunner {
                     progress(
                         "  \(scenario.id) #\(index + 1) \(operation): \(record.outcome), window "
                             + (record.window.map { String(format: "%.1f ms", $0.inMilliseconds) } ?? "-")
+                            + (record.canary.map { String(format: ", canary gap %.1f ms", $0.longestGap.inMilliseconds) } ?? "")
                     )
                     guard record.completed else {
                         // The topology is in an unknown state (the baseline has no rollback): stop here.

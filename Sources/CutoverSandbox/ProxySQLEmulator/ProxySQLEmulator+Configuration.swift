@@ -40,6 +40,9 @@ extension ProxySQLEmulator {
         /// Initial values of `global_variables` (names with their `mysql-` prefix), for example
         /// `["mysql-connect_timeout_server_max": "2000"]`; applied to memory and runtime at the first start.
         public var initialVariables: [String: String]
+        /// How long the admin interface takes to answer: ``AdminLatencyProfile/realistic`` (a real ProxySQL
+        /// 2.7.1's latencies, the default) or ``AdminLatencyProfile/fast`` (no padding, for unit-speed tests).
+        public var adminLatency: AdminLatencyProfile = .realistic
         /// Extra time before the first statement on a freshly opened backend connection. A real ProxySQL opens
         /// fresh connections to a server that comes back from `OFFLINE_HARD` (its pool was emptied), and the first
         /// statements there took 10–13 ms on this machine (ProxySQL 2.7.1, MariaDB backends), against well under a

@@ -321,6 +321,7 @@ public final class ProxySQLEmulator: Sendable {
                                     adminPassword: self.configuration.adminPassword,
                                     serverVersion: self.dataPlane.variables.serverVersion,
                                     connectionID: id,
+                                    latency: self.configuration.adminLatency,
                                     logger: self.logger
                                 ).run(connection)
                                 _ = self.adminChannels.withLock { $0.removeValue(forKey: key) }

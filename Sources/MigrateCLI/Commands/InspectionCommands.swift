@@ -179,6 +179,13 @@ final class RehearsalPrinter: Sendable {
             write(json ? JSONValue.object([("event", "phase"), ("message", .string(text))]).serialized + "\n" : "\n" + style.bold("==> \(text)") + "\n")
         case .note(let text):
             write(json ? JSONValue.object([("event", "note"), ("message", .string(text))]).serialized + "\n" : "    \(text)\n")
+        case .canary(let operation, let report):
+            finish()
+            write(
+                json
+                    ? CanaryRendering.jsonEvent(report, operation: operation.rawValue).serialized + "\n"
+                    : "    \(operation): \(report)\n"
+            )
         case .preflight(let report):
             if json {
                 write(JSONValue.object([

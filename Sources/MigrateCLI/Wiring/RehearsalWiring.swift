@@ -40,6 +40,7 @@ enum RehearsalWiring {
                 milliseconds(timeline.drain),
                 writer ? milliseconds(timeline.catchUp) : "-",
                 writer ? milliseconds(change.clientGap) : "-",
+                CanaryRendering.gapCell(change.canary),
                 writer ? "\(timeline.sessionsCut)" : "-",
             ]
         }
@@ -74,13 +75,14 @@ enum RehearsalWiring {
         }
         var notes = [
             "write window: OFFLINE_SOFT of the old writer until the new one is ONLINE; client gap: the longest time no write was acknowledged during the switch",
+            CanaryRendering.note,
             "failed or ambiguous writes got an error at the switch; the checker read back which of them committed (they are on the final writer, not lost)",
         ]
         notes.append(result.succeeded ? "rehearsal passed: every switch completed, 0 writes lost" : "rehearsal FAILED")
         var report = CommandReport(
             command: "rehearse",
             sections: [
-                .init(title: "Switches", headers: ["switch", "outcome", "write window", "drain", "catch-up", "client gap", "sessions cut"], rows: switchRows),
+                .init(title: "Switches", headers: ["switch", "outcome", "write window", "drain", "catch-up", "client gap", "canary gap", "sessions cut"], rows: switchRows),
                 .init(title: "Writes (\(load.workload == .clientKeys ? "client-keys" : "auto-increment"), \(load.clients) clients)", headers: ["sent", "acknowledged", "failed", "ambiguous", "lost", "duplicated", "fence violations"], rows: writeRows),
             ],
             blockingReasons: blocking,

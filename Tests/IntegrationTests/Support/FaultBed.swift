@@ -44,14 +44,18 @@ final class FaultBed: Sendable {
     }
 
     static func start(secondNode: Bool, logger: Logger) async throws -> FaultBed {
-        let rehearsal = try await Rehearsal.start(logger: logger)
+        let rehearsal = try await Rehearsal.start(options: Rehearsal.Options(adminLatency: .fast), logger: logger)
         guard secondNode else { return FaultBed(rehearsal: rehearsal, secondNode: nil, logger: logger) }
         do {
             let emulator = try await ProxySQLEmulator.start(
-                configuration: ProxySQLEmulator.Configuration(
-                    adminPassword: Rehearsal.randomSecretForTests(),
-                    frontendUsers: [rehearsal.applicationAccount]
-                ),
+                configuration: {
+                    var configuration = ProxySQLEmulator.Configuration(
+                        adminPassword: Rehearsal.randomSecretForTests(),
+                        frontendUsers: [rehearsal.applicationAccount]
+                    )
+                    configuration.adminLatency = .fast
+                    return configuration
+                }(),
                 logger: logger
             )
             let admin = try await ProxySQLAdminClient.connect(

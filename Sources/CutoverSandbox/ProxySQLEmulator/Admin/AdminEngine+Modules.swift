@@ -102,6 +102,12 @@ extension AdminEngine {
         )
     }
 
+    /// The number of rows of `main.mysql_servers` (what a LOAD MYSQL SERVERS processes), 0 on error.
+    func serverRowCount() -> Int {
+        let value = (try? database.query("SELECT COUNT(*) FROM main.mysql_servers"))?.first?.first ?? nil
+        return value.flatMap { Int($0) } ?? 0
+    }
+
     /// Fills `mysql_collations` (memory only, as ProxySQL does at start): the first collation of each character
     /// set is its default.
     func installCollations() throws {

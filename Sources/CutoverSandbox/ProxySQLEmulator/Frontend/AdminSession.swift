@@ -8,6 +8,8 @@ struct AdminSession {
     let adminPassword: String
     let serverVersion: String
     let connectionID: UInt32
+    /// The floor of each answer's latency (``AdminLatencyProfile/fast``: none).
+    var latency: AdminLatencyProfile = .fast
     let logger: Logger
 
     /// After the handshake, the admin answers with NO_BACKSLASH_ESCAPES set (the handshake itself lacks it), as
@@ -38,7 +40,10 @@ struct AdminSession {
                         return
                     case CommandByte.query:
                         let query = payload.readString(length: payload.readableBytes) ?? ""
-                        try await outbound.writeAnswer(answer(engine.execute(query)))
+                        let started = ContinuousClock.now
+                        let reply = engine.execute(query)
+                        await pad(query: query, reply: reply, since: started)
+                        try await outbound.writeAnswer(answer(reply))
                     case CommandByte.ping, CommandByte.initDB, CommandByte.resetConnection:
                         try await outbound.writeAnswer(MySQLPackets.ok(status: Self.status))
                     case CommandByte.stmtPrepare:
@@ -62,6 +67,20 @@ struct AdminSession {
         } catch {
             logger.debug("admin connection ended", metadata: ["proxysql.error": "\(error)"])
         }
+    }
+
+    /// Holds the answer back until the profile's floor for its kind of statement has passed.
+    private func pad(query: String, reply: AdminReply, since started: ContinuousClock.Instant) async {
+        guard !latency.costs.isEmpty else { return }
+        let kind = AdminLatencyProfile.kind(of: query)
+        let rows: Int
+        switch (kind, reply) {
+        case (.loadToRuntime, _):
+            rows = AdminEngine.normalize(query).uppercased().contains(" MYSQL SERVERS ") ? engine.serverRowCount() : 0
+        case (_, .resultSet(_, let resultRows)): rows = resultRows.count
+        default: rows = 0
+        }
+        await latency.pad(kind: kind, rows: rows, since: started)
     }
 
     private func answer(_ reply: AdminReply) -> [MySQLPacket] {
