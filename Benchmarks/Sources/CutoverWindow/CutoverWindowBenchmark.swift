@@ -136,7 +136,11 @@ struct CutoverWindowBenchmark: AsyncParsableCommand {
                 let clients = clients
                 let thinkTime = Duration.milliseconds(thinkTimeMilliseconds)
                 let groupResults = try await withRehearsal(
-                    options: Rehearsal.Options(simulateAuroraDelays: delays, adminLatency: profile),
+                    // The 30 s catch-up deadline makes a worst-case window of 32.6 s: ProxySQL must let clients wait
+                    // that long, or the guards refuse (`proxysql.window-settings`).
+                    options: Rehearsal.Options(
+                        simulateAuroraDelays: delays, proxyVariables: ["mysql-connect_timeout_server_max": "60000"],
+                        adminLatency: profile),
                     logger: logger
                 ) { rehearsal -> [ScenarioResult] in
                     let burst = try await BurstWriter.prepare(rehearsal, logger: logger)

@@ -126,14 +126,14 @@ struct Scenario: Sendable, Hashable {
         // Issue #19: a write rate at which the single-threaded applier is a few ms to a few hundred ms behind, and the
         // highest rate the sandbox sustains; the zero-lag reference is the same rate with the benchmark's own
         // pre-settle and no settle in the tool (what the benchmark measured before).
-        Scenario(id: "busy", group: "busy system", clients: 16, thinkTime: .milliseconds(2)),
+        Scenario(id: "busy", group: "busy system", clients: 8, thinkTime: .milliseconds(2)),
         Scenario(
-            id: "busy-zero-lag", group: "busy system", clients: 16, thinkTime: .milliseconds(2), preSettle: true,
+            id: "busy-zero-lag", group: "busy system", clients: 8, thinkTime: .milliseconds(2), preSettle: true,
             toolSettle: false),
-        Scenario(id: "busy-no-settle", group: "busy system", clients: 16, thinkTime: .milliseconds(2), toolSettle: false),
-        Scenario(id: "busiest", group: "busy system", clients: 32, thinkTime: .zero),
+        Scenario(id: "busy-no-settle", group: "busy system", clients: 8, thinkTime: .milliseconds(2), toolSettle: false),
+        Scenario(id: "busiest", group: "busy system", clients: 16, thinkTime: .zero),
         Scenario(
-            id: "busiest-zero-lag", group: "busy system", clients: 32, thinkTime: .zero, preSettle: true,
+            id: "busiest-zero-lag", group: "busy system", clients: 16, thinkTime: .zero, preSettle: true,
             toolSettle: false),
         Scenario(id: "baseline", group: "baseline", procedure: .baseline),
         Scenario(id: "baseline-auto-increment", group: "baseline", procedure: .baseline, workload: .autoIncrement),
