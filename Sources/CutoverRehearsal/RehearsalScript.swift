@@ -159,14 +159,6 @@ public enum RehearsalScript {
             let preflight = try await runPreflight(rehearsal, environment: environment, policy: options.policy, logger: logger)
             progress(.preflight(preflight))
 
-<<<<<<< HEAD
-            progress(.phase("write load: \(options.clients) clients, \(options.workload == .clientKeys ? "client-chosen keys" : "AUTO_INCREMENT inserts"), through the emulator's writer port"))
-            let load = try WriteLoad(
-                configuration: WriteLoad.Configuration(endpoint: rehearsal.writerEndpoint, clients: options.clients, workload: options.workload),
-                logger: logger
-            )
-            let canaryEndpoint = try await prepareCanary(rehearsal, logger: logger)
-=======
             progress(.phase("workload \(options.application): \(options.application.summary); \(options.clients) client(s) of ours, through the emulator's writer port"))
             var loadConfiguration = WriteLoad.Configuration(endpoint: rehearsal.writerEndpoint, clients: options.clients, workload: options.workload)
             loadConfiguration.shapes = options.application.shapes
@@ -174,7 +166,7 @@ public enum RehearsalScript {
             let sysbench = try await prepareSysbench(rehearsal, options: options, progress: progress)
             let sysbenchTime = options.loadBetweenSwitches * (options.operations.count + 1) + .seconds(8) * options.operations.count
             let sysbenchRun = SysbenchRun()
->>>>>>> clients
+            let canaryEndpoint = try await prepareCanary(rehearsal, logger: logger)
             let (report, outcome) = try await load.run { load -> ([Switch], String?) in
                 if let sysbench { sysbenchRun.start(sysbench, for: sysbenchTime) }
                 guard preflight.canProceed else {
