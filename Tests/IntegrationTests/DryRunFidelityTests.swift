@@ -38,7 +38,10 @@ struct DryRunFidelityTests {
     func liveRunMatchesPlan() async throws {
         guard try IntegrationGate.skipIfUnavailable() else { return }
         let logger = Logger(label: "dry-run-fidelity")
-        let policy = CutoverPolicy(drainDeadline: .seconds(2), catchUpDeadline: .seconds(5))
+        // The pin kept: under `auto` the live run decides from ProxySQL's query digests whether to relax it, which the
+        // dry run cannot know (it plans the kept pin). A known gap of the plan, said in Documentation/cli.md.
+        let policy = CutoverPolicy(
+            drainDeadline: .seconds(2), catchUpDeadline: .seconds(5), autoIncrementPin: .keep)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fidelity-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -43,7 +43,9 @@ extension FaultTests {
         /// journal names them). Kill points are named by step and resolved through this list, so that a step added
         /// to the machine moves no point to another step.
         static func steps(_ operation: CutoverOperation) -> [String] {
-            CutoverStateMachine.steps(for: operation, policy: FaultPolicies.standard).map(\.rawValue)
+            var policy = FaultPolicies.standard
+            policy.autoIncrementPin = .keep  // as the generated migrate.yaml says (CLIWorkspace)
+            return CutoverStateMachine.steps(for: operation, policy: policy).map(\.rawValue)
         }
 
         /// The 1-based number of `step`'s action among the actions of an uninterrupted `operation`.

@@ -202,6 +202,9 @@ struct CLIWorkspace: Sendable {
               catch-up-deadline: \(Self.milliseconds(policy.catchUpDeadline))ms
               fence-timeout: \(Self.milliseconds(policy.fenceTimeout))ms
               replication-step-timeout: \(Self.milliseconds(policy.replicationStepTimeout))ms
+              # The kill points of the process-level suites count this policy's steps; under the default `auto`
+              # whether the pin-settle step runs is decided at run time from ProxySQL's query digests.
+              auto-increment-pin: keep
             journal:
               path: journal.jsonl
             application:
