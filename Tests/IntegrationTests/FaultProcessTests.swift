@@ -172,7 +172,7 @@ extension FaultTests {
             try #require(first.signal == SIGKILL, "\(first)")
             let entries = try CutoverJournal.read(path: journal)
             #expect(
-                entries.count == Self.entry(ofOutcome: "onlineNew", .writerCutover) && entries.last?.kind == .event
+                entries.count == Self.entry(ofAction: "onlineNew", .writerCutover) + 2 && entries.last?.kind == .event
                     && entries.last?.step == "onlineNew", "\(entries.count) entries, the last \(entries.last?.step ?? "-")")
             #expect(Set(entries.map(\.runID)).count == 1)
             let second = try await MigrateBinary.run(
