@@ -33,6 +33,9 @@ public final class Rehearsal: Sendable {
         /// empty and unreplicated, for a rehearsal that copies the source and runs `replication start-forward`
         /// itself (``Rehearsal/copySourceToTarget(databases:logger:)``).
         public var startsForwardReplication: Bool = true
+        /// How many ProxySQL emulator nodes front the application (a fleet, issue #16): each has the same rows,
+        /// the cut-over applies every switch to all of them and verifies each one's runtime. 1 by default.
+        public var proxyNodes: Int = 1
 
         /// Creates options.
         public init(
@@ -69,8 +72,10 @@ public final class Rehearsal: Sendable {
     public let options: Options
     /// The two MariaDB servers: ``source`` and ``target``.
     public let sandbox: MariaDBSandbox
-    /// The ProxySQL emulator.
-    public let emulator: ProxySQLEmulator
+    /// The ProxySQL emulator nodes (``Options/proxyNodes`` of them), in the order of ``proxyNodeNames``.
+    public let emulators: [ProxySQLEmulator]
+    /// The first ProxySQL emulator node (the only one unless ``Options/proxyNodes`` is above 1).
+    public var emulator: ProxySQLEmulator { emulators[0] }
     /// The `mysql.rds_*` stand-ins on the target, and their restricted admin account.
     public let auroraShim: AuroraProcedureShim.Installation
     /// Who is who, for the cut-over.
@@ -90,7 +95,7 @@ public final class Rehearsal: Sendable {
     private init(
         options: Options,
         sandbox: MariaDBSandbox,
-        emulator: ProxySQLEmulator,
+        emulators: [ProxySQLEmulator],
         auroraShim: AuroraProcedureShim.Installation,
         topology: CutoverTopology,
         applicationAccount: ProxySQLEmulator.Configuration.User,
@@ -99,7 +104,7 @@ public final class Rehearsal: Sendable {
     ) {
         self.options = options
         self.sandbox = sandbox
-        self.emulator = emulator
+        self.emulators = emulators
         self.auroraShim = auroraShim
         self.topology = topology
         self.applicationAccount = applicationAccount
@@ -117,7 +122,7 @@ public final class Rehearsal: Sendable {
             options: MariaDBSandbox.Options(extraServerOptions: options.extraServerOptions, serverKind: options.serverKind),
             logger: logger
         )
-        var emulator: ProxySQLEmulator?
+        var emulators: [ProxySQLEmulator] = []
         do {
             let source = sandbox.servers[0]
             let target = sandbox.servers[1]
@@ -189,9 +194,7 @@ public final class Rehearsal: Sendable {
             // 1 poll in 10 after a COMMIT still counted the connection on a real 2.7.1 (issue #14 item 4).
             emulatorConfiguration.lateConnUsedEvery = 10
             emulatorConfiguration.adminLatency = options.adminLatency
-            let started = try await ProxySQLEmulator.start(configuration: emulatorConfiguration, logger: logger)
-            emulator = started
-            let admin = try await ProxySQLAdminClient.connect(configuration: started.adminConfiguration, name: proxyNodeName, logger: logger)
+            emulators = try await startEmulators(count: options.proxyNodes, configuration: emulatorConfiguration, logger: logger)
             let sourceEndpoint = ServerEndpoint(host: "127.0.0.1", port: source.port)
             let targetEndpoint = ServerEndpoint(host: "127.0.0.1", port: target.port)
             let topology = CutoverTopology(
@@ -203,7 +206,7 @@ public final class Rehearsal: Sendable {
                     writer: BackendServer.Key(hostgroup: writerHostgroup, endpoint: targetEndpoint),
                     reader: BackendServer.Key(hostgroup: readerHostgroup, endpoint: targetEndpoint)
                 ),
-                proxyNodes: [proxyNodeName],
+                proxyNodes: proxyNodeNames(count: emulators.count),
                 sourceReplicationEndpoint: sourceEndpoint,
                 targetReplicationEndpoint: targetEndpoint,
                 forwardReplicationUser: forwardReplicationUser,
@@ -213,20 +216,7 @@ public final class Rehearsal: Sendable {
                 forwardReplicationTLS: .disabled,
                 reverseReplicationTLS: .disabled
             )
-            for (key, status, comment) in [
-                (topology.source.writer, BackendStatus.online, "source-writer"),
-                (topology.source.reader!, .online, "source-reader"),
-                (topology.target.writer, .offlineHard, "aurora-writer"),
-                (topology.target.reader!, .offlineHard, "aurora-reader"),
-            ] {
-                try await admin.addServer(
-                    BackendServer(hostgroup: key.hostgroup, endpoint: key.endpoint, status: status, comment: comment),
-                    logger: logger
-                )
-            }
-            try await admin.loadServersToRuntime(logger: logger)
-            try await admin.saveServersToDisk(logger: logger)
-            await admin.close()
+            try await configureServerRows(on: emulators, topology: topology, logger: logger)
             await auroraAdmin.close()
             await sourceRoot.close()
             await targetRoot.close()
@@ -234,7 +224,7 @@ public final class Rehearsal: Sendable {
             return Rehearsal(
                 options: options,
                 sandbox: sandbox,
-                emulator: started,
+                emulators: emulators,
                 auroraShim: shim,
                 topology: topology,
                 applicationAccount: applicationAccount,
@@ -242,7 +232,7 @@ public final class Rehearsal: Sendable {
                 reverseReplicationPassword: reversePassword
             )
         } catch {
-            await emulator?.stop()
+            await stopEmulators(emulators)
             await sandbox.stop()
             throw error
         }
@@ -250,7 +240,7 @@ public final class Rehearsal: Sendable {
 
     /// Stops the emulator and the servers and removes their directories.
     public func stop() async {
-        await emulator.stop()
+        await Self.stopEmulators(emulators)
         await sandbox.stop()
     }
 
@@ -294,8 +284,10 @@ public final class Rehearsal: Sendable {
     ) async throws -> (CutoverEnvironment, @Sendable () async -> Void) {
         let sourceConnection = try await source.connectAsRoot(logger: logger)
         let targetConnection = try await MariaDBConnection.connect(configuration: auroraShim.adminConfiguration, logger: logger)
-        // The admin session reconnects once when its connection drops (what `ProxySQLAdminClient.connect` does).
-        let adminConnection = try await ReconnectingSQLSession.connect(configuration: emulator.adminConfiguration, logger: logger)
+        // The admin sessions reconnect once when their connection drops (what `ProxySQLAdminClient.connect` does).
+        // One persistent connection per node, opened in parallel before the run: no switch pays a connection
+        // set-up (issue #16).
+        let adminConnections = try await connectAdmins(logger: logger)
         func session(_ connection: any SQLSession, _ name: String) -> any SQLSession {
             RecordingSQLSession(options.wrapSession?(connection, name) ?? connection, name: name)
         }
@@ -313,12 +305,14 @@ public final class Rehearsal: Sendable {
             catchUp: options.catchUp,
             logger: logger
         )
-        let admin = ProxySQLAdminClient(session: session(adminConnection, Self.proxyNodeName), name: Self.proxyNodeName)
+        let admins = zip(adminConnections, proxyNodeNames).map { connection, name in
+            ProxySQLAdminClient(session: session(connection, name), name: name)
+        }
         let environment = CutoverEnvironment(
             topology: topology,
             source: sourceDatabase,
             target: targetDatabase,
-            proxies: ProxySQLCluster(nodes: [admin], nodeDeadline: .seconds(5)),
+            proxies: ProxySQLCluster(nodes: admins, nodeDeadline: .seconds(5)),
             forwardReplicationPassword: forwardReplicationPassword,
             reverseReplicationPassword: reverseReplicationPassword
         )
@@ -327,7 +321,7 @@ public final class Rehearsal: Sendable {
             {
                 await sourceConnection.close()
                 await targetConnection.close()
-                await adminConnection.close()
+                for connection in adminConnections { await connection.close() }
             }
         )
     }

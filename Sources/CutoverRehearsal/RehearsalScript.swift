@@ -35,6 +35,9 @@ public enum RehearsalScript {
         public var startsFromCopy: Bool = true
         /// After the last switch (when it leaves "Aurora" the writer), decommission the source (`finish`).
         public var finishes: Bool = true
+        /// How many ProxySQL emulator nodes (a fleet: the load spread over their writer ports, every switch applied
+        /// to and verified on each). 1 by default.
+        public var proxyNodes: Int = 1
 
         /// Creates options; `policy` defaults to ``defaultPolicy(for:)``. Without `application`, a `workload` of
         /// `.clientKeys` / `.autoIncrement` runs that plain load, and neither runs ``RehearsalWorkload/mix``.
@@ -157,6 +160,7 @@ public enum RehearsalScript {
             options: {
                 var rehearsalOptions = Rehearsal.Options(simulateAuroraDelays: options.auroraDelays, serverKind: options.serverKind)
                 rehearsalOptions.startsForwardReplication = !options.startsFromCopy
+                rehearsalOptions.proxyNodes = options.proxyNodes
                 return rehearsalOptions
             }(),
             logger: logger
@@ -176,6 +180,9 @@ public enum RehearsalScript {
         if options.startsFromCopy {
             stages += try await seedTarget(rehearsal, logger: logger, progress: progress)
         }
+        if rehearsal.emulators.count > 1 {
+            progress(.note("ProxySQL fleet: \(rehearsal.emulators.count) emulator nodes (\(rehearsal.proxyNodeNames.joined(separator: ", "))); the load's clients spread over their writer ports, every switch applied to and verified on each"))
+        }
         try await prepareTarget(rehearsal, logger: logger, progress: progress)
         let (environment, closeEnvironment) = try await rehearsal.makeEnvironment(logger: logger)
         let closed = Mutex(false)
@@ -189,7 +196,7 @@ public enum RehearsalScript {
             progress(.preflight(preflight))
 
             progress(.phase("workload \(options.application): \(options.application.summary); \(options.clients) client(s) of ours, through the emulator's writer port"))
-            var loadConfiguration = WriteLoad.Configuration(endpoint: rehearsal.writerEndpoint, clients: options.clients, workload: options.workload)
+            var loadConfiguration = rehearsal.fleetLoadConfiguration(clients: options.clients, workload: options.workload)
             loadConfiguration.shapes = options.application.shapes
             let load = try WriteLoad(configuration: loadConfiguration, logger: logger)
             let sysbench = try await prepareSysbench(rehearsal, options: options, progress: progress)
