@@ -85,7 +85,7 @@ public struct FinishRun: Sendable {
                 sequence: 0, runID: runID, kind: kind, time: Date().ISO8601Format(),
                 elapsedMicroseconds: Int64((ContinuousClock.now - started).components.seconds * 1_000_000
                     + (ContinuousClock.now - started).components.attoseconds / 1_000_000_000_000))
-            entry.step = "finish.\(name)"
+            entry.step = StepID(rawValue: "finish.\(name)")
             entry.statements = [ExecutedStatement(endpoint: endpoint, statement: detail)]
             entry.pastPointOfNoReturn = kind == .event
             try await journal.append(entry)

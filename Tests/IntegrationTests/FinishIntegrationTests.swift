@@ -1,6 +1,6 @@
 import Cutover
 import CutoverRehearsal
-import CutoverSandbox
+@_spi(Testing) import CutoverSandbox
 import Foundation
 import Logging
 import MariaDB
@@ -76,7 +76,7 @@ struct FinishIntegrationTests {
                 await admin.close()
 
                 let entries = try CutoverJournal.read(path: directory + "/journal.jsonl")
-                #expect(entries.map { $0.step ?? "" } == [
+                #expect(entries.map { $0.step?.rawValue ?? "" } == [
                     "finish.stop-reverse-replication", "finish.stop-reverse-replication",
                     "finish.remove-source-rows", "finish.remove-source-rows",
                 ])

@@ -1,5 +1,5 @@
 import Cutover
-import CutoverSandbox
+@_spi(Testing) import CutoverSandbox
 import Foundation
 import Logging
 import MariaDB
