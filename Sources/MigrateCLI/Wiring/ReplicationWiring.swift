@@ -103,7 +103,7 @@ enum ReplicationWiring {
             if let startPoint = verdict.startPoint { rows.append(["replicates from", "\(startPoint)"]) }
             var report = CommandReport(
                 command: "replication start-forward",
-                sections: [.init(title: "Forward replication", headers: ["", ""], rows: rows)],
+                sections: [.init(title: "Forward replication", headers: ["field", "value"], rows: rows)],
                 blockingReasons: verdict.blockingReasons,
                 notes: verdict.notes,
                 dryRun: request.dryRun
@@ -189,7 +189,7 @@ enum ReplicationWiring {
             let statement: SQLStatement = if case .rds(let procedures) = kind { procedures.stopReplicationStatement } else { dialect.stopReplicaStatement }
             var report = CommandReport(
                 command: "replication stop-forward",
-                sections: [.init(title: "Forward replication before", headers: ["", ""], rows: statusRows(before))],
+                sections: [.init(title: "Forward replication before", headers: ["field", "value"], rows: statusRows(before))],
                 changes: ["[target] " + statement.rendered(for: .mysql(noBackslashEscapes: false))], dryRun: dryRun)
             guard before.isConfigured, before.ioThread != .stopped || before.sqlThread != .stopped else {
                 report.changes = []
@@ -200,7 +200,7 @@ enum ReplicationWiring {
             report.notes.append("Undo: \(resume) on the target (it resumes where it stopped)")
             if dryRun { return report }
             let after = try await replica.stopReplication(logger: scope.logger)
-            report.sections.append(.init(title: "Forward replication after", headers: ["", ""], rows: statusRows(after)))
+            report.sections.append(.init(title: "Forward replication after", headers: ["field", "value"], rows: statusRows(after)))
             return report
         }
     }
@@ -212,7 +212,7 @@ enum ReplicationWiring {
             let statement: SQLStatement = if case .rds(let procedures) = kind { procedures.resetExternalSourceStatement } else { dialect.resetReplicaStatement }
             var report = CommandReport(
                 command: "replication reset-forward",
-                sections: [.init(title: "Forward replication before", headers: ["", ""], rows: statusRows(before))],
+                sections: [.init(title: "Forward replication before", headers: ["field", "value"], rows: statusRows(before))],
                 changes: ["[target] " + statement.rendered(for: .mysql(noBackslashEscapes: false))], dryRun: dryRun)
             guard before.isConfigured else {
                 report.changes = []
