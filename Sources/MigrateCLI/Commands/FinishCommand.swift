@@ -58,18 +58,3 @@ struct FinishCommand: AsyncParsableCommand {
         }
     }
 }
-
-/// `plan finish`: the steps of `finish`, changing nothing.
-struct PlanFinishCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "finish",
-        abstract: "Show what `finish` would check and do; change nothing (same as `finish --dry-run`)."
-    )
-    @OptionGroup var options: GlobalOptions
-
-    func run() async throws {
-        var change = try ChangeOptions.parse([])
-        change.dryRun = true
-        try await FinishCommand.execute(options: options, change: change, reverseWait: .seconds(30))
-    }
-}

@@ -258,12 +258,11 @@ struct PlanCommand: AsyncParsableCommand {
               migrate-cli plan writer-failback --offline
               migrate-cli plan reader-cutover --json
               migrate-cli plan finish
-            """,
-        subcommands: [PlanFinishCommand.self]
+            """
     )
 
-    @Argument(help: ArgumentHelp("reader-cutover, reader-failback, writer-cutover or writer-failback.", valueName: "operation"))
-    var operation: CutoverOperation
+    @Argument(help: ArgumentHelp("reader-cutover, reader-failback, writer-cutover, writer-failback or finish.", valueName: "operation"))
+    var operation: PlanOperation
 
     @OptionGroup var options: GlobalOptions
 
@@ -273,8 +272,31 @@ struct PlanCommand: AsyncParsableCommand {
     func run() async throws {
         var change = try ChangeOptions.parse([])
         change.dryRun = true
-        try await OperationCommand.execute(operation, options: options, change: change, planOptions: PlanOptions(detect: !offline))
+        switch operation {
+        case .switch(let operation):
+            try await OperationCommand.execute(operation, options: options, change: change, planOptions: PlanOptions(detect: !offline))
+        case .finish:
+            try await FinishCommand.execute(options: options, change: change, reverseWait: .seconds(30))
+        }
     }
+}
+
+/// What `plan` plans: a switch, or `finish`.
+enum PlanOperation: ExpressibleByArgument, Sendable, Hashable {
+    case `switch`(CutoverOperation)
+    case finish
+
+    init?(argument: String) {
+        if argument == "finish" {
+            self = .finish
+        } else if let operation = CutoverOperation(argument: argument) {
+            self = .switch(operation)
+        } else {
+            return nil
+        }
+    }
+
+    static var allValueStrings: [String] { CutoverOperation.allValueStrings + ["finish"] }
 }
 
 // MARK: - resume
