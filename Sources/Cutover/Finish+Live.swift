@@ -127,6 +127,15 @@ public struct FinishRun: Sendable {
                 try await environment.target.stopAndResetReplication(timeout: timeout, logger: logger)
             }
         }
+        // A run-finished line, so `journal show` and `status` see a completed run, not an interrupted one.
+        if let journal {
+            var entry = CutoverJournalEntry(
+                sequence: 0, runID: runID, kind: .runFinished, time: Date().ISO8601Format(),
+                elapsedMicroseconds: Int64((ContinuousClock.now - started).components.seconds * 1_000_000
+                    + (ContinuousClock.now - started).components.attoseconds / 1_000_000_000_000))
+            entry.outcome = .completed
+            try await journal.append(entry)
+        }
         return steps
     }
 }
