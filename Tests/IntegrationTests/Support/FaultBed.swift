@@ -23,6 +23,8 @@ final class FaultBed: Sendable {
     let secondNodeReachable = Mutex(true)
 
     var source: SandboxServer { rehearsal.source }
+    /// Which servers the bed runs: MariaDB, or MySQL 9.7 (`.faultBed(kind: .mysql)`).
+    var kind: SandboxServerKind { rehearsal.options.serverKind }
     var target: SandboxServer { rehearsal.target }
     var topology: CutoverTopology {
         var topology = rehearsal.topology
@@ -43,8 +45,9 @@ final class FaultBed: Sendable {
         self.logger = logger
     }
 
-    static func start(secondNode: Bool, logger: Logger) async throws -> FaultBed {
-        let rehearsal = try await Rehearsal.start(options: Rehearsal.Options(adminLatency: .fast), logger: logger)
+    static func start(secondNode: Bool, kind: SandboxServerKind = .mariadb, logger: Logger) async throws -> FaultBed {
+        let rehearsal = try await Rehearsal.start(
+            options: Rehearsal.Options(adminLatency: .fast, serverKind: kind), logger: logger)
         guard secondNode else { return FaultBed(rehearsal: rehearsal, secondNode: nil, logger: logger) }
         do {
             let emulator = try await ProxySQLEmulator.start(
@@ -158,15 +161,17 @@ final class FaultBed: Sendable {
         io: String, sql: String, host: String, port: String, error: String
     )? {
         let connection = try await server.connectAsRoot()
-        let row = try await connection.queryFirst("SHOW SLAVE STATUS")
+        let row = try await connection.queryFirst(kind == .mysql ? "SHOW REPLICA STATUS" : "SHOW SLAVE STATUS")
         await connection.close()
         guard let row else { return nil }
         let error = [row["Last_SQL_Error"]?.string, row["Last_IO_Error"]?.string].compactMap { $0 }.filter {
             !$0.isEmpty
         }
+        // MySQL 8.0.22+ spells the columns with Replica/Source, MariaDB with Slave/Master.
+        func column(_ mysql: String, _ mariaDB: String) -> String { row[kind == .mysql ? mysql : mariaDB]?.string ?? "?" }
         return (
-            row["Slave_IO_Running"]?.string ?? "?", row["Slave_SQL_Running"]?.string ?? "?",
-            row["Master_Host"]?.string ?? "?", row["Master_Port"]?.string ?? "?", error.joined(separator: "; ")
+            column("Replica_IO_Running", "Slave_IO_Running"), column("Replica_SQL_Running", "Slave_SQL_Running"),
+            column("Source_Host", "Master_Host"), column("Source_Port", "Master_Port"), error.joined(separator: "; ")
         )
     }
 
@@ -220,14 +225,17 @@ final class FaultBed: Sendable {
         async throws
     {
         let originConnection = try await origin.connectAsRoot()
-        let status = try await originConnection.queryFirst("SHOW MASTER STATUS")
+        let status = try await originConnection.queryFirst(
+            kind == .mysql ? "SHOW BINARY LOG STATUS" : "SHOW MASTER STATUS")
         await originConnection.close()
         let file = status?["File"]?.string ?? ""
         let position = status?["Position"]?.string ?? "0"
         let replica = try await server.connectAsRoot()
         let seconds = Int(timeout.components.seconds)
         let result = try await replica.queryFirst(
-            "SELECT MASTER_POS_WAIT(\(file), \(Int64(position) ?? 0), \(seconds))",
+            kind == .mysql
+                ? "SELECT SOURCE_POS_WAIT(\(file), \(Int64(position) ?? 0), \(seconds))"
+                : "SELECT MASTER_POS_WAIT(\(file), \(Int64(position) ?? 0), \(seconds))",
             timeout: timeout + .seconds(2)
         )
         await replica.close()
@@ -299,6 +307,7 @@ enum FaultPolicies {
 /// Gives a suite one ``FaultBed``, started before its first test and stopped after its last.
 struct FaultBedTrait: SuiteTrait, TestScoping {
     var secondNode: Bool
+    var kind: SandboxServerKind = .mariadb
     var isRecursive: Bool { false }
 
     @concurrent
@@ -307,11 +316,12 @@ struct FaultBedTrait: SuiteTrait, TestScoping {
         testCase: Test.Case?,
         performing function: @concurrent @Sendable () async throws -> Void
     ) async throws {
-        guard try IntegrationGate.skipIfUnavailable() else {
-            try await function()
+        guard try IntegrationGate.skipIfUnavailable(kind) else {
+            // Without the servers (and without REQUIRE_INTEGRATION / REQUIRE_MYSQL) the tests skip themselves.
+            try await FaultBed.$skipped.withValue(true) { try await function() }
             return
         }
-        let bed = try await FaultBed.start(secondNode: secondNode, logger: .integrationTests)
+        let bed = try await FaultBed.start(secondNode: secondNode, kind: kind, logger: .integrationTests)
         do {
             try await FaultBed.$current.withValue(bed) { try await function() }
             await bed.stop()
@@ -324,6 +334,8 @@ struct FaultBedTrait: SuiteTrait, TestScoping {
 
 extension FaultBed {
     @TaskLocal static var current: FaultBed?
+    /// Set by the trait when the suite's servers are not installed and not required.
+    @TaskLocal static var skipped = false
 
     static func require(sourceLocation: SourceLocation = #_sourceLocation) throws -> FaultBed {
         try #require(current, "the suite needs the .faultBed trait", sourceLocation: sourceLocation)
@@ -332,5 +344,7 @@ extension FaultBed {
 
 extension Trait where Self == FaultBedTrait {
     /// One fault bed for the whole suite.
-    static func faultBed(secondNode: Bool = false) -> Self { FaultBedTrait(secondNode: secondNode) }
+    static func faultBed(secondNode: Bool = false, kind: SandboxServerKind = .mariadb) -> Self {
+        FaultBedTrait(secondNode: secondNode, kind: kind)
+    }
 }
