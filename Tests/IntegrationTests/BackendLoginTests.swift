@@ -1,4 +1,4 @@
-@testable import CutoverSandbox
+@_spi(Testing) @testable import CutoverSandbox
 import Logging
 import MariaDB
 import NIOCore
