@@ -111,8 +111,20 @@ struct ParseTests {
     @Test("plan <operation>", arguments: CutoverOperation.allCases)
     func plan(_ operation: CutoverOperation) throws {
         let command = try parse(["plan", operation.rawValue] + global, as: PlanCommand.self)
-        #expect(command.operation == operation)
+        #expect(command.operation == .switch(operation))
         expectGlobal(command.options)
+    }
+
+    @Test("plan finish, finish and replication start-forward parse; start-forward takes exactly one start point")
+    func lifecycleCommands() throws {
+        #expect(try parse(["plan", "finish"] + global, as: PlanCommand.self).operation == .finish)
+        #expect(try parse(["finish", "--dry-run", "--reverse-wait", "10s"], as: FinishCommand.self).change.dryRun)
+        let start = try parse(["replication", "start-forward", "--from-dump", "app.sql", "--wait"], as: ReplicationCommand.StartForward.self)
+        #expect(start.fromDump == "app.sql" && start.wait)
+        #expect(try parse(["replication", "start-forward", "--file", "bin.000002", "--position", "4"], as: ReplicationCommand.StartForward.self).position == 4)
+        for wrong in [["--gtid", "--file", "bin.000002", "--position", "4"], [], ["--file", "bin.000002"], ["--gtid", "--timeout", "5"]] {
+            #expect(throws: (any Error).self, "\(wrong)") { try MigrateCommand.parseAsRoot(["replication", "start-forward"] + wrong) }
+        }
     }
 
     @Test("plan refuses an unknown operation and a missing one")

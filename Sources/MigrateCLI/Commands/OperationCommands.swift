@@ -250,17 +250,19 @@ struct PlanCommand: AsyncParsableCommand {
             Statements marked * change something; <placeholders> are values read during the run (binlog \
             coordinates, session ids); "(once per row found)" statements are sent for each session found.
 
-            Operations: reader-cutover, reader-failback, writer-cutover, writer-failback.
+            Operations: reader-cutover, reader-failback, writer-cutover, writer-failback; and `plan finish` \
+            (the guards and steps of `finish`).
 
             Examples:
               migrate-cli plan writer-cutover
               migrate-cli plan writer-failback --offline
               migrate-cli plan reader-cutover --json
+              migrate-cli plan finish
             """
     )
 
-    @Argument(help: ArgumentHelp("reader-cutover, reader-failback, writer-cutover or writer-failback.", valueName: "operation"))
-    var operation: CutoverOperation
+    @Argument(help: ArgumentHelp("reader-cutover, reader-failback, writer-cutover, writer-failback or finish.", valueName: "operation"))
+    var operation: PlanOperation
 
     @OptionGroup var options: GlobalOptions
 
@@ -270,8 +272,31 @@ struct PlanCommand: AsyncParsableCommand {
     func run() async throws {
         var change = try ChangeOptions.parse([])
         change.dryRun = true
-        try await OperationCommand.execute(operation, options: options, change: change, planOptions: PlanOptions(detect: !offline))
+        switch operation {
+        case .switch(let operation):
+            try await OperationCommand.execute(operation, options: options, change: change, planOptions: PlanOptions(detect: !offline))
+        case .finish:
+            try await FinishCommand.execute(options: options, change: change, reverseWait: .seconds(30))
+        }
     }
+}
+
+/// What `plan` plans: a switch, or `finish`.
+enum PlanOperation: ExpressibleByArgument, Sendable, Hashable {
+    case `switch`(CutoverOperation)
+    case finish
+
+    init?(argument: String) {
+        if argument == "finish" {
+            self = .finish
+        } else if let operation = CutoverOperation(argument: argument) {
+            self = .switch(operation)
+        } else {
+            return nil
+        }
+    }
+
+    static var allValueStrings: [String] { CutoverOperation.allValueStrings + ["finish"] }
 }
 
 // MARK: - resume
