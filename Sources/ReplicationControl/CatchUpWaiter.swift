@@ -450,6 +450,10 @@ enum ReplicaStatusReader {
                 error, message: "could not read the replica status", endpoint: session.endpointDescription)
         }
         let statuses = try ReplicaStatus.parse(result)
-        return statuses.first { $0.channelName == channel } ?? .notConfigured(channelName: channel)
+        guard let status = statuses.first(where: { $0.channelName == channel }) else {
+            return .notConfigured(channelName: channel)
+        }
+        // A multi-threaded MySQL applier shows its coordinator's summary: the worker's own error is elsewhere.
+        return await withWorkerError(status, session: session, dialect: dialect, channel: channel, timeout: timeout)
     }
 }

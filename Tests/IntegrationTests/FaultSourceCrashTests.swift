@@ -40,8 +40,8 @@ extension FaultBed {
     func reconnectReplica(_ server: SandboxServer) async throws {
         guard try await replication(server) != nil else { return }
         let connection = try await server.connectAsRoot()
-        try await connection.run("STOP SLAVE IO_THREAD")
-        try await connection.run("START SLAVE IO_THREAD")
+        try await connection.run(kind == .mysql ? "STOP REPLICA IO_THREAD" : "STOP SLAVE IO_THREAD")
+        try await connection.run(kind == .mysql ? "START REPLICA IO_THREAD" : "START SLAVE IO_THREAD")
         await connection.close()
     }
 

@@ -70,6 +70,15 @@ struct CutoverWindowBenchmark: AsyncParsableCommand {
     )
     var adminLatency = "realistic"
 
+    @Option(
+        help: """
+            The sandbox's servers: mariadb (MariaDB 10.11, the default), mysql (MySQL 9.7 as source and Aurora \
+            stand-in, installed by `migrate-cli sandbox install-mysql`), or both (every scenario once per kind, in \
+            one run).
+            """
+    )
+    var server = "mariadb"
+
     /// The journal of `scenario`'s runs, removed first so every run of the benchmark starts from an empty one.
     private func journalPath(for scenario: Scenario) -> String? {
         if noJournal { return nil }
@@ -107,6 +116,14 @@ struct CutoverWindowBenchmark: AsyncParsableCommand {
             }
             profiles = [profile]
         }
+        let serverKinds: [SandboxServerKind]
+        switch server.lowercased() {
+        case "both": serverKinds = [.mariadb, .mysql]
+        case "mariadb": serverKinds = [.mariadb]
+        case "mysql": serverKinds = [.mysql]
+        default: throw ValidationError("--server must be mariadb, mysql or both")
+        }
+        for kind in serverKinds { try MariaDBSandbox.requireServerBinaries(kind: kind) }
         let runs = max(2, runs + runs % 2)
         let level = Logger.Level(rawValue: logLevel) ?? .error
         LoggingSystem.bootstrap { label in
@@ -123,16 +140,18 @@ struct CutoverWindowBenchmark: AsyncParsableCommand {
             + "\n- emulator admin latency profile: " + profiles.map(\.name).joined(separator: ", then ")
             + " (realistic: a real ProxySQL 2.7.1's LOAD ≈2.0 ms, pool stats ≈2.5–3 ms, runtime tables ≈1.2 ms; "
             + "fast: no padding)"
+            + "\n- servers: " + serverKinds.map(Self.serverDescription).joined(separator: ", then ")
         print(header)
         print("")
         var renderedTables: [String] = []
         var allResults: [ScenarioResult] = []
+        for kind in serverKinds {
         for profile in profiles {
             var results: [ScenarioResult] = []
             for delays in [false, true] {
                 let group = scenarios.filter { $0.auroraDelays == delays }
                 guard !group.isEmpty else { continue }
-                printError("starting the rehearsal topology (Aurora delays \(delays ? "on" : "off"), admin latency \(profile))")
+                printError("starting the rehearsal topology (\(kind), Aurora delays \(delays ? "on" : "off"), admin latency \(profile))")
                 let clients = clients
                 let thinkTime = Duration.milliseconds(thinkTimeMilliseconds)
                 let groupResults = try await withRehearsal(
@@ -140,7 +159,7 @@ struct CutoverWindowBenchmark: AsyncParsableCommand {
                     // that long, or the guards refuse (`proxysql.window-settings`).
                     options: Rehearsal.Options(
                         simulateAuroraDelays: delays, proxyVariables: ["mysql-connect_timeout_server_max": "60000"],
-                        adminLatency: profile),
+                        adminLatency: profile, serverKind: kind),
                     logger: logger
                 ) { rehearsal -> [ScenarioResult] in
                     let burst = try await BurstWriter.prepare(rehearsal, logger: logger)
@@ -180,11 +199,12 @@ struct CutoverWindowBenchmark: AsyncParsableCommand {
                 }
                 results += groupResults
             }
-            let profileTables = "### Emulator admin latency profile: \(profile)\n\n"
+            let profileTables = "### Servers: \(Self.serverDescription(kind)); emulator admin latency profile: \(profile)\n\n"
                 + Report(results: results, details: details).render()
             print(profileTables)
             renderedTables.append(profileTables)
             allResults += results
+        }
         }
         removeJournals(scenarios)
         let tables = renderedTables.joined(separator: "\n\n")
@@ -209,6 +229,14 @@ struct CutoverWindowBenchmark: AsyncParsableCommand {
         }
         if let output {
             try (header + "\n\n" + tables + "\n").write(toFile: output, atomically: true, encoding: .utf8)
+        }
+    }
+
+    /// The servers of one kind, as the tables' headings name them.
+    static func serverDescription(_ kind: SandboxServerKind) -> String {
+        switch kind {
+        case .mariadb: "MariaDB 10.11 (source and Aurora stand-in)"
+        case .mysql: "MySQL 9.7 (source and Aurora stand-in, GTIDs on, 4 parallel appliers)"
         }
     }
 

@@ -23,6 +23,8 @@ final class FaultBed: Sendable {
     let secondNodeReachable = Mutex(true)
 
     var source: SandboxServer { rehearsal.source }
+    /// Which servers the bed runs: MariaDB, or MySQL 9.7 (`.faultBed(kind: .mysql)`).
+    var kind: SandboxServerKind { rehearsal.options.serverKind }
     var target: SandboxServer { rehearsal.target }
     var topology: CutoverTopology {
         var topology = rehearsal.topology
@@ -48,8 +50,11 @@ final class FaultBed: Sendable {
     }
 
     /// - Parameter fleetNodes: nodes of the rehearsal (every one reachable); the switchable node comes on top.
-    static func start(secondNode: Bool, fleetNodes: Int = 1, logger: Logger) async throws -> FaultBed {
-        var options = Rehearsal.Options(adminLatency: .fast)
+    /// - Parameter kind: the servers (MariaDB, or MySQL 9.7).
+    static func start(
+        secondNode: Bool, fleetNodes: Int = 1, kind: SandboxServerKind = .mariadb, logger: Logger
+    ) async throws -> FaultBed {
+        var options = Rehearsal.Options(adminLatency: .fast, serverKind: kind)
         options.proxyNodes = fleetNodes
         let rehearsal = try await Rehearsal.start(options: options, logger: logger)
         guard secondNode else { return FaultBed(rehearsal: rehearsal, secondNode: nil, logger: logger) }
@@ -165,15 +170,17 @@ final class FaultBed: Sendable {
         io: String, sql: String, host: String, port: String, error: String
     )? {
         let connection = try await server.connectAsRoot()
-        let row = try await connection.queryFirst("SHOW SLAVE STATUS")
+        let row = try await connection.queryFirst(kind == .mysql ? "SHOW REPLICA STATUS" : "SHOW SLAVE STATUS")
         await connection.close()
         guard let row else { return nil }
         let error = [row["Last_SQL_Error"]?.string, row["Last_IO_Error"]?.string].compactMap { $0 }.filter {
             !$0.isEmpty
         }
+        // MySQL 8.0.22+ spells the columns with Replica/Source, MariaDB with Slave/Master.
+        func column(_ mysql: String, _ mariaDB: String) -> String { row[kind == .mysql ? mysql : mariaDB]?.string ?? "?" }
         return (
-            row["Slave_IO_Running"]?.string ?? "?", row["Slave_SQL_Running"]?.string ?? "?",
-            row["Master_Host"]?.string ?? "?", row["Master_Port"]?.string ?? "?", error.joined(separator: "; ")
+            column("Replica_IO_Running", "Slave_IO_Running"), column("Replica_SQL_Running", "Slave_SQL_Running"),
+            column("Source_Host", "Master_Host"), column("Source_Port", "Master_Port"), error.joined(separator: "; ")
         )
     }
 
@@ -227,14 +234,17 @@ final class FaultBed: Sendable {
         async throws
     {
         let originConnection = try await origin.connectAsRoot()
-        let status = try await originConnection.queryFirst("SHOW MASTER STATUS")
+        let status = try await originConnection.queryFirst(
+            kind == .mysql ? "SHOW BINARY LOG STATUS" : "SHOW MASTER STATUS")
         await originConnection.close()
         let file = status?["File"]?.string ?? ""
         let position = status?["Position"]?.string ?? "0"
         let replica = try await server.connectAsRoot()
         let seconds = Int(timeout.components.seconds)
         let result = try await replica.queryFirst(
-            "SELECT MASTER_POS_WAIT(\(file), \(Int64(position) ?? 0), \(seconds))",
+            kind == .mysql
+                ? "SELECT SOURCE_POS_WAIT(\(file), \(Int64(position) ?? 0), \(seconds))"
+                : "SELECT MASTER_POS_WAIT(\(file), \(Int64(position) ?? 0), \(seconds))",
             timeout: timeout + .seconds(2)
         )
         await replica.close()
@@ -307,6 +317,7 @@ enum FaultPolicies {
 struct FaultBedTrait: SuiteTrait, TestScoping {
     var secondNode: Bool
     var fleetNodes = 1
+    var kind: SandboxServerKind = .mariadb
     var isRecursive: Bool { false }
 
     @concurrent
@@ -315,11 +326,13 @@ struct FaultBedTrait: SuiteTrait, TestScoping {
         testCase: Test.Case?,
         performing function: @concurrent @Sendable () async throws -> Void
     ) async throws {
-        guard try IntegrationGate.skipIfUnavailable() else {
-            try await function()
+        guard try IntegrationGate.skipIfUnavailable(kind) else {
+            // Without the servers (and without REQUIRE_INTEGRATION / REQUIRE_MYSQL) the tests skip themselves.
+            try await FaultBed.$skipped.withValue(true) { try await function() }
             return
         }
-        let bed = try await FaultBed.start(secondNode: secondNode, fleetNodes: fleetNodes, logger: .integrationTests)
+        let bed = try await FaultBed.start(
+            secondNode: secondNode, fleetNodes: fleetNodes, kind: kind, logger: .integrationTests)
         do {
             try await FaultBed.$current.withValue(bed) { try await function() }
             await bed.stop()
@@ -332,6 +345,8 @@ struct FaultBedTrait: SuiteTrait, TestScoping {
 
 extension FaultBed {
     @TaskLocal static var current: FaultBed?
+    /// Set by the trait when the suite's servers are not installed and not required.
+    @TaskLocal static var skipped = false
 
     static func require(sourceLocation: SourceLocation = #_sourceLocation) throws -> FaultBed {
         try #require(current, "the suite needs the .faultBed trait", sourceLocation: sourceLocation)
@@ -340,7 +355,9 @@ extension FaultBed {
 
 extension Trait where Self == FaultBedTrait {
     /// One fault bed for the whole suite.
-    static func faultBed(secondNode: Bool = false) -> Self { FaultBedTrait(secondNode: secondNode) }
+    static func faultBed(secondNode: Bool = false, kind: SandboxServerKind = .mariadb) -> Self {
+        FaultBedTrait(secondNode: secondNode, kind: kind)
+    }
 
     /// One fault bed of `nodes` ProxySQL nodes for the whole suite: `nodes - 1` always reachable, and the last one
     /// the tool can be cut off from (issue #16).

@@ -19,7 +19,7 @@ extension FaultBed {
 
     /// The suite's bed; nil where integration tests are skipped.
     static func available(sourceLocation: SourceLocation = #_sourceLocation) throws -> FaultBed? {
-        guard try IntegrationGate.skipIfUnavailable() else { return nil }
+        guard try IntegrationGate.skipIfUnavailable(), !skipped else { return nil }
         return try require(sourceLocation: sourceLocation)
     }
 

@@ -48,6 +48,8 @@ final class BackendConnection: @unchecked Sendable {
     let channel: any Channel
     /// The backend's own connection id.
     let backendThreadID: UInt32
+    /// How the login went (which plugin, which caching_sha2_password path).
+    let loginPath: BackendLoginPath
     private let handler: NIOLoopBound<BackendChannelHandler>
 
     private let closeState = Mutex<BackendCloseReason?>(nil)
@@ -67,6 +69,7 @@ final class BackendConnection: @unchecked Sendable {
         channel: any Channel,
         handler: NIOLoopBound<BackendChannelHandler>,
         backendThreadID: UInt32,
+        loginPath: BackendLoginPath,
         schema: String?
     ) {
         self.id = id
@@ -75,6 +78,7 @@ final class BackendConnection: @unchecked Sendable {
         self.channel = channel
         self.handler = handler
         self.backendThreadID = backendThreadID
+        self.loginPath = loginPath
         self.schema = schema
     }
 
@@ -108,7 +112,7 @@ final class BackendConnection: @unchecked Sendable {
         timeout: Duration,
         group: any EventLoopGroup
     ) async throws -> BackendConnection {
-        let ready = group.next().makePromise(of: UInt32.self)
+        let ready = group.next().makePromise(of: BackendLogin.self)
         let channel: any Channel
         do {
             channel = try await ClientBootstrap(group: group)
@@ -139,14 +143,15 @@ final class BackendConnection: @unchecked Sendable {
                 ready.fail(BackendLostError(description: "login to \(server.host):\(server.port) timed out"))
             }
             defer { timeoutTask.cancel() }
-            let threadID = try await ready.futureResult.get()
+            let login = try await ready.futureResult.get()
             return BackendConnection(
                 id: id,
                 server: server,
                 user: user,
                 channel: channel,
                 handler: handler,
-                backendThreadID: threadID,
+                backendThreadID: login.threadID,
+                loginPath: login.path,
                 schema: schema
             )
         } catch {
@@ -195,11 +200,12 @@ final class BackendChannelHandler: ChannelInboundHandler, RemovableChannelHandle
     private let user: String
     private let password: String
     private let schema: String?
-    private let ready: EventLoopPromise<UInt32>
+    private let ready: EventLoopPromise<BackendLogin>
     private var state = State.awaitingGreeting
+    private var loginPath = BackendLoginPath.nativePassword
     private var context: ChannelHandlerContext?
 
-    init(user: String, password: String, schema: String?, ready: EventLoopPromise<UInt32>) {
+    init(user: String, password: String, schema: String?, ready: EventLoopPromise<BackendLogin>) {
         self.user = user
         self.password = password
         self.schema = schema
@@ -231,6 +237,7 @@ final class BackendChannelHandler: ChannelInboundHandler, RemovableChannelHandle
                 if schema != nil { capabilities.insert(.connectWithDB) } else { capabilities.remove(.connectWithDB) }
                 // MySQL 8.0+ offers caching_sha2_password (9.x nothing else); MariaDB mysql_native_password.
                 let sha2 = greeting.authPluginName == CachingSHA2Password.pluginName
+                loginPath = sha2 ? .cachingSHA2WithoutExchange : .nativePassword
                 let response = HandshakeResponse(
                     capabilities: capabilities,
                     characterSet: 45,  // utf8mb4_general_ci
@@ -269,19 +276,23 @@ final class BackendChannelHandler: ChannelInboundHandler, RemovableChannelHandle
             case 0x01:
                 // caching_sha2_password: 0x03 fast path (an OK follows), 0x04 full path (send the password).
                 let status = packet.payload.getInteger(at: packet.payload.readerIndex + 1, as: UInt8.self)
-                if status == CachingSHA2Password.fastAuthSucceeded { return }
+                if status == CachingSHA2Password.fastAuthSucceeded {
+                    loginPath = .cachingSHA2FastPath
+                    return
+                }
                 guard status == CachingSHA2Password.fullAuthRequired else {
                     failLogin(context: context, BackendLostError(description: "unexpected caching_sha2_password status"))
                     return
                 }
                 // Over plain TCP the password goes RSA-encrypted: ask for the server's key first.
+                loginPath = .cachingSHA2FullPath
                 state = .awaitingPublicKey(scramble: scramble, threadID: threadID)
                 var request = context.channel.allocator.buffer(capacity: 1)
                 request.writeInteger(CachingSHA2Password.requestPublicKey)
                 context.writeAndFlush(wrapOutboundOut(MySQLPacket(sequenceID: packet.sequenceID &+ 1, payload: request)), promise: nil)
             case 0x00:
                 state = .idle
-                ready.succeed(threadID)
+                ready.succeed(BackendLogin(threadID: threadID, path: loginPath))
             case 0xFF:
                 let error = ERRPacket(packet.payload)
                 failLogin(
@@ -296,6 +307,7 @@ final class BackendChannelHandler: ChannelInboundHandler, RemovableChannelHandle
                     return
                 }
                 let scramble = Array(request.data.prefix(20))
+                loginPath = request.plugin == CachingSHA2Password.pluginName ? .cachingSHA2WithoutExchange : .nativePassword
                 state = .authenticating(scramble: scramble, threadID: threadID)
                 var payload = context.channel.allocator.buffer(capacity: 32)
                 payload.writeBytes(
