@@ -41,18 +41,20 @@ final class ChildProcess: Sendable {
 
     /// Launches `executable` with `arguments` (without argv[0]).
     ///
-    /// The child gets `/dev/null` as standard input, `outputPath` (appended to) as standard output and error, no
-    /// other inherited descriptor, the given environment only, and a new process group whose id is its pid.
+    /// The child gets `inputPath` (`/dev/null` unless given) as standard input, `outputPath` (appended to) as
+    /// standard output and error, no other inherited descriptor, the given environment only, and a new process group
+    /// whose id is its pid.
     static func launch(
         executable: String,
         arguments: [String],
         environment: [String: String],
-        outputPath: String
+        outputPath: String,
+        inputPath: String = "/dev/null"
     ) throws -> ChildProcess {
         var fileActions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&fileActions)
         defer { posix_spawn_file_actions_destroy(&fileActions) }
-        posix_spawn_file_actions_addopen(&fileActions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&fileActions, 0, inputPath, O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&fileActions, 1, outputPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_adddup2(&fileActions, 1, 2)
         closeInheritedDescriptors(&fileActions)

@@ -38,8 +38,11 @@ extension SandboxServer {
         return path
     }
 
-    /// Runs a client tool with root's option file first, waiting at most `timeout`.
-    nonisolated func runClientTool(_ executable: String, _ arguments: [String], timeout: Duration) async throws {
+    /// Runs a client tool with root's option file first and `input` (or `/dev/null`) as its standard input, waiting at
+    /// most `timeout`.
+    nonisolated func runClientTool(
+        _ executable: String, _ arguments: [String], input: String = "/dev/null", timeout: Duration
+    ) async throws {
         let options = try writeClientOptionFile()
         defer { unlink(options) }
         let log = "\(directory)/client-tool.log"
@@ -48,7 +51,8 @@ extension SandboxServer {
             executable: executable,
             arguments: ["--defaults-extra-file=\(options)"] + arguments,
             environment: ["PATH": "/usr/bin:/bin", "HOME": directory],
-            outputPath: log
+            outputPath: log,
+            inputPath: input
         )
         guard let termination = await process.waitForExit(timeout: timeout) else {
             process.sendToGroup(SIGKILL)
@@ -81,11 +85,16 @@ extension SandboxServer {
             timeout: timeout)
     }
 
-    /// Restores the dump at `path` with the command-line client (`source path`), as root.
+    /// Restores the dump at `path` with the command-line client reading it on standard input (`mysql --batch <
+    /// path`), as root, as an operator restores one. (MySQL 9.7's client refuses `--execute="source path"` with 1064,
+    /// so the file is never named to the client.)
     ///
     /// - Throws: ``SandboxError`` when the tool is missing or fails.
     public nonisolated func restore(from path: String, timeout: Duration = .seconds(300)) async throws {
         let tools = try clientTools()
-        try await runClientTool(tools.client, ["--batch", "--execute=source \(path)"], timeout: timeout)
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw SandboxError(code: .fileSystem, message: "cannot read the dump \(path)")
+        }
+        try await runClientTool(tools.client, ["--batch"], input: path, timeout: timeout)
     }
 }

@@ -11,9 +11,11 @@ extension WriteLoad {
         /// statement, checked against the id the INSERT's own answer carried (a session moved to another backend
         /// between the two would read another value). Needs ``WriteLoadWorkload/autoIncrement``.
         case lastInsertID = "last-insert-id"
-        /// At every connect, the statements a Connector/J-style driver sends (`SELECT @@session.tx_isolation`, then
-        /// `SELECT @@session.auto_increment_increment …`, which is not on `mysql-keep_multiplexing_variables`): the
-        /// session is pinned for life; then writes every ``Configuration/thinkTime``.
+        /// At every connect, the statement a Connector/J-style driver sends (`SELECT
+        /// @@session.auto_increment_increment …`, which is not on `mysql-keep_multiplexing_variables`): the session is
+        /// pinned for life; then writes every ``Configuration/thinkTime``. (The driver's isolation read is left out:
+        /// it names `tx_isolation` on MariaDB 10.11 and `transaction_isolation` on MySQL 8+, which removed the
+        /// former, and both are on `mysql-keep_multiplexing_variables`, so it does not pin.)
         case pinnedAtConnect = "pinned-at-connect"
         /// A pooled connection that was pinned (`SET @pool_session = …` at connect) and then mostly sits idle: one
         /// write every ``Configuration/idleTime``.
@@ -27,8 +29,7 @@ extension WriteLoad {
             case .plain, .lastInsertID: []
             case .pinnedAtConnect:
                 [
-                    "SELECT @@session.tx_isolation",
-                    "SELECT @@session.auto_increment_increment AS auto_increment_increment, @@character_set_client AS character_set_client",
+                    "SELECT @@session.auto_increment_increment AS auto_increment_increment, @@character_set_client AS character_set_client"
                 ]
             case .idlePinned: ["SET @pool_session = 1"]
             }
