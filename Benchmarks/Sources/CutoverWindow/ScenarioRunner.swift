@@ -1,5 +1,5 @@
 import Cutover
-import CutoverRehearsal
+@_spi(Testing) import CutoverRehearsal
 import CutoverSandbox
 import Logging
 import MariaDB
