@@ -265,6 +265,33 @@ struct DrainClassifyingExecutorTests {
         #expect(!p1.calls.contains { if case .killSession = $0 { true } else { false } })
     }
 
+    @Test("busy pinned sessions are chased: after each kill the processlist is read again at once, with no ConnUsed poll or sleep between, until the last one is seen idle")
+    func chaseBusyPins() async {
+        // Two sessions pinned for life that keep writing: A idle and B running at the first read, then B running,
+        // then B idle alone. ConnUsed stays 2 throughout (the pool polls are never asked again once the chase runs).
+        let first = [entry(1, flags: 0x4), entry(2, command: "Query", flags: 0x4)]
+        let second = [entry(2, command: "Query", flags: 0x4)]
+        let third = [entry(2, flags: 0x4)]
+        let p1 = node(used: [2, 2, 2, 2, 2, 2, 2, 2, 2, 2], processlist: [first, second, third])
+        let event = await drain(p1, policy: CutoverPolicy(), timeout: ms(500))
+        guard case .drainEndedWithIdlePins(_, let holders, let at) = event else {
+            Issue.record("expected the drain to end with idle pins, got \(String(describing: event))")
+            return
+        }
+        #expect(holders.map(\.holder.sessionID) == [1, 2], "A killed during the chase, B cut at OFFLINE_HARD")
+        #expect(at == ms(2), "no sleep after the second busy poll: the chase is back to back")
+        #expect(processlistReads(p1) == 3)
+        let drainCalls = p1.calls.compactMap { call -> String? in
+            switch call {
+            case .connectionPoolStats: "pool"
+            case .processlist: "processlist"
+            case .killSession(let id): "kill \(id.rawValue)"
+            default: nil
+            }
+        }
+        #expect(drainCalls == ["pool", "pool", "processlist", "kill 1", "processlist", "processlist"])
+    }
+
     @Test("under pinned-sessions wait the idle pins hold the drain to its deadline (the old behaviour)")
     func waitPolicy() async {
         let p1 = node(used: [1], processlist: [[entry(2, flags: 0x4)]])

@@ -49,8 +49,57 @@ struct Report {
         return lines.joined(separator: "\n")
     }
 
+    /// Issue #18: one row per workload scenario (the `workloads` group).
+    func renderWorkloads() -> String? {
+        let rows = results.filter { $0.scenario.group == "workloads" }
+        guard !rows.isEmpty else { return nil }
+        return "### Workloads of ordinary applications (issue #18; ms, p50 / p99 / max over the runs)\n\n"
+            + Self.table(
+                [
+                    "scenario", "runs", "window p50", "p99", "max", "drain p50", "max", "client gap p50", "max",
+                    "idle pins cut (by class, all runs)", "client errors by number", "ambiguous", "lost", "dup",
+                    "LAST_INSERT_ID() checked / other id", "sysbench p99 / max (ms)", "sysbench errors", "sysbench rows",
+                    "writes/s",
+                ],
+                rows.map { result in
+                    let a = result.analyses
+                    let window = Self.triple(a.compactMap(\.record.window))
+                    let drain = Percentiles(a.compactMap(\.record.drain))
+                    let gap = Percentiles(a.compactMap(\.clientGap))
+                    let cut = DrainClassifier.counts(a.flatMap(\.record.idlePinsCut))
+                        .map { "\($0.0)×\($0.1)" }.joined(separator: ", ")
+                    let numbers = result.errorNumbers.sorted { ($0.key ?? 0) < ($1.key ?? 0) }
+                        .map { "\($0.key.map(String.init) ?? "?")×\($0.value)" }.joined(separator: ", ")
+                    let sysbench = result.sysbench
+                    let sysbenchErrors = sysbench.map { report in
+                        report.errorsByCode.isEmpty
+                            ? "\(report.ignoredErrors)"
+                            : report.errorsByCode.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: ", ")
+                    }
+                    return [
+                        "`\(result.scenario.id)` \(result.scenario.label)",
+                        "\(result.completedRuns)/\(a.count)",
+                        window.0, window.1, window.2,
+                        Self.ms(drain?.p50), Self.ms(drain?.max), Self.ms(gap?.p50), Self.ms(gap?.max),
+                        cut.isEmpty ? "none" : cut,
+                        numbers.isEmpty ? "none" : numbers,
+                        "\(result.ambiguous)",
+                        result.lost.map(String.init) ?? "?",
+                        result.verification.map { "\($0.duplicated.count)" } ?? "?",
+                        result.lastInsertID.checked > 0
+                            ? "\(result.lastInsertID.checked) / \(result.lastInsertID.mismatched)" : "-",
+                        sysbench.map { String(format: "%.1f / %.1f", $0.latencyP99, $0.latencyMax) } ?? "-",
+                        sysbenchErrors ?? (result.sysbenchError.map { "failed: \($0.prefix(80))" } ?? "-"),
+                        result.sysbenchCheck.map { "\($0.lost) lost, \($0.unexplained) unexplained" } ?? "-",
+                        String(format: "%.0f", result.writesPerSecond),
+                    ]
+                }
+            )
+    }
+
     func render() -> String {
         var out: [String] = []
+        if let workloads = renderWorkloads() { out.append(workloads + "\n") }
 
         out.append("### Write window per scenario (ms; HDR histogram p50 / p99 / max over the runs)\n")
         out.append(

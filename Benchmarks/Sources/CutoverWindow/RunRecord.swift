@@ -24,6 +24,8 @@ struct RunRecord: Sendable {
     /// started (just after its init), so the fence never starts earlier than the truth. Nil: `windowClosed`.
     var fenceFrom: ContinuousClock.Instant?
     var sessionsCut: Int
+    /// Idle pinned sessions the drain cut (issue #18), by class.
+    var idlePinsCut: [ClassifiedHolder] = []
     /// Every statement the procedure sent during the run.
     var statements: [TimedStatement]
     /// How long the burst that made the lag took to commit on the old writer (0 without a burst).
@@ -68,6 +70,7 @@ struct RunRecord: Sendable {
         fenceFrom = timeline.marks[.windowClosed].map { (originLatest ?? started) + $0 }
         self.onlineSent = onlineSent.map { started + $0 }
         sessionsCut = timeline.sessionsCut
+        idlePinsCut = timeline.idlePinsCut
         self.statements = statements
         self.burst = burst
         replicationSettle = timeline.settle

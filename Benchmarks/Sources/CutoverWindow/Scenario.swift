@@ -1,3 +1,4 @@
+import Cutover
 import CutoverSandbox
 import ReplicationControl
 
@@ -56,6 +57,13 @@ struct Scenario: Sendable, Hashable {
     /// Whether our procedure runs its replication settle (`policy.replication-settle-*`); off only to measure the
     /// window without it.
     var toolSettle: Bool
+    /// The shapes of the load's clients (issue #18): `[.plain]` for the scenarios before it.
+    var shapes: [WriteLoad.ClientShape]
+    /// sysbench run beside the load (one client of ours then), or nil.
+    var sysbench: SysbenchLoad.Workload?
+    /// Policy overrides (nil: the scenario's default: the tool's defaults, except `auto-increment` relaxing the pin).
+    var pinnedSessions: PinnedSessionPolicy?
+    var autoIncrementPin: AutoIncrementPinPolicy?
 
     init(
         id: String,
@@ -71,8 +79,16 @@ struct Scenario: Sendable, Hashable {
         clients: Int? = nil,
         thinkTime: Duration? = nil,
         preSettle: Bool? = nil,
-        toolSettle: Bool = true
+        toolSettle: Bool = true,
+        shapes: [WriteLoad.ClientShape] = [.plain],
+        sysbench: SysbenchLoad.Workload? = nil,
+        pinnedSessions: PinnedSessionPolicy? = nil,
+        autoIncrementPin: AutoIncrementPinPolicy? = nil
     ) {
+        self.shapes = shapes
+        self.sysbench = sysbench
+        self.pinnedSessions = pinnedSessions
+        self.autoIncrementPin = autoIncrementPin
         self.clients = clients
         self.thinkTime = thinkTime
         self.preSettle = preSettle ?? (procedure == .baseline)
@@ -93,6 +109,10 @@ struct Scenario: Sendable, Hashable {
     var label: String {
         var parts: [String] = [procedure == .ours ? "ours" : "fixed-sleep baseline"]
         parts.append(workload == .clientKeys ? "client keys" : "auto-increment")
+        if shapes != [.plain] { parts.append("shapes " + shapes.map(\.rawValue).joined(separator: "+")) }
+        if let sysbench { parts.append("\(sysbench) beside 1 client") }
+        if let pinnedSessions { parts.append("pinned-sessions \(pinnedSessions.rawValue)") }
+        if let autoIncrementPin { parts.append("auto-increment-pin \(autoIncrementPin.rawValue)") }
         if relaxPinBeforeLoad { parts.append("pin relaxed before the load") }
         if transactionMode == .explicit {
             parts.append("tx hold \(Int(hold.inMilliseconds)) ms")
@@ -135,6 +155,23 @@ struct Scenario: Sendable, Hashable {
         Scenario(
             id: "busiest-zero-lag", group: "busy system", clients: 16, thinkTime: .zero, preSettle: true,
             toolSettle: false),
+        // Issue #18: the workloads of ordinary applications, with the tool's default policy (pinned-sessions cut,
+        // auto-increment-pin auto), and the mix with the policy before #18 (wait, keep) for comparison. The mix runs
+        // as `migrate-cli rehearse` runs it: 8 clients (two of each shape) without think time.
+        Scenario(id: "wl-client-keys", group: "workloads"),
+        Scenario(id: "wl-last-insert-id", group: "workloads", workload: .autoIncrement, shapes: [.lastInsertID]),
+        Scenario(id: "wl-pinned-at-connect", group: "workloads", workload: .autoIncrement, shapes: [.pinnedAtConnect]),
+        Scenario(id: "wl-idle-pool", group: "workloads", workload: .autoIncrement, shapes: [.idlePinned]),
+        Scenario(
+            id: "wl-mix", group: "workloads", workload: .autoIncrement, clients: 8, thinkTime: .zero,
+            shapes: WriteLoad.mixedShapes),
+        Scenario(
+            id: "wl-mix-wait-keep", group: "workloads", workload: .autoIncrement, clients: 8, thinkTime: .zero,
+            shapes: WriteLoad.mixedShapes,
+            pinnedSessions: .wait, autoIncrementPin: .keep),
+        Scenario(id: "wl-sysbench-insert", group: "workloads", clients: 1, sysbench: .insertGenerated),
+        Scenario(id: "wl-sysbench-insert-explicit", group: "workloads", clients: 1, sysbench: .insertExplicit),
+        Scenario(id: "wl-sysbench-write-only", group: "workloads", clients: 1, sysbench: .writeOnly),
         Scenario(id: "baseline", group: "baseline", procedure: .baseline),
         Scenario(id: "baseline-auto-increment", group: "baseline", procedure: .baseline, workload: .autoIncrement),
         Scenario(id: "delays", group: "aurora delays", auroraDelays: true),

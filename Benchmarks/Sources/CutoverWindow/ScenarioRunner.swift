@@ -1,5 +1,5 @@
 import Cutover
-import CutoverRehearsal
+@_spi(Testing) import CutoverRehearsal
 import CutoverSandbox
 import Logging
 import MariaDB
@@ -22,6 +22,12 @@ struct ScenarioResult: Sendable {
     var failed: Int
     var ambiguous: Int
     var errorNumbers: [UInt32?: Int]
+    /// sysbench's counters and the row-count check (issue #18), when it ran beside.
+    var sysbench: SysbenchReport?
+    var sysbenchCheck: SysbenchCheck?
+    var sysbenchError: String?
+    /// `SELECT LAST_INSERT_ID()` reads of the `last-insert-id` clients.
+    var lastInsertID = LastInsertIDTally()
 
     var completedRuns: Int { analyses.count { $0.record.completed } }
 
@@ -181,7 +187,9 @@ struct ScenarioRunner {
         // Room for CPU noise on a shared 2-core machine: a rollback would tell nothing about the window.
         policy.drainDeadline = .seconds(2)
         policy.catchUpDeadline = .seconds(30)
-        if scenario.workload == .autoIncrement { policy.autoIncrementPin = .relax }
+        if scenario.workload == .autoIncrement, scenario.shapes == [.plain] { policy.autoIncrementPin = .relax }
+        if let pinned = scenario.pinnedSessions { policy.pinnedSessions = pinned }
+        if let pin = scenario.autoIncrementPin { policy.autoIncrementPin = pin }
         if !scenario.toolSettle { policy.replicationSettleDeadline = .zero }
 
         // Diagnostic scenario: no session may carry an auto-increment pin from before the run.
@@ -193,17 +201,20 @@ struct ScenarioRunner {
             _ = try await environment.proxies.setVariablesAndLoad([name: "0"], logger: logger).get()
         }
 
-        let load = try WriteLoad(
-            configuration: WriteLoad.Configuration(
-                endpoint: rehearsal.writerEndpoint,
-                clients: scenario.clients ?? clients,
-                workload: scenario.workload,
-                transactionMode: scenario.transactionMode,
-                transactionHold: scenario.hold,
-                thinkTime: scenario.thinkTime ?? thinkTime
-            ),
-            logger: logger
+        var loadConfiguration = WriteLoad.Configuration(
+            endpoint: rehearsal.writerEndpoint,
+            clients: scenario.clients ?? clients,
+            workload: scenario.workload,
+            transactionMode: scenario.transactionMode,
+            transactionHold: scenario.hold,
+            thinkTime: scenario.thinkTime ?? thinkTime
         )
+        loadConfiguration.shapes = scenario.shapes
+        let load = try WriteLoad(configuration: loadConfiguration, logger: logger)
+        // Issue #18: sysbench as an independent client beside the load, for a time that covers the runs (it is
+        // awaited after them; its own counters go in the tables).
+        let sysbench = try await SysbenchBeside.prepare(scenario.sysbench, rehearsal: rehearsal)
+        let sysbenchTask = sysbench.map { load in Task { try await load.run(for: .seconds(8) + .seconds(4) * self.runs) } }
         let scenario = self.scenario
         let runs = self.runs
         let burst = self.burst
@@ -325,6 +336,18 @@ struct ScenarioRunner {
             await closeEnvironment()
             throw error
         }
+        var sysbenchReport: SysbenchReport?
+        var sysbenchCheck: SysbenchCheck?
+        var sysbenchError: String?
+        if let sysbenchTask, let sysbench {
+            do {
+                let finished = try await sysbenchTask.value
+                sysbenchReport = finished
+                sysbenchCheck = try await SysbenchBeside.check(finished, load: sysbench, rehearsal: rehearsal, logger: logger)
+            } catch {
+                sysbenchError = "\(error)"
+            }
+        }
         if let restorePin {
             _ = try? await environment.proxies.setVariablesAndLoad([.autoIncrementDelayMultiplex: restorePin], logger: logger).get()
         }
@@ -356,7 +379,7 @@ struct ScenarioRunner {
         for record in report.records {
             if let error = record.outcome.error { numbers[error.number, default: 0] += 1 }
         }
-        return ScenarioResult(
+        var result = ScenarioResult(
             scenario: scenario,
             failure: failure,
             analyses: analyses,
@@ -368,6 +391,11 @@ struct ScenarioRunner {
             ambiguous: report.ambiguous.count,
             errorNumbers: numbers
         )
+        result.sysbench = sysbenchReport
+        result.sysbenchCheck = sysbenchCheck
+        result.sysbenchError = sysbenchError
+        result.lastInsertID = report.lastInsertID
+        return result
     }
 
     /// The checker over the whole scenario: the final writer is the source (runs alternate and end with a

@@ -16,18 +16,7 @@ extension Preflight {
     func checkAutoIncrementPin(_ logger: Logger) async throws -> Outcome {
         var evidence: LastInsertIDEvidence?
         if policy.autoIncrementPin == .auto {
-            let read = await proxies.lastInsertIDUse(logger: logger)
-            var collected = LastInsertIDEvidence(digestsRead: 0, lastInsertIDDigests: [])
-            for failure in read.failures { collected.unreadable.append("\(failure.node) (\(failure.error))") }
-            for (node, use) in read.successes {
-                guard let use else {
-                    collected.unreadable.append("\(node) (no digest reader)")
-                    continue
-                }
-                collected.digestsRead += use.digests
-                collected.lastInsertIDDigests += use.lastInsertIDDigests.filter { !collected.lastInsertIDDigests.contains($0) }
-            }
-            evidence = collected
+            evidence = await LastInsertIDEvidence.read(from: proxies, logger: logger)
         }
         let decision = AutoIncrementPinDecision.decide(policy: policy.autoIncrementPin, evidence: evidence)
         let text = "the writer switch \(decision.relax ? "relaxes" : "keeps") the auto-increment pin: \(decision.reason)"
