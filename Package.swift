@@ -143,7 +143,8 @@ let package = Package(
                 "ProxySQLAdmin",
                 "ReplicationControl",
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "MigrateCLITests",

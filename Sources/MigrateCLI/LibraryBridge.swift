@@ -20,6 +20,8 @@ struct RehearsalRequest: Sendable {
     var loadBetweenSwitches: Duration
     var serverKind: SandboxServerKind = .mariadb
     var logger: Logger
+    /// ProxySQL emulator nodes (issue #16).
+    var proxyNodes: Int = 1
 }
 
 /// `sandbox up|status|down` options.
@@ -28,6 +30,8 @@ struct SandboxRequest: Sendable {
     var auroraDelays: Bool
     var serverKind: SandboxServerKind = .mariadb
     var logger: Logger
+    /// ProxySQL emulator nodes `up` starts (issue #16).
+    var proxyNodes: Int = 1
 }
 
 /// `accounts compare|copy` options.
@@ -49,7 +53,7 @@ struct LibraryBridge: Sendable {
     /// The dry run of an operation: the exact statements per endpoint.
     var plan: @Sendable (CommandEnvironment, CutoverOperation, PlanOptions) async throws -> DryRunPlan
     /// The dry run of resuming the journal's unfinished run.
-    var planResume: @Sendable (CommandEnvironment, [CutoverJournalEntry]) async throws -> DryRunPlan
+    var planResume: @Sendable (CommandEnvironment, [JournalRecord]) async throws -> DryRunPlan
     /// Preflight: the checks and their blocking reasons.
     var preflight: @Sendable (CommandEnvironment, CutoverOperation?) async throws -> CommandReport
     /// ProxySQL runtime rows with status and ConnUsed on every node, and replication in both directions.

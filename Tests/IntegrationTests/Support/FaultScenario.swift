@@ -104,7 +104,7 @@ enum FaultMatrix {
         case .rolledBack(let reason, let failures):
             "rolled back (\(reason.prefix(90)))" + (failures.isEmpty ? "" : "; rollback failures: \(failures.count)")
         case .stoppedAfterPointOfNoReturn(_, let failures, let remaining):
-            "stopped after PONR; remaining \(remaining.joined(separator: ", "))"
+            "stopped after PONR; remaining \(remaining.map(\.rawValue).joined(separator: ", "))"
                 + (failures.isEmpty ? "" : "; failures on " + failures.compactMap(\.endpoint).joined(separator: ", "))
         }
     }
@@ -152,6 +152,8 @@ enum FaultScenario {
             pauseAfterFailure: .milliseconds(5)
         )
         loadConfiguration.shapes = faultCase.shapes
+        // A fleet bed (issue #16): the clients spread over every node's writer port.
+        loadConfiguration.additionalEndpoints = Array(bed.rehearsal.writerEndpoints.dropFirst())
         loadConfiguration.idleTime = .milliseconds(700)
         let load = try WriteLoad(
             configuration: loadConfiguration,
