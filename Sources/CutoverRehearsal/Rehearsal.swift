@@ -29,6 +29,10 @@ public final class Rehearsal: Sendable {
         public var adminLatency: AdminLatencyProfile
         /// Which server both the source and "Aurora" are: MariaDB (the default) or MySQL 9.7 (GTIDs on).
         public var serverKind: SandboxServerKind
+        /// Set up forward replication from the source's current position (true, the default), or leave "Aurora"
+        /// empty and unreplicated, for a rehearsal that copies the source and runs `replication start-forward`
+        /// itself (``Rehearsal/copySourceToTarget(databases:logger:)``).
+        public var startsForwardReplication: Bool = true
         /// How many ProxySQL emulator nodes front the application (a fleet, issue #16): each has the same rows,
         /// the cut-over applies every switch to all of them and verifies each one's runtime. 1 by default.
         public var proxyNodes: Int = 1
@@ -149,17 +153,19 @@ public final class Rehearsal: Sendable {
             let aurora = try await RDSReplicaController.detecting(on: auroraAdmin, logger: logger)
             let sourceController = try await SourceController.detecting(on: sourceRoot, logger: logger)
             let startPosition = try await sourceController.sourceStatus(logger: logger).position
-            try await aurora.configureSource(
-                ReplicationSource(
-                    host: "127.0.0.1",
-                    port: source.port,
-                    user: forwardReplicationUser,
-                    password: forwardPassword,
-                    startPoint: .position(startPosition)
-                ),
-                logger: logger
-            )
-            _ = try await aurora.startReplication(logger: logger)
+            if options.startsForwardReplication {
+                try await aurora.configureSource(
+                    ReplicationSource(
+                        host: "127.0.0.1",
+                        port: source.port,
+                        user: forwardReplicationUser,
+                        password: forwardPassword,
+                        startPoint: .position(startPosition)
+                    ),
+                    logger: logger
+                )
+                _ = try await aurora.startReplication(logger: logger)
+            }
 
             // The application's schema and account, created on the source: replication carries them to "Aurora".
             try await options.schema.install(on: [sourceRoot])
@@ -168,8 +174,10 @@ public final class Rehearsal: Sendable {
                 user: options.applicationUser,
                 password: applicationPassword
             )
-            let caughtUp = try await sourceController.sourceStatus(logger: logger).position
-            _ = try await aurora.waitUntilExecuted(.position(caughtUp), timeout: .seconds(30), logger: logger)
+            if options.startsForwardReplication {
+                let caughtUp = try await sourceController.sourceStatus(logger: logger).position
+                _ = try await aurora.waitUntilExecuted(.position(caughtUp), timeout: .seconds(30), logger: logger)
+            }
 
             // ProxySQL: source rows ONLINE, "Aurora" rows OFFLINE_HARD, in the writer and reader hostgroups.
             let applicationAccount = ProxySQLEmulator.Configuration.User(

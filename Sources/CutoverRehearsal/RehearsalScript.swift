@@ -29,6 +29,12 @@ public enum RehearsalScript {
         public var policy: CutoverPolicy
         /// Which server the source and "Aurora" are (MariaDB by default, or MySQL 9.7).
         public var serverKind: SandboxServerKind
+        /// Start with an empty "Aurora": dump the source with the stock client tool, restore the dump, and start
+        /// forward replication from its header (`replication start-forward --from-dump`). Off: "Aurora" replicates
+        /// from the source's position at start-up, as before.
+        public var startsFromCopy: Bool = true
+        /// After the last switch (when it leaves "Aurora" the writer), decommission the source (`finish`).
+        public var finishes: Bool = true
         /// How many ProxySQL emulator nodes (a fleet: the load spread over their writer ports, every switch applied
         /// to and verified on each). 1 by default.
         public var proxyNodes: Int = 1
@@ -97,6 +103,19 @@ public enum RehearsalScript {
         public var canary: CanaryReport? = nil
     }
 
+    /// One stage of the whole migration and how long it took.
+    public struct Stage: Sendable, Hashable {
+        public var name: String
+        public var duration: Duration
+        public var detail: String
+
+        public init(name: String, duration: Duration, detail: String) {
+            self.name = name
+            self.duration = duration
+            self.detail = detail
+        }
+    }
+
     /// What a rehearsal found.
     public struct Result: Sendable {
         /// The preflight before the first switch.
@@ -113,6 +132,8 @@ public enum RehearsalScript {
         public var sysbenchCheck: SysbenchCheck?
         /// Why the rehearsal stopped before running every switch, if it did.
         public var stoppedEarly: String?
+        /// Every stage in order (copy, restore, forward set-up, each switch, finish), with its duration.
+        public var stages: [Stage] = []
 
         /// Every switch completed, and nothing acknowledged was lost, doubled or accepted by a fenced server.
         public var succeeded: Bool {
@@ -138,6 +159,7 @@ public enum RehearsalScript {
         return try await withRehearsal(
             options: {
                 var rehearsalOptions = Rehearsal.Options(simulateAuroraDelays: options.auroraDelays, serverKind: options.serverKind)
+                rehearsalOptions.startsForwardReplication = !options.startsFromCopy
                 rehearsalOptions.proxyNodes = options.proxyNodes
                 return rehearsalOptions
             }(),
@@ -154,6 +176,10 @@ public enum RehearsalScript {
         progress: @escaping @Sendable (Event) -> Void
     ) async throws -> Result {
         progress(.note("source 127.0.0.1:\(rehearsal.source.port), \"Aurora\" 127.0.0.1:\(rehearsal.target.port), ProxySQL emulator admin 127.0.0.1:\(rehearsal.emulator.adminPort), writer port \(rehearsal.writerEndpoint.endpoint)"))
+        var stages: [Stage] = []
+        if options.startsFromCopy {
+            stages += try await seedTarget(rehearsal, logger: logger, progress: progress)
+        }
         if rehearsal.emulators.count > 1 {
             progress(.note("ProxySQL fleet: \(rehearsal.emulators.count) emulator nodes (\(rehearsal.proxyNodeNames.joined(separator: ", "))); the load's clients spread over their writer ports, every switch applied to and verified on each"))
         }
@@ -177,6 +203,7 @@ public enum RehearsalScript {
             let sysbenchTime = options.loadBetweenSwitches * (options.operations.count + 1) + .seconds(8) * options.operations.count
             let sysbenchRun = SysbenchRun()
             let canaryEndpoint = try await prepareCanary(rehearsal, logger: logger)
+            let finishStage = Mutex<Stage?>(nil)
             let (report, outcome) = try await load.run { load -> ([Switch], String?) in
                 if let sysbench { sysbenchRun.start(sysbench, for: sysbenchTime) }
                 guard preflight.canProceed else {
@@ -200,6 +227,12 @@ public enum RehearsalScript {
                     }
                     try await Task.sleep(for: options.loadBetweenSwitches)
                 }
+                if options.finishes, let last = switches.last, last.operation == .writerCutover {
+                    progress(.phase("finish: decommission the source (reverse replication stopped, its ProxySQL rows removed, forward replication reset)"))
+                    let (stage, refusal) = try await runFinish(environment: environment, logger: logger, progress: progress)
+                    finishStage.withLock { $0 = stage }
+                    if let refusal { return (switches, refusal) }
+                }
                 return (switches, nil)
             }
             await close()
@@ -214,13 +247,54 @@ public enum RehearsalScript {
             if let sysbenchReport {
                 sysbenchCheck = try await checkSysbench(rehearsal, report: sysbenchReport, switches: switches, logger: logger)
             }
+            stages += switches.map { Stage(name: $0.operation.rawValue, duration: $0.ended - $0.started, detail: "\($0.report.outcome)") }
+            if let stage = finishStage.withLock({ $0 }) { stages.append(stage) }
             return Result(
                 preflight: preflight, switches: switches, load: report, verification: verification,
-                sysbench: sysbenchReport, sysbenchCheck: sysbenchCheck, stoppedEarly: outcome.1)
+                sysbench: sysbenchReport, sysbenchCheck: sysbenchCheck, stoppedEarly: outcome.1, stages: stages)
         } catch {
             await close()
             throw error
         }
+    }
+
+    /// The copy, the restore and `replication start-forward --from-dump`, as stages.
+    static func seedTarget(_ rehearsal: Rehearsal, logger: Logger, progress: @Sendable (Event) -> Void) async throws -> [Stage] {
+        let tool = rehearsal.source.kind == .mysql ? "mysqldump --single-transaction --source-data=2" : "mariadb-dump --single-transaction --master-data=2 --gtid"
+        progress(.phase("copy: \(tool) of the source's schema, restored into the empty \"Aurora\""))
+        let copy = try await rehearsal.copySourceToTarget(logger: logger)
+        progress(.note("dump header: \(copy.coordinates)"))
+        progress(.phase("replication start-forward --from-dump: pre-checks, the procedures, the proof"))
+        let started = ContinuousClock.now
+        let start = try await rehearsal.startForwardReplication(from: copy.coordinates, logger: logger)
+        guard case .running(let why) = start.proof else {
+            throw ReplicationError(
+                code: .replicationFailed,
+                message: "forward replication from the dump's header did not start: \(start.proof); "
+                    + start.verdict.blockingReasons.map(\.description).joined(separator: "; "))
+        }
+        progress(.note("forward replication proved: \(why)"))
+        return [
+            Stage(name: "copy (dump)", duration: copy.dumpDuration, detail: tool),
+            Stage(name: "restore", duration: copy.restoreDuration, detail: "into the empty \"Aurora\""),
+            Stage(name: "start-forward --from-dump", duration: ContinuousClock.now - started, detail: "\(copy.coordinates.position.map { "from \($0)" } ?? "by GTID")"),
+        ]
+    }
+
+    /// `finish`: the guards, then the steps; a refusal is returned, not thrown.
+    static func runFinish(environment: CutoverEnvironment, logger: Logger, progress: @Sendable (Event) -> Void) async throws -> (Stage, String?) {
+        let started = ContinuousClock.now
+        let run = FinishRun(environment: environment)
+        let facts = await run.readFacts(logger: logger)
+        let reasons = Finish.blockingReasons(facts)
+        guard reasons.isEmpty else {
+            let text = reasons.map(\.description).joined(separator: "; ")
+            return (Stage(name: "finish", duration: ContinuousClock.now - started, detail: "refused: \(text)"), "finish refused: \(text)")
+        }
+        let steps = try await run.perform(journal: nil, logger: logger) { step in
+            progress(.note("finish: \(step.name) on \(step.endpoint)"))
+        }
+        return (Stage(name: "finish", duration: ContinuousClock.now - started, detail: steps.map(\.name).joined(separator: ", ")), nil)
     }
 
     static func describe(_ operation: CutoverOperation) -> String {

@@ -15,12 +15,15 @@ struct MigrateCommand: AsyncParsableCommand {
             A real migration, in order:
               init                  write migrate.yaml, then edit it
               config check          validate it, read every password source
+              replication start-forward   Aurora replicates from the restored copy's
+                                    coordinates (--from-dump, --file/--position, --gtid)
               preflight             check the servers and ProxySQL nodes
               plan writer-cutover   the exact statements, per endpoint
               cutover readers       reads to Aurora (undo: failback readers)
               cutover writers       writes to Aurora: the one write window
               status                routing, replication both ways, journal
               failback writers      writes back to the source, if needed
+              finish                decommission the source (no failback after it)
 
             Passwords are never accepted on the command line: the configuration
             names an environment variable, a file, a login path or an option file
@@ -33,10 +36,11 @@ struct MigrateCommand: AsyncParsableCommand {
         groupedSubcommands: [
             CommandGroup(name: "Practise", subcommands: [RehearseCommand.self, SandboxCommand.self]),
             CommandGroup(name: "Prepare", subcommands: [
-                InitCommand.self, ConfigCommand.self, PreflightCommand.self, PlanCommand.self, StatusCommand.self,
+                InitCommand.self, ConfigCommand.self, ReplicationCommand.self, PreflightCommand.self, PlanCommand.self,
+                StatusCommand.self,
             ]),
             CommandGroup(name: "Switch", subcommands: [
-                CutoverCommand.self, FailbackCommand.self, ResumeCommand.self, JournalCommand.self,
+                CutoverCommand.self, FailbackCommand.self, ResumeCommand.self, JournalCommand.self, FinishCommand.self,
             ]),
             CommandGroup(name: "Helpers", subcommands: [
                 AccountsCommand.self, ReverseUserCommand.self, TimezonesCommand.self, RetentionCommand.self,

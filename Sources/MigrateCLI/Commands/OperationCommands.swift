@@ -251,13 +251,16 @@ struct PlanCommand: AsyncParsableCommand {
             Statements marked * change something; <placeholders> are values read during the run (binlog \
             coordinates, session ids); "(once per row found)" statements are sent for each session found.
 
-            Operations: reader-cutover, reader-failback, writer-cutover, writer-failback.
+            Operations: reader-cutover, reader-failback, writer-cutover, writer-failback; and `plan finish` \
+            (the guards and steps of `finish`).
 
             Examples:
               migrate-cli plan writer-cutover
               migrate-cli plan writer-failback --offline
               migrate-cli plan reader-cutover --json
-            """
+              migrate-cli plan finish
+            """,
+        subcommands: [PlanFinishCommand.self]
     )
 
     @Argument(help: ArgumentHelp("reader-cutover, reader-failback, writer-cutover or writer-failback.", valueName: "operation"))

@@ -102,9 +102,11 @@ enum RehearsalWiring {
             }
         }
         notes.append(result.succeeded ? "rehearsal passed: every switch completed, 0 writes lost" : "rehearsal FAILED")
+        let stageRows = result.stages.map { [$0.name, HumanDuration.readable($0.duration), $0.detail] }
         var report = CommandReport(
             command: "rehearse",
             sections: [
+                .init(title: "Stages of the whole migration", headers: ["stage", "took", "detail"], rows: stageRows),
                 .init(title: "Switches", headers: ["switch", "outcome", "write window", "drain", "catch-up", "client gap", "canary gap", "sessions cut"], rows: switchRows),
                 .init(title: "Writes (\(load.workload == .clientKeys ? "client-keys" : "auto-increment"), \(load.clients) clients: \(load.shapes.map(\.rawValue).joined(separator: ", ")))", headers: ["sent", "acknowledged", "failed", "ambiguous", "lost", "duplicated", "fence violations"], rows: writeRows),
             ],
