@@ -80,6 +80,12 @@ public actor CanaryProxyWriter: CanaryWriting {
         await connection?.close()
     }
 
+    /// The canary account's grants, read through the proxy (`SHOW GRANTS`, answered by the current writer).
+    public func grants() async throws -> [String] {
+        let rows = try await session().query("SHOW GRANTS", timeout: .seconds(10))
+        return rows.compactMap { $0.first?.string }
+    }
+
     private func session() async throws -> MariaDBConnection {
         if let connection { return connection }
         let opened = try await MariaDBConnection.connect(configuration: configuration)

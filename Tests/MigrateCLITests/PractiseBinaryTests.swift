@@ -93,15 +93,44 @@ struct PractiseBinaryTests {
         #expect(plan.status == 0, "\(plan.standardError)")
         #expect(!plan.standardOutput.contains("assumed:"), "every endpoint was read")
         #expect(plan.standardOutput.contains("* [target] CALL mysql.rds_stop_replication"))
-        let cutover = try await Binary.run(config + ["cutover", "writers", "--yes"], in: directory)
+        // The canary (#14 item 9), configured like any account: its grants are checked before anything changes.
+        let upState = try JSONDecoder().decode(SandboxState.self, from: Data(contentsOf: URL(fileURLWithPath: state + "/sandbox.json")))
+        let app = upState.application
+        let canary = [
+            "--set", "canary.enabled=true", "--set", "canary.host=127.0.0.1", "--set", "canary.port=\(app.port)",
+            "--set", "canary.user=\(app.user)", "--set", "canary.password-file=\(state)/\(app.passwordFile)",
+            "--set", "canary.database=cutover_load",
+        ]
+        let refused = try await Binary.run(config + canary + ["cutover", "writers", "--yes"], in: directory)
+        #expect(refused.status == 2, "\(refused.standardOutput)\(refused.standardError)")
+        #expect(refused.standardError.contains("missing CREATE, DROP on cutover_load.cutover_canary"), "\(refused.standardError)")
+        #expect(refused.standardError.contains("nothing was changed"))
+        let appPassword = try String(contentsOfFile: state + "/" + app.passwordFile, encoding: .utf8).split(separator: "\n").first.map(String.init) ?? ""
+        #expect(!refused.standardError.contains(appPassword) && !refused.standardOutput.contains(appPassword))
+        let rootPassword = try String(contentsOfFile: state + "/secrets/source.password", encoding: .utf8).split(separator: "\n").first.map(String.init)
+        let grantor = try await MariaDBConnection.connect(
+            configuration: MariaDBConnection.Configuration(host: "127.0.0.1", port: upState.source.port, user: "root", password: rootPassword))
+        for row in try await grantor.query("SELECT host FROM mysql.user WHERE user = \(app.user)") {
+            // At table level: a database-level grant reaches connections ProxySQL already pooled for the account only
+            // at their next USE (MariaDB and MySQL cache database privileges per connection).
+            try await grantor.run("GRANT CREATE, DROP ON cutover_load.cutover_canary TO \(app.user)@\(row[0].string ?? "%")")
+        }
+        await grantor.close()
+        let cutover = try await Binary.run(config + canary + ["cutover", "writers", "--yes"], in: directory)
         #expect(cutover.status == 0, "\(cutover.standardOutput)\(cutover.standardError)")
         #expect(cutover.standardOutput.contains("writer-cutover") && cutover.standardOutput.contains("completed"))
+        #expect(cutover.standardOutput.contains("canary: longest gap"), "\(cutover.standardOutput)")
+        #expect(cutover.standardOutput.contains("as the canary account; the number to watch"))
         let status = try await Binary.run(config + ["status", "--json"], in: directory)
         #expect(status.status == 0, "\(status.standardError)")
         #expect(status.standardOutput.contains("\"role\":\"target writer\"") && status.standardOutput.contains("\"runtime\":\"ONLINE\""))
         #expect(status.standardOutput.contains("\"direction\":\"reverse (target → source)\""))
-        let failback = try await Binary.run(config + ["failback", "writers", "--yes"], in: directory)
+        let failback = try await Binary.run(config + canary + ["failback", "writers", "--yes", "--json"], in: directory)
         #expect(failback.status == 0, "\(failback.standardOutput)\(failback.standardError)")
+        let canaryEvents = failback.standardOutput.split(separator: "\n").filter { $0.contains("\"event\":\"canary\"") }
+        #expect(canaryEvents.count == 1, "\(failback.standardOutput)")
+        #expect(canaryEvents.first?.contains("\"operation\":\"writer-failback\"") == true)
+        #expect(canaryEvents.first?.contains("\"longest_gap_ms\":") == true)
 
         // The helpers, against the same servers.
         let compare = try await Binary.run(config + ["accounts", "compare"], in: directory)

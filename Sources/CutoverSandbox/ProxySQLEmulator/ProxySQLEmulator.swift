@@ -339,6 +339,7 @@ public final class ProxySQLEmulator: Sendable {
     private func sweepIdleSessions() async {
         while !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(50))
+            dataPlane.wakeWaitersIfShunRecoveryDue()
             for id in dataPlane.sweepIdleSessions(now: .now) {
                 logger.debug("idle session closed by timer", metadata: ["proxysql.session_id": "\(id)"])
                 dataPlane.killSession(id)

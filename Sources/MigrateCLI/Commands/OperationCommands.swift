@@ -54,6 +54,7 @@ enum OperationCommand {
             ),
             journaled: true,
             killHook: killHook,
+            json: runtime.options.json,
             output: { runtime.write($0) },
             makeRenderer: rendererFactory(json: runtime.options.json, style: runtime.style)
         )

@@ -472,6 +472,7 @@ struct FieldReader {
         let journalPath = path("journal.path")
             ?? absolute("migrate-journal.jsonl", relativeTo: filePath.map { ($0 as NSString).deletingLastPathComponent } ?? currentDirectory)
         let applicationUsers = list("application.users") ?? []
+        let canary = canary()
 
         guard issues.isEmpty, let source, let targetWriter, let sourceWriterRow, let targetWriterRow, let forward,
             let reverse, let writerHostgroup, let readerHostgroup
@@ -511,7 +512,8 @@ struct FieldReader {
             applicationUsers: applicationUsers,
             topology: topology,
             filePath: filePath,
-            values: raw.values
+            values: raw.values,
+            canary: canary
         )
     }
 

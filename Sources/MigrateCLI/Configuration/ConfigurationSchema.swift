@@ -125,6 +125,11 @@ enum ConfigurationSchema {
         ]
     }
 
+    /// The canary account's fields (`canary.host`, `canary.port` 6033, `canary.user`, its password source, TLS).
+    static var canaryAccountFields: [ConfigurationField] {
+        accountFields(["canary"], who: "ProxySQL's data port as the canary account", defaultPort: 6033)
+    }
+
     static let fields: [ConfigurationField] = {
         var fields: [ConfigurationField] = [
             ConfigurationField(pattern: ["version"], kind: .integer(1...1), defaultValue: "1", summary: "format version of this file"),
@@ -175,6 +180,7 @@ enum ConfigurationSchema {
             ConfigurationField(pattern: ["journal", "path"], kind: .path, defaultValue: "migrate-journal.jsonl", summary: "the run journal (JSON Lines): audit trail and what `resume` reads"),
             ConfigurationField(pattern: ["application", "users"], kind: .list, defaultValue: "[] (every ProxySQL user)", summary: "application accounts whose ProxySQL routing the guards judge (every client session on the old writer is closed at OFFLINE_HARD whatever its account)"),
         ]
+        fields += CanarySettings.schemaFields
         return fields
     }()
 

@@ -23,6 +23,8 @@ enum EndpointName: Sendable, Hashable, CustomStringConvertible {
     case targetWriter
     case targetReader
     case proxyNode(String)
+    /// The canary account at a ProxySQL data port (only when the canary is on).
+    case canary
 
     /// The configuration section that describes it.
     var description: String {
@@ -32,6 +34,7 @@ enum EndpointName: Sendable, Hashable, CustomStringConvertible {
         case .targetWriter: "target.writer"
         case .targetReader: "target.reader"
         case .proxyNode(let name): "proxysql.nodes.\(name)"
+        case .canary: "canary"
         }
     }
 }
@@ -65,6 +68,7 @@ struct ConnectionFactory: Sendable {
         names.append(.targetWriter)
         if configuration.targetReader != nil { names.append(.targetReader) }
         names += configuration.proxyNodes.map { .proxyNode($0.name) }
+        if configuration.canary != nil { names.append(.canary) }
         return names
     }
 
@@ -90,6 +94,9 @@ struct ConnectionFactory: Sendable {
         case .proxyNode(let name):
             guard let node = configuration.proxyNodes.first(where: { $0.name == name }) else { throw missing(endpoint) }
             (address, account, prefix) = (node.address, node.account, "proxysql.nodes.\(name)")
+        case .canary:
+            guard let canary = configuration.canary else { throw missing(endpoint) }
+            (address, account, prefix) = (canary.address, canary.account, "canary")
         }
         var result: MariaDBConnection.Configuration
         switch account.credentials {

@@ -126,5 +126,21 @@ enum ExampleConfiguration {
         application:
           users: []
 
+        # The canary: an application-like account that writes a heartbeat row every few milliseconds through one
+        # ProxySQL data port during the switch; the run reports the longest time without an acknowledged write (the
+        # number to watch: what clients saw, not the tool's own window). It writes (a table it creates through the
+        # proxy and drops afterwards), so it is off unless enabled; the account needs CREATE, INSERT and DROP on the
+        # database (checked before anything changes).
+        canary:
+          enabled: false
+        # host: 10.0.0.10                # a ProxySQL data port the application uses
+        # port: 6033
+        # user: app_canary
+        # password-env: MIGRATE_CANARY_PASSWORD
+        # database: app
+        # table: cutover_canary
+        # interval: 5ms
+        # write-timeout: 15s
+
         """
 }

@@ -114,4 +114,6 @@ struct MigrateConfiguration: Sendable {
     var filePath: String?
     /// Every value that was set, and where it came from (for `config show`).
     var values: [ConfigurationKey: RawValue]
+    /// The canary, when `canary.enabled` is true (#14 item 9).
+    var canary: CanarySettings? = nil
 }

@@ -76,6 +76,8 @@ struct ExitStatus: Sendable, Hashable, CustomStringConvertible {
             return (status, error.description)
         case let error as OperatorDeclined:
             return (.refused, error.description)
+        case let error as CanaryCheckFailed:
+            return (.refused, error.description)
         case let error as CutoverError:
             switch error.code {
             case .invalidPlan, .journalMismatch, .unsupportedJournalVersion: return (.configuration, error.description)

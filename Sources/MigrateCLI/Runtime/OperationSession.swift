@@ -17,6 +17,8 @@ struct OperationSession: Sendable {
     var relaysSignals: Bool = true
     /// The SIGKILL test hook (`MIGRATE_CLI_TEST_SIGKILL`); nil, and inert, unless that variable is set.
     var killHook: TestKillHook? = nil
+    /// Whether the output is JSON Lines (`--json`): the canary's report is then a `canary` event.
+    var json: Bool = false
     /// Where rendered text goes.
     var output: @Sendable (String) -> Void
     var makeRenderer: @Sendable (RunContext) -> any ProgressRendering
@@ -26,7 +28,10 @@ struct OperationSession: Sendable {
         let journal = journaled ? try openJournal() : nil
         let runner = makeRunner(operation, journal: journal)
         do {
-            let result = try await drive(runner) { try await runner.run() }
+            // The canary (when configured) only around live runs: a dry run writes nothing.
+            let result = journaled
+                ? try await withCanary(operation) { try await drive(runner) { try await runner.run() } }
+                : try await drive(runner) { try await runner.run() }
             await journal?.close()
             return result
         } catch {

@@ -63,6 +63,7 @@ final class ConnectionScope: Sendable {
         case .targetWriter: configuration.targetWriter.description
         case .targetReader: configuration.targetReader?.description ?? "-"
         case .proxyNode(let name): configuration.proxyNodes.first { $0.name == name }?.address.description ?? "-"
+        case .canary: configuration.canary?.address.description ?? "-"
         }
     }
 

@@ -151,7 +151,10 @@ final class FaultBed: Sendable {
             throw error
         }
         await admin.close()
-        return rows.filter { $0[2].string == "ONLINE" }.map { "\($0[0].string ?? "?"):\($0[1].string ?? "?")" }
+        // SHUNNED is ProxySQL's own doing (a dead server refusing connections: #14 item 7) on a row configured
+        // ONLINE: that writer is still the one routed to once it recovers.
+        return rows.filter { $0[2].string == "ONLINE" || $0[2].string == "SHUNNED" }
+            .map { "\($0[0].string ?? "?"):\($0[1].string ?? "?")" }
     }
 
     var sourceEndpoint: String { "127.0.0.1:\(source.port)" }

@@ -246,8 +246,8 @@ final class RoutingSampler: Sendable {
     private func loop(_ name: String, _ configuration: MariaDBConnection.Configuration) async {
         var connection: MariaDBConnection?
         let statement: SQLStatement = """
-            SELECT hostgroup_id, hostname, port FROM runtime_mysql_servers \
-            WHERE hostgroup_id IN (\(writerHostgroup), \(readerHostgroup)) AND status = 'ONLINE'
+            SELECT hostgroup_id, hostname, port, status FROM runtime_mysql_servers \
+            WHERE hostgroup_id IN (\(writerHostgroup), \(readerHostgroup)) AND status IN ('ONLINE', 'SHUNNED')
             """
         while !Task.isCancelled {
             if connection == nil {
@@ -262,9 +262,10 @@ final class RoutingSampler: Sendable {
             do {
                 let rows = try await connection!.query(statement, timeout: .seconds(2))
                 let at = ContinuousClock.now
+                // A SHUNNED writer is still a writer: ProxySQL routes to it again once it recovers (#14 item 7).
                 let writers = rows.filter { $0[0].string == "\(writerHostgroup)" }
                     .map { "\($0[1].string ?? "?"):\($0[2].string ?? "?")" }
-                let readers = rows.filter { $0[0].string == "\(readerHostgroup)" }.count
+                let readers = rows.filter { $0[0].string == "\(readerHostgroup)" && $0[3].string == "ONLINE" }.count
                 state.withLock { state in
                     state.samples[name, default: 0] += 1
                     state.writerSets[name, default: []].insert(writers.joined(separator: ","))

@@ -69,6 +69,7 @@ final class AdminEngine: Sendable {
             if let reply = try command(normalized: normalized, upper: upper) { return reply }
             if upper.contains("STATS_MYSQL_CONNECTION_POOL") { try refreshConnectionPool() }
             if upper.contains("STATS_MYSQL_PROCESSLIST") { try refreshProcesslist() }
+            if upper.contains("RUNTIME_MYSQL_SERVERS") { try refreshRuntimeServerStatuses() }
             try refreshQueryDigest(upper: upper)
             switch try database.execute(query) {
             case .rows(let columns, let rows): return .resultSet(columns: columns, rows: rows)

@@ -229,6 +229,12 @@ final class BackendChannelHandler: ChannelInboundHandler, RemovableChannelHandle
         let packet = unwrapInboundIn(data)
         switch state {
         case .awaitingGreeting:
+            if let refusal = ERRPacket(packet.payload) {
+                // The server refused the connection before its greeting (1040 `Too many connections`, 1129 host
+                // blocked, ...): a connect error, which ProxySQL counts for SHUNNED.
+                failLogin(context: context, BackendConnectError(refusal))
+                return
+            }
             do {
                 let greeting = try ServerGreeting(parsing: packet.payload)
                 var capabilities = CapabilityFlags.emulator.intersection(greeting.capabilities)
@@ -297,7 +303,8 @@ final class BackendChannelHandler: ChannelInboundHandler, RemovableChannelHandle
                 let error = ERRPacket(packet.payload)
                 failLogin(
                     context: context,
-                    BackendLostError(description: "backend refused login: \(error?.code ?? 0) \(error?.message ?? "")")
+                    error.map(BackendConnectError.init) as (any Error)?
+                        ?? BackendLostError(description: "backend refused login without an error packet")
                 )
             case 0xFE:
                 guard let request = AuthSwitch.parse(packet.payload),

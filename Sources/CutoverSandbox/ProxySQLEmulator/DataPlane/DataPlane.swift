@@ -34,6 +34,8 @@ final class DataPlane: Sendable {
         var listedInPool = true
         /// Releases not yet shown in `ConnUsed` (the late poll of ``lateConnUsedEvery``).
         var lateUsed = 0
+        /// Connect errors counted for automatic `SHUNNED` (`DataPlane+Shunning.swift`).
+        var shun = ShunCounter()
 
         var acceptsNewConnections: Bool { inRuntime && config.status == .online && config.weight > 0 }
     }
@@ -111,6 +113,10 @@ final class DataPlane: Sendable {
                 order.append(config.key)
                 var record = state.servers[config.key] ?? ServerRecord(config: config, inRuntime: true)
                 let wasListed = record.inRuntime || record.listedInPool
+                // A LOAD sets the configured status: a server shunned automatically whose row says ONLINE is back
+                // ONLINE (ProxySQL compares the incoming rows with the live statuses); a row saying SHUNNED is a
+                // manual shun, which never recovers by itself.
+                if !(config.status == .shunned && record.config.status == .shunned) { record.shun.automatic = false }
                 record.config = config
                 record.inRuntime = config.status != .offlineHard
                 record.listedInPool = record.inRuntime || (wasListed && record.used + record.connecting > 0)
@@ -345,7 +351,9 @@ final class DataPlane: Sendable {
                 if record == nil || record!.inRuntime == false { return .pinnedToOfflineHard(backend) }
                 return .pinned(backend)
             }
-            let candidates = state.serverOrder.compactMap { key -> (ServerKey, Int)? in
+            let second = ShunRules.currentSecond()
+            Self.recoverShunned(hostgroup: hostgroup, desperate: false, second: second, state: &state)
+            func usable(_ state: inout State) -> [(ServerKey, Int)] { state.serverOrder.compactMap { key -> (ServerKey, Int)? in
                 guard key.hostgroup == hostgroup, var record = state.servers[key], record.acceptsNewConnections else { return nil }
                 // Free connections the backend closed meanwhile (server restart, wait_timeout) are dropped.
                 if record.free.contains(where: { !$0.isActive }) {
@@ -357,6 +365,11 @@ final class DataPlane: Sendable {
                     return nil
                 }
                 return (key, record.config.weight)
+            } }
+            var candidates = usable(&state)
+            // No usable server: ProxySQL's "desperate attempt" tries shunned servers after a shorter wait.
+            if candidates.isEmpty, Self.recoverShunned(hostgroup: hostgroup, desperate: true, second: second, state: &state) > 0 {
+                candidates = usable(&state)
             }
             guard !candidates.isEmpty else { return .wait(generation: state.generation) }
             let total = candidates.reduce(0) { $0 + $1.1 }
@@ -388,14 +401,6 @@ final class DataPlane: Sendable {
         state.withLock { state in
             defer { state.nextBackendID += 1 }
             return state.nextBackendID
-        }
-    }
-
-    /// Records a failed connection attempt to `server`.
-    func connectFailed(_ server: ServerKey) {
-        state.withLock { state in
-            state.servers[server]?.connecting -= 1
-            state.servers[server]?.connectionsFailed += 1
         }
     }
 

@@ -57,6 +57,14 @@ struct RuntimeVariables: Sendable, Equatable {
     /// `mysql-connect_retries_delay`: a statement waiting for a hostgroup with no usable server looks again only
     /// this often (ms); ProxySQL's default is 1.
     var connectRetriesDelay = 1
+    /// `mysql-connect_retries_on_failure`: failed connects a statement retries before it gets the backend's error.
+    var connectRetriesOnFailure = 10
+    /// `mysql-shun_on_failures`: connect errors within one second that shun a server (with the retries, see
+    /// ``ShunRules/threshold(_:)``).
+    var shunOnFailures = 5
+    /// `mysql-shun_recovery_time_sec`: how long an automatically shunned server stays out (see
+    /// ``ShunRules/recoveryWait(_:desperate:)``).
+    var shunRecoveryTimeSec = 10
     var queryRetriesOnFailure = 1
     var autoIncrementDelayMultiplex = 5
     var autoIncrementDelayMultiplexTimeoutMs = 10_000
@@ -72,6 +80,9 @@ struct RuntimeVariables: Sendable, Equatable {
             ("mysql-connect_timeout_server_max", String(connectTimeoutServerMax)),
             ("mysql-connect_timeout_server", String(connectTimeoutServer)),
             ("mysql-connect_retries_delay", String(connectRetriesDelay)),
+            ("mysql-connect_retries_on_failure", String(connectRetriesOnFailure)),
+            ("mysql-shun_on_failures", String(shunOnFailures)),
+            ("mysql-shun_recovery_time_sec", String(shunRecoveryTimeSec)),
             ("mysql-query_retries_on_failure", String(queryRetriesOnFailure)),
             ("mysql-auto_increment_delay_multiplex", String(autoIncrementDelayMultiplex)),
             ("mysql-auto_increment_delay_multiplex_timeout_ms", String(autoIncrementDelayMultiplexTimeoutMs)),
@@ -96,6 +107,9 @@ struct RuntimeVariables: Sendable, Equatable {
         integer("mysql-connect_timeout_server_max", 10...3_600_000) { connectTimeoutServerMax = $0 }
         integer("mysql-connect_timeout_server", 10...120_000) { connectTimeoutServer = $0 }
         integer("mysql-connect_retries_delay", 0...10_000) { connectRetriesDelay = $0 }
+        integer("mysql-connect_retries_on_failure", 0...1000) { connectRetriesOnFailure = $0 }
+        integer("mysql-shun_on_failures", 0...10_000_000) { shunOnFailures = $0 }
+        integer("mysql-shun_recovery_time_sec", 0...31_536_000) { shunRecoveryTimeSec = $0 }
         integer("mysql-query_retries_on_failure", 0...1000) { queryRetriesOnFailure = $0 }
         integer("mysql-auto_increment_delay_multiplex", 0...1_000_000) { autoIncrementDelayMultiplex = $0 }
         integer("mysql-auto_increment_delay_multiplex_timeout_ms", 0...3_600_000) {

@@ -224,6 +224,7 @@ struct DataSession {
         local: inout Local
     ) async -> Outcome {
         var retriesLeft = variables.queryRetriesOnFailure
+        var connectRetriesLeft = variables.connectRetriesOnFailure
         var waitStarted: ContinuousClock.Instant?
         let maximumWait = Duration.milliseconds(variables.connectTimeoutServerMax)
         let metadata: Logger.Metadata = ["proxysql.session_id": "\(local.id)", "proxysql.hostgroup": "\(hostgroup)"]
@@ -258,17 +259,27 @@ struct DataSession {
                         group: group
                     )
                 } catch {
-                    dataPlane.connectFailed(server)
+                    // ProxySQL counts the failure for SHUNNED, retries `mysql-connect_retries_on_failure` times
+                    // `mysql-connect_retries_delay` ms apart, then gives the client the backend's own error
+                    // (`handler_again___status_CONNECTING_SERVER`; the frontend stays open).
+                    let failure = BackendConnectError(error, server: server)
+                    dataPlane.connectFailed(server, errorCode: Int(failure.code))
                     logger.debug(
                         "backend connect failed",
-                        metadata: metadata.merging(["proxysql.server": "\(server)", "proxysql.error": "\(error)"]) { $1 }
+                        metadata: metadata.merging(["proxysql.server": "\(server)", "proxysql.error": "\(failure)"]) { $1 }
                     )
                     let started = waitStarted ?? .now
                     waitStarted = started
                     if ContinuousClock.now - started >= maximumWait {
                         return Outcome(packets: [maxConnectTimeout(since: started)])
                     }
-                    try? await Task.sleep(for: .milliseconds(50))
+                    guard connectRetriesLeft > 0 else {
+                        return Outcome(packets: [self.error(failure.code, failure.sqlState, failure.message)])
+                    }
+                    connectRetriesLeft -= 1
+                    if variables.connectRetriesDelay > 0 {
+                        try? await Task.sleep(for: .milliseconds(variables.connectRetriesDelay))
+                    }
                     continue
                 }
                 guard dataPlane.attachNew(opened, to: local.id) else { continue }
