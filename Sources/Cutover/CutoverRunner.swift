@@ -133,7 +133,7 @@ public actor CutoverRunner {
 
     /// Resumes the unfinished run recorded in `entries` (read with ``CutoverJournal/read(path:)``): its events are
     /// replayed into a fresh state machine, then the run continues as
-    /// ``CutoverStateMachine/resumeAfterInterruption()`` decides.
+    /// ``CutoverStateMachine/resumeAfterInterruption(actionJournaled:)`` decides.
     ///
     /// - Throws: ``CutoverError``: ``CutoverError/Code/nothingToResume`` when every run in the journal finished,
     ///   ``CutoverError/Code/journalMismatch`` when the unfinished run is of another topology or operation.
@@ -166,11 +166,14 @@ public actor CutoverRunner {
         // Replay. An action entry that is not the action the machine asked for marks an earlier resume (the run was
         // interrupted more than once): replay that resume's decision too, so the events after it fit.
         var pending = machine.started(operation: operation, policy: policy)
+        // Whether the last action or event entry so far is an action (in flight when the process died).
+        var actionJournaled = false
         for entry in run {
+            defer { if entry.kind == .action || entry.kind == .event { actionJournaled = entry.kind == .action } }
             switch entry.kind {
             case .action:
                 if let action = entry.action, action != pending {
-                    pending = machine.resumeAfterInterruption()
+                    pending = machine.resumeAfterInterruption(actionJournaled: actionJournaled)
                     guard pending == action else {
                         throw CutoverError(
                             code: .journalMismatch,
@@ -195,7 +198,7 @@ public actor CutoverRunner {
         }
         continuation.yield(.runStarted(runID: header.runID, operation: operation))
         continuation.yield(.note("resuming run \(header.runID) at step \(machine.currentStep ?? "end")"))
-        let action = machine.resumeAfterInterruption()
+        let action = machine.resumeAfterInterruption(actionJournaled: actionJournaled)
         return await drive(from: action)
     }
 
