@@ -29,6 +29,9 @@ public final class Rehearsal: Sendable {
         public var adminLatency: AdminLatencyProfile
         /// Which server both the source and "Aurora" are: MariaDB (the default) or MySQL 9.7 (GTIDs on).
         public var serverKind: SandboxServerKind
+        /// How many ProxySQL emulator nodes front the application (a fleet, issue #16): each has the same rows,
+        /// the cut-over applies every switch to all of them and verifies each one's runtime. 1 by default.
+        public var proxyNodes: Int = 1
 
         /// Creates options.
         public init(
@@ -65,8 +68,10 @@ public final class Rehearsal: Sendable {
     public let options: Options
     /// The two MariaDB servers: ``source`` and ``target``.
     public let sandbox: MariaDBSandbox
-    /// The ProxySQL emulator.
-    public let emulator: ProxySQLEmulator
+    /// The ProxySQL emulator nodes (``Options/proxyNodes`` of them), in the order of ``proxyNodeNames``.
+    public let emulators: [ProxySQLEmulator]
+    /// The first ProxySQL emulator node (the only one unless ``Options/proxyNodes`` is above 1).
+    public var emulator: ProxySQLEmulator { emulators[0] }
     /// The `mysql.rds_*` stand-ins on the target, and their restricted admin account.
     public let auroraShim: AuroraProcedureShim.Installation
     /// Who is who, for the cut-over.
@@ -86,7 +91,7 @@ public final class Rehearsal: Sendable {
     private init(
         options: Options,
         sandbox: MariaDBSandbox,
-        emulator: ProxySQLEmulator,
+        emulators: [ProxySQLEmulator],
         auroraShim: AuroraProcedureShim.Installation,
         topology: CutoverTopology,
         applicationAccount: ProxySQLEmulator.Configuration.User,
@@ -95,7 +100,7 @@ public final class Rehearsal: Sendable {
     ) {
         self.options = options
         self.sandbox = sandbox
-        self.emulator = emulator
+        self.emulators = emulators
         self.auroraShim = auroraShim
         self.topology = topology
         self.applicationAccount = applicationAccount
@@ -113,7 +118,7 @@ public final class Rehearsal: Sendable {
             options: MariaDBSandbox.Options(extraServerOptions: options.extraServerOptions, serverKind: options.serverKind),
             logger: logger
         )
-        var emulator: ProxySQLEmulator?
+        var emulators: [ProxySQLEmulator] = []
         do {
             let source = sandbox.servers[0]
             let target = sandbox.servers[1]
@@ -181,9 +186,7 @@ public final class Rehearsal: Sendable {
             // 1 poll in 10 after a COMMIT still counted the connection on a real 2.7.1 (issue #14 item 4).
             emulatorConfiguration.lateConnUsedEvery = 10
             emulatorConfiguration.adminLatency = options.adminLatency
-            let started = try await ProxySQLEmulator.start(configuration: emulatorConfiguration, logger: logger)
-            emulator = started
-            let admin = try await ProxySQLAdminClient.connect(configuration: started.adminConfiguration, name: proxyNodeName, logger: logger)
+            emulators = try await startEmulators(count: options.proxyNodes, configuration: emulatorConfiguration, logger: logger)
             let sourceEndpoint = ServerEndpoint(host: "127.0.0.1", port: source.port)
             let targetEndpoint = ServerEndpoint(host: "127.0.0.1", port: target.port)
             let topology = CutoverTopology(
@@ -195,7 +198,7 @@ public final class Rehearsal: Sendable {
                     writer: BackendServer.Key(hostgroup: writerHostgroup, endpoint: targetEndpoint),
                     reader: BackendServer.Key(hostgroup: readerHostgroup, endpoint: targetEndpoint)
                 ),
-                proxyNodes: [proxyNodeName],
+                proxyNodes: proxyNodeNames(count: emulators.count),
                 sourceReplicationEndpoint: sourceEndpoint,
                 targetReplicationEndpoint: targetEndpoint,
                 forwardReplicationUser: forwardReplicationUser,
@@ -205,20 +208,7 @@ public final class Rehearsal: Sendable {
                 forwardReplicationTLS: .disabled,
                 reverseReplicationTLS: .disabled
             )
-            for (key, status, comment) in [
-                (topology.source.writer, BackendStatus.online, "source-writer"),
-                (topology.source.reader!, .online, "source-reader"),
-                (topology.target.writer, .offlineHard, "aurora-writer"),
-                (topology.target.reader!, .offlineHard, "aurora-reader"),
-            ] {
-                try await admin.addServer(
-                    BackendServer(hostgroup: key.hostgroup, endpoint: key.endpoint, status: status, comment: comment),
-                    logger: logger
-                )
-            }
-            try await admin.loadServersToRuntime(logger: logger)
-            try await admin.saveServersToDisk(logger: logger)
-            await admin.close()
+            try await configureServerRows(on: emulators, topology: topology, logger: logger)
             await auroraAdmin.close()
             await sourceRoot.close()
             await targetRoot.close()
@@ -226,7 +216,7 @@ public final class Rehearsal: Sendable {
             return Rehearsal(
                 options: options,
                 sandbox: sandbox,
-                emulator: started,
+                emulators: emulators,
                 auroraShim: shim,
                 topology: topology,
                 applicationAccount: applicationAccount,
@@ -234,7 +224,7 @@ public final class Rehearsal: Sendable {
                 reverseReplicationPassword: reversePassword
             )
         } catch {
-            await emulator?.stop()
+            await stopEmulators(emulators)
             await sandbox.stop()
             throw error
         }
@@ -242,7 +232,7 @@ public final class Rehearsal: Sendable {
 
     /// Stops the emulator and the servers and removes their directories.
     public func stop() async {
-        await emulator.stop()
+        await Self.stopEmulators(emulators)
         await sandbox.stop()
     }
 
@@ -286,8 +276,10 @@ public final class Rehearsal: Sendable {
     ) async throws -> (CutoverEnvironment, @Sendable () async -> Void) {
         let sourceConnection = try await source.connectAsRoot(logger: logger)
         let targetConnection = try await MariaDBConnection.connect(configuration: auroraShim.adminConfiguration, logger: logger)
-        // The admin session reconnects once when its connection drops (what `ProxySQLAdminClient.connect` does).
-        let adminConnection = try await ReconnectingSQLSession.connect(configuration: emulator.adminConfiguration, logger: logger)
+        // The admin sessions reconnect once when their connection drops (what `ProxySQLAdminClient.connect` does).
+        // One persistent connection per node, opened in parallel before the run: no switch pays a connection
+        // set-up (issue #16).
+        let adminConnections = try await connectAdmins(logger: logger)
         func session(_ connection: any SQLSession, _ name: String) -> any SQLSession {
             RecordingSQLSession(options.wrapSession?(connection, name) ?? connection, name: name)
         }
@@ -305,12 +297,14 @@ public final class Rehearsal: Sendable {
             catchUp: options.catchUp,
             logger: logger
         )
-        let admin = ProxySQLAdminClient(session: session(adminConnection, Self.proxyNodeName), name: Self.proxyNodeName)
+        let admins = zip(adminConnections, proxyNodeNames).map { connection, name in
+            ProxySQLAdminClient(session: session(connection, name), name: name)
+        }
         let environment = CutoverEnvironment(
             topology: topology,
             source: sourceDatabase,
             target: targetDatabase,
-            proxies: ProxySQLCluster(nodes: [admin], nodeDeadline: .seconds(5)),
+            proxies: ProxySQLCluster(nodes: admins, nodeDeadline: .seconds(5)),
             forwardReplicationPassword: forwardReplicationPassword,
             reverseReplicationPassword: reverseReplicationPassword
         )
@@ -319,7 +313,7 @@ public final class Rehearsal: Sendable {
             {
                 await sourceConnection.close()
                 await targetConnection.close()
-                await adminConnection.close()
+                for connection in adminConnections { await connection.close() }
             }
         )
     }

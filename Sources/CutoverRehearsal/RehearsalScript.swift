@@ -29,6 +29,9 @@ public enum RehearsalScript {
         public var policy: CutoverPolicy
         /// Which server the source and "Aurora" are (MariaDB by default, or MySQL 9.7).
         public var serverKind: SandboxServerKind
+        /// How many ProxySQL emulator nodes (a fleet: the load spread over their writer ports, every switch applied
+        /// to and verified on each). 1 by default.
+        public var proxyNodes: Int = 1
 
         /// Creates options; `policy` defaults to ``defaultPolicy(for:)``. Without `application`, a `workload` of
         /// `.clientKeys` / `.autoIncrement` runs that plain load, and neither runs ``RehearsalWorkload/mix``.
@@ -133,7 +136,11 @@ public enum RehearsalScript {
     ) async throws -> Result {
         progress(.phase("starting the sandbox: two \(options.serverKind.displayName) servers (source, \"Aurora\" with the mysql.rds_* procedures), the ProxySQL emulator, replication through the procedures"))
         return try await withRehearsal(
-            options: Rehearsal.Options(simulateAuroraDelays: options.auroraDelays, serverKind: options.serverKind),
+            options: {
+                var rehearsalOptions = Rehearsal.Options(simulateAuroraDelays: options.auroraDelays, serverKind: options.serverKind)
+                rehearsalOptions.proxyNodes = options.proxyNodes
+                return rehearsalOptions
+            }(),
             logger: logger
         ) { rehearsal in
             try await run(rehearsal, options: options, logger: logger, progress: progress)
@@ -147,6 +154,9 @@ public enum RehearsalScript {
         progress: @escaping @Sendable (Event) -> Void
     ) async throws -> Result {
         progress(.note("source 127.0.0.1:\(rehearsal.source.port), \"Aurora\" 127.0.0.1:\(rehearsal.target.port), ProxySQL emulator admin 127.0.0.1:\(rehearsal.emulator.adminPort), writer port \(rehearsal.writerEndpoint.endpoint)"))
+        if rehearsal.emulators.count > 1 {
+            progress(.note("ProxySQL fleet: \(rehearsal.emulators.count) emulator nodes (\(rehearsal.proxyNodeNames.joined(separator: ", "))); the load's clients spread over their writer ports, every switch applied to and verified on each"))
+        }
         try await prepareTarget(rehearsal, logger: logger, progress: progress)
         let (environment, closeEnvironment) = try await rehearsal.makeEnvironment(logger: logger)
         let closed = Mutex(false)
@@ -160,7 +170,7 @@ public enum RehearsalScript {
             progress(.preflight(preflight))
 
             progress(.phase("workload \(options.application): \(options.application.summary); \(options.clients) client(s) of ours, through the emulator's writer port"))
-            var loadConfiguration = WriteLoad.Configuration(endpoint: rehearsal.writerEndpoint, clients: options.clients, workload: options.workload)
+            var loadConfiguration = rehearsal.fleetLoadConfiguration(clients: options.clients, workload: options.workload)
             loadConfiguration.shapes = options.application.shapes
             let load = try WriteLoad(configuration: loadConfiguration, logger: logger)
             let sysbench = try await prepareSysbench(rehearsal, options: options, progress: progress)

@@ -20,6 +20,8 @@ struct RehearsalRequest: Sendable {
     var loadBetweenSwitches: Duration
     var serverKind: SandboxServerKind = .mariadb
     var logger: Logger
+    /// ProxySQL emulator nodes (issue #16).
+    var proxyNodes: Int = 1
 }
 
 /// `sandbox up|status|down` options.
@@ -28,6 +30,8 @@ struct SandboxRequest: Sendable {
     var auroraDelays: Bool
     var serverKind: SandboxServerKind = .mariadb
     var logger: Logger
+    /// ProxySQL emulator nodes `up` starts (issue #16).
+    var proxyNodes: Int = 1
 }
 
 /// `accounts compare|copy` options.

@@ -52,6 +52,17 @@ struct ParseTests {
         #expect(throws: (any Error).self) { try MigrateCommand.parseAsRoot(["rehearse", "--clients", "0"]) }
     }
 
+    @Test("rehearse and sandbox up --proxysql-nodes (issue #16)")
+    func proxysqlNodes() throws {
+        #expect(try parse(["rehearse"], as: RehearseCommand.self).proxysqlNodes == 1)
+        #expect(try parse(["rehearse", "--proxysql-nodes", "4"], as: RehearseCommand.self).proxysqlNodes == 4)
+        #expect(try parse(["sandbox", "up", "--proxysql-nodes", "3"], as: SandboxCommand.Up.self).sandbox.proxysqlNodes == 3)
+        #expect(try parse(["sandbox", "up"], as: SandboxCommand.Up.self).sandbox.proxysqlNodes == 1)
+        #expect(throws: (any Error).self) { try MigrateCommand.parseAsRoot(["rehearse", "--proxysql-nodes", "0"]) }
+        #expect(throws: (any Error).self) { try MigrateCommand.parseAsRoot(["rehearse", "--proxysql-nodes", "129"]) }
+        #expect(throws: (any Error).self) { try MigrateCommand.parseAsRoot(["sandbox", "up", "--proxysql-nodes", "0"]) }
+    }
+
     @Test("sandbox up|status|down")
     func sandbox() throws {
         #expect(try parse(["sandbox", "up", "--state-dir", "x"], as: SandboxCommand.Up.self).sandbox.stateDirectory == "x")

@@ -172,7 +172,7 @@ extension WriteLoad {
             while !load.isStopRequested && !Task.isCancelled {
                 do {
                     let connection = try await MariaDBConnection.connect(
-                        configuration: configuration.endpoint,
+                        configuration: configuration.endpoint(forClient: index),
                         logger: load.loggerForClients
                     )
                     do {

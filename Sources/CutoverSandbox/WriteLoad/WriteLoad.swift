@@ -66,6 +66,15 @@ public final class WriteLoad: Sendable {
         public var shapes: [ClientShape] = [.plain]
         /// ``ClientShape/idlePinned`` clients: the pause between their writes.
         public var idleTime: Duration = .seconds(2)
+        /// More endpoints with the same account (other ProxySQL nodes of a fleet, issue #16): client `i` connects
+        /// to `([endpoint] + additionalEndpoints)[i % count]`. Empty by default.
+        public var additionalEndpoints: [MariaDBConnection.Configuration] = []
+
+        /// The endpoint client `index` connects to.
+        public func endpoint(forClient index: Int) -> MariaDBConnection.Configuration {
+            let slot = index % (additionalEndpoints.count + 1)
+            return slot == 0 ? endpoint : additionalEndpoints[slot - 1]
+        }
 
         /// Creates a configuration; see the properties for the defaults' meaning.
         public init(
@@ -169,6 +178,9 @@ public final class WriteLoad: Sendable {
         try configuration.validate()
         var configuration = configuration
         configuration.endpoint.connectTimeout = configuration.connectTimeout
+        for index in configuration.additionalEndpoints.indices {
+            configuration.additionalEndpoints[index].connectTimeout = configuration.connectTimeout
+        }
         self.configuration = configuration
         self.runID = configuration.runID ?? Int64.random(in: 1...WriteIDScheme.maximumRunID)
         self.writeIDs = WriteIDScheme(runID: runID)
@@ -359,6 +371,7 @@ public final class WriteLoad: Sendable {
         let logger = logger
         return try await withThrowingTaskGroup(of: ConnectAttempt.self) { group in
             for index in 0..<configuration.clients {
+                let endpoint = configuration.endpoint(forClient: index)
                 group.addTask {
                     do {
                         let connection = try await MariaDBConnection.connect(configuration: endpoint, logger: logger)

@@ -147,8 +147,14 @@ struct RehearseCommand: AsyncParsableCommand {
     @Option(name: .customLong("server"), help: ArgumentHelp("The servers: mariadb, or mysql (MySQL 9.7 with GTIDs; install it once with `migrate-cli sandbox install-mysql`).", valueName: "kind"))
     var server: SandboxServerKind = .mariadb
 
+    @Option(name: .customLong("proxysql-nodes"), help: ArgumentHelp("ProxySQL emulator nodes (a fleet): the load spreads over their writer ports, every switch is applied to and verified on each.", valueName: "N"))
+    var proxysqlNodes: Int = 1
+
     func validate() throws {
         guard (1...256).contains(clients) else { throw ValidationError("--clients must be 1–256") }
+        guard (1...Rehearsal.maximumProxyNodes).contains(proxysqlNodes) else {
+            throw ValidationError("--proxysql-nodes must be 1–\(Rehearsal.maximumProxyNodes)")
+        }
         guard let value = HumanDuration.parse(loadBetween), value > .zero, value <= .seconds(600) else {
             throw ValidationError("--load-between: '\(loadBetween)' is not a duration of at most 10m (for example 2s, 500ms)")
         }
@@ -163,7 +169,8 @@ struct RehearseCommand: AsyncParsableCommand {
                 auroraDelays: auroraDelays,
                 loadBetweenSwitches: HumanDuration.parse(loadBetween) ?? .seconds(2),
                 serverKind: server,
-                logger: runtime.logger
+                logger: runtime.logger,
+                proxyNodes: proxysqlNodes
             )
             let printer = RehearsalPrinter(json: options.json, style: runtime.style, write: { runtime.write($0) })
             let report = try await cancellingOnInterrupt {
@@ -259,6 +266,15 @@ struct SandboxOptions: ParsableArguments {
     @Option(name: .customLong("server"), help: ArgumentHelp("The servers `up` starts: mariadb, or mysql (MySQL 9.7; see `sandbox install-mysql`).", valueName: "kind"))
     var server: SandboxServerKind = .mariadb
 
+    @Option(name: .customLong("proxysql-nodes"), help: ArgumentHelp("ProxySQL emulator nodes `up` starts (a fleet; each listed in migrate.yaml).", valueName: "N"))
+    var proxysqlNodes: Int = 1
+
+    func validate() throws {
+        guard (1...Rehearsal.maximumProxyNodes).contains(proxysqlNodes) else {
+            throw ValidationError("--proxysql-nodes must be 1–\(Rehearsal.maximumProxyNodes)")
+        }
+    }
+
     var stateDirectoryPath: String {
         if let stateDirectory { return absolute(stateDirectory, relativeTo: FileManager.default.currentDirectoryPath) }
         let temporary = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
@@ -305,7 +321,7 @@ struct SandboxCommand: AsyncParsableCommand {
         func run() async throws {
             let runtime = CommandRuntime(options: options)
             try await runtime.run {
-                let request = SandboxRequest(stateDirectory: sandbox.stateDirectoryPath, auroraDelays: sandbox.auroraDelays, serverKind: sandbox.server, logger: runtime.logger)
+                let request = SandboxRequest(stateDirectory: sandbox.stateDirectoryPath, auroraDelays: sandbox.auroraDelays, serverKind: sandbox.server, logger: runtime.logger, proxyNodes: sandbox.proxysqlNodes)
                 let report = try await LibraryBridge.live.sandboxUp(request) { ready in runtime.emit(ready) }
                 runtime.emit(report)
                 return report.exitStatus

@@ -8,14 +8,16 @@ enum RehearsalWiring {
     static func rehearse(_ request: RehearsalRequest, progress: @escaping @Sendable (RehearsalScript.Event) -> Void) async throws
         -> CommandReport
     {
+        var options = RehearsalScript.Options(
+            application: request.workload,
+            clients: request.clients,
+            auroraDelays: request.auroraDelays,
+            loadBetweenSwitches: request.loadBetweenSwitches,
+            serverKind: request.serverKind
+        )
+        options.proxyNodes = request.proxyNodes
         let result = try await RehearsalScript.run(
-            options: RehearsalScript.Options(
-                application: request.workload,
-                clients: request.clients,
-                auroraDelays: request.auroraDelays,
-                loadBetweenSwitches: request.loadBetweenSwitches,
-                serverKind: request.serverKind
-            ),
+            options: options,
             logger: request.logger,
             progress: progress
         )

@@ -32,6 +32,9 @@ struct SandboxState: Codable, Sendable {
     var application: Endpoint
     var forwardReplicationUser: String
     var reverseReplicationUser: String
+    /// The ProxySQL nodes after the first, when `sandbox up --proxysql-nodes N` started a fleet (issue #16); nil
+    /// or empty for one node (and in state files of earlier versions).
+    var additionalProxyNodes: [ProxyNode]? = nil
 
     static let fileName = "sandbox.json"
 }
@@ -83,7 +86,9 @@ enum SandboxWiring {
 
         let relay = await SignalRelay.install(signals: [SIGINT, SIGTERM]) { _ in SandboxSignal.shared.fire() }
         defer { relay.cancel() }
-        let rehearsal = try await Rehearsal.start(options: Rehearsal.Options(simulateAuroraDelays: request.auroraDelays, serverKind: request.serverKind), logger: request.logger)
+        var rehearsalOptions = Rehearsal.Options(simulateAuroraDelays: request.auroraDelays, serverKind: request.serverKind)
+        rehearsalOptions.proxyNodes = request.proxyNodes
+        let rehearsal = try await Rehearsal.start(options: rehearsalOptions, logger: request.logger)
         do {
             try await prepareTarget(rehearsal, logger: request.logger)
             let state = try writeFiles(rehearsal, directory: directory)
@@ -124,7 +129,7 @@ enum SandboxWiring {
         for (name, value) in secrets { try writePrivate(value + "\n", to: "\(directory)/secrets/\(name)") }
         let writerPort = rehearsal.emulator.dataPort(hostgroup: Int(Rehearsal.writerHostgroup.rawValue)) ?? 0
         let readerPort = rehearsal.emulator.dataPort(hostgroup: Int(Rehearsal.readerHostgroup.rawValue)) ?? 0
-        let state = SandboxState(
+        var state = SandboxState(
             pid: getpid(),
             startedAt: ISO8601DateFormatter().string(from: Date()),
             stateDirectory: directory,
@@ -139,6 +144,7 @@ enum SandboxWiring {
             forwardReplicationUser: Rehearsal.forwardReplicationUser,
             reverseReplicationUser: Rehearsal.reverseReplicationUser
         )
+        state.additionalProxyNodes = additionalProxyNodes(rehearsal)
         // A client option file for the stock `mariadb` client: one group per endpoint.
         var options = "# migrate-cli sandbox: mariadb --defaults-extra-file=\(state.clientOptionFile) --defaults-group-suffix=_source\n"
         for (suffix, endpoint, password) in [
@@ -149,7 +155,7 @@ enum SandboxWiring {
         }
         options += "\n[client_app_reader]\nhost=127.0.0.1\nport=\(readerPort)\nuser=\(state.application.user)\npassword=\(secrets[6].1)\nprotocol=TCP\n"
         try writePrivate(options, to: state.clientOptionFile)
-        try configurationText(state, node: Rehearsal.proxyNodeName).write(toFile: state.configurationFile, atomically: true, encoding: .utf8)
+        try configurationText(state, node: Rehearsal.proxyNodeName, additionalNodes: state.additionalProxyNodes ?? []).write(toFile: state.configurationFile, atomically: true, encoding: .utf8)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let data = try encoder.encode(state)
@@ -158,7 +164,7 @@ enum SandboxWiring {
     }
 
     /// A configuration for `migrate-cli --config` pointing at the sandbox (passwords by file).
-    static func configurationText(_ state: SandboxState, node: String) -> String {
+    static func configurationText(_ state: SandboxState, node: String, additionalNodes: [SandboxState.ProxyNode] = []) -> String {
         """
         # Written by `migrate-cli sandbox up` (pid \(state.pid)) for the local sandbox; removed by `sandbox down`.
         # Try: migrate-cli --config \(state.configurationFile) preflight | plan writer-cutover | cutover writers
@@ -190,7 +196,7 @@ enum SandboxWiring {
               port: \(state.proxysqlAdmin.port)
               user: \(state.proxysqlAdmin.user)
               password-file: \(state.proxysqlAdmin.passwordFile)
-        replication:
+        \(additionalNodesText(additionalNodes))replication:
           forward:
             user: \(state.forwardReplicationUser)
             password-file: secrets/forward.password
@@ -225,7 +231,7 @@ enum SandboxWiring {
             ["ProxySQL emulator admin", "127.0.0.1:\(state.proxysqlAdmin.port)", state.proxysqlAdmin.user, state.proxysqlAdmin.passwordFile],
         ] + state.dataPorts.sorted { $0.key < $1.key }.map { hostgroup, port in
             ["ProxySQL emulator data, hostgroup \(hostgroup)", "127.0.0.1:\(port)", state.application.user, state.application.passwordFile]
-        } + [
+        } + additionalNodeRows(state) + [
             ["forward replication (Aurora ← source)", "-", state.forwardReplicationUser, "secrets/forward.password"],
             ["reverse replication (source ← Aurora)", "-", state.reverseReplicationUser, "secrets/reverse.password"],
         ]

@@ -26,14 +26,18 @@ final class FaultBed: Sendable {
     var target: SandboxServer { rehearsal.target }
     var topology: CutoverTopology {
         var topology = rehearsal.topology
-        if secondNode != nil { topology.proxyNodes.append(Self.secondNodeName) }
+        if secondNode != nil { topology.proxyNodes.append(switchableNodeName) }
         return topology
     }
 
+    /// The name of the node the tool can be cut off from: ``secondNodeName`` on a bed of two nodes, the last name
+    /// of the fleet on a larger bed (issue #16).
+    var switchableNodeName: String { Rehearsal.proxyNodeName(rehearsal.emulators.count) }
+
     /// Every ProxySQL node, by name, with its admin configuration.
     var proxyNodes: [(name: String, configuration: MariaDBConnection.Configuration)] {
-        var nodes = [(Rehearsal.proxyNodeName, rehearsal.emulator.adminConfiguration)]
-        if let secondNode { nodes.append((Self.secondNodeName, secondNode.adminConfiguration)) }
+        var nodes = zip(rehearsal.proxyNodeNames, rehearsal.emulators).map { ($0, $1.adminConfiguration) }
+        if let secondNode { nodes.append((switchableNodeName, secondNode.adminConfiguration)) }
         return nodes
     }
 
@@ -43,8 +47,11 @@ final class FaultBed: Sendable {
         self.logger = logger
     }
 
-    static func start(secondNode: Bool, logger: Logger) async throws -> FaultBed {
-        let rehearsal = try await Rehearsal.start(options: Rehearsal.Options(adminLatency: .fast), logger: logger)
+    /// - Parameter fleetNodes: nodes of the rehearsal (every one reachable); the switchable node comes on top.
+    static func start(secondNode: Bool, fleetNodes: Int = 1, logger: Logger) async throws -> FaultBed {
+        var options = Rehearsal.Options(adminLatency: .fast)
+        options.proxyNodes = fleetNodes
+        let rehearsal = try await Rehearsal.start(options: options, logger: logger)
         guard secondNode else { return FaultBed(rehearsal: rehearsal, secondNode: nil, logger: logger) }
         do {
             let emulator = try await ProxySQLEmulator.start(
@@ -104,10 +111,10 @@ final class FaultBed: Sendable {
             configuration: secondNode.adminConfiguration, logger: logger)
         let second = ProxySQLAdminClient(
             session: SwitchableSQLSession(
-                base: RecordingSQLSession(secondSession, name: Self.secondNodeName),
+                base: RecordingSQLSession(secondSession, name: switchableNodeName),
                 reachable: { [self] in self.secondNodeReachable.withLock { $0 } }
             ),
-            name: Self.secondNodeName
+            name: switchableNodeName
         )
         environment.topology = topology
         environment.proxies = ProxySQLCluster(
@@ -299,6 +306,7 @@ enum FaultPolicies {
 /// Gives a suite one ``FaultBed``, started before its first test and stopped after its last.
 struct FaultBedTrait: SuiteTrait, TestScoping {
     var secondNode: Bool
+    var fleetNodes = 1
     var isRecursive: Bool { false }
 
     @concurrent
@@ -311,7 +319,7 @@ struct FaultBedTrait: SuiteTrait, TestScoping {
             try await function()
             return
         }
-        let bed = try await FaultBed.start(secondNode: secondNode, logger: .integrationTests)
+        let bed = try await FaultBed.start(secondNode: secondNode, fleetNodes: fleetNodes, logger: .integrationTests)
         do {
             try await FaultBed.$current.withValue(bed) { try await function() }
             await bed.stop()
@@ -333,4 +341,8 @@ extension FaultBed {
 extension Trait where Self == FaultBedTrait {
     /// One fault bed for the whole suite.
     static func faultBed(secondNode: Bool = false) -> Self { FaultBedTrait(secondNode: secondNode) }
+
+    /// One fault bed of `nodes` ProxySQL nodes for the whole suite: `nodes - 1` always reachable, and the last one
+    /// the tool can be cut off from (issue #16).
+    static func faultBed(fleetOf nodes: Int) -> Self { FaultBedTrait(secondNode: true, fleetNodes: nodes - 1) }
 }

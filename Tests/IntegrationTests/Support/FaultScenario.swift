@@ -152,6 +152,8 @@ enum FaultScenario {
             pauseAfterFailure: .milliseconds(5)
         )
         loadConfiguration.shapes = faultCase.shapes
+        // A fleet bed (issue #16): the clients spread over every node's writer port.
+        loadConfiguration.additionalEndpoints = Array(bed.rehearsal.writerEndpoints.dropFirst())
         loadConfiguration.idleTime = .milliseconds(700)
         let load = try WriteLoad(
             configuration: loadConfiguration,

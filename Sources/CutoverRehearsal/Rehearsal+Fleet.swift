@@ -1,0 +1,152 @@
+import Cutover
+public import CutoverSandbox
+public import Logging
+public import MariaDB
+import ProxySQLAdmin
+
+// A fleet of ProxySQL emulator nodes in front of one rehearsal (issue #16): every node gets the same rows, the load
+// spreads its clients over their writer ports, and the cut-over's cluster holds one admin session per node.
+extension Rehearsal {
+    /// The largest fleet a rehearsal starts (each node is a set of listeners and backend pools in this process).
+    public static let maximumProxyNodes = 128
+
+    /// The journal and topology name of node `index` (0-based): ``proxyNodeName`` for the first, then
+    /// `proxysql-emulator-2`, `proxysql-emulator-3`, ...
+    public static func proxyNodeName(_ index: Int) -> String {
+        index == 0 ? proxyNodeName : "\(proxyNodeName)-\(index + 1)"
+    }
+
+    /// The names of a fleet of `count` nodes.
+    public static func proxyNodeNames(count: Int) -> [String] { (0..<count).map(proxyNodeName) }
+
+    /// The names of this rehearsal's nodes, in the order of ``emulators``.
+    public var proxyNodeNames: [String] { Self.proxyNodeNames(count: emulators.count) }
+
+    /// The application's writer endpoint on every node (the hostgroup-10 port of each), in node order.
+    public var writerEndpoints: [MariaDBConnection.Configuration] {
+        emulators.map { $0.dataConfiguration(hostgroup: Int(Self.writerHostgroup.rawValue), user: applicationAccount)! }
+    }
+
+    /// The application's reader endpoint on every node (the hostgroup-11 port of each), in node order.
+    public var readerEndpoints: [MariaDBConnection.Configuration] {
+        emulators.map { $0.dataConfiguration(hostgroup: Int(Self.readerHostgroup.rawValue), user: applicationAccount)! }
+    }
+
+    /// A load configuration whose clients are spread over every node's writer port (client `i` on node
+    /// `i % nodes`), as an application with one ProxySQL per host would be.
+    public func fleetLoadConfiguration(
+        clients: Int,
+        workload: WriteLoadWorkload = .clientKeys
+    ) -> WriteLoad.Configuration {
+        var configuration = WriteLoad.Configuration(endpoint: writerEndpoint, clients: clients, workload: workload)
+        configuration.additionalEndpoints = Array(writerEndpoints.dropFirst())
+        return configuration
+    }
+
+    /// Starts `count` emulators with `configuration` in parallel; on a failure stops those that started.
+    static func startEmulators(
+        count: Int,
+        configuration: ProxySQLEmulator.Configuration,
+        logger: Logger
+    ) async throws -> [ProxySQLEmulator] {
+        guard (1...maximumProxyNodes).contains(count) else {
+            throw ProxySQLEmulatorError(
+                code: .invalidConfiguration,
+                message: "proxy nodes must be in 1...\(maximumProxyNodes), not \(count)"
+            )
+        }
+        var started = [ProxySQLEmulator?](repeating: nil, count: count)
+        var failure: (any Error)?
+        await withTaskGroup(of: (Int, Result<ProxySQLEmulator, any Error>).self) { group in
+            for index in 0..<count {
+                group.addTask {
+                    do {
+                        return (index, .success(try await ProxySQLEmulator.start(configuration: configuration, logger: logger)))
+                    } catch {
+                        return (index, .failure(error))
+                    }
+                }
+            }
+            for await (index, result) in group {
+                switch result {
+                case .success(let emulator): started[index] = emulator
+                case .failure(let error): failure = failure ?? error
+                }
+            }
+        }
+        if let failure {
+            await stopEmulators(started.compactMap { $0 })
+            throw failure
+        }
+        return started.map { $0! }
+    }
+
+    /// Stops every emulator, in parallel.
+    static func stopEmulators(_ emulators: [ProxySQLEmulator]) async {
+        await withDiscardingTaskGroup { group in
+            for emulator in emulators { group.addTask { await emulator.stop() } }
+        }
+    }
+
+    /// Writes the topology's four rows to every node (source ONLINE, "Aurora" OFFLINE_HARD), loads and saves them.
+    static func configureServerRows(
+        on emulators: [ProxySQLEmulator],
+        topology: CutoverTopology,
+        logger: Logger
+    ) async throws {
+        try await withThrowingDiscardingTaskGroup { group in
+            for emulator in emulators {
+                group.addTask {
+                    let admin = try await ProxySQLAdminClient.connect(configuration: emulator.adminConfiguration, logger: logger)
+                    do {
+                        for (key, status, comment) in [
+                            (topology.source.writer, BackendStatus.online, "source-writer"),
+                            (topology.source.reader!, .online, "source-reader"),
+                            (topology.target.writer, .offlineHard, "aurora-writer"),
+                            (topology.target.reader!, .offlineHard, "aurora-reader"),
+                        ] {
+                            try await admin.addServer(
+                                BackendServer(hostgroup: key.hostgroup, endpoint: key.endpoint, status: status, comment: comment),
+                                logger: logger
+                            )
+                        }
+                        try await admin.loadServersToRuntime(logger: logger)
+                        try await admin.saveServersToDisk(logger: logger)
+                    } catch {
+                        await admin.close()
+                        throw error
+                    }
+                    await admin.close()
+                }
+            }
+        }
+    }
+
+    /// One reconnecting admin session per node, opened in parallel, in node order.
+    func connectAdmins(logger: Logger) async throws -> [ReconnectingSQLSession] {
+        var sessions = [ReconnectingSQLSession?](repeating: nil, count: emulators.count)
+        var failure: (any Error)?
+        await withTaskGroup(of: (Int, Result<ReconnectingSQLSession, any Error>).self) { group in
+            for (index, emulator) in emulators.enumerated() {
+                group.addTask {
+                    do {
+                        return (index, .success(try await ReconnectingSQLSession.connect(configuration: emulator.adminConfiguration, logger: logger)))
+                    } catch {
+                        return (index, .failure(error))
+                    }
+                }
+            }
+            for await (index, result) in group {
+                switch result {
+                case .success(let session): sessions[index] = session
+                case .failure(let error): failure = failure ?? error
+                }
+            }
+        }
+        if let failure {
+            for session in sessions.compactMap({ $0 }) { await session.close() }
+            throw failure
+        }
+        return sessions.map { $0! }
+    }
+}
