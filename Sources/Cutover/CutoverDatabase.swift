@@ -1,5 +1,6 @@
 public import Logging
 public import ProxySQLAdmin
+public import ReplicationControl
 
 /// Replication health of a database acting as a replica.
 public struct ReplicaHealth: Sendable, Hashable, Codable, CustomStringConvertible {
@@ -20,7 +21,7 @@ public struct ReplicaHealth: Sendable, Hashable, Codable, CustomStringConvertibl
     /// The `server_uuid` of that server (`Master_UUID` / `Source_UUID`, MySQL), nil when unknown.
     public var sourceUUID: String?
     /// The channel's replication filters, nil when not read.
-    public var filters: ReplicationFilterSet?
+    public var filters: ReplicaStatus.Filters?
 
     /// Creates a health record.
     public init(
@@ -32,7 +33,7 @@ public struct ReplicaHealth: Sendable, Hashable, Codable, CustomStringConvertibl
         usesTLS: Bool? = nil,
         sourceServerID: UInt32? = nil,
         sourceUUID: String? = nil,
-        filters: ReplicationFilterSet? = nil
+        filters: ReplicaStatus.Filters? = nil
     ) {
         self.ioThreadRunning = ioThreadRunning
         self.sqlThreadRunning = sqlThreadRunning

@@ -139,7 +139,7 @@ public actor CutoverRunner {
 
     /// Resumes the unfinished run recorded in `entries` (read with ``CutoverJournal/read(path:)``): its events are
     /// replayed into a fresh state machine, then the run continues as
-    /// ``CutoverStateMachine/resumeAfterInterruption()`` decides.
+    /// ``CutoverStateMachine/resumeAfterInterruption(actionJournaled:)`` decides.
     ///
     /// - Throws: ``CutoverError``: ``CutoverError/Code/nothingToResume`` when every run in the journal finished,
     ///   ``CutoverError/Code/journalMismatch`` when the unfinished run is of another topology or operation or its
@@ -174,7 +174,8 @@ public actor CutoverRunner {
         // The journaled policy wins: the machine replays and continues under it, and the executor gets it too.
         runPolicy = policy
         // Replay, validating every entry: a journal that does not fit is refused, never a crash.
-        machine = try JournalReplay(run: run, operation: operation, policy: policy).machine
+        let replay = try JournalReplay(run: run, operation: operation, policy: policy)
+        machine = replay.machine
         // Continue the run's clock from where the journal left it.
         if let last = run.last {
             let gap = JournalRecord.date(fromTimestamp: last.time).map { max(0, Date().timeIntervalSince($0)) } ?? 0
@@ -182,7 +183,7 @@ public actor CutoverRunner {
         }
         continuation.yield(.runStarted(runID: header.runID, operation: operation))
         continuation.yield(.note("resuming run \(header.runID) at step \(machine.currentStep ?? "end")"))
-        let action = machine.resumeAfterInterruption()
+        let action = machine.resumeAfterInterruption(actionJournaled: replay.actionJournaled)
         return await drive(from: action)
     }
 

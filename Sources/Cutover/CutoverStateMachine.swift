@@ -3,7 +3,7 @@
 ///
 /// A ``CutoverRunner`` performs each action with a ``CutoverExecutor``, journals it, and feeds the outcome back as
 /// an event. Because the events are `Codable`, a journal can be replayed into a fresh machine to rebuild its state
-/// (see ``resumeAfterInterruption()``).
+/// (see ``resumeAfterInterruption(actionJournaled:)``).
 ///
 /// The writer switch crosses a **point of no return** when the new writer is set ONLINE. Before it, any failure,
 /// deadline or shutdown request leads to a rollback that restores the starting routing. After it, the machine only
@@ -303,7 +303,16 @@ public struct CutoverStateMachine: Sendable {
     /// hard-offline and fenced, the new one caught up). A run that stopped after the point of no return (a failed
     /// or interrupted later step) continues from its first remaining step; any other finished run reports its
     /// outcome again.
-    public mutating func resumeAfterInterruption() -> Action {
+    ///
+    /// A run that died after the last step before the point of no return, with the ONLINE of the new writer **not
+    /// journaled** (`actionJournaled` false: so it never ran), is still before the point of no return, but the
+    /// old writer may have restarted writable (or ProxySQL reloaded its old routing) while nobody watched: the fence is
+    /// established again, the final position read again and the catch-up waited for again before the ONLINE (from
+    /// ``Step/offlineHardOld`` on); any failure there rolls back (issue #13, item 3).
+    ///
+    /// - Parameter actionJournaled: whether the journal holds the action of the step in flight (it may have taken
+    ///   effect); true when unknown.
+    public mutating func resumeAfterInterruption(actionJournaled: Bool = true) -> Action {
         switch state {
         case .initial:
             preconditionFailure("resumeAfterInterruption() on a machine that never started")
@@ -320,6 +329,11 @@ public struct CutoverStateMachine: Sendable {
             context.timeline.finished = false
             return enter(first, context)
         case .running(let step, let context):
+            if step == .onlineNew, !actionJournaled, let first = Self.reverificationStart(context) {
+                var context = context
+                context.newOnlineAttempted = false  // never journaled, so never performed
+                return enter(first, context)
+            }
             if isPast(step, context) || step == .onlineNew {
                 return action(for: step, context)
             }
@@ -553,7 +567,7 @@ public struct CutoverStateMachine: Sendable {
         var context = context
         // A failure: before the point of no return, roll back; after it, record and go on where that is safe. An
         // ONLINE of the new writer that may have taken effect on some node is past the point of no return: writes
-        // may have landed on the new writer, and a rollback would strand them (see ``resumeAfterInterruption()``).
+        // may have landed on the new writer, and a rollback would strand them (see ``resumeAfterInterruption(actionJournaled:)``).
         if case .stepFailed(let failure, let at) = event {
             if step == .onlineNew, failure.mayHaveTakenEffect {
                 context.timeline.mark(.windowClosed, at: at)

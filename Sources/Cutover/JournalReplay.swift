@@ -6,8 +6,11 @@
 /// flight. The first entry that does not fit ends the replay with ``CutoverError/Code/journalMismatch`` naming its
 /// sequence number; the process never stops on bytes that came from a file.
 struct JournalReplay {
-    /// The machine, with every journaled event fed back; call ``CutoverStateMachine/resumeAfterInterruption()`` next.
+    /// The machine, with every journaled event fed back; call ``CutoverStateMachine/resumeAfterInterruption(actionJournaled:)`` next.
     var machine: CutoverStateMachine
+    /// Whether the last action or event entry is an action: the action in flight when the process died was journaled
+    /// (it may have taken effect). ``CutoverStateMachine/resumeAfterInterruption(actionJournaled:)`` needs it.
+    var actionJournaled = false
 
     /// Replays `run` (the entries of one run, its `run-started` entry first, as
     /// ``CutoverJournal/unfinishedRun(in:)`` returns them) under the journaled `operation` and `policy`.
@@ -20,7 +23,9 @@ struct JournalReplay {
         // An action entry that is not the action the machine asked for marks an earlier resume (the run was
         // interrupted more than once): replay that resume's decision too, so the events after it fit.
         var pending = machine.started(operation: operation, policy: policy)
+        var actionJournaled = false
         for entry in run {
+            defer { if entry.kind == .action || entry.kind == .event { actionJournaled = entry.kind == .action } }
             guard entry.effectiveFormatVersion <= JournalRecord.currentFormatVersion else {
                 throw Self.unsupportedVersion(entry, path: nil)
             }
@@ -30,7 +35,7 @@ struct JournalReplay {
                     throw Self.mismatch(runID, entry, "is an action line without an action")
                 }
                 if action != pending {
-                    pending = machine.resumeAfterInterruption()
+                    pending = machine.resumeAfterInterruption(actionJournaled: actionJournaled)
                     guard pending == action else {
                         throw Self.mismatch(
                             runID, entry,
@@ -59,6 +64,7 @@ struct JournalReplay {
             }
         }
         self.machine = machine
+        self.actionJournaled = actionJournaled
     }
 
     static func mismatch(_ runID: String, _ entry: JournalRecord, _ what: String) -> CutoverError {

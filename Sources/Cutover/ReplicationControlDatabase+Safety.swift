@@ -2,23 +2,6 @@ public import Logging
 import MariaDB
 import ReplicationControl
 
-extension ReplicationFilterSet {
-    /// The filters of a replica status.
-    init(_ filters: ReplicaStatus.Filters) {
-        self.init()
-        doDatabases = filters.doDatabases
-        ignoreDatabases = filters.ignoreDatabases
-        doTables = filters.doTables
-        ignoreTables = filters.ignoreTables
-        wildDoTables = filters.wildDoTables
-        wildIgnoreTables = filters.wildIgnoreTables
-        rewriteDatabases = filters.rewriteDatabases
-        ignoreServerIDs = filters.ignoreServerIDs
-        doDomainIDs = filters.doDomainIDs
-        ignoreDomainIDs = filters.ignoreDomainIDs
-    }
-}
-
 extension ReplicationControlDatabase {
     /// The statement the safety facts are read with (one round trip; variables a server lacks return no row).
     static let safetyFactsStatement: SQLStatement =

@@ -114,7 +114,7 @@ public final class ReplicationControlDatabase: CutoverDatabase {
             usesTLS: status.usesTLS,
             sourceServerID: status.sourceServerID,
             sourceUUID: status.sourceUUID,
-            filters: ReplicationFilterSet(status.filters)
+            filters: status.filters
         )
     }
 
@@ -193,7 +193,8 @@ public final class ReplicationControlDatabase: CutoverDatabase {
         try await sessions.closeSessions(users: users, logger: logger).count
     }
 
-    /// Waits until this database has executed `coordinate`'s file and offset, bounded by `timeout`.
+    /// Waits until this database has executed `coordinate`, bounded by `timeout`: its GTIDs when both sides carry
+    /// them, its file and offset otherwise (``CatchUpProof``).
     ///
     /// - Throws: `ReplicationError` on timeout, or when replication stops or fails while waiting.
     public func waitForCatchUp(
@@ -202,9 +203,26 @@ public final class ReplicationControlDatabase: CutoverDatabase {
         progress: @escaping @Sendable (ReplicationCoordinate?) -> Void,
         logger: Logger
     ) async throws {
-        let position = try BinlogPosition(file: coordinate.file, offset: coordinate.offset)
         progress(nil)
-        _ = try await replica.waitUntilExecuted(.position(position), timeout: timeout, logger: logger)
+        let result = try await proveCatchUp(to: coordinate, timeout: timeout, logger: logger)
+        logger.debug("catch-up proved", metadata: ["replication.catch_up": "\(result)"])
+    }
+
+    /// Waits until this database has executed `coordinate` (``waitForCatchUp(to:timeout:progress:logger:)``) and
+    /// says how it was proved: by GTIDs or by position, with which server function.
+    ///
+    /// - Throws: `ReplicationError` on timeout, or when replication stops or fails while waiting.
+    public func proveCatchUp(to coordinate: ReplicationCoordinate, timeout: Duration, logger: Logger) async throws
+        -> CatchUpResult
+    {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        var target = CatchUpTarget.position(try BinlogPosition(file: coordinate.file, offset: coordinate.offset))
+        if let text = coordinate.gtidSet, !text.isEmpty {
+            let status = try await replica.replicaStatus(logger: logger)
+            target = try CatchUpProof.target(
+                for: coordinate, replica: CatchUpProof.ReplicaGTIDs(status: status, isMariaDB: dialect.isMariaDB))
+        }
+        return try await replica.waitUntilExecuted(target, deadline: deadline, logger: logger)
     }
 
     /// Stops replication if it runs and resets it; does nothing when none is configured.

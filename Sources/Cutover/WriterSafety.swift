@@ -1,3 +1,5 @@
+public import ReplicationControl
+
 /// What the writer switch's safety checks read about one database (issue #13): whether it can take writes, and who it
 /// is (to prove that the new writer replicates from the old one, not from a server that only has the same host name).
 public struct DatabaseSafetyFacts: Sendable, Hashable, Codable, CustomStringConvertible {
@@ -38,32 +40,7 @@ public struct DatabaseSafetyFacts: Sendable, Hashable, Codable, CustomStringConv
     }
 }
 
-/// The replication filters of a channel (`Replicate_*` of the replica status), as the safety checks see them.
-public struct ReplicationFilterSet: Sendable, Hashable, Codable {
-    /// `Replicate_Do_DB`.
-    public var doDatabases: [String] = []
-    /// `Replicate_Ignore_DB`.
-    public var ignoreDatabases: [String] = []
-    /// `Replicate_Do_Table`.
-    public var doTables: [String] = []
-    /// `Replicate_Ignore_Table`.
-    public var ignoreTables: [String] = []
-    /// `Replicate_Wild_Do_Table`.
-    public var wildDoTables: [String] = []
-    /// `Replicate_Wild_Ignore_Table`.
-    public var wildIgnoreTables: [String] = []
-    /// `Replicate_Rewrite_DB`.
-    public var rewriteDatabases: String?
-    /// `Replicate_Ignore_Server_Ids`.
-    public var ignoreServerIDs: [UInt32] = []
-    /// MariaDB `Replicate_Do_Domain_Ids`.
-    public var doDomainIDs: [UInt32] = []
-    /// MariaDB `Replicate_Ignore_Domain_Ids`.
-    public var ignoreDomainIDs: [UInt32] = []
-
-    /// No filter.
-    public init() {}
-
+extension ReplicaStatus.Filters {
     /// The schemas a filter may ignore without dropping application data.
     static let systemSchemas: Set<String> = ["mysql", "sys", "performance_schema", "information_schema"]
 
@@ -205,7 +182,7 @@ public enum WriterSafetyGuards {
     /// "catch up" while missing rows.
     ///
     /// - Returns: a ``BlockingReason`` with check `replication.filters`, or nil.
-    public static func forwardFilters(_ filters: ReplicationFilterSet, newName: String) -> BlockingReason? {
+    public static func forwardFilters(_ filters: ReplicaStatus.Filters, newName: String) -> BlockingReason? {
         let dropping = filters.applicationDroppingFilters
         guard !dropping.isEmpty else { return nil }
         return BlockingReason(

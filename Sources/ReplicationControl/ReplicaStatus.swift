@@ -75,7 +75,7 @@ public struct ReplicaStatus: Sendable, Hashable {
     }
 
     /// The replication filters of the channel (`Replicate_*`).
-    public struct Filters: Sendable, Hashable {
+    public struct Filters: Sendable, Hashable, Codable {
         /// `Replicate_Do_DB`.
         public var doDatabases: [String] = []
         /// `Replicate_Ignore_DB`.

@@ -298,15 +298,22 @@ public struct ReplicationDialect: Sendable, Hashable, CustomStringConvertible {
                 return ["SET GLOBAL replicate_wild_ignore_table = ''", "SET GLOBAL replicate_ignore_db = 'mysql'"]
             }
         }
+        let statement: SQLStatement
         switch filter {
         case .none:
-            return ["CHANGE REPLICATION FILTER REPLICATE_WILD_IGNORE_TABLE = (), REPLICATE_IGNORE_DB = ()"]
+            statement = "CHANGE REPLICATION FILTER REPLICATE_WILD_IGNORE_TABLE = (), REPLICATE_IGNORE_DB = ()"
         case .ignoreRDSTables:
-            return ["CHANGE REPLICATION FILTER REPLICATE_WILD_IGNORE_TABLE = (\(pattern)), REPLICATE_IGNORE_DB = ()"]
+            statement = "CHANGE REPLICATION FILTER REPLICATE_WILD_IGNORE_TABLE = (\(pattern)), REPLICATE_IGNORE_DB = ()"
         case .ignoreMySQLSchema:
-            return ["CHANGE REPLICATION FILTER REPLICATE_WILD_IGNORE_TABLE = (), REPLICATE_IGNORE_DB = (mysql)"]
+            statement = "CHANGE REPLICATION FILTER REPLICATE_WILD_IGNORE_TABLE = (), REPLICATE_IGNORE_DB = (mysql)"
         }
+        return [statement + (namesFilterChannel ? " FOR CHANNEL ''" : "")]
     }
+
+    /// Whether `CHANGE REPLICATION FILTER` takes `FOR CHANNEL` (MySQL 8.0.1+): without it the statement sets the
+    /// **global** filters, which every channel without channel-specific filters inherits, not only the one the
+    /// cut-over drives (issue #13, item 11). Earlier MySQL has only global filters.
+    public var namesFilterChannel: Bool { !isMariaDB && version >= ServerVersion(8, 0, 1) }
 
     // MARK: Wait functions
 

@@ -72,7 +72,7 @@ struct DryRunExecutorTests {
                 "KILL CONNECTION <id>",
                 "SET GLOBAL super_read_only = ON",
                 "CHANGE REPLICATION SOURCE TO SOURCE_HOST = 'aurora.cluster-x', SOURCE_PORT = 3306, SOURCE_USER = 'repl_reverse', SOURCE_PASSWORD = '<redacted>', SOURCE_LOG_FILE = <target binlog file>, SOURCE_LOG_POS = <target binlog offset>, SOURCE_AUTO_POSITION = 0, SOURCE_SSL = 1 FOR CHANNEL ''",
-                "CHANGE REPLICATION FILTER REPLICATE_WILD_IGNORE_TABLE = ('mysql.rds\\\\_%'), REPLICATE_IGNORE_DB = ()",
+                "CHANGE REPLICATION FILTER REPLICATE_WILD_IGNORE_TABLE = ('mysql.rds\\\\_%'), REPLICATE_IGNORE_DB = () FOR CHANNEL ''",
                 "START REPLICA FOR CHANNEL ''",
                 // After the point of no return the fence is confirmed and persisted (MySQL 8: a restart keeps it).
                 "SET PERSIST read_only = ON",

@@ -2,6 +2,7 @@ import CutoverTestSupport
 import Foundation
 import Logging
 import ProxySQLAdmin
+import ReplicationControl
 import Testing
 
 @testable import Cutover
@@ -147,7 +148,7 @@ struct SafetyTranscriptTests {
 
     @Test("forward filters that can drop application rows are refused; system-schema filters are fine")
     func forwardFilters() {
-        var filters = ReplicationFilterSet()
+        var filters = ReplicaStatus.Filters()
         filters.wildIgnoreTables = ["mysql.rds\\_%", "mysql.%"]
         filters.ignoreDatabases = ["performance_schema"]
         #expect(WriterSafetyGuards.forwardFilters(filters, newName: "target") == nil)

@@ -52,7 +52,7 @@ struct NativeReplicaControllerTests {
             "CHANGE REPLICATION SOURCE TO SOURCE_HOST = 'aurora', SOURCE_PORT = 3306, SOURCE_USER = 'repl', SOURCE_PASSWORD = 'pw', "
                 + "SOURCE_AUTO_POSITION = 1, SOURCE_SSL = 0, GET_SOURCE_PUBLIC_KEY = 1 FOR CHANNEL ''"
         )
-        session.expect("CHANGE REPLICATION FILTER REPLICATE_WILD_IGNORE_TABLE = (), REPLICATE_IGNORE_DB = (mysql)")
+        session.expect("CHANGE REPLICATION FILTER REPLICATE_WILD_IGNORE_TABLE = (), REPLICATE_IGNORE_DB = (mysql) FOR CHANNEL ''")
         try await controller(session, Dialects.mysql84, filter: .ignoreMySQLSchema).configureSource(
             ReplicationSource(host: "aurora", port: 3306, user: "repl", password: "pw", startPoint: .autoPosition),
             logger: logger

@@ -200,15 +200,30 @@ struct ReplicationDialectTests {
         )
         #expect(
             Dialects.mysql84.replicationFilterStatements(.ignoreRDSTables).map { $0.rendered(for: .mysql) } == [
-                "CHANGE REPLICATION FILTER REPLICATE_WILD_IGNORE_TABLE = ('mysql.rds\\\\_%'), REPLICATE_IGNORE_DB = ()"
+                "CHANGE REPLICATION FILTER REPLICATE_WILD_IGNORE_TABLE = ('mysql.rds\\\\_%'), REPLICATE_IGNORE_DB = () FOR CHANNEL ''"
             ]
         )
         // With NO_BACKSLASH_ESCAPES the backslash is written once.
         #expect(
             Dialects.mysql84.replicationFilterStatements(.ignoreRDSTables)[0].rendered(
                 for: .mysql(noBackslashEscapes: true))
-                == "CHANGE REPLICATION FILTER REPLICATE_WILD_IGNORE_TABLE = ('mysql.rds\\_%'), REPLICATE_IGNORE_DB = ()"
+                == "CHANGE REPLICATION FILTER REPLICATE_WILD_IGNORE_TABLE = ('mysql.rds\\_%'), REPLICATE_IGNORE_DB = () FOR CHANNEL ''"
         )
+    }
+
+    /// Issue #13, item 11: without `FOR CHANNEL` MySQL 8.0.1+ sets the global filters, which every channel without
+    /// its own filters inherits; the cut-over names its channel. MySQL 5.7 has only global filters; MariaDB's
+    /// `SET GLOBAL replicate_*` acts on the default connection.
+    @Test func filterStatementsNameTheChannel() {
+        for dialect in [Dialects.mysql8021, Dialects.mysql8026, Dialects.mysql84] {
+            for filter in [ReplicationFilter.none, .ignoreRDSTables, .ignoreMySQLSchema] {
+                let text = dialect.replicationFilterStatements(filter).map { $0.rendered(for: .mysql) }
+                #expect(text.count == 1)
+                #expect(text.allSatisfy { $0.hasPrefix("CHANGE REPLICATION FILTER") && $0.hasSuffix(" FOR CHANNEL ''") })
+            }
+        }
+        #expect(!Dialects.mysql57.replicationFilterStatements(.ignoreMySQLSchema)[0].rendered(for: .mysql).contains("FOR CHANNEL"))
+        #expect(Dialects.mariaDB.replicationFilterStatements(.ignoreMySQLSchema).allSatisfy { !$0.rendered(for: .mysql).contains("FOR CHANNEL") })
     }
 
     @Test func waitFunctionsAndTheirTimeouts() throws {

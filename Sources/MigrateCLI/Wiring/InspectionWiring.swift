@@ -140,6 +140,11 @@ enum InspectionWiring {
                 let assessment = StatusAssessment.assess(run: run, writers: writers, topology: topology)
                 alarms = assessment.alarms
                 journalSection = JournalRenderer.phase(entries, path: journalPath, derived: assessment.phase)
+                if let facts = FenceProof.journalFacts(run: run) {
+                    let (alarm, note) = await Self.fenceProof(facts, scope: scope, logger: logger)
+                    if let alarm { alarms.append(alarm) }
+                    if let note { notes.append(note) }
+                }
             } catch {
                 failures.append(StatusReadFailure(cause: .failed, detail: "\(error)"))
                 journalSection = CommandReport.Section(
