@@ -29,6 +29,8 @@ public struct ProxySQLClusterPeer: Sendable, Hashable, CustomStringConvertible {
 public protocol ProxySQLClusterReading: Sendable {
     /// `host:port` of the node's admin interface as the tool reaches it.
     var adminEndpointDescription: String { get }
+    /// Whether ``clusterPeers(logger:)`` can answer (a wrapper around a test double cannot).
+    var canReadClusterPeers: Bool { get }
     /// The node's `runtime_proxysql_servers` (empty: not in a cluster).
     ///
     /// - Throws: ``ProxySQLAdminError``.
@@ -37,6 +39,7 @@ public protocol ProxySQLClusterReading: Sendable {
 
 extension ProxySQLAdminClient: ProxySQLClusterReading {
     public var adminEndpointDescription: String { session.endpointDescription }
+    public var canReadClusterPeers: Bool { true }
 
     public func clusterPeers(logger: Logger) async throws -> [ProxySQLClusterPeer] {
         let statement: SQLStatement = "SELECT hostname, port, weight, comment FROM runtime_proxysql_servers ORDER BY hostname, port"
@@ -54,6 +57,7 @@ extension ProxySQLAdminClient: ProxySQLClusterReading {
 
 extension StatementBoundedNode: ProxySQLClusterReading {
     var adminEndpointDescription: String { (base as? any ProxySQLClusterReading)?.adminEndpointDescription ?? nodeName }
+    var canReadClusterPeers: Bool { (base as? any ProxySQLClusterReading)?.canReadClusterPeers ?? false }
 
     func clusterPeers(logger: Logger) async throws -> [ProxySQLClusterPeer] {
         guard let reader = base as? any ProxySQLClusterReading else {

@@ -56,7 +56,7 @@ extension Preflight {
 
     func checkClusterMembers(_ logger: Logger) async throws -> Outcome {
         let result = await proxies.forEachNode("read proxysql_servers", logger: logger) { node, logger -> ClusterAnswer in
-            guard let reader = node as? any ProxySQLClusterReading else {
+            guard let reader = node as? any ProxySQLClusterReading, reader.canReadClusterPeers else {
                 return ClusterAnswer(node: node.nodeName, adminEndpoint: node.nodeName, peers: nil)
             }
             return ClusterAnswer(
