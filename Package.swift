@@ -62,6 +62,7 @@ let package = Package(
         .target(
             name: "Cutover",
             dependencies: [
+                "MariaDB",
                 "ReplicationControl",
                 "ProxySQLAdmin",
                 .product(name: "Logging", package: "swift-log"),
@@ -122,13 +123,19 @@ let package = Package(
         ),
         .testTarget(
             name: "ReplicationControlTests",
-            dependencies: ["ReplicationControl", "CutoverTestSupport"],
+            dependencies: [
+                "ReplicationControl",
+                "MariaDB",
+                "CutoverTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "ProxySQLAdminTests",
             dependencies: [
                 "ProxySQLAdmin",
+                "MariaDB",
                 "CutoverTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
@@ -143,13 +150,15 @@ let package = Package(
                 "ProxySQLAdmin",
                 "ReplicationControl",
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "MigrateCLITests",
             dependencies: [
                 "MigrateCLI",
                 "Cutover",
+                "CutoverRehearsal",
                 "CutoverSandbox",
                 "MariaDB",
                 "ProxySQLAdmin",

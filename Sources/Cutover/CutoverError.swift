@@ -5,6 +5,7 @@ public struct CutoverError: Error, Sendable, Equatable, CustomStringConvertible,
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Base: String, Sendable, Hashable {
             case invalidPlan, journalLocked, journalUnreadable, journalMismatch, nothingToResume, executorFailed, unfinishedRun
+            case unsupportedJournalVersion
         }
 
         private let base: Base
@@ -16,8 +17,11 @@ public struct CutoverError: Error, Sendable, Equatable, CustomStringConvertible,
         public static let journalLocked = Code(.journalLocked)
         /// The journal cannot be read or written.
         public static let journalUnreadable = Code(.journalUnreadable)
-        /// The journal belongs to another topology or operation.
+        /// The journal belongs to another topology or operation, or does not replay: an entry does not fit the run
+        /// (the journal was edited, cut short, or written by another version).
         public static let journalMismatch = Code(.journalMismatch)
+        /// The journal holds a line of a later format version than this library reads.
+        public static let unsupportedJournalVersion = Code(.unsupportedJournalVersion)
         /// There is no unfinished run in the journal.
         public static let nothingToResume = Code(.nothingToResume)
         /// A step could not be performed.

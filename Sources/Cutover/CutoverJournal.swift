@@ -4,61 +4,6 @@ import Foundation
 import Glibc
 #endif
 
-/// One line of the journal (JSON Lines).
-public struct CutoverJournalEntry: Sendable, Codable, Hashable {
-    /// What a journal line records.
-    public enum Kind: String, Sendable, Codable, Hashable {
-        /// The start of a run: operation, policy, topology fingerprint.
-        case runStarted = "run-started"
-        /// An action, written before it is performed.
-        case action
-        /// The event an action produced, with the statements it sent.
-        case event
-        /// The end of a run: outcome and timeline.
-        case runFinished = "run-finished"
-    }
-
-    /// Position in the file, from 1.
-    public var sequence: Int
-    /// The run this line belongs to.
-    public var runID: String
-    /// What the line records.
-    public var kind: Kind
-    /// Wall-clock time (ISO 8601, UTC).
-    public var time: String
-    /// Offset from the start of the run, in microseconds.
-    public var elapsedMicroseconds: Int64
-    /// The operation (on `run-started`).
-    public var operation: CutoverOperation?
-    /// The policy (on `run-started`).
-    public var policy: CutoverPolicy?
-    /// Identifies the topology (endpoints and rows) the run was planned for; a resume must match it.
-    public var topologyFingerprint: String?
-    /// The step the action or event belongs to (`offlineSoftOld`, `rollback.onlineOld`).
-    public var step: String?
-    /// The action (on `action` lines).
-    public var action: CutoverStateMachine.Action?
-    /// The event (on `event` lines).
-    public var event: CutoverStateMachine.Event?
-    /// The statements the action sent, redacted (on `event` lines).
-    public var statements: [ExecutedStatement]?
-    /// Whether the run was past the point of no return when the action started (on `action` lines).
-    public var pastPointOfNoReturn: Bool?
-    /// How the run ended (on `run-finished`).
-    public var outcome: CutoverOutcome?
-    /// The measured moments of the run (on `run-finished`).
-    public var timeline: CutoverTimeline?
-
-    /// Creates an entry; the optional fields are set afterwards.
-    public init(sequence: Int, runID: String, kind: Kind, time: String, elapsedMicroseconds: Int64) {
-        self.sequence = sequence
-        self.runID = runID
-        self.kind = kind
-        self.time = time
-        self.elapsedMicroseconds = elapsedMicroseconds
-    }
-}
-
 /// The durable audit trail of runs: one JSON object per line, appended before the next action starts (and
 /// `fsync`ed when it must survive a power loss, see ``append(_:durable:)``), so that a run killed at any instant can
 /// be inspected and resumed.
@@ -77,12 +22,12 @@ public actor CutoverJournal {
     private var locked: Bool
     /// Whether entries were written since the last `fsync`.
     private var unsynced = false
-    private let didAppend: (@Sendable (CutoverJournalEntry) -> Void)?
+    private let didAppend: (@Sendable (JournalRecord) -> Void)?
     /// The `run-started` entry of the run that was unfinished when the journal was opened (see
     /// ``unfinishedRun(in:)``), nil when every run in it had finished. A new run must not start over it.
-    public nonisolated let unfinishedRunAtOpen: CutoverJournalEntry?
+    public nonisolated let unfinishedRunAtOpen: JournalRecord?
     /// Makes appends fail as a full disk would (tests: the rollback must run without a journal).
-    let writeFault: (@Sendable (CutoverJournalEntry) -> Int32?)?
+    let writeFault: (@Sendable (JournalRecord) -> Int32?)?
 
     /// Opens (creating if needed) the journal at `path` for appending, taking its lock.
     ///
@@ -94,7 +39,7 @@ public actor CutoverJournal {
     /// - Throws: ``CutoverError`` ``CutoverError/Code/journalLocked`` when another live process (or another journal
     ///   of this process) holds the lock, ``CutoverError/Code/journalUnreadable`` when the file cannot be opened or
     ///   parsed.
-    public init(path: String, didAppend: (@Sendable (CutoverJournalEntry) -> Void)? = nil) throws {
+    public init(path: String, didAppend: (@Sendable (JournalRecord) -> Void)? = nil) throws {
         try self.init(path: path, didAppend: didAppend, writeFault: nil)
     }
 
@@ -102,11 +47,11 @@ public actor CutoverJournal {
     /// `errno` value, the append fails with it as a full disk would (`ENOSPC`), writing nothing.
     init(
         path: String,
-        didAppend: (@Sendable (CutoverJournalEntry) -> Void)?,
-        writeFault: (@Sendable (CutoverJournalEntry) -> Int32?)?
+        didAppend: (@Sendable (JournalRecord) -> Void)?,
+        writeFault: (@Sendable (JournalRecord) -> Int32?)?
     ) throws {
         let lockDescriptor = try Self.takeLock(path: path)
-        let existing: [CutoverJournalEntry]
+        let existing: [JournalRecord]
         do {
             existing = try Self.read(path: path)
         } catch {
@@ -152,7 +97,7 @@ public actor CutoverJournal {
     ///
     /// - Throws: ``CutoverError`` (``CutoverError/Code/journalUnreadable``) when the write fails.
     @discardableResult
-    public func append(_ entry: CutoverJournalEntry, durable: Bool = true) throws -> CutoverJournalEntry {
+    public func append(_ entry: JournalRecord, durable: Bool = true) throws -> JournalRecord {
         var entry = entry
         sequence += 1
         entry.sequence = sequence
@@ -212,19 +157,26 @@ public actor CutoverJournal {
 
     /// Reads every entry of the journal at `path` (an absent file is an empty journal).
     ///
-    /// - Throws: ``CutoverError`` (``CutoverError/Code/journalUnreadable``) naming the line that does not parse. A
-    ///   torn last line (a crash in the middle of a write) is ignored.
-    public static func read(path: String) throws -> [CutoverJournalEntry] {
+    /// - Throws: ``CutoverError``: ``CutoverError/Code/journalUnreadable`` naming the line that does not parse (a
+    ///   torn last line, a crash in the middle of a write, is ignored), ``CutoverError/Code/unsupportedJournalVersion``
+    ///   naming a line written by a later format version.
+    public static func read(path: String) throws -> [JournalRecord] {
         guard FileManager.default.fileExists(atPath: path) else { return [] }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw CutoverError(code: .journalUnreadable, message: "cannot read journal \(path)")
         }
         let lines = data.split(separator: 0x0A, omittingEmptySubsequences: true)
         let decoder = JSONDecoder()
-        var entries: [CutoverJournalEntry] = []
+        var entries: [JournalRecord] = []
         for (index, line) in lines.enumerated() {
+            // The version first: a line of a later format is refused as such, whatever the rest of it holds.
+            if let version = (try? decoder.decode(JournalRecord.VersionProbe.self, from: Data(line)))?.formatVersion,
+                version > JournalRecord.currentFormatVersion
+            {
+                throw JournalReplay.unsupportedVersion(version, line: index + 1, path: path)
+            }
             do {
-                entries.append(try decoder.decode(CutoverJournalEntry.self, from: Data(line)))
+                entries.append(try decoder.decode(JournalRecord.self, from: Data(line)))
             } catch {
                 if index == lines.count - 1 && data.last != 0x0A { break }
                 throw CutoverError(
@@ -241,7 +193,7 @@ public actor CutoverJournal {
     /// The entries of the last run in the journal if it can be resumed, or nil: a run with no `run-finished` entry
     /// (interrupted), or one whose last `run-finished` entry says it stopped after the point of no return (its
     /// remaining steps are to be finished with `resume`). A resume appends to the same run.
-    public static func unfinishedRun(in entries: [CutoverJournalEntry]) -> [CutoverJournalEntry]? {
+    public static func unfinishedRun(in entries: [JournalRecord]) -> [JournalRecord]? {
         guard let start = entries.lastIndex(where: { $0.kind == .runStarted }) else { return nil }
         let run = Array(entries[start...]).filter { $0.runID == entries[start].runID }
         guard let finished = run.last(where: { $0.kind == .runFinished }) else { return run }
@@ -325,7 +277,7 @@ public actor CutoverJournal {
     }
 }
 
-extension CutoverJournalEntry {
+extension JournalRecord {
     /// The format of ``time``: ISO 8601 in UTC with milliseconds (`2026-11-21T08:51:02.123Z`), as
     /// `ISO8601DateFormatter` with `.withInternetDateTime` and `.withFractionalSeconds` wrote it before.
     ///

@@ -2,7 +2,7 @@ extension CutoverRunner {
     /// The refusal of a new run over a journal whose last run is unfinished (interrupted, or stopped after the point
     /// of no return). Starting anyway would hide that run from `resume` and orphan its remaining steps (restoring
     /// ProxySQL's variables, the old writer's durable fence, `SAVE MYSQL SERVERS TO DISK`).
-    static func unfinishedRunError(_ header: CutoverJournalEntry, journalPath: String) -> CutoverError {
+    static func unfinishedRunError(_ header: JournalRecord, journalPath: String) -> CutoverError {
         let operation = header.operation?.rawValue ?? "an operation"
         return CutoverError(
             code: .unfinishedRun,

@@ -136,8 +136,10 @@ public actor CutoverRunner {
     /// ``CutoverStateMachine/resumeAfterInterruption()`` decides.
     ///
     /// - Throws: ``CutoverError``: ``CutoverError/Code/nothingToResume`` when every run in the journal finished,
-    ///   ``CutoverError/Code/journalMismatch`` when the unfinished run is of another topology or operation.
-    public func resume(from entries: [CutoverJournalEntry]) async throws -> CutoverReport {
+    ///   ``CutoverError/Code/journalMismatch`` when the unfinished run is of another topology or operation or its
+    ///   entries do not replay (edited, cut short, or written by another version; see ``JournalRecord``),
+    ///   ``CutoverError/Code/unsupportedJournalVersion`` when an entry is of a later format.
+    public func resume(from entries: [JournalRecord]) async throws -> CutoverReport {
         precondition(!started, "a CutoverRunner runs once")
         started = true
         guard let run = CutoverJournal.unfinishedRun(in: entries), let header = run.first else {
@@ -163,34 +165,11 @@ public actor CutoverRunner {
         }
         // A resume appends to the same run, so that the journal shows one run and a later resume finds all of it.
         journaledRunID = header.runID
-        // Replay. An action entry that is not the action the machine asked for marks an earlier resume (the run was
-        // interrupted more than once): replay that resume's decision too, so the events after it fit.
-        var pending = machine.started(operation: operation, policy: policy)
-        for entry in run {
-            switch entry.kind {
-            case .action:
-                if let action = entry.action, action != pending {
-                    pending = machine.resumeAfterInterruption()
-                    guard pending == action else {
-                        throw CutoverError(
-                            code: .journalMismatch,
-                            message: "the journal of run \(header.runID) does not replay: entry \(entry.sequence) is "
-                                + "\(Self.describe(action)), the run would have done \(Self.describe(pending))",
-                            remedy: "inspect it with `migrate-cli journal show`, finish the run by hand, and move the journal aside"
-                        )
-                    }
-                }
-            case .event:
-                guard let event = entry.event else { continue }
-                let next = machine.receive(event)
-                if next != .wait { pending = next }
-            case .runStarted, .runFinished:
-                break
-            }
-        }
+        // Replay, validating every entry: a journal that does not fit is refused, never a crash.
+        machine = try JournalReplay(run: run, operation: operation, policy: policy).machine
         // Continue the run's clock from where the journal left it.
         if let last = run.last {
-            let gap = CutoverJournalEntry.date(fromTimestamp: last.time).map { max(0, Date().timeIntervalSince($0)) } ?? 0
+            let gap = JournalRecord.date(fromTimestamp: last.time).map { max(0, Date().timeIntervalSince($0)) } ?? 0
             elapsedBase = .microseconds(last.elapsedMicroseconds) + .milliseconds(Int64(gap * 1000))
         }
         continuation.yield(.runStarted(runID: header.runID, operation: operation))
@@ -214,7 +193,7 @@ public actor CutoverRunner {
                 preconditionFailure("the state machine asked to wait with no action in flight")
             }
             let step = machine.currentStep ?? "-"
-            if step.hasPrefix("rollback."), !inRollback {
+            if step.isRollback, !inRollback {
                 inRollback = true
                 continuation.yield(.rollbackStarted(reason: rollbackReason(), at: elapsed()))
             }
@@ -233,7 +212,7 @@ public actor CutoverRunner {
             if journaled || inRollback {
                 // A rollback step runs even when its intent could not be journaled (disk full, I/O error): putting
                 // the starting routing back matters more than the audit line, and the outcome says it is missing.
-                continuation.yield(.stepStarted(step: step, action: Self.describe(action), at: elapsed()))
+                continuation.yield(.stepStarted(step: step.rawValue, action: Self.describe(action), at: elapsed()))
                 logger.debug("step started", metadata: ["cutover.phase": "\(step)"])
                 result = await executor.perform(action, context: executionContext())
             } else {
@@ -241,7 +220,7 @@ public actor CutoverRunner {
                 // before the point of no return).
                 result = CutoverStepResult(
                     event: .stepFailed(
-                        StepFailure(step: step, message: "journal write failed: \(journalFailure ?? "unknown error")"),
+                        StepFailure(step: step.rawValue, message: "journal write failed: \(journalFailure ?? "unknown error")"),
                         at: elapsed()
                     )
                 )
@@ -252,7 +231,7 @@ public actor CutoverRunner {
                 _ = machine.receive(.gracefulShutdownRequested)
             }
             await record(result.event, step: step, statements: result.statements)
-            continuation.yield(.stepFinished(step: step, outcome: Self.describe(result.event), at: elapsed()))
+            continuation.yield(.stepFinished(step: step.rawValue, outcome: Self.describe(result.event), at: elapsed()))
             let wasPast = machine.isPastPointOfNoReturn
             action = machine.receive(result.event)
             if !wasPast, machine.isPastPointOfNoReturn {
@@ -289,14 +268,14 @@ public actor CutoverRunner {
     /// The first journal write that failed in this run, if any (the outcome says so).
     private var journalFailure: String?
 
-    private func noteJournalFailure(_ error: any Error, step: String) {
+    private func noteJournalFailure(_ error: any Error, step: StepID) {
         let text = (error as? CutoverError)?.message ?? "\(error)"
         if journalFailure == nil { journalFailure = text }
         logger.warning("journal write failed", metadata: ["cutover.phase": "\(step)", "error": "\(text)"])
         continuation.yield(.note("journal write failed at step \(step): \(text)"))
     }
 
-    private func record(_ event: CutoverStateMachine.Event, step: String, statements: [ExecutedStatement]) async {
+    private func record(_ event: CutoverStateMachine.Event, step: StepID, statements: [ExecutedStatement]) async {
         if case .stepFailed = event { lastFailure = event }
         var entry = makeEntry(.event)
         entry.step = step
@@ -346,14 +325,14 @@ public actor CutoverRunner {
         )
     }
 
-    private func makeEntry(_ kind: CutoverJournalEntry.Kind) -> CutoverJournalEntry {
+    private func makeEntry(_ kind: JournalRecord.Kind) -> JournalRecord {
         let offset = elapsed()
         let (seconds, attoseconds) = offset.components
-        return CutoverJournalEntry(
+        return JournalRecord(
             sequence: 0,
             runID: journaledRunID,
             kind: kind,
-            time: CutoverJournalEntry.now(),
+            time: JournalRecord.now(),
             elapsedMicroseconds: seconds * 1_000_000 + attoseconds / 1_000_000_000_000
         )
     }

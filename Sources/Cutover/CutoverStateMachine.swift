@@ -165,7 +165,7 @@ public struct CutoverStateMachine: Sendable {
     }
 
     /// One step of a rollback.
-    enum RollbackStep: Sendable, Hashable {
+    enum RollbackStep: String, Sendable, Hashable {
         case offlineHardNew
         case refenceNew
         case liftFence
@@ -235,12 +235,22 @@ public struct CutoverStateMachine: Sendable {
 
     /// Feeds the outcome of the last action (or a shutdown request); returns the next action.
     public mutating func receive(_ event: Event) -> Action {
+        guard let action = accept(event) else {
+            preconditionFailure("event \(event) does not answer \(currentStep.map { "step \($0)" } ?? "the machine's state")")
+        }
+        return action
+    }
+
+    /// Feeds `event` and returns the next action, or nil (leaving the machine as it was) when `event` does not answer
+    /// the step in flight: a bug when the runner feeds it (``receive(_:)`` stops then), bad input when it comes from
+    /// a journal (``JournalReplay`` refuses it with ``CutoverError/Code/journalMismatch``).
+    mutating func accept(_ event: Event) -> Action? {
         switch state {
         case .initial:
-            preconditionFailure("event \(event) before started(operation:policy:)")
+            return nil
         case .finished(let outcome, _):
             if case .gracefulShutdownRequested = event { return .finish(outcome) }
-            preconditionFailure("event \(event) after the run finished")
+            return nil
         case .running(let step, var context):
             if case .gracefulShutdownRequested = event {
                 context.shutdownRequested = true
@@ -280,7 +290,7 @@ public struct CutoverStateMachine: Sendable {
                 .drainStopped, .catchUpStopped, .sessionsClosed,
                 .positionRead, .caughtUp, .replicationStopped, .replicationStarted, .replicationVerified,
                 .readOnlyPersisted, .proxyConfigurationSaved:
-                preconditionFailure("event \(event) during rollback step \(String(describing: steps.first))")
+                return nil
             }
         }
     }
@@ -299,7 +309,7 @@ public struct CutoverStateMachine: Sendable {
             preconditionFailure("resumeAfterInterruption() on a machine that never started")
         case .finished(let outcome, let context):
             guard case .stoppedAfterPointOfNoReturn(_, _, let remaining) = outcome, var context,
-                let first = context.steps.first(where: { remaining.contains($0.rawValue) })
+                let first = context.steps.first(where: { remaining.contains(StepID($0)) })
             else {
                 return .finish(outcome)
             }
@@ -352,11 +362,11 @@ public struct CutoverStateMachine: Sendable {
     }
 
     /// The name of the current step (for progress and the journal), or nil before the start and after the end.
-    public var currentStep: String? {
+    public var currentStep: StepID? {
         switch state {
         case .initial, .finished: nil
-        case .running(let step, _): step.rawValue
-        case .rollingBack(let steps, _, _, _): steps.first.map { "rollback.\($0)" }
+        case .running(let step, _): StepID(step)
+        case .rollingBack(let steps, _, _, _): steps.first.map(StepID.init)
         }
     }
 
@@ -523,7 +533,7 @@ public struct CutoverStateMachine: Sendable {
             nextIndex += 1
         }
         guard nextIndex < context.steps.count else {
-            let remaining = context.steps.filter { context.skipped.contains($0) }.map(\.rawValue)
+            let remaining = context.steps.filter { context.skipped.contains($0) }.map(StepID.init)
             let outcome: CutoverOutcome =
                 context.forwardFailures.isEmpty && remaining.isEmpty
                 ? .completed
@@ -539,7 +549,7 @@ public struct CutoverStateMachine: Sendable {
         return enter(context.steps[nextIndex], context)
     }
 
-    private mutating func advance(_ step: Step, _ context: Context, _ event: Event) -> Action {
+    private mutating func advance(_ step: Step, _ context: Context, _ event: Event) -> Action? {
         var context = context
         // A failure: before the point of no return, roll back; after it, record and go on where that is safe. An
         // ONLINE of the new writer that may have taken effect on some node is past the point of no return: writes
@@ -720,7 +730,8 @@ public struct CutoverStateMachine: Sendable {
             return next(after: step, context)
 
         default:
-            preconditionFailure("event \(event) does not answer step \(step) of \(context.operation)")
+            // An event that does not answer `step`: the caller decides (a bug for the runner, bad journal input).
+            return nil
         }
     }
 
@@ -779,7 +790,7 @@ public enum CutoverOutcome: Sendable, Hashable, Codable {
     /// (unless `failures` says otherwise).
     case rolledBack(reason: String, failures: [StepFailure])
     /// The new writer took writes, but later steps failed or were interrupted: finish them with `resume`.
-    case stoppedAfterPointOfNoReturn(reason: String, failures: [StepFailure], remainingSteps: [String])
+    case stoppedAfterPointOfNoReturn(reason: String, failures: [StepFailure], remainingSteps: [StepID])
 
     /// Whether the run got past the point of no return.
     public var isPastPointOfNoReturn: Bool {

@@ -43,7 +43,7 @@ public struct StatusAssessment: Sendable, Hashable {
     ///   - writers: the runtime writer rows of every node that could be read.
     ///   - topology: the configured rows of both databases.
     public static func assess(
-        run: [CutoverJournalEntry], writers: [NodeWriters], topology: CutoverTopology
+        run: [JournalRecord], writers: [NodeWriters], topology: CutoverTopology
     ) -> StatusAssessment {
         var alarms: [BlockingReason] = []
         let writerHostgroup = topology.source.writer.hostgroup
@@ -74,7 +74,7 @@ public struct StatusAssessment: Sendable, Hashable {
         return StatusAssessment(phase: phase(run: run, writers: writers, topology: topology), alarms: alarms)
     }
 
-    static func phase(run: [CutoverJournalEntry], writers: [NodeWriters], topology: CutoverTopology) -> Phase {
+    static func phase(run: [JournalRecord], writers: [NodeWriters], topology: CutoverTopology) -> Phase {
         guard let header = run.first(where: { $0.kind == .runStarted }), let operation = header.operation else {
             return .noRun
         }

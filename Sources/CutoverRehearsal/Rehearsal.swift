@@ -251,13 +251,20 @@ public final class Rehearsal: Sendable {
         /// How catch-up waits watch the new writer (wait function or polling; slice and poll interval).
         public var catchUp: CatchUpWaiter.Options
         /// Wraps each session before the environment uses it, given the session and its journal name (`source`,
-        /// `aurora`, ``Rehearsal/proxyNodeName``); the benchmarks time every statement with it. nil: no wrapper.
-        public var wrapSession: (@Sendable (any SQLSession, String) -> any SQLSession)?
+        /// `aurora`, `Rehearsal.proxyNodeName(_:)`), to time or fault every statement. nil: no wrapper. A test hook,
+        /// not part of the shipped API: `@_spi(Testing) import CutoverRehearsal`.
+        @_spi(Testing) public var wrapSession: (@Sendable (any SQLSession, String) -> any SQLSession)?
 
         /// Creates options; the defaults are those of a real run.
-        public init(
-            catchUp: CatchUpWaiter.Options = CatchUpWaiter.Options(),
-            wrapSession: (@Sendable (any SQLSession, String) -> any SQLSession)? = nil
+        public init(catchUp: CatchUpWaiter.Options = CatchUpWaiter.Options()) {
+            self.catchUp = catchUp
+            self.wrapSession = nil
+        }
+
+        /// Creates options with a session wrapper (tests and benchmarks).
+        @_spi(Testing) public init(
+            catchUp: CatchUpWaiter.Options,
+            wrapSession: (@Sendable (any SQLSession, String) -> any SQLSession)?
         ) {
             self.catchUp = catchUp
             self.wrapSession = wrapSession

@@ -17,7 +17,7 @@ import Synchronization
 ///     ...
 /// }
 /// ```
-extension IntegrationGate {
+@_spi(Testing) extension IntegrationGate {
     /// The environment variable that turns a missing MySQL into a failure.
     public static let requireMySQLVariable = "REQUIRE_MYSQL"
 

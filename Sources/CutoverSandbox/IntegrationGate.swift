@@ -21,7 +21,7 @@ import Synchronization
 ///     }
 /// }
 /// ```
-public enum IntegrationGate {
+@_spi(Testing) public enum IntegrationGate {
     /// The environment variable that turns a missing server into a failure.
     public static let requireVariable = "REQUIRE_INTEGRATION"
 

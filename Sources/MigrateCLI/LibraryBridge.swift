@@ -53,7 +53,7 @@ struct LibraryBridge: Sendable {
     /// The dry run of an operation: the exact statements per endpoint.
     var plan: @Sendable (CommandEnvironment, CutoverOperation, PlanOptions) async throws -> DryRunPlan
     /// The dry run of resuming the journal's unfinished run.
-    var planResume: @Sendable (CommandEnvironment, [CutoverJournalEntry]) async throws -> DryRunPlan
+    var planResume: @Sendable (CommandEnvironment, [JournalRecord]) async throws -> DryRunPlan
     /// Preflight: the checks and their blocking reasons.
     var preflight: @Sendable (CommandEnvironment, CutoverOperation?) async throws -> CommandReport
     /// ProxySQL runtime rows with status and ConnUsed on every node, and replication in both directions.

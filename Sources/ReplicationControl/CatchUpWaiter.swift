@@ -20,7 +20,7 @@ public struct CatchUpResult: Sendable, Hashable, CustomStringConvertible {
 
     /// What was waited for.
     public let target: CatchUpTarget
-    /// How long the wait took, measured on the continuous clock.
+    /// How long the wait took, measured on the waiter's clock (the continuous clock unless one was injected).
     public let waited: Duration
     /// How.
     public let method: Method
@@ -135,12 +135,20 @@ public struct CatchUpWaiter: CatchUpWaiting {
     public let dialect: ReplicationDialect
     /// How to wait.
     public let options: Options
+    /// The clock the waits are measured and slept on.
+    public let clock: ReplicationClock
 
     /// Creates a waiter.
-    public init(session: any SQLSession, dialect: ReplicationDialect, options: Options = Options()) {
+    ///
+    /// - Parameter clock: the clock waits are measured and slept on (tests pass a manual clock).
+    public init(
+        session: any SQLSession, dialect: ReplicationDialect, options: Options = Options(),
+        clock: ReplicationClock = .continuous
+    ) {
         self.session = session
         self.dialect = dialect
         self.options = options
+        self.clock = clock
     }
 
     /// Waits until the replica has executed `target`, with the server's wait function when it has one and by polling
@@ -152,8 +160,9 @@ public struct CatchUpWaiter: CatchUpWaiting {
         async throws
         -> CatchUpResult
     {
-        let clock = ContinuousClock()
+        let clock = self.clock
         let start = clock.now
+        let deadline = clock.instant(for: deadline)
         var logger = logger
         logger[metadataKey: "replication.catch_up_target"] = "\(target)"
         let function = options.strategy == .polling ? nil : dialect.waitFunction(for: target)
@@ -198,9 +207,9 @@ public struct CatchUpWaiter: CatchUpWaiting {
     private func waitWithFunction(
         _ function: ReplicationDialect.WaitFunction,
         target: CatchUpTarget,
-        start: ContinuousClock.Instant,
-        deadline: ContinuousClock.Instant,
-        clock: ContinuousClock,
+        start: ReplicationClock.Instant,
+        deadline: ReplicationClock.Instant,
+        clock: ReplicationClock,
         logger: Logger
     ) async throws -> CatchUpResult {
         var rounds = 0
@@ -249,7 +258,7 @@ public struct CatchUpWaiter: CatchUpWaiting {
                 // wait again, after a pause so a function that keeps answering NULL cannot spin.
                 logger.debug("wait function reported replication not running; status shows it running, waiting again")
                 let pause = min(options.pollInterval, clock.now.duration(to: deadline))
-                if pause > .zero { try await Task.sleep(for: pause) }
+                if pause > .zero { try await clock.sleep(for: pause) }
             case .timedOut:
                 let status = try await readStatus()
                 if let failure = failure(in: status, target: target, function: function.name) { throw failure }
@@ -275,9 +284,9 @@ public struct CatchUpWaiter: CatchUpWaiting {
 
     private func poll(
         target: CatchUpTarget,
-        start: ContinuousClock.Instant,
-        deadline: ContinuousClock.Instant,
-        clock: ContinuousClock,
+        start: ReplicationClock.Instant,
+        deadline: ReplicationClock.Instant,
+        clock: ReplicationClock,
         logger: Logger
     ) async throws -> CatchUpResult {
         var rounds = 0
@@ -295,7 +304,7 @@ public struct CatchUpWaiter: CatchUpWaiting {
             guard remaining > .zero else {
                 throw timeoutError(target: target, start: start, clock: clock, rounds: rounds, status: status)
             }
-            try await Task.sleep(for: min(options.pollInterval, remaining))
+            try await clock.sleep(for: min(options.pollInterval, remaining))
         }
     }
 
@@ -398,7 +407,7 @@ public struct CatchUpWaiter: CatchUpWaiting {
     }
 
     private func timeoutError(
-        target: CatchUpTarget, start: ContinuousClock.Instant, clock: ContinuousClock, rounds: Int
+        target: CatchUpTarget, start: ReplicationClock.Instant, clock: ReplicationClock, rounds: Int
     ) async throws
         -> ReplicationError
     {
@@ -410,8 +419,8 @@ public struct CatchUpWaiter: CatchUpWaiting {
 
     private func timeoutError(
         target: CatchUpTarget,
-        start: ContinuousClock.Instant,
-        clock: ContinuousClock,
+        start: ReplicationClock.Instant,
+        clock: ReplicationClock,
         rounds: Int,
         status: ReplicaStatus?
     ) -> ReplicationError {

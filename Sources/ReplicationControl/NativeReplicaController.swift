@@ -53,7 +53,13 @@ public struct NativeReplicaController: ReplicaControlling, CatchUpWaiting, Diale
     ///
     /// - Throws: ``ReplicationError`` (``ReplicationError/Code/unsupported``) for Aurora, which refuses these
     ///   statements (use ``RDSReplicaController``).
-    public init(session: any SQLSession, dialect: ReplicationDialect, options: Options = Options()) throws {
+    ///
+    /// - Parameter clock: the clock the verification and catch-up waits are measured and slept on (tests pass a
+    ///   manual clock).
+    public init(
+        session: any SQLSession, dialect: ReplicationDialect, options: Options = Options(),
+        clock: ReplicationClock = .continuous
+    ) throws {
         guard !dialect.isAurora else {
             throw ReplicationError(
                 code: .unsupported,
@@ -65,7 +71,7 @@ public struct NativeReplicaController: ReplicaControlling, CatchUpWaiting, Diale
         self.core = ReplicaControllerCore(
             session: session, dialect: dialect, statusTimeout: options.statementTimeout,
             verificationTimeout: options.verificationTimeout, verificationInterval: options.verificationInterval,
-            catchUp: options.catchUp)
+            catchUp: options.catchUp, clock: clock)
     }
 
     /// Detects the dialect of the server behind `session`, then creates a controller.

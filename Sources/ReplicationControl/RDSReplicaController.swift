@@ -57,7 +57,13 @@ public struct RDSReplicaController: ReplicaControlling, CatchUpWaiting, RDSConfi
     ///
     /// - Throws: ``ReplicationError`` (``ReplicationError/Code/procedureMissing``) when `dialect` lists no RDS
     ///   procedures.
-    public init(session: any SQLSession, dialect: ReplicationDialect, options: Options = Options()) throws {
+    ///
+    /// - Parameter clock: the clock the verification and catch-up waits are measured and slept on (tests pass a
+    ///   manual clock).
+    public init(
+        session: any SQLSession, dialect: ReplicationDialect, options: Options = Options(),
+        clock: ReplicationClock = .continuous
+    ) throws {
         guard let procedures = dialect.rdsProcedures else {
             throw ReplicationError(
                 code: .procedureMissing,
@@ -71,7 +77,7 @@ public struct RDSReplicaController: ReplicaControlling, CatchUpWaiting, RDSConfi
         self.core = ReplicaControllerCore(
             session: session, dialect: dialect, statusTimeout: options.statusTimeout,
             verificationTimeout: options.verificationTimeout, verificationInterval: options.verificationInterval,
-            catchUp: options.catchUp)
+            catchUp: options.catchUp, clock: clock)
     }
 
     /// Detects the dialect and procedures of the server behind `session`, then creates a controller.

@@ -17,6 +17,8 @@ struct ReplicaControllerCore: Sendable {
     let verificationInterval: Duration
     /// Catch-up waits and lag.
     let waiter: CatchUpWaiter
+    /// The clock the verification is measured and slept on.
+    let clock: ReplicationClock
 
     init(
         session: any SQLSession,
@@ -24,14 +26,16 @@ struct ReplicaControllerCore: Sendable {
         statusTimeout: Duration,
         verificationTimeout: Duration,
         verificationInterval: Duration,
-        catchUp: CatchUpWaiter.Options
+        catchUp: CatchUpWaiter.Options,
+        clock: ReplicationClock
     ) {
         self.session = session
         self.dialect = dialect
         self.statusTimeout = statusTimeout
         self.verificationTimeout = verificationTimeout
         self.verificationInterval = verificationInterval
-        self.waiter = CatchUpWaiter(session: session, dialect: dialect, options: catchUp)
+        self.waiter = CatchUpWaiter(session: session, dialect: dialect, options: catchUp, clock: clock)
+        self.clock = clock
     }
 
     /// Reads the replica status and parses it by column name.
@@ -48,7 +52,6 @@ struct ReplicaControllerCore: Sendable {
         expectation: String,
         _ accept: (ReplicaStatus) -> Bool
     ) async throws -> ReplicaStatus {
-        let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: verificationTimeout)
         while true {
             let status = try await replicaStatus()
@@ -86,7 +89,7 @@ struct ReplicaControllerCore: Sendable {
                     ioThreadError: status.lastIOError
                 )
             }
-            try await Task.sleep(for: min(verificationInterval, remaining))
+            try await clock.sleep(for: min(verificationInterval, remaining))
         }
     }
 }
@@ -97,7 +100,7 @@ protocol DialectReplicaController: Sendable {
     associatedtype Options: Sendable
 
     /// Creates a controller for a server of `dialect`.
-    init(session: any SQLSession, dialect: ReplicationDialect, options: Options) throws
+    init(session: any SQLSession, dialect: ReplicationDialect, options: Options, clock: ReplicationClock) throws
 }
 
 extension DialectReplicaController {
@@ -105,6 +108,6 @@ extension DialectReplicaController {
     static func detected(on session: any SQLSession, options: Options, logger: Logger) async throws -> Self {
         try Self(
             session: session, dialect: try await ReplicationDialect.detect(on: session, logger: logger),
-            options: options)
+            options: options, clock: .continuous)
     }
 }

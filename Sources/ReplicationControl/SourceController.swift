@@ -99,12 +99,20 @@ public struct SourceController: SourceControlling {
     public let dialect: ReplicationDialect
     /// Tuning.
     public let options: Options
+    /// The clock the fence's deadline and duration are measured on.
+    public let clock: ReplicationClock
 
     /// Creates a controller.
-    public init(session: any SQLSession, dialect: ReplicationDialect, options: Options = Options()) {
+    ///
+    /// - Parameter clock: the clock the fence's deadline and duration are measured on (tests pass a manual clock).
+    public init(
+        session: any SQLSession, dialect: ReplicationDialect, options: Options = Options(),
+        clock: ReplicationClock = .continuous
+    ) {
         self.session = session
         self.dialect = dialect
         self.options = options
+        self.clock = clock
     }
 
     /// Detects the dialect of the server behind `session`, then creates a controller.
@@ -159,8 +167,8 @@ public struct SourceController: SourceControlling {
                 endpoint: endpointDescription
             )
         }
-        let clock = ContinuousClock()
         let start = clock.now
+        let deadline = clock.instant(for: deadline)
         let previous = try await readOnlySettings()
         let statement = Self.fenceStatement(dialect: dialect)
         let remaining = clock.now.duration(to: deadline)

@@ -62,7 +62,7 @@ struct CutoverRunnerSafetyTests {
         let executor = FakeExecutor(clock: clock, failing: "wait for target")
         let full = Atomic<Bool>(false)
         let journal = try CutoverJournal(path: path, didAppend: nil) { entry in
-            if entry.step?.hasPrefix("rollback.") == true { full.store(true, ordering: .sequentiallyConsistent) }
+            if entry.step?.isRollback == true { full.store(true, ordering: .sequentiallyConsistent) }
             return full.load(ordering: .sequentiallyConsistent) ? EIO : nil
         }
         let runner = CutoverRunner(

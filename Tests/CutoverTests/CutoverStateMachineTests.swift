@@ -50,7 +50,7 @@ private func writerCutover(
         ("saveConfiguration", .proxyConfigurationSaved),
     ]
     for (step, event) in script {
-        if machine.currentStep != step { continue }
+        if machine.currentStep != StepID(rawValue: step) { continue }
         action = machine.receive(event)
         if step == lastStep { break }
     }

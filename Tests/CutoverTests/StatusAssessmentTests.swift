@@ -21,13 +21,13 @@ private func run(_ steps: [(String, CutoverStateMachine.Action, CutoverStateMach
     entries.append(start)
     for (step, action, event) in steps {
         var actionEntry = entry(.action)
-        actionEntry.step = step
+        actionEntry.step = StepID(rawValue: step)
         actionEntry.action = action
         actionEntry.pastPointOfNoReturn = false
         entries.append(actionEntry)
         if let event {
             var eventEntry = entry(.event)
-            eventEntry.step = step
+            eventEntry.step = StepID(rawValue: step)
             eventEntry.event = event
             entries.append(eventEntry)
         }

@@ -221,7 +221,7 @@ extension FaultTests {
             // it has its outcome journaled (the ONLINE may then have been issued or not); otherwise it rolls back.
             let stepBeforeOnline = operation == .writerCutover ? "readNewWriterPosition" : "unfenceNew"
             let pastOnline = left.contains {
-                $0.step == "onlineNew" || ($0.kind == .event && $0.step == stepBeforeOnline)
+                $0.step == "onlineNew" || ($0.kind == .event && $0.step?.rawValue == stepBeforeOnline)
             }
 
             // resume: despite the lock file of the dead process.
@@ -466,7 +466,7 @@ extension FaultTests {
             let deadline = ContinuousClock.now + timeout
             while ContinuousClock.now < deadline {
                 if let entries = try? CutoverJournal.read(path: journal),
-                    entries.contains(where: { $0.kind == .action && $0.step == step })
+                    entries.contains(where: { $0.kind == .action && $0.step?.rawValue == step })
                 {
                     return true
                 }

@@ -211,7 +211,7 @@ extension FaultTests {
             firstRemaining: String = "proveFenceOld"
         ) async throws {
             guard case .stoppedAfterPointOfNoReturn(_, _, let remaining) = result.report.outcome else { return }
-            #expect(remaining.first == firstRemaining, "\(remaining)")
+            #expect(remaining.first?.rawValue == firstRemaining, "\(remaining)")
             try await bed.resumeAndFailBack(
                 journalPath: journal.path, matrixRow: "\(result.name), then source restarted and `resume`", logger: logger)
             try await bed.expectStartingState("after failback")

@@ -1,4 +1,4 @@
-import CutoverSandbox
+@_spi(Testing) import CutoverSandbox
 import Logging
 import MariaDB
 import Testing

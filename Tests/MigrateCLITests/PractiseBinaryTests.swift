@@ -1,4 +1,4 @@
-import CutoverSandbox
+@_spi(Testing) import CutoverSandbox
 import Foundation
 import MariaDB
 import Testing

@@ -230,7 +230,7 @@ public final class DryRunExecutor: CutoverExecutor {
     /// state machine, then the remaining steps (or the rollback) run against the simulation.
     ///
     /// - Throws: ``CutoverError`` (``CutoverError/Code/nothingToResume``, ``CutoverError/Code/journalMismatch``).
-    public static func planResume(entries: [CutoverJournalEntry], environment: DryRunEnvironment, logger: Logger)
+    public static func planResume(entries: [JournalRecord], environment: DryRunEnvironment, logger: Logger)
         async throws -> DryRunPlan
     {
         guard let run = CutoverJournal.unfinishedRun(in: entries), let operation = run.first?.operation else {

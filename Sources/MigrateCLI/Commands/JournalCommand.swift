@@ -71,9 +71,9 @@ enum JournalRenderer {
     /// The runs to show, each as its entries in order.
     ///
     /// - Throws: ``CutoverError`` when `run` names no run or more than one.
-    static func select(_ entries: [CutoverJournalEntry], run: String?, all: Bool) throws -> [[CutoverJournalEntry]] {
+    static func select(_ entries: [JournalRecord], run: String?, all: Bool) throws -> [[JournalRecord]] {
         var order: [String] = []
-        var byRun: [String: [CutoverJournalEntry]] = [:]
+        var byRun: [String: [JournalRecord]] = [:]
         for entry in entries {
             if byRun[entry.runID] == nil { order.append(entry.runID) }
             byRun[entry.runID, default: []].append(entry)
@@ -93,7 +93,7 @@ enum JournalRenderer {
         return order.last.map { [byRun[$0]!] } ?? []
     }
 
-    static func human(_ entries: [CutoverJournalEntry], statements: Bool, style: TerminalStyle) -> String {
+    static func human(_ entries: [JournalRecord], statements: Bool, style: TerminalStyle) -> String {
         guard let first = entries.first else { return "" }
         var text = style.bold("run \(first.runID)") + " \(first.operation?.rawValue ?? "")"
         text += " started \(first.time)"
@@ -144,14 +144,14 @@ enum JournalRenderer {
 
     /// The phase of the journal's last run, for `status`: run, operation, last step, point of no return, outcome.
     /// The entries of the journal's last run (empty: none).
-    static func lastRun(_ entries: [CutoverJournalEntry]) -> [CutoverJournalEntry] {
+    static func lastRun(_ entries: [JournalRecord]) -> [JournalRecord] {
         (try? select(entries, run: nil, all: false))?.first ?? []
     }
 
     /// The journal's last run and its phase; `derived` is the phase `status` derived from the journal and ProxySQL's
     /// runtime together (``StatusAssessment``), nil to use the journal alone.
     static func phase(
-        _ entries: [CutoverJournalEntry], path: String, derived: StatusAssessment.Phase? = nil
+        _ entries: [JournalRecord], path: String, derived: StatusAssessment.Phase? = nil
     ) -> CommandReport.Section {
         guard let runs = try? select(entries, run: nil, all: false), let run = runs.first, let first = run.first else {
             return CommandReport.Section(title: "Journal", headers: ["field", "value"], rows: [["journal", path], ["last run", "none"]])
@@ -182,7 +182,7 @@ enum JournalRenderer {
     }
 
     /// One JSON line per entry, as stored.
-    static func json(_ entries: [CutoverJournalEntry]) -> String {
+    static func json(_ entries: [JournalRecord]) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return entries.compactMap { entry in

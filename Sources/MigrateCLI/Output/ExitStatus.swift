@@ -78,7 +78,7 @@ struct ExitStatus: Sendable, Hashable, CustomStringConvertible {
             return (.refused, error.description)
         case let error as CutoverError:
             switch error.code {
-            case .invalidPlan, .journalMismatch: return (.configuration, error.description)
+            case .invalidPlan, .journalMismatch, .unsupportedJournalVersion: return (.configuration, error.description)
             case .journalLocked: return (.busy, error.description)
             case .nothingToResume, .unfinishedRun: return (.refused, error.description)
             default: return (.failure, error.description)

@@ -149,7 +149,7 @@ struct HumanProgressRenderer: ProgressRendering {
         case .stoppedAfterPointOfNoReturn(let reason, let failures, let remaining):
             var text = style.red("\(name): the new server took over, but the run stopped: \(reason).") + "\n"
             text += failures.map { "  - \($0)\n" }.joined()
-            if !remaining.isEmpty { text += "  Remaining steps: \(remaining.joined(separator: ", "))\n" }
+            if !remaining.isEmpty { text += "  Remaining steps: \(remaining.map(\.rawValue).joined(separator: ", "))\n" }
             text += "  Finish it with: " + style.bold(context.resumeCommand)
             return text
         }
@@ -347,7 +347,7 @@ struct JSONProgressRenderer: ProgressRendering {
         case .stoppedAfterPointOfNoReturn(let reason, let failures, let remaining):
             return [
                 ("outcome", "stopped-after-point-of-no-return"), ("reason", .string(reason)),
-                ("failures", .array(failures.map(failure))), ("remaining_steps", .array(remaining.map { .string($0) })),
+                ("failures", .array(failures.map(failure))), ("remaining_steps", .array(remaining.map { .string($0.rawValue) })),
             ]
         }
     }

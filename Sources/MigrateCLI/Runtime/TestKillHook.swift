@@ -45,7 +45,7 @@ struct TestKillHook: Sendable, Equatable {
     }
 
     /// The journal observer of `after-entry:N` (nil for the other kind).
-    func journalObserver() -> (@Sendable (CutoverJournalEntry) -> Void)? {
+    func journalObserver() -> (@Sendable (JournalRecord) -> Void)? {
         guard case .afterEntry(let limit) = point else { return nil }
         let written = Atomic<Int>(0)
         return { _ in

@@ -46,7 +46,7 @@ enum OperationWiring {
     /// The dry run of resuming the unfinished run of `entries`: the servers are read as for ``plan(_:_:_:)``.
     ///
     /// - Throws: `CutoverError` when there is nothing to resume or the journal is of another topology.
-    static func planResume(_ environment: CommandEnvironment, _ entries: [CutoverJournalEntry]) async throws -> DryRunPlan {
+    static func planResume(_ environment: CommandEnvironment, _ entries: [JournalRecord]) async throws -> DryRunPlan {
         guard let operation = CutoverJournal.unfinishedRun(in: entries)?.first?.operation else {
             throw CutoverError(
                 code: .nothingToResume,

@@ -104,7 +104,7 @@ enum FaultMatrix {
         case .rolledBack(let reason, let failures):
             "rolled back (\(reason.prefix(90)))" + (failures.isEmpty ? "" : "; rollback failures: \(failures.count)")
         case .stoppedAfterPointOfNoReturn(_, let failures, let remaining):
-            "stopped after PONR; remaining \(remaining.joined(separator: ", "))"
+            "stopped after PONR; remaining \(remaining.map(\.rawValue).joined(separator: ", "))"
                 + (failures.isEmpty ? "" : "; failures on " + failures.compactMap(\.endpoint).joined(separator: ", "))
         }
     }
