@@ -1,6 +1,6 @@
 import Cutover
 import CutoverRehearsal
-import CutoverSandbox
+@_spi(Testing) import CutoverSandbox
 import Foundation
 import Logging
 import MariaDB
