@@ -43,6 +43,12 @@ public struct CutoverExecutionContext: Sendable {
     /// end early without harm (the drain) checks it and ends with a "stopped" event, so that the run stops at once
     /// instead of waiting out the step's deadline.
     public let isStopRequested: @Sendable () -> Bool
+    /// The policy of the run: the configuration's for a new run, the journaled one for a resume (the policy the state
+    /// machine runs under). nil when the context was built without one (tests, older callers).
+    public let policy: CutoverPolicy?
+    /// Sleeps on the run's clock (the clock ``elapsed`` is read from), so that a wait measured with ``elapsed`` and
+    /// paced with this stays on one clock.
+    public let sleep: @Sendable (Duration) async throws -> Void
 
     /// Creates a context.
     ///
@@ -51,16 +57,22 @@ public struct CutoverExecutionContext: Sendable {
     ///   - report: where progress of long waits goes.
     ///   - logger: the run's logger.
     ///   - isStopRequested: whether a stop was requested; never, by default.
+    ///   - policy: the run's policy; nil by default.
+    ///   - sleep: sleeps on the run's clock; the continuous clock by default.
     public init(
         elapsed: @escaping @Sendable () -> Duration,
         report: @escaping @Sendable (CutoverProgress) -> Void,
         logger: Logger,
-        isStopRequested: @escaping @Sendable () -> Bool = { false }
+        isStopRequested: @escaping @Sendable () -> Bool = { false },
+        policy: CutoverPolicy? = nil,
+        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
     ) {
         self.elapsed = elapsed
         self.report = report
         self.logger = logger
         self.isStopRequested = isStopRequested
+        self.policy = policy
+        self.sleep = sleep
     }
 }
 

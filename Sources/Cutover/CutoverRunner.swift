@@ -42,6 +42,10 @@ public actor CutoverRunner {
     private let executor: any CutoverExecutor
     private let journal: CutoverJournal?
     private let clockElapsed: @Sendable () -> Duration
+    private let clockSleep: @Sendable (Duration) async throws -> Void
+    /// The policy the machine runs under: the configuration's, or the journaled one on resume. Handed to the executor
+    /// in the execution context.
+    private var runPolicy: CutoverPolicy
     private var elapsedBase: Duration = .zero
     private let logger: Logger
     private var machine = CutoverStateMachine()
@@ -73,6 +77,8 @@ public actor CutoverRunner {
         self.journal = journal
         let start = clock.now
         self.clockElapsed = { start.duration(to: clock.now) }
+        self.clockSleep = { try await clock.sleep(for: $0) }
+        self.runPolicy = configuration.policy
         var logger = logger
         let runID = runID ?? Self.makeRunID()
         logger[metadataKey: "cutover.run_id"] = "\(runID)"
@@ -165,6 +171,8 @@ public actor CutoverRunner {
         }
         // A resume appends to the same run, so that the journal shows one run and a later resume finds all of it.
         journaledRunID = header.runID
+        // The journaled policy wins: the machine replays and continues under it, and the executor gets it too.
+        runPolicy = policy
         // Replay, validating every entry: a journal that does not fit is refused, never a crash.
         machine = try JournalReplay(run: run, operation: operation, policy: policy).machine
         // Continue the run's clock from where the journal left it.
@@ -321,7 +329,9 @@ public actor CutoverRunner {
             elapsed: { base + clockElapsed() },
             report: { continuation.yield($0) },
             logger: logger,
-            isStopRequested: { stopFlag.isSet }
+            isStopRequested: { stopFlag.isSet },
+            policy: runPolicy,
+            sleep: clockSleep
         )
     }
 

@@ -343,7 +343,8 @@ public final class RecordingProxySQLAdmin: ProxySQLAdministering, Sendable {
 
     /// LOAD: the configuration becomes live, without `OFFLINE_HARD` servers; their pool rows go away.
     private static func load(_ state: inout State) {
-        state.runtime = state.configured.filter { $0.value.status.isPresentInRuntime }
+        let loaded = ProxySQLLoadModel.runtimeServers(loading: state.configured.values.sorted { $0.key < $1.key })
+        state.runtime = Dictionary(uniqueKeysWithValues: loaded.map { ($0.key, $0) })
         state.runtimePairs = state.pairs
         for key in Array(state.pool.keys) where state.runtime[key] == nil { state.pool[key] = nil }
         for (key, server) in state.runtime {

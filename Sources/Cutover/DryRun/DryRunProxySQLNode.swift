@@ -28,7 +28,7 @@ public final class DryRunProxySQLNode: ProxySQLAdministering {
             replicationHostgroupPairs: [ReplicationHostgroupPair] = []
         ) {
             self.servers = servers
-            self.runtimeServers = servers.filter { $0.status != .offlineHard }
+            self.runtimeServers = ProxySQLLoadModel.runtimeServers(loading: servers)
             self.variables = variables
             self.runtimeVariables = variables
             self.replicationHostgroupPairs = replicationHostgroupPairs
@@ -119,7 +119,7 @@ public final class DryRunProxySQLNode: ProxySQLAdministering {
 
     public func loadServersToRuntime(logger: Logger) async throws {
         record(ProxySQLAdminStatements.loadServersToRuntime)
-        state.withLock { $0.runtimeServers = $0.servers.filter { $0.status != .offlineHard } }
+        state.withLock { $0.runtimeServers = ProxySQLLoadModel.runtimeServers(loading: $0.servers) }
     }
 
     public func saveServersToDisk(logger: Logger) async throws {

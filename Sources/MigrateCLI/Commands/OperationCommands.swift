@@ -11,9 +11,10 @@ enum OperationCommand {
         options: GlobalOptions,
         change: ChangeOptions,
         planOptions: PlanOptions = PlanOptions(),
-        bridge: LibraryBridge = .live
+        bridge: LibraryBridge = .live,
+        runtime: CommandRuntime? = nil
     ) async throws {
-        let runtime = CommandRuntime(options: options)
+        let runtime = runtime ?? CommandRuntime(options: options)
         try await runtime.run {
             let environment = try runtime.commandEnvironment(bridge: bridge)
             if change.dryRun {
