@@ -118,7 +118,7 @@ struct PreflightReportTests {
         let fixture = PreflightFixture()
         let report = await fixture.run()
         #expect(report.checks.map(\.id) == Preflight.checkIDs)
-        #expect(Preflight.checkIDs.count == 31)
+        #expect(Preflight.checkIDs.count == 32)
         for check in report.checks {
             #expect(check.status == .pass, "\(check)")
             #expect(check.remedy == nil)

@@ -48,6 +48,7 @@ extension Preflight {
             remedyOnError: { _ in proxyAdminRemedy },
             check: Preflight.checkRuntimeEqual
         ),
+        clusterCheck,
     ]
 
     static let proxyAdminRemedy =

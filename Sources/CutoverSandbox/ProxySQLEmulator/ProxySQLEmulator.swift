@@ -178,6 +178,7 @@ public final class ProxySQLEmulator: Sendable {
         variables.append(("mysql-interfaces", dataPorts.sorted { $0.key < $1.key }.map { "127.0.0.1:\($0.value)" }.joined(separator: ";")))
         variables.append(("admin-version", configuration.version))
         variables.append(("admin-mysql_ifaces", "127.0.0.1:\(adminPort)"))
+        variables.append(contentsOf: AdminEngine.clusterVariableDefaults)
         for (name, value) in configuration.initialVariables {
             if let index = variables.firstIndex(where: { $0.0 == name }) {
                 variables[index].1 = value
@@ -220,6 +221,8 @@ public final class ProxySQLEmulator: Sendable {
                     }
                 }
                 tasks.addTask { await emulator.sweepIdleSessions() }
+                // ProxySQL Cluster: pulls mysql_servers from the peers in proxysql_servers (issue #16).
+                tasks.addTask { await engine.runClusterSync(ownAdminPort: adminPort) }
             }
         }
         emulator.runTask.withLock { $0 = task }

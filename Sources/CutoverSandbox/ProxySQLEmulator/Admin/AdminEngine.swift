@@ -242,7 +242,11 @@ final class AdminEngine: Sendable {
         try copy(AdminSchema.serverTables.filter { $0 != "mysql_servers" }, mainToRuntime: true)
         dataPlane.loadServers(configs)
         try bumpChecksum("mysql_servers", table: "main.runtime_mysql_servers")
-        try bumpChecksum("mysql_servers_v2", table: "main.mysql_servers")
+        // ProxySQL's peers pull these rows without the OFFLINE_HARD ones and compare checksums (issue #16).
+        try bumpChecksum(
+            "mysql_servers_v2",
+            table: "main.mysql_servers WHERE UPPER(status) <> 'OFFLINE_HARD' ORDER BY hostgroup_id, hostname, port"
+        )
         logger.debug("servers loaded to runtime", metadata: ["proxysql.servers": "\(visible.count)"])
     }
 
