@@ -77,7 +77,7 @@ struct BackendLoginTests {
             for flush in [false, true] {
                 if flush { try await root.run("FLUSH PRIVILEGES") }
                 let wrong = password + "-wrong"
-                let error = try await #require(throws: BackendLostError.self) {
+                let error = try await #require(throws: BackendConnectError.self) {
                     try await login(server, user: "emulator", password: wrong, id: 4)
                 }
                 #expect(error.description.contains("1045"), "\(error)")
@@ -127,7 +127,7 @@ struct BackendLoginTests {
             #expect(connection.loginPath == .nativePassword)
             #expect(try await currentUser(connection) == "emulator@%")
             connection.close()
-            let error = try await #require(throws: BackendLostError.self) {
+            let error = try await #require(throws: BackendConnectError.self) {
                 try await login(server, user: "emulator", password: password + "x", id: 2)
             }
             #expect(error.description.contains("1045"))

@@ -98,12 +98,20 @@ struct ProxySQLClusterSyncTests {
     func sameChangeEverywhere() async throws {
         guard try IntegrationGate.skipIfUnavailable() else { return }
         try await withTwoNodes { first, second in
-            for node in [first, second] {
-                try await admin(node) { admin in
-                    try await admin.run("INSERT INTO mysql_servers (hostgroup_id, hostname, port) VALUES (10, '127.0.0.1', 3306)")
-                    try await admin.run("LOAD MYSQL SERVERS TO RUNTIME")
-                }
+            // As the tool does it: sessions open and rows staged on every node first, then the LOADs in parallel
+            // (one after the other with a connect in between can exceed the three checks of a loaded machine, and
+            // then the later node rightly pulls).
+            let sessions = [
+                try await MariaDBConnection.connect(configuration: first.adminConfiguration),
+                try await MariaDBConnection.connect(configuration: second.adminConfiguration),
+            ]
+            for session in sessions {
+                try await session.run("INSERT INTO mysql_servers (hostgroup_id, hostname, port) VALUES (10, '127.0.0.1', 3306)")
             }
+            async let loadFirst = sessions[0].run("LOAD MYSQL SERVERS TO RUNTIME")
+            async let loadSecond = sessions[1].run("LOAD MYSQL SERVERS TO RUNTIME")
+            _ = try await (loadFirst, loadSecond)
+            for session in sessions { await session.close() }
             try await Task.sleep(for: .milliseconds(Self.interval * 10))
             // One LOAD each (version 1 at boot, 2 after it): a pull would have loaded once more.
             #expect(try await checksum(first).first == "2")

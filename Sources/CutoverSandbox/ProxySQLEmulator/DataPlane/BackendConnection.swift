@@ -134,16 +134,17 @@ final class BackendConnection: @unchecked Sendable {
             ready.fail(error)
             throw error
         }
-        let handler: NIOLoopBound<BackendChannelHandler>
         do {
-            handler = try await channel.eventLoop.submit {
-                NIOLoopBound(try channel.pipeline.syncOperations.handler(type: BackendChannelHandler.self), eventLoop: channel.eventLoop)
-            }.get()
             let timeoutTask = channel.eventLoop.scheduleTask(in: .milliseconds(Int64(max(1, timeout.wholeMilliseconds)))) {
                 ready.fail(BackendLostError(description: "login to \(server.host):\(server.port) timed out"))
             }
             defer { timeoutTask.cancel() }
+            // The login's outcome first: a refused login closes the channel and empties its pipeline, so looking the
+            // handler up before it would report a missing handler instead of the server's error.
             let login = try await ready.futureResult.get()
+            let handler = try await channel.eventLoop.submit {
+                NIOLoopBound(try channel.pipeline.syncOperations.handler(type: BackendChannelHandler.self), eventLoop: channel.eventLoop)
+            }.get()
             return BackendConnection(
                 id: id,
                 server: server,
