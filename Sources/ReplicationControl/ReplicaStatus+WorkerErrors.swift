@@ -21,15 +21,21 @@ extension ReplicaStatus {
 }
 
 extension ReplicaStatusReader {
-    /// The most recent error of a worker of `channel`'s applier (MySQL 8.0+ and Aurora v3).
+    /// The error of the worker of `channel`'s applier (MySQL 8.0+ and Aurora v3) that failed first. With
+    /// `replica_preserve_commit_order` (on by default since 8.0.27) the other workers then stop with 3030
+    /// (`ER_REPLICA_WORKER_STOPPED_PREVIOUS_THD_ERROR`, "…stopped after at least one previous worker encountered an
+    /// error…"), later: those are consequences, so they come last, and among the rest the earliest wins.
     static func workerErrorStatement(channel: String) -> SQLStatement {
         """
         SELECT LAST_ERROR_NUMBER, LAST_ERROR_MESSAGE, LAST_ERROR_TIMESTAMP \
         FROM performance_schema.replication_applier_status_by_worker \
         WHERE CHANNEL_NAME = \(channel) AND LAST_ERROR_NUMBER <> 0 \
-        ORDER BY LAST_ERROR_TIMESTAMP DESC, WORKER_ID LIMIT 1
+        ORDER BY LAST_ERROR_NUMBER = \(Self.workerStoppedAfterPreviousError), LAST_ERROR_TIMESTAMP, WORKER_ID LIMIT 1
         """
     }
+
+    /// `ER_REPLICA_WORKER_STOPPED_PREVIOUS_THD_ERROR`: a worker stopped because an earlier one failed.
+    static let workerStoppedAfterPreviousError = 3030
 
     /// `status` with the failing worker's error in place of the coordinator's summary, when `status` shows one and
     /// the server is a MySQL (not MariaDB, whose parallel applier reports the worker's error itself).

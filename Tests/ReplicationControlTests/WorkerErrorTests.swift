@@ -16,7 +16,7 @@ struct WorkerErrorTests {
         + "and/or performance_schema.replication_applier_status_by_worker table for more details about this failure "
         + "or others, if any."
     static let workerQuery =
-        "SELECT LAST_ERROR_NUMBER, LAST_ERROR_MESSAGE, LAST_ERROR_TIMESTAMP FROM performance_schema.replication_applier_status_by_worker WHERE CHANNEL_NAME = '' AND LAST_ERROR_NUMBER <> 0 ORDER BY LAST_ERROR_TIMESTAMP DESC, WORKER_ID LIMIT 1"
+        "SELECT LAST_ERROR_NUMBER, LAST_ERROR_MESSAGE, LAST_ERROR_TIMESTAMP FROM performance_schema.replication_applier_status_by_worker WHERE CHANNEL_NAME = '' AND LAST_ERROR_NUMBER <> 0 ORDER BY LAST_ERROR_NUMBER = 3030, LAST_ERROR_TIMESTAMP, WORKER_ID LIMIT 1"
     static let duplicate =
         "Worker 1 failed executing transaction 'ANONYMOUS' at source log mysql-bin.000003, end_log_pos 1900; Could not "
         + "execute Write_rows event on table app.items; Duplicate entry '11' for key 'items.PRIMARY', Error_code: 1062"
