@@ -436,10 +436,18 @@ public enum RehearsalScript {
         func closedAt(_ change: Switch) -> ContinuousClock.Instant? {
             change.report.timeline.marks[.windowClosed].map { change.started + $0 }
         }
+        // The fenced server may take writes again as soon as the next switch starts its ONLINE: on a fleet the nodes
+        // apply it one after the other, and `windowClosed` is marked after the last, so a write acknowledged by the
+        // server through the first node is legitimate before that mark. The new writer's position is read right
+        // before the ONLINE.
+        func reopenedAt(_ change: Switch) -> ContinuousClock.Instant? {
+            (change.report.timeline.marks[.newWriterPositionRead] ?? change.report.timeline.marks[.windowClosed])
+                .map { change.started + $0 }
+        }
         var fences: [CutoverSandbox.WriteFence] = []
         for (index, change) in writerSwitches.enumerated() {
             guard let from = closedAt(change) else { continue }
-            let until = index + 1 < writerSwitches.count ? closedAt(writerSwitches[index + 1]) : nil
+            let until = index + 1 < writerSwitches.count ? reopenedAt(writerSwitches[index + 1]) : nil
             let server = change.operation.from == .source ? rehearsal.source : rehearsal.target
             fences.append(CutoverSandbox.WriteFence(serverID: UInt32(server.serverID), from: from, until: until))
         }
