@@ -69,7 +69,7 @@ struct ProxySQLEmulatorRecheckTests {
 
     @Test("the first statement on a fresh backend connection pays the configured cold-connection delay; warm ones do not")
     func coldConnections() async throws {
-        let delay = Duration.milliseconds(400)
+        let delay = Duration.milliseconds(2_000)
         try await Fixture.with(statuses: ["ONLINE", "OFFLINE_HARD"], coldConnectionDelay: delay) { fixture in
             let client = try await fixture.client()
             func timed(_ sql: SQLStatement) async throws -> Duration {
