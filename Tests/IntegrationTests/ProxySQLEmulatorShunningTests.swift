@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
 @testable import CutoverSandbox
 import Foundation
 import MariaDB
@@ -17,11 +20,25 @@ struct ProxySQLEmulatorShunningTests {
 
     /// A loopback port nothing listens on (bound, then closed): connects there are refused.
     static func deadPort() async throws -> Int {
-        let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0).get()
-        let port = try #require(listener.localAddress?.port)
-        try await listener.close()
-        return port
+        // A socket bound and never listening: connects are refused (ECONNREFUSED), and no other test's server can take
+        // the port meanwhile (a port merely closed again was reused by a sandbox server in the whole suite, which
+        // answered 1045). The descriptor is left open for the rest of the test process on purpose: one per test.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(fd >= 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        try #require(bound == 0)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        try #require(named == 0)
+        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     /// Adds a `mysql_servers` row for the dead port in hostgroup 10 and loads.
