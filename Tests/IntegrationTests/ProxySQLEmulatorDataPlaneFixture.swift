@@ -19,6 +19,7 @@ struct DataPlaneFixture {
         variables: [String: String] = [:],
         lateConnUsedEvery: Int = 0,
         coldConnectionDelay: Duration = .zero,
+        afterBackendAnswer: (@Sendable (_ statement: String, _ connection: BackendConnection) async -> Void)? = nil,
         _ body: (DataPlaneFixture) async throws -> Result
     ) async throws -> Result {
         let sandbox = try SuiteSandbox.require()
@@ -49,6 +50,7 @@ struct DataPlaneFixture {
         configuration.adminLatency = .fast
         configuration.lateConnUsedEvery = lateConnUsedEvery
         configuration.coldConnectionDelay = coldConnectionDelay
+        configuration.afterBackendAnswer = afterBackendAnswer
         return try await withProxySQLEmulator(configuration: configuration) { emulator in
             let admin = try await MariaDBConnection.connect(configuration: emulator.adminConfiguration)
             for (index, server) in servers.enumerated() {

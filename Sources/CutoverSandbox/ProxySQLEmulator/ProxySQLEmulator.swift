@@ -138,7 +138,9 @@ public final class ProxySQLEmulator: Sendable {
         }
 
         let group = MultiThreadedEventLoopGroup.singleton
-        let dataPlane = DataPlane(logger: logger, coldConnectionDelay: configuration.coldConnectionDelay)
+        let dataPlane = DataPlane(
+            logger: logger, coldConnectionDelay: configuration.coldConnectionDelay,
+            afterBackendAnswer: configuration.afterBackendAnswer)
         dataPlane.setLateConnUsed(every: configuration.lateConnUsedEvery)
         let database: AdminDatabase
         do {
