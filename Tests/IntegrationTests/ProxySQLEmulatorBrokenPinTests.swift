@@ -32,7 +32,7 @@ struct ProxySQLEmulatorBrokenPinTests {
     /// after the backend answered the first statement starting with `prefix`, and to wait until that LOAD has
     /// closed the connection.
     static func armSwitch(_ cut: Cut, fixture: Fixture, at prefix: String) {
-        let admin = fixture.emulator.adminConfiguration
+        let admin = EmulatorTestSupport.patientAdmin(fixture.emulator)
         let ports = fixture.servers.map(\.port)
         cut.armed.withLock {
             $0 = (prefix, { connection in

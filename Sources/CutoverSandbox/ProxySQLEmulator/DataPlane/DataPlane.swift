@@ -91,6 +91,9 @@ final class DataPlane: Sendable {
     /// ``ProxySQLEmulator/Configuration/coldConnectionDelay``).
     let coldConnectionDelay: Duration
 
+    /// The second that shunning counts in (the wall clock, as ProxySQL; a test may hold it still).
+    let shunClock: ShunClock
+
     /// Fault injection for tests: runs after a backend answered a forwarded statement, before the session takes the
     /// answer in (see ``ProxySQLEmulator/Configuration/afterBackendAnswer``).
     let afterBackendAnswer: (@Sendable (_ statement: String, _ connection: BackendConnection) async -> Void)?
@@ -98,10 +101,12 @@ final class DataPlane: Sendable {
     init(
         logger: Logger,
         coldConnectionDelay: Duration = .zero,
+        shunClock: ShunClock = .wallClock,
         afterBackendAnswer: (@Sendable (_ statement: String, _ connection: BackendConnection) async -> Void)? = nil
     ) {
         self.logger = logger
         self.coldConnectionDelay = coldConnectionDelay
+        self.shunClock = shunClock
         self.afterBackendAnswer = afterBackendAnswer
     }
 
@@ -360,7 +365,7 @@ final class DataPlane: Sendable {
                 if record == nil || record!.inRuntime == false { return .pinnedToOfflineHard(backend) }
                 return .pinned(backend)
             }
-            let second = ShunRules.currentSecond()
+            let second = shunClock.second()
             Self.recoverShunned(hostgroup: hostgroup, desperate: false, second: second, state: &state)
             func usable(_ state: inout State) -> [(ServerKey, Int)] { state.serverOrder.compactMap { key -> (ServerKey, Int)? in
                 guard key.hostgroup == hostgroup, var record = state.servers[key], record.acceptsNewConnections else { return nil }
