@@ -56,6 +56,11 @@ struct Scenario: Sendable, Hashable {
     /// Whether our procedure runs its replication settle (`policy.replication-settle-*`); off only to measure the
     /// window without it.
     var toolSettle: Bool
+    /// ProxySQL emulator nodes in front of the servers (a fleet, issue #16): the load spreads over their writer
+    /// ports and every switch is applied to and verified on each. Scenarios with the same count share a rehearsal.
+    var proxyNodes = 1
+    /// How late the last node of the fleet answers every admin statement (zero: on time).
+    var lateNodeDelay: Duration = .zero
 
     init(
         id: String,
@@ -107,6 +112,8 @@ struct Scenario: Sendable, Hashable {
             parts.append(strategy == .polling ? "polling" : "wait function")
         }
         parts.append(auroraDelays ? "Aurora delays ON" : "delays off")
+        if proxyNodes > 1 { parts.append("\(proxyNodes) ProxySQL nodes") }
+        if lateNodeDelay > .zero { parts.append("one node \(Int(lateNodeDelay.inMilliseconds)) ms late") }
         return parts.joined(separator: ", ")
     }
 
@@ -137,9 +144,24 @@ struct Scenario: Sendable, Hashable {
             toolSettle: false),
         Scenario(id: "baseline", group: "baseline", procedure: .baseline),
         Scenario(id: "baseline-auto-increment", group: "baseline", procedure: .baseline, workload: .autoIncrement),
+        // Issue #16: the headline workload in front of 1, 4, 16 and 64 ProxySQL nodes, and 16 with one node late.
+        .fleet(1), .fleet(4), .fleet(16), .fleet(64), .fleet(16, lateNode: .milliseconds(200)),
         Scenario(id: "delays", group: "aurora delays", auroraDelays: true),
         Scenario(id: "baseline-delays", group: "aurora delays", procedure: .baseline, auroraDelays: true),
     ]
+}
+
+extension Scenario {
+    /// The headline workload in front of `nodes` ProxySQL nodes, optionally with the last one answering late.
+    static func fleet(_ nodes: Int, lateNode delay: Duration = .zero) -> Scenario {
+        var scenario = Scenario(
+            id: delay > .zero ? "fleet-\(nodes)-late-node" : "fleet-\(nodes)",
+            group: "fleet"
+        )
+        scenario.proxyNodes = nodes
+        scenario.lateNodeDelay = delay
+        return scenario
+    }
 }
 
 extension Duration {

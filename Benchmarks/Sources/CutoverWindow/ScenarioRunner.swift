@@ -1,5 +1,5 @@
 import Cutover
-import CutoverRehearsal
+@_spi(Testing) import CutoverRehearsal
 import CutoverSandbox
 import Logging
 import MariaDB
@@ -174,7 +174,16 @@ struct ScenarioRunner {
             ? CatchUpWaiter.Options(strategy: .polling, pollInterval: .seconds(1))
             : CatchUpWaiter.Options(strategy: scenario.strategy)
         let (environment, closeEnvironment) = try await rehearsal.makeEnvironment(
-            options: Rehearsal.EnvironmentOptions(catchUp: catchUp, wrapSession: { timer.wrap($0, name: $1) }),
+            options: Rehearsal.EnvironmentOptions(
+                catchUp: catchUp,
+                wrapSession: { [scenario, rehearsal] session, name in
+                    // One slow node of the fleet (issue #16): every admin statement to it answers late.
+                    guard scenario.lateNodeDelay > .zero, name == rehearsal.proxyNodeNames.last else {
+                        return timer.wrap(session, name: name)
+                    }
+                    return timer.wrap(LateSQLSession(base: session, delay: scenario.lateNodeDelay), name: name)
+                }
+            ),
             logger: logger
         )
         var policy = CutoverPolicy()
@@ -193,17 +202,17 @@ struct ScenarioRunner {
             _ = try await environment.proxies.setVariablesAndLoad([name: "0"], logger: logger).get()
         }
 
-        let load = try WriteLoad(
-            configuration: WriteLoad.Configuration(
-                endpoint: rehearsal.writerEndpoint,
-                clients: scenario.clients ?? clients,
-                workload: scenario.workload,
-                transactionMode: scenario.transactionMode,
-                transactionHold: scenario.hold,
-                thinkTime: scenario.thinkTime ?? thinkTime
-            ),
-            logger: logger
+        var loadConfiguration = WriteLoad.Configuration(
+            endpoint: rehearsal.writerEndpoint,
+            clients: scenario.clients ?? clients,
+            workload: scenario.workload,
+            transactionMode: scenario.transactionMode,
+            transactionHold: scenario.hold,
+            thinkTime: scenario.thinkTime ?? thinkTime
         )
+        // A fleet: the clients spread over every node's writer port.
+        loadConfiguration.additionalEndpoints = Array(rehearsal.writerEndpoints.dropFirst())
+        let load = try WriteLoad(configuration: loadConfiguration, logger: logger)
         let scenario = self.scenario
         let runs = self.runs
         let burst = self.burst
