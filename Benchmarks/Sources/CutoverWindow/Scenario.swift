@@ -165,13 +165,15 @@ struct Scenario: Sendable, Hashable {
         Scenario(
             id: "wl-mix", group: "workloads", workload: .autoIncrement, clients: 8, thinkTime: .zero,
             shapes: WriteLoad.mixedShapes),
+        Scenario(id: "wl-sysbench-insert", group: "workloads", clients: 1, sysbench: .insertGenerated),
+        Scenario(id: "wl-sysbench-insert-explicit", group: "workloads", clients: 1, sysbench: .insertExplicit),
+        Scenario(id: "wl-sysbench-write-only", group: "workloads", clients: 1, sysbench: .writeOnly),
+        // Last of the workloads: the guards refuse its first cut-over (sessions pinned for life would hold the drain
+        // past its deadline), and a scenario that stops makes the benchmark skip the ones after it in the rehearsal.
         Scenario(
             id: "wl-mix-wait-keep", group: "workloads", workload: .autoIncrement, clients: 8, thinkTime: .zero,
             shapes: WriteLoad.mixedShapes,
             pinnedSessions: .wait, autoIncrementPin: .keep),
-        Scenario(id: "wl-sysbench-insert", group: "workloads", clients: 1, sysbench: .insertGenerated),
-        Scenario(id: "wl-sysbench-insert-explicit", group: "workloads", clients: 1, sysbench: .insertExplicit),
-        Scenario(id: "wl-sysbench-write-only", group: "workloads", clients: 1, sysbench: .writeOnly),
         Scenario(id: "baseline", group: "baseline", procedure: .baseline),
         Scenario(id: "baseline-auto-increment", group: "baseline", procedure: .baseline, workload: .autoIncrement),
         Scenario(id: "delays", group: "aurora delays", auroraDelays: true),
