@@ -369,6 +369,15 @@ struct Report {
             }
         }
 
+        // sysbench's own failure, whole (the workload table has room for its first words only).
+        let sysbenchFailures = results.filter { $0.sysbenchError != nil }
+        if !sysbenchFailures.isEmpty {
+            out.append("\n### sysbench failures\n")
+            for result in sysbenchFailures {
+                out.append("- `\(result.scenario.id)`:\n\n```\n\(result.sysbenchError ?? "")\n```")
+            }
+        }
+
         out.append("\n### Targets (issue #7)\n")
         out.append(contentsOf: targets())
         return out.joined(separator: "\n")
