@@ -91,9 +91,23 @@ final class DataPlane: Sendable {
     /// ``ProxySQLEmulator/Configuration/coldConnectionDelay``).
     let coldConnectionDelay: Duration
 
-    init(logger: Logger, coldConnectionDelay: Duration = .zero) {
+    /// The second that shunning counts in (the wall clock, as ProxySQL; a test may hold it still).
+    let shunClock: ShunClock
+
+    /// Fault injection for tests: runs after a backend answered a forwarded statement, before the session takes the
+    /// answer in (see ``ProxySQLEmulator/Configuration/afterBackendAnswer``).
+    let afterBackendAnswer: (@Sendable (_ statement: String, _ connection: BackendConnection) async -> Void)?
+
+    init(
+        logger: Logger,
+        coldConnectionDelay: Duration = .zero,
+        shunClock: ShunClock = .wallClock,
+        afterBackendAnswer: (@Sendable (_ statement: String, _ connection: BackendConnection) async -> Void)? = nil
+    ) {
         self.logger = logger
         self.coldConnectionDelay = coldConnectionDelay
+        self.shunClock = shunClock
+        self.afterBackendAnswer = afterBackendAnswer
     }
 
     var variables: RuntimeVariables { state.withLock { $0.variables } }
@@ -351,7 +365,7 @@ final class DataPlane: Sendable {
                 if record == nil || record!.inRuntime == false { return .pinnedToOfflineHard(backend) }
                 return .pinned(backend)
             }
-            let second = ShunRules.currentSecond()
+            let second = shunClock.second()
             Self.recoverShunned(hostgroup: hostgroup, desperate: false, second: second, state: &state)
             func usable(_ state: inout State) -> [(ServerKey, Int)] { state.serverOrder.compactMap { key -> (ServerKey, Int)? in
                 guard key.hostgroup == hostgroup, var record = state.servers[key], record.acceptsNewConnections else { return nil }
@@ -450,7 +464,13 @@ final class DataPlane: Sendable {
             session.pins = pins
             session.autoIncrementTokens = autoIncrementTokens
             session.lastActive = .now
-            if connectionBroken || (pins.isEmpty && autoIncrementTokens == 0) {
+            let pinned = !pins.isEmpty || autoIncrementTokens > 0
+            // A connection that broke under a session that still needs it (a transaction, session variables, the
+            // auto-increment delay after an INSERT) stays attached: ProxySQL never moves such a session to another
+            // backend behind its back; its next statement gets 2013 (and the frontend is closed when OFFLINE_HARD
+            // cut it, `pinnedToOfflineHard`). Releasing it here let that next statement run on another connection:
+            // a `SELECT LAST_INSERT_ID()` read that connection's id, a COMMIT answered OK for nothing (issue #18).
+            if !pinned {
                 session.backend = nil
                 Self.release(connection, reusable: !connectionBroken, state: &state)
             }
