@@ -4,7 +4,8 @@
 /// writer → stop forward replication → make the new writer writable (when `read_only` is on) → read the new writer's
 /// position → start and verify reverse replication → **run the switch command (point of no return)** → close the old
 /// writer's sessions again (so connection pools reconnect through what the command changed) → observe the first write
-/// on the new writer → keep `read_only` on the old writer across a restart.
+/// on the new writer → keep `read_only` on the old writer across a restart (unless the operator fenced it: then the
+/// operator's setting keeps it).
 ///
 /// A failure or a stop request before the switch command undoes, in reverse order, exactly what was done: reverse
 /// replication stopped, `read_only` put back on the new writer, forward replication restarted at the final position
@@ -348,6 +349,11 @@ public struct HookSwitchMachine: Sendable {
     }
 
     private mutating func persistReadOnly() -> Action {
+        if report.fencedByOperator {
+            // The operator's setting (a parameter group) keeps it; the tool could not set it anyway.
+            state = .done
+            return .finish(failures.isEmpty ? .completed : stoppedAfter("a step after the switch failed"))
+        }
         state = .persistingReadOnly
         return .setReadOnly(old, true)
     }
