@@ -91,6 +91,62 @@ struct HookSwitchIntegrationTests {
         }
     }
 
+    static func runTheCLI(rehearsal: Rehearsal, directory: String, hook: String, pointer: String) async throws {
+        let secrets = [
+            "source": rehearsal.source.rootConfiguration.password ?? "",
+            "target": rehearsal.auroraShim.adminPassword,
+            "forward": rehearsal.forwardReplicationPassword,
+            "reverse": rehearsal.reverseReplicationPassword,
+        ]
+        for (name, secret) in secrets {
+            FileManager.default.createFile(
+                atPath: "\(directory)/\(name).password", contents: Data((secret + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        }
+        try "#!/bin/sh\n\(hook)\n".write(toFile: directory + "/hook.sh", atomically: true, encoding: .utf8)
+        let yaml = """
+            version: 1
+            source:
+              host: 127.0.0.1
+              port: \(rehearsal.source.port)
+              user: root
+              password-file: source.password
+            target:
+              writer:
+                host: 127.0.0.1
+                port: \(rehearsal.target.port)
+              user: \(rehearsal.auroraShim.adminUser)
+              password-file: target.password
+            switch:
+              cutover-command: sh \(directory)/hook.sh
+              failback-command: sh \(directory)/hook.sh
+              timeout: 30s
+              observe-timeout: 1s
+            replication:
+              forward:
+                user: \(Rehearsal.forwardReplicationUser)
+                password-file: forward.password
+              reverse:
+                user: \(Rehearsal.reverseReplicationUser)
+                password-file: reverse.password
+            policy:
+              catch-up-deadline: 30s
+            journal:
+              path: cli-journal.jsonl
+
+            """
+        try yaml.write(toFile: directory + "/migrate.yaml", atomically: true, encoding: .utf8)
+        let dry = try await MigrateBinary.run(["cutover", "writers", "--dry-run", "--config", directory + "/migrate.yaml"], in: directory)
+        #expect(dry.code == 0, "\(dry)")
+        #expect(dry.standardOutput.contains("switch-command") && dry.standardOutput.contains("POINT OF NO RETURN"), "\(dry.standardOutput)")
+        #expect(try String(contentsOfFile: pointer, encoding: .utf8) == "\(rehearsal.source.port)", "a dry run changes nothing")
+        let real = try await MigrateBinary.run(["cutover", "writers", "--yes", "--json", "--config", directory + "/migrate.yaml"], in: directory)
+        #expect(real.code == 0, "\(real)")
+        #expect(real.standardOutput.contains("\"event\":\"report\""), "\(real.standardOutput)")
+        #expect(try String(contentsOfFile: pointer, encoding: .utf8) == "\(rehearsal.target.port)", "the hook ran")
+        let readers = try await MigrateBinary.run(["cutover", "readers", "--yes", "--config", directory + "/migrate.yaml"], in: directory)
+        #expect(readers.code == 2, "the reader switch needs ProxySQL: refused, \(readers)")
+    }
+
     @Test func cutoverAndFailbackWithoutProxyLoseNoWrite() async throws {
         guard try IntegrationGate.skipIfUnavailable(.mariadb) else { return }
         let logger = Self.logger
@@ -150,6 +206,12 @@ struct HookSwitchIntegrationTests {
                 let entries = try CutoverJournal.read(path: directory + "/journal.jsonl")
                 #expect(entries.filter { $0.kind == .runFinished }.count == 2)
                 #expect(entries.contains { $0.step?.rawValue == "switch.switch-command" && ($0.statements?.first?.statement.contains("pointed at") ?? false) })
+
+                // The CLI with a `switch` configuration (no proxysql section): dry run, then a real cut-over.
+                let again = try await rehearsal.target.connectAsRoot(logger: logger)
+                try await again.run("SET GLOBAL read_only = 0")  // the operator's parameter group back to normal
+                await again.close()
+                try await Self.runTheCLI(rehearsal: rehearsal, directory: directory, hook: hook, pointer: pointer)
             } catch {
                 await close()
                 throw error
