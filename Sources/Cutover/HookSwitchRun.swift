@@ -35,8 +35,8 @@ public protocol SwitchCommandRunning: Sendable {
     func run(command: String, environment: [String: String], timeout: Duration) async -> SwitchCommandResult
 }
 
-/// Runs the command with `/bin/sh -c`, its output captured in a temporary file; at its timeout SIGTERM, then
-/// SIGKILL 2 s later.
+/// Runs the command with `/bin/sh -c`, its output captured in a temporary file; at its timeout SIGTERM (to its
+/// process group when it leads one), then SIGKILL 2 s later.
 public struct ShellSwitchCommandRunner: SwitchCommandRunning {
     /// Creates a runner.
     public init() {}
@@ -71,10 +71,15 @@ public struct ShellSwitchCommandRunner: SwitchCommandRunning {
         while process.isRunning {
             if ContinuousClock.now >= deadline {
                 timedOut = true
-                process.terminate()
+                // The shell's process group too, when it leads one, so its children end with it.
+                let pid = process.processIdentifier
+                let group = getpgid(pid) == pid
+                if group { kill(-pid, SIGTERM) }
+                kill(pid, SIGTERM)
                 let grace = ContinuousClock.now.advanced(by: .seconds(2))
                 while process.isRunning, ContinuousClock.now < grace { try? await Task.sleep(for: .milliseconds(20)) }
-                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+                if group { kill(-pid, SIGKILL) }
+                if process.isRunning { kill(pid, SIGKILL) }
                 break
             }
             try? await Task.sleep(for: .milliseconds(5))

@@ -84,6 +84,33 @@ struct SwitchConfigurationTests {
         #expect(issues.contains { $0.field == "switch.timout" && $0.message.contains("switch.timeout") }, "\(issues)")
     }
 
+    @Test("a switch run that died is refused by the next one, saying whether the command had run")
+    func unfinishedRun() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("switch-journal-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/journal.jsonl"
+        #expect(HookSwitchWiring.unfinishedSwitch(journalPath: path) == nil)
+        func line(_ sequence: Int, _ kind: JournalRecord.Kind, _ step: String) -> String {
+            var entry = JournalRecord(sequence: sequence, runID: "switch-1", kind: kind, time: "2026-12-06T10:00:00.000Z", elapsedMicroseconds: 0)
+            entry.step = StepID(rawValue: step)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            return String(decoding: try! encoder.encode(entry), as: UTF8.self)
+        }
+        try [line(1, .action, "switch.fence"), line(2, .event, "switch.fence")].joined(separator: "\n").appending("\n")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let before = try #require(HookSwitchWiring.unfinishedSwitch(journalPath: path))
+        #expect(before.message.contains("before the switch command") && before.remedy.contains("lift read_only"))
+        try [line(1, .action, "switch.switch-command"), line(2, .action, "switch.observe-writes")].joined(separator: "\n").appending("\n")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let after = try #require(HookSwitchWiring.unfinishedSwitch(journalPath: path))
+        #expect(after.message.contains("past the point of no return") && after.remedy.contains("switch command by hand"))
+        try [line(1, .action, "switch.switch-command"), line(2, .runFinished, "switch.done")].joined(separator: "\n").appending("\n")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(HookSwitchWiring.unfinishedSwitch(journalPath: path) == nil)
+    }
+
     @Test("the command's environment names both writers, the operation and the run, never a password")
     func commandEnvironment() {
         let environment = HookSwitch.commandEnvironment(
