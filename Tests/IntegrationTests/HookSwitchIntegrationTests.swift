@@ -147,6 +147,16 @@ struct HookSwitchIntegrationTests {
         #expect(readers.code == 2, "the reader switch needs ProxySQL: refused, \(readers)")
     }
 
+    /// `rehearse --switch hook`: cut-over, failback, cut-over, every acknowledged write on the final writer.
+    @Test func theHookRehearsalVerifiesEveryWrite() async throws {
+        guard try IntegrationGate.skipIfUnavailable(.mariadb) else { return }
+        let result = try await HookSwitchRehearsal.run(clients: 2, loadBetween: .milliseconds(300), logger: Self.logger, progress: { _ in })
+        #expect(result.succeeded, "\(result.stoppedEarly ?? "") lost \(result.lost.prefix(10))")
+        #expect(result.stages.map(\.name) == ["writer-cutover", "writer-failback", "writer-cutover"])
+        #expect(result.acknowledged > 0)
+        #expect(result.lost.isEmpty)
+    }
+
     @Test func cutoverAndFailbackWithoutProxyLoseNoWrite() async throws {
         guard try IntegrationGate.skipIfUnavailable(.mariadb) else { return }
         let logger = Self.logger
