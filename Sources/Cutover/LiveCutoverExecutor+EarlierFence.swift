@@ -1,6 +1,6 @@
 import Logging
 
-extension LiveCutoverExecutor {
+extension LiveCutoverStep {
     /// The guards' proof of the earlier switch's fence (issue #13, item 1): before a failback moves writes back onto
     /// the source (or a cut-over back onto the target), the server being switched to must have written nothing of
     /// its own since its final position was read at the fence of the journal's last writer switch. Decided by
