@@ -50,6 +50,9 @@ public struct CutoverExecutionContext: Sendable {
     /// Sleeps on the run's clock (the clock ``elapsed`` is read from), so that a wait measured with ``elapsed`` and
     /// paced with this stays on one clock.
     public let sleep: @Sendable (Duration) async throws -> Void
+    /// What the run's journal held when it was opened (the earlier writer switch whose fence a failback proves); nil
+    /// for a run without a journal (dry runs, tests).
+    public let journalHistory: JournalHistory?
 
     /// Creates a context.
     ///
@@ -60,13 +63,15 @@ public struct CutoverExecutionContext: Sendable {
     ///   - isStopRequested: whether a stop was requested; never, by default.
     ///   - policy: the run's policy.
     ///   - sleep: sleeps on the run's clock; the continuous clock by default.
+    ///   - journalHistory: what the run's journal held when it was opened; nil by default (no journal).
     public init(
         elapsed: @escaping @Sendable () -> Duration,
         report: @escaping @Sendable (CutoverProgress) -> Void,
         logger: Logger,
         isStopRequested: @escaping @Sendable () -> Bool = { false },
         policy: CutoverPolicy,
-        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
+        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
+        journalHistory: JournalHistory? = nil
     ) {
         self.elapsed = elapsed
         self.report = report
@@ -74,6 +79,7 @@ public struct CutoverExecutionContext: Sendable {
         self.isStopRequested = isStopRequested
         self.policy = policy
         self.sleep = sleep
+        self.journalHistory = journalHistory
     }
 }
 

@@ -115,7 +115,8 @@ struct LiveCutoverStep: Sendable {
             switch action {
             case .runGuards(let operation):
                 let (found, pins) = await guards(for: operation, logger: logger)
-                let reasons = operation.movesWriter ? found + (await proxyWindowSettingsReasons(context: context)) : found
+                var reasons = operation.movesWriter ? found + (await proxyWindowSettingsReasons(context: context)) : found
+                reasons += await earlierFenceReasons(for: operation, context: context)
                 if let summary = pins?.summary {
                     context.report(.note("guards: \(summary)"))
                 }
