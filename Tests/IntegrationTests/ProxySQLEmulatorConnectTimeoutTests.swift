@@ -14,28 +14,8 @@ import Testing
 struct ProxySQLEmulatorConnectTimeoutTests {
     typealias Fixture = DataPlaneFixture
 
-    /// A loopback port that is bound and listening but never accepts: the kernel completes the TCP handshake (into
-    /// the backlog) and no greeting ever comes, like a server too busy to answer. The descriptor stays open for the
-    /// rest of the test process on purpose (no other test's server can take the port).
-    static func silentPort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        try #require(fd >= 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        try #require(bound == 0)
-        try #require(listen(fd, 16) == 0)
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let named = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        try #require(named == 0)
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
+    /// A loopback port that accepts TCP connections into its backlog and never greets (see `LoopbackPort`).
+    static func silentPort() throws -> Int { try LoopbackPort.reserve(.silent) }
 
     @Test("mysql-connect_timeout_server is 1000 ms by default, as on 2.7.1; a connect that gets no greeting is abandoned after it and counted in ConnERR")
     func silentServerTimesOut() async throws {
