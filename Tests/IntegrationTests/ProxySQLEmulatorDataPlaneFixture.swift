@@ -19,6 +19,7 @@ struct DataPlaneFixture {
         variables: [String: String] = [:],
         lateConnUsedEvery: Int = 0,
         coldConnectionDelay: Duration = .zero,
+        shunClock: ShunClock = .wallClock,
         _ body: (DataPlaneFixture) async throws -> Result
     ) async throws -> Result {
         let sandbox = try SuiteSandbox.require()
@@ -49,8 +50,9 @@ struct DataPlaneFixture {
         configuration.adminLatency = .fast
         configuration.lateConnUsedEvery = lateConnUsedEvery
         configuration.coldConnectionDelay = coldConnectionDelay
+        configuration.shunClock = shunClock
         return try await withProxySQLEmulator(configuration: configuration) { emulator in
-            let admin = try await MariaDBConnection.connect(configuration: emulator.adminConfiguration)
+            let admin = try await MariaDBConnection.connect(configuration: EmulatorTestSupport.patientAdmin(emulator))
             for (index, server) in servers.enumerated() {
                 try await admin.run(
                     "INSERT INTO mysql_servers (hostgroup_id, hostname, port, status, comment) VALUES (10, '127.0.0.1', \(server.port), \(statuses[index]), \("server\(index)"))"
@@ -66,6 +68,7 @@ struct DataPlaneFixture {
     func client() async throws -> MariaDBConnection {
         var configuration = try #require(emulator.dataConfiguration(hostgroup: 10, user: user, database: database))
         configuration.readTimeout = .seconds(60)
+        configuration.connectTimeout = .seconds(30)  // a loaded machine (the whole suite) took over 5 s to greet
         return try await MariaDBConnection.connect(configuration: configuration)
     }
 

@@ -6,6 +6,7 @@ import Foundation
 import MariaDB
 import NIOCore
 import NIOPosix
+import Synchronization
 import Testing
 
 /// Automatic SHUNNED as ProxySQL 2.7.1 does it (#14 item 7; rules read in `MySrvC::connect_error`,
@@ -62,95 +63,110 @@ struct ProxySQLEmulatorShunningTests {
         return (row?[0].string, row?[1].string.flatMap { Int($0) })
     }
 
-    @Test("a sole server refusing connections is SHUNNED after 5 failures in one second; the statement waits for the desperate re-try and then gets the backend's error, not 9001")
+    /// The emulator's second for shunning, held still until the test moves it on: every error of a statement then
+    /// falls in one second however slowly the machine runs (a loaded 2-core CI machine straddled wall-clock seconds
+    /// again and again), and recovery becomes due exactly when the test says. `ShunRulesTests` prove the per-second
+    /// arithmetic itself.
+    final class HeldSecond: Sendable {
+        private let value = Mutex(1_000)
+        var clock: ShunClock { ShunClock { [self] in self.value.withLock { $0 } } }
+        func advance(by seconds: Int) { value.withLock { $0 += seconds } }
+    }
+
+    /// Variables for the shunning fixtures: connects to the live servers and waits for a usable server are given far
+    /// more time than a loaded machine needs, so that only the dead server ever fails or makes a statement wait.
+    static let generousTimeouts = ["mysql-connect_timeout_server": "20000", "mysql-connect_timeout_server_max": "120000"]
+
+    /// Waits (deadline 30 s) until `count` statements wait for a usable server.
+    static func waiting(_ fixture: Fixture, count: Int = 1) async throws -> Bool {
+        try await Fixture.eventually(timeout: .seconds(30)) { fixture.emulator.waitingStatementCount() == count }
+    }
+
+    @Test("a sole server refusing connections is SHUNNED after 5 failures in one second; the statement waits for the desperate re-try (more than 1 whole second after the last error) and then gets the backend's error, not 9001")
     func refusedConnectsShun() async throws {
-        try await Fixture.with(statuses: ["OFFLINE_HARD"]) { fixture in
+        let second = HeldSecond()
+        try await Fixture.with(statuses: ["OFFLINE_HARD"], variables: Self.generousTimeouts, shunClock: second.clock) {
+            fixture in
             let port = try await Self.deadPort()
             try await Self.addDeadServer(fixture, port: port)
             let client = try await fixture.rawClient()
             defer { client.close() }
-            let sent = ContinuousClock.now
-            async let answer = client.query("SELECT 1")
-            var sawShunned = false
-            var poolShunned = false
-            while ContinuousClock.now - sent < .seconds(12), !sawShunned || !poolShunned {
-                if try await Self.runtimeStatus(fixture, port: port) == "SHUNNED" { sawShunned = true }
-                if try await Self.pool(fixture, port: port).status == "SHUNNED" { poolShunned = true }
-                try await Task.sleep(for: .milliseconds(20))
-            }
-            let response = try await answer
-            let elapsed = ContinuousClock.now - sent
-            #expect(sawShunned, "runtime_mysql_servers never showed SHUNNED")
-            #expect(poolShunned, "stats_mysql_connection_pool never showed SHUNNED")
+            let answer = Task { try await client.query("SELECT 1") }
+            // Five failures within the held second shun it; with no other server the statement waits.
+            #expect(try await Self.waiting(fixture), "the statement never waited after the server was shunned")
+            #expect(try await Self.runtimeStatus(fixture, port: port) == "SHUNNED")
+            #expect(try await Self.pool(fixture, port: port).status == "SHUNNED")
+            #expect(try await Self.pool(fixture, port: port).connectErrors == 5)
+            // One second later the desperate wait (strictly more than 1 whole second) is not over: nothing is tried.
+            second.advance(by: 1)
+            try await Task.sleep(for: .milliseconds(300))  // several of the emulator's 50 ms recovery sweeps
+            #expect(fixture.emulator.waitingStatementCount() == 1)
+            #expect(try await Self.pool(fixture, port: port).connectErrors == 5, "tried again before the desperate wait")
+            // Two seconds later it is: the server is tried again, fails five more times in that second (shunned
+            // again), and the statement waits once more with one retry left.
+            second.advance(by: 1)
+            #expect(
+                try await Fixture.eventually(timeout: .seconds(30)) {
+                    try await Self.pool(fixture, port: port).connectErrors == 10
+                        && fixture.emulator.waitingStatementCount() == 1
+                }, "the desperate re-try did not come")
+            #expect(try await Self.runtimeStatus(fixture, port: port) == "SHUNNED")
+            second.advance(by: 2)
+            let response = try await answer.value
             let error = try #require(response.error)
             #expect(error.code == 2003, "ProxySQL forwards the backend's connect error once its retries are spent")
             #expect(error.message.hasPrefix("Can't connect to MySQL server on '127.0.0.1'"))
             // 1 attempt + 10 retries (mysql-connect_retries_on_failure), each counted in ConnERR.
             #expect(try await Self.pool(fixture, port: port).connectErrors == 11)
-            // Shunned within the first second, the server is tried again only when the desperate wait (> 1 whole
-            // second since the last error) is over; then it fails again. Not the 10 s of a 9001.
-            #expect(elapsed >= .milliseconds(1_000), "the statement never waited for the shunned server (\(elapsed))")
-            #expect(elapsed < .seconds(9), "it must end with the backend's error, not a 9001 (\(elapsed))")
             // The configured row is untouched.
             #expect(
                 try await fixture.admin.queryFirst("SELECT status FROM mysql_servers WHERE port = \(port)")?[0].string
                     == "ONLINE")
-            print("emulator: a sole refusing server: error 2003 after \(elapsed) (11 connect errors, shunned meanwhile)")
         }
     }
 
     @Test("the threshold is min(mysql-shun_on_failures, mysql-connect_retries_on_failure + 1): with 2 retries, 3 failures shun, and the third failure is the client's answer at once")
     func thresholdFollowsRetries() async throws {
-        try await Fixture.with(statuses: ["OFFLINE_HARD"], variables: ["mysql-connect_retries_on_failure": "2"]) { fixture in
-            let port = try await Self.deadPort()
-            try await Self.addDeadServer(fixture, port: port)
-            let client = try await fixture.rawClient()
-            defer { client.close() }
-            // Three failures take a few ms; should they straddle a wall-clock second the count restarts (ProxySQL
-            // counts per second), which a loaded machine (the whole suite on 2 cores) does more than once: allow up
-            // to five statements. A server that is never shunned still fails below.
-            var statements = 0
-            var firstAnswer: Duration?
-            while try await Self.runtimeStatus(fixture, port: port) != "SHUNNED", statements < 5 {
-                let sent = ContinuousClock.now
-                let response = try await client.query("SELECT 1")
-                firstAnswer = firstAnswer ?? ContinuousClock.now - sent
-                #expect(response.error?.code == 2003)
-                statements += 1
-            }
-            #expect(try await Self.runtimeStatus(fixture, port: port) == "SHUNNED")
-            #expect(try await Self.pool(fixture, port: port).connectErrors == 3 * statements)
-            // Bounded well below the 10 s a statement would wait for a usable server (connect_timeout_server_max) if it were
-            // not answered at once; a loaded 2-core machine took over 900 ms.
-            #expect(try #require(firstAnswer) < .seconds(5), "3 fast failures: no wait before the error")
-        }
-    }
-
-    @Test("LOAD MYSQL SERVERS puts an automatically shunned server whose row says ONLINE back ONLINE; a row saying SHUNNED is a manual shun that never recovers by itself (the statement gets 9001)")
-    func loadUnshuns() async throws {
+        let second = HeldSecond()
         try await Fixture.with(
-            statuses: ["OFFLINE_HARD"],
-            variables: ["mysql-connect_retries_on_failure": "4", "mysql-connect_timeout_server_max": "2500"]
+            statuses: ["OFFLINE_HARD"], variables: ["mysql-connect_retries_on_failure": "2"], shunClock: second.clock
         ) { fixture in
             let port = try await Self.deadPort()
             try await Self.addDeadServer(fixture, port: port)
             let client = try await fixture.rawClient()
             defer { client.close() }
-            // Failures are counted per wall-clock second: on a loaded machine a statement's five may straddle one,
-            // so up to five statements (a server that is never shunned still fails below).
-            var statements = 0
-            while try await Self.runtimeStatus(fixture, port: port) != "SHUNNED", statements < 5 {
-                _ = try await client.query("SELECT 1")
-                statements += 1
-            }
+            let response = try await client.query("SELECT 1")
+            // Answered with the backend's error, not a 9001 after connect_timeout_server_max: it never waited (with
+            // the second held, a wait could only end in 9001).
+            #expect(response.error?.code == 2003)
+            #expect(try await Self.runtimeStatus(fixture, port: port) == "SHUNNED")
+            #expect(try await Self.pool(fixture, port: port).connectErrors == 3)
+        }
+    }
+
+    @Test("LOAD MYSQL SERVERS puts an automatically shunned server whose row says ONLINE back ONLINE; a row saying SHUNNED is a manual shun that never recovers by itself (the statement gets 9001)")
+    func loadUnshuns() async throws {
+        let second = HeldSecond()
+        try await Fixture.with(
+            statuses: ["OFFLINE_HARD"],
+            variables: ["mysql-connect_retries_on_failure": "4", "mysql-connect_timeout_server_max": "2500"],
+            shunClock: second.clock
+        ) { fixture in
+            let port = try await Self.deadPort()
+            try await Self.addDeadServer(fixture, port: port)
+            let client = try await fixture.rawClient()
+            defer { client.close() }
+            // Five failures in the held second: shunned, and the fifth is the client's answer.
+            #expect(try await client.query("SELECT 1").error?.code == 2003)
             #expect(try await Self.runtimeStatus(fixture, port: port) == "SHUNNED")
             try await fixture.admin.run("LOAD MYSQL SERVERS TO RUNTIME")
             #expect(try await Self.runtimeStatus(fixture, port: port) == "ONLINE", "a LOAD unshuns a row that says ONLINE")
 
-            // A manual shun: the statement waits for a usable server until connect_timeout_server_max (9001);
-            // the desperate re-try is only for servers shunned automatically.
+            // A manual shun: the statement waits for a usable server until connect_timeout_server_max (9001), even
+            // when recovery would be due; the desperate re-try is only for servers shunned automatically.
             try await fixture.admin.run("UPDATE mysql_servers SET status = 'SHUNNED' WHERE port = \(port)")
             try await fixture.admin.run("LOAD MYSQL SERVERS TO RUNTIME")
+            second.advance(by: 3_600)
             let errorsBefore = try await Self.pool(fixture, port: port).connectErrors
             let sent = ContinuousClock.now
             let response = try await client.query("SELECT 1")
@@ -161,11 +177,12 @@ struct ProxySQLEmulatorShunningTests {
         }
     }
 
-    @Test("while shunned the server is skipped and the hostgroup's other ONLINE server takes every statement; after mysql-shun_recovery_time_sec it is tried again")
+    @Test("while shunned the server is skipped and the hostgroup's other ONLINE server takes every statement; more than mysql-shun_recovery_time_sec whole seconds after its last error it is tried again")
     func shunnedServerSkippedThenRetried() async throws {
-        try await Fixture.with(
-            statuses: ["ONLINE"], variables: ["mysql-shun_recovery_time_sec": "2"]
-        ) { fixture in
+        let second = HeldSecond()
+        var variables = Self.generousTimeouts
+        variables["mysql-shun_recovery_time_sec"] = "2"
+        try await Fixture.with(statuses: ["ONLINE"], variables: variables, shunClock: second.clock) { fixture in
             let port = try await Self.deadPort()
             // Heavy weight: nearly every pick goes to the dead server until it is shunned.
             try await Self.addDeadServer(fixture, port: port, weight: 1_000)
@@ -177,21 +194,23 @@ struct ProxySQLEmulatorShunningTests {
                 attempts += 1
             }
             #expect(try await Self.runtimeStatus(fixture, port: port) == "SHUNNED")
-            let shunnedAt = ContinuousClock.now
             let errors = try #require(try await Self.pool(fixture, port: port).connectErrors)
             for _ in 0..<30 { #expect(try await Fixture.backend(of: client) == 0) }
-            if ContinuousClock.now - shunnedAt < .milliseconds(900) {
-                #expect(
-                    try await Self.pool(fixture, port: port).connectErrors == errors,
-                    "a shunned server is not tried while another one is ONLINE")
-            }
-            // Recovery: more than 2 whole seconds after its last error a pick puts it back ONLINE and tries it.
-            let retried = try await Fixture.eventually(timeout: .seconds(6)) {
-                _ = try await Fixture.backend(of: client)
-                return try await Self.pool(fixture, port: port).connectErrors ?? 0 > errors
+            #expect(
+                try await Self.pool(fixture, port: port).connectErrors == errors,
+                "a shunned server is not tried while another one is ONLINE")
+            // Exactly 2 whole seconds later it is still skipped (recovery needs strictly more).
+            second.advance(by: 2)
+            for _ in 0..<10 { #expect(try await Fixture.backend(of: client) == 0) }
+            #expect(try await Self.pool(fixture, port: port).connectErrors == errors, "tried again too early")
+            // One more second: the next pick puts it back ONLINE and tries it (weight 1 000 against 1).
+            second.advance(by: 1)
+            var retried = false
+            for _ in 0..<20 where !retried {
+                #expect(try await Fixture.backend(of: client) == 0)
+                retried = try await Self.pool(fixture, port: port).connectErrors ?? 0 > errors
             }
             #expect(retried, "the shunned server was never tried again")
-            #expect(ContinuousClock.now - shunnedAt >= .seconds(1), "tried again too early")
             await client.close()
         }
     }

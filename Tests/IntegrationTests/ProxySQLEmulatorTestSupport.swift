@@ -32,9 +32,17 @@ enum EmulatorTestSupport {
     ) async throws -> Result {
         try await withProxySQLEmulator(configuration: configuration(dataDirectory: dataDirectory, users: users, variables: variables)) {
             emulator in
-            let admin = try await MariaDBConnection.connect(configuration: emulator.adminConfiguration)
+            let admin = try await MariaDBConnection.connect(configuration: patientAdmin(emulator))
             return try await body(emulator, admin)
         }
+    }
+
+    /// The emulator's admin configuration with a connect timeout for a machine loaded by the whole suite (a greeting
+    /// took over 5 s there, the library's default).
+    static func patientAdmin(_ emulator: ProxySQLEmulator) -> MariaDBConnection.Configuration {
+        var configuration = emulator.adminConfiguration
+        configuration.connectTimeout = .seconds(30)
+        return configuration
     }
 
     /// The error `body` throws, as a `MariaDBError`.

@@ -54,6 +54,9 @@ extension ProxySQLEmulator {
         /// millisecond on a warm connection. Zero (the default) keeps unit-speed tests fast; set it to rehearse
         /// what clients see right after a writer switch.
         public var coldConnectionDelay: Duration = .zero
+        /// The second that SHUNNED counts connect errors in: the wall clock, as ProxySQL (tests only may hold it
+        /// still; see ``ShunClock``).
+        var shunClock: ShunClock = .wallClock
 
         /// Creates a configuration.
         ///

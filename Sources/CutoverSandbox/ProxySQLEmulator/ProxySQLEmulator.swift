@@ -138,7 +138,8 @@ public final class ProxySQLEmulator: Sendable {
         }
 
         let group = MultiThreadedEventLoopGroup.singleton
-        let dataPlane = DataPlane(logger: logger, coldConnectionDelay: configuration.coldConnectionDelay)
+        let dataPlane = DataPlane(
+            logger: logger, coldConnectionDelay: configuration.coldConnectionDelay, shunClock: configuration.shunClock)
         dataPlane.setLateConnUsed(every: configuration.lateConnUsedEvery)
         let database: AdminDatabase
         do {
@@ -261,6 +262,9 @@ public final class ProxySQLEmulator: Sendable {
     }
 
     /// Sessions of the data plane, for tests that want to know why a session holds its backend.
+    /// How many statements are waiting for a usable server in their hostgroup (for tests that act when one waits).
+    func waitingStatementCount() -> Int { dataPlane.waitingStatementCount() }
+
     public func sessionSummaries() -> [SessionSummary] {
         dataPlane.sessionsSnapshot().map {
             SessionSummary(

@@ -55,6 +55,17 @@ enum ShunRules {
     static func currentSecond() -> Int { Int(Date().timeIntervalSince1970) }
 }
 
+/// Where the emulator reads the second that shunning counts errors in and measures recovery waits against.
+/// ProxySQL reads the wall clock (`time(NULL)`), and so does ``wallClock``, the only one the shipped emulator uses. A
+/// test can hold the second still (every error of a statement then falls in one second, however slowly a loaded
+/// machine runs it) and move it on when it wants recovery to become due: the rules are the same, only their clock
+/// is the test's (`ShunRulesTests` prove the per-second arithmetic itself).
+struct ShunClock: Sendable {
+    let second: @Sendable () -> Int
+
+    static let wallClock = ShunClock { ShunRules.currentSecond() }
+}
+
 /// A server's error count for shunning (ProxySQL's `time_last_detected_error`, `connect_ERR_at_time_last_detected_error`
 /// and `shunned_automatic`).
 struct ShunCounter: Sendable, Equatable {
@@ -126,8 +137,9 @@ extension DataPlane {
     /// Records a failed connection attempt to `server` with MySQL error `errorCode`; shuns an ONLINE server at
     /// ProxySQL's threshold. Returns whether this failure shunned it.
     @discardableResult
-    func connectFailed(_ server: ServerKey, errorCode: Int, second: Int = ShunRules.currentSecond()) -> Bool {
-        state.withLock { state in
+    func connectFailed(_ server: ServerKey, errorCode: Int, second: Int? = nil) -> Bool {
+        let second = second ?? shunClock.second()
+        return state.withLock { state in
             guard var record = state.servers[server] else { return false }
             record.connecting -= 1
             record.connectionsFailed += 1
@@ -172,7 +184,8 @@ extension DataPlane {
     /// Wakes the statements waiting for a usable server when an automatically shunned server may be tried again
     /// (the desperate wait is over): ProxySQL's waiting sessions re-check every `mysql-connect_retries_delay` ms and
     /// find it; the emulator's sleep until a runtime change, so the idle-timer sweep wakes them.
-    func wakeWaitersIfShunRecoveryDue(second: Int = ShunRules.currentSecond()) {
+    func wakeWaitersIfShunRecoveryDue(second: Int? = nil) {
+        let second = second ?? shunClock.second()
         let waiters: [CheckedContinuation<Void, Never>] = state.withLock { state in
             let wait = ShunRules.recoveryWait(state.variables, desperate: true)
             let due = state.servers.values.contains {
@@ -186,6 +199,9 @@ extension DataPlane {
         }
         for waiter in waiters { waiter.resume() }
     }
+
+    /// How many statements wait for a usable server (each until a runtime change or its deadline).
+    func waitingStatementCount() -> Int { state.withLock { $0.waiters.count } }
 
     /// The live status of every server in the runtime (`SHUNNED` included), for `runtime_mysql_servers`.
     func liveStatuses() -> [ServerKey: EmulatedServerStatus] {

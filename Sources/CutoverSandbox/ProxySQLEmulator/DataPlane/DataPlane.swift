@@ -91,9 +91,13 @@ final class DataPlane: Sendable {
     /// ``ProxySQLEmulator/Configuration/coldConnectionDelay``).
     let coldConnectionDelay: Duration
 
-    init(logger: Logger, coldConnectionDelay: Duration = .zero) {
+    /// The second that shunning counts in (the wall clock, as ProxySQL; a test may hold it still).
+    let shunClock: ShunClock
+
+    init(logger: Logger, coldConnectionDelay: Duration = .zero, shunClock: ShunClock = .wallClock) {
         self.logger = logger
         self.coldConnectionDelay = coldConnectionDelay
+        self.shunClock = shunClock
     }
 
     var variables: RuntimeVariables { state.withLock { $0.variables } }
@@ -351,7 +355,7 @@ final class DataPlane: Sendable {
                 if record == nil || record!.inRuntime == false { return .pinnedToOfflineHard(backend) }
                 return .pinned(backend)
             }
-            let second = ShunRules.currentSecond()
+            let second = shunClock.second()
             Self.recoverShunned(hostgroup: hostgroup, desperate: false, second: second, state: &state)
             func usable(_ state: inout State) -> [(ServerKey, Int)] { state.serverOrder.compactMap { key -> (ServerKey, Int)? in
                 guard key.hostgroup == hostgroup, var record = state.servers[key], record.acceptsNewConnections else { return nil }
