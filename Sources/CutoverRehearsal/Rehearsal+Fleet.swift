@@ -3,6 +3,7 @@ public import CutoverSandbox
 public import Logging
 public import MariaDB
 import ProxySQLAdmin
+import Synchronization
 
 // A fleet of ProxySQL emulator nodes in front of one rehearsal (issue #16): every node gets the same rows, the load
 // spreads its clients over their writer ports, and the cut-over's cluster holds one admin session per node.
@@ -55,25 +56,24 @@ extension Rehearsal {
                 message: "proxy nodes must be in 1...\(maximumProxyNodes), not \(count)"
             )
         }
-        var started = [ProxySQLEmulator?](repeating: nil, count: count)
-        var failure: (any Error)?
-        await withTaskGroup(of: (Int, Result<ProxySQLEmulator, any Error>).self) { group in
+        // Each child stores its own result; the group returns nothing. The earlier form (child tasks returning
+        // `(Int, Result<ProxySQLEmulator, any Error>)`, collected in the group's body) trapped in every release
+        // build of the benchmark with Swift 6.3.1 (an index read back from the child's result outside `0..<count`:
+        // "index out of range" on the one-element array, before a single emulator ran); debug builds were fine.
+        let collected = StartedSlots<ProxySQLEmulator>(count: count)
+        await withDiscardingTaskGroup { group in
             for index in 0..<count {
                 group.addTask {
                     do {
-                        return (index, .success(try await ProxySQLEmulator.start(configuration: configuration, logger: logger)))
+                        collected.store(try await ProxySQLEmulator.start(configuration: configuration, logger: logger), at: index)
                     } catch {
-                        return (index, .failure(error))
+                        collected.fail(error)
                     }
                 }
             }
-            for await (index, result) in group {
-                switch result {
-                case .success(let emulator): started[index] = emulator
-                case .failure(let error): failure = failure ?? error
-                }
-            }
         }
+        let started = collected.values
+        let failure = collected.failure
         if let failure {
             await stopEmulators(started.compactMap { $0 })
             throw failure
@@ -124,29 +124,41 @@ extension Rehearsal {
 
     /// One reconnecting admin session per node, opened in parallel, in node order.
     func connectAdmins(logger: Logger) async throws -> [ReconnectingSQLSession] {
-        var sessions = [ReconnectingSQLSession?](repeating: nil, count: emulators.count)
-        var failure: (any Error)?
-        await withTaskGroup(of: (Int, Result<ReconnectingSQLSession, any Error>).self) { group in
+        // As in `startEmulators`: each child stores its own result (the release-build trap).
+        let collected = StartedSlots<ReconnectingSQLSession>(count: emulators.count)
+        await withDiscardingTaskGroup { group in
             for (index, emulator) in emulators.enumerated() {
                 group.addTask {
                     do {
-                        return (index, .success(try await ReconnectingSQLSession.connect(configuration: emulator.adminConfiguration, logger: logger)))
+                        collected.store(
+                            try await ReconnectingSQLSession.connect(configuration: emulator.adminConfiguration, logger: logger),
+                            at: index)
                     } catch {
-                        return (index, .failure(error))
+                        collected.fail(error)
                     }
                 }
             }
-            for await (index, result) in group {
-                switch result {
-                case .success(let session): sessions[index] = session
-                case .failure(let error): failure = failure ?? error
-                }
-            }
         }
+        let sessions = collected.values
+        let failure = collected.failure
         if let failure {
             for session in sessions.compactMap({ $0 }) { await session.close() }
             throw failure
         }
         return sessions.map { $0! }
     }
+}
+
+/// Results of parallel starts, stored by each child task at its own index, and the first failure.
+private final class StartedSlots<Value: Sendable>: Sendable {
+    private let slots: Mutex<[Value?]>
+    private let firstFailure = Mutex<(any Error)?>(nil)
+
+    init(count: Int) { slots = Mutex([Value?](repeating: nil, count: count)) }
+
+    func store(_ value: Value, at index: Int) { slots.withLock { $0[index] = value } }
+    func fail(_ error: any Error) { firstFailure.withLock { $0 = $0 ?? error } }
+
+    var values: [Value?] { slots.withLock { $0 } }
+    var failure: (any Error)? { firstFailure.withLock { $0 } }
 }

@@ -95,7 +95,7 @@ struct MariaDBSandboxTests {
         #expect(Glibc.kill(pid, 0) != 0)  // gone and reaped
         // The running statement fails promptly with a lost connection.
         let runningError = try #require(await running.result.failureAsMariaDBError)
-        #expect(clock.now - killed < .seconds(2))
+        #expect(clock.now - killed < .seconds(10))  // far below the SLEEP(20); generous for a loaded machine
         #expect(runningError.code == .connectionLost)
         // The idle connection finds out on its next call.
         let idleError = try await #require(throws: MariaDBError.self) { _ = try await connection.query("SELECT 1") }

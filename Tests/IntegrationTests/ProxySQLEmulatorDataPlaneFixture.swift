@@ -20,6 +20,7 @@ struct DataPlaneFixture {
         lateConnUsedEvery: Int = 0,
         coldConnectionDelay: Duration = .zero,
         shunClock: ShunClock = .wallClock,
+        afterBackendAnswer: (@Sendable (_ statement: String, _ connection: BackendConnection) async -> Void)? = nil,
         _ body: (DataPlaneFixture) async throws -> Result
     ) async throws -> Result {
         let sandbox = try SuiteSandbox.require()
@@ -51,6 +52,7 @@ struct DataPlaneFixture {
         configuration.lateConnUsedEvery = lateConnUsedEvery
         configuration.coldConnectionDelay = coldConnectionDelay
         configuration.shunClock = shunClock
+        configuration.afterBackendAnswer = afterBackendAnswer
         return try await withProxySQLEmulator(configuration: configuration) { emulator in
             let admin = try await MariaDBConnection.connect(configuration: EmulatorTestSupport.patientAdmin(emulator))
             for (index, server) in servers.enumerated() {

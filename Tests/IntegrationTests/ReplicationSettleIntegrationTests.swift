@@ -76,7 +76,8 @@ struct ReplicationSettleIntegrationTests {
             // The catch-up inside the window is short: the backlog was applied outside it.
             let catchUp = try #require(timeline.catchUp)
             let settleTime = try #require(timeline.settle)
-            #expect(catchUp < .milliseconds(250), "catch-up \(catchUp)")
+            // (a few ms alone; the bound leaves room for the whole suite on a loaded 2-core machine)
+            #expect(catchUp < .seconds(1), "catch-up \(catchUp)")
             #expect(settleTime > catchUp, "settle \(settleTime), catch-up \(catchUp)")
             print(
                 "settle: \(settleTime) over \(settle.rounds) wait(s) (last \(String(describing: settle.lastWait))), "

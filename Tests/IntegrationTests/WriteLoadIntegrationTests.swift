@@ -49,17 +49,18 @@ struct WriteLoadIntegrationTests {
         )
     }
 
-    @Test("4 clients for 2 s: every acknowledged write present exactly once; planted loss and unknown row are caught")
+    @Test("4 clients until 100 writes are acknowledged: every acknowledged write present exactly once; planted loss and unknown row are caught")
     func cleanRunThenPlantedLoss() async throws {
         guard try IntegrationGate.skipIfUnavailable() else { return }
         try await withLoadSandbox { sandbox, roots in
             let load = try WriteLoad(configuration: loadConfiguration(sandbox.servers[0]), logger: logger)
             let (report, _) = try await load.run { load in
-                #expect(try await load.waitForAcknowledgedWrites(1, timeout: .seconds(10)))
-                try await Task.sleep(for: .seconds(2))
+                // A count, not a duration: the whole suite on a loaded 2-core machine managed 63 writes in 2 s.
+                let reached = try await load.waitForAcknowledgedWrites(100, timeout: .seconds(60))
+                #expect(reached)
             }
             #expect(report.clients == 4)
-            #expect(report.acknowledgedCount > 100)
+            #expect(report.acknowledgedCount >= 100)
             #expect(Set(report.records.map(\.client)) == [0, 1, 2, 3])
             #expect(report.failed.isEmpty && report.ambiguous.isEmpty)
             #expect(report.latencySummary() != nil)

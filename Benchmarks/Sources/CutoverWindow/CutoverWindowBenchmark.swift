@@ -148,18 +148,28 @@ struct CutoverWindowBenchmark: AsyncParsableCommand {
         for kind in serverKinds {
         for profile in profiles {
             var results: [ScenarioResult] = []
-            for delays in [false, true] {
-                let group = scenarios.filter { $0.auroraDelays == delays }
+            // One rehearsal per (Aurora delays, ProxySQL nodes), in the order the scenarios are listed.
+            var topologies: [(delays: Bool, nodes: Int)] = []
+            for scenario in scenarios where !topologies.contains(where: { $0 == (scenario.auroraDelays, scenario.proxyNodes) }) {
+                topologies.append((scenario.auroraDelays, scenario.proxyNodes))
+            }
+            topologies.sort { !$0.delays && $1.delays }
+            for (delays, nodes) in topologies {
+                let group = scenarios.filter { $0.auroraDelays == delays && $0.proxyNodes == nodes }
                 guard !group.isEmpty else { continue }
-                printError("starting the rehearsal topology (\(kind), Aurora delays \(delays ? "on" : "off"), admin latency \(profile))")
+                printError("starting the rehearsal topology (\(kind), Aurora delays \(delays ? "on" : "off"), \(nodes) ProxySQL node(s), admin latency \(profile))")
                 let clients = clients
                 let thinkTime = Duration.milliseconds(thinkTimeMilliseconds)
                 let groupResults = try await withRehearsal(
                     // The 30 s catch-up deadline makes a worst-case window of 32.6 s: ProxySQL must let clients wait
                     // that long, or the guards refuse (`proxysql.window-settings`).
-                    options: Rehearsal.Options(
-                        simulateAuroraDelays: delays, proxyVariables: ["mysql-connect_timeout_server_max": "60000"],
-                        adminLatency: profile, serverKind: kind),
+                    options: {
+                        var options = Rehearsal.Options(
+                            simulateAuroraDelays: delays, proxyVariables: ["mysql-connect_timeout_server_max": "60000"],
+                            adminLatency: profile, serverKind: kind)
+                        options.proxyNodes = nodes
+                        return options
+                    }(),
                     logger: logger
                 ) { rehearsal -> [ScenarioResult] in
                     let burst = try await BurstWriter.prepare(rehearsal, logger: logger)

@@ -218,6 +218,8 @@ struct Report {
             )
         }
 
+        out.append(contentsOf: fleetTable())
+
         let pairs = [
             ("headline", "baseline"), ("auto-increment", "baseline-auto-increment"),
             ("auto-increment-prerelaxed", "baseline-auto-increment"), ("delays", "baseline-delays"),
@@ -367,9 +369,63 @@ struct Report {
             }
         }
 
+        // sysbench's own failure, whole (the workload table has room for its first words only).
+        let sysbenchFailures = results.filter { $0.sysbenchError != nil }
+        if !sysbenchFailures.isEmpty {
+            out.append("\n### sysbench failures\n")
+            for result in sysbenchFailures {
+                out.append("- `\(result.scenario.id)`:\n\n```\n\(result.sysbenchError ?? "")\n```")
+            }
+        }
+
         out.append("\n### Targets (issue #7)\n")
         out.append(contentsOf: targets())
         return out.joined(separator: "\n")
+    }
+
+    /// Issue #16: the window against the number of ProxySQL nodes.
+    private func fleetTable() -> [String] {
+        let fleet = results.filter { $0.scenario.group == "fleet" }
+        guard !fleet.isEmpty else { return [] }
+        let single = result("fleet-1").flatMap { Self.median($0.analyses.compactMap(\.record.window)) }
+        let rows = fleet.map { result -> [String] in
+            let a = result.analyses
+            let window = Self.triple(a.compactMap(\.record.window))
+            let drain = Self.triple(a.compactMap(\.record.drain))
+            let fence = Self.triple(a.compactMap(\.record.fence))
+            let nodes = result.scenario.proxyNodes
+            // Admin statements sent inside the window, per node (median over the runs), and their summed time.
+            let inWindow = a.map { analysis -> [TimedStatement] in
+                guard let opened = analysis.record.windowOpened, let closed = analysis.record.windowClosed else { return [] }
+                return analysis.record.statements.filter {
+                    $0.endpoint.hasPrefix("proxysql") && $0.start >= opened && $0.start <= closed
+                }
+            }
+            let perNode = inWindow.map { Double($0.count) / Double(nodes) }.sorted()
+            let medianPerNode = perNode.isEmpty ? "-" : String(format: "%.1f", perNode[perNode.count / 2])
+            let median = Self.median(a.compactMap(\.record.window))
+            let ratio = single.flatMap { single in median.map { String(format: "%.2f×", $0.inMilliseconds / single.inMilliseconds) } } ?? "-"
+            return [
+                "`\(result.scenario.id)`", "\(nodes)", "\(result.completedRuns)/\(a.count)",
+                window.0, window.1, window.2, ratio, drain.0, drain.2, fence.0, fence.2,
+                Self.ms(Self.median(a.compactMap(\.record.switchOver))),
+                medianPerNode, Self.ms(Self.median(a.map(\.adminRoundTrips))),
+                Self.ms(Self.median(a.compactMap(\.clientGap))),
+                result.lost.map(String.init) ?? "?",
+                result.verification.map { $0.isClean ? "clean" : "NOT CLEAN" } ?? "?",
+            ]
+        }
+        return [
+            "\n### ProxySQL fleet: the window against the number of nodes (ms; issue #16)\n",
+            Self.table(
+                [
+                    "scenario", "nodes", "runs", "window p50", "p99", "max", "p50 / 1 node", "drain p50", "max",
+                    "fence p50", "max", "switch p50", "admin statements in window per node", "admin round trips p50",
+                    "client gap p50", "lost", "verdict",
+                ],
+                rows
+            ),
+        ]
     }
 
     private func targets() -> [String] {

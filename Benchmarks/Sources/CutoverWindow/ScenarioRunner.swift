@@ -180,7 +180,16 @@ struct ScenarioRunner {
             ? CatchUpWaiter.Options(strategy: .polling, pollInterval: .seconds(1))
             : CatchUpWaiter.Options(strategy: scenario.strategy)
         let (environment, closeEnvironment) = try await rehearsal.makeEnvironment(
-            options: Rehearsal.EnvironmentOptions(catchUp: catchUp, wrapSession: { timer.wrap($0, name: $1) }),
+            options: Rehearsal.EnvironmentOptions(
+                catchUp: catchUp,
+                wrapSession: { [scenario, rehearsal] session, name in
+                    // One slow node of the fleet (issue #16): every admin statement to it answers late.
+                    guard scenario.lateNodeDelay > .zero, name == rehearsal.proxyNodeNames.last else {
+                        return timer.wrap(session, name: name)
+                    }
+                    return timer.wrap(LateSQLSession(base: session, delay: scenario.lateNodeDelay), name: name)
+                }
+            ),
             logger: logger
         )
         var policy = CutoverPolicy()
@@ -210,6 +219,8 @@ struct ScenarioRunner {
             thinkTime: scenario.thinkTime ?? thinkTime
         )
         loadConfiguration.shapes = scenario.shapes
+        // A fleet: the clients spread over every node's writer port.
+        loadConfiguration.additionalEndpoints = Array(rehearsal.writerEndpoints.dropFirst())
         let load = try WriteLoad(configuration: loadConfiguration, logger: logger)
         // Issue #18: sysbench as an independent client beside the load, for a time that covers the runs (it is
         // awaited after them; its own counters go in the tables).

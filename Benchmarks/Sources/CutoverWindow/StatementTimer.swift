@@ -111,3 +111,22 @@ struct TimedSQLSession: SQLSession {
 
     var endpointDescription: String { base.endpointDescription }
 }
+
+/// An ``SQLSession`` whose answers arrive `delay` late: one slow ProxySQL node of a fleet (issue #16). The
+/// statement runs at once; its answer is held back, as a node with a slow network path or a busy admin thread would.
+struct LateSQLSession: SQLSession {
+    let base: any SQLSession
+    let delay: Duration
+
+    func execute(_ statement: SQLStatement, timeout: Duration?) async throws -> SQLResult {
+        let result = try await base.execute(statement, timeout: timeout)
+        try await Task.sleep(for: delay)
+        return result
+    }
+
+    var dialect: SQLDialect {
+        get async { await base.dialect }
+    }
+
+    var endpointDescription: String { base.endpointDescription }
+}

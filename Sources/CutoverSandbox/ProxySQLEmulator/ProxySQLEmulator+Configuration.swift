@@ -57,6 +57,10 @@ extension ProxySQLEmulator {
         /// The second that SHUNNED counts connect errors in: the wall clock, as ProxySQL (tests only may hold it
         /// still; see ``ShunClock``).
         var shunClock: ShunClock = .wallClock
+        /// Fault injection for the emulator's own tests (not public): runs after a backend answered a forwarded
+        /// statement and before the session takes the answer in, with the statement and its backend connection (a
+        /// test can cut the connection exactly there, as an `OFFLINE_HARD` LOAD or a `KILL` can on a loaded machine).
+        var afterBackendAnswer: (@Sendable (_ statement: String, _ connection: BackendConnection) async -> Void)?
 
         /// Creates a configuration.
         ///

@@ -139,7 +139,8 @@ public final class ProxySQLEmulator: Sendable {
 
         let group = MultiThreadedEventLoopGroup.singleton
         let dataPlane = DataPlane(
-            logger: logger, coldConnectionDelay: configuration.coldConnectionDelay, shunClock: configuration.shunClock)
+            logger: logger, coldConnectionDelay: configuration.coldConnectionDelay, shunClock: configuration.shunClock,
+            afterBackendAnswer: configuration.afterBackendAnswer)
         dataPlane.setLateConnUsed(every: configuration.lateConnUsedEvery)
         let database: AdminDatabase
         do {

@@ -112,8 +112,7 @@ extension WriteLoad {
                     do {
                         let read = try await connection.execute("SELECT LAST_INSERT_ID()", timeout: timeout)
                         let value = read.resultSets.first?.rows.first.flatMap { UInt64($0[0].string ?? "") }
-                        tally.checked += 1
-                        if value != inserted.lastInsertID { tally.mismatched += 1 }
+                        tally.record(inserted: inserted.lastInsertID, read: value)
                         return (.acknowledged(at: acknowledgedAt), true)
                     } catch {
                         tally.readErrors += 1

@@ -48,6 +48,8 @@ public struct LastInsertIDTally: Sendable, Hashable {
     public var mismatched = 0
     /// Reads that failed (the session was cut between the INSERT, acknowledged, and the read).
     public var readErrors = 0
+    /// The first few mismatches, "INSERT id X, read Y" (a read of 0 came from a connection that never inserted).
+    public var mismatchSamples: [String] = []
 
     /// Creates a tally.
     public init(checked: Int = 0, mismatched: Int = 0, readErrors: Int = 0) {
@@ -60,5 +62,16 @@ public struct LastInsertIDTally: Sendable, Hashable {
         checked += other.checked
         mismatched += other.mismatched
         readErrors += other.readErrors
+        mismatchSamples += other.mismatchSamples.prefix(max(0, 5 - mismatchSamples.count))
+    }
+
+    /// Counts a read of `value` after an INSERT whose answer carried `inserted`.
+    mutating func record(inserted: UInt64, read value: UInt64?) {
+        checked += 1
+        guard value != inserted else { return }
+        mismatched += 1
+        if mismatchSamples.count < 5 {
+            mismatchSamples.append("INSERT id \(inserted), read \(value.map(String.init) ?? "nothing")")
+        }
     }
 }

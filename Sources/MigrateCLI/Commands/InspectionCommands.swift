@@ -150,7 +150,36 @@ struct RehearseCommand: AsyncParsableCommand {
     @Option(name: .customLong("proxysql-nodes"), help: ArgumentHelp("ProxySQL emulator nodes (a fleet): the load spreads over their writer ports, every switch is applied to and verified on each.", valueName: "N"))
     var proxysqlNodes: Int = 1
 
+    @Option(name: .customLong("switch"), help: ArgumentHelp("How the writer moves: proxysql (default: the ProxySQL emulator), or hook (no proxy: the clients find the writer through a file the switch command rewrites, reconnect on 1290 / lost connection; cut-over, failback, cut-over; every acknowledged write checked).", valueName: "mode"))
+    var switchMode: String = "proxysql"
+
+    /// `rehearse --switch hook` (#15 item 2).
+    func runHook(_ runtime: CommandRuntime) async throws -> ExitStatus {
+        let json = options.json
+        let result = try await HookSwitchRehearsal.run(
+            clients: clients, loadBetween: HumanDuration.parse(loadBetween) ?? .seconds(2), logger: runtime.logger
+        ) { line in
+            if !json { runtime.writeError("  \(line)\n") }
+        }
+        var report = CommandReport(command: "rehearse --switch hook")
+        report.sections.append(.init(
+            title: "Switches without ProxySQL", headers: ["stage", "outcome", "window", "acknowledged", "client errors", "took"],
+            rows: result.stages.map { stage in
+                [stage.name, stage.outcome == .completed ? "completed" : "\(stage.outcome)",
+                 stage.window.map { HumanDuration.readable($0) } ?? "-", "\(stage.acknowledged)",
+                 stage.clientErrors.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: " "),
+                 HumanDuration.readable(stage.duration)]
+            }))
+        report.notes.append("verification: \(result.acknowledged) acknowledged write(s), \(result.lost.count) lost on the final writer" + (result.lost.isEmpty ? "" : ": \(result.lost.prefix(10))"))
+        report.notes.append("clients see errors (1290 on writes, 2013 when their session is closed) for the window's length: that is this mode, not a fault")
+        if let stopped = result.stoppedEarly { report.notes.append("stopped early: \(stopped)") }
+        if !result.succeeded { report.status = .failure }
+        runtime.emit(report)
+        return report.exitStatus
+    }
+
     func validate() throws {
+        guard ["proxysql", "hook"].contains(switchMode) else { throw ValidationError("--switch must be proxysql or hook") }
         guard (1...256).contains(clients) else { throw ValidationError("--clients must be 1–256") }
         guard (1...Rehearsal.maximumProxyNodes).contains(proxysqlNodes) else {
             throw ValidationError("--proxysql-nodes must be 1–\(Rehearsal.maximumProxyNodes)")
@@ -162,6 +191,10 @@ struct RehearseCommand: AsyncParsableCommand {
 
     func run() async throws {
         let runtime = CommandRuntime(options: options)
+        if switchMode == "hook" {
+            try await runtime.run { try await runHook(runtime) }
+            return
+        }
         try await runtime.run {
             let request = RehearsalRequest(
                 workload: workload,

@@ -17,6 +17,10 @@ enum OperationCommand {
         let runtime = runtime ?? CommandRuntime(options: options)
         try await runtime.run {
             let environment = try runtime.commandEnvironment(bridge: bridge)
+            // Without ProxySQL: the writer switch runs the configured command (#15 item 2).
+            if let settings = environment.configuration.switchSettings {
+                return try await executeSwitch(operation, settings: settings, environment: environment, runtime: runtime, change: change)
+            }
             if change.dryRun {
                 return write(try await bridge.plan(environment, operation, planOptions), runtime: runtime)
             }
@@ -25,6 +29,30 @@ enum OperationCommand {
                 try await session.run(operation).1
             }
         }
+    }
+
+    /// `cutover writers` / `failback writers` (and their dry run) with a `switch` configuration.
+    static func executeSwitch(
+        _ operation: CutoverOperation, settings: HookSwitch.Settings, environment: CommandEnvironment,
+        runtime: CommandRuntime, change: ChangeOptions
+    ) async throws -> ExitStatus {
+        guard operation.movesWriter else {
+            let report = HookSwitchWiring.unsupported(operation)
+            runtime.emit(report)
+            return report.exitStatus
+        }
+        let direction: HookSwitch.Direction = operation == .writerCutover ? .cutover : .failback
+        let json = runtime.options.json
+        let report = try await HookSwitchWiring.run(environment, direction: direction, settings: settings, dryRun: change.dryRun) {
+            try runtime.confirm(
+                "About to move the writer \(direction.oldWriter) → \(direction.newWriter) without ProxySQL: \(direction.oldWriter) "
+                    + "becomes read-only (writes fail with 1290) until the switch command has pointed the applications at "
+                    + "\(direction.newWriter). The command is the point of no return.", change: change)
+        } progress: { step in
+            if !json { runtime.writeError("  \(step.step): \(step.outcome)\n") }
+        }
+        runtime.emit(report)
+        return report.exitStatus
     }
 
     /// Writes `plan` as JSON or text, as the options ask.
@@ -129,6 +157,18 @@ private let writerDiscussion = """
     Undo: any failure, deadline or Ctrl-C before the point of no return rolls back by itself (old writer ONLINE, \
     fence lifted, settings restored). After it, the run only moves forward: if it stops, finish with \
     `migrate-cli resume`; to go back, run the opposite command.
+
+    Without ProxySQL (a `switch` section instead of `proxysql`): the read-only window, automated. Guards; the old \
+    writer fenced (super_read_only/read_only; on Aurora the operator sets read_only in the parameter group first \
+    and the tool checks it); its sessions closed; its final position read; the new writer caught up to it; forward \
+    replication stopped; the new writer made writable if read_only is on; reverse replication started and \
+    verified; then switch.cutover-command (or switch.failback-command), run by /bin/sh -c with \
+    MIGRATE_SWITCH_OLD_ENDPOINT, MIGRATE_SWITCH_NEW_ENDPOINT, MIGRATE_SWITCH_OPERATION and MIGRATE_SWITCH_RUN_ID \
+    (never a password), output journaled: the point of no return. Then the old writer's sessions closed again \
+    and the first write observed on the new writer: the window reported is fence → that write. Applications see \
+    1290 on writes for the window and must reconnect. A failure before the command undoes exactly what was done \
+    and lists it. `--dry-run` / `plan` read the guards' facts and list these steps; a run that died is refused \
+    with what to undo (no resume in this mode yet).
     """
 
 private let readerDiscussion = """

@@ -441,8 +441,9 @@ struct FieldReader {
         }
 
         var nodes: [ProxyNodeSettings] = []
-        if raw.nodeNames.isEmpty {
-            issues.append(ConfigurationIssue(field: "proxysql.nodes", "missing: at least one ProxySQL node (a name with host, port, user and password source)"))
+        let switchSettings = switchSettings()
+        if raw.nodeNames.isEmpty, !hasSwitchSection {
+            issues.append(ConfigurationIssue(field: "proxysql.nodes", "missing: at least one ProxySQL node (a name with host, port, user and password source), or, for applications that find the database without a proxy, a `switch` section (switch.cutover-command, switch.failback-command; see Documentation/configuration.md)"))
         }
         for name in raw.nodeNames {
             let prefix = "proxysql.nodes.\(name)"
@@ -490,7 +491,8 @@ struct FieldReader {
             forwardReplicationTLS: forward.tls,
             reverseReplicationTLS: reverse.tls
         )
-        for problem in topology.problems {
+        // Without ProxySQL (a `switch` section) the topology has no node: its rows only name the writers.
+        for problem in topology.problems where !(hasSwitchSection && topology.proxyNodes.isEmpty && problem.hasPrefix("proxysql: at least one node")) {
             issues.append(ConfigurationIssue(field: Self.field(ofTopologyProblem: problem), problem))
         }
         guard issues.isEmpty else { return nil }
@@ -513,7 +515,8 @@ struct FieldReader {
             topology: topology,
             filePath: filePath,
             values: raw.values,
-            canary: canary
+            canary: canary,
+            switchSettings: switchSettings
         )
     }
 

@@ -181,6 +181,7 @@ enum ConfigurationSchema {
             ConfigurationField(pattern: ["application", "users"], kind: .list, defaultValue: "[] (every ProxySQL user)", summary: "application accounts whose ProxySQL routing the guards judge (every client session on the old writer is closed at OFFLINE_HARD whatever its account)"),
         ]
         fields += CanarySettings.schemaFields
+        fields += SwitchSettings.schemaFields
         return fields
     }()
 

@@ -116,4 +116,6 @@ struct MigrateConfiguration: Sendable {
     var values: [ConfigurationKey: RawValue]
     /// The canary, when `canary.enabled` is true (#14 item 9).
     var canary: CanarySettings? = nil
+    /// The switch command, when the configuration has a `switch` section instead of `proxysql` (#15 item 2).
+    var switchSettings: HookSwitch.Settings? = nil
 }

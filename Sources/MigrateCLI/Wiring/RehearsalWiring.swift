@@ -84,7 +84,7 @@ enum RehearsalWiring {
             "failed or ambiguous writes got an error at the switch; the checker read back which of them committed (they are on the final writer, not lost)",
         ]
         if load.lastInsertID.checked + load.lastInsertID.readErrors > 0 {
-            notes.append("LAST_INSERT_ID() readers: \(load.lastInsertID.checked) reads checked, \(load.lastInsertID.mismatched) read another id\(load.lastInsertID.mismatched > 0 ? " (WARNING: not explained yet, see issue #18)" : ""), \(load.lastInsertID.readErrors) failed (session cut between an acknowledged INSERT and its read)")
+            notes.append("LAST_INSERT_ID() readers: \(load.lastInsertID.checked) reads checked, \(load.lastInsertID.mismatched) read another id\(load.lastInsertID.mismatched > 0 ? " (WARNING: a read answered by another backend connection than its INSERT's: \(load.lastInsertID.mismatchSamples.joined(separator: "; ")); see issue #18)" : ""), \(load.lastInsertID.readErrors) failed (session cut between an acknowledged INSERT and its read)")
         }
         if let sysbench = result.sysbench {
             notes.append("sysbench: \(sysbench)")

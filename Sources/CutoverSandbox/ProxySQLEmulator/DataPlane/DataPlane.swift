@@ -94,10 +94,20 @@ final class DataPlane: Sendable {
     /// The second that shunning counts in (the wall clock, as ProxySQL; a test may hold it still).
     let shunClock: ShunClock
 
-    init(logger: Logger, coldConnectionDelay: Duration = .zero, shunClock: ShunClock = .wallClock) {
+    /// Fault injection for tests: runs after a backend answered a forwarded statement, before the session takes the
+    /// answer in (see ``ProxySQLEmulator/Configuration/afterBackendAnswer``).
+    let afterBackendAnswer: (@Sendable (_ statement: String, _ connection: BackendConnection) async -> Void)?
+
+    init(
+        logger: Logger,
+        coldConnectionDelay: Duration = .zero,
+        shunClock: ShunClock = .wallClock,
+        afterBackendAnswer: (@Sendable (_ statement: String, _ connection: BackendConnection) async -> Void)? = nil
+    ) {
         self.logger = logger
         self.coldConnectionDelay = coldConnectionDelay
         self.shunClock = shunClock
+        self.afterBackendAnswer = afterBackendAnswer
     }
 
     var variables: RuntimeVariables { state.withLock { $0.variables } }
@@ -454,7 +464,13 @@ final class DataPlane: Sendable {
             session.pins = pins
             session.autoIncrementTokens = autoIncrementTokens
             session.lastActive = .now
-            if connectionBroken || (pins.isEmpty && autoIncrementTokens == 0) {
+            let pinned = !pins.isEmpty || autoIncrementTokens > 0
+            // A connection that broke under a session that still needs it (a transaction, session variables, the
+            // auto-increment delay after an INSERT) stays attached: ProxySQL never moves such a session to another
+            // backend behind its back; its next statement gets 2013 (and the frontend is closed when OFFLINE_HARD
+            // cut it, `pinnedToOfflineHard`). Releasing it here let that next statement run on another connection:
+            // a `SELECT LAST_INSERT_ID()` read that connection's id, a COMMIT answered OK for nothing (issue #18).
+            if !pinned {
                 session.backend = nil
                 Self.release(connection, reusable: !connectionBroken, state: &state)
             }

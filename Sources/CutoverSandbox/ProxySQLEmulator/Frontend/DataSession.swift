@@ -319,6 +319,7 @@ struct DataSession {
                 }
                 bytesSent += sql.utf8.count + 5
                 response = try await connection.query(sql)
+                if let hook = dataPlane.afterBackendAnswer { await hook(sql, connection) }
             } catch {
                 if dataPlane.isKilled(local.id) { return Outcome(packets: [], closeFrontend: true) }
                 let reason = connection.closeReason

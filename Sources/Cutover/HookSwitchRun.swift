@@ -1,0 +1,350 @@
+import Foundation
+public import Logging
+import ProxySQLAdmin
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What the switch command did.
+public struct SwitchCommandResult: Sendable, Hashable {
+    /// The exit status, nil when it did not exit by itself (killed at its timeout, or not started).
+    public var exitStatus: Int32?
+    /// Whether it was killed at its timeout.
+    public var timedOut: Bool
+    /// Its stdout and stderr, the first 16 KiB.
+    public var output: String
+    /// Why it could not start, if it did not.
+    public var launchError: String?
+
+    /// Creates a result.
+    public init(exitStatus: Int32?, timedOut: Bool, output: String, launchError: String? = nil) {
+        self.exitStatus = exitStatus
+        self.timedOut = timedOut
+        self.output = output
+        self.launchError = launchError
+    }
+
+    /// Exit status 0.
+    public var succeeded: Bool { exitStatus == 0 && !timedOut && launchError == nil }
+}
+
+/// Runs the operator's switch command.
+public protocol SwitchCommandRunning: Sendable {
+    /// Runs `command` with `environment`, bounded by `timeout`.
+    func run(command: String, environment: [String: String], timeout: Duration) async -> SwitchCommandResult
+}
+
+/// Runs the command with `/bin/sh -c`, its output captured in a temporary file; at its timeout SIGTERM (to its
+/// process group when it leads one), then SIGKILL 2 s later.
+public struct ShellSwitchCommandRunner: SwitchCommandRunning {
+    /// Creates a runner.
+    public init() {}
+
+    /// The process's environment without passwords (`MYSQL_PWD`, any name containing `PASSWORD`), plus `extra`.
+    public static func environment(adding extra: [String: String], base: [String: String]? = nil) -> [String: String] {
+        (base ?? ProcessInfo.processInfo.environment).filter { $0.key != "MYSQL_PWD" && !$0.key.uppercased().contains("PASSWORD") }.merging(extra) { $1 }
+    }
+
+    public func run(command: String, environment: [String: String], timeout: Duration) async -> SwitchCommandResult {
+        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("switch-\(UUID().uuidString).out").path
+        FileManager.default.createFile(atPath: outputPath, contents: nil, attributes: [.posixPermissions: 0o600])
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        guard let handle = FileHandle(forWritingAtPath: outputPath) else {
+            return SwitchCommandResult(exitStatus: nil, timedOut: false, output: "", launchError: "cannot create \(outputPath)")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", command]
+        process.environment = Self.environment(adding: environment)
+        process.standardOutput = handle
+        process.standardError = handle
+        process.standardInput = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            try? handle.close()
+            return SwitchCommandResult(exitStatus: nil, timedOut: false, output: "", launchError: "\(error)")
+        }
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        var timedOut = false
+        while process.isRunning {
+            if ContinuousClock.now >= deadline {
+                timedOut = true
+                // The shell's process group too, when it leads one, so its children end with it.
+                let pid = process.processIdentifier
+                let group = getpgid(pid) == pid
+                if group { kill(-pid, SIGTERM) }
+                kill(pid, SIGTERM)
+                let grace = ContinuousClock.now.advanced(by: .seconds(2))
+                while process.isRunning, ContinuousClock.now < grace { try? await Task.sleep(for: .milliseconds(20)) }
+                if group { kill(-pid, SIGKILL) }
+                if process.isRunning { kill(pid, SIGKILL) }
+                break
+            }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        process.waitUntilExit()
+        try? handle.close()
+        let data = FileManager.default.contents(atPath: outputPath) ?? Data()
+        let output = String(decoding: data.prefix(16 * 1024), as: UTF8.self)
+        return SwitchCommandResult(
+            exitStatus: timedOut ? nil : process.terminationStatus, timedOut: timedOut, output: output)
+    }
+}
+
+/// The writer switch without ProxySQL over a live ``CutoverEnvironment`` (its ProxySQL cluster is not used): reads
+/// the facts, drives ``HookSwitchMachine``, performs each action with the existing database operations (fence,
+/// session closing, catch-up wait, replication), runs the command, and journals every step.
+public struct HookSwitchRun: Sendable {
+    public let environment: CutoverEnvironment
+    public let settings: HookSwitch.Settings
+    public let policy: CutoverPolicy
+    public let commandRunner: any SwitchCommandRunning
+    /// How often the new writer's position is read while observing.
+    public var observeInterval: Duration = .milliseconds(5)
+
+    /// Creates a run.
+    public init(
+        environment: CutoverEnvironment, settings: HookSwitch.Settings, policy: CutoverPolicy,
+        commandRunner: any SwitchCommandRunning = ShellSwitchCommandRunner()
+    ) {
+        self.environment = environment
+        self.settings = settings
+        self.policy = policy
+        self.commandRunner = commandRunner
+    }
+
+    /// One step as it happened, for progress and the report.
+    public struct Step: Sendable, Hashable {
+        public var step: StepID
+        public var action: String
+        public var outcome: String
+        public var at: Duration
+    }
+
+    /// The end of a run.
+    public struct Result: Sendable {
+        public var runID: String
+        public var outcome: CutoverOutcome
+        public var report: HookSwitchMachine.Report
+        public var steps: [Step]
+        public var command: SwitchCommandResult?
+    }
+
+    /// The writers as the applications reach them (the topology's writer rows' endpoints).
+    func endpoint(_ role: DatabaseRole) -> HookSwitch.ServerEndpointText {
+        let endpoint = environment.topology.routing(role).writer.endpoint
+        return HookSwitch.ServerEndpointText(host: endpoint.host, port: endpoint.port)
+    }
+
+    /// Reads the guards' facts; what cannot be read becomes a read error, not a thrown error.
+    public func readFacts(direction: HookSwitch.Direction, logger: Logger) async -> HookSwitch.Facts {
+        let old = environment.database(direction.oldWriter), new = environment.database(direction.newWriter)
+        var errors: [String] = []
+        var replication: ReplicaHealth?
+        var oldFacts: DatabaseSafetyFacts?
+        var newFacts: DatabaseSafetyFacts?
+        var long: [LongTransaction] = []
+        do { replication = try await new.replicaHealth(logger: logger) } catch { errors.append("\(new.name): \(error)") }
+        do { oldFacts = try await old.safetyFacts(logger: logger) } catch { errors.append("\(old.name): \(error)") }
+        do { newFacts = try await new.safetyFacts(logger: logger) } catch { errors.append("\(new.name): \(error)") }
+        do { long = try await old.longWriteTransactions(olderThan: policy.longTransactionLimit, logger: logger) } catch {
+            errors.append("\(old.name): \(error)")
+        }
+        return HookSwitch.Facts(
+            newWriterReplication: replication, oldWriter: oldFacts, newWriter: newFacts, oldWriterCanFence: old.canFence,
+            newWriterCanLiftReadOnly: new.canFence, longTransactions: long, command: settings.command(for: direction),
+            readErrors: errors)
+    }
+
+    /// Runs the switch to the end: completed, refused, rolled back, or stopped past the point of no return.
+    ///
+    /// - Throws: only when the journal cannot be written before anything changed.
+    public func run(
+        direction: HookSwitch.Direction, journal: CutoverJournal?, logger: Logger,
+        isStopRequested: @escaping @Sendable () -> Bool = { false },
+        progress: @escaping @Sendable (Step) -> Void = { _ in }
+    ) async throws -> Result {
+        let runID = "switch-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
+        let started = ContinuousClock.now
+        func elapsed() -> Duration { ContinuousClock.now - started }
+        var machine = HookSwitchMachine(direction: direction, policy: policy, observeTimeout: settings.observeTimeout)
+        var steps: [Step] = []
+        var commandResult: SwitchCommandResult?
+        var journalFailure: String?
+        func record(_ kind: JournalRecord.Kind, _ step: StepID, _ text: String, pastPointOfNoReturn: Bool) async {
+            guard let journal, journalFailure == nil else { return }
+            var entry = JournalRecord(
+                sequence: 0, runID: runID, kind: kind, time: JournalRecord.now(),
+                elapsedMicroseconds: Int64(elapsed() / .microseconds(1)))
+            entry.step = step
+            entry.statements = [ExecutedStatement(endpoint: "switch \(direction)", statement: text)]
+            entry.pastPointOfNoReturn = pastPointOfNoReturn
+            do { try await journal.append(entry) } catch { journalFailure = "\(error)" }
+        }
+        var action = machine.started()
+        while true {
+            if case .finish(let outcome) = action {
+                if let journal, journalFailure == nil {
+                    var entry = JournalRecord(
+                        sequence: 0, runID: runID, kind: .runFinished, time: JournalRecord.now(),
+                        elapsedMicroseconds: Int64(elapsed() / .microseconds(1)))
+                    entry.step = "switch.done"
+                    entry.outcome = outcome
+                    entry.statements = [ExecutedStatement(endpoint: "switch \(direction)", statement: Self.summary(machine.report))]
+                    try? await journal.append(entry)
+                }
+                return Result(runID: runID, outcome: outcome, report: machine.report, steps: steps, command: commandResult)
+            }
+            if isStopRequested(), !machine.isPastPointOfNoReturn, machine.currentStep.phase == .forward {
+                action = machine.receive(.stopRequested)
+                continue
+            }
+            let step = machine.currentStep
+            await record(.action, step, action.description, pastPointOfNoReturn: machine.isPastPointOfNoReturn)
+            let (event, text) = await perform(action, direction: direction, runID: runID, elapsed: elapsed, logger: logger) {
+                commandResult = $0
+            }
+            await record(.event, step, text, pastPointOfNoReturn: machine.isPastPointOfNoReturn)
+            let done = Step(step: step, action: action.description, outcome: text, at: elapsed())
+            steps.append(done)
+            progress(done)
+            action = machine.receive(event)
+        }
+    }
+
+    /// Whether the new writer's position moved past `after` (its GTID state changed, or its file and offset grew).
+    static func moved(_ position: ReplicationCoordinate, after: ReplicationCoordinate, base: BinlogPositionText?) -> Bool {
+        if let gtid = position.gtidSet, !gtid.isEmpty, gtid != (after.gtidSet ?? "") { return true }
+        guard let base, let now = try? BinlogPositionText(position) else { return false }
+        return now > base
+    }
+
+    static func summary(_ report: HookSwitchMachine.Report) -> String {
+        var parts: [String] = []
+        if let window = report.window { parts.append("window \(window) (fence → first write on the new writer)") }
+        if report.firstWriteObservedAt == nil, report.switchCommandFinishedAt != nil { parts.append("no write observed on the new writer") }
+        if !report.undone.isEmpty { parts.append("undone: " + report.undone.joined(separator: "; ")) }
+        parts.append("\(report.sessionsClosed) session(s) closed")
+        return parts.joined(separator: ", ")
+    }
+
+    private func perform(
+        _ action: HookSwitchMachine.Action, direction: HookSwitch.Direction, runID: String,
+        elapsed: () -> Duration, logger: Logger, command: (SwitchCommandResult) -> Void
+    ) async -> (HookSwitchMachine.Event, String) {
+        func failure(_ name: String, _ role: DatabaseRole?, _ error: any Error, mayHaveTakenEffect: Bool = true) -> (HookSwitchMachine.Event, String) {
+            let endpoint = role.map { environment.database($0).name }
+            let failure = StepFailure(step: name, message: "\(error)", endpoint: endpoint, mayHaveTakenEffect: mayHaveTakenEffect)
+            return (.stepFailed(failure), "failed: \(failure)")
+        }
+        let topology = environment.topology
+        switch action {
+        case .runGuards:
+            let facts = await readFacts(direction: direction, logger: logger)
+            let names = (environment.database(direction.oldWriter).name, environment.database(direction.newWriter).name)
+            let reasons = HookSwitch.blockingReasons(facts, direction: direction, policy: policy, names: names)
+            return (
+                .guardsFinished(blockingReasons: reasons, oldAlreadyReadOnly: facts.oldWriterAlreadyReadOnly && !facts.oldWriterCanFence,
+                    newWriterReadOnly: facts.newWriterReadOnly, at: elapsed()),
+                reasons.isEmpty ? "passed" : reasons.map(\.description).joined(separator: "; "))
+        case .fence(let role, let timeout):
+            do {
+                try await environment.database(role).fence(timeout: timeout, logger: logger)
+                return (.fenced(at: elapsed()), "read-only")
+            } catch { return failure("fence", role, error) }
+        case .closeSessions(let role):
+            do {
+                let count = try await environment.database(role).closeSessions(users: topology.applicationUsers, logger: logger)
+                return (.sessionsClosed(count: count), "\(count) session(s) closed")
+            } catch { return failure("close-sessions", role, error) }
+        case .readPosition(let role):
+            do {
+                let position = try await environment.database(role).currentPosition(logger: logger)
+                return (.positionRead(role, position), "\(position)")
+            } catch { return failure("read-position", role, error, mayHaveTakenEffect: false) }
+        case .waitForCatchUp(let role, let coordinate, let timeout):
+            do {
+                try await environment.database(role).waitForCatchUp(to: coordinate, timeout: timeout, progress: { _ in }, logger: logger)
+                return (.caughtUp(at: elapsed()), "executed \(coordinate)")
+            } catch { return failure("catch-up", role, error, mayHaveTakenEffect: false) }
+        case .stopReplication(let role):
+            do {
+                try await environment.database(role).stopAndResetReplication(timeout: policy.replicationStepTimeout, logger: logger)
+                return (.replicationStopped, "stopped and reset")
+            } catch { return failure("stop-replication", role, error) }
+        case .setReadOnly(let role, let on):
+            do {
+                let durability = try await environment.database(role).makeReadOnlyDurable(on, timeout: policy.replicationStepTimeout, logger: logger)
+                let lines = durability.optionFileLines
+                return (.readOnlySet, "read_only \(on ? "ON" : "OFF")" + (lines.isEmpty ? "" : "; add to the option file: " + lines.joined(separator: ", ")))
+            } catch { return failure("set-read-only", role, error) }
+        case .startReplication(let role, let from, let coordinate):
+            let reverse = role == .source
+            do {
+                try await environment.database(role).startReplication(
+                    from: from == .target ? topology.targetReplicationEndpoint : topology.sourceReplicationEndpoint,
+                    user: reverse ? topology.reverseReplicationUser : topology.forwardReplicationUser,
+                    password: reverse ? environment.reverseReplicationPassword : environment.forwardReplicationPassword,
+                    tls: reverse ? topology.reverseReplicationTLS : topology.forwardReplicationTLS,
+                    at: coordinate, timeout: policy.replicationStepTimeout, logger: logger)
+                return (.replicationStarted, "replicating from \(from) at \(coordinate)")
+            } catch { return failure("start-replication", role, error) }
+        case .verifyReplication(let role):
+            do {
+                try await environment.database(role).verifyReplication(timeout: policy.replicationStepTimeout, logger: logger)
+                return (.replicationVerified, "running")
+            } catch { return failure("verify-replication", role, error, mayHaveTakenEffect: false) }
+        case .liftFence(let role):
+            do {
+                try await environment.database(role).liftFence(logger: logger)
+                return (.fenceLifted, "read_only lifted")
+            } catch { return failure("lift-fence", role, error) }
+        case .runSwitchCommand(let direction):
+            let variables = HookSwitch.commandEnvironment(
+                direction: direction, oldWriter: endpoint(direction.oldWriter), newWriter: endpoint(direction.newWriter), runID: runID)
+            let start = elapsed()
+            let result = await commandRunner.run(command: settings.command(for: direction), environment: variables, timeout: settings.commandTimeout)
+            command(result)
+            let end = elapsed()
+            let status = result.launchError.map { "could not start: \($0)" }
+                ?? (result.timedOut ? "killed at its timeout (\(settings.commandTimeout))" : "exit \(result.exitStatus ?? -1)")
+            let text = "\(status); output: \(result.output)"
+            if result.succeeded { return (.switchCommandSucceeded(started: start, at: end), text) }
+            let failure = StepFailure(
+                step: "switch-command", message: status + (result.output.isEmpty ? "" : ": \(result.output.suffix(500))"),
+                endpoint: "switch command", mayHaveTakenEffect: true)
+            return (.switchCommandFailed(failure, started: start, at: end), text)
+        case .observeWrites(let role, let after, let timeout):
+            let database = environment.database(role)
+            let deadline = ContinuousClock.now.advanced(by: timeout)
+            let base = try? BinlogPositionText(after)
+            while ContinuousClock.now < deadline {
+                if let position = try? await database.currentPosition(logger: logger), Self.moved(position, after: after, base: base) {
+                    return (.writeObserved(position, at: elapsed()), "first write seen at \(position)")
+                }
+                try? await Task.sleep(for: observeInterval)
+            }
+            return (.noWriteObserved(at: elapsed()), "no write within \(timeout)")
+        case .finish:
+            preconditionFailure("finish is not performed")
+        }
+    }
+}
+
+/// A coordinate's file and offset, compared as the binlog orders them (numeric file suffix, then offset).
+struct BinlogPositionText: Equatable, Comparable {
+    var fileNumber: Int
+    var offset: UInt64
+
+    init(_ coordinate: ReplicationCoordinate) throws {
+        guard let dot = coordinate.file.lastIndex(of: "."), let number = Int(coordinate.file[coordinate.file.index(after: dot)...]) else {
+            throw CutoverError(code: .executorFailed, message: "binlog file \(coordinate.file) has no numeric suffix")
+        }
+        fileNumber = number
+        offset = coordinate.offset
+    }
+
+    static func < (lhs: Self, rhs: Self) -> Bool { (lhs.fileNumber, lhs.offset) < (rhs.fileNumber, rhs.offset) }
+}

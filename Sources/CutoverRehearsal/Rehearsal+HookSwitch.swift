@@ -1,0 +1,165 @@
+public import Cutover
+@_spi(Testing) import CutoverSandbox
+import Foundation
+public import Logging
+import MariaDB
+import Synchronization
+
+/// `rehearse --switch hook` (#15 item 2): the writer switch without ProxySQL practised on the sandbox. The load's
+/// clients find the writer through a file the switch command rewrites, re-read it on every reconnect, and reconnect
+/// on any error (1290 under the fence, 2013 for a closed session) as a well-behaved application would. Cut-over,
+/// failback (the operator's `read_only` on "Aurora", which the tool cannot set), cut-over again; every acknowledged
+/// write must be on the final writer.
+public enum HookSwitchRehearsal {
+    /// One switch of the rehearsal.
+    public struct Stage: Sendable {
+        public var name: String
+        public var outcome: CutoverOutcome
+        /// Fence → first write observed on the new writer.
+        public var window: Duration?
+        public var acknowledged: Int
+        /// Client errors by server error number (`1290`, `2013`; `other` for errors without one).
+        public var clientErrors: [String: Int]
+        public var duration: Duration
+    }
+
+    /// The rehearsal's result.
+    public struct Result: Sendable {
+        public var stages: [Stage]
+        /// Acknowledged writes missing on the final writer.
+        public var lost: [Int64]
+        public var acknowledged: Int
+        /// The rehearsal stopped before its end (a switch did not complete), and why.
+        public var stoppedEarly: String?
+        public var succeeded: Bool { stoppedEarly == nil && lost.isEmpty }
+    }
+
+    final class Ledger: Sendable {
+        let acknowledged = Mutex<[Int64]>([])
+        let errors = Mutex<[String: Int]>([:])
+        let stop = Atomic<Bool>(false)
+    }
+
+    static let user = "hookapp"
+
+    static func client(_ number: Int, pointer: String, password: String, database: String, ledger: Ledger) async {
+        var sequence: Int64 = 0
+        var connection: MariaDBConnection?
+        let quiet = Logger(label: "hook-client", factory: { _ in SwiftLogNoOpLogHandler() })
+        while !ledger.stop.load(ordering: .relaxed) {
+            do {
+                if connection == nil {
+                    let text = (try? String(contentsOfFile: pointer, encoding: .utf8)) ?? ""
+                    guard let port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+                        throw CutoverError(code: .executorFailed, message: "pointer file unreadable")
+                    }
+                    let configuration = MariaDBConnection.Configuration(
+                        host: "127.0.0.1", port: port, user: user, password: password, database: database)
+                    connection = try await MariaDBConnection.connect(configuration: configuration, logger: quiet)
+                }
+                sequence += 1
+                let id = Int64(number) * 1_000_000_000 + sequence
+                try await connection!.run("INSERT INTO hook_writes (id, client) VALUES (\(id), \(number))", timeout: .seconds(10))
+                ledger.acknowledged.withLock { $0.append(id) }
+            } catch {
+                let key = (error as? MariaDBError)?.serverErrorNumber.map { "\($0)" } ?? "other"
+                ledger.errors.withLock { $0[key, default: 0] += 1 }
+                await connection?.close()
+                connection = nil
+                try? await Task.sleep(for: .milliseconds(5))
+            }
+        }
+        await connection?.close()
+    }
+
+    /// Runs the rehearsal on a fresh sandbox (stopped at the end in every path).
+    public static func run(
+        clients: Int, loadBetween: Duration, logger: Logger, progress: @escaping @Sendable (String) -> Void
+    ) async throws -> Result {
+        try await withRehearsal(options: Rehearsal.Options(adminLatency: .fast), logger: logger) { rehearsal in
+            let (environment, close) = try await rehearsal.makeEnvironment(logger: logger)
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hook-rehearsal-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            do {
+                let result = try await body(rehearsal, environment, directory: directory, clients: clients, loadBetween: loadBetween, logger: logger, progress: progress)
+                await close()
+                return result
+            } catch {
+                await close()
+                throw error
+            }
+        }
+    }
+
+    private static func body(
+        _ rehearsal: Rehearsal, _ environment: CutoverEnvironment, directory: String, clients: Int, loadBetween: Duration,
+        logger: Logger, progress: @escaping @Sendable (String) -> Void
+    ) async throws -> Result {
+        let database = rehearsal.options.schema.database
+        let password = UUID().uuidString
+        let source = try await rehearsal.source.connectAsRoot(logger: logger)
+        try await source.run("CREATE TABLE \(identifier: database).hook_writes (id BIGINT PRIMARY KEY, client INT NOT NULL)")
+        try await source.run("CREATE USER \(unsafeRaw: "'\(user)'@'%'") IDENTIFIED BY \(password)")
+        try await source.run("GRANT SELECT, INSERT ON \(identifier: database).* TO \(unsafeRaw: "'\(user)'@'%'")")
+        await source.close()
+        let pointer = directory + "/writer-port"
+        try "\(rehearsal.source.port)".write(toFile: pointer, atomically: true, encoding: .utf8)
+        let hook = #"printf '%s' "$MIGRATE_SWITCH_NEW_PORT" > "$POINTER.tmp" && mv "$POINTER.tmp" "$POINTER" && echo "applications pointed at $MIGRATE_SWITCH_NEW_ENDPOINT""#
+            .replacingOccurrences(of: "$POINTER", with: pointer)
+        var policy = CutoverPolicy()
+        policy.catchUpDeadline = .seconds(30)
+        let run = HookSwitchRun(
+            environment: environment,
+            settings: HookSwitch.Settings(cutoverCommand: hook, failbackCommand: hook, commandTimeout: .seconds(30), observeTimeout: .seconds(30)),
+            policy: policy)
+        let journal = try CutoverJournal(path: directory + "/journal.jsonl")
+        defer { Task { await journal.close() } }
+        var stages: [Stage] = []
+        var acknowledged: [Int64] = []
+        var stoppedEarly: String?
+        for (index, direction) in [HookSwitch.Direction.cutover, .failback, .cutover].enumerated() {
+            let target = try await rehearsal.target.connectAsRoot(logger: logger)
+            // Failback: the tool cannot set read_only on "Aurora" (no SET GLOBAL for its account); the operator does,
+            // as in the parameter group, and puts it back before the next cut-over.
+            try await target.run(direction == .failback ? "SET GLOBAL read_only = 1" : "SET GLOBAL read_only = 0")
+            await target.close()
+            let ledger = Ledger()
+            let started = ContinuousClock.now
+            let result = try await withThrowingTaskGroup(of: HookSwitchRun.Result?.self) { group in
+                for number in 0..<clients {
+                    group.addTask {
+                        await client(index * 1_000 + number + 1, pointer: pointer, password: password, database: database, ledger: ledger)
+                        return nil
+                    }
+                }
+                try await Task.sleep(for: loadBetween)
+                let result = try await run.run(direction: direction, journal: journal, logger: logger)
+                try await Task.sleep(for: loadBetween)
+                ledger.stop.store(true, ordering: .relaxed)
+                for try await _ in group {}
+                return result
+            }
+            let stage = Stage(
+                name: "writer-\(direction)", outcome: result.outcome, window: result.report.window,
+                acknowledged: ledger.acknowledged.withLock { $0.count }, clientErrors: ledger.errors.withLock { $0 },
+                duration: ContinuousClock.now - started)
+            acknowledged += ledger.acknowledged.withLock { $0 }
+            stages.append(stage)
+            progress("\(stage.name): \(result.outcome == .completed ? "completed" : "\(result.outcome)"), window \(stage.window.map { "\($0)" } ?? "none"), \(stage.acknowledged) write(s) acknowledged, client errors \(stage.clientErrors.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: " "))")
+            guard result.outcome == .completed else {
+                stoppedEarly = "\(stage.name): \(result.outcome)"
+                break
+            }
+        }
+        // The final writer: the source after a failback, "Aurora" after a cut-over.
+        let lastCompleted = stages.last { $0.outcome == .completed }
+        let finalWriter = lastCompleted?.name == "writer-cutover" ? rehearsal.target : rehearsal.source
+        let root = try await finalWriter.connectAsRoot(logger: logger)
+        let rows = try await root.query("SELECT id FROM \(identifier: database).hook_writes")
+        await root.close()
+        let present = Set(rows.compactMap { $0["id"]?.int.map(Int64.init) })
+        let lost = acknowledged.filter { !present.contains($0) }.sorted()
+        return Result(stages: stages, lost: lost, acknowledged: acknowledged.count, stoppedEarly: stoppedEarly)
+    }
+}
