@@ -31,7 +31,7 @@ public struct CutoverStepResult: Sendable {
     }
 }
 
-/// What an executor gets besides the action: the run's clock, a progress sink and a logger.
+/// What an executor gets besides the action: the run's policy and clock, a progress sink and a logger.
 public struct CutoverExecutionContext: Sendable {
     /// Time since the start of the run, on the runner's clock. Events carry these offsets.
     public let elapsed: @Sendable () -> Duration
@@ -44,11 +44,15 @@ public struct CutoverExecutionContext: Sendable {
     /// instead of waiting out the step's deadline.
     public let isStopRequested: @Sendable () -> Bool
     /// The policy of the run: the configuration's for a new run, the journaled one for a resume (the policy the state
-    /// machine runs under). nil when the context was built without one (tests, older callers).
-    public let policy: CutoverPolicy?
+    /// machine runs under). The one home of the policy for the executor: ``LiveCutoverExecutor`` reads its guards'
+    /// limits and its bounds from here.
+    public let policy: CutoverPolicy
     /// Sleeps on the run's clock (the clock ``elapsed`` is read from), so that a wait measured with ``elapsed`` and
     /// paced with this stays on one clock.
     public let sleep: @Sendable (Duration) async throws -> Void
+    /// What the run's journal held when it was opened (the earlier writer switch whose fence a failback proves); nil
+    /// for a run without a journal (dry runs, tests).
+    public let journalHistory: JournalHistory?
 
     /// Creates a context.
     ///
@@ -57,15 +61,17 @@ public struct CutoverExecutionContext: Sendable {
     ///   - report: where progress of long waits goes.
     ///   - logger: the run's logger.
     ///   - isStopRequested: whether a stop was requested; never, by default.
-    ///   - policy: the run's policy; nil by default.
+    ///   - policy: the run's policy.
     ///   - sleep: sleeps on the run's clock; the continuous clock by default.
+    ///   - journalHistory: what the run's journal held when it was opened; nil by default (no journal).
     public init(
         elapsed: @escaping @Sendable () -> Duration,
         report: @escaping @Sendable (CutoverProgress) -> Void,
         logger: Logger,
         isStopRequested: @escaping @Sendable () -> Bool = { false },
-        policy: CutoverPolicy? = nil,
-        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
+        policy: CutoverPolicy,
+        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
+        journalHistory: JournalHistory? = nil
     ) {
         self.elapsed = elapsed
         self.report = report
@@ -73,6 +79,7 @@ public struct CutoverExecutionContext: Sendable {
         self.isStopRequested = isStopRequested
         self.policy = policy
         self.sleep = sleep
+        self.journalHistory = journalHistory
     }
 }
 

@@ -26,6 +26,9 @@ public actor CutoverJournal {
     /// The `run-started` entry of the run that was unfinished when the journal was opened (see
     /// ``unfinishedRun(in:)``), nil when every run in it had finished. A new run must not start over it.
     public nonisolated let unfinishedRunAtOpen: JournalRecord?
+    /// What the journal held when it was opened, for the guards: the last writer switch of an earlier run, whose
+    /// fence a switch back must prove (issue #13, item 1).
+    public nonisolated let historyAtOpen: JournalHistory
     /// Makes appends fail as a full disk would (tests: the rollback must run without a journal).
     let writeFault: (@Sendable (JournalRecord) -> Int32?)?
 
@@ -76,6 +79,7 @@ public actor CutoverJournal {
         self.didAppend = didAppend
         self.writeFault = writeFault
         self.unfinishedRunAtOpen = Self.unfinishedRun(in: existing)?.first
+        self.historyAtOpen = JournalHistory(path: path, entries: existing)
     }
 
     deinit {

@@ -332,7 +332,8 @@ public actor CutoverRunner {
             logger: logger,
             isStopRequested: { stopFlag.isSet },
             policy: runPolicy,
-            sleep: clockSleep
+            sleep: clockSleep,
+            journalHistory: journal?.historyAtOpen
         )
     }
 

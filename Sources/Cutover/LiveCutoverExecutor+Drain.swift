@@ -1,7 +1,7 @@
 import Logging
 import ProxySQLAdmin
 
-extension LiveCutoverExecutor {
+extension LiveCutoverStep {
     /// Drains the old server: performs the reads and kills ``DrainSchedule`` asks for (the `ConnUsed` polls, the
     /// classified processlist reads of ``PinnedSessionPolicy/cut``, the kills of idle pins beside work in flight)
     /// until it ends. The decisions are the schedule's and the classifier's; this function only reads, acts and

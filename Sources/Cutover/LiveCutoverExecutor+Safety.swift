@@ -1,6 +1,6 @@
 import Logging
 
-extension LiveCutoverExecutor {
+extension LiveCutoverStep {
     /// The writer switch's safety guards of issue #13 (decided by ``WriterSafetyGuards``): the new writer can take
     /// writes (or this run lifts its fence), it replicates from the old writer by server identity, and the forward
     /// channel has no filter that drops application transactions. A database that cannot report its facts (test
@@ -61,7 +61,7 @@ extension LiveCutoverExecutor {
     }
 }
 
-extension LiveCutoverExecutor {
+extension LiveCutoverStep {
     /// ``CutoverStateMachine/Action/proveFenceHeld(_:atFence:)``: reads `role`'s position and compares it with the
     /// final position read at the fence (``FenceProof``); a difference is a failure naming the extra transactions.
     func proveFenceHeld(_ role: DatabaseRole, atFence: ReplicationCoordinate, context: CutoverExecutionContext)

@@ -1,7 +1,7 @@
 import Logging
 import ReplicationControl
 
-extension LiveCutoverExecutor {
+extension LiveCutoverStep {
     /// The replication settle before the window (``CutoverStateMachine/Action/settleReplication(_:source:threshold:timeout:)``):
     /// while writes still flow, read `source`'s current position and wait on `role` until it has executed it; repeat
     /// until one wait returns within `threshold` or `timeout` has passed since the start. Every wait is bounded by

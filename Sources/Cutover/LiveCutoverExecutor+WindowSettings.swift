@@ -1,7 +1,7 @@
 import Logging
 import ProxySQLAdmin
 
-extension LiveCutoverExecutor {
+extension LiveCutoverStep {
     /// The guards' part of the ProxySQL settings that stretch a writer window (``ProxyWindowSettings``): a `fail`
     /// blocks, a `warn` is reported as a note with the number it adds, and a node whose variables cannot be read
     /// is reported too (the other guards read every node and block on one that does not answer).

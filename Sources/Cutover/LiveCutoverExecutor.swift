@@ -50,31 +50,46 @@ public struct CutoverEnvironment: Sendable {
 public struct LiveCutoverExecutor: CutoverExecutor {
     /// What the executor acts on.
     public let environment: CutoverEnvironment
-    /// The bounds of the run (replication step timeouts, the admin statement timeout).
-    public let policy: CutoverPolicy
+
+    /// Creates an executor. The policy and the clock of a run are not the executor's: every action is performed
+    /// under the ``CutoverExecutionContext/policy`` and on the ``CutoverExecutionContext/sleep`` of the context the
+    /// runner hands it (the journaled policy on resume, the run's clock).
+    public init(environment: CutoverEnvironment) {
+        self.environment = environment
+    }
+
+    /// Performs `action` and returns its event and the statements it sent. Never throws: a failure is
+    /// ``CutoverStateMachine/Event/stepFailed(_:at:)``.
+    public func perform(_ action: CutoverStateMachine.Action, context: CutoverExecutionContext) async -> CutoverStepResult {
+        await LiveCutoverStep(environment: environment, context: context).perform(action, context: context)
+    }
+}
+
+/// One action of a run, performed by ``LiveCutoverExecutor`` under the run's policy and on the run's clock, both
+/// taken from the action's ``CutoverExecutionContext`` (one policy and one clock per run, issue #17).
+struct LiveCutoverStep: Sendable {
+    /// What the step acts on.
+    let environment: CutoverEnvironment
+    /// The run's policy (``CutoverExecutionContext/policy``): the bounds of the run and the guards' limits.
+    let policy: CutoverPolicy
+    /// Sleeps on the run's clock (``CutoverExecutionContext/sleep``), the clock `elapsed` is read from.
     let sleep: @Sendable (Duration) async throws -> Void
     /// ``CutoverEnvironment/proxies`` with every admin statement bounded by
     /// ``CutoverPolicy/adminStatementTimeout``, whoever built the clients.
     let proxies: ProxySQLCluster
 
-    /// Creates an executor whose waits run on the continuous clock.
-    public init(environment: CutoverEnvironment, policy: CutoverPolicy) {
-        self.init(environment: environment, policy: policy, clock: ContinuousClock())
-    }
-
-    /// Creates an executor whose drain polls sleep on `clock` (tests pass a manual clock).
-    public init<C: Clock>(environment: CutoverEnvironment, policy: CutoverPolicy, clock: C) where C.Duration == Duration {
+    /// A step of the run `context` belongs to.
+    init(environment: CutoverEnvironment, context: CutoverExecutionContext) {
         self.environment = environment
-        self.policy = policy
-        self.sleep = { try await clock.sleep(for: $0) }
-        self.proxies = environment.proxies.boundingEachStatement(by: policy.adminStatementTimeout)
+        self.policy = context.policy
+        self.sleep = context.sleep
+        self.proxies = environment.proxies.boundingEachStatement(by: context.policy.adminStatementTimeout)
     }
 
     var topology: CutoverTopology { environment.topology }
 
-    /// Performs `action` and returns its event and the statements it sent. Never throws: a failure is
-    /// ``CutoverStateMachine/Event/stepFailed(_:at:)``.
-    public func perform(_ action: CutoverStateMachine.Action, context: CutoverExecutionContext) async -> CutoverStepResult {
+    /// Performs `action` and returns its event and the statements it sent.
+    func perform(_ action: CutoverStateMachine.Action, context: CutoverExecutionContext) async -> CutoverStepResult {
         let recorder = StatementRecorder()
         let event = await StatementRecorder.$current.withValue(recorder) {
             await performRecorded(action, context: context)
@@ -100,7 +115,8 @@ public struct LiveCutoverExecutor: CutoverExecutor {
             switch action {
             case .runGuards(let operation):
                 let (found, pins) = await guards(for: operation, logger: logger)
-                let reasons = operation.movesWriter ? found + (await proxyWindowSettingsReasons(context: context)) : found
+                var reasons = operation.movesWriter ? found + (await proxyWindowSettingsReasons(context: context)) : found
+                reasons += await earlierFenceReasons(for: operation, context: context)
                 if let summary = pins?.summary {
                     context.report(.note("guards: \(summary)"))
                 }

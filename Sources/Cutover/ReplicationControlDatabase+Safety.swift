@@ -5,9 +5,10 @@ import ReplicationControl
 extension ReplicationControlDatabase {
     /// The statement the safety facts are read with (one round trip; variables a server lacks return no row).
     static let safetyFactsStatement: SQLStatement =
-        "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('innodb_read_only', 'read_only', 'server_id', 'server_uuid', 'super_read_only')"
+        "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('gtid_binlog_state', 'innodb_read_only', 'read_only', 'server_id', 'server_uuid', 'super_read_only')"
 
-    /// `read_only`, `super_read_only`, `innodb_read_only`, `server_id` and `server_uuid`, in one statement.
+    /// `read_only`, `super_read_only`, `innodb_read_only`, `server_id`, `server_uuid` and `gtid_binlog_state`, in one
+    /// statement.
     ///
     /// - Throws: `MariaDBError` when the statement fails.
     public func safetyFacts(logger: Logger) async throws -> DatabaseSafetyFacts? {
@@ -31,7 +32,8 @@ extension ReplicationControlDatabase {
             superReadOnly: flag("super_read_only"),
             innodbReadOnly: flag("innodb_read_only"),
             serverID: variables["server_id"].flatMap { UInt32($0) },
-            serverUUID: variables["server_uuid"].flatMap { $0.isEmpty ? nil : $0 }
+            serverUUID: variables["server_uuid"].flatMap { $0.isEmpty ? nil : $0 },
+            gtidBinlogState: variables["gtid_binlog_state"]
         )
     }
 }

@@ -13,17 +13,21 @@ public struct DatabaseSafetyFacts: Sendable, Hashable, Codable, CustomStringConv
     public var serverID: UInt32?
     /// `@@server_uuid` (MySQL, Aurora), nil on MariaDB.
     public var serverUUID: String?
+    /// `@@gtid_binlog_state` (MariaDB: the last GTID of every domain and server in its binlog), nil elsewhere; it
+    /// tells the server's own transactions from replicated ones (the fence proof of a failback).
+    public var gtidBinlogState: String?
 
     /// Creates facts.
     public init(
         readOnly: Bool? = nil, superReadOnly: Bool? = nil, innodbReadOnly: Bool? = nil, serverID: UInt32? = nil,
-        serverUUID: String? = nil
+        serverUUID: String? = nil, gtidBinlogState: String? = nil
     ) {
         self.readOnly = readOnly
         self.superReadOnly = superReadOnly
         self.innodbReadOnly = innodbReadOnly
         self.serverID = serverID
         self.serverUUID = serverUUID
+        self.gtidBinlogState = gtidBinlogState
     }
 
     /// The read-only switches that are on, by name (`read_only`, `super_read_only`, `innodb_read_only`).

@@ -3,7 +3,7 @@ public import Cutover
 import Foundation
 public import Logging
 import MariaDB
-import Synchronization
+public import Synchronization
 
 /// `rehearse --switch hook` (#15 item 2): the writer switch without ProxySQL practised on the sandbox. The load's
 /// clients find the writer through a file the switch command rewrites, re-read it on every reconnect, and reconnect
@@ -34,15 +34,21 @@ public enum HookSwitchRehearsal {
         public var succeeded: Bool { stoppedEarly == nil && lost.isEmpty }
     }
 
-    final class Ledger: Sendable {
-        let acknowledged = Mutex<[Int64]>([])
-        let errors = Mutex<[String: Int]>([:])
-        let stop = Atomic<Bool>(false)
+    /// What the clients did (tests read it too: `@_spi(Testing) import CutoverRehearsal`).
+    @_spi(Testing) public final class Ledger: Sendable {
+        public let acknowledged = Mutex<[Int64]>([])
+        public let errors = Mutex<[String: Int]>([:])
+        public let stop = Atomic<Bool>(false)
+
+        public init() {}
     }
 
     static let user = "hookapp"
 
-    static func client(_ number: Int, pointer: String, password: String, database: String, ledger: Ledger) async {
+    /// One well-behaved client: reads the writer's port from `pointer` at each (re)connect, inserts unique ids into
+    /// `hook_writes` as the `hookapp` account, and on any error closes, waits 5 ms and reconnects, until the ledger's
+    /// stop is set.
+    @_spi(Testing) public static func client(_ number: Int, pointer: String, password: String, database: String, ledger: Ledger) async {
         var sequence: Int64 = 0
         var connection: MariaDBConnection?
         let quiet = Logger(label: "hook-client", factory: { _ in SwiftLogNoOpLogHandler() })

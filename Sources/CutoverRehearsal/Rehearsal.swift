@@ -258,6 +258,9 @@ public final class Rehearsal: Sendable {
     public struct EnvironmentOptions: Sendable {
         /// How catch-up waits watch the new writer (wait function or polling; slice and poll interval).
         public var catchUp: CatchUpWaiter.Options
+        /// The policy whose admin statement bound and node deadline the ProxySQL nodes get
+        /// (``CutoverEnvironment/nodeDeadline(for:)``); the default policy unless set.
+        public var policy: CutoverPolicy = CutoverPolicy()
         /// Wraps each session before the environment uses it, given the session and its journal name (`source`,
         /// `aurora`, `Rehearsal.proxyNodeName(_:)`), to time or fault every statement. nil: no wrapper. A test hook,
         /// not part of the shipped API: `@_spi(Testing) import CutoverRehearsal`.
@@ -296,33 +299,36 @@ public final class Rehearsal: Sendable {
         // set-up (issue #16).
         let adminConnections = try await connectAdmins(logger: logger)
         func session(_ connection: any SQLSession, _ name: String) -> any SQLSession {
-            RecordingSQLSession(options.wrapSession?(connection, name) ?? connection, name: name)
+            options.wrapSession?(connection, name) ?? connection
         }
-        let sourceDatabase = try await ReplicationControlDatabase.connect(
-            name: "source (127.0.0.1:\(source.port))",
-            session: session(sourceConnection, "source"),
-            useRDSProcedures: false,
-            catchUp: options.catchUp,
-            logger: logger
-        )
-        let targetDatabase = try await ReplicationControlDatabase.connect(
-            name: "aurora (127.0.0.1:\(target.port))",
-            session: session(targetConnection, "aurora"),
-            useRDSProcedures: true,
-            catchUp: options.catchUp,
-            logger: logger
-        )
-        let admins = zip(adminConnections, proxyNodeNames).map { connection, name in
-            ProxySQLAdminClient(session: session(connection, name), name: name)
+        // The library's front door records every statement, bounds the nodes and detects the databases.
+        let environment: CutoverEnvironment
+        do {
+            environment = try await CutoverEnvironment.connect(
+                CutoverEnvironment.Sessions(
+                    topology: topology,
+                    source: .init(
+                        name: "source", address: "127.0.0.1:\(source.port)", session: session(sourceConnection, "source"),
+                        useRDSProcedures: false),
+                    target: .init(
+                        name: "aurora", address: "127.0.0.1:\(target.port)", session: session(targetConnection, "aurora"),
+                        useRDSProcedures: true),
+                    proxyNodes: zip(adminConnections, proxyNodeNames).map { connection, name in
+                        .init(name: name, session: session(connection, name))
+                    },
+                    forwardReplicationPassword: forwardReplicationPassword,
+                    reverseReplicationPassword: reverseReplicationPassword,
+                    catchUp: options.catchUp
+                ),
+                policy: options.policy,
+                logger: logger
+            )
+        } catch {
+            await sourceConnection.close()
+            await targetConnection.close()
+            for connection in adminConnections { await connection.close() }
+            throw error
         }
-        let environment = CutoverEnvironment(
-            topology: topology,
-            source: sourceDatabase,
-            target: targetDatabase,
-            proxies: ProxySQLCluster(nodes: admins, nodeDeadline: .seconds(5)),
-            forwardReplicationPassword: forwardReplicationPassword,
-            reverseReplicationPassword: reverseReplicationPassword
-        )
         return (
             environment,
             {

@@ -398,7 +398,7 @@ public enum RehearsalScript {
         let started = ContinuousClock.now
         let runner = CutoverRunner(
             configuration: .init(operation: operation, policy: policy, topologyFingerprint: environment.topology.fingerprint),
-            executor: LiveCutoverExecutor(environment: environment, policy: policy),
+            executor: LiveCutoverExecutor(environment: environment),
             journal: nil,
             logger: logger
         )

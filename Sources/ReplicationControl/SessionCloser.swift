@@ -23,12 +23,25 @@ public struct SessionCloser: SessionClosing {
     public let dialect: ReplicationDialect
     /// Deadline of one statement.
     public let statementTimeout: Duration
+    /// How long the closed sessions may take to leave the process list (see ``closeSessions(users:logger:)``).
+    public let exitTimeout: Duration
+    /// The clock that wait is measured and slept on.
+    public let clock: ReplicationClock
 
     /// Creates a closer for the server behind `session`.
-    public init(session: any SQLSession, dialect: ReplicationDialect, statementTimeout: Duration = .seconds(5)) {
+    ///
+    /// - Parameters:
+    ///   - exitTimeout: how long the killed sessions may take to end (each was only marked by `KILL`).
+    ///   - clock: the clock that wait is measured and slept on (tests pass a manual clock).
+    public init(
+        session: any SQLSession, dialect: ReplicationDialect, statementTimeout: Duration = .seconds(5),
+        exitTimeout: Duration = .seconds(5), clock: ReplicationClock = .continuous
+    ) {
         self.session = session
         self.dialect = dialect
         self.statementTimeout = statementTimeout
+        self.exitTimeout = exitTimeout
+        self.clock = clock
     }
 
     /// The statement listing the sessions to close: **every client session** of the server, whatever its account
@@ -50,11 +63,24 @@ public struct SessionCloser: SessionClosing {
         dialect.isAurora || dialect.rdsProcedures != nil ? "CALL mysql.rds_kill(\(id))" : "KILL CONNECTION \(id)"
     }
 
+    /// The statement listing which of the sessions `ids` are still in the process list.
+    public static func selectRemaining(_ ids: [UInt64]) -> SQLStatement {
+        SQLStatement(unsafeRaw:
+            "SELECT ID FROM information_schema.PROCESSLIST WHERE ID IN (\(ids.map(String.init).joined(separator: ", "))) ORDER BY ID")
+    }
+
     /// Closes every client session (see ``selectSessions(users:)``), except system threads, replication threads and
     /// this session; returns the ids closed, and logs at `info` whose they were. A session that ended meanwhile is
     /// skipped.
     ///
-    /// - Throws: ``ReplicationError`` when the sessions cannot be listed (needs `PROCESS`) or one cannot be closed.
+    /// Returns only once every closed session has left the process list: `KILL` only marks a thread, which notices at
+    /// its next check, and a statement already past its last check (an autocommit `INSERT` committing) still
+    /// commits. Read before that, the old writer's final position would miss the transaction, and the fence proof
+    /// would find it afterwards (a benchmark failback stopped past the point of no return that way: one transaction
+    /// on the old writer after its final position).
+    ///
+    /// - Throws: ``ReplicationError`` when the sessions cannot be listed (needs `PROCESS`), one cannot be closed, or
+    ///   closed sessions are still running after ``exitTimeout``.
     public func closeSessions(users: [String], logger: Logger) async throws -> [UInt64] {
         let rows: [Row]
         do {
@@ -86,6 +112,7 @@ public struct SessionCloser: SessionClosing {
                 )
             }
         }
+        try await waitUntilEnded(closed)
         logger.info(
             "sessions closed",
             metadata: [
@@ -93,5 +120,35 @@ public struct SessionCloser: SessionClosing {
                 "replication.sessions_closed_by_account": "\(accounts.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))",
             ])
         return closed
+    }
+
+    /// Waits until none of `ids` is in the process list any more, re-reading it every 2 ms, for at most
+    /// ``exitTimeout``.
+    private func waitUntilEnded(_ ids: [UInt64]) async throws {
+        guard !ids.isEmpty else { return }
+        let started = clock.now
+        while true {
+            let remaining: [UInt64]
+            do {
+                remaining = try await session.query(Self.selectRemaining(ids), timeout: statementTimeout).compactMap { $0[0].uint64 }
+            } catch {
+                throw ReplicationError.wrapping(
+                    error,
+                    message: ReplicationError.message("cannot check that the closed sessions ended", privilegeHint: " (needs PROCESS)", for: error),
+                    endpoint: session.endpointDescription
+                )
+            }
+            if remaining.isEmpty { return }
+            if started.duration(to: clock.now) >= exitTimeout {
+                throw ReplicationError(
+                    code: .server,
+                    message: "session(s) \(remaining.map(String.init).joined(separator: ", ")) still running \(exitTimeout) after KILL: "
+                        + "a statement that ends later may still commit after the final position is read — see what they run "
+                        + "(SHOW PROCESSLIST) and try again once they have ended",
+                    endpoint: session.endpointDescription
+                )
+            }
+            try await clock.sleep(for: .milliseconds(2))
+        }
     }
 }

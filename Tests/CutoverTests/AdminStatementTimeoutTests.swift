@@ -66,13 +66,12 @@ struct AdminStatementTimeoutTests {
                 ),
                 forwardReplicationPassword: "x",
                 reverseReplicationPassword: "y"
-            ),
-            policy: policy
+            )
         )
         let clock = ContinuousClock()
         let started = clock.now
         let result = await executor.perform(
-            action, context: CutoverExecutionContext(elapsed: { .zero }, report: { _ in }, logger: logger))
+            action, context: CutoverExecutionContext(elapsed: { .zero }, report: { _ in }, logger: logger, policy: policy))
         let took = clock.now - started
         guard case .stepFailed(let failure, _) = result.event else {
             Issue.record("expected the hung node to fail the step, got \(result.event)")

@@ -58,11 +58,12 @@ private func settle(_ nodes: [RecordingProxySQLAdmin], timeout: Duration, interv
             proxies: ProxySQLCluster(nodes: nodes, nodeDeadline: .seconds(10)),  // generous: a starved 2-core machine
             forwardReplicationPassword: "x",
             reverseReplicationPassword: "y"
-        ),
-        policy: CutoverPolicy(autoIncrementPin: .relax, autoIncrementPinSettle: timeout),
-        clock: clock
+        )
     )
-    let context = CutoverExecutionContext(elapsed: { clock.now.offset }, report: { _ in }, logger: logger)
+    let context = CutoverExecutionContext(
+        elapsed: { clock.now.offset }, report: { _ in }, logger: logger,
+        policy: CutoverPolicy(autoIncrementPin: .relax, autoIncrementPinSettle: timeout),
+        sleep: { try await clock.sleep(for: $0) })
     let done = Flag()
     return await withTaskGroup(of: SettleResult?.self) { group in
         group.addTask {
@@ -182,7 +183,7 @@ struct AutoIncrementPinSettleTests {
     )
     func tokens(json: String, expected: Int?) {
         let entry = session(1, connection: 40001, extendedInfo: json)
-        #expect(LiveCutoverExecutor.autoIncrementDelayTokens(entry, hostgroup: 10) == expected)
-        #expect(LiveCutoverExecutor.autoIncrementDelayTokens(session(1, connection: 40001), hostgroup: 10) == nil)
+        #expect(LiveCutoverStep.autoIncrementDelayTokens(entry, hostgroup: 10) == expected)
+        #expect(LiveCutoverStep.autoIncrementDelayTokens(session(1, connection: 40001), hostgroup: 10) == nil)
     }
 }

@@ -181,11 +181,11 @@ private func drain(_ node: RecordingProxySQLAdmin, policy: CutoverPolicy, timeou
             proxies: ProxySQLCluster(nodes: [node], nodeDeadline: .seconds(10)),
             forwardReplicationPassword: "x",
             reverseReplicationPassword: "y"
-        ),
-        policy: policy,
-        clock: clock
+        )
     )
-    let context = CutoverExecutionContext(elapsed: { clock.now.offset }, report: { _ in }, logger: Logger(label: "test"))
+    let context = CutoverExecutionContext(
+        elapsed: { clock.now.offset }, report: { _ in }, logger: Logger(label: "test"), policy: policy,
+        sleep: { try await clock.sleep(for: $0) })
     let done = Done()
     let interval = ms(2)
     return await withTaskGroup(of: CutoverStateMachine.Event?.self) { group in

@@ -163,6 +163,8 @@ struct ForwardSetupProofTests {
 
     @Test func budget() {
         #expect(ForwardSetup.withinBudget(Self.sample(0, received: 600, source: 600), budget: .zero))
+        // Seconds_Behind 0 while the last events are still to apply: not within a zero budget.
+        #expect(!ForwardSetup.withinBudget(Self.sample(0, received: 600, executed: 580, lag: 0, source: 600), budget: .zero))
         #expect(ForwardSetup.withinBudget(Self.sample(0, received: 500, lag: 1, source: 600), budget: .seconds(1)))
         #expect(!ForwardSetup.withinBudget(Self.sample(0, received: 500, lag: 2, source: 600), budget: .seconds(1)))
         #expect(!ForwardSetup.withinBudget(Self.sample(0, received: 500, lag: nil, source: 600), budget: .seconds(100)))

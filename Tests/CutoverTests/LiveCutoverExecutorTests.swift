@@ -37,13 +37,15 @@ private func executor(
             proxies: ProxySQLCluster(nodes: nodes, nodeDeadline: .seconds(10)),  // generous: a starved 2-core machine
             forwardReplicationPassword: "x",
             reverseReplicationPassword: "y"
-        ),
-        policy: CutoverPolicy(adminStatementTimeout: .seconds(10))
+        )
     )
 }
 
+/// The policy of every test run here: generous admin statement bounds (a starved 2-core machine).
+private let testPolicy = CutoverPolicy(adminStatementTimeout: .seconds(10))
+
 private func context() -> CutoverExecutionContext {
-    CutoverExecutionContext(elapsed: { .zero }, report: { _ in }, logger: logger)
+    CutoverExecutionContext(elapsed: { .zero }, report: { _ in }, logger: logger, policy: testPolicy)
 }
 
 @Suite("LiveCutoverExecutor under faults")
@@ -79,7 +81,7 @@ struct LiveCutoverExecutorFaultTests {
                     $0 += 1
                     return $0 >= 3
                 }
-            })
+            }, policy: testPolicy)
         let stopped = await executor([only]).perform(
             .pollDrain(.writer(.source), timeout: .seconds(30), interval: .milliseconds(5)), context: stopping)
         guard case .drainStopped(.writer(.source), _, _) = stopped.event else {
@@ -92,7 +94,7 @@ struct LiveCutoverExecutorFaultTests {
         // Without a stop request the drain waits for its deadline.
         let waited = await executor([only]).perform(
             .pollDrain(.writer(.source), timeout: .milliseconds(50), interval: .milliseconds(5)),
-            context: CutoverExecutionContext(elapsed: { ContinuousClock.now - started }, report: { _ in }, logger: logger))
+            context: CutoverExecutionContext(elapsed: { ContinuousClock.now - started }, report: { _ in }, logger: logger, policy: testPolicy))
         guard case .drainDeadlinePassed = waited.event else {
             Issue.record("expected drainDeadlinePassed, got \(waited.event)")
             return
@@ -107,7 +109,7 @@ struct LiveCutoverExecutorFaultTests {
         let stop = Mutex(false)
         let context = CutoverExecutionContext(
             elapsed: { ContinuousClock.now - started }, report: { _ in }, logger: logger,
-            isStopRequested: { stop.withLock { $0 } })
+            isStopRequested: { stop.withLock { $0 } }, policy: testPolicy)
         let slow = executor([node("p1")], catchUpTakes: .seconds(30))
         async let result = slow.perform(action, context: context)
         try? await Task.sleep(for: .milliseconds(50))
@@ -121,7 +123,7 @@ struct LiveCutoverExecutorFaultTests {
         // 30 s the wait would take, since a loaded 2-core machine (the whole suite) took over 10 s to get here.
         #expect(ContinuousClock.now - started < .seconds(30), "the catch-up wait was not interrupted")
         let quick = await executor([node("p1")], catchUpTakes: .milliseconds(1)).perform(
-            action, context: CutoverExecutionContext(elapsed: { .zero }, report: { _ in }, logger: logger))
+            action, context: CutoverExecutionContext(elapsed: { .zero }, report: { _ in }, logger: logger, policy: testPolicy))
         guard case .caughtUp(.target, _) = quick.event else {
             Issue.record("expected caughtUp, got \(quick.event)")
             return
@@ -207,8 +209,7 @@ private func readerExecutor(_ nodes: [RecordingProxySQLAdmin], target: FakeCutov
             proxies: ProxySQLCluster(nodes: nodes, nodeDeadline: .seconds(10)),  // generous: a starved 2-core machine
             forwardReplicationPassword: "x",
             reverseReplicationPassword: "y"
-        ),
-        policy: CutoverPolicy(adminStatementTimeout: .seconds(10))
+        )
     )
 }
 

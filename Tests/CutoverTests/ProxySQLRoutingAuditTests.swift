@@ -175,10 +175,11 @@ struct ProxySQLRoutingAuditTests {
                     name: "aurora",
                     health: ReplicaHealth(ioThreadRunning: true, sqlThreadRunning: true, secondsBehind: 0, lastError: nil, sourceEndpoint: "10.0.0.5:3306")),
                 proxies: ProxySQLCluster(nodes: [first, second], nodeDeadline: .seconds(10)),
-                forwardReplicationPassword: "x", reverseReplicationPassword: "y"),
-            policy: CutoverPolicy(adminStatementTimeout: .seconds(10)))
+                forwardReplicationPassword: "x", reverseReplicationPassword: "y"))
         let result = await executor.perform(
-            .runGuards(.writerCutover), context: CutoverExecutionContext(elapsed: { .zero }, report: { _ in }, logger: logger))
+            .runGuards(.writerCutover),
+            context: CutoverExecutionContext(
+                elapsed: { .zero }, report: { _ in }, logger: logger, policy: CutoverPolicy(adminStatementTimeout: .seconds(10))))
         guard case .guardsFinished(let reasons, _, _, _) = result.event else {
             Issue.record("expected guardsFinished, got \(result.event)")
             return

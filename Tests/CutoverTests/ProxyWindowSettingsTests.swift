@@ -104,13 +104,12 @@ struct ProxyWindowSettingsTests {
                             ioThreadRunning: true, sqlThreadRunning: true, secondsBehind: 0, lastError: nil,
                             sourceEndpoint: "10.0.0.5:3306")),
                     proxies: ProxySQLCluster(nodes: [node], nodeDeadline: .seconds(10)),
-                    forwardReplicationPassword: "x", reverseReplicationPassword: "y"),
-                policy: CutoverPolicy())
+                    forwardReplicationPassword: "x", reverseReplicationPassword: "y"))
             let notes = Mutex<[String]>([])
             let context = CutoverExecutionContext(
                 elapsed: { .zero },
                 report: { if case .note(let text) = $0 { notes.withLock { $0.append(text) } } },
-                logger: Logger(label: "test"))
+                logger: Logger(label: "test"), policy: CutoverPolicy())
             let result = await executor.perform(.runGuards(operation), context: context)
             guard case .guardsFinished(let reasons, _, _, _) = result.event else {
                 Issue.record("expected the guards' answer, got \(result.event)")

@@ -277,8 +277,7 @@ struct ReplicationSettleExecutorTests {
             environment: CutoverEnvironment(
                 topology: ExecutorFixture.topology(), source: source, target: replica,
                 proxies: ProxySQLCluster(nodes: [], nodeDeadline: .seconds(10)),
-                forwardReplicationPassword: "x", reverseReplicationPassword: "y"),
-            policy: CutoverPolicy())
+                forwardReplicationPassword: "x", reverseReplicationPassword: "y"))
         let progress = Mutex<[CutoverProgress]>([])
         let context = CutoverExecutionContext(
             elapsed: { replica.now.withLock { $0 } + ms(50) },
@@ -287,7 +286,8 @@ struct ReplicationSettleExecutorTests {
             isStopRequested: {
                 guard let stopAt else { return false }
                 return replica.now.withLock { $0 } >= stopAt
-            })
+            },
+            policy: CutoverPolicy())
         let result = await executor.perform(
             .settleReplication(.target, source: .source, threshold: threshold, timeout: timeout), context: context)
         return (result.event, progress.withLock { $0 }, source)

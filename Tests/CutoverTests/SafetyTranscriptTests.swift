@@ -222,11 +222,12 @@ struct SafetyGuardExecutorTests {
                     base: FakeCutoverDatabase(name: "aurora (aurora.example:3306)", health: targetHealth),
                     facts: targetFacts),
                 proxies: ProxySQLCluster(nodes: [node], nodeDeadline: .seconds(10)),
-                forwardReplicationPassword: "x", reverseReplicationPassword: "y"),
-            policy: CutoverPolicy(adminStatementTimeout: .seconds(10)))
+                forwardReplicationPassword: "x", reverseReplicationPassword: "y"))
         let result = await executor.perform(
             .runGuards(.writerCutover),
-            context: CutoverExecutionContext(elapsed: { .zero }, report: { _ in }, logger: Logger(label: "test")))
+            context: CutoverExecutionContext(
+                elapsed: { .zero }, report: { _ in }, logger: Logger(label: "test"),
+                policy: CutoverPolicy(adminStatementTimeout: .seconds(10))))
         guard case .guardsFinished(let reasons, _, _, _) = result.event else {
             Issue.record("expected guardsFinished, got \(result.event)")
             return []

@@ -265,14 +265,14 @@ struct GuardsPinnedSessionsTests {
                 proxies: ProxySQLCluster(nodes: [node], nodeDeadline: .seconds(10)),
                 forwardReplicationPassword: "x",
                 reverseReplicationPassword: "y"
-            ),
-            policy: policy
+            )
         )
         let notes = Mutex<[String]>([])
         let context = CutoverExecutionContext(
             elapsed: { .zero },
             report: { progress in if case .note(let text) = progress { notes.withLock { $0.append(text) } } },
-            logger: logger
+            logger: logger,
+            policy: policy
         )
         let result = await executor.perform(.runGuards(.writerCutover), context: context)
         return (result.event, notes.withLock { $0 })

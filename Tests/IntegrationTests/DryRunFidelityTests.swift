@@ -69,7 +69,7 @@ struct DryRunFidelityTests {
                 #expect(try await load.waitForAcknowledgedWrites(50, timeout: .seconds(30)))
                 let runner = CutoverRunner(
                     configuration: .init(operation: .writerCutover, policy: policy, topologyFingerprint: rehearsal.topology.fingerprint),
-                    executor: LiveCutoverExecutor(environment: environment, policy: policy),
+                    executor: LiveCutoverExecutor(environment: environment),
                     journal: journal,
                     logger: logger
                 )

@@ -229,7 +229,7 @@ extension FaultTests {
                 let runner = CutoverRunner(
                     configuration: .init(
                         operation: operation, policy: FaultPolicies.standard, topologyFingerprint: fingerprint),
-                    executor: LiveCutoverExecutor(environment: environment, policy: FaultPolicies.standard),
+                    executor: LiveCutoverExecutor(environment: environment),
                     journal: runnerJournal,
                     logger: logger
                 )

@@ -168,9 +168,9 @@ extension FaultTests {
             #expect(report.canProceed || !report.blockingReasons.contains { $0.check == "proxysql.pinned-sessions" })
 
             // The guards: the session-long pin blocks (drain-deadline-policy roll-back), the transaction is reported.
-            let result = await LiveCutoverExecutor(environment: environment, policy: Self.waitPolicy).perform(
+            let result = await LiveCutoverExecutor(environment: environment).perform(
                 .runGuards(.writerCutover),
-                context: CutoverExecutionContext(elapsed: { .zero }, report: { _ in }, logger: logger)
+                context: CutoverExecutionContext(elapsed: { .zero }, report: { _ in }, logger: logger, policy: Self.waitPolicy)
             )
             await close()
             guard case .guardsFinished(let reasons, let pinned, _, _) = result.event else {

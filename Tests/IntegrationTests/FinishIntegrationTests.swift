@@ -34,7 +34,7 @@ struct FinishIntegrationTests {
                 for operation in [CutoverOperation.readerCutover, .writerCutover] {
                     let runner = CutoverRunner(
                         configuration: .init(operation: operation, policy: policy, topologyFingerprint: environment.topology.fingerprint),
-                        executor: LiveCutoverExecutor(environment: environment, policy: policy),
+                        executor: LiveCutoverExecutor(environment: environment),
                         journal: nil, logger: logger)
                     let report = try await runner.run()
                     #expect(report.outcome == .completed, "\(operation): \(report.outcome)")

@@ -1,5 +1,5 @@
 import Cutover
-import CutoverRehearsal
+@_spi(Testing) import CutoverRehearsal
 @_spi(Testing) import CutoverSandbox
 import Foundation
 import Logging
@@ -20,43 +20,11 @@ struct HookSwitchIntegrationTests {
         return logger
     }
 
-    /// What the clients did.
-    final class Ledger: Sendable {
-        let acknowledged = Mutex<[Int64]>([])
-        let errors = Mutex<[String: Int]>([:])
-        let stop = Atomic<Bool>(false)
-    }
+    typealias Ledger = HookSwitchRehearsal.Ledger
 
-    /// One well-behaved client: reads the writer's port from `pointer` at each (re)connect, inserts unique ids, and on
-    /// any error closes, waits 5 ms and reconnects.
+    /// The rehearsal's client (reads the writer's port from the pointer file at each reconnect).
     static func client(_ number: Int, pointer: String, database: String, ledger: Ledger) async {
-        var sequence: Int64 = 0
-        var connection: MariaDBConnection?
-        while !ledger.stop.load(ordering: .relaxed) {
-            do {
-                if connection == nil {
-                    let text = (try? String(contentsOfFile: pointer, encoding: .utf8)) ?? ""
-                    guard let port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-                        throw CutoverError(code: .executorFailed, message: "pointer file unreadable")
-                    }
-                    var configuration = MariaDBConnection.Configuration(
-                        host: "127.0.0.1", port: port, user: "hookapp", password: "hook-app-pw", database: database)
-                    configuration.connectTimeout = .seconds(5)
-                    connection = try await MariaDBConnection.connect(configuration: configuration, logger: Logger(label: "client", factory: { _ in SwiftLogNoOpLogHandler() }))
-                }
-                sequence += 1
-                let id = Int64(number) * 1_000_000_000 + sequence
-                try await connection!.run("INSERT INTO hook_writes (id, client) VALUES (\(id), \(number))", timeout: .seconds(10))
-                ledger.acknowledged.withLock { $0.append(id) }
-            } catch {
-                let key = (error as? MariaDBError)?.serverErrorNumber.map { "\($0)" } ?? "other"
-                ledger.errors.withLock { $0[key, default: 0] += 1 }
-                await connection?.close()
-                connection = nil
-                try? await Task.sleep(for: .milliseconds(5))
-            }
-        }
-        await connection?.close()
+        await HookSwitchRehearsal.client(number, pointer: pointer, password: "hook-app-pw", database: database, ledger: ledger)
     }
 
     static func ids(on server: SandboxServer, database: String) async throws -> [Int64] {

@@ -19,28 +19,8 @@ import Testing
 struct ProxySQLEmulatorShunningTests {
     typealias Fixture = DataPlaneFixture
 
-    /// A loopback port nothing listens on (bound, then closed): connects there are refused.
-    static func deadPort() async throws -> Int {
-        // A socket bound and never listening: connects are refused (ECONNREFUSED), and no other test's server can take
-        // the port meanwhile (a port merely closed again was reused by a sandbox server in the whole suite, which
-        // answered 1045). The descriptor is left open for the rest of the test process on purpose: one per test.
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        try #require(fd >= 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        try #require(bound == 0)
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let named = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        try #require(named == 0)
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
+    /// A loopback port whose connects are refused, held for the test (see `LoopbackPort`).
+    static func deadPort() async throws -> Int { try LoopbackPort.reserve(.refusing) }
 
     /// Adds a `mysql_servers` row for the dead port in hostgroup 10 and loads.
     static func addDeadServer(_ fixture: Fixture, port: Int, weight: Int = 1) async throws {

@@ -43,7 +43,7 @@ struct ReplicationSettleIntegrationTests {
                 let runner = CutoverRunner(
                     configuration: .init(
                         operation: .writerCutover, policy: policy, topologyFingerprint: environment.topology.fingerprint),
-                    executor: LiveCutoverExecutor(environment: environment, policy: policy),
+                    executor: LiveCutoverExecutor(environment: environment),
                     journal: nil,
                     logger: logger)
                 let report = try await runner.run()

@@ -264,7 +264,7 @@ struct ScenarioRunner {
                                 policy: policy,
                                 topologyFingerprint: environment.topology.fingerprint
                             ),
-                            executor: LiveCutoverExecutor(environment: environment, policy: policy),
+                            executor: LiveCutoverExecutor(environment: environment),
                             journal: journal,
                             logger: logger
                         )

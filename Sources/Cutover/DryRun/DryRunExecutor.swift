@@ -170,8 +170,7 @@ public final class DryRunExecutor: CutoverExecutor {
                 proxies: ProxySQLCluster(nodes: proxyNodes, nodeDeadline: .seconds(60)),
                 forwardReplicationPassword: "<redacted>",
                 reverseReplicationPassword: "<redacted>"
-            ),
-            policy: environment.policy
+            )
         )
     }
 
@@ -189,7 +188,7 @@ public final class DryRunExecutor: CutoverExecutor {
             let frozen = context.elapsed()
             context = CutoverExecutionContext(
                 elapsed: { frozen }, report: context.report, logger: context.logger,
-                isStopRequested: context.isStopRequested)
+                isStopRequested: context.isStopRequested, policy: context.policy, sleep: context.sleep)
         }
         let result = await live.perform(action, context: context)
         let statements = log.statements(since: start)

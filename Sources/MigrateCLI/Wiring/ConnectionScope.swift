@@ -95,56 +95,59 @@ final class ConnectionScope: Sendable {
     static let sourceName = "source"
     static let targetName = "target"
 
+    /// `role`'s open session as the library's front door takes it: named `source` or `target` in the journal.
+    func databaseSession(_ role: DatabaseRole, over connection: MariaDBConnection) -> CutoverEnvironment.DatabaseSession {
+        CutoverEnvironment.DatabaseSession(
+            name: role == .source ? Self.sourceName : Self.targetName,
+            address: (role == .source ? configuration.source : configuration.targetWriter).description,
+            session: connection
+        )
+    }
+
     /// `role`'s database as the cut-over drives it over `connection` (native replication statements, or the RDS
     /// procedures when the server has them), its statements recorded for the journal when `recording`.
     func database(_ role: DatabaseRole, over connection: MariaDBConnection, recording: Bool = true) async throws
         -> ReplicationControlDatabase
     {
-        let name = role == .source ? Self.sourceName : Self.targetName
-        let address = role == .source ? configuration.source : configuration.targetWriter
-        return try await ReplicationControlDatabase.connect(
-            name: "\(name) (\(address))",
-            session: recording ? RecordingSQLSession(connection, name: name) : connection,
+        try await CutoverEnvironment.database(
+            databaseSession(role, over: connection),
             filter: configuration.reverseReplicationFilter.replicationFilter,
+            recording: recording,
             logger: logger
         )
     }
 
-    /// Connects to `role`'s database (the target's writer endpoint) and wraps it for the cut-over.
-    func database(_ role: DatabaseRole, recording: Bool = true) async throws -> ReplicationControlDatabase {
-        try await database(role, over: try await connect(role.endpointName), recording: recording)
-    }
-
-    /// Every ProxySQL node's admin client, in configuration order.
-    func proxyCluster(recording: Bool = true) async throws -> ProxySQLCluster {
-        var nodes: [any ProxySQLAdministering] = []
+    /// Every ProxySQL node's open admin session, in configuration order.
+    func proxyNodeSessions() async throws -> [CutoverEnvironment.ProxyNodeSession] {
+        var nodes: [CutoverEnvironment.ProxyNodeSession] = []
         for node in configuration.proxyNodes {
-            let connection = try await connect(.proxyNode(node.name))
-            nodes.append(
-                ProxySQLAdminClient(
-                    session: recording ? RecordingSQLSession(connection, name: node.name) : connection,
-                    name: node.name,
-                    statementTimeout: configuration.policy.adminStatementTimeout
-                )
-            )
+            nodes.append(.init(name: node.name, session: try await connect(.proxyNode(node.name))))
         }
-        return ProxySQLCluster(nodes: nodes, nodeDeadline: max(configuration.policy.adminStatementTimeout * 3, .seconds(2)))
+        return nodes
     }
 
-    /// Everything a live run talks to.
+    /// Every ProxySQL node's admin client, in configuration order, as the front door builds them.
+    func proxyCluster(recording: Bool = true) async throws -> ProxySQLCluster {
+        CutoverEnvironment.proxyCluster(try await proxyNodeSessions(), policy: configuration.policy, recording: recording)
+    }
+
+    /// Everything a live run talks to, through the library's front door
+    /// (``CutoverEnvironment/connect(_:policy:logger:)``).
     func cutoverEnvironment() async throws -> CutoverEnvironment {
-        let source = try await database(.source)
-        let target = try await database(.target)
-        let proxies = try await proxyCluster()
+        let source = databaseSession(.source, over: try await connect(.source))
+        let target = databaseSession(.target, over: try await connect(.targetWriter))
+        let nodes = try await proxyNodeSessions()
         let factory = environment.connections
-        return CutoverEnvironment(
+        let sessions = CutoverEnvironment.Sessions(
             topology: configuration.topology,
             source: source,
             target: target,
-            proxies: proxies,
+            proxyNodes: nodes,
             forwardReplicationPassword: try factory.replicationPassword(configuration.forwardReplication, direction: "forward")?.reveal() ?? "",
-            reverseReplicationPassword: try factory.replicationPassword(configuration.reverseReplication, direction: "reverse")?.reveal() ?? ""
+            reverseReplicationPassword: try factory.replicationPassword(configuration.reverseReplication, direction: "reverse")?.reveal() ?? "",
+            filter: configuration.reverseReplicationFilter.replicationFilter
         )
+        return try await CutoverEnvironment.connect(sessions, policy: configuration.policy, logger: logger)
     }
 }
 

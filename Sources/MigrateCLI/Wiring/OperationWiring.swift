@@ -25,7 +25,7 @@ enum OperationWiring {
         do {
             let cutoverEnvironment = try await scope.cutoverEnvironment()
             return PreparedExecutor(
-                executor: LiveCutoverExecutor(environment: cutoverEnvironment, policy: environment.configuration.policy),
+                executor: LiveCutoverExecutor(environment: cutoverEnvironment),
                 close: { await scope.closeAll() }
             )
         } catch {

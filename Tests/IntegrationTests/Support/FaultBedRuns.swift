@@ -38,7 +38,7 @@ extension FaultBed {
             await close()
             throw error
         }
-        let executor = makeExecutor(LiveCutoverExecutor(environment: environment, policy: policy))
+        let executor = makeExecutor(LiveCutoverExecutor(environment: environment))
         let runner = CutoverRunner(
             configuration: .init(
                 operation: operation, policy: policy, topologyFingerprint: environment.topology.fingerprint),

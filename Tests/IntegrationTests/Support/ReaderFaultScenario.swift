@@ -141,7 +141,7 @@ enum ReaderFaultScenario {
         }
         if let shutdown = faultCase.shutdown { injections.append(box.shutdownInjection(shutdown)) }
         let executor = FaultInjectingExecutor(
-            base: LiveCutoverExecutor(environment: environment, policy: faultCase.policy),
+            base: LiveCutoverExecutor(environment: environment),
             operation: faultCase.operation,
             injections: injections
         )

@@ -53,7 +53,10 @@ struct RuntimeServerConfig: Sendable, Equatable {
 /// The `mysql-` variables the emulator honours, as loaded by `LOAD MYSQL VARIABLES TO RUNTIME`.
 struct RuntimeVariables: Sendable, Equatable {
     var connectTimeoutServerMax = 10_000
-    var connectTimeoutServer = 3_000
+    /// `mysql-connect_timeout_server`: how long one backend connect may take before it is abandoned and counted as a
+    /// failed connect (ProxySQL 2.7.1's default is 1000 ms, `MySQL_Threads_Handler` constructor; each retry gets as
+    /// long again).
+    var connectTimeoutServer = 1_000
     /// `mysql-connect_retries_delay`: a statement waiting for a hostgroup with no usable server looks again only
     /// this often (ms); ProxySQL's default is 1.
     var connectRetriesDelay = 1
