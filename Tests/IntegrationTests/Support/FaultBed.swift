@@ -23,7 +23,7 @@ final class FaultBed: Sendable {
     let secondNodeReachable = Mutex(true)
 
     var source: SandboxServer { rehearsal.source }
-    /// Which servers the bed runs: MariaDB, or MySQL 9.7 (`.faultBed(kind: .mysql)`).
+    /// Which servers the bed runs: MariaDB, or MySQL 9.7 (`.faultBed(kinds: FaultBed.kinds)`).
     var kind: SandboxServerKind { rehearsal.options.serverKind }
     var target: SandboxServer { rehearsal.target }
     var topology: CutoverTopology {
