@@ -94,4 +94,25 @@ struct ProxySQLEmulatorApplicationPortTests {
             #expect(interfaces?[0].string?.hasPrefix("127.0.0.1:\(port);") == true)
         }
     }
+
+    @Test("SELECT LAST_INSERT_ID() after an INSERT: answered by the proxy when unpinned, run on the writer while pinned; other forms follow the rules")
+    func lastInsertID() async throws {
+        try await Self.withSplit { fixture in
+            try await fixture.setVariable("mysql-auto_increment_delay_multiplex", "0")
+            let client = try await fixture.applicationClient()
+            defer { Task { await client.close() } }
+            try await client.run("INSERT INTO items (v) VALUES (1), (2)")
+            try await client.run("INSERT INTO items (v) VALUES (3)")
+            // Unpinned (no auto-increment delay): the simple form is answered from the session's last insert id.
+            #expect(try await client.queryFirst("SELECT LAST_INSERT_ID()")?[0].string == "3")
+            #expect(try await client.queryFirst("select last_insert_id() limit 1")?[0].string == "3")
+            // Any other form goes where the rules send it: a reader connection, whose LAST_INSERT_ID() is its own.
+            #expect(try await client.queryFirst("SELECT LAST_INSERT_ID() AS id")?[0].string == "0")
+            try await fixture.setVariable("mysql-auto_increment_delay_multiplex", "5")
+            try await client.run("INSERT INTO items (v) VALUES (4)")
+            // Pinned to the writer's connection by the delay: the statement runs there, whatever the rules say.
+            #expect(try await client.queryFirst("SELECT LAST_INSERT_ID() AS id")?[0].string == "4")
+            #expect(try await fixture.counter(on: 1, id: 1) == 0, "nothing was written on the reader")
+        }
+    }
 }

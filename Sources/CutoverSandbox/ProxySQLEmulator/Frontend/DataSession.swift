@@ -36,6 +36,10 @@ struct DataSession {
         var hostgroup: Int
         /// Query-rule routing state (application port only).
         var routing: SessionRouting?
+        /// ProxySQL's `last_insert_id`: the last AUTO_INCREMENT value a statement of the session generated.
+        var lastInsertID: UInt64 = 0
+        /// ProxySQL's `last_HG_affected_rows`: the hostgroup of the last statement that changed rows.
+        var lastAffectedHostgroup: Int?
 
         var status: ServerStatus {
             var status: ServerStatus = autocommit ? .autocommit : []
@@ -248,9 +252,34 @@ struct DataSession {
             dataPlane.setPins(session: local.id, pins: local.pins)
             return Outcome(packets: [ok(local)])
         case .forwarded:
+            if let answer = lastInsertIDAnswer(sql, local: local) { return answer }
             chooseHostgroup(for: sql, local: &local)
             return await forward(sql, analysis: analysis, variables: variables, local: &local)
         }
+    }
+
+    /// ProxySQL's LAST_INSERT_ID support (`MySQL_Session`, "#1421", 2.7.1): a statement whose digest names
+    /// `LAST_INSERT_ID` or `@@IDENTITY` runs where the session's last write ran while the session still holds a
+    /// connection there; otherwise the five simple forms (`SELECT LAST_INSERT_ID()`, `... FROM DUAL`, `... LIMIT 1`,
+    /// `SELECT @@IDENTITY`, `... LIMIT 1`, exactly, any case) are answered by the proxy from the session's last
+    /// insert id, without a backend. Any other form goes where routing sends it (and may read another connection's
+    /// value, as on ProxySQL).
+    private func lastInsertIDAnswer(_ sql: String, local: Local) -> Outcome? {
+        let upper = sql.uppercased()
+        guard upper.contains("LAST_INSERT_ID") || upper.contains("@@IDENTITY") else { return nil }
+        if let hostgroup = local.lastAffectedHostgroup, dataPlane.backendHostgroup(of: local.id) == hostgroup {
+            return nil
+        }
+        let column: String
+        switch upper {
+        case "SELECT LAST_INSERT_ID()", "SELECT LAST_INSERT_ID() FROM DUAL", "SELECT LAST_INSERT_ID() LIMIT 1":
+            column = String(sql.dropFirst("SELECT ".count).prefix("LAST_INSERT_ID()".count))
+        case "SELECT @@IDENTITY", "SELECT @@IDENTITY LIMIT 1":
+            column = String(sql.dropFirst("SELECT ".count).prefix("@@IDENTITY".count))
+        default:
+            return nil
+        }
+        return Outcome(packets: MySQLPackets.resultSet(columns: [column], rows: [[String(local.lastInsertID)]], status: local.status))
     }
 
     /// On the application port: the hostgroup of the next statement, by ProxySQL's rules (see ``QueryRuleSet``
@@ -456,6 +485,10 @@ struct DataSession {
         if let analysis, response.error == nil {
             local.pins.formUnion(analysis.addsPins)
             local.pins.subtract(analysis.releasesPins)
+        }
+        if analysis != nil, response.error == nil {
+            if response.lastInsertID > 0 { local.lastInsertID = response.lastInsertID }
+            if response.affectedRows > 0 { local.lastAffectedHostgroup = local.hostgroup }
         }
         if response.status.contains(.inTransaction) {
             local.pins.insert(.transaction)
