@@ -97,217 +97,28 @@ struct LiveCutoverStep: Sendable {
         return CutoverStepResult(event: event, statements: recorder.recorded)
     }
 
+    /// Performs `action` by its family: the guards, ProxySQL (``performProxyAction(_:context:)``), the databases'
+    /// fence and position (``performDatabaseAction(_:context:)``), replication
+    /// (``performReplicationAction(_:context:)``). A thrown error is a failure that may have taken effect.
     private func performRecorded(_ action: CutoverStateMachine.Action, context: CutoverExecutionContext) async
         -> CutoverStateMachine.Event
     {
-        let logger = context.logger
-        func failed(
-            _ message: String,
-            endpoint: String? = nil,
-            mayHaveTakenEffect: Bool = false,
-            error: (any Error)? = nil
-        ) -> CutoverStateMachine.Event {
-            stepFailed(
-                action, message, endpoint: endpoint, mayHaveTakenEffect: mayHaveTakenEffect, error: error,
-                context: context)
-        }
         do {
             switch action {
             case .runGuards(let operation):
-                let (found, pins) = await guards(for: operation, logger: logger)
-                var reasons = operation.movesWriter ? found + (await proxyWindowSettingsReasons(context: context)) : found
-                reasons += await earlierFenceReasons(for: operation, context: context)
-                if let summary = pins?.summary {
-                    context.report(.note("guards: \(summary)"))
-                }
-                // The auto-increment pin: relaxed for the window only on evidence (issue #18).
-                var pinDecision: AutoIncrementPinDecision?
-                if operation.movesWriter, policy.autoIncrementPin != .keep {
-                    let decision = await autoIncrementPinDecision(logger: logger)
-                    context.report(.note("auto-increment pin: \(decision.relax ? "relaxed" : "kept"): \(decision.reason)"))
-                    pinDecision = decision
-                }
-                // What the window's ProxySQL changes will replace: journaled now, before anything changes.
-                var settings: ProxySettingsSnapshot?
-                if reasons.isEmpty, operation.movesWriter {
-                    let names = Self.variablesChanged(disableRetries: policy.disableQueryRetries, relaxPin: pinDecision?.relax ?? false)
-                    if !names.isEmpty { settings = try? await snapshot(of: names.keys.sorted(), logger: logger) }
-                }
-                return .guardsFinished(
-                    blockingReasons: reasons, pinnedSessions: pins?.pinnedHolders, proxySettings: settings,
-                    autoIncrementPin: pinDecision)
-
-            case .prepareProxy(let disableRetries, let relaxPin):
-                return try await prepareProxy(disableRetries: disableRetries, relaxPin: relaxPin, context: context)
-
-            case .settleAutoIncrementPins(let server, let timeout, let interval):
-                guard let key = topology.key(of: server) else { return failed("the topology has no \(server) row") }
-                return try await settlePins(server, key: key, timeout: timeout, interval: interval, context: context)
-
-            case .settleReplication(let role, let source, let threshold, let timeout):
-                return try await settleReplication(
-                    role, source: source, threshold: threshold, timeout: timeout, context: context)
-
-            case .setStatus(let server, let status):
-                guard let key = topology.key(of: server) else {
-                    return failed("the topology has no \(server) row")
-                }
-                var intended: [IntendedBackendState] = []
-                // Re-assert the other writer is OFFLINE_HARD in the same LOAD that makes a writer ONLINE.
-                if server.kind == .writer, status == .online, let other = topology.key(of: .writer(server.role.other)) {
-                    intended.append(IntendedBackendState(key: other, status: .offlineHard))
-                }
-                intended.append(IntendedBackendState(key: key, status: BackendStatus(status)))
-                // Readers: a reader row enters service only while its database serves, and leaves it only while the
-                // other reader's database serves and, on each node, the other reader row is ONLINE there (so no node
-                // is ever left without an ONLINE reader by the tool).
-                var otherReaderOnline: BackendServer.Key?
-                if server.kind == .reader {
-                    let serving = status == .online ? server.role : server.role.other
-                    if let problem = await readerDatabaseProblem(serving, logger: logger) {
-                        let database = environment.database(serving)
-                        return stepFailed(
-                            action, "\(problem); \(server) left as it was on every node", endpoint: database.name,
-                            remedy: "bring \(database.name) back (running, reachable, replicating cleanly), check "
-                                + "the readers with `migrate-cli status`, then run the reader switch again",
-                            context: context)
-                    }
-                    if status != .online { otherReaderOnline = topology.key(of: .reader(server.role.other)) }
-                }
-                let times = await applyOnEveryNode(
-                    intended, requiringOnline: otherReaderOnline, context: context, logger: logger)
-                if let failure = times.failure {
-                    // Whether a writer's ONLINE may have taken effect decides between rollback and going forward (the
-                    // point of no return): when no node confirmed it, read every runtime to know.
-                    var mayHaveTakenEffect = true
-                    if server.kind == .writer, status == .online, times.succeeded == 0 {
-                        let absent = await proxies.verifyRuntime([IntendedBackendState(key: key, status: .offlineHard)], logger: logger)
-                        mayHaveTakenEffect = !absent.isCompleteSuccess
-                    }
-                    return failed(
-                        failure.message, endpoint: failure.node, mayHaveTakenEffect: mayHaveTakenEffect,
-                        error: failure.error)
-                }
-                // The window opens when the first node stops routing, and closes when the last node routes anew.
-                let at = status == .online ? times.latest : times.earliest
-                return .statusSet(server, status, at: at)
-
-            case .pollDrain(let server, let timeout, let interval):
-                guard let key = topology.key(of: server) else { return failed("the topology has no \(server) row") }
-                return try await drainClassifying(server, key: key, timeout: timeout, interval: interval, context: context)
-
-            case .closeSessions(let role):
-                var closed = 0
-                if let key = topology.key(of: .writer(role)) {
-                    let attached = await proxies.processlist(attachedTo: key, logger: logger)
-                    for (node, sessions) in attached.successes {
-                        guard let client = proxies.nodes.first(where: { $0.nodeName == node }) else { continue }
-                        for session in sessions {
-                            do {
-                                try await client.killSession(session.sessionID, logger: logger)
-                                closed += 1
-                            } catch {
-                                logger.debug("kill session failed", metadata: ["proxysql.node": "\(node)", "error": "\(error)"])
-                            }
-                        }
-                    }
-                    if let failure = attached.failures.first {
-                        return failed("cannot read the processlist: \(failure.error)", endpoint: failure.node)
-                    }
-                }
-                closed += try await environment.database(role).closeSessions(users: topology.applicationUsers, logger: logger)
-                return .sessionsClosed(role, count: closed, at: context.elapsed())
-
-            case .fence(let role, let timeout):
-                let database = environment.database(role)
-                guard database.canFence else {
-                    return failed(
-                        "\(database.name) cannot be made read-only (no SET GLOBAL for this account: Aurora or RDS); set policy.fence-old-writer: false",
-                        endpoint: database.name
-                    )
-                }
-                try await database.fence(timeout: timeout, logger: logger)
-                return .fenced(role, at: context.elapsed())
-
-            case .liftFence(let role):
-                try await environment.database(role).liftFence(logger: logger)
-                return .fenceLifted(role)
-
-            case .readPosition(let role):
-                let position = try await environment.database(role).currentPosition(logger: logger)
-                return .positionRead(role, position, at: context.elapsed())
-
-            case .proveFenceHeld(let role, let atFence):
-                return try await proveFenceHeld(role, atFence: atFence, context: context)
-
-            case .waitForCatchUp(let role, let coordinate, let timeout):
-                let database = environment.database(role)
-                let caughtUp: Bool? = try await untilStopRequested(context) {
-                    try await database.waitForCatchUp(
-                        to: coordinate,
-                        timeout: timeout,
-                        progress: { executed in
-                            context.report(.catchUpProgress(role: role, executed: executed, target: coordinate, at: context.elapsed()))
-                        },
-                        logger: logger
-                    )
-                    return true
-                }
-                // Stopped on request: the wait's statement was interrupted (KILL QUERY; the session stays usable).
-                guard caughtUp != nil else { return .catchUpStopped(role, at: context.elapsed()) }
-                return .caughtUp(role, at: context.elapsed())
-
-            case .stopReplication(let role):
-                try await environment.database(role).stopAndResetReplication(timeout: policy.replicationStepTimeout, logger: logger)
-                return .replicationStopped(role)
-
-            case .startReplication(let role, let source, let coordinate):
-                let reverse = role == .source
-                try await environment.database(role).startReplication(
-                    from: source == .target ? topology.targetReplicationEndpoint : topology.sourceReplicationEndpoint,
-                    user: reverse ? topology.reverseReplicationUser : topology.forwardReplicationUser,
-                    password: reverse ? environment.reverseReplicationPassword : environment.forwardReplicationPassword,
-                    tls: reverse ? topology.reverseReplicationTLS : topology.forwardReplicationTLS,
-                    at: coordinate,
-                    timeout: policy.replicationStepTimeout,
-                    logger: logger
-                )
-                return .replicationStarted(role)
-
-            case .verifyReplication(let role):
-                try await environment.database(role).verifyReplication(timeout: policy.replicationStepTimeout, logger: logger)
-                return .replicationVerified(role)
-
-            case .persistReadOnly(let role, let readOnly):
-                let database = environment.database(role)
-                guard database.canFence else {
-                    return failed(
-                        "\(database.name) cannot set read_only (no SET GLOBAL for this account: Aurora or RDS)",
-                        endpoint: database.name
-                    )
-                }
-                let durability = try await database.makeReadOnlyDurable(
-                    readOnly, timeout: policy.replicationStepTimeout, logger: logger)
-                return .readOnlyPersisted(role, durability)
-
-            case .restoreProxySettings(let snapshot):
-                if let failure = await restore(snapshot, logger: logger).failures.first {
-                    return failed("\(failure.error)", endpoint: failure.node, mayHaveTakenEffect: true, error: failure.error)
-                }
-                return .proxySettingsRestored
-
-            case .saveProxyConfiguration:
-                let result = await proxies.saveServersToDisk(logger: logger)
-                if let failure = result.failures.first {
-                    return failed("\(failure.error)", endpoint: failure.node)
-                }
-                return .proxyConfigurationSaved
-
+                return await runGuards(operation, context: context)
+            case .prepareProxy, .settleAutoIncrementPins, .setStatus, .pollDrain, .closeSessions, .restoreProxySettings,
+                .saveProxyConfiguration:
+                return try await performProxyAction(action, context: context)
+            case .fence, .liftFence, .readPosition, .proveFenceHeld, .persistReadOnly:
+                return try await performDatabaseAction(action, context: context)
+            case .settleReplication, .waitForCatchUp, .stopReplication, .startReplication, .verifyReplication:
+                return try await performReplicationAction(action, context: context)
             case .wait, .finish:
                 preconditionFailure("\(action) is not performed by an executor")
             }
         } catch {
-            return failed("\(error)", mayHaveTakenEffect: true, error: error)
+            return stepFailed(action, "\(error)", mayHaveTakenEffect: true, error: error, context: context)
         }
     }
 
@@ -413,59 +224,6 @@ struct LiveCutoverStep: Sendable {
         return false
     }
 
-    // MARK: Status changes
-
-    private struct NodeTimes {
-        var earliest: Duration
-        var latest: Duration
-        var succeeded: Int
-        var failure: (node: String, message: String, error: any Error)?
-    }
-
-    /// Per node: each UPDATE, then LOAD (its completion time is recorded), then a runtime check. With
-    /// `requiringOnline`, a node whose runtime does not show that server ONLINE is left unchanged (and fails).
-    private func applyOnEveryNode(
-        _ intended: [IntendedBackendState],
-        requiringOnline required: BackendServer.Key? = nil,
-        context: CutoverExecutionContext,
-        logger: Logger
-    ) async -> NodeTimes {
-        let result = await proxies.forEachNode("set status", logger: logger) { node, logger in
-            if let required {
-                let runtime = try await node.servers(in: .runtime, hostgroups: [required.hostgroup], logger: logger)
-                guard runtime.contains(where: { $0.key == required && $0.status == .online }) else {
-                    let changed = intended.map { "\($0.key) \($0.status)" }.joined(separator: ", ")
-                    throw CutoverError(
-                        code: .executorFailed,
-                        message: "\(node.nodeName): \(required) is not ONLINE in runtime_mysql_servers, so \(changed) "
-                            + "would leave this node without an ONLINE reader; the node was left unchanged",
-                        remedy: "put a reader ONLINE on \(node.nodeName) (see `migrate-cli status`), then run the "
-                            + "reader switch again"
-                    )
-                }
-            }
-            for state in intended {
-                try await node.setStatus(state.status, of: state.key, logger: logger)
-            }
-            try await node.loadServersToRuntime(logger: logger)
-            let loadedAt = context.elapsed()
-            _ = try await node.requireRuntime(intended, exhaustiveHostgroups: [], logger: logger)
-            return loadedAt
-        }
-        let times = result.successes.map(\.value)
-        var outcome = NodeTimes(
-            earliest: times.min() ?? context.elapsed(),
-            latest: times.max() ?? context.elapsed(),
-            succeeded: times.count
-        )
-        if let failure = result.failures.first {
-            // A refusal of ours carries its own remedy: keep the message without it (the failure adds it).
-            let message = Self.ownRefusal(failure.error)?.message ?? "\(failure.error)"
-            outcome.failure = (failure.node, message, failure.error)
-        }
-        return outcome
-    }
-
     // MARK: Stoppable waits
 
     /// Runs `wait` until it returns, or until a stop is requested (checked every 10 ms): then the wait is
@@ -487,20 +245,6 @@ struct LiveCutoverStep: Sendable {
             // The first to end decides; the other is cancelled (its error, if any, is of no interest then).
             guard let first = try await group.next() else { return nil }
             return first
-        }
-    }
-
-    /// Why `role`'s database cannot serve reads (it does not answer, or it replicates with a problem), nil when it
-    /// can.
-    private func readerDatabaseProblem(_ role: DatabaseRole, logger: Logger) async -> String? {
-        let database = environment.database(role)
-        do {
-            if let health = try await database.replicaHealth(logger: logger), !health.isRunning {
-                return "\(database.name) does not replicate cleanly (\(health)): reads there would go stale"
-            }
-            return nil
-        } catch {
-            return "\(database.name) does not answer (\(error)): reads there would fail"
         }
     }
 
@@ -526,7 +270,7 @@ struct LiveCutoverStep: Sendable {
     /// `extended_info` shows an `auto_increment_delay_token` of 0 on every backend connection is done at once, even
     /// while it runs a statement. Sessions pinned for other reasons (a transaction, a session variable, a lock)
     /// keep the settle to its bound; the drain then deals with them as always.
-    private func settlePins(
+    func settlePins(
         _ server: RoutedServer,
         key: BackendServer.Key,
         timeout: Duration,
@@ -612,12 +356,12 @@ struct LiveCutoverStep: Sendable {
 
     // MARK: Proxy variables
 
-    private func prepareProxy(disableRetries: Bool, relaxPin: Bool, context: CutoverExecutionContext) async throws
+    func prepareProxy(disableRetries: Bool, relaxPin: Bool, context: CutoverExecutionContext) async throws
         -> CutoverStateMachine.Event
     {
         let logger = context.logger
         let action = CutoverStateMachine.Action.prepareProxy(disableQueryRetries: disableRetries, relaxAutoIncrementPin: relaxPin)
-        let changes = Self.variablesChanged(disableRetries: disableRetries, relaxPin: relaxPin)
+        let changes = ProxySettingsSnapshot.variablesChanged(disableRetries: disableRetries, relaxPin: relaxPin)
         let snapshot: ProxySettingsSnapshot
         do {
             snapshot = try await self.snapshot(of: changes.keys.sorted(), logger: logger)
@@ -635,16 +379,8 @@ struct LiveCutoverStep: Sendable {
         return .proxyPrepared(snapshot)
     }
 
-    /// The ProxySQL variables the window changes, and the values they get.
-    static func variablesChanged(disableRetries: Bool, relaxPin: Bool) -> [ProxySQLVariable.Name: String] {
-        var changes: [ProxySQLVariable.Name: String] = [:]
-        if disableRetries { changes[.queryRetriesOnFailure] = "0" }
-        if relaxPin { changes[.autoIncrementDelayMultiplex] = "0" }
-        return changes
-    }
-
     /// A node that could not be read.
-    private struct NodeFailure: Error {
+    struct NodeFailure: Error {
         var node: String
         var error: any Error
     }
@@ -652,7 +388,7 @@ struct LiveCutoverStep: Sendable {
     /// The current values of `names` on every node.
     ///
     /// - Throws: ``NodeFailure`` for the first node that could not be read.
-    private func snapshot(of names: [ProxySQLVariable.Name], logger: Logger) async throws -> ProxySettingsSnapshot {
+    func snapshot(of names: [ProxySQLVariable.Name], logger: Logger) async throws -> ProxySettingsSnapshot {
         let current = await proxies.variables(names, logger: logger)
         if let failure = current.failures.first { throw NodeFailure(node: failure.node, error: failure.error) }
         var snapshot = ProxySettingsSnapshot()
@@ -662,7 +398,7 @@ struct LiveCutoverStep: Sendable {
         return snapshot
     }
 
-    private func restore(_ snapshot: ProxySettingsSnapshot, logger: Logger) async -> ClusterResult<Void> {
+    func restore(_ snapshot: ProxySettingsSnapshot, logger: Logger) async -> ClusterResult<Void> {
         guard !snapshot.isEmpty else { return ClusterResult(outcomes: []) }
         return await proxies.forEachNode("restore variables", logger: logger) { node, logger in
             guard let values = snapshot.previousValues[node.nodeName], !values.isEmpty else { return }
@@ -671,167 +407,6 @@ struct LiveCutoverStep: Sendable {
             }
             try await node.loadVariablesToRuntime(logger: logger)
         }
-    }
-
-    // MARK: Guards
-
-    /// Whether `role`'s writer row is ONLINE in every ProxySQL node's runtime (that database takes the writes).
-    private func servesWrites(_ role: DatabaseRole, logger: Logger) async -> Bool {
-        guard let key = topology.key(of: .writer(role)) else { return false }
-        let verified = await proxies.verifyRuntime([IntendedBackendState(key: key, status: .online)], logger: logger)
-        return verified.failures.isEmpty && !verified.successes.isEmpty
-    }
-
-    /// The guards' blocking reasons, and what pins sessions to the old server right now (nil when the topology has
-    /// no such row).
-    private func guards(for operation: CutoverOperation, logger: Logger) async
-        -> (reasons: [BlockingReason], pins: SessionPins?)
-    {
-        var reasons: [BlockingReason] = []
-        var pins: SessionPins?
-        let old = environment.database(operation.from)
-        let new = environment.database(operation.to)
-        let kind: RoutedServer.Kind = operation.movesWriter ? .writer : .reader
-
-        // Replication into the new server: running, no error, lag within budget.
-        do {
-            if let health = try await new.replicaHealth(logger: logger) {
-                if !health.isRunning {
-                    reasons.append(BlockingReason(
-                        check: "replication.running",
-                        message: "\(new.name) does not replicate cleanly: \(health)",
-                        remedy: "fix replication into \(new.name) (see `migrate-cli status`) before switching"
-                    ))
-                } else if let lag = health.secondsBehind, Duration.seconds(lag) > policy.lagBudget {
-                    reasons.append(BlockingReason(
-                        check: "replication.lag",
-                        message: "\(new.name) is \(lag) s behind, over the budget of \(policy.lagBudget)",
-                        remedy: "wait for replication to catch up or raise policy.lag-budget"
-                    ))
-                }
-            } else if !operation.movesWriter, await servesWrites(operation.to, logger: logger) {
-                // Reads move to the database that takes the writes (a reader failback after the writer's): it is
-                // the primary, there is nothing to replicate.
-            } else {
-                reasons.append(BlockingReason(
-                    check: "replication.configured",
-                    message: "\(new.name) does not replicate from \(old.name)",
-                    remedy: "set up replication first (the runbook's step 2)"
-                ))
-            }
-        } catch {
-            reasons.append(BlockingReason(check: "replication.readable", message: "cannot read replication status of \(new.name): \(error)", remedy: "check the account's privileges and connectivity"))
-        }
-
-        reasons += await writerSafetyReasons(for: operation, logger: logger)
-        if operation.movesWriter, operation.from == .source, policy.fenceOldWriter, !old.canFence {
-            reasons.append(BlockingReason(
-                check: "source.fence",
-                message: "\(old.name) cannot be made read-only by this account (RDS or Aurora: no SET GLOBAL), but policy.fence-old-writer is on",
-                remedy: "set policy.fence-old-writer: false (the switch then relies on ProxySQL and on closing sessions), or use an account that may set read_only"
-            ))
-        }
-        if operation.movesWriter {
-            do {
-                let long = try await old.longWriteTransactions(olderThan: policy.longTransactionLimit, logger: logger)
-                if !long.isEmpty {
-                    reasons.append(BlockingReason(
-                        check: "source.long-transactions",
-                        message: "\(long.count) write transaction(s) on \(old.name) open longer than \(policy.longTransactionLimit): \(long.map(\.description).joined(separator: "; "))",
-                        remedy: "let them finish (they would hold the drain) or end them, then run again"
-                    ))
-                }
-            } catch {
-                reasons.append(BlockingReason(check: "source.long-transactions", message: "cannot list transactions on \(old.name): \(error)", remedy: "grant PROCESS to the cut-over account"))
-            }
-        }
-
-        // ProxySQL: every node routes to the old server and not to the new one.
-        if let oldKey = topology.key(of: RoutedServer(operation.from, kind)), let newKey = topology.key(of: RoutedServer(operation.to, kind)) {
-            let expected = [IntendedBackendState(key: oldKey, status: .online), IntendedBackendState(key: newKey, status: .offlineHard)]
-            let verified = await proxies.verifyRuntime(expected, logger: logger)
-            for failure in verified.failures {
-                reasons.append(BlockingReason(
-                    check: "proxysql.runtime",
-                    message: "\(failure.node): runtime is not the starting state (\(oldKey) ONLINE, \(newKey) absent): \(failure.error)",
-                    remedy: "check `migrate-cli status`; a previous run may need `migrate-cli resume`"
-                ))
-            }
-            // Both rows must exist in every node's configuration: the switch only changes statuses, and a missing row
-            // would surface only when the window is already open (OFFLINE_HARD reads as "absent" at runtime).
-            let configured = await proxies.forEachNode("read configured servers", logger: logger) { node, logger in
-                try await node.servers(in: .configured, hostgroups: [oldKey.hostgroup, newKey.hostgroup], logger: logger)
-            }
-            for (node, servers) in configured.successes {
-                for key in [oldKey, newKey] where !servers.contains(where: { $0.key == key }) {
-                    reasons.append(BlockingReason(
-                        check: "proxysql.rows",
-                        message: "\(node): mysql_servers has no row \(key) (\(key == oldKey ? operation.from : operation.to) \(kind))",
-                        remedy: "add the row on every ProxySQL node (OFFLINE_HARD for the server that is not serving yet), LOAD MYSQL SERVERS TO RUNTIME, then run again"
-                    ))
-                }
-            }
-            let exposure = await proxies.monitorExposure(of: newKey.endpoint, logger: logger)
-            for (node, pairs) in exposure.successes where !pairs.isEmpty {
-                reasons.append(BlockingReason(
-                    check: "proxysql.replication-hostgroups",
-                    message: "\(node): \(newKey.endpoint) is in a mysql_replication_hostgroups pair (\(pairs)); the monitor could move it by read_only",
-                    remedy: "remove the pair or the server from it for the migration"
-                ))
-            }
-            for failure in exposure.failures {
-                reasons.append(BlockingReason(
-                    check: "proxysql.replication-hostgroups",
-                    message: "\(failure.node): cannot read mysql_replication_hostgroups: \(failure.error)",
-                    remedy: "check that \(failure.node) answers on its admin port with the configured account"
-                ))
-            }
-            // Everything else in ProxySQL that could route writes around the switch, or be published by its LOADs.
-            reasons += await ProxySQLRoutingAudit.blockingReasons(
-                proxies: proxies, topology: topology, operation: operation, policy: policy, logger: logger)
-            let found = await SessionPins.read(on: oldKey, proxies: proxies, logger: logger)
-            reasons += Self.pinnedSessionReasons(found, operation: operation, policy: policy)
-            pins = found
-        } else {
-            reasons.append(BlockingReason(check: "topology", message: "the topology has no \(kind) rows for both databases", remedy: "add them to the configuration"))
-        }
-        return (reasons, pins)
-    }
-
-    /// What pins sessions to the old server blocks the guards only when waiting for it cannot end well: under
-    /// ``DrainDeadlinePolicy/rollBack``, a session pinned for the whole session (a session variable, a lock, ...) or
-    /// idle-pinned for at least ``CutoverPolicy/longTransactionLimit`` would hold the drain until its deadline and
-    /// roll the run back, a write stall for nothing. Under ``DrainDeadlinePolicy/force`` such sessions are cut at
-    /// `OFFLINE_HARD`, so they are only reported. A node whose processlist cannot be read blocks (the switch reads it
-    /// to close sessions).
-    static func pinnedSessionReasons(_ pins: SessionPins, operation: CutoverOperation, policy: CutoverPolicy)
-        -> [BlockingReason]
-    {
-        var reasons = pins.failures.map { failure in
-            BlockingReason(
-                check: "proxysql.processlist",
-                message: "\(failure.node): cannot read stats_mysql_processlist: \(failure.error)",
-                remedy: "check the admin account and the node; the switch reads the processlist to close sessions"
-            )
-        }
-        guard policy.drainDeadlinePolicy == .rollBack else { return reasons }
-        var stubborn = pins.stubborn(idleLimit: policy.longTransactionLimit)
-        if policy.pinnedSessions == .cut {
-            // Idle pins are cut at OFFLINE_HARD (issue #18): only what the drain must wait for can block.
-            stubborn.removeAll { DrainClassifier.holderClass(of: $0.entry).isIdlePin }
-        }
-        guard !stubborn.isEmpty else { return reasons }
-        let listed = stubborn.map { SessionPins.holder($0.entry, node: $0.node).description }
-        reasons.append(
-            BlockingReason(
-                check: "proxysql.pinned-sessions",
-                message: "\(stubborn.count) session(s) pinned to \(pins.server) would hold the drain past "
-                    + "policy.drain-deadline (\(policy.drainDeadline)) and roll the \(operation) back: "
-                    + listed.joined(separator: "; "),
-                remedy: pins.remedy(policy: policy)
-            )
-        )
-        return reasons
     }
 }
 
