@@ -223,6 +223,8 @@ struct ScenarioRunner {
         loadConfiguration.shapes = scenario.shapes
         // A fleet: the clients spread over every node's writer port.
         loadConfiguration.additionalEndpoints = Array(rehearsal.writerEndpoints.dropFirst())
+        // This scenario's auto-increment-pin decision from its own statements, not those of the scenarios before it.
+        try await Self.resetQueryDigests(rehearsal)
         let load = try WriteLoad(configuration: loadConfiguration, logger: logger)
         // Issue #18: sysbench as an independent client beside the load, for a time that covers the runs (it is
         // awaited after them; its own counters go in the tables).
