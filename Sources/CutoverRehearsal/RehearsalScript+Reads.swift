@@ -43,3 +43,9 @@ extension RehearsalScript.Result {
         reads.map { RehearsalScript.judge($0.failures, switches: switches.map { ($0.operation, $0.started, $0.ended) }) }
     }
 }
+
+/// Options a rehearsal cannot run with, said before anything starts.
+public struct RehearsalOptionsError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var description: String { message }
+}

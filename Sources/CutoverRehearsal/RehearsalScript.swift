@@ -38,6 +38,11 @@ public enum RehearsalScript {
         /// How many ProxySQL emulator nodes (a fleet: the load spread over their writer ports, every switch applied
         /// to and verified on each). 1 by default.
         public var proxyNodes: Int = 1
+        /// The load's clients write through the nodes' application ports (query rules) instead of their writer
+        /// ports. Only for workloads whose statements the rules send to the writers and that pin no session on a
+        /// reader (``RehearsalWorkload/plain``, ``RehearsalWorkload/autoIncrement``): the emulator keeps one backend
+        /// per session, where ProxySQL would keep one per hostgroup (`Documentation/proxysql-emulator.md`).
+        public var writesThroughApplicationPort = false
 
         /// Creates options; `policy` defaults to ``defaultPolicy(for:)``. Without `application`, a `workload` of
         /// `.clientKeys` / `.autoIncrement` runs that plain load, and neither runs ``RehearsalWorkload/mix``.
@@ -158,6 +163,11 @@ public enum RehearsalScript {
         logger: Logger,
         progress: @escaping @Sendable (Event) -> Void
     ) async throws -> Result {
+        if options.writesThroughApplicationPort, !Set(options.application.shapes).isSubset(of: [.plain, .lastInsertID]) {
+            throw RehearsalOptionsError(
+                message: "writes through the application port need a workload whose clients pin no session on a reader "
+                    + "(plain or auto-increment), not \(options.application): the emulator keeps one backend per session")
+        }
         progress(.phase("starting the sandbox: two \(options.serverKind.displayName) servers (source, \"Aurora\" with the mysql.rds_* procedures), the ProxySQL emulator, replication through the procedures"))
         return try await withRehearsal(
             options: {
@@ -201,6 +211,12 @@ public enum RehearsalScript {
             progress(.phase("workload \(options.application): \(options.application.summary); \(options.clients) client(s) of ours, through the emulator's writer port"))
             var loadConfiguration = rehearsal.fleetLoadConfiguration(clients: options.clients, workload: options.workload)
             loadConfiguration.shapes = options.application.shapes
+            if options.writesThroughApplicationPort {
+                let ports = rehearsal.applicationEndpoints
+                loadConfiguration.endpoint = ports[0]
+                loadConfiguration.additionalEndpoints = Array(ports.dropFirst())
+                progress(.note("writes through the application port too (query rules: everything but SELECT to the writers)"))
+            }
             let load = try WriteLoad(configuration: loadConfiguration, logger: logger)
             let sysbench = try await prepareSysbench(rehearsal, options: options, progress: progress)
             let sysbenchTime = options.loadBetweenSwitches * (options.operations.count + 1) + .seconds(8) * options.operations.count
