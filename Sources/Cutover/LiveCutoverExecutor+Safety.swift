@@ -57,6 +57,8 @@ extension LiveCutoverStep {
                 reasons.append(reason)
             }
         }
+        // What the replication started after the point of no return needs (item 5).
+        reasons += await reversePrerequisiteReasons(for: operation, logger: logger)
         return reasons
     }
 }
