@@ -92,14 +92,4 @@ extension LiveCutoverStep {
         }
         return killed
     }
-
-    /// Reads `stats_mysql_query_digest` on every node and decides about the auto-increment pin
-    /// (``AutoIncrementPinDecision/decide(policy:evidence:)``).
-    func autoIncrementPinDecision(logger: Logger) async -> AutoIncrementPinDecision {
-        guard policy.autoIncrementPin == .auto else {
-            return AutoIncrementPinDecision.decide(policy: policy.autoIncrementPin, evidence: nil)
-        }
-        let evidence = await LastInsertIDEvidence.read(from: proxies, logger: logger)
-        return AutoIncrementPinDecision.decide(policy: .auto, evidence: evidence)
-    }
 }

@@ -118,28 +118,7 @@ struct LiveCutoverStep: Sendable {
         do {
             switch action {
             case .runGuards(let operation):
-                let (found, pins) = await guards(for: operation, logger: logger)
-                var reasons = operation.movesWriter ? found + (await proxyWindowSettingsReasons(context: context)) : found
-                reasons += await earlierFenceReasons(for: operation, context: context)
-                if let summary = pins?.summary {
-                    context.report(.note("guards: \(summary)"))
-                }
-                // The auto-increment pin: relaxed for the window only on evidence (issue #18).
-                var pinDecision: AutoIncrementPinDecision?
-                if operation.movesWriter, policy.autoIncrementPin != .keep {
-                    let decision = await autoIncrementPinDecision(logger: logger)
-                    context.report(.note("auto-increment pin: \(decision.relax ? "relaxed" : "kept"): \(decision.reason)"))
-                    pinDecision = decision
-                }
-                // What the window's ProxySQL changes will replace: journaled now, before anything changes.
-                var settings: ProxySettingsSnapshot?
-                if reasons.isEmpty, operation.movesWriter {
-                    let names = Self.variablesChanged(disableRetries: policy.disableQueryRetries, relaxPin: pinDecision?.relax ?? false)
-                    if !names.isEmpty { settings = try? await snapshot(of: names.keys.sorted(), logger: logger) }
-                }
-                return .guardsFinished(
-                    blockingReasons: reasons, pinnedSessions: pins?.pinnedHolders, proxySettings: settings,
-                    autoIncrementPin: pinDecision)
+                return await runGuards(operation, context: context)
 
             case .prepareProxy(let disableRetries, let relaxPin):
                 return try await prepareProxy(disableRetries: disableRetries, relaxPin: relaxPin, context: context)
@@ -617,7 +596,7 @@ struct LiveCutoverStep: Sendable {
     {
         let logger = context.logger
         let action = CutoverStateMachine.Action.prepareProxy(disableQueryRetries: disableRetries, relaxAutoIncrementPin: relaxPin)
-        let changes = Self.variablesChanged(disableRetries: disableRetries, relaxPin: relaxPin)
+        let changes = ProxySettingsSnapshot.variablesChanged(disableRetries: disableRetries, relaxPin: relaxPin)
         let snapshot: ProxySettingsSnapshot
         do {
             snapshot = try await self.snapshot(of: changes.keys.sorted(), logger: logger)
@@ -635,16 +614,8 @@ struct LiveCutoverStep: Sendable {
         return .proxyPrepared(snapshot)
     }
 
-    /// The ProxySQL variables the window changes, and the values they get.
-    static func variablesChanged(disableRetries: Bool, relaxPin: Bool) -> [ProxySQLVariable.Name: String] {
-        var changes: [ProxySQLVariable.Name: String] = [:]
-        if disableRetries { changes[.queryRetriesOnFailure] = "0" }
-        if relaxPin { changes[.autoIncrementDelayMultiplex] = "0" }
-        return changes
-    }
-
     /// A node that could not be read.
-    private struct NodeFailure: Error {
+    struct NodeFailure: Error {
         var node: String
         var error: any Error
     }
@@ -652,7 +623,7 @@ struct LiveCutoverStep: Sendable {
     /// The current values of `names` on every node.
     ///
     /// - Throws: ``NodeFailure`` for the first node that could not be read.
-    private func snapshot(of names: [ProxySQLVariable.Name], logger: Logger) async throws -> ProxySettingsSnapshot {
+    func snapshot(of names: [ProxySQLVariable.Name], logger: Logger) async throws -> ProxySettingsSnapshot {
         let current = await proxies.variables(names, logger: logger)
         if let failure = current.failures.first { throw NodeFailure(node: failure.node, error: failure.error) }
         var snapshot = ProxySettingsSnapshot()
@@ -671,167 +642,6 @@ struct LiveCutoverStep: Sendable {
             }
             try await node.loadVariablesToRuntime(logger: logger)
         }
-    }
-
-    // MARK: Guards
-
-    /// Whether `role`'s writer row is ONLINE in every ProxySQL node's runtime (that database takes the writes).
-    private func servesWrites(_ role: DatabaseRole, logger: Logger) async -> Bool {
-        guard let key = topology.key(of: .writer(role)) else { return false }
-        let verified = await proxies.verifyRuntime([IntendedBackendState(key: key, status: .online)], logger: logger)
-        return verified.failures.isEmpty && !verified.successes.isEmpty
-    }
-
-    /// The guards' blocking reasons, and what pins sessions to the old server right now (nil when the topology has
-    /// no such row).
-    private func guards(for operation: CutoverOperation, logger: Logger) async
-        -> (reasons: [BlockingReason], pins: SessionPins?)
-    {
-        var reasons: [BlockingReason] = []
-        var pins: SessionPins?
-        let old = environment.database(operation.from)
-        let new = environment.database(operation.to)
-        let kind: RoutedServer.Kind = operation.movesWriter ? .writer : .reader
-
-        // Replication into the new server: running, no error, lag within budget.
-        do {
-            if let health = try await new.replicaHealth(logger: logger) {
-                if !health.isRunning {
-                    reasons.append(BlockingReason(
-                        check: "replication.running",
-                        message: "\(new.name) does not replicate cleanly: \(health)",
-                        remedy: "fix replication into \(new.name) (see `migrate-cli status`) before switching"
-                    ))
-                } else if let lag = health.secondsBehind, Duration.seconds(lag) > policy.lagBudget {
-                    reasons.append(BlockingReason(
-                        check: "replication.lag",
-                        message: "\(new.name) is \(lag) s behind, over the budget of \(policy.lagBudget)",
-                        remedy: "wait for replication to catch up or raise policy.lag-budget"
-                    ))
-                }
-            } else if !operation.movesWriter, await servesWrites(operation.to, logger: logger) {
-                // Reads move to the database that takes the writes (a reader failback after the writer's): it is
-                // the primary, there is nothing to replicate.
-            } else {
-                reasons.append(BlockingReason(
-                    check: "replication.configured",
-                    message: "\(new.name) does not replicate from \(old.name)",
-                    remedy: "set up replication first (the runbook's step 2)"
-                ))
-            }
-        } catch {
-            reasons.append(BlockingReason(check: "replication.readable", message: "cannot read replication status of \(new.name): \(error)", remedy: "check the account's privileges and connectivity"))
-        }
-
-        reasons += await writerSafetyReasons(for: operation, logger: logger)
-        if operation.movesWriter, operation.from == .source, policy.fenceOldWriter, !old.canFence {
-            reasons.append(BlockingReason(
-                check: "source.fence",
-                message: "\(old.name) cannot be made read-only by this account (RDS or Aurora: no SET GLOBAL), but policy.fence-old-writer is on",
-                remedy: "set policy.fence-old-writer: false (the switch then relies on ProxySQL and on closing sessions), or use an account that may set read_only"
-            ))
-        }
-        if operation.movesWriter {
-            do {
-                let long = try await old.longWriteTransactions(olderThan: policy.longTransactionLimit, logger: logger)
-                if !long.isEmpty {
-                    reasons.append(BlockingReason(
-                        check: "source.long-transactions",
-                        message: "\(long.count) write transaction(s) on \(old.name) open longer than \(policy.longTransactionLimit): \(long.map(\.description).joined(separator: "; "))",
-                        remedy: "let them finish (they would hold the drain) or end them, then run again"
-                    ))
-                }
-            } catch {
-                reasons.append(BlockingReason(check: "source.long-transactions", message: "cannot list transactions on \(old.name): \(error)", remedy: "grant PROCESS to the cut-over account"))
-            }
-        }
-
-        // ProxySQL: every node routes to the old server and not to the new one.
-        if let oldKey = topology.key(of: RoutedServer(operation.from, kind)), let newKey = topology.key(of: RoutedServer(operation.to, kind)) {
-            let expected = [IntendedBackendState(key: oldKey, status: .online), IntendedBackendState(key: newKey, status: .offlineHard)]
-            let verified = await proxies.verifyRuntime(expected, logger: logger)
-            for failure in verified.failures {
-                reasons.append(BlockingReason(
-                    check: "proxysql.runtime",
-                    message: "\(failure.node): runtime is not the starting state (\(oldKey) ONLINE, \(newKey) absent): \(failure.error)",
-                    remedy: "check `migrate-cli status`; a previous run may need `migrate-cli resume`"
-                ))
-            }
-            // Both rows must exist in every node's configuration: the switch only changes statuses, and a missing row
-            // would surface only when the window is already open (OFFLINE_HARD reads as "absent" at runtime).
-            let configured = await proxies.forEachNode("read configured servers", logger: logger) { node, logger in
-                try await node.servers(in: .configured, hostgroups: [oldKey.hostgroup, newKey.hostgroup], logger: logger)
-            }
-            for (node, servers) in configured.successes {
-                for key in [oldKey, newKey] where !servers.contains(where: { $0.key == key }) {
-                    reasons.append(BlockingReason(
-                        check: "proxysql.rows",
-                        message: "\(node): mysql_servers has no row \(key) (\(key == oldKey ? operation.from : operation.to) \(kind))",
-                        remedy: "add the row on every ProxySQL node (OFFLINE_HARD for the server that is not serving yet), LOAD MYSQL SERVERS TO RUNTIME, then run again"
-                    ))
-                }
-            }
-            let exposure = await proxies.monitorExposure(of: newKey.endpoint, logger: logger)
-            for (node, pairs) in exposure.successes where !pairs.isEmpty {
-                reasons.append(BlockingReason(
-                    check: "proxysql.replication-hostgroups",
-                    message: "\(node): \(newKey.endpoint) is in a mysql_replication_hostgroups pair (\(pairs)); the monitor could move it by read_only",
-                    remedy: "remove the pair or the server from it for the migration"
-                ))
-            }
-            for failure in exposure.failures {
-                reasons.append(BlockingReason(
-                    check: "proxysql.replication-hostgroups",
-                    message: "\(failure.node): cannot read mysql_replication_hostgroups: \(failure.error)",
-                    remedy: "check that \(failure.node) answers on its admin port with the configured account"
-                ))
-            }
-            // Everything else in ProxySQL that could route writes around the switch, or be published by its LOADs.
-            reasons += await ProxySQLRoutingAudit.blockingReasons(
-                proxies: proxies, topology: topology, operation: operation, policy: policy, logger: logger)
-            let found = await SessionPins.read(on: oldKey, proxies: proxies, logger: logger)
-            reasons += Self.pinnedSessionReasons(found, operation: operation, policy: policy)
-            pins = found
-        } else {
-            reasons.append(BlockingReason(check: "topology", message: "the topology has no \(kind) rows for both databases", remedy: "add them to the configuration"))
-        }
-        return (reasons, pins)
-    }
-
-    /// What pins sessions to the old server blocks the guards only when waiting for it cannot end well: under
-    /// ``DrainDeadlinePolicy/rollBack``, a session pinned for the whole session (a session variable, a lock, ...) or
-    /// idle-pinned for at least ``CutoverPolicy/longTransactionLimit`` would hold the drain until its deadline and
-    /// roll the run back, a write stall for nothing. Under ``DrainDeadlinePolicy/force`` such sessions are cut at
-    /// `OFFLINE_HARD`, so they are only reported. A node whose processlist cannot be read blocks (the switch reads it
-    /// to close sessions).
-    static func pinnedSessionReasons(_ pins: SessionPins, operation: CutoverOperation, policy: CutoverPolicy)
-        -> [BlockingReason]
-    {
-        var reasons = pins.failures.map { failure in
-            BlockingReason(
-                check: "proxysql.processlist",
-                message: "\(failure.node): cannot read stats_mysql_processlist: \(failure.error)",
-                remedy: "check the admin account and the node; the switch reads the processlist to close sessions"
-            )
-        }
-        guard policy.drainDeadlinePolicy == .rollBack else { return reasons }
-        var stubborn = pins.stubborn(idleLimit: policy.longTransactionLimit)
-        if policy.pinnedSessions == .cut {
-            // Idle pins are cut at OFFLINE_HARD (issue #18): only what the drain must wait for can block.
-            stubborn.removeAll { DrainClassifier.holderClass(of: $0.entry).isIdlePin }
-        }
-        guard !stubborn.isEmpty else { return reasons }
-        let listed = stubborn.map { SessionPins.holder($0.entry, node: $0.node).description }
-        reasons.append(
-            BlockingReason(
-                check: "proxysql.pinned-sessions",
-                message: "\(stubborn.count) session(s) pinned to \(pins.server) would hold the drain past "
-                    + "policy.drain-deadline (\(policy.drainDeadline)) and roll the \(operation) back: "
-                    + listed.joined(separator: "; "),
-                remedy: pins.remedy(policy: policy)
-            )
-        )
-        return reasons
     }
 }
 

@@ -46,43 +46,65 @@ extension CutoverTopology {
 }
 
 extension LiveCutoverStep {
-    /// The guards' check of what the replication started after the switch needs (``ReversePrerequisites``): the
-    /// facts of both servers and a login with the replication account, then the `fail` verdicts as blocking reasons.
-    /// A database that does not report its facts (test doubles) is not checked; facts that cannot be read block.
-    func reversePrerequisiteReasons(for operation: CutoverOperation, logger: Logger) async -> [BlockingReason] {
-        guard operation.movesWriter else { return [] }
+    /// Reads what the replication a writer switch starts after its point of no return needs (``ReversePrerequisites``):
+    /// the facts of both servers and a login with the replication account the old writer will use. Nil inside when a
+    /// database does not report its facts (test doubles: not checked); nothing is decided here.
+    func readReversePrerequisites(for operation: CutoverOperation, logger: Logger) async
+        -> GuardReading<ReversePrerequisites.Facts?>
+    {
         let old = environment.database(operation.from)
         let new = environment.database(operation.to)
-        let newFacts: ReversePrerequisites.ServerFacts?
-        let oldFacts: ReversePrerequisites.ServerFacts?
-        do {
-            newFacts = try await new.reversePrerequisiteFacts(logger: logger)
-            oldFacts = try await old.reversePrerequisiteFacts(logger: logger)
-        } catch {
-            return [
-                BlockingReason(
-                    check: "reverse.facts",
-                    message: "cannot read the binary-log settings of \(new.name) or \(old.name), which the replication "
-                        + "started after the switch needs: \(error)",
-                    remedy: "check the account and connectivity (`migrate-cli preflight`), then run again")
-            ]
+        let servers = await Self.reading {
+            let newFacts = try await new.reversePrerequisiteFacts(logger: logger)
+            return (new: newFacts, old: try await old.reversePrerequisiteFacts(logger: logger))
         }
-        guard let newFacts, let oldFacts else { return [] }
-        let replication = topology.replicationAfterSwitch(to: operation.to)
-        var login: ReversePrerequisites.Login?
-        if let probe = environment.replicationLoginProbe {
-            let password =
-                operation.to == .target ? environment.reverseReplicationPassword : environment.forwardReplicationPassword
-            login = await probe.probe(
-                replication.endpoint, user: replication.user, password: password, tls: replication.tls, logger: logger)
+        switch servers {
+        case .unreadable(let why):
+            return .unreadable("cannot read the binary-log settings of \(new.name) or \(old.name): \(why)")
+        case .read(let read):
+            guard let newFacts = read.new, let oldFacts = read.old else { return .read(nil) }
+            let replication = topology.replicationAfterSwitch(to: operation.to)
+            var login: ReversePrerequisites.Login?
+            if let probe = environment.replicationLoginProbe {
+                let password =
+                    operation.to == .target
+                    ? environment.reverseReplicationPassword : environment.forwardReplicationPassword
+                login = await probe.probe(
+                    replication.endpoint, user: replication.user, password: password, tls: replication.tls,
+                    logger: logger)
+            }
+            return .read(
+                ReversePrerequisites.Facts(
+                    newWriter: newFacts, oldWriter: oldFacts, account: replication.user,
+                    endpoint: replication.endpoint, configurationSection: replication.section, login: login))
         }
-        let facts = ReversePrerequisites.Facts(
-            newWriter: newFacts, oldWriter: oldFacts, account: replication.user, endpoint: replication.endpoint,
-            configurationSection: replication.section, login: login)
-        let verdicts = ReversePrerequisites.verdicts(facts)
-        for verdict in verdicts where verdict.status == .warn {
-            logger.info("reverse replication prerequisite warns", metadata: ["cutover.verdict": "\(verdict)"])
+    }
+}
+
+extension CutoverGuards {
+    /// What the replication started after the switch needs (issue #13 item 5): the `fail` verdicts of
+    /// ``ReversePrerequisites`` refuse the switch, its warnings become notes; facts that could not be read refuse it
+    /// (`reverse.facts`).
+    static func reversePrerequisiteVerdicts(_ facts: Facts) -> (reasons: [BlockingReason], notes: [String]) {
+        guard facts.operation.movesWriter, let reading = facts.reversePrerequisites else { return ([], []) }
+        switch reading {
+        case .unreadable(let why):
+            return (
+                [
+                    BlockingReason(
+                        check: "reverse.facts",
+                        message: why + " (the replication started after the switch needs them)",
+                        remedy: "check the account and connectivity (`migrate-cli preflight`), then run again")
+                ], []
+            )
+        case .read(nil):
+            return ([], [])
+        case .read(let prerequisites?):
+            let verdicts = ReversePrerequisites.verdicts(prerequisites)
+            return (
+                verdicts.compactMap(\.blockingReason),
+                verdicts.filter { $0.status == .warn }.map { "guards: \($0.aspect.check): \($0.detail)" }
+            )
         }
-        return verdicts.compactMap(\.blockingReason)
     }
 }

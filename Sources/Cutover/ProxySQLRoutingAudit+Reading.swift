@@ -35,6 +35,15 @@ extension ProxySQLRoutingAudit {
         logger: Logger
     ) async -> [BlockingReason] {
         let snapshots = await read(proxies: proxies, topology: topology, operation: operation, logger: logger)
+        return blockingReasons(snapshots, topology: topology, operation: operation, policy: policy)
+    }
+
+    /// The guards' decision on `snapshots` (pure): the blocking findings of every node that was read, and a reason
+    /// per node that could not be.
+    static func blockingReasons(
+        _ snapshots: ClusterResult<Snapshot>, topology: CutoverTopology, operation: CutoverOperation,
+        policy: CutoverPolicy
+    ) -> [BlockingReason] {
         var reasons: [BlockingReason] = []
         for (_, snapshot) in snapshots.successes {
             reasons += findings(snapshot, topology: topology, operation: operation, policy: policy)

@@ -1,4 +1,4 @@
-import Cutover
+@testable import Cutover
 import ProxySQLAdmin
 import ReplicationControl
 import Testing
@@ -200,5 +200,50 @@ struct ReversePrerequisitesTests {
     @Test("no login probe (test doubles): no login verdict at all")
     func noProbe() {
         #expect(!ReversePrerequisites.verdicts(Self.facts(login: nil)).contains { $0.aspect == .login })
+    }
+}
+
+/// The guards' side (issue #13 item 5 inside the pure guards of #17): the facts as the executor read them, the
+/// verdicts as the switch sees them.
+@Suite("Switch guards: reverse replication prerequisites (#13)")
+struct ReversePrerequisiteGuardVerdictsTests {
+    static func verdicts(_ reading: GuardReading<ReversePrerequisites.Facts?>?) -> CutoverGuards.Verdicts {
+        var facts = CutoverGuardsTests.clearCutover()
+        facts.reversePrerequisites = reading
+        return CutoverGuardsTests.evaluate(facts)
+    }
+
+    @Test("clear facts, or databases that do not report them (test doubles): nothing refused, nothing noted")
+    func clear() {
+        for reading in [nil, .read(nil), .read(ReversePrerequisitesTests.facts())] as [GuardReading<ReversePrerequisites.Facts?>?] {
+            let verdicts = Self.verdicts(reading)
+            #expect(verdicts.blockingReasons == [])
+            #expect(!verdicts.notes.contains { $0.contains("reverse.") })
+        }
+    }
+
+    @Test("a failing prerequisite refuses with its check and remedy; a warning is a note; nothing is journaled")
+    func refusedAndNoted() {
+        let facts = ReversePrerequisitesTests.facts(
+            retention: .some(nil), login: .failed(errorNumber: 2003, message: "Can't connect"))
+        let verdicts = Self.verdicts(.read(facts))
+        #expect(CutoverGuardsTests.checks(verdicts) == ["reverse.binlog-retention"])
+        #expect(verdicts.blockingReasons.first?.remedy.contains("rds_set_configuration") == true)
+        #expect(verdicts.notes.contains { $0.hasPrefix("guards: reverse.login: ") && $0.contains("could not be reached") })
+        #expect(verdicts.variablesToSnapshot.isEmpty)
+    }
+
+    @Test("facts that could not be read refuse the switch (reverse.facts)")
+    func unreadable() {
+        let verdicts = Self.verdicts(.unreadable("cannot read the binary-log settings of aurora or source: 1227"))
+        #expect(CutoverGuardsTests.checks(verdicts) == ["reverse.facts"])
+    }
+
+    @Test("a reader switch is not checked")
+    func readerSwitch() {
+        var facts = CutoverGuardsTests.clearCutover()
+        facts.operation = .readerCutover
+        facts.reversePrerequisites = .unreadable("not read")
+        #expect(CutoverGuards.reversePrerequisiteVerdicts(facts).reasons.isEmpty)
     }
 }

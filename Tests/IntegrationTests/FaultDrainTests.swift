@@ -56,8 +56,9 @@ final class Slot<Value: Sendable>: Sendable {
 }
 
 extension FaultTests {
-    /// Drain that never completes, and catch-up that never completes.
-    @Suite("Drain and catch-up that never complete", .faultBed())
+    /// Drain that never completes, and catch-up that never completes; the rows that mean the same on MySQL 9.7 run
+    /// on both server kinds.
+    @Suite("Drain and catch-up that never complete", .faultBed(kinds: FaultBed.kinds))
     struct NeverCompletes {
         let logger = Logger(label: "fault.never", factory: { _ in SwiftLogNoOpLogHandler() })
 
@@ -81,11 +82,14 @@ extension FaultTests {
             return (result, holder.current)
         }
 
-        @Test("a client holds a transaction open: the drain deadline passes and the run rolls back, naming the session")
-        func openTransactionRollsBack() async throws {
-            guard let bed = try await FaultBed.inStartingState() else { return }
+        @Test(
+            "a client holds a transaction open: the drain deadline passes and the run rolls back, naming the session",
+            arguments: FaultBed.kinds)
+        func openTransactionRollsBack(server: SandboxServerKind) async throws {
+            guard let bed = try await FaultBed.inStartingState(server) else { return }
             let (result, pinned) = try await runPinned(
-                "drain held by an open transaction (policy: roll back)", "open a transaction through ProxySQL",
+                server.faultRow("drain held by an open transaction (policy: roll back)"),
+                "open a transaction through ProxySQL",
                 expected: .rolledBack, on: bed
             ) { try await PinnedClient.openTransaction(bed: $0) }
             let client = try #require(pinned)
@@ -188,13 +192,17 @@ extension FaultTests {
         }
 
         @Test(
-            "catch-up never completes (Aurora's applier blocked): the catch-up deadline passes and the run rolls back")
-        func catchUpBlocked() async throws {
-            guard let bed = try await FaultBed.inStartingState() else { return }
+            "catch-up never completes (Aurora's applier blocked): the catch-up deadline passes and the run rolls back",
+            // MariaDB only for now: on MySQL 9.7 one run of two went past the point of no return (catch-up counted
+            // as done under FLUSH TABLES WITH READ LOCK), then `stop and reset replication` blocked 61 s on the lock
+            // (#12, under investigation).
+            arguments: [SandboxServerKind.mariadb])
+        func catchUpBlocked(server: SandboxServerKind) async throws {
+            guard let bed = try await FaultBed.inStartingState(server) else { return }
             let lock = Slot<MariaDBConnection>()
             let result = try await FaultScenario.run(
                 FaultCase(
-                    name: "catch-up beyond its deadline (Aurora's applier blocked by a global read lock)",
+                    name: server.faultRow("catch-up beyond its deadline (Aurora's applier blocked by a global read lock)"),
                     injections: [
                         .before(.offlineSoftOld, "block Aurora's applier") {
                             let connection = try await bed.target.connectAsRoot()
@@ -219,16 +227,16 @@ extension FaultTests {
             try await bed.expectStartingState("after")
         }
 
-        @Test("catch-up impossible (Aurora's SQL thread stopped): detected at once, rolled back")
-        func sqlThreadStopped() async throws {
-            guard let bed = try await FaultBed.inStartingState() else { return }
+        @Test("catch-up impossible (Aurora's SQL thread stopped): detected at once, rolled back", arguments: FaultBed.kinds)
+        func sqlThreadStopped(server: SandboxServerKind) async throws {
+            guard let bed = try await FaultBed.inStartingState(server) else { return }
             let result = try await FaultScenario.run(
                 FaultCase(
-                    name: "catch-up impossible (Aurora's SQL thread stopped)",
+                    name: server.faultRow("catch-up impossible (Aurora's SQL thread stopped)"),
                     injections: [
                         .before(.readFinalPosition, "stop Aurora's SQL thread") {
                             let connection = try await bed.target.connectAsRoot()
-                            try await connection.run("STOP SLAVE SQL_THREAD")
+                            try await connection.run(bed.sql.stopReplica("SQL_THREAD"))
                             await connection.close()
                         }
                     ],
@@ -236,7 +244,7 @@ extension FaultTests {
                     checkReplicationAfter: false,
                     repair: { bed in
                         let connection = try await bed.target.connectAsRoot()
-                        try await connection.run("START SLAVE SQL_THREAD")
+                        try await connection.run(bed.sql.startReplica("SQL_THREAD"))
                         await connection.close()
                         try await bed.waitForReplica(bed.target, of: bed.source)
                     }

@@ -10,26 +10,17 @@ extension FaultTests {
     /// Issue #13, item 1: the guards of `failback writers` prove the fence of the cut-over before it, from the
     /// journal's last writer switch: a root write on the old source after a completed cut-over (reverse replication
     /// running) refuses the failback, naming the extra transaction; without it the failback proceeds. The bed is left
-    /// in the starting state (the row removed outside the binlog, then a failback without a journal).
-    @Suite("Fence proof in the failback's guards (#13)", .faultBed())
+    /// in the starting state (the row removed outside the binlog, then a failback without a journal). On MySQL 9.7
+    /// the extra GTID is of the source's own server_uuid, and root needs `super_read_only` lifted to write.
+    @Suite("Fence proof in the failback's guards (#13)", .faultBed(kinds: FaultBed.kinds))
     struct FailbackFenceProof {
         let logger = Logger(label: "fault.failback-fence", factory: { _ in SwiftLogNoOpLogHandler() })
 
-        @Test("MariaDB: a root write on the fenced source after the cut-over refuses the failback with fence.diverged naming its GTID")
-        func mariaDB() async throws {
-            guard let bed = try await FaultBed.inStartingState() else { return }
-            try await FailbackFenceScenario.run(on: bed, logger: logger)
-        }
-    }
-
-    /// The same on MySQL 9.7 (its own server_uuid's GTIDs; root needs `super_read_only` lifted to write).
-    @Suite("MySQL 9.7: fence proof in the failback's guards (#13)", .faultBed(kind: .mysql))
-    struct MySQLFailbackFenceProof {
-        let logger = Logger(label: "fault.failback-fence.mysql", factory: { _ in SwiftLogNoOpLogHandler() })
-
-        @Test("MySQL: a root write on the fenced source after the cut-over refuses the failback with fence.diverged naming its GTID")
-        func mySQL() async throws {
-            guard let bed = try await FaultBed.inStartingState() else { return }
+        @Test(
+            "A root write on the fenced source after the cut-over refuses the failback with fence.diverged naming its GTID",
+            arguments: FaultBed.kinds)
+        func divergedSource(_ kind: SandboxServerKind) async throws {
+            guard let bed = try await FaultBed.inStartingState(kind) else { return }
             try await FailbackFenceScenario.run(on: bed, logger: logger)
         }
     }

@@ -6,16 +6,18 @@ import MariaDB
 import Testing
 
 extension FaultTests {
-    /// Aurora's forward replication broken during the switch.
-    @Suite("Target replication broken during catch-up", .faultBed())
+    /// Aurora's forward replication broken during the switch, on MariaDB and on MySQL 9.7 (GTIDs on, a
+    /// multi-threaded applier).
+    @Suite("Target replication broken during catch-up", .faultBed(kinds: FaultBed.kinds))
     struct ReplicationBroken {
         let logger = Logger(label: "fault.replication", factory: { _ in SwiftLogNoOpLogHandler() })
 
         @Test(
-            "a planted duplicate-key row stops Aurora's SQL thread on the switch's last write: rolled back, the error named"
+            "a planted duplicate-key row stops Aurora's applier on the switch's last write: rolled back, the error named",
+            arguments: FaultBed.kinds
         )
-        func duplicateKey() async throws {
-            guard let bed = try await FaultBed.inStartingState() else { return }
+        func duplicateKey(server: SandboxServerKind) async throws {
+            guard let bed = try await FaultBed.inStartingState(server) else { return }
             let key = Int64.random(in: 1...1_000_000_000)
             // A side table both servers have (created on the source, replicated).
             let setup = try await bed.source.connectAsRoot()
@@ -24,7 +26,7 @@ extension FaultTests {
             try await bed.waitForReplica(bed.target, of: bed.source)
             let result = try await FaultScenario.run(
                 FaultCase(
-                    name: "duplicate key on Aurora in the switch's last write",
+                    name: server.faultRow("duplicate key on Aurora in the switch's last write"),
                     injections: [
                         .before(
                             .readFinalPosition, "plant a row on Aurora, then write the same key on the fenced source"
@@ -33,8 +35,9 @@ extension FaultTests {
                             try await target.run("SET SESSION sql_log_bin = 0")
                             try await target.run("INSERT INTO cutover_load.fault_conflict (id) VALUES (\(key))")
                             await target.close()
-                            // The fence does not stop a SUPER account: a last write that will not replicate.
+                            // Root writes past the fence: a last write that will not replicate.
                             let source = try await bed.source.connectAsRoot()
+                            for statement in bed.sql.letRootWritePastTheFence { try await source.run(statement) }
                             try await source.run("INSERT INTO cutover_load.fault_conflict (id) VALUES (\(key))")
                             await source.close()
                         }
@@ -46,7 +49,7 @@ extension FaultTests {
                         let target = try await bed.target.connectAsRoot()
                         try await target.run("SET SESSION sql_log_bin = 0")
                         try await target.run("DELETE FROM cutover_load.fault_conflict WHERE id = \(key)")
-                        try await target.run("START SLAVE SQL_THREAD")
+                        try await target.run(bed.sql.startReplica("SQL_THREAD"))
                         await target.close()
                         try await bed.waitForReplica(bed.target, of: bed.source)
                     }
@@ -54,6 +57,7 @@ extension FaultTests {
                 on: bed
             )
             if case .rolledBack(let reason, _) = result.report.outcome {
+                // On MySQL the worker's error (from performance_schema), not only the coordinator's summary.
                 #expect(reason.contains("1062"), "\(reason)")
                 #expect(reason.contains("127.0.0.1:\(bed.target.port)"), "\(reason)")
             }
@@ -65,14 +69,15 @@ extension FaultTests {
         }
 
         @Test(
-            "Aurora's IO thread loses the source (replication account locked, dump thread killed): catch-up deadline, rolled back"
+            "Aurora's IO thread loses the source (replication account locked, dump thread killed): catch-up deadline, rolled back",
+            arguments: FaultBed.kinds
         )
-        func ioThreadLosesTheSource() async throws {
-            guard let bed = try await FaultBed.inStartingState() else { return }
+        func ioThreadLosesTheSource(server: SandboxServerKind) async throws {
+            guard let bed = try await FaultBed.inStartingState(server) else { return }
             let user = Rehearsal.forwardReplicationUser
             let result = try await FaultScenario.run(
                 FaultCase(
-                    name: "Aurora's IO thread cut off the source before the window",
+                    name: server.faultRow("Aurora's IO thread cut off the source before the window"),
                     injections: [
                         .before(.offlineSoftOld, "lock the replication account and kill its dump thread") {
                             let source = try await bed.source.connectAsRoot()

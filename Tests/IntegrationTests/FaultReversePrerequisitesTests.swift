@@ -13,6 +13,8 @@ private struct ReverseFault: Sendable {
     /// Preflight's check that must fail, and a text its remedy must contain.
     var preflightCheck: String
     var remedyMentions: String
+    /// Other preflight checks the same fault fails (the account's grants read from `mysql.user`).
+    var alsoFailing: [String] = []
     /// The guards' refusal.
     var guardCheck: String
     var plant: @Sendable (FaultBed) async throws -> Void
@@ -78,10 +80,16 @@ private func check(_ fault: ReverseFault, on bed: FaultBed, logger: Logger) asyn
     let found = report[fault.preflightCheck]
     #expect(found?.status == .fail, "\(fault.name): \(found.map(\.description) ?? "no \(fault.preflightCheck)")")
     #expect(found?.remedy?.contains(fault.remedyMentions) == true, "\(fault.name): \(found?.remedy ?? "no remedy")")
-    #expect(!report.canProceed)
+    // Only the planted fault among the reverse-replication checks.
+    let reverseChecks = report.blockingReasons.map(\.check).filter {
+        $0.hasPrefix("reverse-replication.") || $0.hasPrefix("target.binlog")
+    }
+    #expect(Set(reverseChecks) == Set([fault.preflightCheck] + fault.alsoFailing), "\(fault.name): \(report.blockingReasons)")
     if case .refused(let reasons) = result.report.outcome {
         let reason = reasons.first { $0.check == fault.guardCheck }
         #expect(reason?.remedy.isEmpty == false, "\(reasons)")
+        // Only the planted fault: the bed is otherwise ready (a login probe that failed for another reason would show).
+        #expect(reasons.map(\.check) == [fault.guardCheck], "\(fault.name): \(reasons)")
     }
     for secret in [bed.rehearsal.reverseReplicationPassword, bed.rehearsal.forwardReplicationPassword] {
         #expect(!"\(report)".contains(secret))
@@ -93,25 +101,29 @@ private func check(_ fault: ReverseFault, on bed: FaultBed, logger: Logger) asyn
 extension FaultTests {
     /// Issue #13 item 5: what reverse replication needs is checked before the switch, by preflight and by the guards
     /// of `cutover writers`; each planted fault is a refusal with a remedy, nothing changed — not a one-way trip.
-    @Suite("Reverse replication prerequisites are guards (#13)", .faultBed())
+    /// Retention and the reverse account on both server kinds; `binlog_format` on MariaDB; `gtid_mode` on MySQL 9.7
+    /// (MariaDB has none).
+    @Suite("Reverse replication prerequisites are guards (#13)", .faultBed(kinds: FaultBed.kinds))
     struct ReversePrerequisiteGuards {
         let logger = Logger(label: "fault.reverse", factory: { _ in SwiftLogNoOpLogHandler() })
 
-        @Test("the planted bed passes: ROW, 24 h retention, the reverse account logs in with REPLICATION SLAVE")
-        func healthyBedPasses() async throws {
-            guard let bed = try await FaultBed.inStartingState() else { return }
+        @Test(
+            "the bed passes: ROW, 24 h retention, the reverse account logs in with REPLICATION SLAVE",
+            arguments: FaultBed.kinds)
+        func healthyBedPasses(_ kind: SandboxServerKind) async throws {
+            guard let bed = try await FaultBed.inStartingState(kind) else { return }
             let report = try await preflight(bed, logger: logger)
             for id in [
                 "target.binlog", "target.binlog-retention", "reverse-replication.binlog-format",
                 "reverse-replication.gtid-mode", "reverse-replication.login",
             ] {
-                #expect(report[id]?.status == .pass, "\(report[id].map(\.description) ?? id)")
+                #expect(report[id]?.status == .pass, "\(kind): \(report[id].map(\.description) ?? id)")
             }
         }
 
         @Test("binlog_format MIXED on the source: preflight fails, the guards refuse")
         func mixedFormatOnSource() async throws {
-            guard let bed = try await FaultBed.inStartingState() else { return }
+            guard let bed = try await FaultBed.inStartingState(.mariadb) else { return }
             try await check(
                 ReverseFault(
                     name: "source binlog_format=MIXED", preflightCheck: "reverse-replication.binlog-format",
@@ -121,13 +133,14 @@ extension FaultTests {
                 on: bed, logger: logger)
         }
 
-        @Test("Aurora's binlog retention hours NULL, then 1: preflight fails, the guards refuse")
-        func retention() async throws {
-            guard let bed = try await FaultBed.inStartingState() else { return }
+        @Test("Aurora's binlog retention hours NULL, then 1: preflight fails, the guards refuse", arguments: FaultBed.kinds)
+        func retention(_ kind: SandboxServerKind) async throws {
+            guard let bed = try await FaultBed.inStartingState(kind) else { return }
             for value in ["NULL", "1"] {
                 try await check(
                     ReverseFault(
-                        name: "Aurora binlog retention hours \(value)", preflightCheck: "target.binlog-retention",
+                        name: kind.faultRow("Aurora binlog retention hours \(value)"),
+                        preflightCheck: "target.binlog-retention",
                         remedyMentions: "CALL mysql.rds_set_configuration('binlog retention hours', 24)",
                         guardCheck: "reverse.binlog-retention",
                         plant: {
@@ -140,14 +153,16 @@ extension FaultTests {
             }
         }
 
-        @Test("the reverse account's password changed on Aurora: its login is refused (1045) before the switch")
-        func loginRefused() async throws {
-            guard let bed = try await FaultBed.inStartingState() else { return }
+        @Test(
+            "the reverse account's password changed on Aurora: its login is refused (1045) before the switch",
+            arguments: FaultBed.kinds)
+        func loginRefused(_ kind: SandboxServerKind) async throws {
+            guard let bed = try await FaultBed.inStartingState(kind) else { return }
             let user = Rehearsal.reverseReplicationUser
             let password = bed.rehearsal.reverseReplicationPassword
             try await check(
                 ReverseFault(
-                    name: "reverse account password changed", preflightCheck: "reverse-replication.login",
+                    name: kind.faultRow("reverse account password changed"), preflightCheck: "reverse-replication.login",
                     remedyMentions: "replication.reverse.user and its password", guardCheck: "reverse.login",
                     plant: { bed in
                         try await asRoot(bed.target, ["ALTER USER \(unsafeRaw: user)@'%' IDENTIFIED BY \(secret: "not-" + password)"])
@@ -158,32 +173,28 @@ extension FaultTests {
                 on: bed, logger: logger)
         }
 
-        @Test("the reverse account without REPLICATION SLAVE: refused before the switch")
-        func missingReplicationSlave() async throws {
-            guard let bed = try await FaultBed.inStartingState() else { return }
+        @Test("the reverse account without REPLICATION SLAVE: refused before the switch", arguments: FaultBed.kinds)
+        func missingReplicationSlave(_ kind: SandboxServerKind) async throws {
+            guard let bed = try await FaultBed.inStartingState(kind) else { return }
             let user = Rehearsal.reverseReplicationUser
             try await check(
                 ReverseFault(
-                    name: "reverse account without REPLICATION SLAVE", preflightCheck: "reverse-replication.login",
-                    remedyMentions: "GRANT REPLICATION SLAVE", guardCheck: "reverse.login",
+                    name: kind.faultRow("reverse account without REPLICATION SLAVE"),
+                    preflightCheck: "reverse-replication.login", remedyMentions: "GRANT REPLICATION SLAVE",
+                    alsoFailing: ["reverse-replication.account"], guardCheck: "reverse.login",
                     plant: { try await asRoot($0.target, ["REVOKE REPLICATION SLAVE ON *.* FROM \(unsafeRaw: user)@'%'"]) },
                     undo: { try await asRoot($0.target, ["GRANT REPLICATION SLAVE ON *.* TO \(unsafeRaw: user)@'%'"]) }),
                 on: bed, logger: logger)
         }
-    }
 
-    /// The gtid_mode pair on MySQL 9.7 (MariaDB has no gtid_mode): Aurora moved to OFF_PERMISSIVE writes anonymous
-    /// transactions, which the source (gtid_mode ON) would refuse as a replica after the switch.
-    @Suite("Reverse replication prerequisites on MySQL 9.7 (#13)", .faultBed(kind: .mysql))
-    struct ReversePrerequisiteGuardsMySQL {
-        let logger = Logger(label: "fault.reverse.mysql", factory: { _ in SwiftLogNoOpLogHandler() })
-
-        @Test("Aurora gtid_mode OFF_PERMISSIVE against the source's ON: preflight fails, the guards refuse")
+        /// Aurora moved to OFF_PERMISSIVE writes anonymous transactions, which the source (gtid_mode ON) would refuse
+        /// as a replica after the switch; forward replication (GTID transactions into OFF_PERMISSIVE) still runs.
+        @Test("MySQL 9.7: Aurora gtid_mode OFF_PERMISSIVE against the source's ON: preflight fails, the guards refuse")
         func gtidModeMismatch() async throws {
-            guard let bed = try await FaultBed.inStartingState() else { return }
+            guard let bed = try await FaultBed.inStartingState(.mysql) else { return }
             try await check(
                 ReverseFault(
-                    name: "Aurora gtid_mode OFF_PERMISSIVE", preflightCheck: "reverse-replication.gtid-mode",
+                    name: "MySQL: Aurora gtid_mode OFF_PERMISSIVE", preflightCheck: "reverse-replication.gtid-mode",
                     remedyMentions: "one step at a time", guardCheck: "reverse.gtid-mode",
                     plant: {
                         try await asRoot(

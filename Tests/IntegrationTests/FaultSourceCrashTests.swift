@@ -40,8 +40,8 @@ extension FaultBed {
     func reconnectReplica(_ server: SandboxServer) async throws {
         guard try await replication(server) != nil else { return }
         let connection = try await server.connectAsRoot()
-        try await connection.run(kind == .mysql ? "STOP REPLICA IO_THREAD" : "STOP SLAVE IO_THREAD")
-        try await connection.run(kind == .mysql ? "START REPLICA IO_THREAD" : "START SLAVE IO_THREAD")
+        try await connection.run(sql.stopReplica("IO_THREAD"))
+        try await connection.run(sql.startReplica("IO_THREAD"))
         await connection.close()
     }
 
@@ -49,15 +49,15 @@ extension FaultBed {
     func waitUntilTargetReceivedSource(timeout: Duration = .seconds(5)) async throws {
         let deadline = ContinuousClock.now + timeout
         let sourceConnection = try await source.connectAsRoot()
-        let status = try await sourceConnection.queryFirst("SHOW MASTER STATUS")
+        let status = try await sourceConnection.queryFirst(sql.showSourceStatus)
         await sourceConnection.close()
         let file = status?["File"]?.string ?? ""
         let position = Int64(status?["Position"]?.string ?? "") ?? 0
         let targetConnection = try await target.connectAsRoot()
         while ContinuousClock.now < deadline {
-            let row = try await targetConnection.queryFirst("SHOW SLAVE STATUS")
-            if row?["Master_Log_File"]?.string == file,
-                (Int64(row?["Read_Master_Log_Pos"]?.string ?? "") ?? 0) >= position
+            let row = try await targetConnection.queryFirst(sql.showReplicaStatus)
+            if row?[sql.replicaColumn("Source_Log_File")]?.string == file,
+                (Int64(row?[sql.replicaColumn("Read_Source_Log_Pos")]?.string ?? "") ?? 0) >= position
             {
                 await targetConnection.close()
                 return
@@ -94,15 +94,17 @@ struct TemporaryJournal {
 }
 
 extension FaultTests {
-    /// The source's `mariadbd` killed with SIGKILL at each step where it can happen.
-    @Suite("Source server killed", .faultBed())
+    /// The source's `mariadbd` (or MySQL's `mysqld`) killed with SIGKILL at each step where it can happen.
+    @Suite("Source server killed", .faultBed(kinds: FaultBed.kinds))
     struct SourceKilled {
         let logger = Logger(label: "fault.source-killed", factory: { _ in SwiftLogNoOpLogHandler() })
 
-        @Test("killed during drain: the run rolls back to the (dead) source; nothing acknowledged is lost")
-        func killedDuringDrain() async throws {
-            guard let bed = try await FaultBed.inStartingState() else { return }
-            try await runKilledBeforeCommit("source killed during drain", killedBefore: .drain, on: bed)
+        @Test(
+            "killed during drain: the run rolls back to the (dead) source; nothing acknowledged is lost",
+            arguments: FaultBed.kinds)
+        func killedDuringDrain(server: SandboxServerKind) async throws {
+            guard let bed = try await FaultBed.inStartingState(server) else { return }
+            try await runKilledBeforeCommit(server.faultRow("source killed during drain"), killedBefore: .drain, on: bed)
         }
 
         @Test("killed right after OFFLINE_HARD, before the sessions are closed: rolled back")
@@ -112,15 +114,16 @@ extension FaultTests {
         }
 
         @Test(
-            "killed during catch-up, after Aurora received everything: the switch completes its window; reverse replication waits for resume"
+            "killed during catch-up, after Aurora received everything: the switch completes its window; reverse replication waits for resume",
+            arguments: FaultBed.kinds
         )
-        func killedDuringCatchUp() async throws {
-            guard let bed = try await FaultBed.inStartingState() else { return }
+        func killedDuringCatchUp(server: SandboxServerKind) async throws {
+            guard let bed = try await FaultBed.inStartingState(server) else { return }
             let journal = TemporaryJournal("catch-up-kill")
             defer { journal.cleanup() }
             let result = try await FaultScenario.run(
                 FaultCase(
-                    name: "source killed during catch-up",
+                    name: server.faultRow("source killed during catch-up"),
                     injections: [
                         .before(.catchUp, "kill the source once Aurora received its binlog") {
                             try await bed.waitUntilTargetReceivedSource()
@@ -143,9 +146,9 @@ extension FaultTests {
                 FaultPoint.stopForwardReplication, .startReverseReplication, .verifyReverseReplication,
                 .confirmFenceOld,
                 .restoreProxy,
-            ])
-        func killedAfterPointOfNoReturn(point: FaultPoint) async throws {
-            guard let bed = try await FaultBed.inStartingState() else { return }
+            ], FaultBed.kinds)
+        func killedAfterPointOfNoReturn(point: FaultPoint, server: SandboxServerKind) async throws {
+            guard let bed = try await FaultBed.inStartingState(server) else { return }
             let journal = TemporaryJournal("ponr-kill")
             defer { journal.cleanup() }
             // Killed before the old source's fence is confirmed: the run stops with what remains. Killed later:
@@ -153,7 +156,7 @@ extension FaultTests {
             let expected: ExpectedOutcome = point == .restoreProxy ? .completed : .stoppedAfterPointOfNoReturn
             let result = try await FaultScenario.run(
                 FaultCase(
-                    name: "source killed before \(point)",
+                    name: server.faultRow("source killed before \(point)"),
                     injections: [.before(point, "kill the source") { try await bed.source.kill() }],
                     expected: expected,
                     checkReplicationAfter: false,
@@ -161,10 +164,14 @@ extension FaultTests {
                     repair: { bed in
                         try await bed.restartSource()
                         guard expected == .completed else { return }
-                        // A restart after the run drops `read_only` (not persistent on MariaDB / MySQL 5.7), and no
-                        // run is left to put it back: the runbook has the operator keep the old source read-only in
-                        // its option file. Observed here, then set as the operator would.
-                        #expect(try await bed.readOnly(bed.source) == false)
+                        // MySQL: the run made the fence durable (`SET PERSIST`, confirmFenceOld) before the kill, so
+                        // the restarted source is read-only again.
+                        // MariaDB: a restart drops `read_only` (not persistent on MariaDB / MySQL 5.7), and no run is
+                        // left to put it back: the runbook has the operator keep the old source read-only in its
+                        // option file. Observed here, then set as the operator would.
+                        let persisted = bed.kind == .mysql
+                        #expect(try await bed.readOnly(bed.source) == persisted, "read_only after the restart")
+                        guard !persisted else { return }
                         let source = try await bed.source.connectAsRoot()
                         try await source.run("SET GLOBAL read_only = 1")
                         await source.close()

@@ -21,13 +21,16 @@ struct DataPlaneFixture {
         coldConnectionDelay: Duration = .zero,
         shunClock: ShunClock = .wallClock,
         afterBackendAnswer: (@Sendable (_ statement: String, _ connection: BackendConnection) async -> Void)? = nil,
+        hostgroups: [Int]? = nil,
+        applicationPort: Bool = false,
         _ body: (DataPlaneFixture) async throws -> Result
     ) async throws -> Result {
         let sandbox = try SuiteSandbox.require()
         let servers = Array(sandbox.servers.prefix(statuses.count))
         let suffix = UInt32.random(in: 0...UInt32.max)
         let database = "emu_\(suffix)"
-        let user = ProxySQLEmulator.Configuration.User(username: "app_\(suffix)", password: "pw-\(suffix)")
+        let user = ProxySQLEmulator.Configuration.User(
+            username: "app_\(suffix)", password: "pw-\(suffix)", defaultHostgroup: 10)
         for (index, server) in servers.enumerated() {
             let root = try await server.connectAsRoot()
             try await root.run("CREATE DATABASE \(identifier: database)")
@@ -53,11 +56,12 @@ struct DataPlaneFixture {
         configuration.coldConnectionDelay = coldConnectionDelay
         configuration.shunClock = shunClock
         configuration.afterBackendAnswer = afterBackendAnswer
+        configuration.applicationPort = applicationPort ? 0 : nil
         return try await withProxySQLEmulator(configuration: configuration) { emulator in
             let admin = try await MariaDBConnection.connect(configuration: EmulatorTestSupport.patientAdmin(emulator))
             for (index, server) in servers.enumerated() {
                 try await admin.run(
-                    "INSERT INTO mysql_servers (hostgroup_id, hostname, port, status, comment) VALUES (10, '127.0.0.1', \(server.port), \(statuses[index]), \("server\(index)"))"
+                    "INSERT INTO mysql_servers (hostgroup_id, hostname, port, status, comment) VALUES (\(hostgroups?[index] ?? 10), '127.0.0.1', \(server.port), \(statuses[index]), \("server\(index)"))"
                 )
             }
             try await admin.run("LOAD MYSQL SERVERS TO RUNTIME")
@@ -71,6 +75,14 @@ struct DataPlaneFixture {
         var configuration = try #require(emulator.dataConfiguration(hostgroup: 10, user: user, database: database))
         configuration.readTimeout = .seconds(60)
         configuration.connectTimeout = .seconds(30)  // a loaded machine (the whole suite) took over 5 s to greet
+        return try await MariaDBConnection.connect(configuration: configuration)
+    }
+
+    /// A client connection through the application port (routing by query rules), in the test database.
+    func applicationClient() async throws -> MariaDBConnection {
+        var configuration = try #require(emulator.applicationConfiguration(user: user, database: database))
+        configuration.readTimeout = .seconds(60)
+        configuration.connectTimeout = .seconds(30)
         return try await MariaDBConnection.connect(configuration: configuration)
     }
 

@@ -64,6 +64,15 @@ struct CutoverWindowBenchmark: AsyncParsableCommand {
 
     @Option(
         help: """
+            When a run stops, write what explains it here: both servers' process lists and GTID state at the stop, \
+            the old writer's binary log decoded from the final position, the load's ledger and the run's statements \
+            (one directory per scenario).
+            """
+    )
+    var evidenceDirectory: String?
+
+    @Option(
+        help: """
             The emulator's admin latencies: realistic (a real ProxySQL 2.7.1's, the default), fast (no padding), \
             or both (every scenario once per profile, in one run).
             """
@@ -192,6 +201,7 @@ struct CutoverWindowBenchmark: AsyncParsableCommand {
                                 burst: burst,
                                 logger: logger,
                                 journalPath: journalPath(for: scenario),
+                                evidenceDirectory: evidenceDirectory.map { "\($0)/\(scenario.id)-\(getpid())" },
                                 progress: { printError($0) }
                             ).run()
                             collected.append(result)

@@ -39,6 +39,8 @@ struct RunRecord: Sendable {
     /// The tool's replication settle before the window (issue #19): how long, and how many waits.
     var replicationSettle: Duration?
     var replicationSettleRounds: Int?
+    /// The old writer's final position read at the fence (for `--evidence-directory`).
+    var finalPosition: ReplicationCoordinate?
 
     /// Builds the record of a run of ours from its timeline (offsets from `started`, which was taken before the
     /// runner existed, so `started + offset` is never later than the real moment).
@@ -75,6 +77,7 @@ struct RunRecord: Sendable {
         self.burst = burst
         replicationSettle = timeline.settle
         replicationSettleRounds = timeline.replicationSettle?.rounds
+        finalPosition = timeline.finalPosition
         if let settle, let end = timeline.marks[.pinsSettled] {
             self.settle = end - settle.start
             settleBoundReached = settle.boundReached

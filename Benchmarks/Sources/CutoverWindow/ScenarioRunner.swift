@@ -169,6 +169,8 @@ struct ScenarioRunner {
     /// The journal file of this scenario's runs (one per scenario, opened for each run and fsync'd per entry, as
     /// `migrate-cli` does), or nil to run without one.
     var journalPath: String?
+    /// Where a stopped run's evidence goes (``FenceEvidence``), or nil.
+    var evidenceDirectory: String?
     /// Progress lines.
     var progress: @Sendable (String) -> Void
 
@@ -231,6 +233,8 @@ struct ScenarioRunner {
         let burst = self.burst
         let logger = self.logger
         let progress = self.progress
+        let evidenceDirectory = self.evidenceDirectory
+        let rehearsal = self.rehearsal
         let outcome: (report: WriteLoadReport, result: (records: [RunRecord], failure: String?))
         do {
             outcome = try await load.run { load -> (records: [RunRecord], failure: String?) in
@@ -332,6 +336,10 @@ struct ScenarioRunner {
                             + (record.canary.map { String(format: ", canary gap %.1f ms", $0.longestGap.inMilliseconds) } ?? "")
                     )
                     guard record.completed else {
+                        if let evidenceDirectory {
+                            await FenceEvidence.captureServers(
+                                rehearsal: rehearsal, record: record, finalPosition: record.finalPosition, directory: evidenceDirectory)
+                        }
                         // The topology is in an unknown state (the baseline has no rollback): stop here.
                         return (records, "run \(index + 1) (\(operation)) did not complete: \(record.outcome)")
                     }
@@ -366,6 +374,9 @@ struct ScenarioRunner {
         let report = outcome.report
         let records = outcome.result.records
         let failure = outcome.result.failure
+        if failure != nil, let evidenceDirectory, let stopped = records.last(where: { !$0.completed }) {
+            FenceEvidence.writeLedger(report: report, record: stopped, directory: evidenceDirectory)
+        }
 
         // Every acknowledged write must be on the final writer exactly once; nothing may be accepted by a server
         // after it stopped being the writer.

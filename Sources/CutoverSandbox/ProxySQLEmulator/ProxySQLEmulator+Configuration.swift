@@ -8,8 +8,12 @@ extension ProxySQLEmulator {
             public var username: String
             /// The account's password (used for the frontend login and the backend connections).
             public var password: String
-            /// Written to `mysql_users.default_hostgroup`; routing is by port, so it is informational.
+            /// `mysql_users.default_hostgroup`: where the application port sends a statement no query rule routes
+            /// (the hostgroup ports ignore it).
             public var defaultHostgroup: Int
+            /// `mysql_users.transaction_persistent` (1 by default, as ProxySQL): on the application port, an open
+            /// transaction keeps the session's statements in its hostgroup.
+            public var transactionPersistent = true
 
             /// Creates a data-plane account.
             public init(username: String, password: String, defaultHostgroup: Int = 0) {
@@ -30,6 +34,10 @@ extension ProxySQLEmulator {
         public var hostgroupPorts: [Int: Int]
         /// The admin port; 0 picks a free port.
         public var adminPort: Int
+        /// The application port (ProxySQL's `mysql-interfaces`, 6033 on a real ProxySQL): statements are routed by
+        /// `mysql_users.default_hostgroup`, `mysql_query_rules` and `transaction_persistent`, as ProxySQL routes them.
+        /// Nil (the default) opens none; 0 picks a free port.
+        public var applicationPort: Int?
         /// Where `proxysql.db` (the `disk` database) lives. Nil uses a fresh temporary directory, removed by
         /// ``ProxySQLEmulator/stop()``. A directory that already holds a saved database is loaded from it, as
         /// ProxySQL does on a restart.

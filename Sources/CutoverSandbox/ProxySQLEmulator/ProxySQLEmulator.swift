@@ -33,6 +33,9 @@ public final class ProxySQLEmulator: Sendable {
     public let adminPort: Int
     /// The directory holding `proxysql.db`.
     public let dataDirectory: String
+    /// The application port on 127.0.0.1 (ProxySQL's 6033), routing by `mysql_query_rules`, or nil when
+    /// ``Configuration/applicationPort`` is nil.
+    public let applicationPort: Int?
 
     private let dataPorts: [Int: Int]
     private let dataPlane: DataPlane
@@ -49,12 +52,14 @@ public final class ProxySQLEmulator: Sendable {
         adminPort: Int,
         dataDirectory: String,
         dataPorts: [Int: Int],
+        applicationPort: Int?,
         dataPlane: DataPlane,
         engine: AdminEngine,
         serverChannels: [any Channel],
         removeDirectoryOnStop: Bool,
         logger: Logger
     ) {
+        self.applicationPort = applicationPort
         self.configuration = configuration
         self.adminPort = adminPort
         self.dataDirectory = dataDirectory
@@ -85,6 +90,16 @@ public final class ProxySQLEmulator: Sendable {
         return configuration
     }
 
+    /// A configuration for the application port (routing by query rules), as `user` (the first frontend user by
+    /// default); nil without an application port.
+    public func applicationConfiguration(user: Configuration.User? = nil, database: String? = nil)
+        -> MariaDBConnection.Configuration?
+    {
+        guard let port = applicationPort, let account = user ?? configuration.frontendUsers.first else { return nil }
+        return MariaDBConnection.Configuration(
+            host: "127.0.0.1", port: port, user: account.username, password: account.password, database: database)
+    }
+
     /// A configuration for the data-plane port of `hostgroup`, as `user` (the first frontend user by default).
     public func dataConfiguration(hostgroup: Int, user: Configuration.User? = nil, database: String? = nil)
         -> MariaDBConnection.Configuration?
@@ -113,6 +128,9 @@ public final class ProxySQLEmulator: Sendable {
         }
         guard !configuration.adminUser.isEmpty else {
             throw ProxySQLEmulatorError(code: .invalidConfiguration, message: "admin user is empty")
+        }
+        if let port = configuration.applicationPort, !(0...65535).contains(port) {
+            throw ProxySQLEmulatorError(code: .invalidConfiguration, message: "application port \(port) is out of range")
         }
         for (hostgroup, port) in configuration.hostgroupPorts where hostgroup < 0 || !(0...65535).contains(port) {
             throw ProxySQLEmulatorError(
@@ -154,10 +172,16 @@ public final class ProxySQLEmulator: Sendable {
             for server in servers { try? await server.channel.close() }
         }
         var dataPorts: [Int: Int] = [:]
+        var applicationPort: Int?
         let adminServer: NIOAsyncChannel<FrontendChannel, Never>
         do {
             adminServer = try await bind(port: configuration.adminPort, group: group)
             servers.append(adminServer)
+            if let port = configuration.applicationPort {
+                let server = try await bind(port: port, group: group)
+                servers.append(server)
+                applicationPort = server.channel.localAddress?.port ?? port
+            }
             for (hostgroup, port) in configuration.hostgroupPorts.sorted(by: { $0.key < $1.key }) {
                 let server = try await bind(port: port, group: group)
                 servers.append(server)
@@ -177,7 +201,8 @@ public final class ProxySQLEmulator: Sendable {
             logger: logger
         )
         var variables = RuntimeVariables().rows
-        variables.append(("mysql-interfaces", dataPorts.sorted { $0.key < $1.key }.map { "127.0.0.1:\($0.value)" }.joined(separator: ";")))
+        let interfaces = (applicationPort.map { [$0] } ?? []) + dataPorts.sorted { $0.key < $1.key }.map(\.value)
+        variables.append(("mysql-interfaces", interfaces.map { "127.0.0.1:\($0)" }.joined(separator: ";")))
         variables.append(("admin-version", configuration.version))
         variables.append(("admin-mysql_ifaces", "127.0.0.1:\(adminPort)"))
         variables.append(contentsOf: AdminEngine.clusterVariableDefaults)
@@ -191,7 +216,9 @@ public final class ProxySQLEmulator: Sendable {
         do {
             try engine.bootstrap(
                 users: configuration.frontendUsers.map {
-                    FrontendCredentials(username: $0.username, password: $0.password, active: true, defaultHostgroup: $0.defaultHostgroup)
+                    FrontendCredentials(
+                        username: $0.username, password: $0.password, active: true, defaultHostgroup: $0.defaultHostgroup,
+                        transactionPersistent: $0.transactionPersistent)
                 },
                 initialVariables: variables
             )
@@ -205,6 +232,7 @@ public final class ProxySQLEmulator: Sendable {
             adminPort: adminPort,
             dataDirectory: directory,
             dataPorts: dataPorts,
+            applicationPort: applicationPort,
             dataPlane: dataPlane,
             engine: engine,
             serverChannels: servers.map(\.channel),
@@ -218,8 +246,10 @@ public final class ProxySQLEmulator: Sendable {
             await withDiscardingTaskGroup { tasks in
                 for server in servers {
                     let port = server.channel.localAddress?.port ?? 0
+                    let route: DataSession.Route? =
+                        port == adminPort ? nil : port == applicationPort ? .queryRules(port: port) : hostgroupOfPort[port].map { .hostgroup($0) }
                     tasks.addTask {
-                        await emulator.serve(server, hostgroup: port == adminPort ? nil : hostgroupOfPort[port], group: group)
+                        await emulator.serve(server, route: route, group: group)
                     }
                 }
                 tasks.addTask { await emulator.sweepIdleSessions() }
@@ -311,14 +341,14 @@ public final class ProxySQLEmulator: Sendable {
             }
     }
 
-    private func serve(_ server: NIOAsyncChannel<FrontendChannel, Never>, hostgroup: Int?, group: any EventLoopGroup) async {
+    private func serve(_ server: NIOAsyncChannel<FrontendChannel, Never>, route: DataSession.Route?, group: any EventLoopGroup) async {
         do {
             try await server.executeThenClose { inbound in
                 try await withThrowingDiscardingTaskGroup { connections in
                     for try await connection in inbound {
                         connections.addTask {
-                            if let hostgroup {
-                                await DataSession(dataPlane: self.dataPlane, hostgroup: hostgroup, group: group, logger: self.logger)
+                            if let route {
+                                await DataSession(dataPlane: self.dataPlane, route: route, group: group, logger: self.logger)
                                     .run(connection)
                             } else {
                                 let key = ObjectIdentifier(connection.channel)

@@ -23,7 +23,7 @@ final class FaultBed: Sendable {
     let secondNodeReachable = Mutex(true)
 
     var source: SandboxServer { rehearsal.source }
-    /// Which servers the bed runs: MariaDB, or MySQL 9.7 (`.faultBed(kind: .mysql)`).
+    /// Which servers the bed runs: MariaDB, or MySQL 9.7 (`.faultBed(kinds: FaultBed.kinds)`).
     var kind: SandboxServerKind { rehearsal.options.serverKind }
     var target: SandboxServer { rehearsal.target }
     var topology: CutoverTopology {
@@ -173,17 +173,16 @@ final class FaultBed: Sendable {
         io: String, sql: String, host: String, port: String, error: String
     )? {
         let connection = try await server.connectAsRoot()
-        let row = try await connection.queryFirst(kind == .mysql ? "SHOW REPLICA STATUS" : "SHOW SLAVE STATUS")
+        let row = try await connection.queryFirst(sql.showReplicaStatus)
         await connection.close()
         guard let row else { return nil }
         let error = [row["Last_SQL_Error"]?.string, row["Last_IO_Error"]?.string].compactMap { $0 }.filter {
             !$0.isEmpty
         }
-        // MySQL 8.0.22+ spells the columns with Replica/Source, MariaDB with Slave/Master.
-        func column(_ mysql: String, _ mariaDB: String) -> String { row[kind == .mysql ? mysql : mariaDB]?.string ?? "?" }
+        func column(_ name: String) -> String { row[sql.replicaColumn(name)]?.string ?? "?" }
         return (
-            column("Replica_IO_Running", "Slave_IO_Running"), column("Replica_SQL_Running", "Slave_SQL_Running"),
-            column("Source_Host", "Master_Host"), column("Source_Port", "Master_Port"), error.joined(separator: "; ")
+            column("Replica_IO_Running"), column("Replica_SQL_Running"), column("Source_Host"), column("Source_Port"),
+            error.joined(separator: "; ")
         )
     }
 
@@ -237,17 +236,14 @@ final class FaultBed: Sendable {
         async throws
     {
         let originConnection = try await origin.connectAsRoot()
-        let status = try await originConnection.queryFirst(
-            kind == .mysql ? "SHOW BINARY LOG STATUS" : "SHOW MASTER STATUS")
+        let status = try await originConnection.queryFirst(sql.showSourceStatus)
         await originConnection.close()
         let file = status?["File"]?.string ?? ""
         let position = status?["Position"]?.string ?? "0"
         let replica = try await server.connectAsRoot()
         let seconds = Int(timeout.components.seconds)
         let result = try await replica.queryFirst(
-            kind == .mysql
-                ? "SELECT SOURCE_POS_WAIT(\(file), \(Int64(position) ?? 0), \(seconds))"
-                : "SELECT MASTER_POS_WAIT(\(file), \(Int64(position) ?? 0), \(seconds))",
+            sql.sourcePositionWait(file: file, position: Int64(position) ?? 0, seconds: seconds),
             timeout: timeout + .seconds(2)
         )
         await replica.close()
@@ -316,11 +312,12 @@ enum FaultPolicies {
     }
 }
 
-/// Gives a suite one ``FaultBed``, started before its first test and stopped after its last.
+/// Gives a suite one ``FaultBed`` per server kind it lists: the first kind's started before its first test and
+/// the others at their first test case (``FaultBedPool``); all stopped after its last test.
 struct FaultBedTrait: SuiteTrait, TestScoping {
     var secondNode: Bool
     var fleetNodes = 1
-    var kind: SandboxServerKind = .mariadb
+    var kinds: [SandboxServerKind] = [.mariadb]
     var isRecursive: Bool { false }
 
     @concurrent
@@ -329,18 +326,21 @@ struct FaultBedTrait: SuiteTrait, TestScoping {
         testCase: Test.Case?,
         performing function: @concurrent @Sendable () async throws -> Void
     ) async throws {
-        guard try IntegrationGate.skipIfUnavailable(kind) else {
-            // Without the servers (and without REQUIRE_INTEGRATION / REQUIRE_MYSQL) the tests skip themselves.
-            try await FaultBed.$skipped.withValue(true) { try await function() }
-            return
-        }
-        let bed = try await FaultBed.start(
-            secondNode: secondNode, fleetNodes: fleetNodes, kind: kind, logger: .integrationTests)
+        let pool = FaultBedPool(secondNode: secondNode, fleetNodes: fleetNodes, kinds: kinds)
         do {
-            try await FaultBed.$current.withValue(bed) { try await function() }
-            await bed.stop()
+            try await FaultBedPool.$current.withValue(pool) {
+                let first = kinds.first ?? .mariadb
+                guard try IntegrationGate.skipIfUnavailable(first) else {
+                    // Without the servers (and without REQUIRE_INTEGRATION / REQUIRE_MYSQL) the tests skip themselves.
+                    try await FaultBed.$skipped.withValue(true) { try await function() }
+                    return
+                }
+                let bed = try await pool.bed(first)
+                try await FaultBed.$current.withValue(bed) { try await function() }
+            }
+            await pool.stop()
         } catch {
-            await bed.stop()
+            await pool.stop()
             throw error
         }
     }
@@ -358,8 +358,11 @@ extension FaultBed {
 
 extension Trait where Self == FaultBedTrait {
     /// One fault bed for the whole suite.
-    static func faultBed(secondNode: Bool = false, kind: SandboxServerKind = .mariadb) -> Self {
-        FaultBedTrait(secondNode: secondNode, kind: kind)
+    static func faultBed(secondNode: Bool = false) -> Self { FaultBedTrait(secondNode: secondNode) }
+
+    /// One fault bed per server kind for the whole suite: its rows take the kind as argument (#12).
+    static func faultBed(secondNode: Bool = false, kinds: [SandboxServerKind]) -> Self {
+        FaultBedTrait(secondNode: secondNode, kinds: kinds)
     }
 
     /// One fault bed of `nodes` ProxySQL nodes for the whole suite: `nodes - 1` always reachable, and the last one

@@ -114,6 +114,9 @@ extension FaultBed {
         #expect(resumed.outcome == .completed, "resume: \(resumed.outcome)", sourceLocation: sourceLocation)
         FaultMatrix.record("| \(name) | \(FaultMatrix.outcome(resumed.outcome)) | - | - | - | - | - | - |")
         try await expectCutOverState("after resume", sourceLocation: sourceLocation)
+        // A restarted MySQL source (5-7 s here) starts its reverse replication that far behind: the failback's lag
+        // guard (budget 5 s) would rightly refuse until it has applied the new writer's writes.
+        try await waitForReplica(source, of: target)
         try await failBack(logger: logger, sourceLocation: sourceLocation)
     }
 

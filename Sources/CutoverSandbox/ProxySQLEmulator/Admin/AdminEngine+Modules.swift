@@ -55,12 +55,29 @@ extension AdminEngine {
                 "mysql_query_rules",
                 tables: ["main.runtime_mysql_query_rules", "main.runtime_mysql_query_rules_fast_routing"]
             )
+            try loadQueryRulesIntoDataPlane()
         case "PROXYSQL SERVERS":
             try copy(module.tables.map(\.name), mainToRuntime: true)
             try bumpChecksum("proxysql_servers", table: "main.runtime_proxysql_servers")
         default:
             try copy(module.tables.map(\.name), mainToRuntime: true)
         }
+    }
+
+    /// Compiles the runtime query rules for the application port's routing.
+    func loadQueryRulesIntoDataPlane() throws {
+        let rules = try database.query(
+            "SELECT \(QueryRule.columns.joined(separator: ", ")) FROM main.runtime_mysql_query_rules ORDER BY rule_id"
+        ).compactMap(QueryRule.init(row:))
+        let fast = try database.query(
+            "SELECT username, schemaname, flagIN, destination_hostgroup FROM main.runtime_mysql_query_rules_fast_routing"
+        ).compactMap { row -> FastRoutingRule? in
+            guard let user = row[0], let schema = row[1], let flag = row[2].flatMap({ Int($0) }),
+                let hostgroup = row[3].flatMap({ Int($0) })
+            else { return nil }
+            return FastRoutingRule(username: user, schemaname: schema, flagIN: flag, destinationHostgroup: hostgroup)
+        }
+        dataPlane.loadQueryRules(QueryRuleSet(rules: rules, fastRouting: fast))
     }
 
     /// Bumps the version of `name` in `runtime_checksums_values`, with a checksum of `table`'s rows and the epoch

@@ -44,8 +44,13 @@ final class AdminEngine: Sendable {
             )
             try database.replaceRows(
                 of: "main.mysql_users",
-                columns: ["username", "password", "active", "default_hostgroup"],
-                rows: users.map { [$0.username, $0.password, $0.active ? "1" : "0", String($0.defaultHostgroup)] }
+                columns: ["username", "password", "active", "default_hostgroup", "transaction_persistent"],
+                rows: users.map {
+                    [
+                        $0.username, $0.password, $0.active ? "1" : "0", String($0.defaultHostgroup),
+                        $0.transactionPersistent ? "1" : "0",
+                    ]
+                }
             )
             try copy(AdminSchema.diskTables, from: "main", to: "disk")
         } else {
@@ -252,7 +257,8 @@ final class AdminEngine: Sendable {
 
     func loadUsersToRuntime() throws {
         let rows = try database.query(
-            "SELECT username, password, active, default_hostgroup FROM main.mysql_users WHERE frontend = 1"
+            "SELECT username, password, active, default_hostgroup, transaction_persistent FROM main.mysql_users "
+                + "WHERE frontend = 1"
         )
         let users = rows.compactMap { row -> FrontendCredentials? in
             guard let name = row[0] else { return nil }
@@ -260,7 +266,8 @@ final class AdminEngine: Sendable {
                 username: name,
                 password: row[1] ?? "",
                 active: row[2] != "0",
-                defaultHostgroup: row[3].flatMap { Int($0) } ?? 0
+                defaultHostgroup: row[3].flatMap { Int($0) } ?? 0,
+                transactionPersistent: row[4] != "0"
             )
         }
         // ProxySQL's runtime keeps active users only, as a frontend row and a backend row each.

@@ -31,6 +31,8 @@ struct BackendResponse: Sendable {
     var status = ServerStatus.autocommit
     /// The largest last-insert-id of the OK packets (non-zero when an AUTO_INCREMENT value was generated).
     var lastInsertID: UInt64 = 0
+    /// The affected rows of the OK packets, summed.
+    var affectedRows: UInt64 = 0
     var warnings: UInt16 = 0
     var error: ERRPacket?
     var bytesReceived = 0
@@ -400,6 +402,7 @@ struct ResponseCollector {
                 if let ok = OKPacket(packet.payload) {
                     response.status = ok.status
                     response.lastInsertID = max(response.lastInsertID, ok.lastInsertID)
+                    response.affectedRows &+= ok.affectedRows
                     response.warnings = ok.warnings
                     if ok.status.contains(.moreResultsExist) { return .needMore }
                 }

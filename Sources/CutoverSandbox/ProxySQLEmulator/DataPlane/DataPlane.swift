@@ -9,6 +9,9 @@ struct FrontendCredentials: Sendable, Equatable {
     var password: String
     var active: Bool
     var defaultHostgroup: Int
+    /// `mysql_users.transaction_persistent` (ProxySQL's default is 1): an open transaction holds the session's
+    /// statements in its hostgroup whatever the query rules say.
+    var transactionPersistent = true
 }
 
 /// The live state shared by the data plane sessions, the admin interface and the idle-timer sweeper: runtime
@@ -51,7 +54,8 @@ final class DataPlane: Sendable {
         var schema: String?
         let clientHost: String
         let clientPort: Int
-        let hostgroup: Int
+        /// The hostgroup of the session's last statement (its port's, or where the query rules sent it).
+        var hostgroup: Int
         let frontend: any Channel
         var command = Command.sleep
         var commandStarted: ContinuousClock.Instant
@@ -69,6 +73,8 @@ final class DataPlane: Sendable {
         var sessions: [UInt32: SessionRecord] = [:]
         var variables = RuntimeVariables()
         var users: [String: FrontendCredentials] = [:]
+        /// `runtime_mysql_query_rules` and the fast-routing table, compiled (the application port routes by them).
+        var queryRules = QueryRuleSet.empty
         var generation: UInt64 = 0
         var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
         var nextWaiterID: UInt64 = 0

@@ -2,10 +2,20 @@ import Logging
 import NIOCore
 
 /// One client of a data-plane port: authenticates it, then runs its statements on backend connections of the
-/// port's hostgroup, following ProxySQL's multiplexing rules (see `Documentation/proxysql-emulator.md`).
+/// port's hostgroup (or of the hostgroup the query rules choose, on the application port), following ProxySQL's
+/// multiplexing rules (see `Documentation/proxysql-emulator.md`).
 struct DataSession {
+    /// How the port a client connected to picks the hostgroup of its statements.
+    enum Route: Sendable, Equatable {
+        /// A test port: every statement goes to this hostgroup.
+        case hostgroup(Int)
+        /// The application port (`proxy_port` for the rules): the user's `default_hostgroup`, moved by
+        /// `mysql_query_rules` and held by `transaction_persistent`.
+        case queryRules(port: Int)
+    }
+
     let dataPlane: DataPlane
-    let hostgroup: Int
+    let route: Route
     let group: any EventLoopGroup
     let logger: Logger
 
@@ -22,6 +32,14 @@ struct DataSession {
         var autocommit = true
         var pins: PinReasons = []
         var autoIncrementTokens = 0
+        /// The hostgroup of the current (or last) statement.
+        var hostgroup: Int
+        /// Query-rule routing state (application port only).
+        var routing: SessionRouting?
+        /// ProxySQL's `last_insert_id`: the last AUTO_INCREMENT value a statement of the session generated.
+        var lastInsertID: UInt64 = 0
+        /// ProxySQL's `last_HG_affected_rows`: the hostgroup of the last statement that changed rows.
+        var lastAffectedHostgroup: Int?
 
         var status: ServerStatus {
             var status: ServerStatus = autocommit ? .autocommit : []
@@ -59,6 +77,19 @@ struct DataSession {
                         }
                     )
                 else { return }
+                var routing: SessionRouting?
+                let hostgroup: Int
+                switch route {
+                case .hostgroup(let fixed):
+                    hostgroup = fixed
+                case .queryRules:
+                    let credentials = dataPlane.credentials(for: client.username)
+                    let session = SessionRouting(
+                        defaultHostgroup: credentials?.defaultHostgroup ?? 0,
+                        transactionPersistent: credentials?.transactionPersistent ?? true)
+                    routing = session
+                    hostgroup = session.defaultHostgroup
+                }
                 guard
                     dataPlane.registerSession(
                         id: id,
@@ -76,7 +107,9 @@ struct DataSession {
                     user: client.username,
                     password: password,
                     schema: client.database,
-                    scramble: client.scramble
+                    scramble: client.scramble,
+                    hostgroup: hostgroup,
+                    routing: routing
                 )
                 local.pins = dataPlane.session(id)?.pins ?? []
                 var metadata = logger
@@ -98,7 +131,7 @@ struct DataSession {
                         outcome = await query(sql, local: &local)
                         dataPlane.endCommand(id)
                         dataPlane.recordDigest(
-                            hostgroup: hostgroup, schema: local.schema, user: local.user, sql: sql,
+                            hostgroup: local.hostgroup, schema: local.schema, user: local.user, sql: sql,
                             duration: .now - started)
                     case CommandByte.ping:
                         outcome = Outcome(packets: [ok(local)])
@@ -160,6 +193,12 @@ struct DataSession {
         local.pins = dataPlane.variables.multiplexing ? [] : [.noMultiplex]
         local.autoIncrementTokens = 0
         dataPlane.setPins(session: local.id, pins: local.pins, autoIncrementTokens: 0)
+        if local.routing != nil {
+            let credentials = dataPlane.credentials(for: local.user)
+            local.routing = SessionRouting(
+                defaultHostgroup: credentials?.defaultHostgroup ?? 0,
+                transactionPersistent: credentials?.transactionPersistent ?? true)
+        }
     }
 
     /// COM_CHANGE_USER: checked against the scramble of the greeting, then the session is reset as the new user.
@@ -177,8 +216,8 @@ struct DataSession {
             let message = "ProxySQL Error: Access denied for user '\(user)' (using password: \(token.isEmpty ? "NO" : "YES"))"
             return Outcome(packets: [error(1045, "28000", message)], closeFrontend: true)
         }
-        reset(&local)
         local.user = user
+        reset(&local)
         local.password = credentials.password
         dataPlane.setUser(local.id, user: user)
         if let schema, !schema.isEmpty {
@@ -213,7 +252,56 @@ struct DataSession {
             dataPlane.setPins(session: local.id, pins: local.pins)
             return Outcome(packets: [ok(local)])
         case .forwarded:
+            if let answer = lastInsertIDAnswer(sql, local: local) { return answer }
+            chooseHostgroup(for: sql, local: &local)
             return await forward(sql, analysis: analysis, variables: variables, local: &local)
+        }
+    }
+
+    /// ProxySQL's LAST_INSERT_ID support (`MySQL_Session`, "#1421", 2.7.1): a statement whose digest names
+    /// `LAST_INSERT_ID` or `@@IDENTITY` runs where the session's last write ran while the session still holds a
+    /// connection there; otherwise the five simple forms (`SELECT LAST_INSERT_ID()`, `... FROM DUAL`, `... LIMIT 1`,
+    /// `SELECT @@IDENTITY`, `... LIMIT 1`, exactly, any case) are answered by the proxy from the session's last
+    /// insert id, without a backend. Any other form goes where routing sends it (and may read another connection's
+    /// value, as on ProxySQL).
+    private func lastInsertIDAnswer(_ sql: String, local: Local) -> Outcome? {
+        let upper = sql.uppercased()
+        guard upper.contains("LAST_INSERT_ID") || upper.contains("@@IDENTITY") else { return nil }
+        if let hostgroup = local.lastAffectedHostgroup, dataPlane.backendHostgroup(of: local.id) == hostgroup {
+            return nil
+        }
+        let column: String
+        switch upper {
+        case "SELECT LAST_INSERT_ID()", "SELECT LAST_INSERT_ID() FROM DUAL", "SELECT LAST_INSERT_ID() LIMIT 1":
+            column = String(sql.dropFirst("SELECT ".count).prefix("LAST_INSERT_ID()".count))
+        case "SELECT @@IDENTITY", "SELECT @@IDENTITY LIMIT 1":
+            column = String(sql.dropFirst("SELECT ".count).prefix("@@IDENTITY".count))
+        default:
+            return nil
+        }
+        return Outcome(packets: MySQLPackets.resultSet(columns: [column], rows: [[String(local.lastInsertID)]], status: local.status))
+    }
+
+    /// On the application port: the hostgroup of the next statement, by ProxySQL's rules (see ``QueryRuleSet``
+    /// and ``SessionRouting``). A session that holds a backend connection (a transaction, a lock, a variable that
+    /// disables multiplexing, the auto-increment delay) stays on that connection's hostgroup: the emulator keeps one
+    /// backend per session, where ProxySQL would open a second one in the other hostgroup for a session pinned by
+    /// anything but a `transaction_persistent` transaction.
+    private func chooseHostgroup(for sql: String, local: inout Local) {
+        guard var routing = local.routing, case .queryRules(let port) = route else { return }
+        let rules = dataPlane.queryRules
+        let decision = rules.decide(
+            sql: sql,
+            digestText: rules.isEmpty ? "" : QueryDigest.text(of: sql),
+            client: QueryRuleClient(
+                username: local.user, schema: local.schema, proxyPort: port, flagIN: routing.nextFlagIN ?? 0)
+        )
+        var hostgroup = routing.hostgroup(for: decision)
+        if let pinned = dataPlane.backendHostgroup(of: local.id) { hostgroup = pinned }
+        local.routing = routing
+        if hostgroup != local.hostgroup {
+            local.hostgroup = hostgroup
+            dataPlane.setHostgroup(local.id, hostgroup: hostgroup)
         }
     }
 
@@ -227,6 +315,7 @@ struct DataSession {
         var connectRetriesLeft = variables.connectRetriesOnFailure
         var waitStarted: ContinuousClock.Instant?
         let maximumWait = Duration.milliseconds(variables.connectTimeoutServerMax)
+        let hostgroup = local.hostgroup
         let metadata: Logger.Metadata = ["proxysql.session_id": "\(local.id)", "proxysql.hostgroup": "\(hostgroup)"]
 
         while true {
@@ -271,7 +360,7 @@ struct DataSession {
                     let started = waitStarted ?? .now
                     waitStarted = started
                     if ContinuousClock.now - started >= maximumWait {
-                        return Outcome(packets: [maxConnectTimeout(since: started)])
+                        return Outcome(packets: [maxConnectTimeout(since: started, hostgroup: hostgroup)])
                     }
                     guard connectRetriesLeft > 0 else {
                         return Outcome(packets: [self.error(failure.code, failure.sqlState, failure.message)])
@@ -294,7 +383,7 @@ struct DataSession {
                 waitStarted = started
                 let deadline = started + maximumWait
                 if ContinuousClock.now >= deadline {
-                    return Outcome(packets: [maxConnectTimeout(since: started)])
+                    return Outcome(packets: [maxConnectTimeout(since: started, hostgroup: hostgroup)])
                 }
                 let changed = await dataPlane.waitForRuntimeChange(after: generation, until: deadline)
                 if Task.isCancelled { return Outcome(packets: [], closeFrontend: true) }
@@ -339,6 +428,7 @@ struct DataSession {
                 local.pins = variables.multiplexing ? [] : [.noMultiplex]
                 local.autoIncrementTokens = 0
                 dataPlane.setPins(session: local.id, pins: local.pins, autoIncrementTokens: 0)
+                local.routing?.answered(in: hostgroup, inTransaction: false)
                 // Cut by OFFLINE_HARD (inside a transaction, or not re-sent): ProxySQL answers 2013 and closes the
                 // client connection, as observed on 2.7.1.
                 return Outcome(packets: [lostConnection()], closeFrontend: reason == .offlineHard)
@@ -396,6 +486,10 @@ struct DataSession {
             local.pins.formUnion(analysis.addsPins)
             local.pins.subtract(analysis.releasesPins)
         }
+        if analysis != nil, response.error == nil {
+            if response.lastInsertID > 0 { local.lastInsertID = response.lastInsertID }
+            if response.affectedRows > 0 { local.lastAffectedHostgroup = local.hostgroup }
+        }
         if response.status.contains(.inTransaction) {
             local.pins.insert(.transaction)
         } else {
@@ -410,6 +504,7 @@ struct DataSession {
             }
         }
         connection.lastStatus = response.status
+        local.routing?.answered(in: local.hostgroup, inTransaction: local.pins.contains(.transaction))
         dataPlane.finishStatement(
             session: local.id,
             connection: connection,
@@ -426,7 +521,7 @@ struct DataSession {
         error(2013, "HY000", "Lost connection to MySQL server during query")
     }
 
-    private func maxConnectTimeout(since started: ContinuousClock.Instant) -> MySQLPacket {
+    private func maxConnectTimeout(since started: ContinuousClock.Instant, hostgroup: Int) -> MySQLPacket {
         let elapsed = (ContinuousClock.now - started).wholeMilliseconds
         return error(
             9001,
