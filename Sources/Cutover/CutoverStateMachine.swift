@@ -563,45 +563,70 @@ public struct CutoverStateMachine: Sendable {
         return enter(context.steps[nextIndex], context)
     }
 
+    /// The machine's answer to `event` while `step` is in flight: a failure goes to
+    /// ``stepFailed(_:_:_:at:)``; any other event is answered by the part of the run `step` belongs to. nil: the
+    /// event does not answer `step` (the caller decides: a bug for the runner, bad journal input).
     private mutating func advance(_ step: Step, _ context: Context, _ event: Event) -> Action? {
-        var context = context
-        // A failure: before the point of no return, roll back; after it, record and go on where that is safe. An
-        // ONLINE of the new writer that may have taken effect on some node is past the point of no return: writes
-        // may have landed on the new writer, and a rollback would strand them (see ``resumeAfterInterruption(actionJournaled:)``).
         if case .stepFailed(let failure, let at) = event {
-            if step == .onlineNew, failure.mayHaveTakenEffect {
-                context.timeline.mark(.windowClosed, at: at)
-            }
-            if isPast(step, context) || (step == .onlineNew && failure.mayHaveTakenEffect) {
-                context.forwardFailures.append(failure)
-                switch step {
-                case .stopForwardReplication:
-                    // Never start reverse replication while forward replication may still run (a loop).
-                    context.skipped.insert(.startReverseReplication)
-                    context.skipped.insert(.verifyReverseReplication)
-                case .startReverseReplication:
-                    context.skipped.insert(.verifyReverseReplication)
-                case .proveFenceOld:
-                    // Unproved fence: reverse replication would run on top of a possibly diverged old writer.
-                    context.skipped.insert(.startReverseReplication)
-                    context.skipped.insert(.verifyReverseReplication)
-                default:
-                    break
-                }
-                context.skipped.insert(step)
-                return next(after: step, context)
-            }
-            if step == .guards {
-                let outcome = CutoverOutcome.refused([
-                    BlockingReason(check: "guards", message: failure.description, remedy: "fix the cause and run again")
-                ])
-                state = .finished(outcome, context)
-                return .finish(outcome)
-            }
-            context.timeline.mark(.failed, at: at)
-            return startRollback(context, reason: failure.description, failures: [])
+            return stepFailed(step, context, failure, at: at)
         }
+        switch step {
+        case .guards, .prepareProxy, .settlePins, .settleReplication:
+            return preparationAnswered(step, context, event)
+        case .drainOld:
+            return drainAnswered(context, event)
+        case .offlineSoftOld, .offlineHardOld, .closeSessionsOld, .fenceOld, .readFinalPosition, .catchUp:
+            return windowStepAnswered(step, context, event)
+        case .readNewWriterPosition, .unfenceNew, .onlineNew, .onlineNewReader:
+            return switchAnswered(step, context, event)
+        case .stopForwardReplication, .proveFenceOld, .startReverseReplication, .verifyReverseReplication,
+            .confirmFenceOld, .persistUnfenceNew, .restoreProxy, .saveConfiguration:
+            return finishingStepAnswered(step, context, event)
+        }
+    }
 
+    /// A failure: before the point of no return, roll back (or, for the guards, refuse); after it, record it and go
+    /// on where that is safe, skipping what depends on the failed step. An ONLINE of the new writer that may have
+    /// taken effect on some node is past the point of no return: writes may have landed on the new writer, and a
+    /// rollback would strand them (see ``resumeAfterInterruption(actionJournaled:)``).
+    private mutating func stepFailed(_ step: Step, _ context: Context, _ failure: StepFailure, at: Duration) -> Action {
+        var context = context
+        if step == .onlineNew, failure.mayHaveTakenEffect {
+            context.timeline.mark(.windowClosed, at: at)
+        }
+        if isPast(step, context) || (step == .onlineNew && failure.mayHaveTakenEffect) {
+            context.forwardFailures.append(failure)
+            switch step {
+            case .stopForwardReplication:
+                // Never start reverse replication while forward replication may still run (a loop).
+                context.skipped.insert(.startReverseReplication)
+                context.skipped.insert(.verifyReverseReplication)
+            case .startReverseReplication:
+                context.skipped.insert(.verifyReverseReplication)
+            case .proveFenceOld:
+                // Unproved fence: reverse replication would run on top of a possibly diverged old writer.
+                context.skipped.insert(.startReverseReplication)
+                context.skipped.insert(.verifyReverseReplication)
+            default:
+                break
+            }
+            context.skipped.insert(step)
+            return next(after: step, context)
+        }
+        if step == .guards {
+            let outcome = CutoverOutcome.refused([
+                BlockingReason(check: "guards", message: failure.description, remedy: "fix the cause and run again")
+            ])
+            state = .finished(outcome, context)
+            return .finish(outcome)
+        }
+        context.timeline.mark(.failed, at: at)
+        return startRollback(context, reason: failure.description, failures: [])
+    }
+
+    /// The steps before the window (guards, ProxySQL's variables, the settles) answered.
+    private mutating func preparationAnswered(_ step: Step, _ context: Context, _ event: Event) -> Action? {
+        var context = context
         switch (step, event) {
         case (.guards, .guardsFinished(let reasons, _, let proxySettings, let pinDecision)):
             context.autoIncrementPinDecision = pinDecision
@@ -643,20 +668,27 @@ public struct CutoverStateMachine: Sendable {
                 return startRollback(context, reason: observation.refusal(of: context.new, policy: policy))
             }
 
-        case (.offlineSoftOld, .statusSet(let server, .offlineSoft, let at)) where server.role == context.old:
-            context.timeline.mark(.windowOpened, at: at)
-            return next(after: step, context)
+        default:
+            // An event that does not answer `step`: the caller decides (a bug for the runner, bad journal input).
+            return nil
+        }
+    }
 
-        case (.drainOld, .drained(_, let at)):
+    /// How the drain ended: every session let go (or only idle pins, cut at OFFLINE_HARD); the deadline passed, which
+    /// ``DrainDeadlinePolicy`` turns into a rollback or a forced drain; or a stop request ended it early.
+    private mutating func drainAnswered(_ context: Context, _ event: Event) -> Action? {
+        var context = context
+        switch event {
+        case .drained(_, let at):
             context.timeline.mark(.drained, at: at)
-            return next(after: step, context)
+            return next(after: .drainOld, context)
 
-        case (.drainOld, .drainEndedWithIdlePins(_, let holders, let at)):
+        case .drainEndedWithIdlePins(_, let holders, let at):
             context.timeline.mark(.drained, at: at)
             context.timeline.idlePinsCut = holders
-            return next(after: step, context)
+            return next(after: .drainOld, context)
 
-        case (.drainOld, .drainDeadlinePassed(_, let holders, let at)):
+        case .drainDeadlinePassed(_, let holders, let at):
             context.timeline.mark(.drained, at: at)
             context.timeline.holdersAtDeadline = holders
             switch context.policy.drainDeadlinePolicy {
@@ -668,20 +700,29 @@ public struct CutoverStateMachine: Sendable {
                 )
             case .force:
                 context.timeline.forcedDrain = true
-                return next(after: step, context)
+                return next(after: .drainOld, context)
             }
 
-        case (.drainOld, .drainStopped(_, _, let at)):
+        case .drainStopped(_, _, let at):
             // Only a stop request ends a drain early: the run stops as for any stop (a rollback before the point of
             // no return). The flag is set again in case a journal lacks the request's own entry.
             context.timeline.mark(.drained, at: at)
             context.shutdownRequested = true
-            return next(after: step, context)
+            return next(after: .drainOld, context)
 
-        case (.catchUp, .catchUpStopped(_, let at)):
-            // As a stopped drain: not caught up, so the run cannot go forward; it rolls back for the stop.
-            context.timeline.mark(.failed, at: at)
-            context.shutdownRequested = true
+        default:
+            // An event that does not answer the drain: the caller decides (a bug for the runner, bad journal input).
+            return nil
+        }
+    }
+
+    /// The window's steps up to catch-up answered (the drain aside): the old writer leaves service, is cut off and
+    /// fenced, its final position is read and the new writer catches up to it.
+    private mutating func windowStepAnswered(_ step: Step, _ context: Context, _ event: Event) -> Action? {
+        var context = context
+        switch (step, event) {
+        case (.offlineSoftOld, .statusSet(let server, .offlineSoft, let at)) where server.role == context.old:
+            context.timeline.mark(.windowOpened, at: at)
             return next(after: step, context)
 
         case (.offlineHardOld, .statusSet(let server, .offlineHard, let at)) where server.role == context.old:
@@ -707,18 +748,53 @@ public struct CutoverStateMachine: Sendable {
             context.timeline.mark(.caughtUp, at: at)
             return next(after: step, context)
 
+        case (.catchUp, .catchUpStopped(_, let at)):
+            // As a stopped drain: not caught up, so the run cannot go forward; it rolls back for the stop.
+            context.timeline.mark(.failed, at: at)
+            context.shutdownRequested = true
+            return next(after: step, context)
+
+        default:
+            // An event that does not answer `step`: the caller decides (a bug for the runner, bad journal input).
+            return nil
+        }
+    }
+
+    /// The switch itself answered: the new writer's position, its fence lifted (a failback), its ONLINE (the point of
+    /// no return of a writer switch), or the new reader's ONLINE.
+    private mutating func switchAnswered(_ step: Step, _ context: Context, _ event: Event) -> Action? {
+        var context = context
+        switch (step, event) {
         case (.readNewWriterPosition, .positionRead(let role, let coordinate, let at)) where role == context.new:
             context.newWriterPosition = coordinate
             context.timeline.newWriterPosition = coordinate
             context.timeline.mark(.newWriterPositionRead, at: at)
             return next(after: step, context)
 
-        case (.proveFenceOld, .positionRead(let role, let coordinate, let at)) where role == context.old:
-            return proveFence(context, now: coordinate, at: at)
+        case (.unfenceNew, .fenceLifted):
+            return next(after: step, context)
 
         case (.onlineNew, .statusSet(let server, .online, let at)) where server == .writer(context.new):
             context.timeline.mark(.windowClosed, at: at)
             return next(after: step, context)
+
+        case (.onlineNewReader, .statusSet(let server, .online, let at)) where server == .reader(context.new):
+            context.timeline.mark(.newReaderOnline, at: at)
+            return next(after: step, context)
+
+        default:
+            // An event that does not answer `step`: the caller decides (a bug for the runner, bad journal input).
+            return nil
+        }
+    }
+
+    /// The steps after the switch answered: the fence proof, replication turned around, the durable fences,
+    /// ProxySQL's variables restored and its configuration saved.
+    private mutating func finishingStepAnswered(_ step: Step, _ context: Context, _ event: Event) -> Action? {
+        var context = context
+        switch (step, event) {
+        case (.proveFenceOld, .positionRead(let role, let coordinate, let at)) where role == context.old:
+            return proveFence(context, now: coordinate, at: at)
 
         case (.confirmFenceOld, .fenced):
             // Journals written before the fence was made durable.
@@ -735,12 +811,7 @@ public struct CutoverStateMachine: Sendable {
             (.startReverseReplication, .replicationStarted),
             (.verifyReverseReplication, .replicationVerified),
             (.restoreProxy, .proxySettingsRestored),
-            (.unfenceNew, .fenceLifted),
             (.saveConfiguration, .proxyConfigurationSaved):
-            return next(after: step, context)
-
-        case (.onlineNewReader, .statusSet(let server, .online, let at)) where server == .reader(context.new):
-            context.timeline.mark(.newReaderOnline, at: at)
             return next(after: step, context)
 
         default:

@@ -154,7 +154,16 @@ public enum ForwardSetup {
         var blocking: [BlockingReason] = []
         var notes: [String] = []
         let startPoint = resolveStartPoint(request, facts: facts, blocking: &blocking, notes: &notes)
+        checkSourceBinlog(facts, blocking: &blocking)
+        checkStartFile(startPoint, facts: facts, blocking: &blocking, notes: &notes)
+        checkRetention(facts, minimumRetention: minimumRetention, blocking: &blocking, notes: &notes)
+        checkLogin(facts, blocking: &blocking, notes: &notes)
+        checkTargetReplica(facts, blocking: &blocking, notes: &notes)
+        return Verdict(startPoint: startPoint, blockingReasons: blocking, notes: notes)
+    }
 
+    /// The source's binary log: on, in ROW format, and a server_id that is neither 0 nor the target's.
+    private static func checkSourceBinlog(_ facts: Facts, blocking: inout [BlockingReason]) {
         if facts.sourceBinlogEnabled == false {
             blocking.append(BlockingReason(
                 check: "forward.binlog",
@@ -182,6 +191,14 @@ public enum ForwardSetup {
                 remedy: "set server_id to a unique non-zero value in the source's option file and restart it"))
         default: break
         }
+    }
+
+    /// The start file of a position start: still on the source, and the offset within it (a note when the source's
+    /// binary logs cannot be listed).
+    private static func checkStartFile(
+        _ startPoint: ReplicationSource.StartPoint?, facts: Facts, blocking: inout [BlockingReason],
+        notes: inout [String]
+    ) {
         if case .position(let position)? = startPoint, let logs = facts.sourceBinaryLogs {
             if let log = logs.first(where: { $0.name == position.file }) {
                 if let size = log.size, position.offset > size {
@@ -202,6 +219,12 @@ public enum ForwardSetup {
         } else if case .position? = startPoint, facts.sourceBinaryLogs == nil {
             notes.append("could not list the source's binary logs (SHOW BINARY LOGS needs REPLICATION CLIENT or BINLOG MONITOR): the file's presence is not checked")
         }
+    }
+
+    /// The source keeps its binary logs at least `minimumRetention` (RDS: 'binlog retention hours' set).
+    private static func checkRetention(
+        _ facts: Facts, minimumRetention: Duration, blocking: inout [BlockingReason], notes: inout [String]
+    ) {
         if let seconds = facts.sourceRetention.seconds {
             let minimum = Int(minimumRetention.components.seconds)
             if seconds != 0, seconds < minimum {
@@ -223,6 +246,10 @@ public enum ForwardSetup {
         } else {
             notes.append("could not read the source's binlog retention (\(facts.sourceRetention.setting)): check it by hand")
         }
+    }
+
+    /// The replication account's login on the source, as tried from here.
+    private static func checkLogin(_ facts: Facts, blocking: inout [BlockingReason], notes: inout [String]) {
         switch facts.login {
         case .succeeded: break
         case .refused(let message):
@@ -235,6 +262,10 @@ public enum ForwardSetup {
         case .notTried(let why):
             notes.append("the replication account's login was not tried: \(why)")
         }
+    }
+
+    /// The target's replication: one already running is refused; a stopped one is replaced.
+    private static func checkTargetReplica(_ facts: Facts, blocking: inout [BlockingReason], notes: inout [String]) {
         if let replica = facts.targetReplica, replica.isConfigured {
             if replica.ioThread == .running || replica.sqlThread == .running || replica.ioThread == .connecting {
                 blocking.append(BlockingReason(
@@ -245,7 +276,6 @@ public enum ForwardSetup {
                 notes.append("the target has a stopped replication from \(replica.sourceHost ?? "?"):\(replica.sourcePort.map(String.init) ?? "?"); it is replaced")
             }
         }
-        return Verdict(startPoint: startPoint, blockingReasons: blocking, notes: notes)
     }
 
     private static func resolveStartPoint(

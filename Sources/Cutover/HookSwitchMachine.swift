@@ -233,7 +233,25 @@ public struct HookSwitchMachine: Sendable {
         return action
     }
 
+    /// The answer to `event` in the current state, by the part of the run it belongs to.
     private mutating func decide(_ event: Event) -> Action {
+        switch state {
+        case .guarding, .fencing, .closingSessions, .readingFinal, .catchingUp:
+            return windowAnswered(event)
+        case .stoppingForward, .liftingReadOnly, .readingNew, .startingReverse, .verifyingReverse:
+            return reverseAnswered(event)
+        case .switching, .disconnectingOld, .observing, .persistingReadOnly:
+            return switchAnswered(event)
+        case .rollingBack(let current, let step, let remaining, let reason):
+            return rollbackStepAnswered(event, current, step: step, remaining: remaining, reason: reason)
+        case .idle, .done:
+            preconditionFailure("\(event) cannot follow in state \(state)")
+        }
+    }
+
+    /// The read-only window up to catch-up: the guards, the fence (or the operator's), the old writer's sessions
+    /// closed, its final position read, the new writer caught up to it.
+    private mutating func windowAnswered(_ event: Event) -> Action {
         switch (state, event) {
         case (.guarding, .guardsFinished(let reasons, let alreadyReadOnly, let newReadOnly, let at)):
             guard reasons.isEmpty else {
@@ -273,6 +291,16 @@ public struct HookSwitchMachine: Sendable {
             state = .stoppingForward
             return .stopReplication(new)
 
+        default:
+            preconditionFailure("\(event) cannot follow in state \(state)")
+        }
+    }
+
+    /// Replication turned around before the switch: forward replication stopped, the new writer made writable when
+    /// it was read-only, its position read, reverse replication started and verified; then the switch command (the
+    /// point of no return).
+    private mutating func reverseAnswered(_ event: Event) -> Action {
+        switch (state, event) {
         case (.stoppingForward, .replicationStopped):
             if newWriterReadOnly {
                 undo.append(.restoreReadOnly)
@@ -301,6 +329,15 @@ public struct HookSwitchMachine: Sendable {
             pastPointOfNoReturn = true
             return .runSwitchCommand(direction)
 
+        default:
+            preconditionFailure("\(event) cannot follow in state \(state)")
+        }
+    }
+
+    /// The switch command and after: the old writer's sessions closed again, the first write on the new writer
+    /// observed, the old writer's read-only made durable.
+    private mutating func switchAnswered(_ event: Event) -> Action {
+        switch (state, event) {
         case (.switching, .switchCommandSucceeded(let started, let at)):
             report.switchCommandStartedAt = started
             report.switchCommandFinishedAt = at
@@ -331,21 +368,25 @@ public struct HookSwitchMachine: Sendable {
             state = .done
             return .finish(failures.isEmpty ? .completed : stoppedAfter("a step after the switch failed"))
 
-        case (.rollingBack(let current, let step, let remaining, let reason), _):
-            guard Self.answers(event, current, step: step) else {
-                preconditionFailure("\(event) does not answer the rollback step \(current)")
-            }
-            report.undone.append(describe(current, step: step))
-            if case .restartForward = current, step == 0 {
-                state = .rollingBack(current: current, step: 1, remaining: remaining, reason: reason)
-                return .verifyReplication(new)
-            }
-            state = .rollingBack(current: current, step: 0, remaining: remaining, reason: reason)
-            return nextRollbackAction()
-
         default:
             preconditionFailure("\(event) cannot follow in state \(state)")
         }
+    }
+
+    /// One rollback step answered: the next part of a two-part undo, or the next undo.
+    private mutating func rollbackStepAnswered(
+        _ event: Event, _ current: Undo, step: Int, remaining: [Undo], reason: String
+    ) -> Action {
+        guard Self.answers(event, current, step: step) else {
+            preconditionFailure("\(event) does not answer the rollback step \(current)")
+        }
+        report.undone.append(describe(current, step: step))
+        if case .restartForward = current, step == 0 {
+            state = .rollingBack(current: current, step: 1, remaining: remaining, reason: reason)
+            return .verifyReplication(new)
+        }
+        state = .rollingBack(current: current, step: 0, remaining: remaining, reason: reason)
+        return nextRollbackAction()
     }
 
     private mutating func persistReadOnly() -> Action {

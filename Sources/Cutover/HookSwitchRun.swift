@@ -242,13 +242,7 @@ public struct HookSwitchRun: Sendable {
         let topology = environment.topology
         switch action {
         case .runGuards:
-            let facts = await readFacts(direction: direction, logger: logger)
-            let names = (environment.database(direction.oldWriter).name, environment.database(direction.newWriter).name)
-            let reasons = HookSwitch.blockingReasons(facts, direction: direction, policy: policy, names: names)
-            return (
-                .guardsFinished(blockingReasons: reasons, oldAlreadyReadOnly: facts.oldWriterAlreadyReadOnly && !facts.oldWriterCanFence,
-                    newWriterReadOnly: facts.newWriterReadOnly, at: elapsed()),
-                reasons.isEmpty ? "passed" : reasons.map(\.description).joined(separator: "; "))
+            return await runGuards(direction: direction, elapsed: elapsed, logger: logger)
         case .fence(let role, let timeout):
             do {
                 try await environment.database(role).fence(timeout: timeout, logger: logger)
@@ -302,34 +296,62 @@ public struct HookSwitchRun: Sendable {
                 return (.fenceLifted, "read_only lifted")
             } catch { return failure("lift-fence", role, error) }
         case .runSwitchCommand(let direction):
-            let variables = HookSwitch.commandEnvironment(
-                direction: direction, oldWriter: endpoint(direction.oldWriter), newWriter: endpoint(direction.newWriter), runID: runID)
-            let start = elapsed()
-            let result = await commandRunner.run(command: settings.command(for: direction), environment: variables, timeout: settings.commandTimeout)
-            command(result)
-            let end = elapsed()
-            let status = result.launchError.map { "could not start: \($0)" }
-                ?? (result.timedOut ? "killed at its timeout (\(settings.commandTimeout))" : "exit \(result.exitStatus ?? -1)")
-            let text = "\(status); output: \(result.output)"
-            if result.succeeded { return (.switchCommandSucceeded(started: start, at: end), text) }
-            let failure = StepFailure(
-                step: "switch-command", message: status + (result.output.isEmpty ? "" : ": \(result.output.suffix(500))"),
-                endpoint: "switch command", mayHaveTakenEffect: true)
-            return (.switchCommandFailed(failure, started: start, at: end), text)
+            return await runSwitchCommand(direction, runID: runID, elapsed: elapsed, command: command)
         case .observeWrites(let role, let after, let timeout):
-            let database = environment.database(role)
-            let deadline = ContinuousClock.now.advanced(by: timeout)
-            let base = try? BinlogPositionText(after)
-            while ContinuousClock.now < deadline {
-                if let position = try? await database.currentPosition(logger: logger), Self.moved(position, after: after, base: base) {
-                    return (.writeObserved(position, at: elapsed()), "first write seen at \(position)")
-                }
-                try? await Task.sleep(for: observeInterval)
-            }
-            return (.noWriteObserved(at: elapsed()), "no write within \(timeout)")
+            return await observeWrites(role, after: after, timeout: timeout, elapsed: elapsed, logger: logger)
         case .finish:
             preconditionFailure("finish is not performed")
         }
+    }
+
+    /// The guards: reads the facts (``readFacts(direction:logger:)``) and lets ``HookSwitch/blockingReasons(_:direction:policy:names:)`` decide.
+    private func runGuards(direction: HookSwitch.Direction, elapsed: () -> Duration, logger: Logger) async
+        -> (HookSwitchMachine.Event, String)
+    {
+        let facts = await readFacts(direction: direction, logger: logger)
+        let names = (environment.database(direction.oldWriter).name, environment.database(direction.newWriter).name)
+        let reasons = HookSwitch.blockingReasons(facts, direction: direction, policy: policy, names: names)
+        return (
+            .guardsFinished(blockingReasons: reasons, oldAlreadyReadOnly: facts.oldWriterAlreadyReadOnly && !facts.oldWriterCanFence,
+                newWriterReadOnly: facts.newWriterReadOnly, at: elapsed()),
+            reasons.isEmpty ? "passed" : reasons.map(\.description).joined(separator: "; "))
+    }
+
+    /// Runs the operator's switch command for `direction` with the run's variables; its result is reported to
+    /// `command` (the journal) and becomes the event.
+    private func runSwitchCommand(
+        _ direction: HookSwitch.Direction, runID: String, elapsed: () -> Duration, command: (SwitchCommandResult) -> Void
+    ) async -> (HookSwitchMachine.Event, String) {
+        let variables = HookSwitch.commandEnvironment(
+            direction: direction, oldWriter: endpoint(direction.oldWriter), newWriter: endpoint(direction.newWriter), runID: runID)
+        let start = elapsed()
+        let result = await commandRunner.run(command: settings.command(for: direction), environment: variables, timeout: settings.commandTimeout)
+        command(result)
+        let end = elapsed()
+        let status = result.launchError.map { "could not start: \($0)" }
+            ?? (result.timedOut ? "killed at its timeout (\(settings.commandTimeout))" : "exit \(result.exitStatus ?? -1)")
+        let text = "\(status); output: \(result.output)"
+        if result.succeeded { return (.switchCommandSucceeded(started: start, at: end), text) }
+        let failure = StepFailure(
+            step: "switch-command", message: status + (result.output.isEmpty ? "" : ": \(result.output.suffix(500))"),
+            endpoint: "switch command", mayHaveTakenEffect: true)
+        return (.switchCommandFailed(failure, started: start, at: end), text)
+    }
+
+    /// Polls `role`'s position until it moves past `after` (the first write on the new writer) or `timeout` passes.
+    private func observeWrites(
+        _ role: DatabaseRole, after: ReplicationCoordinate, timeout: Duration, elapsed: () -> Duration, logger: Logger
+    ) async -> (HookSwitchMachine.Event, String) {
+        let database = environment.database(role)
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        let base = try? BinlogPositionText(after)
+        while ContinuousClock.now < deadline {
+            if let position = try? await database.currentPosition(logger: logger), Self.moved(position, after: after, base: base) {
+                return (.writeObserved(position, at: elapsed()), "first write seen at \(position)")
+            }
+            try? await Task.sleep(for: observeInterval)
+        }
+        return (.noWriteObserved(at: elapsed()), "no write within \(timeout)")
     }
 }
 

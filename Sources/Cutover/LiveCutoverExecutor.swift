@@ -101,196 +101,28 @@ struct LiveCutoverStep: Sendable {
         return CutoverStepResult(event: event, statements: recorder.recorded)
     }
 
+    /// Performs `action` by its family: the guards, ProxySQL (``performProxyAction(_:context:)``), the databases'
+    /// fence and position (``performDatabaseAction(_:context:)``), replication
+    /// (``performReplicationAction(_:context:)``). A thrown error is a failure that may have taken effect.
     private func performRecorded(_ action: CutoverStateMachine.Action, context: CutoverExecutionContext) async
         -> CutoverStateMachine.Event
     {
-        let logger = context.logger
-        func failed(
-            _ message: String,
-            endpoint: String? = nil,
-            mayHaveTakenEffect: Bool = false,
-            error: (any Error)? = nil
-        ) -> CutoverStateMachine.Event {
-            stepFailed(
-                action, message, endpoint: endpoint, mayHaveTakenEffect: mayHaveTakenEffect, error: error,
-                context: context)
-        }
         do {
             switch action {
             case .runGuards(let operation):
                 return await runGuards(operation, context: context)
-
-            case .prepareProxy(let disableRetries, let relaxPin):
-                return try await prepareProxy(disableRetries: disableRetries, relaxPin: relaxPin, context: context)
-
-            case .settleAutoIncrementPins(let server, let timeout, let interval):
-                guard let key = topology.key(of: server) else { return failed("the topology has no \(server) row") }
-                return try await settlePins(server, key: key, timeout: timeout, interval: interval, context: context)
-
-            case .settleReplication(let role, let source, let threshold, let timeout):
-                return try await settleReplication(
-                    role, source: source, threshold: threshold, timeout: timeout, context: context)
-
-            case .setStatus(let server, let status):
-                guard let key = topology.key(of: server) else {
-                    return failed("the topology has no \(server) row")
-                }
-                var intended: [IntendedBackendState] = []
-                // Re-assert the other writer is OFFLINE_HARD in the same LOAD that makes a writer ONLINE.
-                if server.kind == .writer, status == .online, let other = topology.key(of: .writer(server.role.other)) {
-                    intended.append(IntendedBackendState(key: other, status: .offlineHard))
-                }
-                intended.append(IntendedBackendState(key: key, status: BackendStatus(status)))
-                // Readers: a reader row enters service only while its database serves, and leaves it only while the
-                // other reader's database serves and, on each node, the other reader row is ONLINE there (so no node
-                // is ever left without an ONLINE reader by the tool).
-                var otherReaderOnline: BackendServer.Key?
-                if server.kind == .reader {
-                    let serving = status == .online ? server.role : server.role.other
-                    if let problem = await readerDatabaseProblem(serving, logger: logger) {
-                        let database = environment.database(serving)
-                        return stepFailed(
-                            action, "\(problem); \(server) left as it was on every node", endpoint: database.name,
-                            remedy: "bring \(database.name) back (running, reachable, replicating cleanly), check "
-                                + "the readers with `migrate-cli status`, then run the reader switch again",
-                            context: context)
-                    }
-                    if status != .online { otherReaderOnline = topology.key(of: .reader(server.role.other)) }
-                }
-                let times = await applyOnEveryNode(
-                    intended, requiringOnline: otherReaderOnline, context: context, logger: logger)
-                if let failure = times.failure {
-                    // Whether a writer's ONLINE may have taken effect decides between rollback and going forward (the
-                    // point of no return): when no node confirmed it, read every runtime to know.
-                    var mayHaveTakenEffect = true
-                    if server.kind == .writer, status == .online, times.succeeded == 0 {
-                        let absent = await proxies.verifyRuntime([IntendedBackendState(key: key, status: .offlineHard)], logger: logger)
-                        mayHaveTakenEffect = !absent.isCompleteSuccess
-                    }
-                    return failed(
-                        failure.message, endpoint: failure.node, mayHaveTakenEffect: mayHaveTakenEffect,
-                        error: failure.error)
-                }
-                // The window opens when the first node stops routing, and closes when the last node routes anew.
-                let at = status == .online ? times.latest : times.earliest
-                return .statusSet(server, status, at: at)
-
-            case .pollDrain(let server, let timeout, let interval):
-                guard let key = topology.key(of: server) else { return failed("the topology has no \(server) row") }
-                return try await drainClassifying(server, key: key, timeout: timeout, interval: interval, context: context)
-
-            case .closeSessions(let role):
-                var closed = 0
-                if let key = topology.key(of: .writer(role)) {
-                    let attached = await proxies.processlist(attachedTo: key, logger: logger)
-                    for (node, sessions) in attached.successes {
-                        guard let client = proxies.nodes.first(where: { $0.nodeName == node }) else { continue }
-                        for session in sessions {
-                            do {
-                                try await client.killSession(session.sessionID, logger: logger)
-                                closed += 1
-                            } catch {
-                                logger.debug("kill session failed", metadata: ["proxysql.node": "\(node)", "error": "\(error)"])
-                            }
-                        }
-                    }
-                    if let failure = attached.failures.first {
-                        return failed("cannot read the processlist: \(failure.error)", endpoint: failure.node)
-                    }
-                }
-                closed += try await environment.database(role).closeSessions(users: topology.applicationUsers, logger: logger)
-                return .sessionsClosed(role, count: closed, at: context.elapsed())
-
-            case .fence(let role, let timeout):
-                let database = environment.database(role)
-                guard database.canFence else {
-                    return failed(
-                        "\(database.name) cannot be made read-only (no SET GLOBAL for this account: Aurora or RDS); set policy.fence-old-writer: false",
-                        endpoint: database.name
-                    )
-                }
-                try await database.fence(timeout: timeout, logger: logger)
-                return .fenced(role, at: context.elapsed())
-
-            case .liftFence(let role):
-                try await environment.database(role).liftFence(logger: logger)
-                return .fenceLifted(role)
-
-            case .readPosition(let role):
-                let position = try await environment.database(role).currentPosition(logger: logger)
-                return .positionRead(role, position, at: context.elapsed())
-
-            case .proveFenceHeld(let role, let atFence):
-                return try await proveFenceHeld(role, atFence: atFence, context: context)
-
-            case .waitForCatchUp(let role, let coordinate, let timeout):
-                let database = environment.database(role)
-                let caughtUp: Bool? = try await untilStopRequested(context) {
-                    try await database.waitForCatchUp(
-                        to: coordinate,
-                        timeout: timeout,
-                        progress: { executed in
-                            context.report(.catchUpProgress(role: role, executed: executed, target: coordinate, at: context.elapsed()))
-                        },
-                        logger: logger
-                    )
-                    return true
-                }
-                // Stopped on request: the wait's statement was interrupted (KILL QUERY; the session stays usable).
-                guard caughtUp != nil else { return .catchUpStopped(role, at: context.elapsed()) }
-                return .caughtUp(role, at: context.elapsed())
-
-            case .stopReplication(let role):
-                try await environment.database(role).stopAndResetReplication(timeout: policy.replicationStepTimeout, logger: logger)
-                return .replicationStopped(role)
-
-            case .startReplication(let role, let source, let coordinate):
-                let reverse = role == .source
-                try await environment.database(role).startReplication(
-                    from: source == .target ? topology.targetReplicationEndpoint : topology.sourceReplicationEndpoint,
-                    user: reverse ? topology.reverseReplicationUser : topology.forwardReplicationUser,
-                    password: reverse ? environment.reverseReplicationPassword : environment.forwardReplicationPassword,
-                    tls: reverse ? topology.reverseReplicationTLS : topology.forwardReplicationTLS,
-                    at: coordinate,
-                    timeout: policy.replicationStepTimeout,
-                    logger: logger
-                )
-                return .replicationStarted(role)
-
-            case .verifyReplication(let role):
-                try await environment.database(role).verifyReplication(timeout: policy.replicationStepTimeout, logger: logger)
-                return .replicationVerified(role)
-
-            case .persistReadOnly(let role, let readOnly):
-                let database = environment.database(role)
-                guard database.canFence else {
-                    return failed(
-                        "\(database.name) cannot set read_only (no SET GLOBAL for this account: Aurora or RDS)",
-                        endpoint: database.name
-                    )
-                }
-                let durability = try await database.makeReadOnlyDurable(
-                    readOnly, timeout: policy.replicationStepTimeout, logger: logger)
-                return .readOnlyPersisted(role, durability)
-
-            case .restoreProxySettings(let snapshot):
-                if let failure = await restore(snapshot, logger: logger).failures.first {
-                    return failed("\(failure.error)", endpoint: failure.node, mayHaveTakenEffect: true, error: failure.error)
-                }
-                return .proxySettingsRestored
-
-            case .saveProxyConfiguration:
-                let result = await proxies.saveServersToDisk(logger: logger)
-                if let failure = result.failures.first {
-                    return failed("\(failure.error)", endpoint: failure.node)
-                }
-                return .proxyConfigurationSaved
-
+            case .prepareProxy, .settleAutoIncrementPins, .setStatus, .pollDrain, .closeSessions, .restoreProxySettings,
+                .saveProxyConfiguration:
+                return try await performProxyAction(action, context: context)
+            case .fence, .liftFence, .readPosition, .proveFenceHeld, .persistReadOnly:
+                return try await performDatabaseAction(action, context: context)
+            case .settleReplication, .waitForCatchUp, .stopReplication, .startReplication, .verifyReplication:
+                return try await performReplicationAction(action, context: context)
             case .wait, .finish:
                 preconditionFailure("\(action) is not performed by an executor")
             }
         } catch {
-            return failed("\(error)", mayHaveTakenEffect: true, error: error)
+            return stepFailed(action, "\(error)", mayHaveTakenEffect: true, error: error, context: context)
         }
     }
 
@@ -392,59 +224,6 @@ struct LiveCutoverStep: Sendable {
         return false
     }
 
-    // MARK: Status changes
-
-    private struct NodeTimes {
-        var earliest: Duration
-        var latest: Duration
-        var succeeded: Int
-        var failure: (node: String, message: String, error: any Error)?
-    }
-
-    /// Per node: each UPDATE, then LOAD (its completion time is recorded), then a runtime check. With
-    /// `requiringOnline`, a node whose runtime does not show that server ONLINE is left unchanged (and fails).
-    private func applyOnEveryNode(
-        _ intended: [IntendedBackendState],
-        requiringOnline required: BackendServer.Key? = nil,
-        context: CutoverExecutionContext,
-        logger: Logger
-    ) async -> NodeTimes {
-        let result = await proxies.forEachNode("set status", logger: logger) { node, logger in
-            if let required {
-                let runtime = try await node.servers(in: .runtime, hostgroups: [required.hostgroup], logger: logger)
-                guard runtime.contains(where: { $0.key == required && $0.status == .online }) else {
-                    let changed = intended.map { "\($0.key) \($0.status)" }.joined(separator: ", ")
-                    throw CutoverError(
-                        code: .executorFailed,
-                        message: "\(node.nodeName): \(required) is not ONLINE in runtime_mysql_servers, so \(changed) "
-                            + "would leave this node without an ONLINE reader; the node was left unchanged",
-                        remedy: "put a reader ONLINE on \(node.nodeName) (see `migrate-cli status`), then run the "
-                            + "reader switch again"
-                    )
-                }
-            }
-            for state in intended {
-                try await node.setStatus(state.status, of: state.key, logger: logger)
-            }
-            try await node.loadServersToRuntime(logger: logger)
-            let loadedAt = context.elapsed()
-            _ = try await node.requireRuntime(intended, exhaustiveHostgroups: [], logger: logger)
-            return loadedAt
-        }
-        let times = result.successes.map(\.value)
-        var outcome = NodeTimes(
-            earliest: times.min() ?? context.elapsed(),
-            latest: times.max() ?? context.elapsed(),
-            succeeded: times.count
-        )
-        if let failure = result.failures.first {
-            // A refusal of ours carries its own remedy: keep the message without it (the failure adds it).
-            let message = Self.ownRefusal(failure.error)?.message ?? "\(failure.error)"
-            outcome.failure = (failure.node, message, failure.error)
-        }
-        return outcome
-    }
-
     // MARK: Stoppable waits
 
     /// Runs `wait` until it returns, or until a stop is requested (checked every 10 ms): then the wait is
@@ -466,20 +245,6 @@ struct LiveCutoverStep: Sendable {
             // The first to end decides; the other is cancelled (its error, if any, is of no interest then).
             guard let first = try await group.next() else { return nil }
             return first
-        }
-    }
-
-    /// Why `role`'s database cannot serve reads (it does not answer, or it replicates with a problem), nil when it
-    /// can.
-    private func readerDatabaseProblem(_ role: DatabaseRole, logger: Logger) async -> String? {
-        let database = environment.database(role)
-        do {
-            if let health = try await database.replicaHealth(logger: logger), !health.isRunning {
-                return "\(database.name) does not replicate cleanly (\(health)): reads there would go stale"
-            }
-            return nil
-        } catch {
-            return "\(database.name) does not answer (\(error)): reads there would fail"
         }
     }
 
@@ -505,7 +270,7 @@ struct LiveCutoverStep: Sendable {
     /// `extended_info` shows an `auto_increment_delay_token` of 0 on every backend connection is done at once, even
     /// while it runs a statement. Sessions pinned for other reasons (a transaction, a session variable, a lock)
     /// keep the settle to its bound; the drain then deals with them as always.
-    private func settlePins(
+    func settlePins(
         _ server: RoutedServer,
         key: BackendServer.Key,
         timeout: Duration,
@@ -591,7 +356,7 @@ struct LiveCutoverStep: Sendable {
 
     // MARK: Proxy variables
 
-    private func prepareProxy(disableRetries: Bool, relaxPin: Bool, context: CutoverExecutionContext) async throws
+    func prepareProxy(disableRetries: Bool, relaxPin: Bool, context: CutoverExecutionContext) async throws
         -> CutoverStateMachine.Event
     {
         let logger = context.logger
@@ -633,7 +398,7 @@ struct LiveCutoverStep: Sendable {
         return snapshot
     }
 
-    private func restore(_ snapshot: ProxySettingsSnapshot, logger: Logger) async -> ClusterResult<Void> {
+    func restore(_ snapshot: ProxySettingsSnapshot, logger: Logger) async -> ClusterResult<Void> {
         guard !snapshot.isEmpty else { return ClusterResult(outcomes: []) }
         return await proxies.forEachNode("restore variables", logger: logger) { node, logger in
             guard let values = snapshot.previousValues[node.nodeName], !values.isEmpty else { return }

@@ -63,7 +63,7 @@ enum FenceEvidence {
         func ms(_ instant: ContinuousClock.Instant) -> String { String(format: "%.3f", (instant - origin).inMilliseconds) }
         var lines = ["client\tshape\tsequence\twrite_id\trows\tsent_ms\toutcome_ms\toutcome\terror"]
         for write in report.records {
-            let shape = write.client < report.shapes.count ? "\(report.shapes[write.client])" : "-"
+            let shape = report.shapes.isEmpty ? "-" : "\(report.shapes[write.client % report.shapes.count])"
             let kind: String
             switch write.outcome {
             case .acknowledged: kind = "acknowledged"

@@ -223,6 +223,8 @@ struct ScenarioRunner {
         loadConfiguration.shapes = scenario.shapes
         // A fleet: the clients spread over every node's writer port.
         loadConfiguration.additionalEndpoints = Array(rehearsal.writerEndpoints.dropFirst())
+        // This scenario's auto-increment-pin decision from its own statements, not those of the scenarios before it.
+        try await Self.resetQueryDigests(rehearsal)
         let load = try WriteLoad(configuration: loadConfiguration, logger: logger)
         // Issue #18: sysbench as an independent client beside the load, for a time that covers the runs (it is
         // awaited after them; its own counters go in the tables).
@@ -242,8 +244,17 @@ struct ScenarioRunner {
                     return ([], "the write load did not get going")
                 }
                 var records: [RunRecord] = []
-                for index in 0..<runs {
-                    let operation: CutoverOperation = index.isMultiple(of: 2) ? .writerCutover : .writerFailback
+                // A switch the tool refused before its window (and rolled back cleanly) changed nothing: it is tried
+                // again, as an operator would, up to `maximumRefusals` times per scenario, so that the load's checker
+                // still runs at the end (issue #18: under this machine's load the replication settle refuses some).
+                let maximumRefusals = 5
+                var completedSwitches = 0
+                var refusals = 0
+                var attempt = 0
+                while completedSwitches < runs {
+                    let index = attempt
+                    attempt += 1
+                    let operation: CutoverOperation = completedSwitches.isMultiple(of: 2) ? .writerCutover : .writerFailback
                     let burstTime: Duration
                     do {
                         // Zero lag first (the previous switch may have left the reverse direction behind, for
@@ -335,6 +346,14 @@ struct ScenarioRunner {
                             + (record.window.map { String(format: "%.1f ms", $0.inMilliseconds) } ?? "-")
                             + (record.canary.map { String(format: ", canary gap %.1f ms", $0.longestGap.inMilliseconds) } ?? "")
                     )
+                    if !record.completed, record.refusedBeforeWindow, refusals < maximumRefusals {
+                        refusals += 1
+                        guard try await load.waitForMoreAcknowledgedWrites(100, timeout: .seconds(60)) else {
+                            return (records, "the write load stalled after run \(index + 1)")
+                        }
+                        try await Task.sleep(for: .milliseconds(150))
+                        continue
+                    }
                     guard record.completed else {
                         if let evidenceDirectory {
                             await FenceEvidence.captureServers(
@@ -348,6 +367,7 @@ struct ScenarioRunner {
                         return (records, "the write load stalled after run \(index + 1)")
                     }
                     try await Task.sleep(for: .milliseconds(150))
+                    completedSwitches += 1
                 }
                 return (records, nil)
             }
@@ -438,7 +458,9 @@ struct ScenarioRunner {
             guard let from = record.fenceFrom ?? record.windowClosed else { continue }
             // Until the next switch sends its ONLINE: a write queued in ProxySQL runs on that server as soon as the
             // LOAD applies, a moment before the switch has read the LOAD's answer (its `windowClosed`).
-            let until = position + 1 < records.count ? records[position + 1].onlineSent ?? records[position + 1].windowClosed : nil
+            // (A switch refused before its window sent no ONLINE: the next one that did bounds the fence.)
+            let next = records[(position + 1)...].first { $0.onlineSent != nil || $0.windowClosed != nil }
+            let until = next.flatMap { $0.onlineSent ?? $0.windowClosed }
             let fenced = record.operation.from == .source ? sourceID : targetID
             fences.append(CutoverSandbox.WriteFence(serverID: fenced, from: from, until: until))
         }

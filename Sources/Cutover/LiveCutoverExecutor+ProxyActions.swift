@@ -1,0 +1,221 @@
+import Logging
+import ProxySQLAdmin
+
+extension LiveCutoverStep {
+    /// Performs one of the ProxySQL family of actions: the window's variables, the pin settle, status changes, the
+    /// drain, closing sessions, restoring the variables and saving the configuration.
+    func performProxyAction(_ action: CutoverStateMachine.Action, context: CutoverExecutionContext) async throws
+        -> CutoverStateMachine.Event
+    {
+        func noRow(_ server: RoutedServer) -> CutoverStateMachine.Event {
+            stepFailed(action, "the topology has no \(server) row", context: context)
+        }
+        switch action {
+        case .prepareProxy(let disableRetries, let relaxPin):
+            return try await prepareProxy(disableRetries: disableRetries, relaxPin: relaxPin, context: context)
+        case .settleAutoIncrementPins(let server, let timeout, let interval):
+            guard let key = topology.key(of: server) else { return noRow(server) }
+            return try await settlePins(server, key: key, timeout: timeout, interval: interval, context: context)
+        case .setStatus(let server, let status):
+            guard let key = topology.key(of: server) else { return noRow(server) }
+            return await setStatus(server, status, key: key, action: action, context: context)
+        case .pollDrain(let server, let timeout, let interval):
+            guard let key = topology.key(of: server) else { return noRow(server) }
+            return try await drainClassifying(server, key: key, timeout: timeout, interval: interval, context: context)
+        case .closeSessions(let role):
+            return try await closeSessions(role, action: action, context: context)
+        case .restoreProxySettings(let snapshot):
+            if let failure = await restore(snapshot, logger: context.logger).failures.first {
+                return stepFailed(
+                    action, "\(failure.error)", endpoint: failure.node, mayHaveTakenEffect: true, error: failure.error,
+                    context: context)
+            }
+            return .proxySettingsRestored
+        case .saveProxyConfiguration:
+            if let failure = await proxies.saveServersToDisk(logger: context.logger).failures.first {
+                return stepFailed(action, "\(failure.error)", endpoint: failure.node, context: context)
+            }
+            return .proxyConfigurationSaved
+        case .runGuards, .fence, .liftFence, .readPosition, .proveFenceHeld, .persistReadOnly, .settleReplication,
+            .waitForCatchUp, .stopReplication, .startReplication, .verifyReplication, .wait, .finish:
+            preconditionFailure("\(action) is not a ProxySQL action")
+        }
+    }
+
+    // MARK: Status changes
+
+    /// ``CutoverStateMachine/Action/setStatus(_:_:)`` on every node: the rows to change (``intendedStates(_:_:key:)``),
+    /// the reader rule (``readerPrecondition(_:_:logger:)``), then each node's UPDATE, LOAD and runtime check. The event's
+    /// time is when the window opened (the first node stopped routing) or closed (the last node routes anew).
+    private func setStatus(
+        _ server: RoutedServer, _ status: RoutingStatus, key: BackendServer.Key, action: CutoverStateMachine.Action,
+        context: CutoverExecutionContext
+    ) async -> CutoverStateMachine.Event {
+        var otherReaderOnline: BackendServer.Key?
+        if server.kind == .reader {
+            switch await readerPrecondition(server, status, logger: context.logger) {
+            case .refused(let problem, let database):
+                return stepFailed(
+                    action, "\(problem); \(server) left as it was on every node", endpoint: database,
+                    remedy: "bring \(database) back (running, reachable, replicating cleanly), check the readers with "
+                        + "`migrate-cli status`, then run the reader switch again",
+                    context: context)
+            case .requiringOnline(let other):
+                otherReaderOnline = other
+            }
+        }
+        let times = await applyOnEveryNode(
+            intendedStates(server, status, key: key), requiringOnline: otherReaderOnline, context: context,
+            logger: context.logger)
+        if let failure = times.failure {
+            let mayHaveTakenEffect = await onlineMayHaveTakenEffect(server, status, key: key, times: times, context: context)
+            return stepFailed(
+                action, failure.message, endpoint: failure.node, mayHaveTakenEffect: mayHaveTakenEffect,
+                error: failure.error, context: context)
+        }
+        return .statusSet(server, status, at: status == .online ? times.latest : times.earliest)
+    }
+
+    /// The rows one status change sets, in one LOAD per node: the ONLINE of a writer re-asserts that the other
+    /// writer is OFFLINE_HARD, so no node can ever hold two ONLINE writers.
+    private func intendedStates(_ server: RoutedServer, _ status: RoutingStatus, key: BackendServer.Key)
+        -> [IntendedBackendState]
+    {
+        var intended: [IntendedBackendState] = []
+        if server.kind == .writer, status == .online, let other = topology.key(of: .writer(server.role.other)) {
+            intended.append(IntendedBackendState(key: other, status: .offlineHard))
+        }
+        intended.append(IntendedBackendState(key: key, status: BackendStatus(status)))
+        return intended
+    }
+
+    /// What a reader status change needs first.
+    private enum ReaderPrecondition {
+        /// The database that would serve the reads cannot (the problem, the database's name): nothing changes.
+        case refused(String, database: String)
+        /// Go ahead; on each node, only where this other reader row is ONLINE (nil: no such need).
+        case requiringOnline(BackendServer.Key?)
+    }
+
+    /// A reader row enters service only while its database serves, and leaves it only while the other reader's
+    /// database serves and, on each node, the other reader row is ONLINE there (so no node is ever left without an
+    /// ONLINE reader by the tool).
+    private func readerPrecondition(_ server: RoutedServer, _ status: RoutingStatus, logger: Logger) async
+        -> ReaderPrecondition
+    {
+        let serving = status == .online ? server.role : server.role.other
+        if let problem = await readerDatabaseProblem(serving, logger: logger) {
+            return .refused(problem, database: environment.database(serving).name)
+        }
+        return .requiringOnline(status == .online ? nil : topology.key(of: .reader(server.role.other)))
+    }
+
+    /// Whether a failed status change may have taken effect, which decides between rollback and going forward (the
+    /// point of no return). Only a writer's ONLINE that no node confirmed is looked at again: every runtime is read,
+    /// and only a writer absent from all of them did not take effect.
+    private func onlineMayHaveTakenEffect(
+        _ server: RoutedServer, _ status: RoutingStatus, key: BackendServer.Key, times: NodeTimes,
+        context: CutoverExecutionContext
+    ) async -> Bool {
+        guard server.kind == .writer, status == .online, times.succeeded == 0 else { return true }
+        let absent = await proxies.verifyRuntime(
+            [IntendedBackendState(key: key, status: .offlineHard)], logger: context.logger)
+        return !absent.isCompleteSuccess
+    }
+
+    private struct NodeTimes {
+        var earliest: Duration
+        var latest: Duration
+        var succeeded: Int
+        var failure: (node: String, message: String, error: any Error)?
+    }
+
+    /// Per node: each UPDATE, then LOAD (its completion time is recorded), then a runtime check. With
+    /// `requiringOnline`, a node whose runtime does not show that server ONLINE is left unchanged (and fails).
+    private func applyOnEveryNode(
+        _ intended: [IntendedBackendState],
+        requiringOnline required: BackendServer.Key? = nil,
+        context: CutoverExecutionContext,
+        logger: Logger
+    ) async -> NodeTimes {
+        let result = await proxies.forEachNode("set status", logger: logger) { node, logger in
+            if let required {
+                let runtime = try await node.servers(in: .runtime, hostgroups: [required.hostgroup], logger: logger)
+                guard runtime.contains(where: { $0.key == required && $0.status == .online }) else {
+                    let changed = intended.map { "\($0.key) \($0.status)" }.joined(separator: ", ")
+                    throw CutoverError(
+                        code: .executorFailed,
+                        message: "\(node.nodeName): \(required) is not ONLINE in runtime_mysql_servers, so \(changed) "
+                            + "would leave this node without an ONLINE reader; the node was left unchanged",
+                        remedy: "put a reader ONLINE on \(node.nodeName) (see `migrate-cli status`), then run the "
+                            + "reader switch again"
+                    )
+                }
+            }
+            for state in intended {
+                try await node.setStatus(state.status, of: state.key, logger: logger)
+            }
+            try await node.loadServersToRuntime(logger: logger)
+            let loadedAt = context.elapsed()
+            _ = try await node.requireRuntime(intended, exhaustiveHostgroups: [], logger: logger)
+            return loadedAt
+        }
+        let times = result.successes.map(\.value)
+        var outcome = NodeTimes(
+            earliest: times.min() ?? context.elapsed(),
+            latest: times.max() ?? context.elapsed(),
+            succeeded: times.count
+        )
+        if let failure = result.failures.first {
+            // A refusal of ours carries its own remedy: keep the message without it (the failure adds it).
+            let message = Self.ownRefusal(failure.error)?.message ?? "\(failure.error)"
+            outcome.failure = (failure.node, message, failure.error)
+        }
+        return outcome
+    }
+
+    /// Why `role`'s database cannot serve reads (it does not answer, or it replicates with a problem), nil when it
+    /// can.
+    private func readerDatabaseProblem(_ role: DatabaseRole, logger: Logger) async -> String? {
+        let database = environment.database(role)
+        do {
+            if let health = try await database.replicaHealth(logger: logger), !health.isRunning {
+                return "\(database.name) does not replicate cleanly (\(health)): reads there would go stale"
+            }
+            return nil
+        } catch {
+            return "\(database.name) does not answer (\(error)): reads there would fail"
+        }
+    }
+
+    // MARK: Sessions
+
+    /// ``CutoverStateMachine/Action/closeSessions(_:)``: kills every ProxySQL session attached to `role`'s writer
+    /// row on every node, then closes the client sessions on the database itself; the count is of both.
+    private func closeSessions(_ role: DatabaseRole, action: CutoverStateMachine.Action, context: CutoverExecutionContext)
+        async throws -> CutoverStateMachine.Event
+    {
+        let logger = context.logger
+        var closed = 0
+        if let key = topology.key(of: .writer(role)) {
+            let attached = await proxies.processlist(attachedTo: key, logger: logger)
+            for (node, sessions) in attached.successes {
+                guard let client = proxies.nodes.first(where: { $0.nodeName == node }) else { continue }
+                for session in sessions {
+                    do {
+                        try await client.killSession(session.sessionID, logger: logger)
+                        closed += 1
+                    } catch {
+                        logger.debug("kill session failed", metadata: ["proxysql.node": "\(node)", "error": "\(error)"])
+                    }
+                }
+            }
+            if let failure = attached.failures.first {
+                return stepFailed(
+                    action, "cannot read the processlist: \(failure.error)", endpoint: failure.node, context: context)
+            }
+        }
+        closed += try await environment.database(role).closeSessions(users: topology.applicationUsers, logger: logger)
+        return .sessionsClosed(role, count: closed, at: context.elapsed())
+    }
+}
