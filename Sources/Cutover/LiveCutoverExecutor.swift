@@ -166,6 +166,10 @@ struct LiveCutoverStep: Sendable {
     func remedy(for action: CutoverStateMachine.Action, endpoint: String?, error: (any Error)? = nil) -> String {
         let target = endpoint ?? "the endpoint"
         if let error, let remedy = Self.ownRefusal(error)?.remedy { return remedy }
+        if let error = error as? ReplicationError, error.code == .stepTimedOut {
+            return "find what blocks replication on \(target) (SHOW PROCESSLIST: a session holding FLUSH TABLES WITH "
+                + "READ LOCK, a backup tool, a long transaction), release it, then finish with `migrate-cli resume`"
+        }
         if let error, Self.meansUnreachable(error) {
             switch action {
             case .stopReplication, .startReplication, .verifyReplication, .persistReadOnly, .restoreProxySettings,

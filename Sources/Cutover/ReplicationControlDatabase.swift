@@ -225,10 +225,19 @@ public final class ReplicationControlDatabase: CutoverDatabase {
         return try await replica.waitUntilExecuted(target, deadline: deadline, logger: logger)
     }
 
-    /// Stops replication if it runs and resets it; does nothing when none is configured.
+    /// Stops replication if it runs and resets it; does nothing when none is configured. `timeout` bounds the whole
+    /// step: a stop that waits on a blocked applier or procedure (a global read lock on the replica) is interrupted
+    /// when it passes (issue #12).
     ///
-    /// - Throws: `ReplicationError`.
+    /// - Throws: `ReplicationError` (``ReplicationError/Code/stepTimedOut`` when `timeout` passed first).
     public func stopAndResetReplication(timeout: Duration, logger: Logger) async throws {
+        let replica = self.replica
+        try await ReplicationStepDeadline.run(within: timeout, "stop and reset replication", endpoint: name) {
+            try await Self.stopAndReset(replica, logger: logger)
+        }
+    }
+
+    private static func stopAndReset(_ replica: any ReplicationControlling, logger: Logger) async throws {
         let status = try await replica.replicaStatus(logger: logger)
         guard status.isConfigured else { return }
         if !status.isStopped {

@@ -14,7 +14,7 @@ public struct ReplicationError: Error, Sendable, Equatable, CustomStringConverti
             case notConfigured, alreadyRunning, notRunning, nothingToSkip
             case replicationFailed, replicationNotRunning, stateNotReached, catchUpTimedOut
             case procedureFailed, procedureMissing, permissionDenied, invalidArgument, unsupported
-            case fenceTimedOut, server, unexpectedResult, incomparablePositions
+            case fenceTimedOut, server, unexpectedResult, incomparablePositions, stepTimedOut
         }
 
         private let base: Base
@@ -46,6 +46,10 @@ public struct ReplicationError: Error, Sendable, Equatable, CustomStringConverti
         public static let stateNotReached = Code(.stateNotReached)
         /// The replica did not execute the target position or GTID set before the deadline.
         public static let catchUpTimedOut = Code(.catchUpTimedOut)
+        /// A replication step (stop and reset, start, verify) did not finish before its deadline: its statement was
+        /// interrupted. Something holds the replica's applier or its procedures (a global read lock, a long
+        /// transaction); the step may be repeated once that is released.
+        public static let stepTimedOut = Code(.stepTimedOut)
         /// An RDS procedure signalled an error (SQLSTATE 45000) that has no more specific code.
         public static let procedureFailed = Code(.procedureFailed)
         /// A required `mysql.rds_*` procedure does not exist on the server (or the account cannot see it).

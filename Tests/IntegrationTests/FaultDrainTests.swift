@@ -191,23 +191,29 @@ extension FaultTests {
             try await bed.expectStartingState("after")
         }
 
+        /// Aurora's applier blocked by a global read lock, and one transaction on the source after the lock that it
+        /// therefore lacks (a root write, bypassing ProxySQL): the catch-up can never complete. Without that write
+        /// the row raced (#12): FLUSH TABLES WITH READ LOCK waits for the applier's commits in progress, so on a
+        /// fast applier (MySQL 9.7's four workers) it could be granted with everything applied, and when no client
+        /// committed on the source between the lock and OFFLINE_SOFT, the final position was already executed: the
+        /// catch-up was rightly proved, the run went past the point of no return, and the stop of forward
+        /// replication then waited on the lock (the row below).
         @Test(
             "catch-up never completes (Aurora's applier blocked): the catch-up deadline passes and the run rolls back",
-            // MariaDB only for now: on MySQL 9.7 one run of two went past the point of no return (catch-up counted
-            // as done under FLUSH TABLES WITH READ LOCK), then `stop and reset replication` blocked 61 s on the lock
-            // (#12, under investigation).
-            arguments: [SandboxServerKind.mariadb])
+            arguments: FaultBed.kinds)
         func catchUpBlocked(server: SandboxServerKind) async throws {
             guard let bed = try await FaultBed.inStartingState(server) else { return }
+            try await bed.createMarkerTable()
             let lock = Slot<MariaDBConnection>()
             let result = try await FaultScenario.run(
                 FaultCase(
                     name: server.faultRow("catch-up beyond its deadline (Aurora's applier blocked by a global read lock)"),
                     injections: [
-                        .before(.offlineSoftOld, "block Aurora's applier") {
+                        .before(.offlineSoftOld, "block Aurora's applier, then write once on the source") {
                             let connection = try await bed.target.connectAsRoot()
                             try await connection.run("FLUSH TABLES WITH READ LOCK")
                             lock.set(connection)
+                            try await bed.writeMarker(on: bed.source)
                         }
                     ],
                     expected: .rolledBack,
@@ -225,6 +231,55 @@ extension FaultTests {
             }
             #expect(result.report.timeline.window.map { $0 >= FaultPolicies.standard.catchUpDeadline } == true)
             try await bed.expectStartingState("after")
+        }
+
+        /// A global read lock on Aurora taken right after its catch-up was proved: the run goes past the point of no
+        /// return (rightly: Aurora executed everything), and stopping forward replication cannot finish (the RDS
+        /// procedure's own bookkeeping write waits on the lock). Before #12 the stop waited for the procedure call's
+        /// own 60 s timeout, past the policy's step timeout; now the step ends at that timeout with `stepTimedOut`
+        /// and a remedy naming the lock. The lock is released right after the failed stop; `resume` finishes.
+        @Test(
+            "Aurora under a global read lock right after its catch-up: stopping forward replication ends at the step timeout; resume finishes",
+            arguments: FaultBed.kinds)
+        func globalReadLockAfterCatchUp(server: SandboxServerKind) async throws {
+            guard let bed = try await FaultBed.inStartingState(server) else { return }
+            let journal = TemporaryJournal("read-lock-after-catch-up")
+            defer { journal.cleanup() }
+            let lock = Slot<MariaDBConnection>()
+            let result = try await FaultScenario.run(
+                FaultCase(
+                    name: server.faultRow("global read lock on Aurora after its catch-up (stop of forward replication blocked)"),
+                    injections: [
+                        .after(.catchUp, "FLUSH TABLES WITH READ LOCK on Aurora") {
+                            let connection = try await bed.target.connectAsRoot()
+                            try await connection.run("FLUSH TABLES WITH READ LOCK")
+                            lock.set(connection)
+                        },
+                        .after(.stopForwardReplication, "release the lock") {
+                            try await lock.current?.run("UNLOCK TABLES")
+                            await lock.current?.close()
+                        },
+                    ],
+                    expected: .stoppedAfterPointOfNoReturn,
+                    checkReplicationAfter: false,
+                    journalPath: journal.path
+                ),
+                on: bed
+            )
+            let stop = result.performed.first { if case .stopReplication = $0.action { true } else { false } }
+            // It waited on the lock until its deadline (the bound itself is checked for every action by the scenario).
+            #expect(
+                stop.map { $0.duration >= FaultPolicies.standard.replicationStepTimeout - .seconds(2) } == true,
+                "\(String(describing: stop?.duration))")
+            guard case .stoppedAfterPointOfNoReturn(_, let failures, let remaining) = result.report.outcome else { return }
+            #expect(remaining.first?.rawValue == "stopForwardReplication", "\(remaining)")
+            let failure = failures.first { $0.message.contains("stop and reset replication did not finish within") }
+            #expect(failure != nil, "\(failures)")
+            #expect(failure?.remedy?.contains("FLUSH TABLES WITH READ LOCK") == true, "\(String(describing: failure))")
+            try await bed.resumeAndFailBack(
+                journalPath: journal.path, matrixRow: "\(result.name), then the lock released and `resume`",
+                logger: logger)
+            try await bed.expectStartingState("after failback")
         }
 
         @Test("catch-up impossible (Aurora's SQL thread stopped): detected at once, rolled back", arguments: FaultBed.kinds)

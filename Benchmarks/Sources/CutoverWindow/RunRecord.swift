@@ -41,8 +41,9 @@ struct RunRecord: Sendable {
     var replicationSettleRounds: Int?
     /// The old writer's final position read at the fence (for `--evidence-directory`).
     var finalPosition: ReplicationCoordinate?
-    /// The tool refused before the window opened and rolled back everything it had done (the replication settle
-    /// under this machine's load, for example): the topology is as before, and the switch can be tried again.
+    /// The tool refused before changing anything (its guards), or before the window opened and rolled back everything
+    /// it had done (the replication settle under this machine's load, for example): the topology is as before, and the
+    /// switch can be tried again.
     var refusedBeforeWindow = false
 
     /// Builds the record of a run of ours from its timeline (offsets from `started`, which was taken before the
@@ -81,8 +82,14 @@ struct RunRecord: Sendable {
         replicationSettle = timeline.settle
         replicationSettleRounds = timeline.replicationSettle?.rounds
         finalPosition = timeline.finalPosition
-        if case .rolledBack(_, let failures) = report.outcome, failures.isEmpty, timeline.marks[.windowOpened] == nil {
+        switch report.outcome {
+        case .rolledBack(_, let failures) where failures.isEmpty && timeline.marks[.windowOpened] == nil:
             refusedBeforeWindow = true
+        case .refused:
+            // The guards refused before anything was changed (replication lag over its budget on a loaded machine).
+            refusedBeforeWindow = true
+        default:
+            break
         }
         if let settle, let end = timeline.marks[.pinsSettled] {
             self.settle = end - settle.start

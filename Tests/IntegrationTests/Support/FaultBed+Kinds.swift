@@ -125,3 +125,23 @@ extension String {
         return text
     }
 }
+
+extension FaultBed {
+    /// Creates `cutover_load.fault_marker` on the source (if missing) and waits until Aurora has it: a table for
+    /// writes a fault row makes itself, outside the load's table.
+    func createMarkerTable() async throws {
+        let setup = try await source.connectAsRoot()
+        try await setup.run(
+            "CREATE TABLE IF NOT EXISTS cutover_load.fault_marker (id BIGINT AUTO_INCREMENT PRIMARY KEY, note VARCHAR(64))")
+        await setup.close()
+        try await waitForReplica(target, of: source)
+    }
+
+    /// One root write into `cutover_load.fault_marker` on `server`, bypassing ProxySQL (a transaction the server's
+    /// replicas must apply).
+    func writeMarker(on server: SandboxServer) async throws {
+        let connection = try await server.connectAsRoot()
+        try await connection.run("INSERT INTO cutover_load.fault_marker (note) VALUES ('fault row')")
+        await connection.close()
+    }
+}
