@@ -194,6 +194,8 @@ public final class Rehearsal: Sendable {
             // 1 poll in 10 after a COMMIT still counted the connection on a real 2.7.1 (issue #14 item 4).
             emulatorConfiguration.lateConnUsedEvery = 10
             emulatorConfiguration.adminLatency = options.adminLatency
+            // The application port routes by the published read/write split (issue #16 item 3).
+            emulatorConfiguration.applicationPort = 0
             emulators = try await startEmulators(count: options.proxyNodes, configuration: emulatorConfiguration, logger: logger)
             let sourceEndpoint = ServerEndpoint(host: "127.0.0.1", port: source.port)
             let targetEndpoint = ServerEndpoint(host: "127.0.0.1", port: target.port)
@@ -217,6 +219,7 @@ public final class Rehearsal: Sendable {
                 reverseReplicationTLS: .disabled
             )
             try await configureServerRows(on: emulators, topology: topology, logger: logger)
+            try await installReadWriteSplit(on: emulators, logger: logger)
             await auroraAdmin.close()
             await sourceRoot.close()
             await targetRoot.close()

@@ -134,11 +134,14 @@ public enum RehearsalScript {
         public var stoppedEarly: String?
         /// Every stage in order (copy, restore, forward set-up, each switch, finish), with its duration.
         public var stages: [Stage] = []
+        /// The reads through every node's application port (query rules send them to the readers), from before
+        /// the first switch to after the last: how many, which server answered, every failure.
+        public var reads: ReadLoad.Report? = nil
 
         /// Every switch completed, and nothing acknowledged was lost, doubled or accepted by a fenced server.
         public var succeeded: Bool {
             stoppedEarly == nil && switches.allSatisfy { $0.report.outcome == .completed } && verification.isClean
-                && (sysbenchCheck?.isClean ?? true)
+                && (sysbenchCheck?.isClean ?? true) && (readVerdict?.unexpected.isEmpty ?? true)
         }
     }
 
@@ -204,13 +207,18 @@ public enum RehearsalScript {
             let sysbenchRun = SysbenchRun()
             let canaryEndpoint = try await prepareCanary(rehearsal, logger: logger)
             let finishStage = Mutex<Stage?>(nil)
-            let (report, outcome) = try await load.run { load -> ([Switch], String?) in
+            let reads = ReadLoad(endpoints: rehearsal.applicationEndpoints, clientsPerEndpoint: 1, serverKind: rehearsal.source.kind)
+            progress(.note("reads: one client per node through the application port (query rules: SELECT to the readers), every failure counted"))
+            let (report, outcome) = try await reads.run { reads in try await load.run { load -> ([Switch], String?) in
                 if let sysbench { sysbenchRun.start(sysbench, for: sysbenchTime) }
                 guard preflight.canProceed else {
                     return ([], "preflight failed: " + preflight.blockingReasons.map(\.check).joined(separator: ", "))
                 }
                 guard try await load.waitForAcknowledgedWrites(1, timeout: .seconds(30)) else {
                     return ([], "the load acknowledged no write within 30 s")
+                }
+                guard try await reads.waitForMoreReads(1, timeout: .seconds(30)) else {
+                    return ([], "no read through the application port succeeded within 30 s: \(reads.report.failures.last?.description ?? "no answer")")
                 }
                 try await Task.sleep(for: options.loadBetweenSwitches)
                 var switches: [Switch] = []
@@ -234,7 +242,7 @@ public enum RehearsalScript {
                     if let refusal { return (switches, refusal) }
                 }
                 return (switches, nil)
-            }
+            } }
             await close()
             let sysbenchReport = try await sysbenchRun.finish(progress: progress)
             progress(.phase("checking every write on the final writer"))
@@ -251,7 +259,8 @@ public enum RehearsalScript {
             if let stage = finishStage.withLock({ $0 }) { stages.append(stage) }
             return Result(
                 preflight: preflight, switches: switches, load: report, verification: verification,
-                sysbench: sysbenchReport, sysbenchCheck: sysbenchCheck, stoppedEarly: outcome.1, stages: stages)
+                sysbench: sysbenchReport, sysbenchCheck: sysbenchCheck, stoppedEarly: outcome.1, stages: stages,
+                reads: reads.report)
         } catch {
             await close()
             throw error

@@ -90,6 +90,14 @@ struct FleetRehearsalTests {
         #expect(result.verification.lost.isEmpty)
         #expect(result.switches.count == 4)
         #expect(notes.withLock { $0 }.contains { $0.contains("4 emulator nodes") })
+        // Issue #16 item 3: reads through every node's application port, routed by the query rules to the readers,
+        // never failed outside a writer switch's fence, and the reader cut-over moved them from the source to
+        // "Aurora".
+        let reads = try #require(result.reads)
+        let verdict = try #require(result.readVerdict)
+        #expect(verdict.unexpected.isEmpty, "\(verdict.unexpected.prefix(3))")
+        #expect(reads.servedBy.count == 2, "reads served by \(reads.servedBy)")
+        #expect(reads.succeeded > 100)
     }
 
     static func runtimeWriterPorts(_ emulator: ProxySQLEmulator) async throws -> [Int] {

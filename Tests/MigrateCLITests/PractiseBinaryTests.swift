@@ -39,6 +39,12 @@ struct PractiseBinaryTests {
         #expect(canaries.allSatisfy { ($0["longest_gap_ms"] as? Double ?? $0["longest_gap_ms"].flatMap { $0 as? Int }.map(Double.init) ?? -1) > 0 })
         #expect(canaries.allSatisfy { ($0["acknowledged"] as? Int ?? 0) > 0 })
         #expect(switches.allSatisfy { $0["canary gap"]?.contains("ms") == true })
+        // Reads through the application port (query rules: SELECT to the readers, issue #16): none failed, two
+        // servers answered (the reader cut-over moved them to "Aurora").
+        let notes = report["notes"] as? [String] ?? []
+        let reads = try #require(notes.first { $0.hasPrefix("reads through the application port") }, "\(notes)")
+        #expect(reads.contains(", 0 failed outside a writer switch"), "\(reads)")
+        #expect(reads.components(separatedBy: "server_id ").count == 3, "\(reads)")
     }
 
     @Test("sandbox up, then preflight, plan and cutover writers with the configuration it wrote, then sandbox down")

@@ -75,6 +75,9 @@ enum RehearsalWiring {
         if !verification.isClean, verification.lost.isEmpty, verification.duplicated.isEmpty {
             blocking.append(BlockingReason(check: "rehearsal.verification", message: verification.description, remedy: "a bug: keep the output and report it"))
         }
+        if let verdict = result.readVerdict, !verdict.unexpected.isEmpty {
+            blocking.append(BlockingReason(check: "rehearsal.reads", message: "\(verdict.unexpected.count) read(s) through the application port failed outside a writer switch; first: \(verdict.unexpected[0])", remedy: "a reader switch (or the emulator) broke reads: keep the output and report it"))
+        }
         if let check = result.sysbenchCheck, !check.isClean {
             blocking.append(BlockingReason(check: "rehearsal.sysbench", message: "sysbench's writes do not add up on the final writer: \(check)", remedy: "a bug: keep the output and report it"))
         }
@@ -85,6 +88,11 @@ enum RehearsalWiring {
         ]
         if load.lastInsertID.checked + load.lastInsertID.readErrors > 0 {
             notes.append("LAST_INSERT_ID() readers: \(load.lastInsertID.checked) reads checked, \(load.lastInsertID.mismatched) read another id\(load.lastInsertID.mismatched > 0 ? " (WARNING: a read answered by another backend connection than its INSERT's: \(load.lastInsertID.mismatchSamples.joined(separator: "; ")); see issue #18)" : ""), \(load.lastInsertID.readErrors) failed (session cut between an acknowledged INSERT and its read)")
+        }
+        if let reads = result.reads {
+            let servers = reads.servedBy.sorted { $0.key < $1.key }.map { "server_id \($0.key): \($0.value)" }.joined(separator: ", ")
+            let verdict = result.readVerdict
+            notes.append("reads through the application port (query rules: SELECT to the readers): \(reads.succeeded) served (\(servers)), \(verdict?.unexpected.count ?? 0) failed outside a writer switch, \(verdict?.duringWriterSwitch ?? 0) cut by a writer switch's fence (in flight on the old writer's server, which also serves reads here; see the runbook), slowest \(milliseconds(reads.maximumLatency))")
         }
         if let sysbench = result.sysbench {
             notes.append("sysbench: \(sysbench)")
@@ -114,7 +122,7 @@ enum RehearsalWiring {
             notes: notes
         )
         if !verification.lost.isEmpty || !verification.duplicated.isEmpty || !verification.isClean
-            || !(result.sysbenchCheck?.isClean ?? true)
+            || !(result.sysbenchCheck?.isClean ?? true) || !(result.readVerdict?.unexpected.isEmpty ?? true)
         {
             report.status = .failure
         } else if let change = result.switches.first(where: { $0.report.outcome != .completed }) {

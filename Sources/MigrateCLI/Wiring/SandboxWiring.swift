@@ -35,6 +35,9 @@ struct SandboxState: Codable, Sendable {
     /// The ProxySQL nodes after the first, when `sandbox up --proxysql-nodes N` started a fleet (issue #16); nil
     /// or empty for one node (and in state files of earlier versions).
     var additionalProxyNodes: [ProxyNode]? = nil
+    /// The emulator's application port, routing by the read/write split's query rules (issue #16); nil in state
+    /// files of earlier versions.
+    var applicationPort: Int? = nil
 
     static let fileName = "sandbox.json"
 }
@@ -145,6 +148,7 @@ enum SandboxWiring {
             reverseReplicationUser: Rehearsal.reverseReplicationUser
         )
         state.additionalProxyNodes = additionalProxyNodes(rehearsal)
+        state.applicationPort = rehearsal.emulator.applicationPort
         // A client option file for the stock `mariadb` client: one group per endpoint.
         var options = "# migrate-cli sandbox: mariadb --defaults-extra-file=\(state.clientOptionFile) --defaults-group-suffix=_source\n"
         for (suffix, endpoint, password) in [
@@ -154,6 +158,9 @@ enum SandboxWiring {
             options += "\n[client_\(suffix)]\nhost=\(endpoint.host)\nport=\(endpoint.port)\nuser=\(endpoint.user)\npassword=\(password)\nprotocol=TCP\n"
         }
         options += "\n[client_app_reader]\nhost=127.0.0.1\nport=\(readerPort)\nuser=\(state.application.user)\npassword=\(secrets[6].1)\nprotocol=TCP\n"
+        if let port = state.applicationPort {
+            options += "\n[client_app]\nhost=127.0.0.1\nport=\(port)\nuser=\(state.application.user)\npassword=\(secrets[6].1)\nprotocol=TCP\n"
+        }
         try writePrivate(options, to: state.clientOptionFile)
         try configurationText(state, node: Rehearsal.proxyNodeName, additionalNodes: state.additionalProxyNodes ?? []).write(toFile: state.configurationFile, atomically: true, encoding: .utf8)
         let encoder = JSONEncoder()
@@ -231,7 +238,9 @@ enum SandboxWiring {
             ["ProxySQL emulator admin", "127.0.0.1:\(state.proxysqlAdmin.port)", state.proxysqlAdmin.user, state.proxysqlAdmin.passwordFile],
         ] + state.dataPorts.sorted { $0.key < $1.key }.map { hostgroup, port in
             ["ProxySQL emulator data, hostgroup \(hostgroup)", "127.0.0.1:\(port)", state.application.user, state.application.passwordFile]
-        } + additionalNodeRows(state) + [
+        } + (state.applicationPort.map { port in
+            [["ProxySQL emulator application port (query rules: SELECT to hostgroup \(Rehearsal.readerHostgroup.rawValue), the rest to \(Rehearsal.writerHostgroup.rawValue))", "127.0.0.1:\(port)", state.application.user, state.application.passwordFile]]
+        } ?? []) + additionalNodeRows(state) + [
             ["forward replication (Aurora ← source)", "-", state.forwardReplicationUser, "secrets/forward.password"],
             ["reverse replication (source ← Aurora)", "-", state.reverseReplicationUser, "secrets/reverse.password"],
         ]
@@ -241,7 +250,7 @@ enum SandboxWiring {
             "  migrate-cli --config \(state.configurationFile) preflight",
             "  migrate-cli --config \(state.configurationFile) plan writer-cutover",
             "  migrate-cli --config \(state.configurationFile) cutover writers",
-            "stock client: mariadb --defaults-extra-file=\(state.clientOptionFile) --defaults-group-suffix=_source   (or _aurora, _aurora_root, _proxysql_admin, _app_writer, _app_reader)",
+            "stock client: mariadb --defaults-extra-file=\(state.clientOptionFile) --defaults-group-suffix=_source   (or _aurora, _aurora_root, _proxysql_admin, _app_writer, _app_reader, _app)",
         ]
         if running {
             notes.append("sandbox up (pid \(state.pid)): running until Ctrl-C, SIGTERM or `migrate-cli sandbox down --state-dir \(state.stateDirectory)`")

@@ -1,26 +1,34 @@
-import Foundation
-import MariaDB
+public import MariaDB
 import Synchronization
 
-/// A read load for the reader-switch fault cases: clients that read, in a loop, which server answers, through
-/// ProxySQL reader endpoints (one or more nodes' data planes), and record every read's outcome and latency.
+/// A read load: clients that read, in a loop, which server answers, through ProxySQL endpoints (reader ports, or
+/// the application port whose query rules send `SELECT`s to the readers), and record every read's outcome and
+/// latency. The reader-switch fault cases and the rehearsal use it.
 ///
-/// The statement names the server without `@` (`information_schema.GLOBAL_VARIABLES`), so ProxySQL does not pin the
-/// session: every read can go to any ONLINE reader, as an application's would.
-final class ReadLoad: Sendable {
-    struct Failure: Sendable, CustomStringConvertible {
-        var at: ContinuousClock.Instant
-        var endpoint: String
-        var error: String
-        var description: String { "\(endpoint): \(error)" }
+/// The statement names the server without `@` (a system-variable table), so ProxySQL does not pin the session:
+/// every read can go to any ONLINE reader, as an application's would.
+public final class ReadLoad: Sendable {
+    /// A read that failed.
+    public struct Failure: Sendable, CustomStringConvertible {
+        public var at: ContinuousClock.Instant
+        public var endpoint: String
+        public var error: String
+        public var description: String { "\(endpoint): \(error)" }
+
+        public init(at: ContinuousClock.Instant, endpoint: String, error: String) {
+            self.at = at
+            self.endpoint = endpoint
+            self.error = error
+        }
     }
 
-    struct Report: Sendable {
-        var succeeded: Int
-        var failures: [Failure]
+    /// What the clients saw.
+    public struct Report: Sendable {
+        public var succeeded: Int
+        public var failures: [Failure]
         /// Reads answered per server id.
-        var servedBy: [String: Int]
-        var maximumLatency: Duration
+        public var servedBy: [String: Int]
+        public var maximumLatency: Duration
     }
 
     private struct State: Sendable {
@@ -31,19 +39,28 @@ final class ReadLoad: Sendable {
         var stopped = false
     }
 
-    static let statement: SQLStatement =
-        "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_VARIABLES WHERE VARIABLE_NAME = 'SERVER_ID'"
-
-    let endpoints: [MariaDBConnection.Configuration]
-    let clientsPerEndpoint: Int
-    private let state = Mutex(State())
-
-    init(endpoints: [MariaDBConnection.Configuration], clientsPerEndpoint: Int = 2) {
-        self.endpoints = endpoints
-        self.clientsPerEndpoint = clientsPerEndpoint
+    /// The server id without `@`: MariaDB's `information_schema.GLOBAL_VARIABLES`, MySQL's
+    /// `performance_schema.global_variables` (readable without privileges on both).
+    public static func statement(for kind: SandboxServerKind) -> SQLStatement {
+        switch kind {
+        case .mariadb: "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_VARIABLES WHERE VARIABLE_NAME = 'SERVER_ID'"
+        case .mysql: "SELECT VARIABLE_VALUE FROM performance_schema.global_variables WHERE VARIABLE_NAME = 'server_id'"
+        }
     }
 
-    var report: Report {
+    public let endpoints: [MariaDBConnection.Configuration]
+    public let clientsPerEndpoint: Int
+    private let statement: SQLStatement
+    private let state = Mutex(State())
+
+    /// Clients on every endpoint, reading the server id of `kind`'s servers.
+    public init(endpoints: [MariaDBConnection.Configuration], clientsPerEndpoint: Int = 2, serverKind: SandboxServerKind = .mariadb) {
+        self.endpoints = endpoints
+        self.clientsPerEndpoint = clientsPerEndpoint
+        self.statement = Self.statement(for: serverKind)
+    }
+
+    public var report: Report {
         state.withLock {
             Report(
                 succeeded: $0.succeeded, failures: $0.failures, servedBy: $0.servedBy, maximumLatency: $0.maximumLatency)
@@ -51,7 +68,7 @@ final class ReadLoad: Sendable {
     }
 
     /// Waits (bounded) until `count` more reads than now have succeeded.
-    func waitForMoreReads(_ count: Int, timeout: Duration) async throws -> Bool {
+    public func waitForMoreReads(_ count: Int, timeout: Duration) async throws -> Bool {
         let target = report.succeeded + count
         let deadline = ContinuousClock.now + timeout
         while report.succeeded < target {
@@ -62,7 +79,7 @@ final class ReadLoad: Sendable {
     }
 
     /// Runs the clients while `body` runs; stops them (bounded by their statement timeout) when it returns.
-    func run<R: Sendable>(_ body: (ReadLoad) async throws -> R) async throws -> R {
+    public func run<R: Sendable>(_ body: (ReadLoad) async throws -> R) async throws -> R {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for endpoint in endpoints {
                 for _ in 0..<clientsPerEndpoint {
@@ -93,7 +110,7 @@ final class ReadLoad: Sendable {
                 if connection == nil {
                     connection = try await MariaDBConnection.connect(configuration: configuration)
                 }
-                let server = try await connection!.queryFirst(Self.statement, timeout: .seconds(15))?[0].string ?? "?"
+                let server = try await connection!.queryFirst(statement, timeout: .seconds(15))?[0].string ?? "?"
                 let latency = started.duration(to: .now)
                 state.withLock { state in
                     state.succeeded += 1
