@@ -97,6 +97,10 @@ public protocol CutoverDatabase: Sendable {
     /// `server_id`, `server_uuid`), for the safety guards; nil when this implementation cannot tell (the default).
     func safetyFacts(logger: Logger) async throws -> DatabaseSafetyFacts?
 
+    /// The binary-log, GTID and retention facts the replication started after a writer switch needs
+    /// (``ReversePrerequisites``); nil when this implementation cannot tell (the default: test doubles).
+    func reversePrerequisiteFacts(logger: Logger) async throws -> ReversePrerequisites.ServerFacts?
+
     /// Write transactions open longer than `limit`.
     func longWriteTransactions(olderThan limit: Duration, logger: Logger) async throws -> [LongTransaction]
 

@@ -95,13 +95,14 @@ extension CutoverEnvironment {
     /// Builds the environment of a live run over open sessions: every statement is recorded for the journal, the
     /// databases are detected (dialect, RDS procedures), the nodes' admin statements are bounded by
     /// ``CutoverPolicy/adminStatementTimeout`` and each node's share of a cluster operation by
-    /// ``nodeDeadline(for:)``. The caller keeps the sessions and closes them after the run.
+    /// ``nodeDeadline(for:)``, and the guards get the live ``ReplicationLoginProbe``. The caller keeps the sessions and
+    /// closes them after the run.
     ///
     /// - Throws: when a database cannot be detected (its dialect or replication state cannot be read).
     public static func connect(_ sessions: Sessions, policy: CutoverPolicy, logger: Logger) async throws
         -> CutoverEnvironment
     {
-        CutoverEnvironment(
+        var environment = CutoverEnvironment(
             topology: sessions.topology,
             source: try await database(sessions.source, filter: sessions.filter, catchUp: sessions.catchUp, logger: logger),
             target: try await database(sessions.target, filter: sessions.filter, catchUp: sessions.catchUp, logger: logger),
@@ -109,6 +110,9 @@ extension CutoverEnvironment {
             forwardReplicationPassword: sessions.forwardReplicationPassword,
             reverseReplicationPassword: sessions.reverseReplicationPassword
         )
+        // The guards log in with the replication account before a writer switch (issue #13 item 5).
+        environment.replicationLoginProbe = ReplicationLoginProbe()
+        return environment
     }
 
     /// One database as the cut-over drives it (native replication statements, or the RDS procedures), its statements

@@ -47,6 +47,9 @@ enum CutoverGuards {
         var newServesWrites: Bool?
         /// The writer switch's safety facts (issue #13); nil for a reader switch.
         var writerSafety: WriterSafety?
+        /// What the replication the writer switch starts after its point of no return needs (issue #13 item 5,
+        /// ``ReversePrerequisites``); nil for a reader switch, nil inside for databases that cannot report it.
+        var reversePrerequisites: GuardReading<ReversePrerequisites.Facts?>?
         /// The old writer's write transactions open longer than ``CutoverPolicy/longTransactionLimit``; nil for a
         /// reader switch.
         var longTransactions: GuardReading<[LongTransaction]>?
@@ -138,6 +141,9 @@ enum CutoverGuards {
         var verdicts = Verdicts()
         verdicts.blockingReasons = replicationReasons(facts, policy: policy)
         verdicts.blockingReasons += writerSafetyReasons(facts)
+        let reverse = reversePrerequisiteVerdicts(facts)
+        verdicts.blockingReasons += reverse.reasons
+        verdicts.notes += reverse.notes
         verdicts.blockingReasons += oldWriterReasons(facts, policy: policy)
         if let proxy = facts.proxy {
             verdicts.blockingReasons += proxyReasons(proxy, facts: facts, policy: policy, topology: topology)

@@ -18,6 +18,10 @@ public struct CutoverEnvironment: Sendable {
     public var forwardReplicationPassword: String
     /// Password of ``CutoverTopology/reverseReplicationUser`` (source replicating from target).
     public var reverseReplicationPassword: String
+    /// Logs in with the replication account the old writer will use after a writer switch, for the guards
+    /// (``ReversePrerequisites``); nil: no login is probed (test doubles). ``connect(_:policy:logger:)`` sets the live
+    /// ``ReplicationLoginProbe``.
+    public var replicationLoginProbe: (any ReplicationLoginProbing)?
 
     /// Creates an environment.
     public init(

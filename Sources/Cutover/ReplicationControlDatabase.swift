@@ -256,9 +256,11 @@ public final class ReplicationControlDatabase: CutoverDatabase {
 
     /// Configures replication from `source` at `coordinate` and starts it, over TLS when `tls` says so (the
     /// replica's `MASTER_SSL`, or the RDS procedures' `ssl_encryption` argument); leaves a replication already
-    /// running from `source` as it is, and restarts a stopped one without error.
+    /// running from `source` as it is, and restarts a stopped one without error. A channel from `source` that stopped
+    /// with an error is never reset nor re-pointed (``existingChannel(_:from:name:usesRDSProcedures:)``).
     ///
-    /// - Throws: `ReplicationError`.
+    /// - Throws: ``CutoverError`` (``CutoverError/Code/executorFailed``) naming the error when the channel from
+    ///   `source` stopped with one; `ReplicationError`.
     public func startReplication(
         from source: ServerEndpoint,
         user: String,
@@ -269,12 +271,19 @@ public final class ReplicationControlDatabase: CutoverDatabase {
         logger: Logger
     ) async throws {
         let status = try await replica.replicaStatus(logger: logger)
-        if status.isConfigured, status.sourceHost == source.host, status.sourcePort == source.port {
-            if status.isRunning { return }
-            if status.sqlThread == .stopped || status.ioThread == .stopped, !status.hasError {
-                _ = try await replica.startReplication(logger: logger)
-                return
-            }
+        switch Self.existingChannel(
+            status, from: source, name: name, usesRDSProcedures: replica is RDSReplicaController)
+        {
+        case .keep:
+            return
+        case .start:
+            _ = try await replica.startReplication(logger: logger)
+            return
+        case .refuse(let message, let remedy):
+            // Never reset a channel from this source that stopped with an error (issue #13 item 5).
+            throw CutoverError(code: .executorFailed, message: message, remedy: remedy)
+        case .configure:
+            break
         }
         if status.isConfigured {
             try await stopAndResetReplication(timeout: timeout, logger: logger)

@@ -36,6 +36,9 @@ public final class Rehearsal: Sendable {
         /// How many ProxySQL emulator nodes front the application (a fleet, issue #16): each has the same rows,
         /// the cut-over applies every switch to all of them and verifies each one's runtime. 1 by default.
         public var proxyNodes: Int = 1
+        /// "Aurora"'s `binlog retention hours`, set at start as the runbook does before a cut-over (the writer
+        /// switch's guards refuse less than 24, issue #13 item 5); nil leaves Aurora's default, `NULL`.
+        public var binlogRetentionHours: Int? = 24
 
         /// Creates options.
         public init(
@@ -152,6 +155,9 @@ public final class Rehearsal: Sendable {
             let auroraAdmin = try await MariaDBConnection.connect(configuration: shim.adminConfiguration, logger: logger)
             let aurora = try await RDSReplicaController.detecting(on: auroraAdmin, logger: logger)
             let sourceController = try await SourceController.detecting(on: sourceRoot, logger: logger)
+            if let hours = options.binlogRetentionHours {
+                try await aurora.setBinlogRetentionHours(hours, logger: logger)
+            }
             let startPosition = try await sourceController.sourceStatus(logger: logger).position
             if options.startsForwardReplication {
                 try await aurora.configureSource(

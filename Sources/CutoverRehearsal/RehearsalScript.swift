@@ -340,14 +340,16 @@ public enum RehearsalScript {
             await source.close()
             throw error
         }
-        let report = await Preflight(
+        var preflight = Preflight(
             topology: rehearsal.topology,
             policy: policy,
             source: ServerInspector(session: source, name: "source"),
             target: ServerInspector(session: target, name: "aurora"),
             targetDatabase: environment.target,
             proxies: environment.proxies
-        ).run(logger: logger)
+        )
+        preflight.replicationLogin = Preflight.ReplicationLogin(password: rehearsal.reverseReplicationPassword)
+        let report = await preflight.run(logger: logger)
         await source.close()
         await target.close()
         return report

@@ -78,9 +78,9 @@ public enum ServerInspection {
     public struct BinlogSettings: Sendable, Hashable, Codable, CustomStringConvertible {
         /// The variables asked for, in the order ``variables`` is sent.
         public static let variableNames = [
-            "aurora_enable_repl_bin_log_filtering", "binlog_format", "binlog_row_image", "enforce_gtid_consistency",
-            "gtid_domain_id", "gtid_mode", "gtid_strict_mode", "have_ssl", "log_bin", "log_replica_updates",
-            "log_slave_updates", "server_id",
+            "aurora_enable_repl_bin_log_filtering", "binlog_expire_logs_seconds", "binlog_format", "binlog_row_image",
+            "enforce_gtid_consistency", "expire_logs_days", "gtid_domain_id", "gtid_mode", "gtid_strict_mode",
+            "have_ssl", "log_bin", "log_replica_updates", "log_slave_updates", "server_id",
         ]
 
         /// Every variable the server returned, by lower-case name, with its value as text.

@@ -26,6 +26,10 @@ struct PreflightFixture {
             sourceEndpoint: "source-db:3306")
     )
     let nodes = [FakeProxyAdmin(nodeName: "proxy-1"), FakeProxyAdmin(nodeName: "proxy-2")]
+    /// The reverse-replication account's login (`reverse-replication.login`): logs in with both privileges.
+    let loginProbe = FakeReplicationLoginProbe(
+        .loggedIn(grants: [ServerInspection.Grant(privileges: ["REPLICATION SLAVE", "REPLICATION CLIENT"], target: "*.*")]))
+    var replicationPassword: String? = "reverse-secret"
     var policy = CutoverPolicy()
     var options = Preflight.Options(checkTimeout: .seconds(5))
     var topology = CutoverTopology(
@@ -93,10 +97,12 @@ struct PreflightFixture {
     }
 
     var preflight: Preflight {
-        Preflight(
+        var preflight = Preflight(
             topology: topology, policy: policy, source: source, target: target, targetDatabase: targetDatabase,
             proxies: ProxySQLCluster(nodes: proxyNodes, nodeDeadline: .seconds(5)), options: options,
             clock: ContinuousClock(), wallClockMicroseconds: { Self.now })
+        preflight.replicationLogin = Preflight.ReplicationLogin(probe: loginProbe, password: replicationPassword)
+        return preflight
     }
 
     func run() async -> PreflightReport {
@@ -118,7 +124,7 @@ struct PreflightReportTests {
         let fixture = PreflightFixture()
         let report = await fixture.run()
         #expect(report.checks.map(\.id) == Preflight.checkIDs)
-        #expect(Preflight.checkIDs.count == 32)
+        #expect(Preflight.checkIDs.count == 35)
         for check in report.checks {
             #expect(check.status == .pass, "\(check)")
             #expect(check.remedy == nil)
@@ -405,7 +411,11 @@ struct PreflightDatabaseCheckTests {
             $0.binlog.variables["server_id"] = "2"
             $0.binlog.variables["gtid_mode"] = "ON"
         }
-        #expect(try await fixture.check("replication.identities").status == .warn)
+        // gtid_mode is judged by reverse-replication.gtid-mode (ON against OFF cannot replicate either way).
+        #expect(try await fixture.check("replication.identities").status == .pass)
+        let gtid = try await fixture.check("reverse-replication.gtid-mode")
+        #expect(gtid.status == .fail)
+        #expect(gtid.detail.contains("refuses"))
         let mariadb = PreflightFixture()
         for server in [mariadb.source, mariadb.target] {
             server.update {
@@ -424,7 +434,9 @@ struct PreflightDatabaseCheckTests {
         let fixture = PreflightFixture()
         #expect(try await fixture.check("target.binlog").status == .pass)
         fixture.target.update { $0.binlog.variables["binlog_format"] = "STATEMENT" }
-        #expect(try await fixture.check("target.binlog").status == .warn)
+        // binlog_format is reverse-replication.binlog-format's (ROW on both servers, a failure otherwise).
+        #expect(try await fixture.check("target.binlog").status == .pass)
+        #expect(try await fixture.check("reverse-replication.binlog-format").status == .fail)
         fixture.target.update {
             $0.binlog.variables["binlog_format"] = "ROW"
             $0.binlog.variables["aurora_enable_repl_bin_log_filtering"] = "1"
@@ -441,7 +453,7 @@ struct PreflightDatabaseCheckTests {
     @Test(
         "binlog retention hours",
         arguments: [
-            ("24", PreflightCheck.Status.pass), ("168", .pass), (nil, .fail), ("0", .fail), ("12", .warn),
+            ("24", PreflightCheck.Status.pass), ("168", .pass), (nil, .fail), ("0", .fail), ("12", .fail),
             ("3000", .warn),
         ] as [(String?, PreflightCheck.Status)])
     func retention(value: String?, status: PreflightCheck.Status) async throws {
@@ -456,15 +468,40 @@ struct PreflightDatabaseCheckTests {
         }
     }
 
-    @Test("binlog retention: not applicable without rds_show_configuration; a missing entry warns")
+    @Test("binlog retention without rds_show_configuration: the binary logs' expiry; a missing entry warns")
     func retentionNotRDS() async throws {
         let fixture = PreflightFixture()
-        fixture.target.update { $0.rdsConfiguration = nil }
+        fixture.target.update {
+            $0.rdsConfiguration = nil
+            $0.binlog.variables["binlog_expire_logs_seconds"] = "0"
+            $0.binlog.variables["expire_logs_days"] = "0"
+        }
         let check = try await fixture.check("target.binlog-retention")
         #expect(check.status == .pass)
-        #expect(check.detail.hasPrefix("not applicable"))
+        #expect(check.detail.contains("never expire"))
+        fixture.target.update { $0.binlog.variables["binlog_expire_logs_seconds"] = "3600" }
+        #expect(try await fixture.check("target.binlog-retention").status == .fail)
         fixture.target.update { $0.rdsConfiguration = [] }
         #expect(try await fixture.check("target.binlog-retention").status == .warn)
+    }
+
+    @Test("reverse-replication login: probed with the reverse account, endpoint, TLS and password; a refusal fails")
+    func reverseLogin() async throws {
+        var fixture = PreflightFixture()
+        fixture.topology.reverseReplicationTLS = .required
+        let check = try await fixture.check("reverse-replication.login")
+        #expect(check.status == .pass, "\(check)")
+        #expect(fixture.loginProbe.calls.last == "repl_reverse@aurora-writer:3306 tls=required password=reverse-secret")
+        fixture.loginProbe.answer(.failed(errorNumber: 1045, message: "Access denied for user 'repl_reverse'"))
+        let refused = try await fixture.check("reverse-replication.login")
+        #expect(refused.status == .fail)
+        #expect(refused.detail.contains("error 1045"))
+        #expect(refused.remedy?.contains("replication.reverse.user and its password") == true)
+        #expect(!refused.description.contains("reverse-secret"))
+        fixture.replicationPassword = nil
+        let unprobed = try await fixture.check("reverse-replication.login")
+        #expect(unprobed.status == .warn)
+        #expect(unprobed.detail.contains("no password is configured"))
     }
 
     @Test("a read-only target fails")

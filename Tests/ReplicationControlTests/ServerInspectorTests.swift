@@ -109,9 +109,9 @@ struct ServerInspectorTests {
         session.expect(
             .exact(
                 "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('aurora_enable_repl_bin_log_filtering', "
-                    + "'binlog_format', 'binlog_row_image', 'enforce_gtid_consistency', 'gtid_domain_id', 'gtid_mode', "
-                    + "'gtid_strict_mode', 'have_ssl', 'log_bin', 'log_replica_updates', 'log_slave_updates', "
-                    + "'server_id')"),
+                    + "'binlog_expire_logs_seconds', 'binlog_format', 'binlog_row_image', 'enforce_gtid_consistency', "
+                    + "'expire_logs_days', 'gtid_domain_id', 'gtid_mode', 'gtid_strict_mode', 'have_ssl', 'log_bin', "
+                    + "'log_replica_updates', 'log_slave_updates', 'server_id')"),
             columns: ["Variable_name", "Value"],
             rows: [
                 ["binlog_format", "ROW"], ["gtid_domain_id", "2"], ["gtid_strict_mode", "OFF"], ["have_ssl", "DISABLED"],

@@ -6,7 +6,8 @@ import ReplicationControl
 extension Preflight {
     /// Every check, in the order they run.
     static let definitions: [Definition] =
-        databaseChecks + proxyChecks + [windowSettingsCheck] + routingAuditChecks + drainPlanChecks
+        databaseChecks + reversePrerequisiteChecks + proxyChecks + [windowSettingsCheck] + routingAuditChecks
+        + drainPlanChecks
 
     // MARK: Shared facts
 
@@ -113,7 +114,7 @@ extension Preflight {
             id: "target.binlog-retention",
             title: "Binlog retention set on the target (for reverse replication)",
             remedyOnError: { _ in "grant the preflight account EXECUTE on mysql.rds_show_configuration" },
-            check: Preflight.checkBinlogRetention
+            check: Preflight.checkReverseBinlogRetention
         ),
         Definition(
             id: "target.read-only",
@@ -444,13 +445,7 @@ extension Preflight {
         } else {
             findings.warn("server_id could not be read on both servers", remedy: "SELECT @@server_id on both servers")
         }
-        if let sourceMode = source.gtidMode, let targetMode = target.gtidMode, sourceMode != targetMode {
-            findings.warn(
-                "gtid_mode: source \(sourceMode), target \(targetMode): reverse replication will use file and position",
-                remedy: "set the same gtid_mode (and enforce_gtid_consistency) on both servers if GTID replication "
-                    + "is wanted"
-            )
-        }
+        // gtid_mode: `reverse-replication.gtid-mode` (ReversePrerequisites) judges whether it replicates both ways.
         if let sourceDomain = source.gtidDomainID, let targetDomain = target.gtidDomainID, sourceDomain == targetDomain,
             source.gtidStrictMode == true || target.gtidStrictMode == true
         {
@@ -478,14 +473,7 @@ extension Preflight {
         case nil:
             findings.warn("log_bin could not be read", remedy: "SHOW GLOBAL VARIABLES LIKE 'log_bin' on the target")
         }
-        if let format = settings.binlogFormat, format != "ROW" {
-            findings.warn(
-                "binlog_format is \(format)",
-                remedy: "set binlog_format = ROW on the target (DB cluster parameter group on Aurora)"
-            )
-        } else if let format = settings.binlogFormat {
-            findings.pass("binlog_format \(format)")
-        }
+        // binlog_format: `reverse-replication.binlog-format` requires ROW on both servers (ReversePrerequisites).
         if settings.auroraBinlogReplicationFiltering == true {
             findings.warn(
                 "aurora_enable_repl_bin_log_filtering is ON",
@@ -494,41 +482,6 @@ extension Preflight {
             )
         }
         return findings.outcome(ifEmpty: .pass("binary log on"))
-    }
-
-    func checkBinlogRetention(_ logger: Logger) async throws -> Outcome {
-        guard let entries = try await target.rdsConfiguration(logger: logger) else {
-            return .pass(
-                "not applicable: the target has no mysql.rds_show_configuration (not RDS/Aurora); its binlogs "
-                    + "expire by binlog_expire_logs_seconds / expire_logs_days"
-            )
-        }
-        let setRemedy =
-            "CALL mysql.rds_set_configuration('binlog retention hours', \(max(options.minimumBinlogRetentionHours, 24)))"
-            + " on the target"
-        guard
-            let entry = entries.first(where: {
-                $0.name.lowercased() == ServerInspection.ConfigurationEntry.binlogRetentionHours
-            })
-        else {
-            return .warn("rds_show_configuration lists no 'binlog retention hours'", remedy: setRemedy)
-        }
-        guard let text = entry.value, let hours = Int(text.filter { !$0.isWhitespace }), hours > 0 else {
-            return .fail(
-                "binlog retention hours is \(entry.value ?? "NULL"): the target purges binlogs reverse replication needs",
-                remedy: setRemedy
-            )
-        }
-        if hours > 2160 {
-            return .warn("binlog retention hours is \(hours), over Aurora's maximum of 2160", remedy: setRemedy)
-        }
-        if hours < options.minimumBinlogRetentionHours {
-            return .warn(
-                "binlog retention hours is \(hours), under \(options.minimumBinlogRetentionHours)",
-                remedy: setRemedy
-            )
-        }
-        return .pass("binlog retention hours = \(hours)")
     }
 
     func checkTargetWritable(_ logger: Logger) async throws -> Outcome {

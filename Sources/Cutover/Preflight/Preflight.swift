@@ -32,8 +32,8 @@ public struct Preflight: Sendable {
         public var monitorLogMaxAge: Duration
         /// How many rows of each monitor log are read per node and endpoint.
         public var monitorLogRows: Int
-        /// `binlog retention hours` below this warns (reverse replication must find the binlogs it needs after a
-        /// pause).
+        /// The target's binary-log retention (`binlog retention hours`, or its expiry) below this fails (reverse
+        /// replication must find the binlogs it needs after a pause).
         public var minimumBinlogRetentionHours: Int
 
         /// Creates options.
@@ -65,6 +65,8 @@ public struct Preflight: Sendable {
     public let proxies: ProxySQLCluster
     /// Timeouts and thresholds of the checks.
     public let options: Options
+    /// How `reverse-replication.login` logs in with the reverse-replication account; nil: not probed (a warning).
+    public var replicationLogin: ReplicationLogin?
     let sleep: @Sendable (Duration) async throws -> Void
     /// Wall-clock time in microseconds since the Unix epoch, to judge the age of monitor log rows (written with
     /// the ProxySQL node's clock).

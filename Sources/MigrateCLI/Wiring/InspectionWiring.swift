@@ -14,7 +14,7 @@ enum InspectionWiring {
             let target = try await scope.connect(.targetWriter)
             let targetDatabase = try await scope.database(.target, over: target, recording: false)
             let proxies = try await scope.proxyCluster(recording: false)
-            let preflight = Preflight(
+            var preflight = Preflight(
                 topology: configuration.topology,
                 policy: configuration.policy,
                 source: ServerInspector(session: source, name: ConnectionScope.sourceName),
@@ -22,6 +22,10 @@ enum InspectionWiring {
                 targetDatabase: targetDatabase,
                 proxies: proxies
             )
+            // `reverse-replication.login` logs in with the account the source replicates from Aurora with.
+            preflight.replicationLogin = Preflight.ReplicationLogin(
+                password: try environment.connections.replicationPassword(
+                    configuration.reverseReplication, direction: "reverse")?.reveal())
             let report = await preflight.run(logger: environment.logger)
             return Self.report(report, operation: operation)
         }

@@ -348,3 +348,29 @@ struct MonitorlessProxyAdmin: ProxySQLAdministering {
     func loadVariablesToRuntime(logger: Logger) async throws { try await inner.loadVariablesToRuntime(logger: logger) }
     func saveVariablesToDisk(logger: Logger) async throws { try await inner.saveVariablesToDisk(logger: logger) }
 }
+
+/// A ``ReplicationLoginProbing`` that answers what it is told and records each probe (the password included, so
+/// that tests can check it was passed; it never leaves the test).
+final class FakeReplicationLoginProbe: ReplicationLoginProbing, Sendable {
+    private let state: Mutex<(answer: ReversePrerequisites.Login, calls: [String])>
+
+    init(_ answer: ReversePrerequisites.Login) {
+        state = Mutex((answer, []))
+    }
+
+    func answer(_ login: ReversePrerequisites.Login) {
+        state.withLock { $0.answer = login }
+    }
+
+    /// `user@host:port tls=required password=…`, one per probe.
+    var calls: [String] { state.withLock { $0.calls } }
+
+    func probe(
+        _ endpoint: ServerEndpoint, user: String, password: String, tls: ReplicationTLS, logger: Logger
+    ) async -> ReversePrerequisites.Login {
+        state.withLock { state in
+            state.calls.append("\(user)@\(endpoint) tls=\(tls) password=\(password)")
+            return state.answer
+        }
+    }
+}

@@ -1,0 +1,110 @@
+public import Logging
+import MariaDB
+import ProxySQLAdmin
+public import ReplicationControl
+
+extension CutoverDatabase {
+    /// Nil: this database does not report the facts reverse replication needs (test doubles).
+    public func reversePrerequisiteFacts(logger: Logger) async throws -> ReversePrerequisites.ServerFacts? { nil }
+}
+
+extension ReplicationControlDatabase {
+    /// `log_bin`, `binlog_format`, `gtid_mode`, the binary logs' expiry and, on RDS and Aurora, `CALL
+    /// mysql.rds_show_configuration`, read over the database's session (the statements preflight sends).
+    ///
+    /// - Throws: `MariaDBError` or `ReplicationError` when they cannot be read.
+    public func reversePrerequisiteFacts(logger: Logger) async throws -> ReversePrerequisites.ServerFacts? {
+        guard let session = factsSession else { return nil }
+        return try await ReversePrerequisites.ServerFacts.read(
+            from: ServerInspector(session: session, name: name), logger: logger)
+    }
+}
+
+extension ReversePrerequisites.ServerFacts {
+    /// Reads one server's facts through `inspector` (two statements: `SHOW GLOBAL VARIABLES WHERE …` and `CALL
+    /// mysql.rds_show_configuration`, the latter nil where the procedure does not exist).
+    ///
+    /// - Throws: `MariaDBError` or `ReplicationError`.
+    public static func read(from inspector: any ServerInspecting, logger: Logger) async throws -> Self {
+        let binlog = try await inspector.binlogSettings(logger: logger)
+        let configuration = try await inspector.rdsConfiguration(logger: logger)
+        return Self(name: inspector.name, binlog: binlog, rdsConfiguration: configuration)
+    }
+}
+
+extension CutoverTopology {
+    /// The replication a writer switch to `newWriter` starts after its point of no return: the old writer replicates
+    /// from `newWriter` with this account, at this endpoint, with this TLS setting (`replication.reverse` when the new
+    /// writer is the target, `replication.forward` when it is the source).
+    func replicationAfterSwitch(to newWriter: DatabaseRole)
+        -> (user: String, endpoint: ServerEndpoint, tls: ReplicationTLS, section: String)
+    {
+        newWriter == .target
+            ? (reverseReplicationUser, targetReplicationEndpoint, reverseReplicationTLS, "replication.reverse")
+            : (forwardReplicationUser, sourceReplicationEndpoint, forwardReplicationTLS, "replication.forward")
+    }
+}
+
+extension LiveCutoverStep {
+    /// Reads what the replication a writer switch starts after its point of no return needs (``ReversePrerequisites``):
+    /// the facts of both servers and a login with the replication account the old writer will use. Nil inside when a
+    /// database does not report its facts (test doubles: not checked); nothing is decided here.
+    func readReversePrerequisites(for operation: CutoverOperation, logger: Logger) async
+        -> GuardReading<ReversePrerequisites.Facts?>
+    {
+        let old = environment.database(operation.from)
+        let new = environment.database(operation.to)
+        let servers = await Self.reading {
+            let newFacts = try await new.reversePrerequisiteFacts(logger: logger)
+            return (new: newFacts, old: try await old.reversePrerequisiteFacts(logger: logger))
+        }
+        switch servers {
+        case .unreadable(let why):
+            return .unreadable("cannot read the binary-log settings of \(new.name) or \(old.name): \(why)")
+        case .read(let read):
+            guard let newFacts = read.new, let oldFacts = read.old else { return .read(nil) }
+            let replication = topology.replicationAfterSwitch(to: operation.to)
+            var login: ReversePrerequisites.Login?
+            if let probe = environment.replicationLoginProbe {
+                let password =
+                    operation.to == .target
+                    ? environment.reverseReplicationPassword : environment.forwardReplicationPassword
+                login = await probe.probe(
+                    replication.endpoint, user: replication.user, password: password, tls: replication.tls,
+                    logger: logger)
+            }
+            return .read(
+                ReversePrerequisites.Facts(
+                    newWriter: newFacts, oldWriter: oldFacts, account: replication.user,
+                    endpoint: replication.endpoint, configurationSection: replication.section, login: login))
+        }
+    }
+}
+
+extension CutoverGuards {
+    /// What the replication started after the switch needs (issue #13 item 5): the `fail` verdicts of
+    /// ``ReversePrerequisites`` refuse the switch, its warnings become notes; facts that could not be read refuse it
+    /// (`reverse.facts`).
+    static func reversePrerequisiteVerdicts(_ facts: Facts) -> (reasons: [BlockingReason], notes: [String]) {
+        guard facts.operation.movesWriter, let reading = facts.reversePrerequisites else { return ([], []) }
+        switch reading {
+        case .unreadable(let why):
+            return (
+                [
+                    BlockingReason(
+                        check: "reverse.facts",
+                        message: why + " (the replication started after the switch needs them)",
+                        remedy: "check the account and connectivity (`migrate-cli preflight`), then run again")
+                ], []
+            )
+        case .read(nil):
+            return ([], [])
+        case .read(let prerequisites?):
+            let verdicts = ReversePrerequisites.verdicts(prerequisites)
+            return (
+                verdicts.compactMap(\.blockingReason),
+                verdicts.filter { $0.status == .warn }.map { "guards: \($0.aspect.check): \($0.detail)" }
+            )
+        }
+    }
+}
