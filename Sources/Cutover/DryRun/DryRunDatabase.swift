@@ -124,6 +124,13 @@ public final class DryRunDatabase: CutoverDatabase {
         )
     }
 
+    /// Plans the guards' read of the safety facts (`read_only`, `server_uuid`, ...) the live database sends; the dry
+    /// run knows none of their values, so the guards decide as without them (#12: the plan lacked this read).
+    public func safetyFacts(logger: Logger) async throws -> DatabaseSafetyFacts? {
+        record(ReplicationControlDatabase.safetyFactsStatement)
+        return nil
+    }
+
     public func longWriteTransactions(olderThan limit: Duration, logger: Logger) async throws -> [LongTransaction] {
         record(SourceController.longRunningWriteTransactionsQuery(olderThan: limit))
         return []

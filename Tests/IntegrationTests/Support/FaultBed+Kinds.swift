@@ -145,3 +145,13 @@ extension FaultBed {
         await connection.close()
     }
 }
+
+extension FaultBed {
+    /// Sets Aurora's `binlog retention hours` to 24 through the stand-in's procedure, as the admin account (the
+    /// preflight fails a target that keeps no binlogs for reverse replication; the bed starts without the setting).
+    func setBinlogRetention() async throws {
+        let admin = try await MariaDBConnection.connect(configuration: rehearsal.auroraShim.adminConfiguration)
+        try await admin.run("CALL mysql.rds_set_configuration('binlog retention hours', 24)")
+        await admin.close()
+    }
+}

@@ -191,12 +191,16 @@ struct CLIWorkspace: Sendable {
                   user: \(rehearsal.emulator.configuration.adminUser)
                   password-file: secrets/proxysql.password
             replication:
+              # As the sandbox's own configuration: its servers have no certificates and replicate on loopback
+              # (preflight's replication.tls fails `required` against a server with have_ssl = DISABLED).
               forward:
                 user: \(Rehearsal.forwardReplicationUser)
                 password-file: secrets/forward.password
+                tls: disabled
               reverse:
                 user: \(Rehearsal.reverseReplicationUser)
                 password-file: secrets/reverse.password
+                tls: disabled
             policy:
               drain-deadline: \(Self.milliseconds(policy.drainDeadline))ms
               catch-up-deadline: \(Self.milliseconds(policy.catchUpDeadline))ms
