@@ -131,6 +131,17 @@ public final class DryRunDatabase: CutoverDatabase {
         return nil
     }
 
+    /// Plans the guards' read of the facts reverse replication needs (``ReversePrerequisites``), the two statements
+    /// ``ReversePrerequisites/ServerFacts/read(from:logger:)`` sends on every server (the `CALL` too where the
+    /// procedure does not exist: the live run sends it and takes error 1305 as "not RDS"). The dry run knows none of
+    /// the values, so the guards decide as without them (#12: the plan lacked these reads). The login probe with the
+    /// replication account opens its own connection and is in neither the plan nor the journal.
+    public func reversePrerequisiteFacts(logger: Logger) async throws -> ReversePrerequisites.ServerFacts? {
+        record(ServerInspection.Statements.showBinlogVariables)
+        record(ServerInspection.Statements.showRDSConfiguration)
+        return nil
+    }
+
     public func longWriteTransactions(olderThan limit: Duration, logger: Logger) async throws -> [LongTransaction] {
         record(SourceController.longRunningWriteTransactionsQuery(olderThan: limit))
         return []
