@@ -102,6 +102,9 @@ public enum HookSwitch {
         public var command: String
         /// A fact that could not be read (`source: connection refused`).
         public var readErrors: [String]
+        /// What the replication started after the switch needs (binary logs, formats, GTID modes, retention, the
+        /// account's login; issue #13 item 5), nil when the databases do not report it (test doubles).
+        public var reversePrerequisites: ReversePrerequisites.Facts? = nil
 
         /// Creates facts.
         public init(
@@ -186,6 +189,11 @@ public enum HookSwitch {
             reasons.append(BlockingReason(
                 check: "transactions.long", message: "write transactions open on \(names.old): \(facts.longTransactions.map(\.description).joined(separator: "; "))",
                 remedy: "let them finish (the fence kills them: their writes would be lost to the client), then run again"))
+        }
+        // The replication the switch starts after its point of no return (the way back): a refusal now, not a
+        // one-way trip (issue #13 item 5, ADR 0017).
+        if let prerequisites = facts.reversePrerequisites {
+            reasons += ReversePrerequisites.blockingReasons(prerequisites)
         }
         return reasons
     }

@@ -152,10 +152,19 @@ public struct HookSwitchRun: Sendable {
         do { long = try await old.longWriteTransactions(olderThan: policy.longTransactionLimit, logger: logger) } catch {
             errors.append("\(old.name): \(error)")
         }
-        return HookSwitch.Facts(
+        var reverse: ReversePrerequisites.Facts?
+        switch await environment.readReversePrerequisites(
+            for: direction == .cutover ? .writerCutover : .writerFailback, logger: logger)
+        {
+        case .unreadable(let why): errors.append(why)
+        case .read(let facts): reverse = facts
+        }
+        var facts = HookSwitch.Facts(
             newWriterReplication: replication, oldWriter: oldFacts, newWriter: newFacts, oldWriterCanFence: old.canFence,
             newWriterCanLiftReadOnly: new.canFence, longTransactions: long, command: settings.command(for: direction),
             readErrors: errors)
+        facts.reversePrerequisites = reverse
+        return facts
     }
 
     /// Runs the switch to the end: completed, refused, rolled back, or stopped past the point of no return.

@@ -52,11 +52,26 @@ extension LiveCutoverStep {
     func readReversePrerequisites(for operation: CutoverOperation, logger: Logger) async
         -> GuardReading<ReversePrerequisites.Facts?>
     {
+        await environment.readReversePrerequisites(for: operation, logger: logger)
+    }
+}
+
+extension CutoverEnvironment {
+    /// What the replication a writer switch starts after its point of no return needs: both servers' facts and a
+    /// login with the account the old writer will use (the ProxySQL switch's guards and the hook switch's read it).
+    func readReversePrerequisites(for operation: CutoverOperation, logger: Logger) async
+        -> GuardReading<ReversePrerequisites.Facts?>
+    {
+        let environment = self
+        let topology = self.topology
         let old = environment.database(operation.from)
         let new = environment.database(operation.to)
-        let servers = await Self.reading {
+        let servers: GuardReading<(new: ReversePrerequisites.ServerFacts?, old: ReversePrerequisites.ServerFacts?)>
+        do {
             let newFacts = try await new.reversePrerequisiteFacts(logger: logger)
-            return (new: newFacts, old: try await old.reversePrerequisiteFacts(logger: logger))
+            servers = .read((new: newFacts, old: try await old.reversePrerequisiteFacts(logger: logger)))
+        } catch {
+            servers = .unreadable("\(error)")
         }
         switch servers {
         case .unreadable(let why):

@@ -259,6 +259,19 @@ struct HookSwitchGuardTests {
     @Test("everything in order: no refusal")
     func clean() { #expect(Self.checks(Self.facts()).isEmpty) }
 
+    @Test("the way back is checked before the switch: a new writer that keeps no binary logs long enough, or a replication account that cannot log in, refuses it (#13 item 5)")
+    func reversePrerequisites() {
+        var facts = Self.facts()
+        facts.reversePrerequisites = ReversePrerequisitesTests.facts()
+        #expect(Self.checks(facts).isEmpty, "healthy prerequisites: nothing to refuse")
+        facts.reversePrerequisites = ReversePrerequisitesTests.facts(retention: .some(nil))
+        #expect(Self.checks(facts) == ["reverse.binlog-retention"])
+        facts.reversePrerequisites = ReversePrerequisitesTests.facts(login: .refused(errorNumber: 1045, message: "Access denied"))
+        #expect(Self.checks(facts).contains("reverse.login"))
+        facts.reversePrerequisites = ReversePrerequisitesTests.facts(oldVariables: ["binlog_format": "MIXED"])
+        #expect(Self.checks(facts) == ["reverse.binlog-format"])
+    }
+
     @Test("no replication, stopped replication, lag over the budget")
     func replication() {
         #expect(Self.checks(Self.facts(replication: nil)) == ["replication.running"])
