@@ -193,7 +193,11 @@ struct OperationSessionTests {
         let plan = try await OperationWiring.plan(environment, .writerCutover, PlanOptions(detect: false))
         let text = PlanRenderer.human(plan, style: .plain)
         #expect(text.hasPrefix("Plan for writer-cutover (dry run: nothing was sent)\nassumed: offline"))
-        #expect(text.contains("  1. check guards for writer-cutover  → guards passed\n       [source] SELECT trx.trx_id"))
+        // The guards' reads: each writer's safety facts, then what the replication started after the switch needs
+        // (issue #13 item 5), then the old writer's long transactions.
+        #expect(text.contains("  1. check guards for writer-cutover  → guards passed\n       [source] SHOW GLOBAL VARIABLES WHERE Variable_name IN ('gtid_binlog_state'"))
+        #expect(text.contains("       [source] CALL mysql.rds_show_configuration\n       [source] SELECT trx.trx_id"))
+        #expect(text.contains("       [target] CALL mysql.rds_show_configuration\n"))
         #expect(text.contains("       [target] SHOW REPLICA STATUS\n"))
         #expect(text.contains("     * [proxysql-1] UPDATE mysql_servers SET status = 'OFFLINE_SOFT' WHERE hostgroup_id = 10 AND hostname = '10.0.0.5' AND port = 3306"))
         #expect(text.contains("     * [target] CALL mysql.rds_stop_replication"))
