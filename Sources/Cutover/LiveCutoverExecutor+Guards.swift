@@ -41,7 +41,7 @@ extension LiveCutoverStep {
         }
         if operation.movesWriter {
             facts.writerSafety = await readWriterSafety(old: old, new: new, logger: logger)
-            facts.reversePrerequisites = await readReversePrerequisites(for: operation, logger: logger)
+            facts.reversePrerequisites = await environment.readReversePrerequisites(for: operation, logger: logger)
             facts.longTransactions = await Self.reading {
                 try await old.longWriteTransactions(olderThan: policy.longTransactionLimit, logger: logger)
             }

@@ -45,54 +45,33 @@ extension CutoverTopology {
     }
 }
 
-extension LiveCutoverStep {
-    /// Reads what the replication a writer switch starts after its point of no return needs (``ReversePrerequisites``):
-    /// the facts of both servers and a login with the replication account the old writer will use. Nil inside when a
-    /// database does not report its facts (test doubles: not checked); nothing is decided here.
-    func readReversePrerequisites(for operation: CutoverOperation, logger: Logger) async
-        -> GuardReading<ReversePrerequisites.Facts?>
-    {
-        await environment.readReversePrerequisites(for: operation, logger: logger)
-    }
-}
-
 extension CutoverEnvironment {
     /// What the replication a writer switch starts after its point of no return needs: both servers' facts and a
     /// login with the account the old writer will use (the ProxySQL switch's guards and the hook switch's read it).
     func readReversePrerequisites(for operation: CutoverOperation, logger: Logger) async
         -> GuardReading<ReversePrerequisites.Facts?>
     {
-        let environment = self
-        let topology = self.topology
-        let old = environment.database(operation.from)
-        let new = environment.database(operation.to)
-        let servers: GuardReading<(new: ReversePrerequisites.ServerFacts?, old: ReversePrerequisites.ServerFacts?)>
+        let old = database(operation.from)
+        let new = database(operation.to)
+        let newFacts: ReversePrerequisites.ServerFacts?, oldFacts: ReversePrerequisites.ServerFacts?
         do {
-            let newFacts = try await new.reversePrerequisiteFacts(logger: logger)
-            servers = .read((new: newFacts, old: try await old.reversePrerequisiteFacts(logger: logger)))
+            newFacts = try await new.reversePrerequisiteFacts(logger: logger)
+            oldFacts = try await old.reversePrerequisiteFacts(logger: logger)
         } catch {
-            servers = .unreadable("\(error)")
+            return .unreadable("cannot read the binary-log settings of \(new.name) or \(old.name): \(error)")
         }
-        switch servers {
-        case .unreadable(let why):
-            return .unreadable("cannot read the binary-log settings of \(new.name) or \(old.name): \(why)")
-        case .read(let read):
-            guard let newFacts = read.new, let oldFacts = read.old else { return .read(nil) }
-            let replication = topology.replicationAfterSwitch(to: operation.to)
-            var login: ReversePrerequisites.Login?
-            if let probe = environment.replicationLoginProbe {
-                let password =
-                    operation.to == .target
-                    ? environment.reverseReplicationPassword : environment.forwardReplicationPassword
-                login = await probe.probe(
-                    replication.endpoint, user: replication.user, password: password, tls: replication.tls,
-                    logger: logger)
-            }
-            return .read(
-                ReversePrerequisites.Facts(
-                    newWriter: newFacts, oldWriter: oldFacts, account: replication.user,
-                    endpoint: replication.endpoint, configurationSection: replication.section, login: login))
+        guard let newFacts, let oldFacts else { return .read(nil) }
+        let replication = topology.replicationAfterSwitch(to: operation.to)
+        var login: ReversePrerequisites.Login?
+        if let probe = replicationLoginProbe {
+            let password = operation.to == .target ? reverseReplicationPassword : forwardReplicationPassword
+            login = await probe.probe(
+                replication.endpoint, user: replication.user, password: password, tls: replication.tls, logger: logger)
         }
+        return .read(
+            ReversePrerequisites.Facts(
+                newWriter: newFacts, oldWriter: oldFacts, account: replication.user,
+                endpoint: replication.endpoint, configurationSection: replication.section, login: login))
     }
 }
 

@@ -88,7 +88,8 @@ extension Rehearsal {
         }
     }
 
-    /// Writes the topology's four rows to every node (source ONLINE, "Aurora" OFFLINE_HARD), loads and saves them.
+    /// Writes the topology's four rows to every node (source ONLINE, "Aurora" OFFLINE_HARD), loads and saves them, then
+    /// installs the read/write split's query rules (``installReadWriteSplit(on:logger:)``).
     static func configureServerRows(
         on emulators: [ProxySQLEmulator],
         topology: CutoverTopology,
@@ -117,6 +118,7 @@ extension Rehearsal {
                         throw error
                     }
                     await admin.close()
+                    try await installReadWriteSplit(on: emulator, logger: logger)
                 }
             }
         }

@@ -19,28 +19,22 @@ extension Rehearsal {
         emulators.compactMap { $0.applicationConfiguration(user: applicationAccount) }
     }
 
-    /// Inserts ``readWriteSplitRules`` on every node, loads them to runtime and saves them to disk (undo: `DELETE
+    /// Inserts ``readWriteSplitRules`` on `emulator`, loads them to runtime and saves them to disk (undo: `DELETE
     /// FROM mysql_query_rules WHERE rule_id IN (1, 2)`, then the same LOAD and SAVE).
-    static func installReadWriteSplit(on emulators: [ProxySQLEmulator], logger: Logger) async throws {
-        try await withThrowingDiscardingTaskGroup { group in
-            for emulator in emulators {
-                group.addTask {
-                    let admin = try await MariaDBConnection.connect(configuration: emulator.adminConfiguration, logger: logger)
-                    do {
-                        for rule in readWriteSplitRules {
-                            try await admin.run(
-                                "INSERT INTO mysql_query_rules (rule_id, active, match_digest, destination_hostgroup, apply) VALUES (\(rule.ruleID), 1, \(rule.matchDigest), \(rule.hostgroup), 1)"
-                            )
-                        }
-                        try await admin.run("LOAD MYSQL QUERY RULES TO RUNTIME")
-                        try await admin.run("SAVE MYSQL QUERY RULES TO DISK")
-                    } catch {
-                        await admin.close()
-                        throw error
-                    }
-                    await admin.close()
-                }
+    static func installReadWriteSplit(on emulator: ProxySQLEmulator, logger: Logger) async throws {
+        let admin = try await MariaDBConnection.connect(configuration: emulator.adminConfiguration, logger: logger)
+        do {
+            for rule in readWriteSplitRules {
+                try await admin.run(
+                    "INSERT INTO mysql_query_rules (rule_id, active, match_digest, destination_hostgroup, apply) VALUES (\(rule.ruleID), 1, \(rule.matchDigest), \(rule.hostgroup), 1)"
+                )
             }
+            try await admin.run("LOAD MYSQL QUERY RULES TO RUNTIME")
+            try await admin.run("SAVE MYSQL QUERY RULES TO DISK")
+        } catch {
+            await admin.close()
+            throw error
         }
+        await admin.close()
     }
 }

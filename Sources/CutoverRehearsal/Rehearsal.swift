@@ -225,7 +225,6 @@ public final class Rehearsal: Sendable {
                 reverseReplicationTLS: .disabled
             )
             try await configureServerRows(on: emulators, topology: topology, logger: logger)
-            try await installReadWriteSplit(on: emulators, logger: logger)
             await auroraAdmin.close()
             await sourceRoot.close()
             await targetRoot.close()

@@ -9,15 +9,11 @@ extension RehearsalScript {
     /// read served by that server through a reader row (the rehearsal's reader rows are the writers' servers, as in
     /// a deployment that reads from its primary) fails with "lost connection" if it was in flight at that moment.
     /// Such a read is *expected* (documented in the runbook); any other failed read is not.
-    public struct ReadVerdict: Sendable, Equatable {
+    public struct ReadVerdict: Sendable {
         /// Failed reads inside a writer switch (between its start and its end).
         public var duringWriterSwitch: Int
         /// Failed reads anywhere else: before, between or after the switches, or during a reader switch.
         public var unexpected: [ReadLoad.Failure]
-
-        public static func == (lhs: ReadVerdict, rhs: ReadVerdict) -> Bool {
-            lhs.duringWriterSwitch == rhs.duringWriterSwitch && lhs.unexpected.map(\.description) == rhs.unexpected.map(\.description)
-        }
     }
 
     /// Sorts `failures` by the switch (if any) they fell in.

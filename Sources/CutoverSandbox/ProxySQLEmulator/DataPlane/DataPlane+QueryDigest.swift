@@ -23,8 +23,8 @@ struct DigestStats: Sendable {
 extension DataPlane {
     /// Counts one statement in `stats_mysql_query_digest` (every COM_QUERY, as ProxySQL does with
     /// `mysql-query_digests` on, its default).
-    func recordDigest(hostgroup: Int, schema: String?, user: String, sql: String, duration: Duration) {
-        let text = QueryDigest.text(of: sql)
+    /// `digestText` is ``QueryDigest/text(of:)`` of the statement.
+    func recordDigest(hostgroup: Int, schema: String?, user: String, digestText text: String, duration: Duration) {
         guard !text.isEmpty else { return }
         let key = DigestKey(hostgroup: hostgroup, schema: schema ?? "", user: user, digestText: text)
         let now = Int(Date().timeIntervalSince1970)

@@ -130,8 +130,6 @@ struct QueryRuleSet: Sendable {
         self.fastRouting = fastRouting
     }
 
-    var isEmpty: Bool { compiled.isEmpty && fastRouting.isEmpty }
-
     /// Routes `sql` (whose digest text is `digestText`) for `client`.
     func decide(sql: String, digestText: String, client: QueryRuleClient) -> QueryRuleDecision {
         var decision = QueryRuleDecision()

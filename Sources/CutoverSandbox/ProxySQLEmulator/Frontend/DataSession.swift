@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 
@@ -128,10 +129,12 @@ struct DataSession {
                         let sql = payload.readString(length: payload.readableBytes) ?? ""
                         dataPlane.beginCommand(id, info: sql)
                         let started = ContinuousClock.now
-                        outcome = await query(sql, local: &local)
+                        // One digest text per statement: the query rules, the LAST_INSERT_ID check and the stats read it.
+                        let digestText = QueryDigest.text(of: sql)
+                        outcome = await query(sql, digestText: digestText, local: &local)
                         dataPlane.endCommand(id)
                         dataPlane.recordDigest(
-                            hostgroup: local.hostgroup, schema: local.schema, user: local.user, sql: sql,
+                            hostgroup: local.hostgroup, schema: local.schema, user: local.user, digestText: digestText,
                             duration: .now - started)
                     case CommandByte.ping:
                         outcome = Outcome(packets: [ok(local)])
@@ -229,7 +232,7 @@ struct DataSession {
 
     // MARK: COM_QUERY
 
-    private func query(_ sql: String, local: inout Local) async -> Outcome {
+    private func query(_ sql: String, digestText: String, local: inout Local) async -> Outcome {
         let variables = dataPlane.variables
         let analysis = StatementAnalyzer.analyze(sql, keepMultiplexingVariables: variables.keepMultiplexingVariables)
         switch analysis.kind {
@@ -252,8 +255,8 @@ struct DataSession {
             dataPlane.setPins(session: local.id, pins: local.pins)
             return Outcome(packets: [ok(local)])
         case .forwarded:
-            if let answer = lastInsertIDAnswer(sql, local: local) { return answer }
-            chooseHostgroup(for: sql, local: &local)
+            if let answer = lastInsertIDAnswer(sql, digestText: digestText, local: local) { return answer }
+            chooseHostgroup(for: sql, digestText: digestText, local: &local)
             return await forward(sql, analysis: analysis, variables: variables, local: &local)
         }
     }
@@ -264,14 +267,16 @@ struct DataSession {
     /// `SELECT @@IDENTITY`, `... LIMIT 1`, exactly, any case) are answered by the proxy from the session's last
     /// insert id, without a backend. Any other form goes where routing sends it (and may read another connection's
     /// value, as on ProxySQL).
-    private func lastInsertIDAnswer(_ sql: String, local: Local) -> Outcome? {
-        let upper = sql.uppercased()
-        guard upper.contains("LAST_INSERT_ID") || upper.contains("@@IDENTITY") else { return nil }
+    private func lastInsertIDAnswer(_ sql: String, digestText: String, local: Local) -> Outcome? {
+        // ProxySQL looks in the digest text, case-insensitively (`strcasestr`).
+        guard digestText.range(of: "LAST_INSERT_ID", options: .caseInsensitive) != nil
+            || digestText.range(of: "@@IDENTITY", options: .caseInsensitive) != nil
+        else { return nil }
         if let hostgroup = local.lastAffectedHostgroup, dataPlane.backendHostgroup(of: local.id) == hostgroup {
             return nil
         }
         let column: String
-        switch upper {
+        switch sql.uppercased() {
         case "SELECT LAST_INSERT_ID()", "SELECT LAST_INSERT_ID() FROM DUAL", "SELECT LAST_INSERT_ID() LIMIT 1":
             column = String(sql.dropFirst("SELECT ".count).prefix("LAST_INSERT_ID()".count))
         case "SELECT @@IDENTITY", "SELECT @@IDENTITY LIMIT 1":
@@ -287,12 +292,11 @@ struct DataSession {
     /// disables multiplexing, the auto-increment delay) stays on that connection's hostgroup: the emulator keeps one
     /// backend per session, where ProxySQL would open a second one in the other hostgroup for a session pinned by
     /// anything but a `transaction_persistent` transaction.
-    private func chooseHostgroup(for sql: String, local: inout Local) {
+    private func chooseHostgroup(for sql: String, digestText: String, local: inout Local) {
         guard var routing = local.routing, case .queryRules(let port) = route else { return }
-        let rules = dataPlane.queryRules
-        let decision = rules.decide(
+        let decision = dataPlane.queryRules.decide(
             sql: sql,
-            digestText: rules.isEmpty ? "" : QueryDigest.text(of: sql),
+            digestText: digestText,
             client: QueryRuleClient(
                 username: local.user, schema: local.schema, proxyPort: port, flagIN: routing.nextFlagIN ?? 0)
         )
