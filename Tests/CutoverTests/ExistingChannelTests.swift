@@ -41,22 +41,7 @@ struct ExistingChannelTests {
     static let coordinate = ReplicationCoordinate(file: "mysql-bin.000007", offset: 1234)
 
     func database(_ session: ScriptedSQLSession, rds: Bool) throws -> ReplicationControlDatabase {
-        let dialect =
-            rds
-            ? ReplicationDialect(server: .mariaDB, version: ServerVersion(10, 11, 6), rdsProcedures: .auroraVersion2)
-            : ReplicationDialect(server: .mariaDB, version: ServerVersion(10, 11, 6))
-        let replica: any ReplicationControlling =
-            rds
-            ? try RDSReplicaController(
-                session: session, dialect: dialect,
-                options: .init(verificationTimeout: .seconds(5), verificationInterval: .milliseconds(1)))
-            : try NativeReplicaController(
-                session: session, dialect: dialect,
-                options: .init(verificationTimeout: .seconds(5), verificationInterval: .milliseconds(1)))
-        return ReplicationControlDatabase(
-            name: "source (10.0.0.5:3306)", dialect: dialect, replica: replica,
-            primary: SourceController(session: session, dialect: dialect),
-            sessions: SessionCloser(session: session, dialect: dialect))
+        try ScriptedReplication.database(session, rds: rds, name: "source (10.0.0.5:3306)")
     }
 
     func start(_ database: ReplicationControlDatabase) async throws {

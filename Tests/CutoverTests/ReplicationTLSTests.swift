@@ -23,25 +23,10 @@ private enum Status {
 
 @Suite("Replication TLS: from the topology to the statements")
 struct ReplicationTLSTests {
-    static let mariaDB = ReplicationDialect(server: .mariaDB, version: ServerVersion(10, 11, 6))
-    static let mariaDBWithProcedures = ReplicationDialect(
-        server: .mariaDB, version: ServerVersion(10, 11, 6), rdsProcedures: .auroraVersion2)
     static let coordinate = ReplicationCoordinate(file: "mysql-bin.000007", offset: 1234)
 
     func database(_ session: ScriptedSQLSession, rds: Bool) throws -> ReplicationControlDatabase {
-        let dialect = rds ? Self.mariaDBWithProcedures : Self.mariaDB
-        let replica: any ReplicationControlling =
-            rds
-            ? try RDSReplicaController(
-                session: session, dialect: dialect,
-                options: .init(verificationTimeout: .seconds(5), verificationInterval: .milliseconds(1)))
-            : try NativeReplicaController(
-                session: session, dialect: dialect,
-                options: .init(verificationTimeout: .seconds(5), verificationInterval: .milliseconds(1)))
-        return ReplicationControlDatabase(
-            name: "db", dialect: dialect, replica: replica,
-            primary: SourceController(session: session, dialect: dialect),
-            sessions: SessionCloser(session: session, dialect: dialect))
+        try ScriptedReplication.database(session, rds: rds, name: "db")
     }
 
     @Test("a native replica: MASTER_SSL follows the TLS setting", arguments: [ReplicationTLS.required, .disabled])

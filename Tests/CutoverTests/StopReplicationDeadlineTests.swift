@@ -23,24 +23,8 @@ private enum Status {
 /// the applier; the step now ends at its deadline with `stepTimedOut`, the statement interrupted.
 @Suite("Stop and reset replication: one deadline over the step (#12)", .timeLimit(.minutes(1)))
 struct StopReplicationDeadlineTests {
-    static let mariaDB = ReplicationDialect(server: .mariaDB, version: ServerVersion(10, 11, 6))
-    static let withProcedures = ReplicationDialect(
-        server: .mariaDB, version: ServerVersion(10, 11, 6), rdsProcedures: .auroraVersion2)
-
     func database(_ session: ScriptedSQLSession, rds: Bool) throws -> ReplicationControlDatabase {
-        let dialect = rds ? Self.withProcedures : Self.mariaDB
-        let replica: any ReplicationControlling =
-            rds
-            ? try RDSReplicaController(
-                session: session, dialect: dialect,
-                options: .init(verificationTimeout: .seconds(5), verificationInterval: .milliseconds(1)))
-            : try NativeReplicaController(
-                session: session, dialect: dialect,
-                options: .init(verificationTimeout: .seconds(5), verificationInterval: .milliseconds(1)))
-        return ReplicationControlDatabase(
-            name: "aurora (aurora.example:3306)", dialect: dialect, replica: replica,
-            primary: SourceController(session: session, dialect: dialect),
-            sessions: SessionCloser(session: session, dialect: dialect))
+        try ScriptedReplication.database(session, rds: rds, name: "aurora (aurora.example:3306)")
     }
 
     @Test(
