@@ -58,6 +58,8 @@ public struct JournalRecord: Sendable, Codable, Hashable {
     var outcomePayload: JournalOutcomePayload?
     /// The measured moments of the run (on `run-finished`).
     public var timeline: CutoverTimeline?
+    /// A switch without ProxySQL's direction, action or event (``HookSwitchRun``; such a run has no ``operation``).
+    public var hookSwitch: HookSwitchJournalPayload?
 
     /// The version that wrote the line: ``formatVersion``, or 1 for a line written before the field existed.
     public var effectiveFormatVersion: Int { formatVersion ?? 1 }
@@ -78,7 +80,7 @@ public struct JournalRecord: Sendable, Codable, Hashable {
         case actionPayload = "action"
         case eventPayload = "event"
         case outcomePayload = "outcome"
-        case statements, pastPointOfNoReturn, timeline
+        case statements, pastPointOfNoReturn, timeline, hookSwitch
     }
 
     /// Only the version of a line, read before the rest so that a line of a later format is refused as such even
