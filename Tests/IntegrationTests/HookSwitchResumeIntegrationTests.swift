@@ -55,9 +55,11 @@ struct HookSwitchResumeIntegrationTests {
               forward:
                 user: \(Rehearsal.forwardReplicationUser)
                 password-file: forward.password
+                tls: disabled
               reverse:
                 user: \(Rehearsal.reverseReplicationUser)
                 password-file: reverse.password
+                tls: disabled
             policy:
               catch-up-deadline: 30s
             journal:
