@@ -150,6 +150,9 @@ struct RehearseCommand: AsyncParsableCommand {
     @Option(name: .customLong("proxysql-nodes"), help: ArgumentHelp("ProxySQL emulator nodes (a fleet): the load spreads over their writer ports, every switch is applied to and verified on each.", valueName: "N"))
     var proxysqlNodes: Int = 1
 
+    @Flag(name: .customLong("canary-per-node"), help: "One canary per ProxySQL node (through each node's writer port): each node's longest gap reported, the worst as the headline.")
+    var canaryPerNode = false
+
     @Option(name: .customLong("switch"), help: ArgumentHelp("How the writer moves: proxysql (default: the ProxySQL emulator), or hook (no proxy: the clients find the writer through a file the switch command rewrites, reconnect on 1290 / lost connection; cut-over, failback, cut-over; every acknowledged write checked). With hook, --workload is plain, auto-increment, last-insert-id, idle-pool or mix (plain + auto-increment + last-insert-id + idle-pool; pinned-at-connect and sysbench-* are refused), and --server mariadb or mysql.", valueName: "mode"))
     var switchMode: String = "proxysql"
 
@@ -210,7 +213,8 @@ struct RehearseCommand: AsyncParsableCommand {
                 loadBetweenSwitches: HumanDuration.parse(loadBetween) ?? .seconds(2),
                 serverKind: server,
                 logger: runtime.logger,
-                proxyNodes: proxysqlNodes
+                proxyNodes: proxysqlNodes,
+                canaryPerNode: canaryPerNode
             )
             let printer = RehearsalPrinter(json: options.json, style: runtime.style, write: { runtime.write($0) })
             let report = try await cancellingOnInterrupt {
@@ -247,8 +251,8 @@ final class RehearsalPrinter: Sendable {
             finish()
             write(
                 json
-                    ? CanaryRendering.jsonEvent(report, operation: operation.rawValue).serialized + "\n"
-                    : "    \(operation): \(report)\n"
+                    ? CanaryRendering.jsonLines(report, operation: operation.rawValue)
+                    : CanaryRendering.textLines(report, prefix: "    \(operation): ")
             )
         case .preflight(let report):
             if json {
