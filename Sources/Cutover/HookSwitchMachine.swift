@@ -121,7 +121,7 @@ public struct HookSwitchMachine: Sendable {
         case stopReverse
     }
 
-    private enum State: Sendable {
+    enum State: Sendable {
         case idle
         case guarding
         case fencing
@@ -145,16 +145,17 @@ public struct HookSwitchMachine: Sendable {
     public let direction: HookSwitch.Direction
     public let policy: CutoverPolicy
     public let observeTimeout: Duration
-    private var state: State = .idle
-    private var undo: [Undo] = []
-    private var newWriterReadOnly = false
-    private var failures: [StepFailure] = []
-    private var pastPointOfNoReturn = false
+    // Internal, not private: the resume (HookSwitchMachine+Resume.swift) reads and sets them.
+    var state: State = .idle
+    var undo: [Undo] = []
+    var newWriterReadOnly = false
+    var failures: [StepFailure] = []
+    var pastPointOfNoReturn = false
     /// The action the machine waits on.
-    private var pending: Action?
-    private var commandSucceeded = false
+    var pending: Action?
+    var commandSucceeded = false
     /// The facts measured so far.
-    public private(set) var report: Report
+    public internal(set) var report: Report
 
     /// Creates the decider of a switch in `direction`.
     public init(direction: HookSwitch.Direction, policy: CutoverPolicy, observeTimeout: Duration) {
@@ -228,7 +229,7 @@ public struct HookSwitchMachine: Sendable {
         return remember(decide(event))
     }
 
-    private mutating func remember(_ action: Action) -> Action {
+    mutating func remember(_ action: Action) -> Action {
         pending = action
         return action
     }
@@ -389,7 +390,7 @@ public struct HookSwitchMachine: Sendable {
         return nextRollbackAction()
     }
 
-    private mutating func persistReadOnly() -> Action {
+    mutating func persistReadOnly() -> Action {
         if report.fencedByOperator {
             // The operator's setting (a parameter group) keeps it; the tool could not set it anyway.
             state = .done
@@ -436,7 +437,7 @@ public struct HookSwitchMachine: Sendable {
         }
     }
 
-    private mutating func rollBack(_ reason: String) -> Action {
+    mutating func rollBack(_ reason: String) -> Action {
         let steps = Array(undo.reversed())
         undo = []
         guard let first = steps.first else {

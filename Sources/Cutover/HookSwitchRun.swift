@@ -130,6 +130,8 @@ public struct HookSwitchRun: Sendable {
         public var report: HookSwitchMachine.Report
         public var steps: [Step]
         public var command: SwitchCommandResult?
+        /// Where the run had stopped, when this is a resume of it (`migrate-cli resume`).
+        public var resumedFrom: StepID?
     }
 
     /// The writers as the applications reach them (the topology's writer rows' endpoints).
@@ -169,53 +171,130 @@ public struct HookSwitchRun: Sendable {
 
     /// Runs the switch to the end: completed, refused, rolled back, or stopped past the point of no return.
     ///
-    /// - Throws: only when the journal cannot be written before anything changed.
+    /// - Throws: ``CutoverError`` when the journal cannot be written before anything changed, and
+    ///   ``CutoverError/Code/unfinishedRun`` when the journal's last run is unfinished (`migrate-cli resume` first).
     public func run(
         direction: HookSwitch.Direction, journal: CutoverJournal?, logger: Logger,
         isStopRequested: @escaping @Sendable () -> Bool = { false },
         progress: @escaping @Sendable (Step) -> Void = { _ in }
     ) async throws -> Result {
+        if let journal, let unfinished = journal.unfinishedRunAtOpen {
+            throw CutoverRunner.unfinishedRunError(unfinished, journalPath: journal.path)
+        }
         let runID = "switch-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
         let started = ContinuousClock.now
-        func elapsed() -> Duration { ContinuousClock.now - started }
+        if let journal {
+            var header = JournalRecord(sequence: 0, runID: runID, kind: .runStarted, time: JournalRecord.now(), elapsedMicroseconds: 0)
+            header.policy = policy
+            header.topologyFingerprint = environment.topology.fingerprint
+            header.hookSwitch = HookSwitchJournalPayload(direction: direction, observeTimeout: settings.observeTimeout)
+            try await journal.append(header)
+        }
         var machine = HookSwitchMachine(direction: direction, policy: policy, observeTimeout: settings.observeTimeout)
+        let first = machine.started()
+        return await drive(
+            &machine, first: first, runID: runID, elapsed: { ContinuousClock.now - started }, journal: journal,
+            logger: logger, isStopRequested: isStopRequested, progress: progress)
+    }
+
+    /// Resumes the journal's unfinished switch run (the process died, or the run stopped past the point of no
+    /// return): replays it through ``HookSwitchReplay`` and finishes it the way ``HookSwitchMachine`` decides (see
+    /// ``HookSwitchMachine/resumeAfterInterruption()``), appending to the same run. The journaled policy and
+    /// observation bound apply, and the switch command of the current settings.
+    ///
+    /// - Throws: ``CutoverError``: ``CutoverError/Code/nothingToResume`` (no unfinished switch run),
+    ///   ``CutoverError/Code/journalMismatch`` (the journal does not replay, or was written for another topology),
+    ///   ``CutoverError/Code/unsupportedJournalVersion``.
+    public func resume(
+        entries: [JournalRecord], journal: CutoverJournal?, logger: Logger,
+        isStopRequested: @escaping @Sendable () -> Bool = { false },
+        progress: @escaping @Sendable (Step) -> Void = { _ in }
+    ) async throws -> Result {
+        var replay = try Self.replay(entries: entries, topologyFingerprint: environment.topology.fingerprint)
+        // The run's clock goes on from its start (the window is measured from the fence, journaled on that clock).
+        let startedAt = JournalRecord.date(fromTimestamp: replay.header.time) ?? Date()
+        let offset = Duration.milliseconds(Int64(max(0, Date().timeIntervalSince(startedAt)) * 1000))
+        let resumed = ContinuousClock.now
+        let run = HookSwitchRun(environment: environment, settings: settings, policy: replay.policy, commandRunner: commandRunner)
+        var result = await run.drive(
+            &replay.machine, first: replay.next, runID: replay.runID, elapsed: { offset + (ContinuousClock.now - resumed) },
+            journal: journal, logger: logger, isStopRequested: isStopRequested, progress: progress)
+        result.resumedFrom = replay.stoppedAt
+        return result
+    }
+
+    /// The replay of the unfinished switch run of `entries`, checked against `topologyFingerprint`.
+    ///
+    /// - Throws: ``CutoverError`` as ``resume(entries:journal:logger:isStopRequested:progress:)``.
+    public static func replay(entries: [JournalRecord], topologyFingerprint: String) throws -> HookSwitchReplay {
+        guard let run = HookSwitchReplay.unfinishedRun(in: entries) else {
+            throw CutoverError(
+                code: .nothingToResume, message: "the journal has no unfinished switch run",
+                remedy: "nothing to do; `migrate-cli journal show` lists past runs")
+        }
+        let replay = try HookSwitchReplay(run: run)
+        if let journaled = replay.header.topologyFingerprint, journaled != topologyFingerprint {
+            throw CutoverError(
+                code: .journalMismatch,
+                message: "the unfinished switch run \(replay.runID) was started with another topology (\(journaled), now \(topologyFingerprint))",
+                remedy: "resume with the configuration that started it")
+        }
+        return replay
+    }
+
+    /// Drives `machine` from `first` to its `finish`, performing and journaling each step.
+    func drive(
+        _ machine: inout HookSwitchMachine, first: HookSwitchMachine.Action, runID: String,
+        elapsed: @escaping @Sendable () -> Duration, journal: CutoverJournal?, logger: Logger,
+        isStopRequested: @escaping @Sendable () -> Bool, progress: @escaping @Sendable (Step) -> Void
+    ) async -> Result {
+        let direction = machine.direction
         var steps: [Step] = []
         var commandResult: SwitchCommandResult?
         var journalFailure: String?
-        func record(_ kind: JournalRecord.Kind, _ step: StepID, _ text: String, pastPointOfNoReturn: Bool) async {
-            guard let journal, journalFailure == nil else { return }
+        func entry(_ kind: JournalRecord.Kind) -> JournalRecord {
             var entry = JournalRecord(
                 sequence: 0, runID: runID, kind: kind, time: JournalRecord.now(),
                 elapsedMicroseconds: Int64(elapsed() / .microseconds(1)))
+            entry.hookSwitch = HookSwitchJournalPayload(direction: direction)
+            return entry
+        }
+        func record(
+            _ kind: JournalRecord.Kind, _ step: StepID, _ text: String, pastPointOfNoReturn: Bool,
+            action: HookSwitchMachine.Action? = nil, event: HookSwitchMachine.Event? = nil
+        ) async {
+            guard let journal, journalFailure == nil else { return }
+            var entry = entry(kind)
             entry.step = step
+            entry.hookSwitch?.action = action
+            entry.hookSwitch?.event = event
             entry.statements = [ExecutedStatement(endpoint: "switch \(direction)", statement: text)]
             entry.pastPointOfNoReturn = pastPointOfNoReturn
             do { try await journal.append(entry) } catch { journalFailure = "\(error)" }
         }
-        var action = machine.started()
+        var action = first
         while true {
             if case .finish(let outcome) = action {
                 if let journal, journalFailure == nil {
-                    var entry = JournalRecord(
-                        sequence: 0, runID: runID, kind: .runFinished, time: JournalRecord.now(),
-                        elapsedMicroseconds: Int64(elapsed() / .microseconds(1)))
-                    entry.step = "switch.done"
-                    entry.outcome = outcome
-                    entry.statements = [ExecutedStatement(endpoint: "switch \(direction)", statement: Self.summary(machine.report))]
-                    try? await journal.append(entry)
+                    var last = entry(.runFinished)
+                    last.step = "switch.done"
+                    last.outcome = outcome
+                    last.statements = [ExecutedStatement(endpoint: "switch \(direction)", statement: Self.summary(machine.report))]
+                    try? await journal.append(last)
                 }
                 return Result(runID: runID, outcome: outcome, report: machine.report, steps: steps, command: commandResult)
             }
             if isStopRequested(), !machine.isPastPointOfNoReturn, machine.currentStep.phase == .forward {
+                await record(.event, machine.currentStep, "stop requested by the operator", pastPointOfNoReturn: false, event: .stopRequested)
                 action = machine.receive(.stopRequested)
                 continue
             }
             let step = machine.currentStep
-            await record(.action, step, action.description, pastPointOfNoReturn: machine.isPastPointOfNoReturn)
+            await record(.action, step, action.description, pastPointOfNoReturn: machine.isPastPointOfNoReturn, action: action)
             let (event, text) = await perform(action, direction: direction, runID: runID, elapsed: elapsed, logger: logger) {
                 commandResult = $0
             }
-            await record(.event, step, text, pastPointOfNoReturn: machine.isPastPointOfNoReturn)
+            await record(.event, step, text, pastPointOfNoReturn: machine.isPastPointOfNoReturn, event: event)
             let done = Step(step: step, action: action.description, outcome: text, at: elapsed())
             steps.append(done)
             progress(done)

@@ -54,6 +54,8 @@ public struct JournalRecord: Sendable, Codable, Hashable {
     public var outcome: CutoverOutcome?
     /// The measured moments of the run (on `run-finished`).
     public var timeline: CutoverTimeline?
+    /// A switch without ProxySQL's direction, action or event (``HookSwitchRun``; such a run has no ``operation``).
+    public var hookSwitch: HookSwitchJournalPayload?
 
     /// The version that wrote the line: ``formatVersion``, or 1 for a line written before the field existed.
     public var effectiveFormatVersion: Int { formatVersion ?? 1 }
@@ -71,7 +73,7 @@ public struct JournalRecord: Sendable, Codable, Hashable {
     enum CodingKeys: String, CodingKey {
         case formatVersion = "version"
         case sequence, runID, kind, time, elapsedMicroseconds, operation, policy, topologyFingerprint, step, action
-        case event, statements, pastPointOfNoReturn, outcome, timeline
+        case event, statements, pastPointOfNoReturn, outcome, timeline, hookSwitch
     }
 
     /// Only the version of a line, read before the rest so that a line of a later format is refused as such even

@@ -95,7 +95,7 @@ enum JournalRenderer {
 
     static func human(_ entries: [JournalRecord], statements: Bool, style: TerminalStyle) -> String {
         guard let first = entries.first else { return "" }
-        var text = style.bold("run \(first.runID)") + " \(first.operation?.rawValue ?? "")"
+        var text = style.bold("run \(first.runID)") + " \(first.operation?.rawValue ?? first.hookSwitch.map { "writer-\($0.direction) (switch command)" } ?? "")"
         text += " started \(first.time)"
         if let fingerprint = first.topologyFingerprint { text += " (topology \(fingerprint))" }
         text += "\n"
@@ -113,8 +113,14 @@ enum JournalRenderer {
                 }
                 if let action = entry.action {
                     text += "  \(style.dim(stamp)) \(entry.step ?? "-"): \(CutoverRunner.describe(action))\n"
+                } else if let action = entry.hookSwitch?.action {
+                    text += "  \(style.dim(stamp)) \(entry.step ?? "-"): \(action)\n"
                 }
             case .event:
+                if entry.event == nil, entry.hookSwitch?.event != nil, let outcome = entry.statements?.first?.statement {
+                    // A switch without ProxySQL: its outcome in words is the entry's statement text.
+                    text += "  \(style.dim(stamp))   → \(outcome.hasPrefix("failed") ? style.red(outcome) : outcome)\n"
+                }
                 if let event = entry.event {
                     let description = CutoverRunner.describe(event)
                     let painted = description.hasPrefix("failed") ? style.red(description) : description
@@ -173,9 +179,9 @@ enum JournalRenderer {
         return CommandReport.Section(title: "Journal", headers: ["field", "value"], rows: [
             ["journal", path],
             ["last run", first.runID],
-            ["operation", first.operation?.rawValue ?? "-"],
+            ["operation", first.operation?.rawValue ?? first.hookSwitch.map { "writer-\($0.direction) without ProxySQL (switch command)" } ?? "-"],
             ["started", first.time],
-            ["last step", lastAction.map { "\($0.step ?? "-"): \($0.action.map(CutoverRunner.describe) ?? "-")" } ?? "-"],
+            ["last step", lastAction.map { "\($0.step ?? "-"): \($0.action.map(CutoverRunner.describe) ?? $0.hookSwitch?.action.map { "\($0)" } ?? "-")" } ?? "-"],
             ["past the point of no return", pastText],
             ["state", state],
         ])

@@ -43,12 +43,13 @@ enum OperationCommand {
         }
         let direction: HookSwitch.Direction = operation == .writerCutover ? .cutover : .failback
         let json = runtime.options.json
-        let report = try await HookSwitchWiring.run(environment, direction: direction, settings: settings, dryRun: change.dryRun) {
+        let killHook = change.dryRun ? nil : try runtime.testKillHook()
+        let report = try await HookSwitchWiring.run(environment, direction: direction, settings: settings, dryRun: change.dryRun, confirm: {
             try runtime.confirm(
                 "About to move the writer \(direction.oldWriter) → \(direction.newWriter) without ProxySQL: \(direction.oldWriter) "
                     + "becomes read-only (writes fail with 1290) until the switch command has pointed the applications at "
                     + "\(direction.newWriter). The command is the point of no return.", change: change)
-        } progress: { step in
+        }, killHook: killHook) { step in
             if !json { runtime.writeError("  \(step.step): \(step.outcome)\n") }
         }
         runtime.emit(report)
@@ -167,8 +168,9 @@ private let writerDiscussion = """
     (never a password), output journaled: the point of no return. Then the old writer's sessions closed again \
     and the first write observed on the new writer: the window reported is fence → that write. Applications see \
     1290 on writes for the window and must reconnect. A failure before the command undoes exactly what was done \
-    and lists it. `--dry-run` / `plan` read the guards' facts and list these steps; a run that died is refused \
-    with what to undo (no resume in this mode yet).
+    and lists it. `--dry-run` / `plan` read the guards' facts and list these steps. A run whose process died is \
+    finished by `migrate-cli resume`: before the switch command it rolls back, from the command on it goes on \
+    (the step in flight again: the command must be idempotent).
     """
 
 private let readerDiscussion = """
@@ -349,7 +351,10 @@ struct ResumeCommand: AsyncParsableCommand {
         discussion: """
             Replays the journal's unfinished run into the state machine and continues it: before the point of no \
             return it rolls back, after it it completes the remaining steps (stop forward replication, start reverse \
-            replication, restore ProxySQL settings, save to disk). Refuses a journal made with another topology.
+            replication, restore ProxySQL settings, save to disk). Refuses a journal made with another topology. \
+            With a `switch` configuration (no ProxySQL) it finishes the switch run: before the switch command it \
+            rolls back (forward replication restarted, the fence lifted), from it it goes on (the command runs \
+            again: it must be idempotent).
 
             Changes: the remaining steps of that run. Exit 2 when there is nothing to resume. --dry-run prints \
             the statements of those steps (the journal is replayed into a simulation) and changes nothing. Undo: \
@@ -371,6 +376,19 @@ struct ResumeCommand: AsyncParsableCommand {
         let bridge = LibraryBridge.live
         try await runtime.run {
             let environment = try runtime.commandEnvironment(bridge: bridge)
+            // Without ProxySQL: the switch run's own resume (#15).
+            if let settings = environment.configuration.switchSettings {
+                let json = runtime.options.json
+                let killHook = change.dryRun ? nil : try runtime.testKillHook()
+                let report = try await HookSwitchWiring.resume(
+                    environment, settings: settings, dryRun: change.dryRun,
+                    confirm: { try runtime.confirm($0, change: change) }, killHook: killHook
+                ) { step in
+                    if !json { runtime.writeError("  \(step.step): \(step.outcome)\n") }
+                }
+                runtime.emit(report)
+                return report.exitStatus
+            }
             if change.dryRun {
                 let entries = try CutoverJournal.read(path: environment.configuration.journalPath)
                 return OperationCommand.write(try await bridge.planResume(environment, entries), runtime: runtime)

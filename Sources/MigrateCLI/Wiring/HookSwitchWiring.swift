@@ -20,11 +20,17 @@ enum HookSwitchWiring {
         settings: HookSwitch.Settings,
         dryRun: Bool,
         confirm: @Sendable () throws -> Void,
+        killHook: TestKillHook? = nil,
         progress: @escaping @Sendable (HookSwitchRun.Step) -> Void
     ) async throws -> CommandReport {
         try await ConnectionScope.with(environment) { scope in
             let configuration = scope.configuration
             let logger = scope.logger
+            // An unfinished run comes first: its state explains whatever the guards would find (a fenced writer,
+            // replication stopped).
+            if let unfinished = unfinishedRun(journalPath: configuration.journalPath) {
+                return CommandReport(command: direction == .cutover ? "cutover-writers" : "failback-writers", blockingReasons: [unfinished], dryRun: dryRun)
+            }
             let run = HookSwitchRun(
                 environment: try await scope.cutoverEnvironment(), settings: settings, policy: configuration.policy)
             let facts = await run.readFacts(direction: direction, logger: logger)
@@ -43,7 +49,7 @@ enum HookSwitchWiring {
             }
             if dryRun { return report }
             try confirm()
-            let journal = try CutoverJournal(path: configuration.journalPath)
+            let journal = try CutoverJournal(path: configuration.journalPath, didAppend: killHook?.journalObserver())
             if let unfinished = unfinishedSwitch(journalPath: configuration.journalPath) {
                 await journal.close()
                 report.changes = []
@@ -59,41 +65,117 @@ enum HookSwitchWiring {
             }
             await journal.close()
             report.changes = []
-            report.sections.append(.init(
-                title: "Steps", headers: ["step", "action", "outcome", "at"],
-                rows: result.steps.map { [$0.step.description, $0.action, $0.outcome, HumanDuration.readable($0.at)] }))
-            let r = result.report
-            report.sections.append(.init(title: "Window", headers: ["what", "value"], rows: [
-                ["fence → first write on the new writer", r.window.map { HumanDuration.readable($0) } ?? "no write observed within \(HumanDuration.format(settings.observeTimeout))"],
-                ["fenced by", r.fencedByOperator ? "the operator (read_only was on before the run)" : "the tool"],
-                ["sessions closed on the old writer", "\(r.sessionsClosed)"],
-                ["final position of the old writer", r.finalPosition.map { "\($0)" } ?? "-"],
-                ["reverse replication starts at", r.reverseStartPosition.map { "\($0)" } ?? "-"],
-            ]))
-            if let output = result.command?.output, !output.isEmpty { report.notes.append("switch command output: \(output)") }
-            if !r.undone.isEmpty { report.notes.append("undone: " + r.undone.joined(separator: "; ")) }
-            switch result.outcome {
-            case .completed:
-                if r.window == nil { report.notes.append("no write arrived on the new writer: check that the applications moved") }
-            case .refused(let reasons):
-                report.blockingReasons += reasons
-            case .rolledBack(let reason, let failures):
-                report.status = failures.contains { $0.step.hasPrefix("restart") || $0.step.hasPrefix("lift") || $0.step.hasPrefix("set-read-only") || $0.step.hasPrefix("stop-replication") } && !r.undone.isEmpty ? .rollbackIncomplete : .rolledBack
-                report.notes.append("rolled back: \(reason)")
-            case .stoppedAfterPointOfNoReturn(let reason, _, _):
-                report.status = .unfinished
-                report.notes.append("stopped past the point of no return: \(reason)")
-            }
-            if let remedy = HookSwitchMachine.remedy(for: result.outcome, direction: direction) { report.notes.append(remedy) }
+            add(result, settings: settings, direction: direction, to: &report)
             return report
         }
     }
 
-    /// A switch run in the journal that never wrote its end (the process died): refused with what to do. A full
-    /// resume is not implemented for this mode.
+    /// `migrate-cli resume` with a `switch` configuration: replays the journal's unfinished switch run and finishes
+    /// it as ``HookSwitchMachine/resumeAfterInterruption()`` decides (roll back before the switch command, go on
+    /// from it). `--dry-run` reads only the journal and lists what the resume would do.
+    static func resume(
+        _ environment: CommandEnvironment,
+        settings: HookSwitch.Settings,
+        dryRun: Bool,
+        confirm: @Sendable (String) throws -> Void,
+        killHook: TestKillHook? = nil,
+        progress: @escaping @Sendable (HookSwitchRun.Step) -> Void
+    ) async throws -> CommandReport {
+        let configuration = environment.configuration
+        let entries = try CutoverJournal.read(path: configuration.journalPath)
+        let replay = try HookSwitchRun.replay(entries: entries, topologyFingerprint: configuration.topology.fingerprint)
+        var report = CommandReport(command: "resume", dryRun: dryRun)
+        let direction = replay.direction
+        let planned = replay.machine.plannedActions(from: replay.next)
+        let decision: String
+        switch replay.next {
+        case .finish: decision = "nothing left to do but record the run's end"
+        case _ where replay.wasPastPointOfNoReturn:
+            decision = "past the point of no return: go on (the step in flight is performed again: the switch command must be idempotent)"
+        default: decision = "before the switch command: roll back what was done"
+        }
+        report.notes.append("the switch run \(replay.runID) (\(direction), \(direction.oldWriter) → \(direction.newWriter)) stopped at \(replay.stoppedAt); \(decision)")
+        report.changes = planned.map { "\($0)" }
+        if dryRun { return report }
+        try confirm("About to resume the switch run \(replay.runID) (\(direction)): \(decision).")
+        return try await ConnectionScope.with(environment) { scope in
+            // Re-read under the journal's lock: another process may have resumed it in between.
+            let journal = try CutoverJournal(path: configuration.journalPath, didAppend: killHook?.journalObserver())
+            let result: HookSwitchRun.Result
+            do {
+                let run = HookSwitchRun(environment: try await scope.cutoverEnvironment(), settings: settings, policy: configuration.policy)
+                result = try await run.resume(
+                    entries: try CutoverJournal.read(path: configuration.journalPath), journal: journal, logger: scope.logger,
+                    progress: progress)
+            } catch {
+                await journal.close()
+                throw error
+            }
+            await journal.close()
+            report.changes = []
+            add(result, settings: settings, direction: direction, to: &report)
+            return report
+        }
+    }
+
+    /// The steps, the window and the outcome of a finished (or resumed) switch run, added to `report`.
+    static func add(
+        _ result: HookSwitchRun.Result, settings: HookSwitch.Settings, direction: HookSwitch.Direction,
+        to report: inout CommandReport
+    ) {
+        report.sections.append(.init(
+            title: "Steps", headers: ["step", "action", "outcome", "at"],
+            rows: result.steps.map { [$0.step.description, $0.action, $0.outcome, HumanDuration.readable($0.at)] }))
+        let r = result.report
+        report.sections.append(.init(title: "Window", headers: ["what", "value"], rows: [
+            ["fence → first write on the new writer", r.window.map { HumanDuration.readable($0) } ?? "no write observed within \(HumanDuration.format(settings.observeTimeout))"],
+            ["fenced by", r.fencedByOperator ? "the operator (read_only was on before the run)" : "the tool"],
+            ["sessions closed on the old writer", "\(r.sessionsClosed)"],
+            ["final position of the old writer", r.finalPosition.map { "\($0)" } ?? "-"],
+            ["reverse replication starts at", r.reverseStartPosition.map { "\($0)" } ?? "-"],
+        ]))
+        if let output = result.command?.output, !output.isEmpty { report.notes.append("switch command output: \(output)") }
+        if !r.undone.isEmpty { report.notes.append("undone: " + r.undone.joined(separator: "; ")) }
+        switch result.outcome {
+        case .completed:
+            if r.window == nil { report.notes.append("no write arrived on the new writer: check that the applications moved") }
+        case .refused(let reasons):
+            report.blockingReasons += reasons
+        case .rolledBack(let reason, let failures):
+            report.status = failures.contains { $0.step.hasPrefix("restart") || $0.step.hasPrefix("lift") || $0.step.hasPrefix("set-read-only") || $0.step.hasPrefix("stop-replication") } && !r.undone.isEmpty ? .rollbackIncomplete : .rolledBack
+            report.notes.append("rolled back: \(reason)")
+        case .stoppedAfterPointOfNoReturn(let reason, _, _):
+            report.status = .unfinished
+            report.notes.append("stopped past the point of no return: \(reason)")
+        }
+        if let remedy = HookSwitchMachine.remedy(for: result.outcome, direction: direction) { report.notes.append(remedy) }
+    }
+
+    /// The journal's unfinished switch run (interrupted, or stopped past the point of no return), refused with
+    /// `migrate-cli resume` as the remedy; or, for a journal of an earlier version, ``unfinishedSwitch(journalPath:)``.
+    static func unfinishedRun(journalPath: String) -> BlockingReason? {
+        guard let entries = try? CutoverJournal.read(path: journalPath) else { return nil }
+        guard let run = HookSwitchReplay.unfinishedRun(in: entries), let header = run.first else {
+            return unfinishedSwitch(journalPath: journalPath)
+        }
+        let past = run.contains { $0.pastPointOfNoReturn == true }
+        let step = run.last { $0.kind == .action }?.step?.description ?? "the start"
+        return BlockingReason(
+            check: "switch.journal",
+            message: "the journal holds the unfinished switch run \(header.runID) (\(header.hookSwitch?.direction.rawValue ?? "?")), stopped at \(step)"
+                + (past ? ", past the point of no return" : ", before the switch command"),
+            remedy: "finish it first with `migrate-cli resume` (`migrate-cli resume --dry-run` shows what it will do: "
+                + (past ? "go on from the switch command" : "roll back") + ")")
+    }
+
+    /// A switch run of an earlier version's journal (no `run-started` entry, so it cannot be replayed) that never
+    /// wrote its end: refused with what to do by hand.
     static func unfinishedSwitch(journalPath: String) -> BlockingReason? {
         guard let entries = try? CutoverJournal.read(path: journalPath),
-            let last = entries.last(where: { $0.runID.hasPrefix("switch-") }), last.kind != .runFinished
+            let last = entries.last(where: { $0.runID.hasPrefix("switch-") }), last.kind != .runFinished,
+            // A run with its `run-started` entry is resumed (`migrate-cli resume`); this is for journals written
+            // before the switch runs were journaled for resume.
+            !entries.contains(where: { $0.runID == last.runID && $0.kind == .runStarted })
         else { return nil }
         let past = entries.contains { $0.runID == last.runID && $0.step?.rawValue == "switch.switch-command" }
         let step = last.step?.description ?? "?"

@@ -26,7 +26,11 @@ enum InspectionWiring {
             preflight.replicationLogin = Preflight.ReplicationLogin(
                 password: try environment.connections.replicationPassword(
                     configuration.reverseReplication, direction: "reverse")?.reveal())
-            let report = await preflight.run(logger: environment.logger)
+            var report = await preflight.run(logger: environment.logger)
+            // Without ProxySQL (#15): the proxy's checks do not apply; the switch commands are checked instead.
+            if let settings = configuration.switchSettings, configuration.proxyNodes.isEmpty {
+                report = HookSwitch.preflightReport(report, settings: settings)
+            }
             return Self.report(report, operation: operation)
         }
     }
@@ -143,7 +147,8 @@ enum InspectionWiring {
                 let run = JournalRenderer.lastRun(entries)
                 let assessment = StatusAssessment.assess(run: run, writers: writers, topology: topology)
                 alarms = assessment.alarms
-                journalSection = JournalRenderer.phase(entries, path: journalPath, derived: assessment.phase)
+                // A switch run without ProxySQL has no routing to derive its phase from: its journal says it.
+                journalSection = JournalRenderer.phase(entries, path: journalPath, derived: run.first?.hookSwitch == nil ? assessment.phase : nil)
                 if let facts = FenceProof.journalFacts(run: run) {
                     let (alarm, note) = await Self.fenceProof(facts, scope: scope, logger: logger)
                     if let alarm { alarms.append(alarm) }
@@ -158,13 +163,25 @@ enum InspectionWiring {
             if !failures.isEmpty {
                 notes.append("\(failures.count) endpoint(s) could not be read: \(failures.map(\.detail).joined(separator: "; "))")
             }
+            let routingSection: CommandReport.Section
+            if let settings = configuration.switchSettings, configuration.proxyNodes.isEmpty {
+                // Without ProxySQL (#15): the applications find the writer through what the switch command changes.
+                routingSection = .init(title: "Switch (no ProxySQL)", headers: ["what", "value"], rows: [
+                    ["mode", "switch command (the applications find the writer without a proxy)"],
+                    ["cutover command", settings.cutoverCommand],
+                    ["failback command", settings.failbackCommand],
+                    ["bounds", "command \(HumanDuration.format(settings.commandTimeout)), first write observed within \(HumanDuration.format(settings.observeTimeout))"],
+                ])
+            } else {
+                routingSection = .init(
+                    title: "ProxySQL routing (hostgroups \(configuration.writerHostgroup), \(configuration.readerHostgroup))",
+                    headers: ["node", "role", "hostgroup", "server", "configured", "runtime", "ConnUsed"],
+                    rows: routingRows)
+            }
             var report = CommandReport(
                 command: "status",
                 sections: [
-                    .init(
-                        title: "ProxySQL routing (hostgroups \(configuration.writerHostgroup), \(configuration.readerHostgroup))",
-                        headers: ["node", "role", "hostgroup", "server", "configured", "runtime", "ConnUsed"],
-                        rows: routingRows),
+                    routingSection,
                     .init(
                         title: "Replication",
                         headers: ["direction", "replica", "from", "io", "sql", "lag", "executed", "last error"],
