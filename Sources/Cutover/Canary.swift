@@ -95,7 +95,7 @@ public enum Canary {
         return (try outcome.get(), report)
     }
 
-    private static func heartbeats(
+    static func heartbeats(
         writer: any CanaryWriting,
         options: Options,
         origin: ContinuousClock.Instant,
@@ -158,6 +158,11 @@ public struct CanaryReport: Sendable, Hashable, Codable, CustomStringConvertible
     public var firstError: String?
     /// How long the canary wrote.
     public var span: Duration
+    /// With a canary per ProxySQL node: the node whose gap is the headline's (the worst), nil with one writer.
+    public var worstNode: String? = nil
+    /// With a canary per ProxySQL node: each node's own report, in the order the nodes were given (empty with one
+    /// writer). The fields above are then the worst across them (``init(combining:)``).
+    public var nodes: [CanaryNodeReport] = []
 
     /// Summarises `observations` made over `span` (offsets from the start of the measurement).
     public init(observations: [Canary.Observation], span: ClosedRange<Duration>) {
@@ -179,7 +184,8 @@ public struct CanaryReport: Sendable, Hashable, Codable, CustomStringConvertible
     }
 
     public var description: String {
-        "canary: longest gap \(Self.milliseconds(longestGap)) ms, \(acknowledged) write(s) acknowledged, "
+        let worst = worstNode.map { " on \($0) (the worst of \(nodes.count) nodes)" } ?? ""
+        return "canary: longest gap \(Self.milliseconds(longestGap)) ms\(worst), \(acknowledged) write(s) acknowledged, "
             + "\(errors) error(s)" + (firstError.map { " (first: \($0))" } ?? "")
     }
 

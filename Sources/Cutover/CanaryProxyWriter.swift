@@ -80,6 +80,12 @@ public actor CanaryProxyWriter: CanaryWriting {
         await connection?.close()
     }
 
+    /// Closes the connection, if one is open, without touching the table (a refused run: nothing was created).
+    public func close() async {
+        await connection?.close()
+        connection = nil
+    }
+
     /// The canary account's grants, read through the proxy (`SHOW GRANTS`, answered by the current writer).
     public func grants() async throws -> [String] {
         let rows = try await session().query("SHOW GRANTS", timeout: .seconds(10))

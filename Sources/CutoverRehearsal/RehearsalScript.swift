@@ -43,6 +43,9 @@ public enum RehearsalScript {
         /// reader (``RehearsalWorkload/plain``, ``RehearsalWorkload/autoIncrement``): the emulator keeps one backend
         /// per session, where ProxySQL would keep one per hostgroup (`Documentation/proxysql-emulator.md`).
         public var writesThroughApplicationPort = false
+        /// One canary per ProxySQL node (through each node's writer port, each reported, the worst as the headline)
+        /// instead of one through the first node's (#14 item 9). Off by default.
+        public var canaryPerNode = false
 
         /// Creates options; `policy` defaults to ``defaultPolicy(for:)``. Without `application`, a `workload` of
         /// `.clientKeys` / `.autoIncrement` runs that plain load, and neither runs ``RehearsalWorkload/mix``.
@@ -221,7 +224,7 @@ public enum RehearsalScript {
             let sysbench = try await prepareSysbench(rehearsal, options: options, progress: progress)
             let sysbenchTime = options.loadBetweenSwitches * (options.operations.count + 1) + .seconds(8) * options.operations.count
             let sysbenchRun = SysbenchRun()
-            let canaryEndpoint = try await prepareCanary(rehearsal, logger: logger)
+            let canaryEndpoints = try await prepareCanary(rehearsal, perNode: options.canaryPerNode, logger: logger)
             let finishStage = Mutex<Stage?>(nil)
             let reads = ReadLoad(endpoints: rehearsal.applicationEndpoints, clientsPerEndpoint: 1, serverKind: rehearsal.source.kind)
             progress(.note("reads: one client per node through the application port (query rules: SELECT to the readers), every failure counted"))
@@ -243,7 +246,7 @@ public enum RehearsalScript {
                     progress(.phase(describe(operation)))
                     let change = try await runSwitch(
                         operation, environment: environment, policy: options.policy, logger: logger,
-                        canaryEndpoint: canaryEndpoint, progress: progress
+                        canaryEndpoints: canaryEndpoints, progress: progress
                     )
                     switches.append(change)
                     guard change.report.outcome == .completed else {
@@ -372,8 +375,11 @@ public enum RehearsalScript {
     }
 
     /// Creates the canary's table in the application's schema on the source (replicated to "Aurora") and returns
-    /// the canary's endpoint: the emulator's writer port, as the application account (on by default in rehearsals).
-    static func prepareCanary(_ rehearsal: Rehearsal, logger: Logger) async throws -> MariaDBConnection.Configuration {
+    /// the canary's endpoints by node name: the first emulator node's writer port, or with `perNode` every node's,
+    /// as the application account (on by default in rehearsals).
+    static func prepareCanary(_ rehearsal: Rehearsal, perNode: Bool = false, logger: Logger) async throws
+        -> [(node: String, endpoint: MariaDBConnection.Configuration)]
+    {
         let root = try await rehearsal.source.connectAsRoot(logger: logger)
         do {
             try await root.run("USE \(identifier: rehearsal.options.schema.database)")
@@ -383,30 +389,36 @@ public enum RehearsalScript {
             await root.close()
             throw error
         }
-        var endpoint = rehearsal.writerEndpoint
-        endpoint.database = rehearsal.options.schema.database
-        return endpoint
+        let endpoints = perNode ? rehearsal.writerEndpoints : [rehearsal.writerEndpoint]
+        return zip(rehearsal.proxyNodeNames, endpoints).map { name, endpoint in
+            var endpoint = endpoint
+            endpoint.database = rehearsal.options.schema.database
+            return (name, endpoint)
+        }
     }
 
     /// One switch, its progress forwarded. The runner runs in its own task so a cancellation of the rehearsal
-    /// becomes a graceful shutdown (a rollback before the point of no return), not a half-done step.
+    /// becomes a graceful shutdown (a rollback before the point of no return), not a half-done step. With canary
+    /// endpoints, a canary writes through each while the switch runs (one: a plain report; several: per node).
     static func runSwitch(
         _ operation: CutoverOperation,
         environment: CutoverEnvironment,
         policy: CutoverPolicy,
         logger: Logger,
-        canaryEndpoint: MariaDBConnection.Configuration? = nil,
+        canaryEndpoints: [(node: String, endpoint: MariaDBConnection.Configuration)] = [],
         progress: @escaping @Sendable (Event) -> Void
     ) async throws -> Switch {
-        guard let canaryEndpoint else {
+        guard !canaryEndpoints.isEmpty else {
             return try await runSwitch(operation, environment: environment, policy: policy, logger: logger, progress: progress)
         }
-        let writer = CanaryProxyWriter(
-            configuration: canaryEndpoint,
-            runID: "rehearse-\(operation)-\(UInt32.random(in: 0...UInt32.max))",
-            managesTable: false
-        )
-        var (change, canary) = try await Canary.measure(writer: writer, logger: logger) {
+        let run = UInt32.random(in: 0...UInt32.max)
+        let nodes = canaryEndpoints.map { node, endpoint in
+            Canary.Node(
+                name: node,
+                writer: CanaryProxyWriter(configuration: endpoint, runID: "rehearse-\(operation)-\(run)-\(node)", managesTable: false)
+            )
+        }
+        var (change, canary) = try await Canary.measure(nodes: nodes, logger: logger) {
             try await runSwitch(operation, environment: environment, policy: policy, logger: logger, progress: progress)
         }
         change.canary = canary

@@ -22,6 +22,8 @@ struct RehearsalRequest: Sendable {
     var logger: Logger
     /// ProxySQL emulator nodes (issue #16).
     var proxyNodes: Int = 1
+    /// One canary per node (`--canary-per-node`, #14 item 9).
+    var canaryPerNode = false
 }
 
 /// `sandbox up|status|down` options.

@@ -43,6 +43,10 @@ struct ProxySQLEmulatorConnectTimeoutTests {
             // and the one abandoned connect is counted; only a lower bound on time.
             let error = try #require(response.error, "a connect that never gets a greeting cannot answer")
             #expect(error.code != 9001)
+            // The attempt timed out (no MySQL error number): ProxySQL answers 9002, not a backend error
+            // (`handler_again___status_CONNECTING_SERVER`, #14).
+            #expect(error.code == 9002)
+            #expect(error.message == "Max connect failure while reaching hostgroup 10")
             #expect(elapsed >= .milliseconds(900), "abandoned before mysql-connect_timeout_server")
             let errors = try await fixture.admin.queryFirst(
                 "SELECT ConnERR FROM stats_mysql_connection_pool WHERE hostgroup = 10 AND srv_port = \(port)"

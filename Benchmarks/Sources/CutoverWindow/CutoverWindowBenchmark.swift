@@ -62,6 +62,9 @@ struct CutoverWindowBenchmark: AsyncParsableCommand {
     @Flag(help: "Run without a journal (the window without the fsync'd journal writes).")
     var noJournal = false
 
+    @Flag(help: "One canary per ProxySQL node (through each node's writer port; the worst node is the headline) instead of one through the first node's.")
+    var canaryPerNode = false
+
     @Option(
         help: """
             When a run stops, write what explains it here: both servers' process lists and GTID state at the stop, \
@@ -202,6 +205,7 @@ struct CutoverWindowBenchmark: AsyncParsableCommand {
                                 logger: logger,
                                 journalPath: journalPath(for: scenario),
                                 evidenceDirectory: evidenceDirectory.map { "\($0)/\(scenario.id)-\(getpid())" },
+                                canaryPerNode: canaryPerNode,
                                 progress: { printError($0) }
                             ).run()
                             collected.append(result)

@@ -135,7 +135,7 @@ struct Report {
         )
         out.append(
             Self.table(
-                ["scenario", "runs", "canary gap p50", "p99", "max", "window p50", "canary errors", "first error"],
+                ["scenario", "runs", "canary gap p50", "p99", "max", "window p50", "canary errors", "first error", "worst nodes"],
                 results.compactMap { result -> [String]? in
                     let reports = result.analyses.compactMap(\.record.canary)
                     guard !reports.isEmpty else { return nil }
@@ -145,6 +145,12 @@ struct Report {
                         Self.ms(Self.median(result.analyses.compactMap(\.record.window))),
                         "\(reports.map(\.errors).reduce(0, +))",
                         reports.compactMap(\.firstError).first.map { String($0.prefix(60)) } ?? "-",
+                        // With --canary-per-node: how often each node was the worst (the headline's).
+                        {
+                            let worst = Dictionary(grouping: reports.compactMap(\.worstNode), by: { $0 })
+                                .sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value.count)" }
+                            return worst.isEmpty ? "-" : worst.joined(separator: " ")
+                        }(),
                     ]
                 }
             )

@@ -182,6 +182,8 @@ struct ScenarioRunner {
     var journalPath: String?
     /// Where a stopped run's evidence goes (``FenceEvidence``), or nil.
     var evidenceDirectory: String?
+    /// One canary per ProxySQL node (`--canary-per-node`), the worst as the headline; else one through the first.
+    var canaryPerNode = false
     /// Progress lines.
     var progress: @Sendable (String) -> Void
 
@@ -298,14 +300,20 @@ struct ScenarioRunner {
                         do {
                             // The canary: heartbeats through the emulator's writer port as the application account,
                             // while the switch runs (what a client sees, next to the tool's own window).
-                            var canaryEndpoint = rehearsal.writerEndpoint
-                            canaryEndpoint.database = rehearsal.options.schema.database
-                            let canaryWriter = CanaryProxyWriter(
-                                configuration: canaryEndpoint,
-                                runID: "\(scenario.id)-\(index)-\(operation)",
-                                managesTable: false
-                            )
-                            let (report, canary) = try await Canary.measure(writer: canaryWriter) {
+                            let canaryEndpoints = canaryPerNode ? rehearsal.writerEndpoints : [rehearsal.writerEndpoint]
+                            let canaryNodes = zip(rehearsal.proxyNodeNames, canaryEndpoints).map { name, endpoint in
+                                var endpoint = endpoint
+                                endpoint.database = rehearsal.options.schema.database
+                                return Canary.Node(
+                                    name: name,
+                                    writer: CanaryProxyWriter(
+                                        configuration: endpoint,
+                                        runID: "\(scenario.id)-\(index)-\(operation)-\(name)",
+                                        managesTable: false
+                                    )
+                                )
+                            }
+                            let (report, canary) = try await Canary.measure(nodes: canaryNodes) {
                                 try await runner.run()
                             }
                             let ended = ContinuousClock.now

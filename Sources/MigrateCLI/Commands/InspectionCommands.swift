@@ -150,14 +150,18 @@ struct RehearseCommand: AsyncParsableCommand {
     @Option(name: .customLong("proxysql-nodes"), help: ArgumentHelp("ProxySQL emulator nodes (a fleet): the load spreads over their writer ports, every switch is applied to and verified on each.", valueName: "N"))
     var proxysqlNodes: Int = 1
 
-    @Option(name: .customLong("switch"), help: ArgumentHelp("How the writer moves: proxysql (default: the ProxySQL emulator), or hook (no proxy: the clients find the writer through a file the switch command rewrites, reconnect on 1290 / lost connection; cut-over, failback, cut-over; every acknowledged write checked).", valueName: "mode"))
+    @Flag(name: .customLong("canary-per-node"), help: "One canary per ProxySQL node (through each node's writer port): each node's longest gap reported, the worst as the headline.")
+    var canaryPerNode = false
+
+    @Option(name: .customLong("switch"), help: ArgumentHelp("How the writer moves: proxysql (default: the ProxySQL emulator), or hook (no proxy: the clients find the writer through a file the switch command rewrites, reconnect on 1290 / lost connection; cut-over, failback, cut-over; every acknowledged write checked). With hook, --workload is plain, auto-increment, last-insert-id, idle-pool or mix (plain + auto-increment + last-insert-id + idle-pool; pinned-at-connect and sysbench-* are refused), and --server mariadb or mysql.", valueName: "mode"))
     var switchMode: String = "proxysql"
 
     /// `rehearse --switch hook` (#15 item 2).
     func runHook(_ runtime: CommandRuntime) async throws -> ExitStatus {
         let json = options.json
         let result = try await HookSwitchRehearsal.run(
-            clients: clients, loadBetween: HumanDuration.parse(loadBetween) ?? .seconds(2), logger: runtime.logger
+            clients: clients, loadBetween: HumanDuration.parse(loadBetween) ?? .seconds(2), workload: workload, serverKind: server,
+            logger: runtime.logger
         ) { line in
             if !json { runtime.writeError("  \(line)\n") }
         }
@@ -170,7 +174,9 @@ struct RehearseCommand: AsyncParsableCommand {
                  stage.clientErrors.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: " "),
                  HumanDuration.readable(stage.duration)]
             }))
-        report.notes.append("verification: \(result.acknowledged) acknowledged write(s), \(result.lost.count) lost on the final writer" + (result.lost.isEmpty ? "" : ": \(result.lost.prefix(10))"))
+        report.notes.append("servers: \(result.serverKind); clients: \(result.shapes.map(\.description).joined(separator: ", ")) (workload \(workload))")
+        report.notes.append("verification: \(result.acknowledged) acknowledged write(s), \(result.lost.count) lost and \(result.doubled.count) doubled on the final writer" + (result.lost.isEmpty ? "" : "; lost: \(result.lost.prefix(10))") + (result.doubled.isEmpty ? "" : "; doubled: \(result.doubled.prefix(10))"))
+        for violation in result.violations.prefix(10) { report.notes.append("violation: \(violation)") }
         report.notes.append("clients see errors (1290 on writes, 2013 when their session is closed) for the window's length: that is this mode, not a fault")
         if let stopped = result.stoppedEarly { report.notes.append("stopped early: \(stopped)") }
         if !result.succeeded { report.status = .failure }
@@ -180,6 +186,10 @@ struct RehearseCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard ["proxysql", "hook"].contains(switchMode) else { throw ValidationError("--switch must be proxysql or hook") }
+        if switchMode == "hook" {
+            if case .failure(let refusal) = HookSwitchRehearsal.shapes(for: workload) { throw ValidationError(refusal.description) }
+            guard proxysqlNodes == 1 else { throw ValidationError("--proxysql-nodes has no meaning with --switch hook: there is no proxy") }
+        }
         guard (1...256).contains(clients) else { throw ValidationError("--clients must be 1–256") }
         guard (1...Rehearsal.maximumProxyNodes).contains(proxysqlNodes) else {
             throw ValidationError("--proxysql-nodes must be 1–\(Rehearsal.maximumProxyNodes)")
@@ -203,7 +213,8 @@ struct RehearseCommand: AsyncParsableCommand {
                 loadBetweenSwitches: HumanDuration.parse(loadBetween) ?? .seconds(2),
                 serverKind: server,
                 logger: runtime.logger,
-                proxyNodes: proxysqlNodes
+                proxyNodes: proxysqlNodes,
+                canaryPerNode: canaryPerNode
             )
             let printer = RehearsalPrinter(json: options.json, style: runtime.style, write: { runtime.write($0) })
             let report = try await cancellingOnInterrupt {
@@ -240,8 +251,8 @@ final class RehearsalPrinter: Sendable {
             finish()
             write(
                 json
-                    ? CanaryRendering.jsonEvent(report, operation: operation.rawValue).serialized + "\n"
-                    : "    \(operation): \(report)\n"
+                    ? CanaryRendering.jsonLines(report, operation: operation.rawValue)
+                    : CanaryRendering.textLines(report, prefix: "    \(operation): ")
             )
         case .preflight(let report):
             if json {

@@ -473,7 +473,7 @@ struct FieldReader {
         let journalPath = path("journal.path")
             ?? absolute("migrate-journal.jsonl", relativeTo: filePath.map { ($0 as NSString).deletingLastPathComponent } ?? currentDirectory)
         let applicationUsers = list("application.users") ?? []
-        let canary = canary()
+        let canary = canary(proxyNodes: nodes)
 
         guard issues.isEmpty, let source, let targetWriter, let sourceWriterRow, let targetWriterRow, let forward,
             let reverse, let writerHostgroup, let readerHostgroup

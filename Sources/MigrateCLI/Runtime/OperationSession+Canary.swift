@@ -24,33 +24,53 @@ extension OperationSession {
         guard let settings = environment.configuration.canary else { return try await body() }
         var connection = try environment.connections.connectionConfiguration(for: .canary)
         connection.database = settings.database
-        let writer = CanaryProxyWriter(
-            configuration: connection,
-            table: settings.table,
-            runID: "migrate-cli-" + String(UUID().uuidString.prefix(8)).lowercased()
-        )
-        let check: PreflightCheck
-        do {
-            let grants = try await writer.grants().compactMap(ServerInspection.Grant.init(parsing:))
-            check = Canary.grantCheck(grants: grants, database: settings.database, table: settings.table)
-        } catch {
-            try? await writer.cleanUp()
-            throw EndpointUnavailable(endpoint: .canary, address: settings.address.description, underlying: error)
+        let runID = "migrate-cli-" + String(UUID().uuidString.prefix(8)).lowercased()
+        // One writer through canary.host, or (canary.per-node) one per ProxySQL node through its data port; the
+        // first creates and drops the table, the others only write.
+        let targets: [(node: String, address: Address)] =
+            settings.nodes.isEmpty ? [("canary", settings.address)] : settings.nodes.map { ($0.node, $0.address) }
+        let writers = targets.enumerated().map { index, target in
+            var configuration = connection
+            configuration.endpoint = .tcp(host: target.address.host, port: target.address.port)
+            return CanaryProxyWriter(
+                configuration: configuration,
+                table: settings.table,
+                runID: settings.nodes.isEmpty ? runID : "\(runID)-\(target.node)",
+                managesTable: index == 0
+            )
         }
-        guard check.status != .fail else {
-            try? await writer.cleanUp()
-            throw CanaryCheckFailed(check: check)
+        func closeAll() async {
+            for writer in writers { await writer.close() }
         }
+        // The grants are read through every node (each data port must let the account in).
+        for (writer, target) in zip(writers, targets) {
+            let check: PreflightCheck
+            do {
+                let grants = try await writer.grants().compactMap(ServerInspection.Grant.init(parsing:))
+                check = Canary.grantCheck(grants: grants, database: settings.database, table: settings.table)
+            } catch {
+                await closeAll()
+                throw EndpointUnavailable(endpoint: .canary, address: target.address.description, underlying: error)
+            }
+            guard check.status != .fail else {
+                await closeAll()
+                throw CanaryCheckFailed(check: check)
+            }
+        }
+        let nodes = zip(targets, writers).map { Canary.Node(name: $0.node, writer: $1) }
         let (result, report) = try await Canary.measure(
-            writer: writer,
+            nodes: nodes,
             options: Canary.Options(interval: settings.interval, writeTimeout: settings.writeTimeout),
             logger: environment.logger,
             during: body
         )
+        let through = settings.nodes.isEmpty
+            ? "through \(settings.address)"
+            : "through the data port of each of \(settings.nodes.count) ProxySQL nodes"
         output(
             json
-                ? CanaryRendering.jsonEvent(report, operation: operation.rawValue).serialized + "\n"
-                : "\(report) (through \(settings.address) as the canary account; the number to watch)\n"
+                ? CanaryRendering.jsonLines(report, operation: operation.rawValue)
+                : CanaryRendering.textLines(report, prefix: "", suffix: " (\(through) as the canary account; the number to watch)")
         )
         return result
     }

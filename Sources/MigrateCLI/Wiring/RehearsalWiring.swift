@@ -16,6 +16,7 @@ enum RehearsalWiring {
             serverKind: request.serverKind
         )
         options.proxyNodes = request.proxyNodes
+        options.canaryPerNode = request.canaryPerNode
         let result = try await RehearsalScript.run(
             options: options,
             logger: request.logger,

@@ -99,11 +99,15 @@ struct BackendConnectError: Error, Sendable, CustomStringConvertible {
     var code: UInt16
     var sqlState: String
     var message: String
+    /// The attempt was abandoned at its deadline (no connection, or no greeting and login, in time): ProxySQL's
+    /// `ASYNC_CONNECT_TIMEOUT`, which leaves no MySQL error number.
+    var timedOut = false
 
-    init(code: UInt16, sqlState: String, message: String) {
+    init(code: UInt16, sqlState: String, message: String, timedOut: Bool = false) {
         self.code = code
         self.sqlState = sqlState
         self.message = message
+        self.timedOut = timedOut
     }
 
     /// The error the backend sent instead of a greeting or at login.
@@ -121,12 +125,16 @@ struct BackendConnectError: Error, Sendable, CustomStringConvertible {
         if error is BackendLostError {
             self.init(
                 code: 2013, sqlState: "HY000",
-                message: "Lost connection to server at 'handshake: reading initial communication packet', system error: 110"
+                message: "Lost connection to server at 'handshake: reading initial communication packet', system error: 110",
+                timedOut: text.contains("timed out")
             )
         } else {
-            let errno = text.localizedCaseInsensitiveContains("refused") ? " (111)"
-                : text.localizedCaseInsensitiveContains("time") ? " (110)" : ""
-            self.init(code: 2003, sqlState: "HY000", message: "Can't connect to MySQL server on '\(server.host)'\(errno)")
+            var timedOut = text.localizedCaseInsensitiveContains("time")
+            if case ChannelError.connectTimeout = error { timedOut = true }
+            let errno = text.localizedCaseInsensitiveContains("refused") ? " (111)" : timedOut ? " (110)" : ""
+            self.init(
+                code: 2003, sqlState: "HY000", message: "Can't connect to MySQL server on '\(server.host)'\(errno)",
+                timedOut: timedOut)
         }
     }
 

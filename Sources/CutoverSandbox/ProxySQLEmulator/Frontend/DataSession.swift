@@ -317,12 +317,25 @@ struct DataSession {
     ) async -> Outcome {
         var retriesLeft = variables.queryRetriesOnFailure
         var connectRetriesLeft = variables.connectRetriesOnFailure
+        // ProxySQL 2.7.1 (`MySQL_Session::handler`, PROCESSING_QUERY) sets the session's `max_connect_time` to now +
+        // `mysql-connect_timeout_server_max` when the statement starts looking for a backend, and clears it once it
+        // has one: the clock runs from the statement's start (again from a re-send's), not from a first failure.
+        // The 9001's "after N ms" counts from the statement's start (`CurrentQuery.start_time`).
+        let statementStarted = ContinuousClock.now
         var waitStarted: ContinuousClock.Instant?
         let maximumWait = Duration.milliseconds(variables.connectTimeoutServerMax)
         let hostgroup = local.hostgroup
         let metadata: Logger.Metadata = ["proxysql.session_id": "\(local.id)", "proxysql.hostgroup": "\(hostgroup)"]
 
         while true {
+            let started = waitStarted ?? .now
+            waitStarted = started
+            let deadline = started + maximumWait
+            // `handler_again___status_CONNECTING_SERVER` checks `max_connect_time` first, at every turn (after a
+            // failed connect's `connect_retries_delay`, at each re-check of a hostgroup without a usable server).
+            if ContinuousClock.now >= deadline {
+                return Outcome(packets: [maxConnectTimeout(since: statementStarted, hostgroup: hostgroup)])
+            }
             let connection: BackendConnection
             var wasPinned = false
             switch dataPlane.acquire(session: local.id, hostgroup: hostgroup, user: local.user) {
@@ -348,25 +361,27 @@ struct DataSession {
                         user: local.user,
                         password: local.password,
                         schema: local.schema,
-                        timeout: .milliseconds(variables.connectTimeoutServer),
+                        // `MySQL_Connection::handler`: an attempt's `wait_until` is now + connect_timeout_server,
+                        // capped at `max_connect_time`.
+                        timeout: min(.milliseconds(variables.connectTimeoutServer), deadline - .now),
                         group: group
                     )
                 } catch {
                     // ProxySQL counts the failure for SHUNNED, retries `mysql-connect_retries_on_failure` times
                     // `mysql-connect_retries_delay` ms apart, then gives the client the backend's own error
                     // (`handler_again___status_CONNECTING_SERVER`; the frontend stays open).
+                    // A timed-out attempt (`ASYNC_CONNECT_TIMEOUT`) has no MySQL error number: it is counted as error 0.
                     let failure = BackendConnectError(error, server: server)
-                    dataPlane.connectFailed(server, errorCode: Int(failure.code))
+                    dataPlane.connectFailed(server, errorCode: failure.timedOut ? 0 : Int(failure.code))
                     logger.debug(
                         "backend connect failed",
                         metadata: metadata.merging(["proxysql.server": "\(server)", "proxysql.error": "\(failure)"]) { $1 }
                     )
-                    let started = waitStarted ?? .now
-                    waitStarted = started
-                    if ContinuousClock.now - started >= maximumWait {
-                        return Outcome(packets: [maxConnectTimeout(since: started, hostgroup: hostgroup)])
-                    }
+                    // Retries spent: the backend's error, or, when the last attempt timed out (no error number),
+                    // 9002 `Max connect failure while reaching hostgroup N`; whatever the time. With retries left
+                    // the next turn checks the deadline first (9001).
                     guard connectRetriesLeft > 0 else {
+                        if failure.timedOut { return Outcome(packets: [maxConnectFailure(hostgroup: hostgroup)]) }
                         return Outcome(packets: [self.error(failure.code, failure.sqlState, failure.message)])
                     }
                     connectRetriesLeft -= 1
@@ -383,12 +398,6 @@ struct DataSession {
                 connection = opened
             case .wait(let generation):
                 // No usable server: the statement waits (no error) for a LOAD, up to connect_timeout_server_max.
-                let started = waitStarted ?? .now
-                waitStarted = started
-                let deadline = started + maximumWait
-                if ContinuousClock.now >= deadline {
-                    return Outcome(packets: [maxConnectTimeout(since: started, hostgroup: hostgroup)])
-                }
                 let changed = await dataPlane.waitForRuntimeChange(after: generation, until: deadline)
                 if Task.isCancelled { return Outcome(packets: [], closeFrontend: true) }
                 if changed, let recheck = Self.nextRecheck(
@@ -403,6 +412,8 @@ struct DataSession {
                 continue
             }
 
+            // A backend: `max_connect_time` is cleared; a re-send after a lost connection starts a new clock.
+            waitStarted = nil
             var bytesSent = 0
             let response: BackendResponse
             do {
@@ -523,6 +534,12 @@ struct DataSession {
 
     private func lostConnection() -> MySQLPacket {
         error(2013, "HY000", "Lost connection to MySQL server during query")
+    }
+
+    /// 9002, what ProxySQL 2.7.1 answers when a statement's last connect attempt timed out (no MySQL error number
+    /// to forward; `handler_again___status_CONNECTING_SERVER`).
+    private func maxConnectFailure(hostgroup: Int) -> MySQLPacket {
+        error(9002, "HY000", "Max connect failure while reaching hostgroup \(hostgroup)")
     }
 
     private func maxConnectTimeout(since started: ContinuousClock.Instant, hostgroup: Int) -> MySQLPacket {
