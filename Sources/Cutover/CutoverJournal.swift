@@ -204,6 +204,8 @@ public actor CutoverJournal {
         // Entries after the last `run-finished`: a resume was interrupted.
         if run.last?.kind != .runFinished { return run }
         if case .stoppedAfterPointOfNoReturn? = finished.outcome { return run }
+        // An end this version cannot read: not known to be finished; `resume` refuses it as a mismatch.
+        if finished.outcomePayload?.isUnreadable == true { return run }
         return nil
     }
 

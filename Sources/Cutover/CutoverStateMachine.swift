@@ -2,8 +2,8 @@
 /// (imperative). No I/O, no clock (times arrive inside events, as offsets from the start of the run), no logging.
 ///
 /// A ``CutoverRunner`` performs each action with a ``CutoverExecutor``, journals it, and feeds the outcome back as
-/// an event. Because the events are `Codable`, a journal can be replayed into a fresh machine to rebuild its state
-/// (see ``resumeAfterInterruption(actionJournaled:)``).
+/// an event. The journal holds the events in its own on-disk form (``JournalRecord``), so a journal can be replayed
+/// into a fresh machine to rebuild its state (see ``resumeAfterInterruption(actionJournaled:)``).
 ///
 /// The writer switch crosses a **point of no return** when the new writer is set ONLINE. Before it, any failure,
 /// deadline or shutdown request leads to a rollback that restores the starting routing. After it, the machine only
@@ -11,7 +11,7 @@
 /// reader is OFFLINE_HARD (the new reader serves alone): only saving the configuration follows, and it goes forward.
 public struct CutoverStateMachine: Sendable {
     /// What the runner must do next.
-    public enum Action: Sendable, Hashable, Codable {
+    public enum Action: Sendable, Hashable {
         /// Check what must hold before anything changes (replication health, lag, long transactions, ...).
         case runGuards(CutoverOperation)
         /// Change ProxySQL variables for the window and report their previous values.
@@ -64,7 +64,7 @@ public struct CutoverStateMachine: Sendable {
     }
 
     /// What happened (reported by the runner).
-    public enum Event: Sendable, Hashable, Codable {
+    public enum Event: Sendable, Hashable {
         /// The guards ran; empty `blockingReasons` means the run may proceed. `pinnedSessions` lists the sessions
         /// ProxySQL pinned to the old server when the guards looked (information: they hold the drain), nil when not
         /// read. `proxySettings` holds the current values of the ProxySQL variables the window will change (nil when

@@ -1,5 +1,9 @@
 /// One line of the journal (JSON Lines): the journal's own, versioned on-disk record.
 ///
+/// Its action, event and outcome are stored in the journal's own payload types (`JournalPayload.swift`), coded
+/// field by field, not in the state machine's enums; ``action``, ``event`` and ``outcome`` map them to the machine's
+/// values, and ``unreadablePayload`` says when this version cannot.
+///
 /// Its ``formatVersion`` says which version of the format wrote it: ``currentFormatVersion`` for this one, absent in
 /// journals written before the field existed (read as version 1, the same format). A journal is outside input: it is
 /// read with ``CutoverJournal/read(path:)``, which refuses a line of a later format with
@@ -42,16 +46,16 @@ public struct JournalRecord: Sendable, Codable, Hashable {
     public var topologyFingerprint: String?
     /// The step the action or event belongs to (`offlineSoftOld`, `rollback.onlineOld`).
     public var step: StepID?
-    /// The action (on `action` lines).
-    public var action: CutoverStateMachine.Action?
-    /// The event (on `event` lines).
-    public var event: CutoverStateMachine.Event?
+    /// The action (on `action` lines), in the journal's own form (``action`` is the machine's).
+    var actionPayload: JournalActionPayload?
+    /// The event (on `event` lines), in the journal's own form (``event`` is the machine's).
+    var eventPayload: JournalEventPayload?
     /// The statements the action sent, redacted (on `event` lines).
     public var statements: [ExecutedStatement]?
     /// Whether the run was past the point of no return when the action started (on `action` lines).
     public var pastPointOfNoReturn: Bool?
-    /// How the run ended (on `run-finished`).
-    public var outcome: CutoverOutcome?
+    /// How the run ended (on `run-finished`), in the journal's own form (``outcome`` is the machine's).
+    var outcomePayload: JournalOutcomePayload?
     /// The measured moments of the run (on `run-finished`).
     public var timeline: CutoverTimeline?
     /// A switch without ProxySQL's direction, action or event (``HookSwitchRun``; such a run has no ``operation``).
@@ -72,8 +76,11 @@ public struct JournalRecord: Sendable, Codable, Hashable {
 
     enum CodingKeys: String, CodingKey {
         case formatVersion = "version"
-        case sequence, runID, kind, time, elapsedMicroseconds, operation, policy, topologyFingerprint, step, action
-        case event, statements, pastPointOfNoReturn, outcome, timeline, hookSwitch
+        case sequence, runID, kind, time, elapsedMicroseconds, operation, policy, topologyFingerprint, step
+        case actionPayload = "action"
+        case eventPayload = "event"
+        case outcomePayload = "outcome"
+        case statements, pastPointOfNoReturn, timeline, hookSwitch
     }
 
     /// Only the version of a line, read before the rest so that a line of a later format is refused as such even

@@ -3,7 +3,8 @@
 /// A journal is outside input: it may be truncated, edited by hand or written by another version. Each entry is
 /// checked against what the machine asked for at that point: an action must be the pending one (or the one an
 /// earlier resume decided), an action's step must be the machine's step, and an event must answer the action in
-/// flight. The first entry that does not fit ends the replay with ``CutoverError/Code/journalMismatch`` naming its
+/// flight; each payload must be one this version reads (the validating conversion of `JournalPayload+Machine.swift`).
+/// The first entry that does not fit ends the replay with ``CutoverError/Code/journalMismatch`` naming its
 /// sequence number; the process never stops on bytes that came from a file.
 struct JournalReplay {
     /// The machine, with every journaled event fed back; call ``CutoverStateMachine/resumeAfterInterruption(actionJournaled:)`` next.
@@ -31,9 +32,11 @@ struct JournalReplay {
             }
             switch entry.kind {
             case .action:
-                guard let action = entry.action else {
+                guard let payload = entry.actionPayload else {
                     throw Self.mismatch(runID, entry, "is an action line without an action")
                 }
+                let action: CutoverStateMachine.Action
+                do { action = try payload.machineAction() } catch { throw Self.mismatch(runID, entry, "\(error)") }
                 if action != pending {
                     pending = machine.resumeAfterInterruption(actionJournaled: actionJournaled)
                     guard pending == action else {
@@ -48,9 +51,11 @@ struct JournalReplay {
                         runID, entry, "names step \(step), the run was at step \(machine.currentStep ?? "-")")
                 }
             case .event:
-                guard let event = entry.event else {
+                guard let payload = entry.eventPayload else {
                     throw Self.mismatch(runID, entry, "is an event line without an event")
                 }
+                let event: CutoverStateMachine.Event
+                do { event = try payload.machineEvent() } catch { throw Self.mismatch(runID, entry, "\(error)") }
                 guard let next = machine.accept(event) else {
                     throw Self.mismatch(
                         runID, entry,
@@ -59,7 +64,11 @@ struct JournalReplay {
                             + " (the journal was edited, cut short or written by another version)")
                 }
                 if next != .wait { pending = next }
-            case .runStarted, .runFinished:
+            case .runFinished:
+                if let outcome = entry.outcomePayload, outcome.isUnreadable {
+                    throw Self.mismatch(runID, entry, entry.unreadablePayload ?? "its outcome cannot be read")
+                }
+            case .runStarted:
                 break
             }
         }

@@ -1,6 +1,8 @@
 import Logging
 import ProxySQLAdmin
 
+private typealias StatusChange = CutoverStateMachine.StatusChange
+
 extension LiveCutoverStep {
     /// Performs one of the ProxySQL family of actions: the window's variables, the pin settle, status changes, the
     /// drain, closing sessions, restoring the variables and saving the configuration.
@@ -45,30 +47,42 @@ extension LiveCutoverStep {
     // MARK: Status changes
 
     /// ``CutoverStateMachine/Action/setStatus(_:_:)`` on every node: the rows to change (``intendedStates(_:_:key:)``),
-    /// the reader rule (``readerPrecondition(_:_:logger:)``), then each node's UPDATE, LOAD and runtime check. The event's
-    /// time is when the window opened (the first node stopped routing) or closed (the last node routes anew).
+    /// the reader rule (read here, decided by ``CutoverStateMachine/StatusChange/readerVerdict(_:database:reading:)``),
+    /// then each node's UPDATE, LOAD and runtime check; a failure says whether it may have taken effect (read here,
+    /// decided by ``CutoverStateMachine/StatusChange/mayHaveTakenEffect(_:_:nodesSucceeded:absentFromEveryRuntime:)``).
+    /// The event's time is when the window opened (the first node stopped routing) or closed (the last node routes
+    /// anew).
     private func setStatus(
         _ server: RoutedServer, _ status: RoutingStatus, key: BackendServer.Key, action: CutoverStateMachine.Action,
         context: CutoverExecutionContext
     ) async -> CutoverStateMachine.Event {
         var otherReaderOnline: BackendServer.Key?
         if server.kind == .reader {
-            switch await readerPrecondition(server, status, logger: context.logger) {
+            let serving = environment.database(StatusChange.servingRole(of: server, status))
+            let reading = await readServingDatabase(serving, logger: context.logger)
+            switch StatusChange.readerVerdict(status, database: serving.name, reading: reading) {
             case .refused(let problem, let database):
                 return stepFailed(
                     action, "\(problem); \(server) left as it was on every node", endpoint: database,
                     remedy: "bring \(database) back (running, reachable, replicating cleanly), check the readers with "
                         + "`migrate-cli status`, then run the reader switch again",
                     context: context)
-            case .requiringOnline(let other):
-                otherReaderOnline = other
+            case .proceed(let requiringOtherReaderOnline):
+                otherReaderOnline = requiringOtherReaderOnline ? topology.key(of: .reader(server.role.other)) : nil
             }
         }
         let times = await applyOnEveryNode(
             intendedStates(server, status, key: key), requiringOnline: otherReaderOnline, context: context,
             logger: context.logger)
         if let failure = times.failure {
-            let mayHaveTakenEffect = await onlineMayHaveTakenEffect(server, status, key: key, times: times, context: context)
+            var absentEverywhere: Bool?
+            if StatusChange.needsRuntimeReading(server, status, nodesSucceeded: times.succeeded) {
+                absentEverywhere = await proxies.verifyRuntime(
+                    [IntendedBackendState(key: key, status: .offlineHard)], logger: context.logger
+                ).isCompleteSuccess
+            }
+            let mayHaveTakenEffect = StatusChange.mayHaveTakenEffect(
+                server, status, nodesSucceeded: times.succeeded, absentFromEveryRuntime: absentEverywhere)
             return stepFailed(
                 action, failure.message, endpoint: failure.node, mayHaveTakenEffect: mayHaveTakenEffect,
                 error: failure.error, context: context)
@@ -87,40 +101,6 @@ extension LiveCutoverStep {
         }
         intended.append(IntendedBackendState(key: key, status: BackendStatus(status)))
         return intended
-    }
-
-    /// What a reader status change needs first.
-    private enum ReaderPrecondition {
-        /// The database that would serve the reads cannot (the problem, the database's name): nothing changes.
-        case refused(String, database: String)
-        /// Go ahead; on each node, only where this other reader row is ONLINE (nil: no such need).
-        case requiringOnline(BackendServer.Key?)
-    }
-
-    /// A reader row enters service only while its database serves, and leaves it only while the other reader's
-    /// database serves and, on each node, the other reader row is ONLINE there (so no node is ever left without an
-    /// ONLINE reader by the tool).
-    private func readerPrecondition(_ server: RoutedServer, _ status: RoutingStatus, logger: Logger) async
-        -> ReaderPrecondition
-    {
-        let serving = status == .online ? server.role : server.role.other
-        if let problem = await readerDatabaseProblem(serving, logger: logger) {
-            return .refused(problem, database: environment.database(serving).name)
-        }
-        return .requiringOnline(status == .online ? nil : topology.key(of: .reader(server.role.other)))
-    }
-
-    /// Whether a failed status change may have taken effect, which decides between rollback and going forward (the
-    /// point of no return). Only a writer's ONLINE that no node confirmed is looked at again: every runtime is read,
-    /// and only a writer absent from all of them did not take effect.
-    private func onlineMayHaveTakenEffect(
-        _ server: RoutedServer, _ status: RoutingStatus, key: BackendServer.Key, times: NodeTimes,
-        context: CutoverExecutionContext
-    ) async -> Bool {
-        guard server.kind == .writer, status == .online, times.succeeded == 0 else { return true }
-        let absent = await proxies.verifyRuntime(
-            [IntendedBackendState(key: key, status: .offlineHard)], logger: context.logger)
-        return !absent.isCompleteSuccess
     }
 
     private struct NodeTimes {
@@ -174,17 +154,18 @@ extension LiveCutoverStep {
         return outcome
     }
 
-    /// Why `role`'s database cannot serve reads (it does not answer, or it replicates with a problem), nil when it
-    /// can.
-    private func readerDatabaseProblem(_ role: DatabaseRole, logger: Logger) async -> String? {
-        let database = environment.database(role)
+    /// What `database` shows of its ability to serve reads: it does not answer, it replicates with a problem, or it
+    /// serves (the verdict is ``CutoverStateMachine/StatusChange/readerVerdict(_:database:reading:)``'s).
+    private func readServingDatabase(_ database: any CutoverDatabase, logger: Logger) async
+        -> StatusChange.ServingDatabase
+    {
         do {
             if let health = try await database.replicaHealth(logger: logger), !health.isRunning {
-                return "\(database.name) does not replicate cleanly (\(health)): reads there would go stale"
+                return .notReplicatingCleanly("\(health)")
             }
-            return nil
+            return .serving
         } catch {
-            return "\(database.name) does not answer (\(error)): reads there would fail"
+            return .unreachable("\(error)")
         }
     }
 

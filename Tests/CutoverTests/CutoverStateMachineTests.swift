@@ -269,11 +269,9 @@ struct WriterCutoverTranscriptTests {
         _ = old.receive(.guardsFinished(blockingReasons: []))
         #expect(old.resumeAfterInterruption() == .restoreProxySettings(ProxySettingsSnapshot()))
         // A journal written before the field existed still decodes.
-        let event = try JSONDecoder().decode(
-            CutoverStateMachine.Event.self, from: Data(#"{"guardsFinished":{"blockingReasons":[]}}"#.utf8))
+        let event = try JournalPayloadTests.decodeEvent(Data(#"{"guardsFinished":{"blockingReasons":[]}}"#.utf8))
         #expect(event == .guardsFinished(blockingReasons: []))
-        let encoded = try JSONEncoder().encode(CutoverStateMachine.Event.guardsFinished(blockingReasons: [], proxySettings: snapshot))
-        #expect(try JSONDecoder().decode(CutoverStateMachine.Event.self, from: encoded) == .guardsFinished(blockingReasons: [], proxySettings: snapshot))
+        #expect(try JournalPayloadTests.roundTrip(.guardsFinished(blockingReasons: [], proxySettings: snapshot)) == .guardsFinished(blockingReasons: [], proxySettings: snapshot))
     }
 
     @Test("a shutdown request after the point of no return still runs the durable fence, the variables' restore and SAVE, then stops with the replication steps remaining")

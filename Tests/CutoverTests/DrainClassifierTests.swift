@@ -148,7 +148,7 @@ struct IdlePinTranscriptTests {
     func coding() throws {
         let event = CutoverStateMachine.Event.drainEndedWithIdlePins(
             .writer(.target), holders: classified([entry(1, flags: 0)]), at: ms(7))
-        let decoded = try JSONDecoder().decode(CutoverStateMachine.Event.self, from: JSONEncoder().encode(event))
+        let decoded = try JournalPayloadTests.roundTrip(event)
         #expect(decoded == event)
         var timeline = CutoverTimeline()
         timeline.idlePinsCut = classified([entry(1, flags: 0)])

@@ -178,14 +178,12 @@ struct SessionPinsTests {
     @Test("an event journaled before pinnedSessions existed still decodes")
     func oldEventDecodes() throws {
         let json = #"{"guardsFinished":{"blockingReasons":[]}}"#
-        let event = try JSONDecoder().decode(CutoverStateMachine.Event.self, from: Data(json.utf8))
+        let event = try JournalPayloadTests.decodeEvent(Data(json.utf8))
         #expect(event == .guardsFinished(blockingReasons: [], pinnedSessions: nil))
         let holder = SessionHolder(
             sessionID: 1, user: "app", clientAddress: "h:1 via p1", command: "Sleep", timeMilliseconds: 5, reason: "x")
-        let roundTrip = try JSONDecoder().decode(
-            CutoverStateMachine.Event.self,
-            from: JSONEncoder().encode(
-                CutoverStateMachine.Event.guardsFinished(blockingReasons: [], pinnedSessions: [holder])))
+        let roundTrip = try JournalPayloadTests.roundTrip(
+            CutoverStateMachine.Event.guardsFinished(blockingReasons: [], pinnedSessions: [holder]))
         #expect(roundTrip == .guardsFinished(blockingReasons: [], pinnedSessions: [holder]))
     }
 }

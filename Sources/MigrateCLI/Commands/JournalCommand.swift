@@ -103,6 +103,10 @@ enum JournalRenderer {
         var finished = false
         for entry in entries {
             let stamp = "[" + HumanDuration.readable(.microseconds(entry.elapsedMicroseconds)).leftPadded(to: 9) + "]"
+            if let problem = entry.unreadablePayload {
+                // Written by another version, or edited: shown, never guessed at (a resume refuses it).
+                text += "  \(style.dim(stamp)) \(entry.step ?? "-"): " + style.red("entry \(entry.sequence): \(problem)") + "\n"
+            }
             switch entry.kind {
             case .runStarted:
                 continue
