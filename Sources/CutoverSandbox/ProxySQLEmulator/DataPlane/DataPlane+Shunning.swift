@@ -29,6 +29,15 @@ enum ShunRules {
         }
     }
 
+    /// The query errors on an **open** backend connection that ProxySQL 2.7.1 counts like failed connects
+    /// (`MySQL_Session::handler_minus1_HandleErrorCodes` calls `MySrvC::connect_error` for them): 1047 (WSREP not
+    /// ready; MySQL's "Unknown command") and 1053 (`Server shutdown in progress`). Every other query error (1290
+    /// `read_only`, 1317 interrupted, 1205 lock wait) and every client-library error on an open connection (2006,
+    /// 2013: `handler_minus1_ClientLibraryError`) never counts.
+    static func countsOnOpenConnection(errorCode code: Int) -> Bool {
+        code == 1047 || code == 1053
+    }
+
     /// How many errors within one second shun a server.
     static func threshold(_ variables: RuntimeVariables) -> Int {
         min(variables.shunOnFailures, variables.connectRetriesOnFailure + 1)
@@ -143,13 +152,15 @@ struct BackendConnectError: Error, Sendable, CustomStringConvertible {
 
 extension DataPlane {
     /// Records a failed connection attempt to `server` with MySQL error `errorCode`; shuns an ONLINE server at
-    /// ProxySQL's threshold. Returns whether this failure shunned it.
+    /// ProxySQL's threshold. Returns whether this failure shunned it. `openingConnection` false: the error came on an
+    /// open connection (1047/1053, ``ShunRules/countsOnOpenConnection(errorCode:)``), which ProxySQL passes to the
+    /// same `MySrvC::connect_error` (so `ConnERR` counts it too).
     @discardableResult
-    func connectFailed(_ server: ServerKey, errorCode: Int, second: Int? = nil) -> Bool {
+    func connectFailed(_ server: ServerKey, errorCode: Int, second: Int? = nil, openingConnection: Bool = true) -> Bool {
         let second = second ?? shunClock.second()
         return state.withLock { state in
             guard var record = state.servers[server] else { return false }
-            record.connecting -= 1
+            if openingConnection { record.connecting -= 1 }
             record.connectionsFailed += 1
             var shunned = false
             if ShunRules.counts(errorCode: errorCode),

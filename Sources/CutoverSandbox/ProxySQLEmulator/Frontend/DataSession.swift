@@ -21,7 +21,7 @@ struct DataSession {
     let logger: Logger
 
     /// What the session itself remembers (the shared part lives in ``DataPlane/SessionRecord``).
-    private struct Local {
+    fileprivate struct Local {
         var id: UInt32
         var user: String
         var password: String
@@ -49,7 +49,7 @@ struct DataSession {
         }
     }
 
-    private struct Outcome {
+    fileprivate struct Outcome {
         var packets: [MySQLPacket]
         var closeFrontend = false
     }
@@ -424,6 +424,14 @@ struct DataSession {
                 bytesSent += sql.utf8.count + 5
                 response = try await connection.query(sql)
                 if let hook = dataPlane.afterBackendAnswer { await hook(sql, connection) }
+                if let code = response.error?.code, ShunRules.countsOnOpenConnection(errorCode: Int(code)) {
+                    switch serverGoingAway(connection, code: code, response: response, wasPinned: wasPinned,
+                        retriesLeft: &retriesLeft, local: &local)
+                    {
+                    case .retry: continue
+                    case .answer(let outcome): return outcome
+                    }
+                }
             } catch {
                 if dataPlane.isKilled(local.id) { return Outcome(packets: [], closeFrontend: true) }
                 let reason = connection.closeReason
@@ -532,7 +540,7 @@ struct DataSession {
         )
     }
 
-    private func lostConnection() -> MySQLPacket {
+    fileprivate func lostConnection() -> MySQLPacket {
         error(2013, "HY000", "Lost connection to MySQL server during query")
     }
 
@@ -549,5 +557,49 @@ struct DataSession {
             "HY000",
             "Max connect timeout reached while reaching hostgroup \(hostgroup) after \(elapsed)ms"
         )
+    }
+}
+
+extension DataSession {
+    /// What a statement does after its backend answered 1047 or 1053 on an open connection.
+    fileprivate enum GoingAway {
+        /// Re-sent on another connection (a new pick of the hostgroup).
+        case retry
+        /// The client's answer.
+        case answer(Outcome)
+    }
+
+    /// A backend answered 1047 (WSREP not ready) or 1053 (`Server shutdown in progress`) on an open connection, as
+    /// ProxySQL 2.7.1 handles it (`MySQL_Session::handler_minus1_HandleErrorCodes`): the error counts for SHUNNED
+    /// like a failed connect (`MySrvC::connect_error`, `ConnERR` too); the connection is destroyed; the statement is
+    /// re-sent when `mysql-query_retries_on_failure` allows (one retry used either way) and the session is neither
+    /// pinned nor in a transaction; otherwise the client gets 2013 `Lost connection to MySQL server during query`
+    /// (the destroyed connection has no error left to forward: `MySQL_Result_to_MySQL_wire` with no connection) and
+    /// its connection stays open. A backend restarting under load is so shunned by its own clients' statements.
+    fileprivate func serverGoingAway(
+        _ connection: BackendConnection,
+        code: UInt16,
+        response: BackendResponse,
+        wasPinned: Bool,
+        retriesLeft: inout Int,
+        local: inout Local
+    ) -> GoingAway {
+        dataPlane.connectFailed(connection.server, errorCode: Int(code), openingConnection: false)
+        let inTransaction = local.pins.contains(.transaction) || response.status.contains(.inTransaction)
+        dataPlane.detachBackend(session: local.id, reusable: false)
+        logger.debug(
+            "backend going away during a query",
+            metadata: ["proxysql.session_id": "\(local.id)", "proxysql.server": "\(connection.server)", "proxysql.error": "\(code)"]
+        )
+        if retriesLeft > 0 {
+            retriesLeft -= 1
+            if !wasPinned && !inTransaction { return .retry }
+        }
+        // The connection and whatever it held (transaction, locks, variables) are gone.
+        local.pins = dataPlane.variables.multiplexing ? [] : [.noMultiplex]
+        local.autoIncrementTokens = 0
+        dataPlane.setPins(session: local.id, pins: local.pins, autoIncrementTokens: 0)
+        local.routing?.answered(in: local.hostgroup, inTransaction: false)
+        return .answer(Outcome(packets: [lostConnection()]))
     }
 }
