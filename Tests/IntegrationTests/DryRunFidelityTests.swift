@@ -98,6 +98,13 @@ struct DryRunFidelityTests {
             }
             // Every endpoint the live run talked to is in the plan.
             #expect(Set(journaled.map(\.endpoint)).isSubset(of: Set(plan.endpoints)))
+            // The guards' login with the reverse account (ADR 0017): planned, and journaled with its outcome (#12).
+            let logins = journaled.filter { $0.endpoint.hasPrefix("replication login") }
+            #expect(logins.map(\.endpoint) == [ReplicationLoginProbe.journalEndpoint(
+                user: rehearsal.topology.reverseReplicationUser, endpoint: rehearsal.topology.targetReplicationEndpoint,
+                tls: rehearsal.topology.reverseReplicationTLS)])
+            #expect(logins.first?.outcome?.hasPrefix("logged in; grants: ") == true, "\(logins)")
+            #expect(plan.statements(for: logins.first?.endpoint ?? "-").map(\.text) == ["SHOW GRANTS"])
         }
     }
 }
