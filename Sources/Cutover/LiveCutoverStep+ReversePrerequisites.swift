@@ -74,10 +74,11 @@ extension CutoverEnvironment {
                     user: replication.user, endpoint: replication.endpoint, tls: replication.tls, outcome: outcome))
         }
         guard let newFacts, let oldFacts else { return .read(nil) }
-        return .read(
-            ReversePrerequisites.Facts(
-                newWriter: newFacts, oldWriter: oldFacts, account: replication.user,
-                endpoint: replication.endpoint, configurationSection: replication.section, login: login))
+        var facts = ReversePrerequisites.Facts(
+            newWriter: newFacts, oldWriter: oldFacts, account: replication.user,
+            endpoint: replication.endpoint, configurationSection: replication.section, login: login)
+        facts.tls = replication.tls
+        return .read(facts)
     }
 }
 

@@ -31,6 +31,8 @@ public enum ReversePrerequisites {
         case binlogRetention = "binlog-retention"
         /// The replication account logs in to the new writer, with the privileges a replica needs.
         case login
+        /// TLS, when the replication is configured to require it, is offered by the new writer (`have_ssl`).
+        case tls
 
         /// The check of a guard's ``BlockingReason`` (`reverse.binlog-format`).
         public var check: String { "reverse.\(rawValue)" }
@@ -104,6 +106,9 @@ public enum ReversePrerequisites {
         public var configurationSection: String
         /// The login probe's outcome; nil when no probe was made (no verdict then).
         public var login: Login?
+        /// The configured TLS setting of that replication (`replication.reverse.tls` for a cut-over); nil when not
+        /// known (no verdict then). See ``tls(_:)``.
+        public var tls: ReplicationTLS? = nil
 
         /// Creates facts.
         public init(
@@ -165,6 +170,7 @@ public enum ReversePrerequisites {
         verdicts.append(gtidMode(new: facts.newWriter, old: facts.oldWriter))
         verdicts.append(binlogRetention(facts.newWriter, minimumHours: minimumRetentionHours))
         if let login = facts.login { verdicts.append(self.login(login, facts: facts)) }
+        if let tls = tls(facts) { verdicts.append(tls) }
         return verdicts
     }
 

@@ -90,6 +90,18 @@ struct CutoverGuardsTests {
         #expect(Self.evaluate(facts).variablesToSnapshot == [])
     }
 
+    @Test("replication TLS required against a new writer that offers none blocks (reverse.tls), as in the hook switch's guards (#15)")
+    func replicationTLS() {
+        var facts = Self.clearCutover()
+        var prerequisites = ReversePrerequisitesTests.facts(newVariables: ["have_ssl": "DISABLED"])
+        prerequisites.tls = .required
+        facts.reversePrerequisites = .read(prerequisites)
+        #expect(Self.checks(Self.evaluate(facts)) == ["reverse.tls"])
+        prerequisites.tls = .disabled
+        facts.reversePrerequisites = .read(prerequisites)
+        #expect(Self.checks(Self.evaluate(facts)) == [])
+    }
+
     // MARK: Replication into the new server
 
     @Test("replication: clean passes; stopped, an error, over the budget, not configured and unreadable each block")

@@ -1,4 +1,5 @@
 import Cutover
+import ReplicationControl
 import Testing
 
 /// Transcripts of the writer switch without ProxySQL (#15 item 2): one expectation per event → action step.
@@ -270,6 +271,28 @@ struct HookSwitchGuardTests {
         #expect(Self.checks(facts).contains("reverse.login"))
         facts.reversePrerequisites = ReversePrerequisitesTests.facts(oldVariables: ["binlog_format": "MIXED"])
         #expect(Self.checks(facts) == ["reverse.binlog-format"])
+    }
+
+    @Test("replication TLS required against a new writer that offers none (have_ssl = DISABLED) refuses the switch, as preflight's replication.tls fails it (#15)")
+    func replicationTLS() {
+        var facts = Self.facts()
+        var prerequisites = ReversePrerequisitesTests.facts(newVariables: ["have_ssl": "DISABLED"])
+        prerequisites.tls = .required
+        facts.reversePrerequisites = prerequisites
+        #expect(Self.checks(facts) == ["reverse.tls"])
+        #expect(Self.checks(facts, .failback) == ["reverse.tls"], "the failback's guards judge the replication it starts")
+        let reason = HookSwitch.blockingReasons(facts, direction: .cutover, policy: CutoverPolicy(), names: ("old", "new"))
+        #expect(reason.first?.message.contains("replication.reverse.tls is required") == true)
+        #expect(reason.first?.remedy.contains("replication.reverse.tls: disabled") == true)
+        // The same decision as preflight's `replication.tls`: only `required` against a server offering none.
+        for (mode, haveSSL) in [(ReplicationTLS.disabled, "DISABLED"), (.required, "YES"), (.required, nil)] {
+            var other = ReversePrerequisitesTests.facts(newVariables: haveSSL.map { ["have_ssl": $0] } ?? [:])
+            other.tls = mode
+            facts.reversePrerequisites = other
+            #expect(Self.checks(facts).isEmpty, "\(mode), have_ssl \(haveSSL ?? "not read")")
+            #expect(ReversePrerequisites.tlsUnavailable(mode, acceptsTLS: other.newWriter.binlog.acceptsTLS) == false)
+        }
+        #expect(ReversePrerequisites.tlsUnavailable(.required, acceptsTLS: false))
     }
 
     @Test("no replication, stopped replication, lag over the budget")

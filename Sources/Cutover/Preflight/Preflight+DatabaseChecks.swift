@@ -401,7 +401,8 @@ extension Preflight {
                 findings.pass("\(direction): unencrypted, on loopback \(endpoint)")
             case .required:
                 let accepts = try await binlogSettings(peer, facts, logger).acceptsTLS
-                if accepts == false {
+                // The guards of every writer switch decide the same way (`reverse.tls`, ReversePrerequisites+TLS).
+                if ReversePrerequisites.tlsUnavailable(mode, acceptsTLS: accepts) {
                     let failure =
                         "\(direction) is set to use TLS, but the \(peer) (\(endpoint)) offers none (have_ssl = DISABLED): "
                         + "its replica could not connect"
