@@ -149,6 +149,10 @@ struct HookSwitchResumeIntegrationTests {
                 let entries = try CutoverJournal.read(path: journalPath)
                 #expect(entries.last?.step?.rawValue == "switch.stop-forward-replication" && entries.last?.kind == .event, "\(entries.last.map { "\($0)" } ?? "-")")
                 #expect(try await Self.readOnly(rehearsal.source), "the process died with the source fenced")
+                // `status` says where the switch run stopped, from its journal (no ProxySQL to derive it from).
+                let status = try await MigrateBinary.run(["status"] + cli, in: directory)
+                #expect(status.standardOutput.contains("switch.stop-forward-replication") && status.standardOutput.contains("unfinished"), "\(status.standardOutput)")
+                #expect(status.standardOutput.contains("Switch (no ProxySQL)"), "\(status.standardOutput)")
                 // A new run is refused over the unfinished one.
                 let refused = try await MigrateBinary.run(["cutover", "writers", "--yes"] + cli, in: directory)
                 #expect(refused.code == 2, "\(refused)")
@@ -187,6 +191,9 @@ struct HookSwitchResumeIntegrationTests {
                 let entries = try CutoverJournal.read(path: journalPath)
                 #expect(entries.last?.step?.rawValue == "switch.switch-command" && entries.last?.kind == .action)
                 #expect(try String(contentsOfFile: pointer, encoding: .utf8) == "\(rehearsal.source.port)", "killed before the command ran")
+                let status = try await MigrateBinary.run(["status"] + cli, in: directory)
+                #expect(status.standardOutput.contains("switch.switch-command"), "\(status.standardOutput)")
+                #expect(status.standardOutput.range(of: #"past the point of no return\s+yes"#, options: .regularExpression) != nil, "\(status.standardOutput)")
                 resumeB = try await MigrateBinary.run(["resume", "--yes", "--json"] + cli, in: directory)
             }
             let resumedB = try #require(resumeB)

@@ -119,9 +119,12 @@ enum JournalRenderer {
                     text += "  \(style.dim(stamp)) \(entry.step ?? "-"): \(CutoverRunner.describe(action))\n"
                 } else if let action = entry.hookSwitch?.action {
                     text += "  \(style.dim(stamp)) \(entry.step ?? "-"): \(action)\n"
+                } else if let sent = entry.statements?.first {
+                    // A command journaled step by step (`finish`, `replication start-forward`): its text.
+                    text += "  \(style.dim(stamp)) \(entry.step ?? "-"): [\(sent.endpoint)] \(sent.statement)\n"
                 }
             case .event:
-                if entry.event == nil, entry.hookSwitch?.event != nil, let outcome = entry.statements?.first?.statement {
+                if entry.event == nil, let outcome = entry.statements?.first?.statement {
                     // A switch without ProxySQL: its outcome in words is the entry's statement text.
                     text += "  \(style.dim(stamp))   → \(outcome.hasPrefix("failed") ? style.red(outcome) : outcome)\n"
                 }
@@ -135,6 +138,9 @@ enum JournalRenderer {
                 }
             case .runFinished:
                 finished = true
+                if entry.outcome == nil, let sent = entry.statements?.first {
+                    text += "  \(sent.statement)\n"
+                }
                 if let outcome = entry.outcome {
                     text += HumanProgressRenderer.summary(outcome: outcome, operation: first.operation, runID: first.runID, context: RunContext(), style: style) + "\n"
                 }
@@ -177,6 +183,9 @@ enum JournalRenderer {
         let state: String
         if let outcome = finished?.outcome {
             state = PlanRenderer.outcomeName(outcome)
+        } else if let text = finished?.statements?.first?.statement {
+            // A command journaled step by step that ended without an outcome (a start-forward not proved).
+            state = "ended: \(text)"
         } else {
             state = "unfinished (in progress, or interrupted: `migrate-cli resume`)"
         }
@@ -185,7 +194,7 @@ enum JournalRenderer {
             ["last run", first.runID],
             ["operation", first.operation?.rawValue ?? first.hookSwitch.map { "writer-\($0.direction) without ProxySQL (switch command)" } ?? "-"],
             ["started", first.time],
-            ["last step", lastAction.map { "\($0.step ?? "-"): \($0.action.map(CutoverRunner.describe) ?? $0.hookSwitch?.action.map { "\($0)" } ?? "-")" } ?? "-"],
+            ["last step", lastAction.map { "\($0.step ?? "-"): \($0.action.map(CutoverRunner.describe) ?? $0.hookSwitch?.action.map { "\($0)" } ?? $0.statements?.first?.statement ?? "-")" } ?? "-"],
             ["past the point of no return", pastText],
             ["state", state],
         ])

@@ -117,21 +117,90 @@ enum ReplicationWiring {
             report.notes.append("Undo: migrate-cli replication stop-forward, then migrate-cli replication reset-forward")
             if request.dryRun { return report }
 
-            let replica = try ForwardSetup.replicaController(on: target, dialect: dialect, kind: facts.targetKind)
+            // Journaled (#15): what was called (the password hidden), the coordinates, the proof, and the undo, under
+            // a run `forward-…` that `journal show` and `status` list and `resume` never takes for a cut-over.
+            let journal = try CutoverJournal(path: configuration.journalPath)
+            if let unfinished = journal.unfinishedRunAtOpen {
+                await journal.close()
+                report.changes = []
+                report.blockingReasons.append(BlockingReason(
+                    check: "forward.journal",
+                    message: "the journal has an unfinished run (\(unfinished.operation.map { "\($0)" } ?? "run") \(unfinished.runID))",
+                    remedy: "migrate-cli resume first"))
+                return report
+            }
+            let trail = StepJournal(journal: journal, prefix: "forward")
+            var journalFailure: String?
+            func record(_ kind: JournalRecord.Kind, _ step: String, _ text: String, outcome: CutoverOutcome? = nil) async {
+                guard journalFailure == nil else { return }
+                do { try await trail.record(kind, step: "forward.\(step)", endpoint: ConnectionScope.targetName, text, outcome: outcome) } catch {
+                    journalFailure = "\(error)"
+                }
+            }
+            let undo = "migrate-cli replication stop-forward, then migrate-cli replication reset-forward"
+            do {
+                try await trail.record(
+                    .action, step: "forward.configure", endpoint: ConnectionScope.targetName,
+                    statements.map { $0.renderedHidingSecrets(for: .mysql(noBackslashEscapes: false)) }.joined(separator: "; ")
+                        + " (start point \(startPoint); undo: \(undo))")
+            } catch {
+                await journal.close()
+                throw error
+            }
+            report.notes.append("journaled as run \(trail.runID) in \(configuration.journalPath) (`migrate-cli journal show --run \(trail.runID)`)")
+            let outcome: CommandReport
+            do {
+                outcome = try await Self.startForwardLive(
+                    report, request: request, replicationSource: replicationSource, source: source, target: target,
+                    dialect: dialect, kind: facts.targetKind, policy: configuration.policy, logger: logger, record: record)
+            } catch {
+                await record(.runFinished, "done", "failed: \(error). Undo: \(undo)")
+                await journal.close()
+                throw error
+            }
+            let proved = outcome.blockingReasons.isEmpty
+            await record(
+                .runFinished, "done",
+                "forward replication from \(startPoint): " + (proved ? "proved running" : "NOT proved: \(outcome.blockingReasons.map(\.message).joined(separator: "; "))")
+                    + ". Undo: \(undo)",
+                outcome: proved ? .completed : nil)
+            await journal.close()
+            var final = outcome
+            if let journalFailure { final.notes.append("the journal could not be written after the first entry: \(journalFailure)") }
+            return final
+        }
+    }
+
+    /// The changing part of `start-forward`: configure, start, prove, wait; each step recorded through `record`.
+    static func startForwardLive(
+        _ report: CommandReport, request: ForwardStartRequest, replicationSource: ReplicationSource,
+        source: MariaDBConnection, target: MariaDBConnection, dialect: ReplicationDialect, kind: ForwardSetup.TargetKind,
+        policy: CutoverPolicy, logger: Logger,
+        record: (JournalRecord.Kind, String, String, CutoverOutcome?) async -> Void
+    ) async throws -> CommandReport {
+        var report = report
+        do {
+            let replica = try ForwardSetup.replicaController(on: target, dialect: dialect, kind: kind)
             let sourceController = try await SourceController.detecting(on: source, logger: logger)
             try await replica.configureSource(replicationSource, logger: logger)
             progress(request.json, "configured", "\(replicationSource)")
+            await record(.event, "configure", "configured: \(replicationSource)", nil)
+            await record(.action, "start", "start replication (CALL mysql.rds_start_replication on RDS, START REPLICA elsewhere)", nil)
             do {
                 _ = try await replica.startReplication(logger: logger)
+                await record(.event, "start", "started", nil)
             } catch let error as ReplicationError where error.code == .replicationFailed || error.code == .stateNotReached {
                 // The proof below says what is wrong (IO error, threads down) with the status it read.
                 progress(request.json, "start", "\(error)")
+                await record(.event, "start", "start reported: \(error)", nil)
             }
+            await record(.action, "proof", "sample the replica status until the IO and SQL threads run, the received position moves and the lag does not grow (within \(HumanDuration.format(request.proofTimeout)))", nil)
             let (proof, samples) = try await ForwardSetup.prove(
                 replica: replica, source: sourceController, timeout: request.proofTimeout, logger: logger
             ) { sample, verdict in
                 progress(request.json, "proof", describe(sample) + " → \(verdict)")
             }
+            await record(.event, "proof", "\(proof); last status: \(samples.last.map(describe) ?? "none read")", nil)
             report.sections.append(.init(
                 title: "Proof (\(samples.count) status reads)", headers: ["after", "status"],
                 rows: samples.suffix(5).map { [HumanDuration.readable($0.elapsed), describe($0)] }))
@@ -147,16 +216,18 @@ enum ReplicationWiring {
                 return report
             }
             if request.wait {
+                await record(.action, "wait", "wait until the lag is within \(HumanDuration.format(policy.lagBudget)) (at most \(HumanDuration.format(request.waitTimeout)))", nil)
                 let (last, within) = try await ForwardSetup.waitWithinBudget(
-                    replica: replica, source: sourceController, budget: configuration.policy.lagBudget,
+                    replica: replica, source: sourceController, budget: policy.lagBudget,
                     timeout: request.waitTimeout, logger: logger
                 ) { sample in progress(request.json, "wait", describe(sample)) }
+                await record(.event, "wait", (within ? "within the lag budget: " : "not within the lag budget: ") + describe(last), nil)
                 if within {
-                    report.notes.append("within the lag budget (\(HumanDuration.format(configuration.policy.lagBudget))) after \(HumanDuration.readable(last.elapsed)): \(describe(last))")
+                    report.notes.append("within the lag budget (\(HumanDuration.format(policy.lagBudget))) after \(HumanDuration.readable(last.elapsed)): \(describe(last))")
                 } else {
                     report.blockingReasons.append(BlockingReason(
                         check: "forward.wait",
-                        message: "not within the lag budget \(HumanDuration.format(configuration.policy.lagBudget)) after \(HumanDuration.format(request.waitTimeout)): \(describe(last))",
+                        message: "not within the lag budget \(HumanDuration.format(policy.lagBudget)) after \(HumanDuration.format(request.waitTimeout)): \(describe(last))",
                         remedy: "replication keeps running: wait longer (`migrate-cli status`), or give Aurora more applier threads (replica_parallel_workers)"))
                     report.status = .failure
                 }
