@@ -7,14 +7,18 @@ public struct ExecutedStatement: Sendable, Hashable, Codable, CustomStringConver
     public var endpoint: String
     /// The statement, secrets and string literals masked.
     public var statement: String
+    /// What came of it, where the journal says so: the replication login probe's result (`logged in; grants: …`,
+    /// `refused (1045): …`). Nil for every other statement (their results are in the step's event).
+    public var outcome: String?
 
     /// Creates a record.
-    public init(endpoint: String, statement: String) {
+    public init(endpoint: String, statement: String, outcome: String? = nil) {
         self.endpoint = endpoint
         self.statement = statement
+        self.outcome = outcome
     }
 
-    public var description: String { "[\(endpoint)] \(statement)" }
+    public var description: String { "[\(endpoint)] \(statement)" + (outcome.map { " -> \($0)" } ?? "") }
 }
 
 /// The outcome of one action: the event to feed back and the statements that were sent.

@@ -60,14 +60,20 @@ extension CutoverEnvironment {
         } catch {
             return .unreadable("cannot read the binary-log settings of \(new.name) or \(old.name): \(error)")
         }
-        guard let newFacts, let oldFacts else { return .read(nil) }
         let replication = topology.replicationAfterSwitch(to: operation.to)
         var login: ReversePrerequisites.Login?
+        // Probed whenever a probe is set, even where the databases report no facts (the dry run's simulated ones), so
+        // the plan lists the login and the journal records that it ran and what came of it (never the password).
         if let probe = replicationLoginProbe {
             let password = operation.to == .target ? reverseReplicationPassword : forwardReplicationPassword
-            login = await probe.probe(
+            let outcome = await probe.probe(
                 replication.endpoint, user: replication.user, password: password, tls: replication.tls, logger: logger)
+            login = outcome
+            StatementRecorder.current?.record(
+                ReplicationLoginProbe.journalLine(
+                    user: replication.user, endpoint: replication.endpoint, tls: replication.tls, outcome: outcome))
         }
+        guard let newFacts, let oldFacts else { return .read(nil) }
         return .read(
             ReversePrerequisites.Facts(
                 newWriter: newFacts, oldWriter: oldFacts, account: replication.user,

@@ -14,7 +14,12 @@ public final class StatementRecorder: Sendable {
 
     /// Records one statement (already redacted).
     public func record(endpoint: String, statement: String) {
-        statements.withLock { $0.append(ExecutedStatement(endpoint: endpoint, statement: statement)) }
+        record(ExecutedStatement(endpoint: endpoint, statement: statement))
+    }
+
+    /// Records `statement` as given (a probe's line with its outcome).
+    public func record(_ statement: ExecutedStatement) {
+        statements.withLock { $0.append(statement) }
     }
 
     /// Everything recorded so far, in order.

@@ -1,3 +1,5 @@
+import MariaDB
+
 // The Aurora stand-in on MySQL 9.7: the same procedures as on MariaDB (AuroraProcedureShim+SQL.swift), with
 // MySQL's statements. MySQL has no EXECUTE IMMEDIATE: a procedure runs a built statement with PREPARE / EXECUTE
 // (CHANGE REPLICATION SOURCE, START/STOP/RESET REPLICA are preparable) and clears the user variable that carried
@@ -14,6 +16,39 @@ extension AuroraProcedureShim {
         "REPLICATION CLIENT", "CREATE VIEW", "SHOW VIEW", "CREATE ROUTINE", "ALTER ROUTINE", "CREATE USER", "EVENT",
         "TRIGGER",
     ]
+
+    /// The set-up statements on MySQL: the definer is created and granted only the first time, and loses
+    /// `SYSTEM_USER` (see ``dropSystemUserFromRoot(_:)``: a root without it can then re-create the routines with that
+    /// definer; MySQL answers 1227 to `CREATE DEFINER=` a `SYSTEM_USER` account, and its `GRANT ALL` would give the
+    /// privilege back).
+    static func mysqlSetupStatements(usingRoot root: any SQLSession) async throws -> [String] {
+        let statements = setupStatements()
+        let definerExists =
+            try await root.queryFirst(
+                "SELECT COUNT(*) FROM mysql.user WHERE user = 'rdsadmin' AND host = 'localhost'")?[0].int64 ?? 0 > 0
+        let account = statements.prefix { $0.contains("'rdsadmin'@'localhost'") }
+        let rest = Array(statements.dropFirst(account.count))
+        return definerExists ? rest : Array(account) + ["REVOKE SYSTEM_USER ON *.* FROM 'rdsadmin'@'localhost'"] + rest
+    }
+
+    /// Takes `SYSTEM_USER` from the stand-in's root account (the account of `root`'s session), as Aurora's master user
+    /// has none. MySQL 8.0.16+ lets only a session that logged in with `SYSTEM_USER` kill one that did, whatever the
+    /// definer of the routine running the `KILL`: with it, `mysql.rds_kill` called by the restricted admin answers
+    /// 1095 ("You are not owner of thread") for every root session, where Aurora's closes the master user's (a MySQL
+    /// benchmark failback rolled back on it: #12). Idempotent; the server's root@localhost keeps it.
+    static func dropSystemUserFromRoot(_ root: any SQLSession) async throws {
+        let held = try await root.queryFirst(
+            """
+            SELECT COUNT(*) FROM mysql.global_grants
+            WHERE CONCAT(user, '@', host) = CURRENT_USER() AND priv = 'SYSTEM_USER'
+            """)?[0].int64 ?? 0
+        guard held > 0 else { return }
+        guard let account = try await root.queryFirst("SELECT CURRENT_USER()")?[0].string,
+            let at = account.lastIndex(of: "@")
+        else { return }
+        let user = String(account[..<at]), host = String(account[account.index(after: at)...])
+        try await root.run("REVOKE SYSTEM_USER ON *.* FROM \(user)@\(host)")
+    }
 
     /// The `SOURCE_CONNECT_RETRY` the MySQL procedures set: the default of 60 s makes a replica that lost its
     /// source wait a minute before it tries again.

@@ -145,7 +145,8 @@ public enum AuroraProcedureShim {
         let privileges = isMySQL ? mysqlAdminPrivileges : adminPrivileges
         // Nothing of the stand-in may reach the binary log: reverse replication would replay it on the source.
         try await root.run("SET SESSION sql_log_bin = 0")
-        for statement in setupStatements() + routines {
+        let setup = isMySQL ? try await mysqlSetupStatements(usingRoot: root) : setupStatements()
+        for statement in setup + routines {
             try await root.run(SQLStatement(unsafeRaw: statement))
         }
         let user: SQLStatement = "\(options.adminUser)@'%'"
@@ -154,6 +155,7 @@ public enum AuroraProcedureShim {
         try await root.run(
             SQLStatement(unsafeRaw: "GRANT \(privileges.joined(separator: ", ")) ON *.* TO ") + user
                 + " WITH GRANT OPTION")
+        if isMySQL { try await dropSystemUserFromRoot(root) }
         try await root.run("SET SESSION sql_log_bin = 1")
         let names = procedureNames(options.generation)
         logger.info(

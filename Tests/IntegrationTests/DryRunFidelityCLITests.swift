@@ -104,6 +104,13 @@ extension FaultTests {
             let journaled = try CutoverJournal.read(path: journal).flatMap { $0.statements ?? [] }
             try #require(!journaled.isEmpty, "the live run journaled no statement")
 
+            // The guards' login with the reverse account (ADR 0017): in the plan, and in the journal with its outcome
+            // (#12); the password in neither.
+            let logins = journaled.filter { $0.endpoint.hasPrefix("replication login") }
+            #expect(logins.count == 1, "\(server): \(logins)")
+            #expect(logins.first?.outcome?.hasPrefix("logged in; grants: ") == true, "\(server): \(logins)")
+            #expect(planned.contains { $0.endpoint == logins.first?.endpoint && $0.shape == "SHOW GRANTS" }, "\(server)")
+            #expect(!(try String(contentsOfFile: journal, encoding: .utf8)).contains(bed.rehearsal.reverseReplicationPassword))
             let endpoints = Set(planned.map(\.endpoint)).union(journaled.map(\.endpoint))
             for endpoint in endpoints.sorted() {
                 let plannedHere = planned.filter { $0.endpoint == endpoint }

@@ -8,7 +8,9 @@ import Testing
 
 /// `replication start-forward`'s library part on real servers: the pre-checks read from the sandbox, the
 /// procedures of the Aurora stand-in called by its restricted admin, the proof, and rows replicated afterwards —
-/// from each kind of coordinates (file/position, GTID, a dump header written by mariadb-dump).
+/// from each kind of coordinates (file/position, GTID, a dump header written by mariadb-dump or MySQL 9.7's
+/// mysqldump), on both server kinds (#12: the MySQL cases are skipped with a message where MySQL is not installed,
+/// and fail under `REQUIRE_MYSQL=1`).
 @Suite(.integration, .serialized)
 struct ForwardSetupIntegrationTests {
     static func login(_ testbed: ReplicationTestbed, password: String? = nil) async -> ForwardSetup.LoginCheck {
@@ -62,8 +64,9 @@ struct ForwardSetupIntegrationTests {
         #expect(try await ReplicationTestbed.count(on: testbed.auroraRoot) == ReplicationTestbed.count(on: testbed.sourceRoot))
     }
 
-    @Test func fromAFileAndPosition() async throws {
-        try await withReplicationTestbed { testbed in
+    @Test(arguments: SandboxServerKind.allCases)
+    func fromAFileAndPosition(server: SandboxServerKind) async throws {
+        try await withReplicationTestbed(kind: server) { testbed in
             try await ReplicationTestbed.insert(1...20, on: testbed.sourceRoot)
             // The "copy": rows 1–20 restored on Aurora outside its binlog, and the position they were copied at.
             try await testbed.auroraRoot.run("SET SESSION sql_log_bin = 0")
@@ -74,24 +77,43 @@ struct ForwardSetupIntegrationTests {
         }
     }
 
-    @Test func byGTIDAutoPosition() async throws {
-        try await withReplicationTestbed { testbed in
+    @Test(arguments: SandboxServerKind.allCases)
+    func byGTIDAutoPosition(server: SandboxServerKind) async throws {
+        try await withReplicationTestbed(kind: server) { testbed in
             try await ReplicationTestbed.insert(1...20, on: testbed.sourceRoot)
             try await testbed.auroraRoot.run("SET SESSION sql_log_bin = 0")
             try await ReplicationTestbed.insert(1...20, on: testbed.auroraRoot)
             try await testbed.auroraRoot.run("SET SESSION sql_log_bin = 1")
-            // An empty gtid_slave_pos is refused (it would replay the whole history).
+            if server == .mysql {
+                // The testbed seeded gtid_purged as a restore would; forget it to see the refusal of an empty state.
+                try await testbed.auroraRoot.run("RESET BINARY LOGS AND GTIDS")
+            }
+            // An empty GTID state (MariaDB's gtid_slave_pos, MySQL's gtid_executed) is refused: it would replay the
+            // whole history.
             let (empty, _) = try await ForwardSetup.readFacts(source: testbed.sourceRoot, target: testbed.auroraAdmin, login: .succeeded, logger: testbed.logger)
+            #expect(empty.targetIsMariaDB == (server == .mariadb))
             #expect(ForwardSetup.verdict(for: .gtid, facts: empty).blockingReasons.map(\.check) == ["forward.gtid-state"])
-            // What restoring a `mariadb-dump --gtid --master-data=1` dump does: gtid_slave_pos = the source's.
-            let gtid = try #require(try await testbed.sourceRoot.queryFirst("SELECT @@GLOBAL.gtid_binlog_pos AS pos")?["pos"]?.string)
-            try await testbed.auroraRoot.run("SET GLOBAL gtid_slave_pos = \(gtid)")
+            switch server {
+            case .mariadb:
+                // What restoring a `mariadb-dump --gtid --master-data=1` dump does: gtid_slave_pos = the source's.
+                let gtid = try #require(try await testbed.sourceRoot.queryFirst("SELECT @@GLOBAL.gtid_binlog_pos AS pos")?["pos"]?.string)
+                try await testbed.auroraRoot.run("SET GLOBAL gtid_slave_pos = \(gtid)")
+            case .mysql:
+                // What restoring a `mysqldump --set-gtid-purged=ON` dump does: gtid_purged = the source's executed set.
+                #expect(empty.sourceGTIDMode?.uppercased() == "ON" && empty.targetGTIDMode?.uppercased() == "ON", "\(empty)")
+                let gtid = try #require(try await testbed.sourceRoot.queryFirst("SELECT @@GLOBAL.gtid_executed AS executed")?["executed"]?.string)
+                try await testbed.auroraRoot.run("SET GLOBAL gtid_purged = \(gtid)")
+            }
             try await Self.startAndProve(testbed, .gtid, expectedStart: .autoPosition)
         }
     }
 
-    @Test func fromADumpHeaderWrittenByMariaDBDump() async throws {
-        try await withReplicationTestbed { testbed in
+    /// `mariadb-dump --master-data=2 --gtid` on MariaDB; `mysqldump --source-data=2 --set-gtid-purged=ON` on MySQL
+    /// 9.7, whose header has a commented `CHANGE REPLICATION SOURCE TO SOURCE_LOG_FILE=…, SOURCE_LOG_POS=…` and a live
+    /// `SET @@GLOBAL.GTID_PURGED=/*!80000 '+'*/ '…'` that the restore runs.
+    @Test(arguments: SandboxServerKind.allCases)
+    func fromADumpHeader(server: SandboxServerKind) async throws {
+        try await withReplicationTestbed(kind: server) { testbed in
             try await ReplicationTestbed.insert(1...50, on: testbed.sourceRoot)
             let path = testbed.source.directory + "/copy.sql"
             try await testbed.source.dump(databases: ["app"], to: path)
@@ -100,19 +122,45 @@ struct ForwardSetupIntegrationTests {
             try await testbed.auroraRoot.run("SET SESSION sql_log_bin = 0")
             try await testbed.auroraRoot.run("DROP DATABASE app")
             try await testbed.auroraRoot.run("SET SESSION sql_log_bin = 1")
+            if server == .mysql {
+                // A fresh restore target: the dump's `SET @@GLOBAL.GTID_PURGED='+…'` refuses GTIDs the target already
+                // has (3546), and the testbed seeded the source's earlier set as if from an earlier restore.
+                try await testbed.auroraRoot.run("RESET BINARY LOGS AND GTIDS")
+            }
             try await testbed.aurora.restore(from: path)
             #expect(try await ReplicationTestbed.count(on: testbed.auroraRoot) == 50)
             let dump = try String(contentsOfFile: path, encoding: .utf8)
             let coordinates = try DumpCoordinates.parse(dump, trailer: String(dump.suffix(4096)))
             let position = try #require(coordinates.position)
             #expect(coordinates.positionCommented)
-            #expect(coordinates.mariaDBGTIDSlavePosition != nil)
+            switch server {
+            case .mariadb:
+                #expect(coordinates.mariaDBGTIDSlavePosition != nil)
+            case .mysql:
+                #expect(coordinates.syntax == .changeReplicationSource, "\(coordinates)")
+                let purged = try #require(coordinates.mySQLGTIDPurged, "\(coordinates)")
+                #expect(coordinates.gtidPurgedAppends)
+                // The restore ran the dump's GTID_PURGED: the target's gtid_executed is the dump's set.
+                let executed = try #require(try await testbed.auroraRoot.queryFirst("SELECT @@GLOBAL.gtid_executed AS executed")?["executed"]?.string)
+                #expect(try MySQLGTIDSet(parsing: executed).contains(MySQLGTIDSet(parsing: purged)), "\(executed) vs \(purged)")
+                // The same header without its position: auto-positioning, accepted because the target holds the set.
+                var gtidOnly = coordinates
+                gtidOnly.position = nil
+                let (facts, _) = try await ForwardSetup.readFacts(source: testbed.sourceRoot, target: testbed.auroraAdmin, login: .succeeded, logger: testbed.logger)
+                let byGTID = ForwardSetup.verdict(for: .dump(gtidOnly), facts: facts)
+                #expect(byGTID.blockingReasons.isEmpty, "\(byGTID.blockingReasons)")
+                #expect(byGTID.startPoint == .autoPosition)
+                // The verdict with the position says the GTID set is there too, and starts from the position.
+                let byPosition = ForwardSetup.verdict(for: .dump(coordinates), facts: facts)
+                #expect(byPosition.notes.contains { $0.contains("GTID_PURGED") }, "\(byPosition.notes)")
+            }
             try await Self.startAndProve(testbed, .dump(coordinates), expectedStart: .position(position))
         }
     }
 
-    @Test func refusalsNameTheCheckAndChangeNothing() async throws {
-        try await withReplicationTestbed { testbed in
+    @Test(arguments: SandboxServerKind.allCases)
+    func refusalsNameTheCheckAndChangeNothing(server: SandboxServerKind) async throws {
+        try await withReplicationTestbed(kind: server) { testbed in
             let position = try await testbed.sourceController().sourceStatus(logger: testbed.logger).position
             let purged = try BinlogPosition(file: String(position.baseName) + ".000000", offset: 4)
             let refused = await Self.login(testbed, password: "not-the-password")

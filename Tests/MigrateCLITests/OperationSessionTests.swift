@@ -199,6 +199,8 @@ struct OperationSessionTests {
         #expect(text.contains("       [source] CALL mysql.rds_show_configuration\n       [source] SELECT trx.trx_id"))
         #expect(text.contains("       [target] CALL mysql.rds_show_configuration\n"))
         #expect(text.contains("       [target] SHOW REPLICA STATUS\n"))
+        // The guards' login with the reverse account (ADR 0017), planned, not tried: who, where, from this host (#12).
+        #expect(text.range(of: #"\n       \[replication login 'repl_reverse'@[^\]]+ from this host \(TLS [a-z]+\)\] SHOW GRANTS\n"#, options: .regularExpression) != nil)
         #expect(text.contains("     * [proxysql-1] UPDATE mysql_servers SET status = 'OFFLINE_SOFT' WHERE hostgroup_id = 10 AND hostname = '10.0.0.5' AND port = 3306"))
         #expect(text.contains("     * [target] CALL mysql.rds_stop_replication"))
         #expect(text.contains("--- point of no return"))

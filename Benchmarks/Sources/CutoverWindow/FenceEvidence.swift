@@ -22,8 +22,13 @@ enum FenceEvidence {
             do {
                 let connection = try await server.connectAsRoot()
                 defer { Task { await connection.close() } }
+                // MySQL 9.7 has neither of MariaDB's GTID positions (1193): its executed set and super_read_only.
+                let state: SQLStatement =
+                    server.kind == .mysql
+                    ? "SELECT @@server_id, @@gtid_executed, @@read_only, @@super_read_only"
+                    : "SELECT @@server_id, @@gtid_binlog_pos, @@gtid_current_pos, @@read_only"
                 for statement: SQLStatement in [
-                    "SELECT @@server_id, @@gtid_binlog_pos, @@gtid_current_pos, @@read_only",
+                    state,
                     "SHOW BINARY LOGS",
                     "SELECT ID, USER, HOST, DB, COMMAND, TIME_MS, STATE, INFO FROM information_schema.PROCESSLIST ORDER BY ID",
                 ] {
@@ -48,12 +53,20 @@ enum FenceEvidence {
                     var arguments = ["-vv", "--base64-output=decode-rows"]
                     if file == finalPosition.file { arguments.append("--start-position=\(finalPosition.offset)") }
                     decoded += "#### \(file) \(arguments.joined(separator: " "))\n"
-                    decoded += run("/usr/bin/mariadb-binlog", arguments + ["\(data)/\(file)"])
+                    decoded += run(binlogDecoder(for: server), arguments + ["\(data)/\(file)"])
                 }
             }
             if !decoded.isEmpty { write(decoded, to: "\(runDirectory)/\(name)-binlog.txt") }
         }
         write(summary, to: "\(runDirectory)/summary.txt")
+    }
+
+    /// The binary-log decoder of `server`'s kind: MariaDB's, or the installed MySQL distribution's `mysqlbinlog`.
+    static func binlogDecoder(for server: SandboxServer) -> String {
+        guard server.kind == .mysql, let installation = try? MySQLDistribution.locate() else {
+            return "/usr/bin/mariadb-binlog"
+        }
+        return "\(installation.directory)/bin/mysqlbinlog"
     }
 
     /// Writes every write of the load: client, shape, sequence, write id, sent and outcome as milliseconds from the

@@ -66,18 +66,21 @@ struct ScenarioResult: Sendable {
 }
 
 /// Root connections to both servers, bypassing ProxySQL: they set the lag before a switch (a burst of writes on the
-/// current writer, or a wait until the next writer has caught up).
+/// current writer, or a wait until the next writer has caught up). They reconnect: every switch closes every client
+/// session on its old writer (#13), these idle ones included, and a lag scenario after `headline` found its source
+/// connection killed (2013 at its first burst, #12). A burst statement lost that way never ran (the connection was
+/// dead before it was sent); one lost while running would fail on its primary keys when sent again, not duplicate.
 final class BurstWriter: Sendable {
     static let database = "cutover_bench_burst"
-    let source: MariaDBConnection
-    let target: MariaDBConnection
+    let source: ReconnectingSQLSession
+    let target: ReconnectingSQLSession
     let sourceDialect: ReplicationDialect
     let targetDialect: ReplicationDialect
     private let nextID = Mutex<Int64>(0)
 
     private init(
-        source: MariaDBConnection,
-        target: MariaDBConnection,
+        source: ReconnectingSQLSession,
+        target: ReconnectingSQLSession,
         sourceDialect: ReplicationDialect,
         targetDialect: ReplicationDialect
     ) {
@@ -89,8 +92,8 @@ final class BurstWriter: Sendable {
 
     /// Creates the burst table on the source (replication carries it to "Aurora") and opens root connections.
     static func prepare(_ rehearsal: Rehearsal, logger: Logger) async throws -> BurstWriter {
-        let source = try await rehearsal.source.connectAsRoot(logger: logger)
-        let target = try await rehearsal.target.connectAsRoot(logger: logger)
+        let source = ReconnectingSQLSession(connection: try await rehearsal.source.connectAsRoot(logger: logger))
+        let target = ReconnectingSQLSession(connection: try await rehearsal.target.connectAsRoot(logger: logger))
         try await source.run("CREATE DATABASE IF NOT EXISTS \(identifier: database)")
         try await source.run(
             "CREATE TABLE IF NOT EXISTS \(identifier: database).`filler` (id BIGINT PRIMARY KEY, payload VARCHAR(255) NOT NULL) ENGINE=InnoDB"
@@ -129,6 +132,7 @@ final class BurstWriter: Sendable {
     func write(rows: Int, on role: DatabaseRole) async throws -> Duration {
         guard rows > 0 else { return .zero }
         let connection = role == .source ? source : target
+        let isMariaDB = (role == .source ? sourceDialect : targetDialect).isMariaDB
         let start = ContinuousClock.now
         var remaining = rows
         while remaining > 0 {
@@ -137,18 +141,25 @@ final class BurstWriter: Sendable {
                 defer { value += Int64(count) }
                 return value
             }
-            // Only integers are spliced in.
+            // Only integers are spliced in. MariaDB numbers the rows with its SEQUENCE engine (`seq_1_to_N`); MySQL has
+            // none, so there the numbers 1...count come from four digit tables joined (count ≤ 10 000).
+            let numbered =
+                isMariaDB
+                ? "SELECT \(first) + seq, REPEAT('x', 200) FROM `\(Self.database)`.seq_1_to_\(count)"
+                : "SELECT \(first) + n, REPEAT('x', 200) FROM (SELECT 1 + a.d + 10 * b.d + 100 * c.d + 1000 * e.d AS n FROM "
+                    + ["a", "b", "c", "e"].map { "(\(Self.digits)) \($0)" }.joined(separator: ", ")
+                    + ") numbers WHERE n <= \(count)"
             try await connection.run(
-                SQLStatement(
-                    unsafeRaw:
-                        "INSERT INTO `\(Self.database)`.`filler` (id, payload) SELECT \(first) + seq, REPEAT('x', 200) FROM `\(Self.database)`.seq_1_to_\(count)"
-                ),
+                SQLStatement(unsafeRaw: "INSERT INTO `\(Self.database)`.`filler` (id, payload) " + numbered),
                 timeout: .seconds(120)
             )
             remaining -= count
         }
         return ContinuousClock.now - start
     }
+
+    /// The digits 0–9 as a derived table of one column `d`.
+    static let digits = (0...9).map { "SELECT \($0) AS d" }.joined(separator: " UNION ALL ")
 
     func close() async {
         await source.close()

@@ -162,16 +162,17 @@ public final class DryRunExecutor: CutoverExecutor {
             )
         }
         endpointOrder = [environment.source.endpoint, environment.target.endpoint] + environment.topology.proxyNodes
-        live = LiveCutoverExecutor(
-            environment: CutoverEnvironment(
-                topology: environment.topology,
-                source: source,
-                target: target,
-                proxies: ProxySQLCluster(nodes: proxyNodes, nodeDeadline: .seconds(60)),
-                forwardReplicationPassword: "<redacted>",
-                reverseReplicationPassword: "<redacted>"
-            )
+        var liveEnvironment = CutoverEnvironment(
+            topology: environment.topology,
+            source: source,
+            target: target,
+            proxies: ProxySQLCluster(nodes: proxyNodes, nodeDeadline: .seconds(60)),
+            forwardReplicationPassword: "<redacted>",
+            reverseReplicationPassword: "<redacted>"
         )
+        // The guards' login with the replication account: planned (who logs in where), never tried.
+        liveEnvironment.replicationLoginProbe = DryRunLoginProbe(log: log)
+        live = LiveCutoverExecutor(environment: liveEnvironment)
     }
 
     /// The steps performed so far.

@@ -56,6 +56,14 @@ final class DryRunLog: Sendable {
         }
     }
 
+    /// Records a line of the plan that is not a statement of a session (the replication login probe), without handing
+    /// it to the ``StatementRecorder`` (its caller journals it with its outcome).
+    func recordPlanned(_ statement: PlannedStatement) {
+        entries.withLock { entries in
+            entries.append(Entry(sequence: entries.count, statement: statement))
+        }
+    }
+
     /// How many statements were recorded so far.
     var count: Int { entries.withLock { $0.count } }
 

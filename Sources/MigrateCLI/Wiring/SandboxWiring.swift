@@ -38,6 +38,12 @@ struct SandboxState: Codable, Sendable {
     /// The emulator's application port, routing by the read/write split's query rules (issue #16); nil in state
     /// files of earlier versions.
     var applicationPort: Int? = nil
+    /// The servers' kind (`mariadb`, `mysql`: `sandbox up --server`, #12); nil in state files of earlier versions,
+    /// which were all MariaDB.
+    var serverKind: String? = nil
+
+    /// How the endpoint table names the servers: `MySQL 9.7` or `MariaDB`.
+    var serverName: String { serverKind == SandboxServerKind.mysql.rawValue ? "MySQL 9.7" : "MariaDB" }
 
     static let fileName = "sandbox.json"
 }
@@ -149,6 +155,7 @@ enum SandboxWiring {
         )
         state.additionalProxyNodes = additionalProxyNodes(rehearsal)
         state.applicationPort = rehearsal.emulator.applicationPort
+        state.serverKind = rehearsal.options.serverKind.rawValue
         // A client option file for the stock `mariadb` client: one group per endpoint.
         var options = "# migrate-cli sandbox: mariadb --defaults-extra-file=\(state.clientOptionFile) --defaults-group-suffix=_source\n"
         for (suffix, endpoint, password) in [
@@ -232,8 +239,8 @@ enum SandboxWiring {
 
     static func report(_ state: SandboxState, rehearsal: Rehearsal?, running: Bool) -> CommandReport {
         let rows: [[String]] = [
-            ["source (MariaDB)", "127.0.0.1:\(state.source.port)", state.source.user, state.source.passwordFile],
-            ["\"Aurora\" (MariaDB + mysql.rds_* procedures)", "127.0.0.1:\(state.target.port)", "\(state.target.user) (no SUPER; procedures only)", state.target.passwordFile],
+            ["source (\(state.serverName))", "127.0.0.1:\(state.source.port)", state.source.user, state.source.passwordFile],
+            ["\"Aurora\" (\(state.serverName) + mysql.rds_* procedures)", "127.0.0.1:\(state.target.port)", "\(state.target.user) (no SUPER; procedures only)", state.target.passwordFile],
             ["\"Aurora\" as root (DBA)", "127.0.0.1:\(state.targetRoot.port)", state.targetRoot.user, state.targetRoot.passwordFile],
             ["ProxySQL emulator admin", "127.0.0.1:\(state.proxysqlAdmin.port)", state.proxysqlAdmin.user, state.proxysqlAdmin.passwordFile],
         ] + state.dataPorts.sorted { $0.key < $1.key }.map { hostgroup, port in
