@@ -1,6 +1,7 @@
 import Cutover
 import Foundation
 import Logging
+import Synchronization
 
 /// `cutover writers` / `failback writers` (and `plan`, `--dry-run`) with a `switch` configuration: the writer switch
 /// without ProxySQL (#15 item 2, ADR 0015).
@@ -57,15 +58,18 @@ enum HookSwitchWiring {
                 return report
             }
             let result: HookSwitchRun.Result
+            let stop = StopRequest()
             do {
-                result = try await run.run(direction: direction, journal: journal, logger: logger, progress: progress)
+                result = try await stop.relaying {
+                    try await run.run(direction: direction, journal: journal, logger: logger, isStopRequested: { stop.isRequested }, progress: progress)
+                }
             } catch {
                 await journal.close()
                 throw error
             }
             await journal.close()
             report.changes = []
-            add(result, settings: settings, direction: direction, to: &report)
+            add(result, settings: settings, direction: direction, interrupted: stop.isRequested, to: &report)
             return report
         }
     }
@@ -102,18 +106,21 @@ enum HookSwitchWiring {
             // Re-read under the journal's lock: another process may have resumed it in between.
             let journal = try CutoverJournal(path: configuration.journalPath, didAppend: killHook?.journalObserver())
             let result: HookSwitchRun.Result
+            let stop = StopRequest()
             do {
                 let run = HookSwitchRun(environment: try await scope.cutoverEnvironment(), settings: settings, policy: configuration.policy)
-                result = try await run.resume(
-                    entries: try CutoverJournal.read(path: configuration.journalPath), journal: journal, logger: scope.logger,
-                    progress: progress)
+                let entries = try CutoverJournal.read(path: configuration.journalPath)
+                result = try await stop.relaying {
+                    try await run.resume(
+                        entries: entries, journal: journal, logger: scope.logger, isStopRequested: { stop.isRequested }, progress: progress)
+                }
             } catch {
                 await journal.close()
                 throw error
             }
             await journal.close()
             report.changes = []
-            add(result, settings: settings, direction: direction, to: &report)
+            add(result, settings: settings, direction: direction, interrupted: stop.isRequested, to: &report)
             return report
         }
     }
@@ -121,7 +128,7 @@ enum HookSwitchWiring {
     /// The steps, the window and the outcome of a finished (or resumed) switch run, added to `report`.
     static func add(
         _ result: HookSwitchRun.Result, settings: HookSwitch.Settings, direction: HookSwitch.Direction,
-        to report: inout CommandReport
+        interrupted: Bool = false, to report: inout CommandReport
     ) {
         report.sections.append(.init(
             title: "Steps", headers: ["step", "action", "outcome", "at"],
@@ -143,6 +150,7 @@ enum HookSwitchWiring {
             report.blockingReasons += reasons
         case .rolledBack(let reason, let failures):
             report.status = failures.contains { $0.step.hasPrefix("restart") || $0.step.hasPrefix("lift") || $0.step.hasPrefix("set-read-only") || $0.step.hasPrefix("stop-replication") } && !r.undone.isEmpty ? .rollbackIncomplete : .rolledBack
+            if interrupted, failures.isEmpty { report.status = .interrupted }
             report.notes.append("rolled back: \(reason)")
         case .stoppedAfterPointOfNoReturn(let reason, _, _):
             report.status = .unfinished
@@ -186,5 +194,33 @@ enum HookSwitchWiring {
             remedy: past
                 ? "the applications may point at either writer; the old one is read-only. Run the switch command by hand (same environment, see `migrate-cli journal show`), check `migrate-cli status`, then move the journal aside"
                 : "nothing was switched: undo by hand what the journal shows done (lift read_only on the old writer; restart forward replication at the journaled final position if it was stopped; stop reverse replication if started), check `migrate-cli status`, then move the journal aside and run again")
+    }
+}
+
+/// SIGINT / SIGTERM during a switch without ProxySQL (#15): relayed as a stop request. Before the switch command the
+/// run rolls back (exit 130); from it on the run goes on (the request is noted and ignored). SIGHUP is ignored while
+/// the run is in progress, as for a ProxySQL run.
+final class StopRequest: Sendable {
+    private let count = Atomic<Int>(0)
+
+    /// Whether SIGINT or SIGTERM arrived.
+    var isRequested: Bool { count.load(ordering: .relaxed) > 0 }
+
+    /// Runs `body` with the signals relayed to this request.
+    func relaying<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        let relay = await SignalRelay.install(signals: [SIGINT, SIGTERM]) { [self] _ in
+            let seen = self.count.add(1, ordering: .relaxed).newValue
+            CommandRuntime.writeAll(
+                STDERR_FILENO,
+                seen == 1
+                    ? "migrate-cli: stop requested: before the switch command the run rolls back after the step in flight; from the command on it goes on to the end\n"
+                    : "migrate-cli: already stopping safely (the step in flight finishes first); SIGKILL would leave work half done\n")
+        }
+        let hangup = HangupShield()
+        defer {
+            relay.cancel()
+            hangup.restore()
+        }
+        return try await body()
     }
 }
