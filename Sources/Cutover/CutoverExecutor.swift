@@ -24,12 +24,12 @@ public struct ExecutedStatement: Sendable, Hashable, Codable, CustomStringConver
 /// The outcome of one action: the event to feed back and the statements that were sent.
 public struct CutoverStepResult: Sendable {
     /// The event to feed back to the state machine.
-    public var event: CutoverStateMachine.Event
+    public var event: CutoverEvent
     /// The statements sent (or, in a dry run, that would be sent) while performing the action.
     public var statements: [ExecutedStatement]
 
     /// Creates a result.
-    public init(event: CutoverStateMachine.Event, statements: [ExecutedStatement] = []) {
+    public init(event: CutoverEvent, statements: [ExecutedStatement] = []) {
         self.event = event
         self.statements = statements
     }
@@ -87,11 +87,11 @@ public struct CutoverExecutionContext: Sendable {
     }
 }
 
-/// Performs the actions of a ``CutoverStateMachine`` against real (or fake, or dry-run) endpoints.
+/// Performs the actions of a `CutoverStateMachine` against real (or fake, or dry-run) endpoints.
 ///
-/// An executor never throws: a failure is an event (``CutoverStateMachine/Event/stepFailed(_:at:)``) with a
+/// An executor never throws: a failure is an event (``CutoverEvent/stepFailed(_:at:)``) with a
 /// message naming the endpoint and the step. Every wait it performs is bounded by the action's timeout.
 public protocol CutoverExecutor: Sendable {
     /// Performs `action` and describes its outcome.
-    func perform(_ action: CutoverStateMachine.Action, context: CutoverExecutionContext) async -> CutoverStepResult
+    func perform(_ action: CutoverAction, context: CutoverExecutionContext) async -> CutoverStepResult
 }

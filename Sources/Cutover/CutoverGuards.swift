@@ -13,11 +13,11 @@ enum GuardReading<Value: Sendable>: Sendable {
     }
 }
 
-/// The switch guards of ``CutoverStateMachine/Action/runGuards(_:)``, pure: the ``Facts`` the live executor read
+/// The switch guards of ``CutoverAction/runGuards(_:)``, pure: the ``Facts`` the live executor read
 /// before anything changes in, the ``Verdicts`` out (issue #17: facts out of the executor, decisions in pure code
 /// with transcript tests). No I/O, no clock, no logger: the executor (`LiveCutoverStep.readGuardFacts`) reads, this
 /// decides, and the executor reports the notes and journals the verdicts as
-/// ``CutoverStateMachine/Event/guardsFinished(blockingReasons:pinnedSessions:proxySettings:autoIncrementPin:)``.
+/// ``CutoverEvent/guardsFinished(blockingReasons:pinnedSessions:proxySettings:autoIncrementPin:)``.
 ///
 /// The checks, in the order their reasons are listed: replication into the new server (running, no error, lag
 /// within ``CutoverPolicy/lagBudget``); the writer safety checks of issue #13 (``WriterSafetyGuards``); the old

@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 public import Logging
 
-/// Drives a ``CutoverStateMachine``: performs each action with a ``CutoverExecutor``, journals the action before it
+/// Drives a `CutoverStateMachine`: performs each action with a ``CutoverExecutor``, journals the action before it
 /// starts and its outcome when it ends, feeds the outcome back, and publishes progress on ``events``.
 ///
 /// Use ``requestGracefulShutdown()`` (the CLI calls it on SIGINT/SIGTERM) to stop a run: before the point of no
@@ -139,7 +139,7 @@ public actor CutoverRunner {
 
     /// Resumes the unfinished run recorded in `entries` (read with ``CutoverJournal/read(path:)``): its events are
     /// replayed into a fresh state machine, then the run continues as
-    /// ``CutoverStateMachine/resumeAfterInterruption(actionJournaled:)`` decides.
+    /// `CutoverStateMachine.resumeAfterInterruption(actionJournaled:)` decides.
     ///
     /// - Throws: ``CutoverError``: ``CutoverError/Code/nothingToResume`` when every run in the journal finished,
     ///   ``CutoverError/Code/journalMismatch`` when the unfinished run is of another topology or operation or its
@@ -191,7 +191,7 @@ public actor CutoverRunner {
 
     private func elapsed() -> Duration { elapsedBase + clockElapsed() }
 
-    private func drive(from first: CutoverStateMachine.Action) async -> CutoverReport {
+    private func drive(from first: CutoverAction) async -> CutoverReport {
         var action = first
         var inRollback = false
         while true {
@@ -254,7 +254,7 @@ public actor CutoverRunner {
     /// runs. Reads (guards, the pin settle, drain polls, positions, catch-up waits, replication checks) need not
     /// be: a power cut that loses their entries reads as a crash before them. One `fsync` fewer per read step
     /// inside the write window.
-    static func changesServers(_ action: CutoverStateMachine.Action) -> Bool {
+    static func changesServers(_ action: CutoverAction) -> Bool {
         switch action {
         case .runGuards, .settleAutoIncrementPins, .settleReplication, .pollDrain, .readPosition, .proveFenceHeld, .waitForCatchUp,
             .verifyReplication,
@@ -273,7 +273,7 @@ public actor CutoverRunner {
         return shutdownRequested ? "shutdown requested" : "a step failed before the point of no return"
     }
 
-    private var lastFailure: CutoverStateMachine.Event?
+    private var lastFailure: CutoverEvent?
     /// The first journal write that failed in this run, if any (the outcome says so).
     private var journalFailure: String?
 
@@ -284,7 +284,7 @@ public actor CutoverRunner {
         continuation.yield(.note("journal write failed at step \(step): \(text)"))
     }
 
-    private func record(_ event: CutoverStateMachine.Event, step: StepID, statements: [ExecutedStatement]) async {
+    private func record(_ event: CutoverEvent, step: StepID, statements: [ExecutedStatement]) async {
         if case .stepFailed = event { lastFailure = event }
         var entry = makeEntry(.event)
         entry.step = step
@@ -359,7 +359,7 @@ public actor CutoverRunner {
     }
 
     /// A short human description of an action (no secrets: actions carry none).
-    public static func describe(_ action: CutoverStateMachine.Action) -> String {
+    public static func describe(_ action: CutoverAction) -> String {
         switch action {
         case .runGuards(let operation): "check guards for \(operation)"
         case .prepareProxy(let retries, let relax):
@@ -389,7 +389,7 @@ public actor CutoverRunner {
     }
 
     /// A short human description of an event.
-    public static func describe(_ event: CutoverStateMachine.Event) -> String {
+    public static func describe(_ event: CutoverEvent) -> String {
         switch event {
         case .guardsFinished(let reasons, let pinned, _, _):
             (reasons.isEmpty ? "guards passed" : "guards blocked: \(reasons.map(\.check).joined(separator: ", "))")

@@ -12,7 +12,7 @@ struct JournalPayloadMismatch: Error, Sendable, CustomStringConvertible {
 
 extension JournalActionPayload {
     /// The journal's form of `action`.
-    init(_ action: CutoverStateMachine.Action) {
+    init(_ action: CutoverAction) {
         switch action {
         case .runGuards(let operation): self = .runGuards(operation)
         case .prepareProxy(let retries, let relax): self = .prepareProxy(disableQueryRetries: retries, relaxAutoIncrementPin: relax)
@@ -42,7 +42,7 @@ extension JournalActionPayload {
     }
 
     /// The machine's action, or why this version cannot read it.
-    func machineAction() throws(JournalPayloadMismatch) -> CutoverStateMachine.Action {
+    func machineAction() throws(JournalPayloadMismatch) -> CutoverAction {
         switch self {
         case .runGuards(let operation): return .runGuards(operation)
         case .prepareProxy(let retries, let relax):
@@ -77,7 +77,7 @@ extension JournalActionPayload {
 
 extension JournalEventPayload {
     /// The journal's form of `event`.
-    init(_ event: CutoverStateMachine.Event) {
+    init(_ event: CutoverEvent) {
         switch event {
         case .guardsFinished(let reasons, let pinned, let settings, let pin):
             self = .guardsFinished(blockingReasons: reasons, pinnedSessions: pinned, proxySettings: settings, autoIncrementPin: pin)
@@ -107,7 +107,7 @@ extension JournalEventPayload {
     }
 
     /// The machine's event, or why this version cannot read it.
-    func machineEvent() throws(JournalPayloadMismatch) -> CutoverStateMachine.Event {
+    func machineEvent() throws(JournalPayloadMismatch) -> CutoverEvent {
         switch self {
         case .guardsFinished(let reasons, let pinned, let settings, let pin):
             return .guardsFinished(blockingReasons: reasons, pinnedSessions: pinned, proxySettings: settings, autoIncrementPin: pin)
@@ -172,13 +172,13 @@ extension JournalOutcomePayload {
 extension JournalRecord {
     /// The action (on `action` lines), nil when absent or unreadable by this version (``unreadablePayload`` says
     /// why; a replay refuses such a line).
-    public var action: CutoverStateMachine.Action? {
+    public var action: CutoverAction? {
         get { try? actionPayload?.machineAction() }
         set { actionPayload = newValue.map(JournalActionPayload.init) }
     }
 
     /// The event (on `event` lines), nil when absent or unreadable by this version (see ``unreadablePayload``).
-    public var event: CutoverStateMachine.Event? {
+    public var event: CutoverEvent? {
         get { try? eventPayload?.machineEvent() }
         set { eventPayload = newValue.map(JournalEventPayload.init) }
     }

@@ -1,6 +1,6 @@
 /// The journal's own on-disk payloads: what an `action`, `event` or `outcome` field of a ``JournalRecord`` holds.
 ///
-/// They mirror the state machine's ``CutoverStateMachine/Action``, ``CutoverStateMachine/Event`` and
+/// They mirror the state machine's ``CutoverAction``, ``CutoverEvent`` and
 /// ``CutoverOutcome`` case for case, but their coding is written out here, field name by field name, instead of
 /// being synthesized from the machine's Swift declarations: renaming a case or a label of the machine no longer
 /// changes the file format silently (the mapping in `JournalPayload+Machine.swift` stops compiling instead). The
@@ -38,7 +38,7 @@ enum JournalActionPayload: Sendable, Hashable {
     case unreadable(name: String, reason: String)
 }
 
-/// The on-disk form of ``CutoverStateMachine/Event`` (see ``JournalActionPayload``).
+/// The on-disk form of ``CutoverEvent`` (see ``JournalActionPayload``).
 enum JournalEventPayload: Sendable, Hashable {
     case guardsFinished(
         blockingReasons: [BlockingReason], pinnedSessions: [SessionHolder]?, proxySettings: ProxySettingsSnapshot?,

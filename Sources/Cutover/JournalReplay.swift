@@ -7,10 +7,10 @@
 /// The first entry that does not fit ends the replay with ``CutoverError/Code/journalMismatch`` naming its
 /// sequence number; the process never stops on bytes that came from a file.
 struct JournalReplay {
-    /// The machine, with every journaled event fed back; call ``CutoverStateMachine/resumeAfterInterruption(actionJournaled:)`` next.
+    /// The machine, with every journaled event fed back; call `CutoverStateMachine.resumeAfterInterruption(actionJournaled:)` next.
     var machine: CutoverStateMachine
     /// Whether the last action or event entry is an action: the action in flight when the process died was journaled
-    /// (it may have taken effect). ``CutoverStateMachine/resumeAfterInterruption(actionJournaled:)`` needs it.
+    /// (it may have taken effect). `CutoverStateMachine.resumeAfterInterruption(actionJournaled:)` needs it.
     var actionJournaled = false
 
     /// Replays `run` (the entries of one run, its `run-started` entry first, as
@@ -35,7 +35,7 @@ struct JournalReplay {
                 guard let payload = entry.actionPayload else {
                     throw Self.mismatch(runID, entry, "is an action line without an action")
                 }
-                let action: CutoverStateMachine.Action
+                let action: CutoverAction
                 do { action = try payload.machineAction() } catch { throw Self.mismatch(runID, entry, "\(error)") }
                 if action != pending {
                     pending = machine.resumeAfterInterruption(actionJournaled: actionJournaled)
@@ -54,7 +54,7 @@ struct JournalReplay {
                 guard let payload = entry.eventPayload else {
                     throw Self.mismatch(runID, entry, "is an event line without an event")
                 }
-                let event: CutoverStateMachine.Event
+                let event: CutoverEvent
                 do { event = try payload.machineEvent() } catch { throw Self.mismatch(runID, entry, "\(error)") }
                 guard let next = machine.accept(event) else {
                     throw Self.mismatch(

@@ -3,8 +3,8 @@ import Logging
 extension LiveCutoverStep {
     /// Performs one of the database family of actions: the fence, its lifting, reading a position, the fence proof
     /// and making `read_only` durable.
-    func performDatabaseAction(_ action: CutoverStateMachine.Action, context: CutoverExecutionContext) async throws
-        -> CutoverStateMachine.Event
+    func performDatabaseAction(_ action: CutoverAction, context: CutoverExecutionContext) async throws
+        -> CutoverEvent
     {
         let logger = context.logger
         switch action {
@@ -46,8 +46,8 @@ extension LiveCutoverStep {
 
     /// Performs one of the replication family of actions: the settle, the catch-up wait, and stopping, starting and
     /// verifying a replication channel.
-    func performReplicationAction(_ action: CutoverStateMachine.Action, context: CutoverExecutionContext) async throws
-        -> CutoverStateMachine.Event
+    func performReplicationAction(_ action: CutoverAction, context: CutoverExecutionContext) async throws
+        -> CutoverEvent
     {
         let logger = context.logger
         switch action {
@@ -82,11 +82,11 @@ extension LiveCutoverStep {
         }
     }
 
-    /// ``CutoverStateMachine/Action/waitForCatchUp(_:coordinate:timeout:)``, reporting progress; a stop request
+    /// ``CutoverAction/waitForCatchUp(_:coordinate:timeout:)``, reporting progress; a stop request
     /// interrupts the wait's statement (KILL QUERY; the session stays usable) and gives `catchUpStopped`.
     private func waitForCatchUp(
         _ role: DatabaseRole, to coordinate: ReplicationCoordinate, timeout: Duration, context: CutoverExecutionContext
-    ) async throws -> CutoverStateMachine.Event {
+    ) async throws -> CutoverEvent {
         let database = environment.database(role)
         let caughtUp: Bool? = try await untilStopRequested(context) {
             try await database.waitForCatchUp(

@@ -12,7 +12,7 @@ extension LiveCutoverStep {
         timeout: Duration,
         interval: Duration,
         context: CutoverExecutionContext
-    ) async throws -> CutoverStateMachine.Event {
+    ) async throws -> CutoverEvent {
         let logger = context.logger
         var schedule = DrainSchedule(policy: policy, start: context.elapsed(), timeout: timeout, interval: interval)
         var lastReport = Duration.zero - .seconds(1)

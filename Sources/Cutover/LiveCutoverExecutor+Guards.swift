@@ -2,10 +2,10 @@ import Logging
 import ProxySQLAdmin
 
 extension LiveCutoverStep {
-    /// ``CutoverStateMachine/Action/runGuards(_:)``: reads the facts (``readGuardFacts(for:context:)``), lets
+    /// ``CutoverAction/runGuards(_:)``: reads the facts (``readGuardFacts(for:context:)``), lets
     /// ``CutoverGuards/evaluate(_:policy:topology:)`` decide, reports its notes, and, when the switch may start,
     /// journals the ProxySQL variables the window will replace (read now, before anything changes).
-    func runGuards(_ operation: CutoverOperation, context: CutoverExecutionContext) async -> CutoverStateMachine.Event {
+    func runGuards(_ operation: CutoverOperation, context: CutoverExecutionContext) async -> CutoverEvent {
         let facts = await readGuardFacts(for: operation, context: context)
         let verdicts = CutoverGuards.evaluate(facts, policy: policy, topology: topology)
         if case .cannotProve(let why) = facts.earlierFence {

@@ -6,10 +6,10 @@ private typealias StatusChange = CutoverStateMachine.StatusChange
 extension LiveCutoverStep {
     /// Performs one of the ProxySQL family of actions: the window's variables, the pin settle, status changes, the
     /// drain, closing sessions, restoring the variables and saving the configuration.
-    func performProxyAction(_ action: CutoverStateMachine.Action, context: CutoverExecutionContext) async throws
-        -> CutoverStateMachine.Event
+    func performProxyAction(_ action: CutoverAction, context: CutoverExecutionContext) async throws
+        -> CutoverEvent
     {
-        func noRow(_ server: RoutedServer) -> CutoverStateMachine.Event {
+        func noRow(_ server: RoutedServer) -> CutoverEvent {
             stepFailed(action, "the topology has no \(server) row", context: context)
         }
         switch action {
@@ -46,16 +46,16 @@ extension LiveCutoverStep {
 
     // MARK: Status changes
 
-    /// ``CutoverStateMachine/Action/setStatus(_:_:)`` on every node: the rows to change (``intendedStates(_:_:key:)``),
-    /// the reader rule (read here, decided by ``CutoverStateMachine/StatusChange/readerVerdict(_:database:reading:)``),
+    /// ``CutoverAction/setStatus(_:_:)`` on every node: the rows to change (``intendedStates(_:_:key:)``),
+    /// the reader rule (read here, decided by `CutoverStateMachine.StatusChange.readerVerdict(_:database:reading:)`),
     /// then each node's UPDATE, LOAD and runtime check; a failure says whether it may have taken effect (read here,
-    /// decided by ``CutoverStateMachine/StatusChange/mayHaveTakenEffect(_:_:nodesSucceeded:absentFromEveryRuntime:)``).
+    /// decided by `CutoverStateMachine.StatusChange.mayHaveTakenEffect(_:_:nodesSucceeded:absentFromEveryRuntime:)`).
     /// The event's time is when the window opened (the first node stopped routing) or closed (the last node routes
     /// anew).
     private func setStatus(
-        _ server: RoutedServer, _ status: RoutingStatus, key: BackendServer.Key, action: CutoverStateMachine.Action,
+        _ server: RoutedServer, _ status: RoutingStatus, key: BackendServer.Key, action: CutoverAction,
         context: CutoverExecutionContext
-    ) async -> CutoverStateMachine.Event {
+    ) async -> CutoverEvent {
         var otherReaderOnline: BackendServer.Key?
         if server.kind == .reader {
             let serving = environment.database(StatusChange.servingRole(of: server, status))
@@ -155,7 +155,7 @@ extension LiveCutoverStep {
     }
 
     /// What `database` shows of its ability to serve reads: it does not answer, it replicates with a problem, or it
-    /// serves (the verdict is ``CutoverStateMachine/StatusChange/readerVerdict(_:database:reading:)``'s).
+    /// serves (the verdict is `CutoverStateMachine.StatusChange.readerVerdict(_:database:reading:)`'s).
     private func readServingDatabase(_ database: any CutoverDatabase, logger: Logger) async
         -> StatusChange.ServingDatabase
     {
@@ -171,10 +171,10 @@ extension LiveCutoverStep {
 
     // MARK: Sessions
 
-    /// ``CutoverStateMachine/Action/closeSessions(_:)``: kills every ProxySQL session attached to `role`'s writer
+    /// ``CutoverAction/closeSessions(_:)``: kills every ProxySQL session attached to `role`'s writer
     /// row on every node, then closes the client sessions on the database itself; the count is of both.
-    private func closeSessions(_ role: DatabaseRole, action: CutoverStateMachine.Action, context: CutoverExecutionContext)
-        async throws -> CutoverStateMachine.Event
+    private func closeSessions(_ role: DatabaseRole, action: CutoverAction, context: CutoverExecutionContext)
+        async throws -> CutoverEvent
     {
         let logger = context.logger
         var closed = 0

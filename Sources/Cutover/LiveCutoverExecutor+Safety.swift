@@ -1,10 +1,10 @@
 import Logging
 
 extension LiveCutoverStep {
-    /// ``CutoverStateMachine/Action/proveFenceHeld(_:atFence:)``: reads `role`'s position and compares it with the
+    /// ``CutoverAction/proveFenceHeld(_:atFence:)``: reads `role`'s position and compares it with the
     /// final position read at the fence (``FenceProof``); a difference is a failure naming the extra transactions.
     func proveFenceHeld(_ role: DatabaseRole, atFence: ReplicationCoordinate, context: CutoverExecutionContext)
-        async throws -> CutoverStateMachine.Event
+        async throws -> CutoverEvent
     {
         let database = environment.database(role)
         let now = try await database.currentPosition(logger: context.logger)

@@ -2,7 +2,7 @@ import Logging
 import ReplicationControl
 
 extension LiveCutoverStep {
-    /// The replication settle before the window (``CutoverStateMachine/Action/settleReplication(_:source:threshold:timeout:)``):
+    /// The replication settle before the window (``CutoverAction/settleReplication(_:source:threshold:timeout:)``):
     /// while writes still flow, read `source`'s current position and wait on `role` until it has executed it; repeat
     /// until one wait returns within `threshold` or `timeout` has passed since the start. Every wait is bounded by
     /// what is left of `timeout`. Changes nothing anywhere (reads and waits only).
@@ -18,7 +18,7 @@ extension LiveCutoverStep {
         threshold: Duration,
         timeout: Duration,
         context: CutoverExecutionContext
-    ) async throws -> CutoverStateMachine.Event {
+    ) async throws -> CutoverEvent {
         let logger = context.logger
         let replica = environment.database(role)
         let primary = environment.database(source)

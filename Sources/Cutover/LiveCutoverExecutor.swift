@@ -63,8 +63,8 @@ public struct LiveCutoverExecutor: CutoverExecutor {
     }
 
     /// Performs `action` and returns its event and the statements it sent. Never throws: a failure is
-    /// ``CutoverStateMachine/Event/stepFailed(_:at:)``.
-    public func perform(_ action: CutoverStateMachine.Action, context: CutoverExecutionContext) async -> CutoverStepResult {
+    /// ``CutoverEvent/stepFailed(_:at:)``.
+    public func perform(_ action: CutoverAction, context: CutoverExecutionContext) async -> CutoverStepResult {
         await LiveCutoverStep(environment: environment, context: context).perform(action, context: context)
     }
 }
@@ -93,7 +93,7 @@ struct LiveCutoverStep: Sendable {
     var topology: CutoverTopology { environment.topology }
 
     /// Performs `action` and returns its event and the statements it sent.
-    func perform(_ action: CutoverStateMachine.Action, context: CutoverExecutionContext) async -> CutoverStepResult {
+    func perform(_ action: CutoverAction, context: CutoverExecutionContext) async -> CutoverStepResult {
         let recorder = StatementRecorder()
         let event = await StatementRecorder.$current.withValue(recorder) {
             await performRecorded(action, context: context)
@@ -104,8 +104,8 @@ struct LiveCutoverStep: Sendable {
     /// Performs `action` by its family: the guards, ProxySQL (``performProxyAction(_:context:)``), the databases'
     /// fence and position (``performDatabaseAction(_:context:)``), replication
     /// (``performReplicationAction(_:context:)``). A thrown error is a failure that may have taken effect.
-    private func performRecorded(_ action: CutoverStateMachine.Action, context: CutoverExecutionContext) async
-        -> CutoverStateMachine.Event
+    private func performRecorded(_ action: CutoverAction, context: CutoverExecutionContext) async
+        -> CutoverEvent
     {
         do {
             switch action {
@@ -128,17 +128,17 @@ struct LiveCutoverStep: Sendable {
 
     // MARK: Messages
 
-    /// The ``CutoverStateMachine/Event/stepFailed(_:at:)`` of `action`: on `endpoint` (by default the one the
+    /// The ``CutoverEvent/stepFailed(_:at:)`` of `action`: on `endpoint` (by default the one the
     /// action talks to), with `remedy` or else the usual one for the action (and `error`, when known).
     func stepFailed(
-        _ action: CutoverStateMachine.Action,
+        _ action: CutoverAction,
         _ message: String,
         endpoint: String? = nil,
         mayHaveTakenEffect: Bool = false,
         error: (any Error)? = nil,
         remedy: String? = nil,
         context: CutoverExecutionContext
-    ) -> CutoverStateMachine.Event {
+    ) -> CutoverEvent {
         let endpoint = endpoint ?? endpointName(of: action)
         return .stepFailed(
             StepFailure(
@@ -153,7 +153,7 @@ struct LiveCutoverStep: Sendable {
     }
 
     /// The endpoint an action talks to, for failure messages.
-    func endpointName(of action: CutoverStateMachine.Action) -> String? {
+    func endpointName(of action: CutoverAction) -> String? {
         switch action {
         case .closeSessions(let role), .fence(let role, _), .liftFence(let role), .readPosition(let role), .proveFenceHeld(let role, _),
             .waitForCatchUp(let role, _, _), .stopReplication(let role), .startReplication(let role, _, _),
@@ -167,7 +167,7 @@ struct LiveCutoverStep: Sendable {
     }
 
     /// What the operator can do about a failure of `action` on `endpoint` (caused by `error`, when known).
-    func remedy(for action: CutoverStateMachine.Action, endpoint: String?, error: (any Error)? = nil) -> String {
+    func remedy(for action: CutoverAction, endpoint: String?, error: (any Error)? = nil) -> String {
         let target = endpoint ?? "the endpoint"
         if let error, let remedy = Self.ownRefusal(error)?.remedy { return remedy }
         if let error = error as? ReplicationError, error.code == .stepTimedOut {
@@ -263,7 +263,7 @@ struct LiveCutoverStep: Sendable {
     }
 
     /// Lets the auto-increment pins taken before the relaxation run out (see
-    /// ``CutoverStateMachine/Action/settleAutoIncrementPins(_:timeout:interval:)``).
+    /// ``CutoverAction/settleAutoIncrementPins(_:timeout:interval:)``).
     ///
     /// The signal, on real ProxySQL and on the emulator alike: a session pinned to its backend connection keeps it
     /// between statements, so it stays in `stats_mysql_processlist` with `srv_host`/`srv_port` of the server and the
@@ -280,7 +280,7 @@ struct LiveCutoverStep: Sendable {
         timeout: Duration,
         interval: Duration,
         context: CutoverExecutionContext
-    ) async throws -> CutoverStateMachine.Event {
+    ) async throws -> CutoverEvent {
         let logger = context.logger
         let start = context.elapsed()
         var waiting: [NodeSession: ServerEndpoint?]?
@@ -361,10 +361,10 @@ struct LiveCutoverStep: Sendable {
     // MARK: Proxy variables
 
     func prepareProxy(disableRetries: Bool, relaxPin: Bool, context: CutoverExecutionContext) async throws
-        -> CutoverStateMachine.Event
+        -> CutoverEvent
     {
         let logger = context.logger
-        let action = CutoverStateMachine.Action.prepareProxy(disableQueryRetries: disableRetries, relaxAutoIncrementPin: relaxPin)
+        let action = CutoverAction.prepareProxy(disableQueryRetries: disableRetries, relaxAutoIncrementPin: relaxPin)
         let changes = ProxySettingsSnapshot.variablesChanged(disableRetries: disableRetries, relaxPin: relaxPin)
         let snapshot: ProxySettingsSnapshot
         do {

@@ -26,7 +26,7 @@ struct AdminStatementTimeoutTests {
         arguments: Hang.allCases)
     func hangingNodeIsCutOff(hang: Hang) async throws {
         let session = ScriptedSQLSession(dialect: .proxySQLAdmin, endpointDescription: "p1")
-        let action: CutoverStateMachine.Action
+        let action: CutoverAction
         switch hang {
         case .load, .runtimeRead:
             action = .setStatus(.writer(.source), .offlineSoft)

@@ -41,7 +41,7 @@ private final class Flag: Sendable {
 }
 
 private struct SettleResult: Sendable {
-    var event: CutoverStateMachine.Event
+    var event: CutoverEvent
     var statements: [ExecutedStatement]
 }
 

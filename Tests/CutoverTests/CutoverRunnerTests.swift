@@ -11,18 +11,18 @@ import Testing
 final class FakeExecutor: CutoverExecutor, Sendable {
     let clock: ManualClock
     let failing: String?
-    let performed = Mutex<[CutoverStateMachine.Action]>([])
-    let onPerform: (@Sendable (CutoverStateMachine.Action) async -> Void)?
+    let performed = Mutex<[CutoverAction]>([])
+    let onPerform: (@Sendable (CutoverAction) async -> Void)?
 
-    init(clock: ManualClock, failing: String? = nil, onPerform: (@Sendable (CutoverStateMachine.Action) async -> Void)? = nil) {
+    init(clock: ManualClock, failing: String? = nil, onPerform: (@Sendable (CutoverAction) async -> Void)? = nil) {
         self.clock = clock
         self.failing = failing
         self.onPerform = onPerform
     }
 
-    var actions: [CutoverStateMachine.Action] { performed.withLock { $0 } }
+    var actions: [CutoverAction] { performed.withLock { $0 } }
 
-    func perform(_ action: CutoverStateMachine.Action, context: CutoverExecutionContext) async -> CutoverStepResult {
+    func perform(_ action: CutoverAction, context: CutoverExecutionContext) async -> CutoverStepResult {
         performed.withLock { $0.append(action) }
         await onPerform?(action)
         clock.advance(by: .milliseconds(2))
@@ -197,7 +197,7 @@ struct CutoverRunnerTests {
         #expect(!lateExecutor.actions.contains(.setStatus(.writer(.source), .online)))
     }
 
-    static func at(_ event: CutoverStateMachine.Event) -> Duration? {
+    static func at(_ event: CutoverEvent) -> Duration? {
         if case .statusSet(_, _, let at) = event { return at }
         return nil
     }
@@ -367,7 +367,7 @@ struct CutoverRunnerTests {
     @Test("the intent of every action that changes a server is flushed before it runs; reads are not")
     func durableIntents() {
         let position = ReplicationCoordinate(file: "mysql-bin.000001", offset: 4)
-        let changing: [CutoverStateMachine.Action] = [
+        let changing: [CutoverAction] = [
             .prepareProxy(disableQueryRetries: true, relaxAutoIncrementPin: false),
             .setStatus(.writer(.source), .offlineSoft),
             .closeSessions(.source),
@@ -379,7 +379,7 @@ struct CutoverRunnerTests {
             .restoreProxySettings(ProxySettingsSnapshot()),
             .saveProxyConfiguration,
         ]
-        let reading: [CutoverStateMachine.Action] = [
+        let reading: [CutoverAction] = [
             .runGuards(.writerCutover),
             .settleAutoIncrementPins(.writer(.source), timeout: .milliseconds(200), interval: .milliseconds(2)),
             .settleReplication(.target, source: .source, threshold: .milliseconds(10), timeout: .seconds(10)),

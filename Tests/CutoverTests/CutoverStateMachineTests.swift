@@ -10,7 +10,7 @@ private let failure = StepFailure(step: "x", message: "boom", endpoint: "127.0.0
 private func ms(_ value: Int) -> Duration { .milliseconds(value) }
 
 /// The replication settle's answer: one wait of 1 ms on `role`, within the default threshold.
-private func settled(_ role: DatabaseRole, at offset: Duration = ms(5)) -> CutoverStateMachine.Event {
+private func settled(_ role: DatabaseRole, at offset: Duration = ms(5)) -> CutoverEvent {
     var observation = ReplicationSettleObservation(startedAt: offset - ms(1))
     observation.recordWait(ms(1), for: position)
     return .replicationSettleEnded(role, observation, at: offset)
@@ -25,10 +25,10 @@ private let durableFence = ReadOnlyDurability(
 private func writerCutover(
     policy: CutoverPolicy = CutoverPolicy(),
     through lastStep: String
-) -> (CutoverStateMachine, CutoverStateMachine.Action) {
+) -> (CutoverStateMachine, CutoverAction) {
     var machine = CutoverStateMachine()
     var action = machine.started(operation: .writerCutover, policy: policy)
-    let script: [(String, CutoverStateMachine.Event)] = [
+    let script: [(String, CutoverEvent)] = [
         ("guards", .guardsFinished(blockingReasons: [])),
         ("prepareProxy", .proxyPrepared(ProxySettingsSnapshot(previousValues: ["p1": ["mysql-query_retries_on_failure": "1"]]))),
         ("settleReplication", settled(.target)),
@@ -600,7 +600,7 @@ struct ResumeTranscriptTests {
 
     @Test("replaying the same events rebuilds the same state")
     func replayIsDeterministic() {
-        let events: [CutoverStateMachine.Event] = [
+        let events: [CutoverEvent] = [
             .guardsFinished(blockingReasons: []),
             .proxyPrepared(ProxySettingsSnapshot()),
             settled(.target),

@@ -146,7 +146,7 @@ struct IdlePinTranscriptTests {
 
     @Test("the new event and the timeline fields round-trip through JSON, and an old timeline decodes")
     func coding() throws {
-        let event = CutoverStateMachine.Event.drainEndedWithIdlePins(
+        let event = CutoverEvent.drainEndedWithIdlePins(
             .writer(.target), holders: classified([entry(1, flags: 0)]), at: ms(7))
         let decoded = try JournalPayloadTests.roundTrip(event)
         #expect(decoded == event)
@@ -171,7 +171,7 @@ private final class Done: Sendable {
 }
 
 /// Runs the drain on a manual clock (advanced by `interval` whenever the executor sleeps).
-private func drain(_ node: RecordingProxySQLAdmin, policy: CutoverPolicy, timeout: Duration) async -> CutoverStateMachine.Event? {
+private func drain(_ node: RecordingProxySQLAdmin, policy: CutoverPolicy, timeout: Duration) async -> CutoverEvent? {
     let clock = ManualClock()
     let executor = LiveCutoverExecutor(
         environment: CutoverEnvironment(
@@ -188,7 +188,7 @@ private func drain(_ node: RecordingProxySQLAdmin, policy: CutoverPolicy, timeou
         sleep: { try await clock.sleep(for: $0) })
     let done = Done()
     let interval = ms(2)
-    return await withTaskGroup(of: CutoverStateMachine.Event?.self) { group in
+    return await withTaskGroup(of: CutoverEvent?.self) { group in
         group.addTask {
             let result = await executor.perform(.pollDrain(.writer(.source), timeout: timeout, interval: interval), context: context)
             done.set()
@@ -201,7 +201,7 @@ private func drain(_ node: RecordingProxySQLAdmin, policy: CutoverPolicy, timeou
             }
             return nil
         }
-        var outcome: CutoverStateMachine.Event?
+        var outcome: CutoverEvent?
         for await event in group where event != nil { outcome = event }
         return outcome
     }

@@ -24,7 +24,7 @@ import Testing
             self.sleepFirst = sleepFirst
         }
 
-        func perform(_ action: CutoverStateMachine.Action, context: CutoverExecutionContext) async -> CutoverStepResult {
+        func perform(_ action: CutoverAction, context: CutoverExecutionContext) async -> CutoverStepResult {
             let first = policies.withLock { policies in
                 policies.append(context.policy)
                 return policies.count == 1

@@ -15,7 +15,7 @@ struct FenceProofFailbackTests {
     static func journal(cutoverRunID: String = "r1", more: [[JournalRecord]] = []) -> [JournalRecord] {
         var entries: [JournalRecord] = []
         func add(_ runID: String, _ kind: JournalRecord.Kind, _ operation: CutoverOperation? = nil, step: StepID? = nil,
-                 event: CutoverStateMachine.Event? = nil, past: Bool? = nil, outcome: CutoverOutcome? = nil) {
+                 event: CutoverEvent? = nil, past: Bool? = nil, outcome: CutoverOutcome? = nil) {
             var entry = JournalRecord(sequence: entries.count + 1, runID: runID, kind: kind, time: "2026-12-06T08:00:00.000Z", elapsedMicroseconds: 0)
             entry.operation = operation
             entry.step = step

@@ -59,7 +59,7 @@ struct FenceProofLaterTests {
     @Test("the journal's facts: the last final position of a writer switch past the point of no return")
     func journalFacts() {
         var entries: [CutoverJournalEntry] = []
-        func add(_ kind: CutoverJournalEntry.Kind, step: StepID? = nil, event: CutoverStateMachine.Event? = nil, past: Bool? = nil) {
+        func add(_ kind: CutoverJournalEntry.Kind, step: StepID? = nil, event: CutoverEvent? = nil, past: Bool? = nil) {
             var entry = CutoverJournalEntry(sequence: entries.count + 1, runID: "r1", kind: kind, time: "2026-12-06T08:00:00.000Z", elapsedMicroseconds: 0)
             entry.step = step
             entry.event = event

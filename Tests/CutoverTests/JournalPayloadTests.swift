@@ -19,12 +19,12 @@ import Testing
     let logger = Logger(label: "journal-payload-tests")
 
     /// An event through the journal's coding and back (what a journal line does to it).
-    static func roundTrip(_ event: CutoverStateMachine.Event) throws -> CutoverStateMachine.Event {
+    static func roundTrip(_ event: CutoverEvent) throws -> CutoverEvent {
         try decodeEvent(JSONEncoder().encode(JournalEventPayload(event)))
     }
 
     /// An event as the journal reads it from `json`.
-    static func decodeEvent(_ json: Data) throws -> CutoverStateMachine.Event {
+    static func decodeEvent(_ json: Data) throws -> CutoverEvent {
         try JSONDecoder().decode(JournalEventPayload.self, from: json).machineEvent()
     }
 

@@ -104,7 +104,7 @@ struct LiveCutoverExecutorFaultTests {
     @Test("a stop request interrupts a catch-up wait; a wait that ends first wins")
     func catchUpStopsOnRequest() async {
         let coordinate = ReplicationCoordinate(file: "mysql-bin.000001", offset: 4)
-        let action = CutoverStateMachine.Action.waitForCatchUp(.target, coordinate: coordinate, timeout: .seconds(60))
+        let action = CutoverAction.waitForCatchUp(.target, coordinate: coordinate, timeout: .seconds(60))
         let started = ContinuousClock.now
         let stop = Mutex(false)
         let context = CutoverExecutionContext(

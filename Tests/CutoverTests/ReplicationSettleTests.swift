@@ -270,7 +270,7 @@ struct ReplicationSettleExecutorTests {
     private static func settle(
         waits: [Duration], threshold: Duration = ms(10), timeout: Duration = .seconds(1), breaksAfter: Int? = nil,
         stopAt: Duration? = nil
-    ) async -> (event: CutoverStateMachine.Event, progress: [CutoverProgress], source: SettleFakeDatabase) {
+    ) async -> (event: CutoverEvent, progress: [CutoverProgress], source: SettleFakeDatabase) {
         let replica = SettleFakeDatabase(name: "target", waits: waits, secondsBehind: 2, breaksAfter: breaksAfter)
         let source = SettleFakeDatabase(name: "source")
         let executor = LiveCutoverExecutor(

@@ -19,7 +19,7 @@ struct ResumeReverificationTests {
         var policy = CutoverPolicy()
         policy.replicationSettleDeadline = .zero
         _ = machine.started(operation: .writerCutover, policy: policy)
-        let events: [CutoverStateMachine.Event] = [
+        let events: [CutoverEvent] = [
             .guardsFinished(blockingReasons: []), .proxyPrepared(ProxySettingsSnapshot()),
             .statusSet(.writer(.source), .offlineSoft, at: .milliseconds(10)),
             .drained(.writer(.source), at: .milliseconds(12)),
@@ -82,7 +82,7 @@ struct ResumeReverificationTests {
         var policy = CutoverPolicy()
         policy.replicationSettleDeadline = .zero
         _ = machine.started(operation: .writerFailback, policy: policy)
-        let events: [CutoverStateMachine.Event] = [
+        let events: [CutoverEvent] = [
             .guardsFinished(blockingReasons: []), .proxyPrepared(ProxySettingsSnapshot()),
             .statusSet(.writer(.target), .offlineSoft, at: .milliseconds(10)),
             .drained(.writer(.target), at: .milliseconds(12)),

@@ -17,8 +17,8 @@ import Testing
 ///   forward replication stopped and the fence proved;
 /// - never two ONLINE writers, never a moment without an ONLINE reader (a reader switch).
 @Suite struct RollbackTableTests {
-    typealias Action = CutoverStateMachine.Action
-    typealias Event = CutoverStateMachine.Event
+    typealias Action = CutoverAction
+    typealias Event = CutoverEvent
 
     /// The world as the actions leave it.
     struct World: Equatable {

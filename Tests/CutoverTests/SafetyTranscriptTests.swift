@@ -19,7 +19,7 @@ struct SafetyTranscriptTests {
         var policy = CutoverPolicy()
         policy.replicationSettleDeadline = .zero  // no settle step: the events below answer the window's steps
         _ = machine.started(operation: .writerCutover, policy: policy)
-        let events: [CutoverStateMachine.Event] = [
+        let events: [CutoverEvent] = [
             .guardsFinished(blockingReasons: []),
             .proxyPrepared(ProxySettingsSnapshot()),
             .statusSet(.writer(.source), .offlineSoft, at: .milliseconds(10)),
@@ -53,7 +53,7 @@ struct SafetyTranscriptTests {
         var policy = CutoverPolicy()
         policy.replicationSettleDeadline = .zero
         _ = machine.started(operation: .writerCutover, policy: policy)
-        let events: [CutoverStateMachine.Event] = [
+        let events: [CutoverEvent] = [
             .guardsFinished(blockingReasons: []), .proxyPrepared(ProxySettingsSnapshot()),
             .statusSet(.writer(.source), .offlineSoft, at: .milliseconds(10)), .drained(.writer(.source), at: .milliseconds(12)),
             .statusSet(.writer(.source), .offlineHard, at: .milliseconds(14)), .sessionsClosed(.source, count: 1, at: .milliseconds(15)),

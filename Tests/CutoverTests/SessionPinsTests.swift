@@ -183,7 +183,7 @@ struct SessionPinsTests {
         let holder = SessionHolder(
             sessionID: 1, user: "app", clientAddress: "h:1 via p1", command: "Sleep", timeMilliseconds: 5, reason: "x")
         let roundTrip = try JournalPayloadTests.roundTrip(
-            CutoverStateMachine.Event.guardsFinished(blockingReasons: [], pinnedSessions: [holder]))
+            CutoverEvent.guardsFinished(blockingReasons: [], pinnedSessions: [holder]))
         #expect(roundTrip == .guardsFinished(blockingReasons: [], pinnedSessions: [holder]))
     }
 }
@@ -249,7 +249,7 @@ struct GuardsPinnedSessionsTests {
 
     /// The guards under the policy before issue #18 (pin kept, pinned sessions waited for) unless told otherwise.
     func guards(_ node: ProxySQLAdminClient, policy: CutoverPolicy = CutoverPolicy(autoIncrementPin: .keep, pinnedSessions: .wait)) async
-        -> (event: CutoverStateMachine.Event, notes: [String])
+        -> (event: CutoverEvent, notes: [String])
     {
         let executor = LiveCutoverExecutor(
             environment: CutoverEnvironment(

@@ -9,7 +9,7 @@ private let source = ExecutorFixture.sourceEndpoint
 private let target = ExecutorFixture.targetEndpoint
 
 /// A journal's run of `operation`: run-started, then the given (action, event?) pairs.
-private func run(_ steps: [(String, CutoverStateMachine.Action, CutoverStateMachine.Event?)], finished: CutoverOutcome? = nil, operation: CutoverOperation = .writerCutover)
+private func run(_ steps: [(String, CutoverAction, CutoverEvent?)], finished: CutoverOutcome? = nil, operation: CutoverOperation = .writerCutover)
     -> [CutoverJournalEntry]
 {
     var entries: [CutoverJournalEntry] = []
@@ -40,7 +40,7 @@ private func run(_ steps: [(String, CutoverStateMachine.Action, CutoverStateMach
     return entries
 }
 
-private let upToOnline: [(String, CutoverStateMachine.Action, CutoverStateMachine.Event?)] = [
+private let upToOnline: [(String, CutoverAction, CutoverEvent?)] = [
     ("guards", .runGuards(.writerCutover), .guardsFinished(blockingReasons: [])),
     ("offlineSoftOld", .setStatus(.writer(.source), .offlineSoft), .statusSet(.writer(.source), .offlineSoft, at: .zero)),
     ("onlineNew", .setStatus(.writer(.target), .online), nil),

@@ -33,7 +33,7 @@ final class DyingExecutor: CutoverExecutor {
     let death: Death
     let journalPath: String
     let leftBehindPath: String
-    private let state = Mutex<(count: Int, dead: Bool, actions: [CutoverStateMachine.Action])>((0, false, []))
+    private let state = Mutex<(count: Int, dead: Bool, actions: [CutoverAction])>((0, false, []))
 
     init(base: any CutoverExecutor, death: Death, journalPath: String, leftBehindPath: String) {
         self.base = base
@@ -45,9 +45,9 @@ final class DyingExecutor: CutoverExecutor {
     /// Whether the death happened (false: the run ended first).
     var died: Bool { state.withLock { $0.dead } }
     /// The actions started before the death.
-    var actions: [CutoverStateMachine.Action] { state.withLock { $0.actions } }
+    var actions: [CutoverAction] { state.withLock { $0.actions } }
 
-    func perform(_ action: CutoverStateMachine.Action, context: CutoverExecutionContext) async -> CutoverStepResult {
+    func perform(_ action: CutoverAction, context: CutoverExecutionContext) async -> CutoverStepResult {
         let (number, dead) = state.withLock { state in
             if !state.dead { state.count += 1 }
             return (state.count, state.dead)

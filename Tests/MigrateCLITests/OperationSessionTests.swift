@@ -14,7 +14,7 @@ final class AnsweringExecutor: CutoverExecutor, Sendable {
 
     init(failing: String? = nil) { self.failing = failing }
 
-    func perform(_ action: CutoverStateMachine.Action, context: CutoverExecutionContext) async -> CutoverStepResult {
+    func perform(_ action: CutoverAction, context: CutoverExecutionContext) async -> CutoverStepResult {
         let at = context.elapsed()
         let name = CutoverRunner.describe(action)
         if let failing, name.contains(failing) {

@@ -33,7 +33,7 @@ struct SignalTests {
     final class InterruptingExecutor: CutoverExecutor, Sendable {
         let inner = AnsweringExecutor()
 
-        func perform(_ action: CutoverStateMachine.Action, context: CutoverExecutionContext) async -> CutoverStepResult {
+        func perform(_ action: CutoverAction, context: CutoverExecutionContext) async -> CutoverStepResult {
             if case .pollDrain = action {
                 kill(getpid(), SIGINT)
                 try? await Task.sleep(for: .milliseconds(300))

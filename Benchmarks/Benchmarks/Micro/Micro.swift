@@ -10,7 +10,7 @@
 // file is not checked either: run `thresholds update` after adding one.
 
 import Benchmark
-import Cutover
+@_spi(Benchmarks) import Cutover
 import CutoverTestSupport
 import Foundation
 import MariaDB
@@ -67,13 +67,13 @@ enum Inputs {
 /// Returns the window so the work cannot be optimised away.
 @inline(never)
 func writerCutoverTranscript(policy: CutoverPolicy) -> Duration? {
-    var machine = CutoverStateMachine()
+    var machine = BenchmarkedStateMachine()
     var action = machine.started(operation: .writerCutover, policy: policy)
     let snapshot = ProxySettingsSnapshot(previousValues: ["proxysql-1": ["mysql-query_retries_on_failure": "1"]])
     var offset = Duration.milliseconds(5)
     while true {
         offset += .milliseconds(2)
-        let event: CutoverStateMachine.Event
+        let event: CutoverEvent
         switch action {
         case .finish:
             return machine.timeline.window

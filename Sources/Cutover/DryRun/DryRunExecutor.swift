@@ -178,7 +178,7 @@ public final class DryRunExecutor: CutoverExecutor {
     /// The steps performed so far.
     public var steps: [DryRunPlan.Step] { recorded.withLock { $0 } }
 
-    public func perform(_ action: CutoverStateMachine.Action, context: CutoverExecutionContext) async
+    public func perform(_ action: CutoverAction, context: CutoverExecutionContext) async
         -> CutoverStepResult
     {
         let start = log.count

@@ -77,7 +77,7 @@ struct TestKillHook: Sendable, Equatable {
             self.limit = limit
         }
 
-        func perform(_ action: CutoverStateMachine.Action, context: CutoverExecutionContext) async
+        func perform(_ action: CutoverAction, context: CutoverExecutionContext) async
             -> CutoverStepResult
         {
             let result = await base.perform(action, context: context)

@@ -36,7 +36,7 @@ enum FaultPoint: String, CaseIterable, Sendable, CustomStringConvertible {
     var description: String { rawValue }
 
     /// Whether `action` performs this step of `operation`.
-    func matches(_ action: CutoverStateMachine.Action, operation: CutoverOperation) -> Bool {
+    func matches(_ action: CutoverAction, operation: CutoverOperation) -> Bool {
         let old = operation.from
         let new = operation.to
         switch (self, action) {
@@ -104,10 +104,10 @@ struct Injection: Sendable {
 
 /// One action as the executor performed it.
 struct PerformedAction: Sendable {
-    var action: CutoverStateMachine.Action
+    var action: CutoverAction
     var started: ContinuousClock.Instant
     var duration: Duration
-    var event: CutoverStateMachine.Event
+    var event: CutoverEvent
 }
 
 /// Wraps an executor: runs each injection (once) right before or after the first action of its step, and records
@@ -132,7 +132,7 @@ final class FaultInjectingExecutor: CutoverExecutor {
     /// Names of the injections that ran.
     var firedInjections: [String] { state.withLock { state in state.fired.sorted().map { injections[$0].name } } }
 
-    func perform(_ action: CutoverStateMachine.Action, context: CutoverExecutionContext) async -> CutoverStepResult {
+    func perform(_ action: CutoverAction, context: CutoverExecutionContext) async -> CutoverStepResult {
         await inject(.before, action)
         let started = ContinuousClock.now
         let result = await base.perform(action, context: context)
@@ -145,7 +145,7 @@ final class FaultInjectingExecutor: CutoverExecutor {
         return result
     }
 
-    private func inject(_ moment: Injection.Moment, _ action: CutoverStateMachine.Action) async {
+    private func inject(_ moment: Injection.Moment, _ action: CutoverAction) async {
         for (index, injection) in injections.enumerated()
         where injection.moment == moment && injection.point.matches(action, operation: operation) {
             let fire = state.withLock { state in
