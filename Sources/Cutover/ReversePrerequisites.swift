@@ -432,23 +432,28 @@ public enum ReversePrerequisites {
                     + "not locked, password not expired); for a TLS error set \(section).tls to what the server "
                     + "demands; run preflight again")
         case .hostNotAllowed(let message):
-            return Verdict(
-                aspect: .login, status: .warn,
+            return notJudgedFromHere(
+                facts,
                 detail: "\(at) does not let \(user) connect from this host (\(message)); whether it admits the old "
-                    + "writer's address cannot be judged from here",
-                remedy: "from the old writer's host: mysql -h \(facts.endpoint.host) -P \(facts.endpoint.port) -u "
-                    + "\(facts.account) -p -e 'SHOW GRANTS' (it must list REPLICATION SLAVE)")
+                    + "writer's address cannot be judged from here")
         case .unreachable(let message):
-            return Verdict(
-                aspect: .login, status: .warn,
+            return notJudgedFromHere(
+                facts,
                 detail: "\(facts.endpoint) could not be reached from this host to probe \(user)'s login "
-                    + "(\(message)); the old writer may have a network path this host lacks",
-                remedy: "from the old writer's host: mysql -h \(facts.endpoint.host) -P \(facts.endpoint.port) -u "
-                    + "\(facts.account) -p -e 'SHOW GRANTS' (it must list REPLICATION SLAVE)")
+                    + "(\(message)); the old writer may have a network path this host lacks")
         case .notProbed(let reason):
             return Verdict(
                 aspect: .login, status: .warn, detail: "\(user)'s login to \(at) was not probed: \(reason)",
                 remedy: "set \(section).password-file (or its variable), then run preflight again")
         }
+    }
+
+    /// A login this host could not judge (a host pattern that excludes it, no network path): a warning whose remedy
+    /// is the same check, run from the old writer's host.
+    private static func notJudgedFromHere(_ facts: Facts, detail: String) -> Verdict {
+        Verdict(
+            aspect: .login, status: .warn, detail: detail,
+            remedy: "from the old writer's host: mysql -h \(facts.endpoint.host) -P \(facts.endpoint.port) -u "
+                + "\(facts.account) -p -e 'SHOW GRANTS' (it must list REPLICATION SLAVE)")
     }
 }

@@ -23,6 +23,17 @@ struct HookSwitchMachineTests {
         StepFailure(step: step, message: "planted", endpoint: "x", mayHaveTakenEffect: mayHaveTakenEffect)
     }
 
+    /// Feeds `machine` the events of a run from its start (at time zero, no sessions): guards passed, old writer
+    /// fenced, sessions closed, final position read, and the new writer caught up (unless `caughtUp` is false).
+    static func throughCatchUp(_ machine: inout HookSwitchMachine, newWriterReadOnly: Bool = false, caughtUp: Bool = true) {
+        _ = machine.started()
+        _ = machine.receive(.guardsFinished(blockingReasons: [], oldAlreadyReadOnly: false, newWriterReadOnly: newWriterReadOnly, at: .zero))
+        _ = machine.receive(.fenced(at: .zero))
+        _ = machine.receive(.sessionsClosed(count: 0))
+        _ = machine.receive(.positionRead(.source, final))
+        if caughtUp { _ = machine.receive(.caughtUp(at: .zero)) }
+    }
+
     /// Drives `machine` from the start up to the action that follows the reverse replication's verification.
     static func upToTheSwitch(_ machine: inout HookSwitchMachine, newWriterReadOnly: Bool = false) -> HookSwitchMachine.Action {
         _ = machine.started()
@@ -71,12 +82,7 @@ struct HookSwitchMachineTests {
     @Test("a new writer with read_only on is made writable after forward replication stops")
     func newWriterReadOnly() {
         var machine = Self.machine()
-        _ = machine.started()
-        _ = machine.receive(.guardsFinished(blockingReasons: [], oldAlreadyReadOnly: false, newWriterReadOnly: true, at: .zero))
-        _ = machine.receive(.fenced(at: .zero))
-        _ = machine.receive(.sessionsClosed(count: 0))
-        _ = machine.receive(.positionRead(.source, Self.final))
-        _ = machine.receive(.caughtUp(at: .zero))
+        Self.throughCatchUp(&machine, newWriterReadOnly: true)
         #expect(machine.receive(.replicationStopped) == .setReadOnly(.target, false))
         #expect(machine.receive(.readOnlySet) == .readPosition(.target))
     }
@@ -94,11 +100,7 @@ struct HookSwitchMachineTests {
     @Test("catch-up fails: only the fence is undone, and the report says so")
     func catchUpFails() {
         var machine = Self.machine()
-        _ = machine.started()
-        _ = machine.receive(.guardsFinished(blockingReasons: [], oldAlreadyReadOnly: false, newWriterReadOnly: false, at: .zero))
-        _ = machine.receive(.fenced(at: .zero))
-        _ = machine.receive(.sessionsClosed(count: 0))
-        _ = machine.receive(.positionRead(.source, Self.final))
+        Self.throughCatchUp(&machine, caughtUp: false)
         #expect(machine.receive(.stepFailed(Self.failure("catch-up"))) == .liftFence(.source))
         guard case .finish(.rolledBack(let reason, let failures)) = machine.receive(.fenceLifted) else {
             Issue.record("expected a rollback")
@@ -112,12 +114,7 @@ struct HookSwitchMachineTests {
     @Test("the reverse replication fails to verify: everything done is undone in reverse order")
     func reverseFailsRollsEverythingBack() {
         var machine = Self.machine()
-        _ = machine.started()
-        _ = machine.receive(.guardsFinished(blockingReasons: [], oldAlreadyReadOnly: false, newWriterReadOnly: true, at: .zero))
-        _ = machine.receive(.fenced(at: .zero))
-        _ = machine.receive(.sessionsClosed(count: 0))
-        _ = machine.receive(.positionRead(.source, Self.final))
-        _ = machine.receive(.caughtUp(at: .zero))
+        Self.throughCatchUp(&machine, newWriterReadOnly: true)
         _ = machine.receive(.replicationStopped)
         _ = machine.receive(.readOnlySet)
         _ = machine.receive(.positionRead(.target, Self.newStart))
@@ -143,12 +140,7 @@ struct HookSwitchMachineTests {
     @Test("a rollback step that fails is reported, and the other undo steps still run")
     func rollbackStepFails() {
         var machine = Self.machine()
-        _ = machine.started()
-        _ = machine.receive(.guardsFinished(blockingReasons: [], oldAlreadyReadOnly: false, newWriterReadOnly: false, at: .zero))
-        _ = machine.receive(.fenced(at: .zero))
-        _ = machine.receive(.sessionsClosed(count: 0))
-        _ = machine.receive(.positionRead(.source, Self.final))
-        _ = machine.receive(.caughtUp(at: .zero))
+        Self.throughCatchUp(&machine)
         #expect(machine.receive(.stepFailed(Self.failure("stop-forward-replication", mayHaveTakenEffect: true)))
             == .startReplication(.target, from: .source, at: Self.final))
         #expect(machine.receive(.stepFailed(Self.failure("restart-forward-replication"))) == .liftFence(.source))
