@@ -4,7 +4,8 @@ import MariaDB
 import ReplicationControl
 import Testing
 
-/// The Aurora stand-in on a real MariaDB server: procedures, messages, errors, and the restricted admin.
+/// The Aurora stand-in on a real MariaDB server (the typed procedure errors on MySQL 9.7 too, #12): procedures,
+/// messages, errors, and the restricted admin.
 @Suite(.integration, .serialized)
 struct ReplicationAuroraShimTests {
     @Test func restrictedAdminCannotRunReplicationStatementsDirectly() async throws {
@@ -165,8 +166,9 @@ struct ReplicationAuroraShimTests {
         }
     }
 
-    @Test func procedureErrorsAreTypedAndConfigurationIsKept() async throws {
-        try await withReplicationTestbed { testbed in
+    @Test(arguments: SandboxServerKind.allCases)
+    func procedureErrorsAreTypedAndConfigurationIsKept(server: SandboxServerKind) async throws {
+        try await withReplicationTestbed(kind: server) { testbed in
             let logger = testbed.logger
             let rds = try await testbed.rdsController()
             await #expect(throws: ReplicationError(code: .notConfigured, message: "")) {
@@ -216,6 +218,10 @@ struct ReplicationAuroraShimTests {
         }
     }
 
+    /// MariaDB only. On the MySQL 9.7 stand-in (GTIDs on, 4 applier workers, forward replication by position) the
+    /// procedure's `sql_replica_skip_counter = 1` did not skip the failing transaction in the one run tried: the
+    /// applier stopped again with 1062 on the next wait (#12, open: skipping one transaction there means an empty
+    /// transaction with its GTID).
     @Test func skipReplicationErrorThroughTheProcedure() async throws {
         try await withReplicationTestbed { testbed in
             let logger = testbed.logger
