@@ -57,10 +57,11 @@ struct ProxySQLEmulatorConnectDeadlineTests {
             // "after N ms" counts from the statement's start: at least the 1000 ms, at most what the client waited.
             let reported = Int(error.message.split(separator: " ").last?.dropLast(2) ?? "") ?? -1
             #expect(reported >= 990 && Duration.milliseconds(reported) <= elapsed + .milliseconds(5), "\(reported) ms, client \(elapsed)")
-            // 0–400, 400–800, 800–1000 (cut at the deadline): 3 abandoned attempts. The old model (the clock from
-            // the first failure, attempts not capped) made 4 and answered 1600 ms after the statement.
+            // 0–400, 400–800, 800–1000 (cut at the deadline): 3 abandoned attempts on an idle machine; on a loaded one
+            // the attempts' timers fire late and only 2 fit before the deadline. The old model (the clock from the
+            // first failure, attempts not capped) made 4 and answered 1600 ms after the statement.
             let errors = try await Self.connectErrors(fixture, port: port)
-            #expect(errors == 3, "ConnERR \(String(describing: errors))")
+            #expect(errors.map { (2...3).contains($0) } == true, "ConnERR \(String(describing: errors))")
         }
     }
 
