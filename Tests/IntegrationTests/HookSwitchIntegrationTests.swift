@@ -60,62 +60,17 @@ struct HookSwitchIntegrationTests {
     }
 
     static func runTheCLI(rehearsal: Rehearsal, directory: String, hook: String, pointer: String) async throws {
-        let secrets = [
-            "source": rehearsal.source.rootConfiguration.password ?? "",
-            "target": rehearsal.auroraShim.adminPassword,
-            "forward": rehearsal.forwardReplicationPassword,
-            "reverse": rehearsal.reverseReplicationPassword,
-        ]
-        for (name, secret) in secrets {
-            FileManager.default.createFile(
-                atPath: "\(directory)/\(name).password", contents: Data((secret + "\n").utf8), attributes: [.posixPermissions: 0o600])
-        }
-        try "#!/bin/sh\n\(hook)\n".write(toFile: directory + "/hook.sh", atomically: true, encoding: .utf8)
-        let yaml = """
-            version: 1
-            source:
-              host: 127.0.0.1
-              port: \(rehearsal.source.port)
-              user: root
-              password-file: source.password
-            target:
-              writer:
-                host: 127.0.0.1
-                port: \(rehearsal.target.port)
-              user: \(rehearsal.auroraShim.adminUser)
-              password-file: target.password
-            switch:
-              cutover-command: sh \(directory)/hook.sh
-              failback-command: sh \(directory)/hook.sh
-              timeout: 30s
-              observe-timeout: 1s
-            replication:
-              # The sandbox's servers have no certificates (have_ssl = DISABLED) and replicate on loopback: with the
-              # default `required` the switch's guards refuse (reverse.tls), as preflight's replication.tls fails.
-              forward:
-                user: \(Rehearsal.forwardReplicationUser)
-                password-file: forward.password
-                tls: disabled
-              reverse:
-                user: \(Rehearsal.reverseReplicationUser)
-                password-file: reverse.password
-                tls: disabled
-            policy:
-              catch-up-deadline: 30s
-            journal:
-              path: cli-journal.jsonl
-
-            """
-        try yaml.write(toFile: directory + "/migrate.yaml", atomically: true, encoding: .utf8)
-        let dry = try await MigrateBinary.run(["cutover", "writers", "--dry-run", "--config", directory + "/migrate.yaml"], in: directory)
+        let configuration = try HookSwitchResumeIntegrationTests.writeConfiguration(
+            rehearsal: rehearsal, directory: directory, hook: hook, observeTimeout: "1s", journal: "cli-journal.jsonl")
+        let dry = try await MigrateBinary.run(["cutover", "writers", "--dry-run", "--config", configuration], in: directory)
         #expect(dry.code == 0, "\(dry)")
         #expect(dry.standardOutput.contains("switch-command") && dry.standardOutput.contains("POINT OF NO RETURN"), "\(dry.standardOutput)")
         #expect(try String(contentsOfFile: pointer, encoding: .utf8) == "\(rehearsal.source.port)", "a dry run changes nothing")
-        let real = try await MigrateBinary.run(["cutover", "writers", "--yes", "--json", "--config", directory + "/migrate.yaml"], in: directory)
+        let real = try await MigrateBinary.run(["cutover", "writers", "--yes", "--json", "--config", configuration], in: directory)
         #expect(real.code == 0, "\(real)")
         #expect(real.standardOutput.contains("\"event\":\"report\""), "\(real.standardOutput)")
         #expect(try String(contentsOfFile: pointer, encoding: .utf8) == "\(rehearsal.target.port)", "the hook ran")
-        let readers = try await MigrateBinary.run(["cutover", "readers", "--yes", "--config", directory + "/migrate.yaml"], in: directory)
+        let readers = try await MigrateBinary.run(["cutover", "readers", "--yes", "--config", configuration], in: directory)
         #expect(readers.code == 2, "the reader switch needs ProxySQL: refused, \(readers)")
     }
 

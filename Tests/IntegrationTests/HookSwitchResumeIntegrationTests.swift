@@ -20,8 +20,12 @@ struct HookSwitchResumeIntegrationTests {
         return logger
     }
 
-    /// The configuration `migrate-cli` reads: the rehearsal's servers, a `switch` section running `hook.sh`.
-    static func writeConfiguration(rehearsal: Rehearsal, directory: String, hook: String) throws -> String {
+    /// The configuration `migrate-cli` reads: the rehearsal's servers, a `switch` section running `hook.sh`, the
+    /// password files beside it.
+    static func writeConfiguration(
+        rehearsal: Rehearsal, directory: String, hook: String, observeTimeout: String = "10s",
+        journal: String = "journal.jsonl"
+    ) throws -> String {
         let secrets = [
             "source": rehearsal.source.rootConfiguration.password ?? "",
             "target": rehearsal.auroraShim.adminPassword,
@@ -50,8 +54,10 @@ struct HookSwitchResumeIntegrationTests {
               cutover-command: sh \(directory)/hook.sh
               failback-command: sh \(directory)/hook.sh
               timeout: 30s
-              observe-timeout: 10s
+              observe-timeout: \(observeTimeout)
             replication:
+              # The sandbox's servers have no certificates (have_ssl = DISABLED) and replicate on loopback: with the
+              # default `required` the switch's guards refuse (reverse.tls), as preflight's replication.tls fails.
               forward:
                 user: \(Rehearsal.forwardReplicationUser)
                 password-file: forward.password
@@ -63,7 +69,7 @@ struct HookSwitchResumeIntegrationTests {
             policy:
               catch-up-deadline: 30s
             journal:
-              path: journal.jsonl
+              path: \(journal)
 
             """
         let path = directory + "/migrate.yaml"
