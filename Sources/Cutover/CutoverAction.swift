@@ -16,6 +16,11 @@ public enum CutoverAction: Sendable, Hashable {
     case settleReplication(DatabaseRole, source: DatabaseRole, threshold: Duration, timeout: Duration)
     /// Set a server's status on every ProxySQL node and `LOAD MYSQL SERVERS TO RUNTIME` (one LOAD per call).
     case setStatus(RoutedServer, RoutingStatus)
+    /// Right after the new writer's `ONLINE` took effect (#14 item 8): read every node's runtime status of `role`'s
+    /// writer row every `interval`, for `watch` (up to `recovery` once a node shows it `SHUNNED`); where it is
+    /// `SHUNNED` and a fresh login to it succeeds, `LOAD MYSQL SERVERS TO RUNTIME` (rows unchanged) on those nodes, at
+    /// most `maximumReloads` times (``ShunnedWriterRecovery/Watch``). Never fails: it reports what it saw.
+    case watchNewWriter(DatabaseRole, watch: Duration, recovery: Duration, interval: Duration, maximumReloads: Int)
     /// Poll the server's `ConnUsed` until 0, or until `timeout`; report the sessions that hold on.
     case pollDrain(RoutedServer, timeout: Duration, interval: Duration)
     /// Close the application sessions still attached to the old writer (on the server and on ProxySQL).
@@ -74,6 +79,8 @@ public enum CutoverEvent: Sendable, Hashable {
     case replicationSettleEnded(DatabaseRole, ReplicationSettleObservation, at: Duration)
     /// A status was set and loaded on every node, at the given offset.
     case statusSet(RoutedServer, RoutingStatus, at: Duration)
+    /// The watch right after the new writer's `ONLINE` ended (what it saw and did).
+    case newWriterWatched(DatabaseRole, ShunnedWriterWatch, at: Duration)
     /// Nothing holds the server any more.
     case drained(RoutedServer, at: Duration)
     /// Only idle pins (an auto-increment insert pin, a session variable, a lock) held the server, read twice

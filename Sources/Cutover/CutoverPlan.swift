@@ -106,6 +106,15 @@ public struct CutoverPolicy: Sendable, Hashable, Codable {
     ///
     /// A journal written before this field existed decodes it as zero: those runs had no replication settle.
     public var replicationSettleDeadline: Duration
+    /// After the new writer's `ONLINE` took effect (past the point of no return, outside the window): how long to watch
+    /// ProxySQL's runtime for the new writer being `SHUNNED` (clients' connects to it failed), re-loading
+    /// `mysql_servers` where it is once a fresh login to it succeeds (#14 item 8, ``ShunnedWriterRecovery``). Zero
+    /// skips the watch.
+    ///
+    /// A journal written before this field existed decodes it as zero: those runs had no watch.
+    public var shunnedWriterWatch: Duration
+    /// The bound on those re-LOADs per switch (0: watch and report, never re-load).
+    public var shunnedWriterReloads: Int
     /// Write transactions on the old writer running longer than this block the guards. The server reports ages in
     /// whole seconds, so keep it well above a second.
     public var longTransactionLimit: Duration
@@ -129,6 +138,8 @@ public struct CutoverPolicy: Sendable, Hashable, Codable {
         pinnedSessions: PinnedSessionPolicy = .cut,
         replicationSettleThreshold: Duration = .milliseconds(10),
         replicationSettleDeadline: Duration = .seconds(10),
+        shunnedWriterWatch: Duration = .milliseconds(500),
+        shunnedWriterReloads: Int = ShunnedWriterRecovery.defaultMaximumReloads,
         longTransactionLimit: Duration = .seconds(3),
         adminStatementTimeout: Duration = .seconds(2),
         replicationStepTimeout: Duration = .seconds(30)
@@ -146,6 +157,8 @@ public struct CutoverPolicy: Sendable, Hashable, Codable {
         self.pinnedSessions = pinnedSessions
         self.replicationSettleThreshold = replicationSettleThreshold
         self.replicationSettleDeadline = replicationSettleDeadline
+        self.shunnedWriterWatch = shunnedWriterWatch
+        self.shunnedWriterReloads = shunnedWriterReloads
         self.longTransactionLimit = longTransactionLimit
         self.adminStatementTimeout = adminStatementTimeout
         self.replicationStepTimeout = replicationStepTimeout
@@ -158,16 +171,20 @@ public struct CutoverPolicy: Sendable, Hashable, Codable {
     /// Whether a writer switch settles replication before the window opens (the `settleReplication` step).
     var settlesReplication: Bool { replicationSettleDeadline > .zero && replicationSettleThreshold > .zero }
 
+    /// Whether a writer switch watches the new writer after its `ONLINE` (the `watchNewWriter` step).
+    var watchesNewWriter: Bool { shunnedWriterWatch > .zero }
+
     private enum CodingKeys: String, CodingKey {
         case lagBudget, drainDeadline, drainPollInterval, drainDeadlinePolicy, catchUpDeadline, fenceOldWriter,
             fenceTimeout, disableQueryRetries, autoIncrementPin, autoIncrementPinSettle, pinnedSessions,
             longTransactionLimit, adminStatementTimeout, replicationStepTimeout, replicationSettleThreshold,
-            replicationSettleDeadline
+            replicationSettleDeadline, shunnedWriterWatch, shunnedWriterReloads
     }
 
     /// Decodes a policy. A field added after a journal was written takes the value that reproduces what that run
     /// did: `autoIncrementPinSettle` absent means zero (no settle step), and so do `replicationSettleThreshold` and
-    /// `replicationSettleDeadline` (no replication settle); `pinnedSessions` absent means
+    /// `replicationSettleDeadline` (no replication settle), and `shunnedWriterWatch` (no watch after the ONLINE;
+    /// `shunnedWriterReloads` absent: the default bound); `pinnedSessions` absent means
     /// ``PinnedSessionPolicy/wait``; so an older journal still replays.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -186,6 +203,10 @@ public struct CutoverPolicy: Sendable, Hashable, Codable {
             try container.decodeIfPresent(Duration.self, forKey: .replicationSettleThreshold) ?? .zero
         replicationSettleDeadline =
             try container.decodeIfPresent(Duration.self, forKey: .replicationSettleDeadline) ?? .zero
+        shunnedWriterWatch = try container.decodeIfPresent(Duration.self, forKey: .shunnedWriterWatch) ?? .zero
+        shunnedWriterReloads =
+            try container.decodeIfPresent(Int.self, forKey: .shunnedWriterReloads)
+            ?? ShunnedWriterRecovery.defaultMaximumReloads
         longTransactionLimit = try container.decode(Duration.self, forKey: .longTransactionLimit)
         adminStatementTimeout = try container.decode(Duration.self, forKey: .adminStatementTimeout)
         replicationStepTimeout = try container.decode(Duration.self, forKey: .replicationStepTimeout)

@@ -260,7 +260,7 @@ public actor CutoverRunner {
             .verifyReplication,
             .wait, .finish:
             return false
-        case .prepareProxy, .setStatus, .closeSessions, .fence, .liftFence, .stopReplication, .startReplication,
+        case .prepareProxy, .setStatus, .watchNewWriter, .closeSessions, .fence, .liftFence, .stopReplication, .startReplication,
             .persistReadOnly, .restoreProxySettings, .saveProxyConfiguration:
             return true
         }
@@ -369,6 +369,8 @@ public actor CutoverRunner {
         case .settleReplication(let role, let source, let threshold, let timeout):
             "let \(role) come within \(ReplicationSettleObservation.readable(threshold)) of \(source) before OFFLINE_SOFT (at most \(ReplicationSettleObservation.readable(timeout)))"
         case .setStatus(let server, let status): "set \(server) \(status) + LOAD"
+        case .watchNewWriter(let role, let watch, _, _, let reloads):
+            "watch \(role) writer for SHUNNED (\(ReplicationSettleObservation.readable(watch)), re-LOAD at most \(reloads)×)"
         case .pollDrain(let server, let timeout, _): "drain \(server) (deadline \(timeout))"
         case .closeSessions(let role): "close sessions still on \(role)"
         case .fence(let role, let timeout): "fence \(role) read-only (deadline \(timeout))"
@@ -406,6 +408,7 @@ public actor CutoverRunner {
             "\(role) settle ended after \(observation.rounds) wait(s)"
                 + (observation.stopped ? ", stopped on request" : observation.timedOut ? " at its deadline" : "")
         case .statusSet(let server, let status, _): "\(server) is \(status)"
+        case .newWriterWatched(_, let watch, _): "\(watch)"
         case .drained(let server, _): "\(server) drained"
         case .drainEndedWithIdlePins(let server, let holders, _):
             "\(server) held only by idle pins: "

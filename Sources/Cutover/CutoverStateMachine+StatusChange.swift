@@ -49,6 +49,20 @@ extension CutoverStateMachine {
             }
         }
 
+        /// Whether a node's runtime, read right after the LOAD, confirms the status change: it matches the intended
+        /// rows, or the only differences are rows intended `ONLINE` that ProxySQL shows `SHUNNED`. The LOAD did put
+        /// those `ONLINE` (ProxySQL 2.7.1's `MySQL_HostGroups_Manager::commit` sets the incoming status on a row whose
+        /// live status differs), and clients' failed connects shunned them within milliseconds: a new writer at
+        /// `max_connections` or restarting (#14 item 8). Counting that as a failed ONLINE would stop a writer switch
+        /// past its point of no return for what ProxySQL handles itself; the `watchNewWriter` step that follows
+        /// deals with it (``ShunnedWriterRecovery``).
+        static func runtimeConfirms(_ verification: RuntimeVerification) -> Bool {
+            verification.differences.allSatisfy { difference in
+                if case .statusMismatch(_, expected: .online, actual: .shunned) = difference { return true }
+                return false
+            }
+        }
+
         /// Whether the executor must read every node's runtime before ``mayHaveTakenEffect(_:_:nodesSucceeded:absentFromEveryRuntime:)``
         /// can decide: only for a writer's ONLINE that no node confirmed.
         static func needsRuntimeReading(_ server: RoutedServer, _ status: RoutingStatus, nodesSucceeded: Int) -> Bool {

@@ -39,6 +39,10 @@ struct CutoverStateMachine: Sendable {
         case readNewWriterPosition
         case unfenceNew
         case onlineNew
+        /// Right after the ONLINE (past the point of no return, outside the window): watch ProxySQL's runtime for the
+        /// new writer being `SHUNNED` by clients' failed connects, and re-load where that can spare them ProxySQL's
+        /// 1–2 s re-try (``ShunnedWriterRecovery``). Never fails; reported in the timeline.
+        case watchNewWriter
         case stopForwardReplication
         /// Read the old writer's position again and prove the fence held: it must equal the final position read at
         /// the fence (``FenceProof``); a difference is a failure naming the extra transactions, and reverse
@@ -179,7 +183,8 @@ struct CutoverStateMachine: Sendable {
                 return continueRollback(Array(steps.dropFirst()), context, reason: reason, failures: failures)
             case .fenceLifted, .proxySettingsRestored, .fenced:
                 return continueRollback(Array(steps.dropFirst()), context, reason: reason, failures: failures)
-            case .guardsFinished, .proxyPrepared, .autoIncrementPinsSettled, .replicationSettleEnded, .drained,
+            case .guardsFinished, .proxyPrepared, .autoIncrementPinsSettled, .replicationSettleEnded, .newWriterWatched,
+                .drained,
                 .drainEndedWithIdlePins, .drainDeadlinePassed,
                 .drainStopped, .catchUpStopped, .sessionsClosed,
                 .positionRead, .caughtUp, .replicationStopped, .replicationStarted, .replicationVerified,
@@ -303,6 +308,7 @@ struct CutoverStateMachine: Sendable {
             // A failback makes the source the writer again: lift the read-only fence an earlier cut-over left on it.
             if operation.to == .source { steps.append(.unfenceNew) }
             steps.append(.onlineNew)
+            if policy.watchesNewWriter { steps.append(.watchNewWriter) }
             steps += [.stopForwardReplication, .proveFenceOld, .startReverseReplication, .verifyReverseReplication]
             if steps.contains(.fenceOld) { steps.append(.confirmFenceOld) }
             if steps.contains(.unfenceNew) { steps.append(.persistUnfenceNew) }
@@ -378,6 +384,10 @@ struct CutoverStateMachine: Sendable {
             return .liftFence(context.new)
         case .onlineNew:
             return .setStatus(.writer(context.new), .online)
+        case .watchNewWriter:
+            return .watchNewWriter(
+                context.new, watch: policy.shunnedWriterWatch, recovery: ShunnedWriterRecovery.defaultRecoveryBound,
+                interval: ShunnedWriterRecovery.defaultInterval, maximumReloads: policy.shunnedWriterReloads)
         case .stopForwardReplication:
             return .stopReplication(context.new)
         case .startReverseReplication:
@@ -407,7 +417,7 @@ struct CutoverStateMachine: Sendable {
         case .fenceOld: context.fenceAttempted = true
         case .unfenceNew: context.unfenceNewAttempted = true
         case .guards, .settlePins, .settleReplication, .drainOld, .offlineHardOld, .closeSessionsOld, .readFinalPosition,
-            .catchUp, .readNewWriterPosition, .stopForwardReplication, .proveFenceOld, .startReverseReplication,
+            .catchUp, .readNewWriterPosition, .watchNewWriter, .stopForwardReplication, .proveFenceOld, .startReverseReplication,
             .verifyReverseReplication,
             .confirmFenceOld, .persistUnfenceNew, .restoreProxy, .saveConfiguration:
             break
@@ -473,8 +483,8 @@ struct CutoverStateMachine: Sendable {
             return windowStepAnswered(step, context, event)
         case .readNewWriterPosition, .unfenceNew, .onlineNew, .onlineNewReader:
             return switchAnswered(step, context, event)
-        case .stopForwardReplication, .proveFenceOld, .startReverseReplication, .verifyReverseReplication,
-            .confirmFenceOld, .persistUnfenceNew, .restoreProxy, .saveConfiguration:
+        case .watchNewWriter, .stopForwardReplication, .proveFenceOld, .startReverseReplication,
+            .verifyReverseReplication, .confirmFenceOld, .persistUnfenceNew, .restoreProxy, .saveConfiguration:
             return finishingStepAnswered(step, context, event)
         }
     }
@@ -689,6 +699,13 @@ struct CutoverStateMachine: Sendable {
         switch (step, event) {
         case (.proveFenceOld, .positionRead(let role, let coordinate, let at)) where role == context.old:
             return proveFence(context, now: coordinate, at: at)
+
+        case (.watchNewWriter, .newWriterWatched(let role, let watch, _)) where role == context.new:
+            context.timeline.newWriterWatch = watch
+            if let followUp = ShunnedWriterRecovery.followUp(watch), !context.timeline.followUps.contains(followUp) {
+                context.timeline.followUps.append(followUp)
+            }
+            return next(after: step, context)
 
         case (.confirmFenceOld, .fenced):
             // Journals written before the fence was made durable.

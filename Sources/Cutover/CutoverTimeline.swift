@@ -58,6 +58,8 @@ public struct CutoverTimeline: Sendable, Hashable, Codable {
     public var finished = false
     /// What the replication settle before the window saw (nil when the run had none).
     public var replicationSettle: ReplicationSettleObservation?
+    /// What the watch right after the new writer's `ONLINE` saw and did (nil: no watch, #14 item 8).
+    public var newWriterWatch: ShunnedWriterWatch?
     /// What the operator must still do by hand after the run (for example the option-file lines that keep the old
     /// writer read-only across a restart, see ``ReadOnlyDurability``); empty when nothing.
     public var followUps: [String] = []
@@ -67,10 +69,10 @@ public struct CutoverTimeline: Sendable, Hashable, Codable {
 
     private enum CodingKeys: String, CodingKey {
         case marks, holdersAtDeadline, forcedDrain, sessionsCut, finalPosition, newWriterPosition, finished, followUps,
-            idlePinsCut, autoIncrementPin, replicationSettle
+            idlePinsCut, autoIncrementPin, replicationSettle, newWriterWatch
     }
 
-    /// Decodes a timeline; `followUps` and `replicationSettle` are absent in journals written before they existed.
+    /// Decodes a timeline; `followUps`, `replicationSettle` and `newWriterWatch` are absent in journals written before they existed.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         marks = try container.decode([Mark: Duration].self, forKey: .marks)
@@ -84,6 +86,7 @@ public struct CutoverTimeline: Sendable, Hashable, Codable {
         idlePinsCut = try container.decodeIfPresent([ClassifiedHolder].self, forKey: .idlePinsCut) ?? []
         autoIncrementPin = try container.decodeIfPresent(AutoIncrementPinDecision.self, forKey: .autoIncrementPin)
         replicationSettle = try container.decodeIfPresent(ReplicationSettleObservation.self, forKey: .replicationSettle)
+        newWriterWatch = try container.decodeIfPresent(ShunnedWriterWatch.self, forKey: .newWriterWatch)
     }
 
     mutating func mark(_ mark: Mark, at offset: Duration) {

@@ -21,6 +21,8 @@ extension JournalActionPayload {
         case .settleReplication(let role, let source, let threshold, let timeout):
             self = .settleReplication(role, source: source, threshold: threshold, timeout: timeout)
         case .setStatus(let server, let status): self = .setStatus(server, status)
+        case .watchNewWriter(let role, let watch, let recovery, let interval, let maximumReloads):
+            self = .watchNewWriter(role, watch: watch, recovery: recovery, interval: interval, maximumReloads: maximumReloads)
         case .pollDrain(let server, let timeout, let interval): self = .pollDrain(server, timeout: timeout, interval: interval)
         case .closeSessions(let role): self = .closeSessions(role)
         case .fence(let role, let timeout): self = .fence(role, timeout: timeout)
@@ -52,6 +54,8 @@ extension JournalActionPayload {
         case .settleReplication(let role, let source, let threshold, let timeout):
             return .settleReplication(role, source: source, threshold: threshold, timeout: timeout)
         case .setStatus(let server, let status): return .setStatus(server, status)
+        case .watchNewWriter(let role, let watch, let recovery, let interval, let maximumReloads):
+            return .watchNewWriter(role, watch: watch, recovery: recovery, interval: interval, maximumReloads: maximumReloads)
         case .pollDrain(let server, let timeout, let interval): return .pollDrain(server, timeout: timeout, interval: interval)
         case .closeSessions(let role): return .closeSessions(role)
         case .fence(let role, let timeout): return .fence(role, timeout: timeout)
@@ -85,6 +89,7 @@ extension JournalEventPayload {
         case .autoIncrementPinsSettled(let server, let stillHeld, let at): self = .autoIncrementPinsSettled(server, stillHeld: stillHeld, at: at)
         case .replicationSettleEnded(let role, let observation, let at): self = .replicationSettleEnded(role, observation, at: at)
         case .statusSet(let server, let status, let at): self = .statusSet(server, status, at: at)
+        case .newWriterWatched(let role, let watch, let at): self = .newWriterWatched(role, watch, at: at)
         case .drained(let server, let at): self = .drained(server, at: at)
         case .drainEndedWithIdlePins(let server, let holders, let at): self = .drainEndedWithIdlePins(server, holders: holders, at: at)
         case .drainDeadlinePassed(let server, let holders, let at): self = .drainDeadlinePassed(server, holders: holders, at: at)
@@ -115,6 +120,7 @@ extension JournalEventPayload {
         case .autoIncrementPinsSettled(let server, let stillHeld, let at): return .autoIncrementPinsSettled(server, stillHeld: stillHeld, at: at)
         case .replicationSettleEnded(let role, let observation, let at): return .replicationSettleEnded(role, observation, at: at)
         case .statusSet(let server, let status, let at): return .statusSet(server, status, at: at)
+        case .newWriterWatched(let role, let watch, let at): return .newWriterWatched(role, watch, at: at)
         case .drained(let server, let at): return .drained(server, at: at)
         case .drainEndedWithIdlePins(let server, let holders, let at): return .drainEndedWithIdlePins(server, holders: holders, at: at)
         case .drainDeadlinePassed(let server, let holders, let at): return .drainDeadlinePassed(server, holders: holders, at: at)

@@ -19,6 +19,7 @@ enum JournalActionPayload: Sendable, Hashable {
     case settleAutoIncrementPins(RoutedServer, timeout: Duration, interval: Duration)
     case settleReplication(DatabaseRole, source: DatabaseRole, threshold: Duration, timeout: Duration)
     case setStatus(RoutedServer, RoutingStatus)
+    case watchNewWriter(DatabaseRole, watch: Duration, recovery: Duration, interval: Duration, maximumReloads: Int)
     case pollDrain(RoutedServer, timeout: Duration, interval: Duration)
     case closeSessions(DatabaseRole)
     case fence(DatabaseRole, timeout: Duration)
@@ -47,6 +48,7 @@ enum JournalEventPayload: Sendable, Hashable {
     case autoIncrementPinsSettled(RoutedServer, stillHeld: Int?, at: Duration)
     case replicationSettleEnded(DatabaseRole, ReplicationSettleObservation, at: Duration)
     case statusSet(RoutedServer, RoutingStatus, at: Duration)
+    case newWriterWatched(DatabaseRole, ShunnedWriterWatch, at: Duration)
     case drained(RoutedServer, at: Duration)
     case drainEndedWithIdlePins(RoutedServer, holders: [ClassifiedHolder], at: Duration)
     case drainDeadlinePassed(RoutedServer, holders: [SessionHolder], at: Duration)
@@ -183,6 +185,10 @@ extension JournalActionPayload: Codable {
                 .settleReplication(
                     try f("_0"), source: try f("source"), threshold: try f("threshold"), timeout: try f("timeout"))
             case "setStatus": .setStatus(try f("_0"), try f("_1"))
+            case "watchNewWriter":
+                .watchNewWriter(
+                    try f("_0"), watch: try f("watch"), recovery: try f("recovery"), interval: try f("interval"),
+                    maximumReloads: try f("maximumReloads"))
             case "pollDrain": .pollDrain(try f("_0"), timeout: try f("timeout"), interval: try f("interval"))
             case "closeSessions": .closeSessions(try f("_0"))
             case "fence": .fence(try f("_0"), timeout: try f("timeout"))
@@ -219,6 +225,13 @@ extension JournalActionPayload: Codable {
                 encoder, "settleReplication",
                 [("_0", role), ("source", source), ("threshold", threshold), ("timeout", timeout)])
         case .setStatus(let server, let status): try C.write(encoder, "setStatus", [("_0", server), ("_1", status)])
+        case .watchNewWriter(let role, let watch, let recovery, let interval, let maximumReloads):
+            try C.write(
+                encoder, "watchNewWriter",
+                [
+                    ("_0", role), ("watch", watch), ("recovery", recovery), ("interval", interval),
+                    ("maximumReloads", maximumReloads),
+                ])
         case .pollDrain(let server, let timeout, let interval):
             try C.write(encoder, "pollDrain", [("_0", server), ("timeout", timeout), ("interval", interval)])
         case .closeSessions(let role): try C.write(encoder, "closeSessions", [("_0", role)])
@@ -259,6 +272,7 @@ extension JournalEventPayload: Codable {
                 .autoIncrementPinsSettled(try f("_0"), stillHeld: try f.optional("stillHeld"), at: try f("at"))
             case "replicationSettleEnded": .replicationSettleEnded(try f("_0"), try f("_1"), at: try f("at"))
             case "statusSet": .statusSet(try f("_0"), try f("_1"), at: try f("at"))
+            case "newWriterWatched": .newWriterWatched(try f("_0"), try f("_1"), at: try f("at"))
             case "drained": .drained(try f("_0"), at: try f("at"))
             case "drainEndedWithIdlePins": .drainEndedWithIdlePins(try f("_0"), holders: try f("holders"), at: try f("at"))
             case "drainDeadlinePassed": .drainDeadlinePassed(try f("_0"), holders: try f("holders"), at: try f("at"))
@@ -300,6 +314,8 @@ extension JournalEventPayload: Codable {
             try C.write(encoder, "replicationSettleEnded", [("_0", role), ("_1", observation), ("at", at)])
         case .statusSet(let server, let status, let at):
             try C.write(encoder, "statusSet", [("_0", server), ("_1", status), ("at", at)])
+        case .newWriterWatched(let role, let watch, let at):
+            try C.write(encoder, "newWriterWatched", [("_0", role), ("_1", watch), ("at", at)])
         case .drained(let server, let at): try C.write(encoder, "drained", [("_0", server), ("at", at)])
         case .drainEndedWithIdlePins(let server, let holders, let at):
             try C.write(encoder, "drainEndedWithIdlePins", [("_0", server), ("holders", holders), ("at", at)])

@@ -37,7 +37,7 @@ extension LiveCutoverStep {
             let durability = try await database.makeReadOnlyDurable(
                 readOnly, timeout: policy.replicationStepTimeout, logger: logger)
             return .readOnlyPersisted(role, durability)
-        case .runGuards, .prepareProxy, .settleAutoIncrementPins, .setStatus, .pollDrain, .closeSessions,
+        case .runGuards, .prepareProxy, .settleAutoIncrementPins, .setStatus, .watchNewWriter, .pollDrain, .closeSessions,
             .restoreProxySettings, .saveProxyConfiguration, .settleReplication, .waitForCatchUp, .stopReplication,
             .startReplication, .verifyReplication, .wait, .finish:
             preconditionFailure("\(action) is not a database action")
@@ -75,7 +75,7 @@ extension LiveCutoverStep {
         case .verifyReplication(let role):
             try await environment.database(role).verifyReplication(timeout: policy.replicationStepTimeout, logger: logger)
             return .replicationVerified(role)
-        case .runGuards, .prepareProxy, .settleAutoIncrementPins, .setStatus, .pollDrain, .closeSessions,
+        case .runGuards, .prepareProxy, .settleAutoIncrementPins, .setStatus, .watchNewWriter, .pollDrain, .closeSessions,
             .restoreProxySettings, .saveProxyConfiguration, .fence, .liftFence, .readPosition, .proveFenceHeld,
             .persistReadOnly, .wait, .finish:
             preconditionFailure("\(action) is not a replication action")

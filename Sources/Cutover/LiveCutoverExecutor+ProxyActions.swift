@@ -21,6 +21,12 @@ extension LiveCutoverStep {
         case .setStatus(let server, let status):
             guard let key = topology.key(of: server) else { return noRow(server) }
             return await setStatus(server, status, key: key, action: action, context: context)
+        case .watchNewWriter(let role, let watch, let recovery, let interval, let maximumReloads):
+            guard let key = topology.key(of: .writer(role)) else { return noRow(.writer(role)) }
+            return await watchNewWriter(
+                role, key: key,
+                ShunnedWriterRecovery.Watch(watch: watch, recovery: recovery, maximumReloads: maximumReloads),
+                interval: interval, context: context)
         case .pollDrain(let server, let timeout, let interval):
             guard let key = topology.key(of: server) else { return noRow(server) }
             return try await drainClassifying(server, key: key, timeout: timeout, interval: interval, context: context)
@@ -110,7 +116,9 @@ extension LiveCutoverStep {
         var failure: (node: String, message: String, error: any Error)?
     }
 
-    /// Per node: each UPDATE, then LOAD (its completion time is recorded), then a runtime check. With
+    /// Per node: each UPDATE, then LOAD (its completion time is recorded), then a runtime check
+    /// (`CutoverStateMachine.StatusChange.runtimeConfirms(_:)`: a row intended ONLINE that ProxySQL already shunned
+    /// counts as loaded). With
     /// `requiringOnline`, a node whose runtime does not show that server ONLINE is left unchanged (and fails).
     private func applyOnEveryNode(
         _ intended: [IntendedBackendState],
@@ -137,7 +145,15 @@ extension LiveCutoverStep {
             }
             try await node.loadServersToRuntime(logger: logger)
             let loadedAt = context.elapsed()
-            _ = try await node.requireRuntime(intended, exhaustiveHostgroups: [], logger: logger)
+            let verification = try await node.verifyRuntime(intended, exhaustiveHostgroups: [], logger: logger)
+            guard StatusChange.runtimeConfirms(verification) else {
+                throw ProxySQLAdminError(
+                    code: .verificationFailed,
+                    node: node.nodeName,
+                    message: "runtime differs from the intended state in \(verification.differences.count) place(s)",
+                    runtimeDifferences: verification.differences
+                )
+            }
             return loadedAt
         }
         let times = result.successes.map(\.value)

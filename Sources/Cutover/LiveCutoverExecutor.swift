@@ -111,8 +111,8 @@ struct LiveCutoverStep: Sendable {
             switch action {
             case .runGuards(let operation):
                 return await runGuards(operation, context: context)
-            case .prepareProxy, .settleAutoIncrementPins, .setStatus, .pollDrain, .closeSessions, .restoreProxySettings,
-                .saveProxyConfiguration:
+            case .prepareProxy, .settleAutoIncrementPins, .setStatus, .watchNewWriter, .pollDrain, .closeSessions,
+                .restoreProxySettings, .saveProxyConfiguration:
                 return try await performProxyAction(action, context: context)
             case .fence, .liftFence, .readPosition, .proveFenceHeld, .persistReadOnly:
                 return try await performDatabaseAction(action, context: context)
@@ -159,7 +159,8 @@ struct LiveCutoverStep: Sendable {
             .waitForCatchUp(let role, _, _), .stopReplication(let role), .startReplication(let role, _, _),
             .verifyReplication(let role), .persistReadOnly(let role, _), .settleReplication(let role, _, _, _):
             return environment.database(role).name
-        case .setStatus, .pollDrain, .prepareProxy, .settleAutoIncrementPins, .restoreProxySettings, .saveProxyConfiguration:
+        case .setStatus, .watchNewWriter, .pollDrain, .prepareProxy, .settleAutoIncrementPins, .restoreProxySettings,
+            .saveProxyConfiguration:
             return "ProxySQL " + proxies.nodeNames.joined(separator: ", ")
         case .runGuards, .wait, .finish:
             return nil
@@ -185,7 +186,8 @@ struct LiveCutoverStep: Sendable {
             }
         }
         switch action {
-        case .setStatus, .pollDrain, .prepareProxy, .settleAutoIncrementPins, .restoreProxySettings, .saveProxyConfiguration:
+        case .setStatus, .watchNewWriter, .pollDrain, .prepareProxy, .settleAutoIncrementPins, .restoreProxySettings,
+            .saveProxyConfiguration:
             return "check that \(target) answers on its admin port with the configured account, and compare its "
                 + "runtime_mysql_servers with `migrate-cli status`"
         case .persistReadOnly:

@@ -80,3 +80,195 @@ public enum ShunnedWriterRecovery {
         }
     }
 }
+
+extension ShunnedWriterRecovery {
+    /// How long the watch goes on once a node showed the new writer `SHUNNED` (from the start of the watch): ProxySQL's
+    /// own "desperate" re-try brings a sole shunned writer back 1–2 s after its last error, so watching longer could
+    /// not spare clients anything.
+    public static let defaultRecoveryBound: Duration = .seconds(3)
+
+    /// How often the watch reads the new writer's runtime status (each read is one `SELECT` per node, about 1 ms on a
+    /// real ProxySQL 2.7.1).
+    public static let defaultInterval: Duration = .milliseconds(50)
+
+    /// Whether a replication login (``ReversePrerequisites/Login``) shows that the new writer accepts connections:
+    /// logged in, or refused for the account (the server answered a login, so it is not refusing connections), yes;
+    /// 1040 `Too many connections`, 1203 (`max_user_connections`), 1053 (shutting down), no answer or unreachable, no;
+    /// not probed, unknown.
+    public static func acceptsConnections(_ login: ReversePrerequisites.Login) -> Bool? {
+        switch login {
+        case .loggedIn:
+            return true
+        case .refused(let errorNumber, _):
+            return ![1040, 1053, 1203].contains(errorNumber ?? 0)
+        case .hostNotAllowed:
+            return true
+        case .unreachable:
+            return false
+        case .notProbed:
+            return nil
+        }
+    }
+
+    /// The watch right after the new writer's `ONLINE`, as a pure loop: the executor reads each node's runtime status
+    /// of the new writer (and, when ``needsProbe(_:)`` says so, probes a fresh connection to it), hands the facts to
+    /// ``observe(_:acceptsConnections:elapsed:)``, and does what it answers; it reports each re-LOAD with
+    /// ``reloaded(nodes:at:failures:)``. No clock: `elapsed` is measured from the start of the watch by the executor.
+    ///
+    /// The watch lasts `watch` when no node shows the writer `SHUNNED`; once one does, up to `recovery` (re-LOADing,
+    /// per ``decide(_:maximumReloads:)``, once a fresh connection succeeds), and it ends as soon as no node shows it
+    /// `SHUNNED` any more after that, or when the re-LOADs are spent.
+    public struct Watch: Sendable, Hashable {
+        /// What the executor does next.
+        public enum Next: Sendable, Hashable {
+            /// Read again after the interval.
+            case readAgain
+            /// `LOAD MYSQL SERVERS TO RUNTIME` on these nodes (rows unchanged), then report it and read again.
+            case reload(nodes: [String])
+            /// The watch is over: report ``report``.
+            case end
+        }
+
+        /// How long to watch a new writer that no node shows `SHUNNED`.
+        public let watch: Duration
+        /// How long to go on, from the start of the watch, once a node showed it `SHUNNED`.
+        public let recovery: Duration
+        /// The bound on re-LOADs.
+        public let maximumReloads: Int
+        /// What was seen and done so far.
+        public private(set) var report = ShunnedWriterWatch()
+
+        /// Starts a watch.
+        public init(
+            watch: Duration, recovery: Duration = ShunnedWriterRecovery.defaultRecoveryBound,
+            maximumReloads: Int = ShunnedWriterRecovery.defaultMaximumReloads
+        ) {
+            self.watch = watch
+            self.recovery = max(recovery, watch)
+            self.maximumReloads = maximumReloads
+        }
+
+        /// Whether the facts just read call for a fresh connection to the new writer before deciding: some node
+        /// shows it `SHUNNED` and a re-LOAD is still allowed.
+        public func needsProbe(_ runtimeStatus: [String: BackendStatus?]) -> Bool {
+            report.reloads.count < maximumReloads && runtimeStatus.values.contains(.shunned)
+        }
+
+        /// Takes one reading: each node's runtime status of the new writer (nil: absent, or not readable — say which
+        /// with `unreadable`), whether a fresh connection succeeded (nil: not tried), and the time since the start of
+        /// the watch.
+        public mutating func observe(
+            _ runtimeStatus: [String: BackendStatus?], unreadable: [String: String] = [:], acceptsConnections: Bool?,
+            elapsed: Duration
+        ) -> Next {
+            report.reads += 1
+            for (node, error) in unreadable where report.unreadable[node] == nil { report.unreadable[node] = error }
+            let shunned = runtimeStatus.filter { $0.value == .shunned }.map(\.key).sorted()
+            report.shunnedOn = Array(Set(report.shunnedOn).union(shunned)).sorted()
+            report.stillShunned = shunned
+            if let acceptsConnections { report.probes.append(acceptsConnections) }
+            report.watched = elapsed
+            let bound = report.shunnedOn.isEmpty ? watch : recovery
+            let decision = ShunnedWriterRecovery.decide(
+                Facts(runtimeStatus: runtimeStatus, acceptsConnections: acceptsConnections, reloadsDone: report.reloads.count),
+                maximumReloads: maximumReloads)
+            switch decision {
+            case .nothingToDo:
+                // Shunned earlier and now back everywhere: nothing more to spare clients.
+                if !report.shunnedOn.isEmpty || elapsed >= bound { return .end }
+                return .readAgain
+            case .reload(let nodes):
+                return elapsed >= bound ? .end : .reload(nodes: nodes)
+            case .leave(_, let reason):
+                report.left = reason
+                if report.reloads.count >= maximumReloads || elapsed >= bound { return .end }
+                return .readAgain
+            }
+        }
+
+        /// Records a re-LOAD on `nodes` at `at` (from the start of the run); `failures`: node → error, for the nodes
+        /// where it failed.
+        public mutating func reloaded(nodes: [String], at: Duration, failures: [String: String] = [:]) {
+            report.reloads.append(ShunnedWriterWatch.Reload(nodes: nodes, at: at, failures: failures))
+        }
+    }
+}
+
+/// What the watch right after the new writer's `ONLINE` saw and did (#14 item 8; ``ShunnedWriterRecovery/Watch``).
+/// Journaled with the step's event; shown in the timeline.
+public struct ShunnedWriterWatch: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// One `LOAD MYSQL SERVERS TO RUNTIME` (rows unchanged) to unshun the new writer.
+    public struct Reload: Sendable, Hashable, Codable {
+        /// The nodes re-loaded.
+        public var nodes: [String]
+        /// When (from the start of the run).
+        public var at: Duration
+        /// Node → error, where the LOAD failed.
+        public var failures: [String: String]
+
+        /// Describes a re-LOAD.
+        public init(nodes: [String], at: Duration, failures: [String: String] = [:]) {
+            self.nodes = nodes
+            self.at = at
+            self.failures = failures
+        }
+    }
+
+    /// How many times the runtime status was read.
+    public var reads = 0
+    /// How long the watch went on (from its start to its last reading).
+    public var watched: Duration = .zero
+    /// The nodes that showed the new writer `SHUNNED` at least once.
+    public var shunnedOn: [String] = []
+    /// The nodes that showed it `SHUNNED` at the last reading.
+    public var stillShunned: [String] = []
+    /// Each fresh connection tried: accepted (true) or refused (false), in order.
+    public var probes: [Bool] = []
+    /// The re-LOADs done.
+    public var reloads: [Reload] = []
+    /// The last reason a shunned writer was left to ProxySQL's own re-try.
+    public var left: String?
+    /// Node → the first error reading its runtime.
+    public var unreadable: [String: String] = [:]
+
+    /// An empty report.
+    public init() {}
+
+    /// One line, without times (a dry run's plan must not depend on the clock): `new writer never SHUNNED`, or what
+    /// happened. ``details`` adds the reads and how long the watch went on.
+    public var description: String {
+        var parts: [String] = []
+        if shunnedOn.isEmpty {
+            parts.append("new writer never SHUNNED")
+        } else {
+            parts.append("new writer SHUNNED on \(shunnedOn.joined(separator: ", "))")
+            if !probes.isEmpty {
+                parts.append("\(probes.filter { $0 }.count) of \(probes.count) fresh connection(s) accepted")
+            }
+            parts.append(
+                reloads.isEmpty
+                    ? "not re-loaded"
+                    : "re-loaded \(reloads.count) time(s) ("
+                        + reloads.map { $0.nodes.joined(separator: "+") }.joined(separator: ", ") + ")")
+            parts.append(stillShunned.isEmpty ? "ONLINE again at the end" : "still SHUNNED on \(stillShunned.joined(separator: ", "))")
+        }
+        if !unreadable.isEmpty { parts.append("unreadable on \(unreadable.keys.sorted().joined(separator: ", "))") }
+        return parts.joined(separator: "; ")
+    }
+
+    /// ``description`` with the reads and how long the watch went on.
+    public var details: String {
+        "\(description) (\(reads) read(s) in \(ReplicationSettleObservation.readable(watched)))"
+    }
+}
+
+extension ShunnedWriterRecovery {
+    /// What the operator should still look at after a watch that ended with the new writer `SHUNNED` on some node (nil
+    /// otherwise): ProxySQL brings it back by itself once it accepts connections, but clients wait or fail until then.
+    public static func followUp(_ watch: ShunnedWriterWatch) -> String? {
+        guard !watch.stillShunned.isEmpty else { return nil }
+        return "the new writer was still SHUNNED on \(watch.stillShunned.joined(separator: ", ")) when the watch after "
+            + "its ONLINE ended: ProxySQL tries it again by itself, but until it accepts connections clients wait or fail; "
+            + "check it accepts connections (max_connections, its error log) and its status with `migrate-cli status`"
+    }
+}

@@ -41,6 +41,7 @@ private func writerCutover(
         ("catchUp", .caughtUp(.target, at: ms(30))),
         ("readNewWriterPosition", .positionRead(.target, targetPosition, at: ms(31))),
         ("onlineNew", .statusSet(.writer(.target), .online, at: ms(33))),
+        ("watchNewWriter", .newWriterWatched(.target, ShunnedWriterWatch(), at: ms(34))),
         ("stopForwardReplication", .replicationStopped(.target)),
         ("proveFenceOld", .positionRead(.source, position, at: ms(40))),
         ("startReverseReplication", .replicationStarted(.source)),
@@ -82,8 +83,13 @@ struct WriterCutoverTranscriptTests {
         #expect(machine.receive(.caughtUp(.target, at: ms(30))) == .readPosition(.target))
         #expect(machine.receive(.positionRead(.target, targetPosition, at: ms(31))) == .setStatus(.writer(.target), .online))
         #expect(!machine.isPastPointOfNoReturn)
-        #expect(machine.receive(.statusSet(.writer(.target), .online, at: ms(33))) == .stopReplication(.target))
+        // Past the point of no return, outside the window: watch the new writer for SHUNNED (#14 item 8).
+        #expect(machine.receive(.statusSet(.writer(.target), .online, at: ms(33)))
+            == .watchNewWriter(
+                .target, watch: policy.shunnedWriterWatch, recovery: ShunnedWriterRecovery.defaultRecoveryBound,
+                interval: ShunnedWriterRecovery.defaultInterval, maximumReloads: policy.shunnedWriterReloads))
         #expect(machine.isPastPointOfNoReturn)
+        #expect(machine.receive(.newWriterWatched(.target, ShunnedWriterWatch(), at: ms(34))) == .stopReplication(.target))
         // The fence held: the old writer's position still equals the final one (before reverse replication).
         #expect(machine.receive(.replicationStopped(.target)) == .proveFenceHeld(.source, atFence: position))
         #expect(machine.receive(.positionRead(.source, position, at: ms(40))) == .startReplication(.source, source: .target, coordinate: targetPosition))
@@ -276,7 +282,7 @@ struct WriterCutoverTranscriptTests {
 
     @Test("a shutdown request after the point of no return still runs the durable fence, the variables' restore and SAVE, then stops with the replication steps remaining")
     func shutdownAfterPointOfNoReturn() {
-        var (machine, _) = writerCutover(through: "onlineNew")
+        var (machine, _) = writerCutover(through: "watchNewWriter")
         #expect(machine.receive(.gracefulShutdownRequested) == .wait)
         // The step in flight (stopping forward replication) answers; reverse replication is left for `resume`, the
         // cheap safety steps run (#13 item 9).
@@ -298,7 +304,7 @@ struct WriterCutoverTranscriptTests {
 
     @Test("a shutdown request during the last safety steps lets them finish: the run completes")
     func shutdownDuringSafetySteps() {
-        var (machine, _) = writerCutover(through: "onlineNew")
+        var (machine, _) = writerCutover(through: "watchNewWriter")
         _ = machine.receive(.replicationStopped(.target))
         _ = machine.receive(.positionRead(.source, position, at: ms(40)))
         _ = machine.receive(.replicationStarted(.source))
@@ -311,7 +317,7 @@ struct WriterCutoverTranscriptTests {
 
     @Test("after the point of no return a failed forward-replication stop skips reverse replication but still restores and saves")
     func failureAfterPointOfNoReturn() {
-        var (machine, _) = writerCutover(through: "onlineNew")
+        var (machine, _) = writerCutover(through: "watchNewWriter")
         // The fence proof still runs (a check, not a change), then reverse replication is skipped.
         #expect(machine.receive(.stepFailed(failure, at: ms(50))) == .proveFenceHeld(.source, atFence: position))
         guard case .persistReadOnly(.source, true) = machine.receive(.positionRead(.source, position, at: ms(51))) else {
@@ -346,9 +352,14 @@ struct WriterCutoverTranscriptTests {
         #expect(action == .setStatus(.writer(.target), .online))
         let partial = StepFailure(step: "online", message: "node 2 unreachable", endpoint: "proxysql-2", mayHaveTakenEffect: true)
         // Writes may have landed on the new writer: a rollback would strand them. Go forward.
-        #expect(machine.receive(.stepFailed(partial, at: ms(40))) == .stopReplication(.target))
+        // The watch of the new writer runs (it may be ONLINE on some node, #14 item 8), then the rest.
+        guard case .watchNewWriter(.target, _, _, _, _) = machine.receive(.stepFailed(partial, at: ms(40))) else {
+            Issue.record("expected the watch of the new writer after a partial ONLINE")
+            return
+        }
         #expect(machine.isPastPointOfNoReturn)
         #expect(machine.timeline.marks[.windowClosed] == ms(40))
+        #expect(machine.receive(.newWriterWatched(.target, ShunnedWriterWatch(), at: ms(41))) == .stopReplication(.target))
         _ = machine.receive(.replicationStopped(.target))
         _ = machine.receive(.positionRead(.source, position, at: ms(45)))
         _ = machine.receive(.replicationStarted(.source))
@@ -408,7 +419,12 @@ struct FailbackAndReaderTranscriptTests {
         // The source still carries the read-only fence of the cut-over: lifted inside the window, before ONLINE.
         #expect(machine.receive(.positionRead(.source, position, at: ms(10))) == .liftFence(.source))
         #expect(machine.receive(.fenceLifted(.source)) == .setStatus(.writer(.source), .online))
-        #expect(machine.receive(.statusSet(.writer(.source), .online, at: ms(11))) == .stopReplication(.source))
+        guard case .watchNewWriter(.source, _, _, _, _) = machine.receive(.statusSet(.writer(.source), .online, at: ms(11)))
+        else {
+            Issue.record("the failback's ONLINE is not followed by the watch of the new writer")
+            return
+        }
+        #expect(machine.receive(.newWriterWatched(.source, ShunnedWriterWatch(), at: ms(11))) == .stopReplication(.source))
         // The old writer (Aurora) proved unchanged since the final position, before reverse replication starts.
         #expect(machine.receive(.replicationStopped(.source)) == .proveFenceHeld(.target, atFence: targetPosition))
         #expect(machine.receive(.positionRead(.target, targetPosition, at: ms(12))) == .startReplication(.target, source: .source, coordinate: position))

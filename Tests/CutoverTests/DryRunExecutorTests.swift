@@ -243,7 +243,8 @@ struct DryRunExecutorTests {
         let online = try #require(entries.lastIndex { $0.kind == .event && $0.step == "onlineNew" })
         let after = try await DryRunExecutor.planResume(entries: Array(entries[...online]), environment: environment, logger: Self.logger)
         #expect(after.outcome == .completed)
-        #expect(after.steps.first?.action == "stop and reset replication on target")
+        #expect(after.steps.first?.action.hasPrefix("watch target writer for SHUNNED") == true)
+        #expect(after.steps.dropFirst().first?.action == "stop and reset replication on target")
         #expect(!after.steps.contains { $0.action.hasPrefix("set ") })
 
         // It "died" while draining: the rollback puts the old writer back.

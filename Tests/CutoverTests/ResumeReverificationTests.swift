@@ -49,7 +49,12 @@ struct ResumeReverificationTests {
         #expect(machine.receive(.caughtUp(.target, at: .seconds(6))) == .readPosition(.target))
         #expect(machine.receive(.positionRead(.target, Self.targetPosition, at: .seconds(6)))
             == .setStatus(.writer(.target), .online))
-        #expect(machine.receive(.statusSet(.writer(.target), .online, at: .seconds(6))) == .stopReplication(.target))
+        guard case .watchNewWriter(.target, _, _, _, _) = machine.receive(.statusSet(.writer(.target), .online, at: .seconds(6)))
+        else {
+            Issue.record("the ONLINE is not followed by the watch of the new writer")
+            return
+        }
+        #expect(machine.receive(.newWriterWatched(.target, ShunnedWriterWatch(), at: .seconds(6))) == .stopReplication(.target))
         // The fence proof compares with the final position read again.
         #expect(machine.receive(.replicationStopped(.target)) == .proveFenceHeld(.source, atFence: Self.later))
     }

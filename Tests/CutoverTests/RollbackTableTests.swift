@@ -80,6 +80,7 @@ import Testing
             observation.recordWait(.milliseconds(1), for: coordinate)
             return .replicationSettleEnded(role, observation, at: at)
         case .setStatus(let server, let status): return .statusSet(server, status, at: at)
+        case .watchNewWriter(let role, _, _, _, _): return .newWriterWatched(role, ShunnedWriterWatch(), at: at)
         case .pollDrain(let server, _, _): return .drained(server, at: at)
         case .closeSessions(let role): return .sessionsClosed(role, count: 0, at: at)
         case .fence(let role, _): return .fenced(role, at: at)
@@ -174,7 +175,7 @@ import Testing
     func everyForwardStepFailing(_ operation: CutoverOperation) {
         let steps = Self.forwardSteps(operation)
         let point = steps.firstIndex(of: Self.pointOfNoReturn(operation))!
-        #expect(steps.count == (operation.movesWriter ? 20 : 6), "\(steps)")
+        #expect(steps.count == (operation.movesWriter ? 21 : 6), "\(steps)")
         for (index, failing) in steps.enumerated() {
             for mayHaveTakenEffect in [false, true] {
                 for tookEffect in [false, true] where mayHaveTakenEffect || !tookEffect || failing != "onlineNew" {

@@ -31,6 +31,7 @@ struct SafetyTranscriptTests {
             .caughtUp(.target, at: .milliseconds(20)),
             .positionRead(.target, targetPosition, at: .milliseconds(21)),
             .statusSet(.writer(.target), .online, at: .milliseconds(23)),
+            .newWriterWatched(.target, ShunnedWriterWatch(), at: .milliseconds(24)),
         ]
         for event in events { _ = machine.receive(event) }
         #expect(machine.receive(.replicationStopped(.target)) == .proveFenceHeld(.source, atFence: final))
@@ -60,6 +61,7 @@ struct SafetyTranscriptTests {
             .fenced(.source, at: .milliseconds(16)), .positionRead(.source, Self.final, at: .milliseconds(17)),
             .caughtUp(.target, at: .milliseconds(20)), .positionRead(.target, Self.targetPosition, at: .milliseconds(21)),
             .statusSet(.writer(.target), .online, at: .milliseconds(23)),
+            .newWriterWatched(.target, ShunnedWriterWatch(), at: .milliseconds(24)),
         ]
         for event in events { _ = machine.receive(event) }
         // Stopping forward replication fails: the proof still runs, and holds; reverse replication is skipped.

@@ -32,6 +32,8 @@ final class AnsweringExecutor: CutoverExecutor, Sendable {
             context.report(.settleProgress(role: role, round: 1, lastWait: .zero, threshold: .milliseconds(10), at: at))
             return CutoverStepResult(event: .replicationSettleEnded(role, observation, at: at), statements: statements)
         case .setStatus(let server, let status): return CutoverStepResult(event: .statusSet(server, status, at: at), statements: statements)
+        case .watchNewWriter(let role, _, _, _, _):
+            return CutoverStepResult(event: .newWriterWatched(role, ShunnedWriterWatch(), at: at), statements: statements)
         case .pollDrain(let server, _, _):
             context.report(.drainProgress(server: server, connectionsUsed: 1, holders: [], at: at))
             return CutoverStepResult(event: .drained(server, at: context.elapsed()), statements: statements)

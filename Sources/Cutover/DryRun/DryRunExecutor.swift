@@ -191,7 +191,12 @@ public final class DryRunExecutor: CutoverExecutor {
                 elapsed: { frozen }, report: context.report, logger: context.logger,
                 isStopRequested: context.isStopRequested, policy: context.policy, sleep: context.sleep)
         }
-        let result = await live.perform(action, context: context)
+        var performed = action
+        if case .watchNewWriter(let role, _, _, let interval, let reloads) = action {
+            // One reading: the simulated nodes never shun, and a plan must not depend on how many reads a clock fits.
+            performed = .watchNewWriter(role, watch: .zero, recovery: .zero, interval: interval, maximumReloads: reloads)
+        }
+        let result = await live.perform(performed, context: context)
         let statements = log.statements(since: start)
         // Nodes run in parallel: group by endpoint (databases first, then nodes in order), each in its own order.
         let order = endpointOrder

@@ -370,6 +370,10 @@ enum FaultScenario {
             case .waitForCatchUp(_, _, let timeout): bound = timeout + slack + .milliseconds(500)
             case .settleReplication(_, _, _, let timeout): bound = timeout + slack + .milliseconds(500)
             case .fence(_, let timeout): bound = timeout + slack
+            // The last reading may start just before the bound: a read, a login probe (5 s at most), a re-LOAD and
+            // one more read, each node operation bounded by the node deadline.
+            case .watchNewWriter(_, _, let recovery, let interval, _):
+                bound = recovery + interval + nodeDeadline * 3 + .seconds(5) + slack
             case .startReplication, .stopReplication, .verifyReplication, .persistReadOnly:
                 bound = policy.replicationStepTimeout + slack
             case .setStatus, .prepareProxy, .restoreProxySettings, .saveProxyConfiguration, .closeSessions, .runGuards:
