@@ -132,6 +132,11 @@ enum OperationCommand {
                 text += "  sessions held on the old writer only by an idle pin (auto-increment insert, @ variable, lock) are cut at OFFLINE_HARD: their next statement gets error 2013 and their client reconnects to the new writer\n"
             }
             text += "  before the new writer is ONLINE any failure rolls back; after it the run only moves forward (`migrate-cli resume`)\n"
+            if policy.shunnedWriterWatch > .zero {
+                text += "  after the ONLINE (outside the window): \(HumanDuration.format(policy.shunnedWriterWatch)) watching ProxySQL for the "
+                text += "new writer SHUNNED; where it is and a login to it succeeds, LOAD MYSQL SERVERS TO RUNTIME with the rows "
+                text += "unchanged (at most \(policy.shunnedWriterReloads)×; up to 3s once it is seen SHUNNED)\n"
+            }
         }
         text += "  journal: \(configuration.journalPath)"
         return text
@@ -151,7 +156,9 @@ private let writerDiscussion = """
     (the write window opens); drain until ConnUsed is 0 or \
     policy.drain-deadline; OFFLINE_HARD and close the sessions still attached; fence the old writer read-only; \
     read its final binlog position; wait until the new writer executed it (policy.catch-up-deadline); new writer \
-    ONLINE in its own LOAD (the window closes: the point of no return). Then, off the critical path: stop forward \
+    ONLINE in its own LOAD (the window closes: the point of no return). Then, off the critical path: watch ProxySQL \
+    for the new writer SHUNNED by clients' failed connects (policy.shunned-writer-watch) and re-load where it is \
+    once a login to it succeeds (policy.shunned-writer-reloads); stop forward \
     replication, start reverse replication from the new writer's position, restore ProxySQL settings, SAVE MYSQL \
     SERVERS TO DISK on every node.
 

@@ -410,6 +410,20 @@ struct FieldReader {
         if let value = duration("policy.replication-settle-deadline", allowZero: true) {
             policy.replicationSettleDeadline = value
         }
+        if let value = duration("policy.shunned-writer-watch", allowZero: true) {
+            if value > .seconds(10) {
+                problem(
+                    "policy.shunned-writer-watch",
+                    "\(HumanDuration.format(value)) is longer than 10s: ProxySQL tries a shunned writer again by itself "
+                        + "1-2 s after its last error, so a longer watch only delays the rest of the switch"
+                )
+            } else {
+                policy.shunnedWriterWatch = value
+            }
+        }
+        if let value = integer("policy.shunned-writer-reloads", in: 0...10, what: "a number of re-LOADs") {
+            policy.shunnedWriterReloads = value
+        }
         if let value = duration("policy.long-transaction-limit") { policy.longTransactionLimit = value }
         if let value = duration("policy.admin-statement-timeout") { policy.adminStatementTimeout = value }
         if let value = duration("policy.replication-step-timeout") { policy.replicationStepTimeout = value }

@@ -174,6 +174,8 @@ enum ConfigurationSchema {
             ConfigurationField(pattern: policy + ["auto-increment-pin-settle"], kind: .duration, defaultValue: defaults.autoIncrementPinSettle, summary: "with relax: at most this long before OFFLINE_SOFT for pins taken earlier to run out (0 skips; at most 10s)"),
             ConfigurationField(pattern: policy + ["replication-settle-threshold"], kind: .duration, defaultValue: defaults.replicationSettleThreshold, summary: "writer switch: the window opens once one wait on the new writer for the old one's current position takes at most this (0 skips the settle)"),
             ConfigurationField(pattern: policy + ["replication-settle-deadline"], kind: .duration, defaultValue: defaults.replicationSettleDeadline, summary: "bound on that settle before OFFLINE_SOFT; not settled by then: roll back with the measured lag (0 skips the settle)"),
+            ConfigurationField(pattern: policy + ["shunned-writer-watch"], kind: .duration, defaultValue: defaults.shunnedWriterWatch, summary: "writer switch, after the new writer's ONLINE (outside the window): watch ProxySQL for it being SHUNNED by failed connects, and re-load where it is once a login to it succeeds (up to 3s once it is seen SHUNNED; 0 skips the watch)"),
+            ConfigurationField(pattern: policy + ["shunned-writer-reloads"], kind: .integer(0...10), defaultValue: "\(CutoverPolicy().shunnedWriterReloads)", summary: "at most this many re-LOADs (rows unchanged) for a SHUNNED new writer per switch (0: watch and report only)"),
             ConfigurationField(pattern: policy + ["long-transaction-limit"], kind: .duration, defaultValue: defaults.longTransactionLimit, summary: "write transactions older than this on the old writer block the guards"),
             ConfigurationField(pattern: policy + ["admin-statement-timeout"], kind: .duration, defaultValue: defaults.adminStatementTimeout, summary: "bound on one admin statement per ProxySQL node"),
             ConfigurationField(pattern: policy + ["replication-step-timeout"], kind: .duration, defaultValue: defaults.replicationStepTimeout, summary: "bound on replication steps off the critical path (Aurora procedures sleep)"),
@@ -261,6 +263,7 @@ enum PolicyDefaults {
     static let autoIncrementPinSettle = HumanDuration.format(policy.autoIncrementPinSettle)
     static let replicationSettleThreshold = HumanDuration.format(policy.replicationSettleThreshold)
     static let replicationSettleDeadline = HumanDuration.format(policy.replicationSettleDeadline)
+    static let shunnedWriterWatch = HumanDuration.format(policy.shunnedWriterWatch)
     static let longTransactionLimit = HumanDuration.format(policy.longTransactionLimit)
     static let adminStatementTimeout = HumanDuration.format(policy.adminStatementTimeout)
     static let replicationStepTimeout = HumanDuration.format(policy.replicationStepTimeout)

@@ -111,6 +111,10 @@ enum ExampleConfiguration {
           replication-settle-threshold: 10ms  # writer switch: before OFFLINE_SOFT, wait until one wait on the new writer
                                          # for the old one's current position takes at most this (0: no settle)
           replication-settle-deadline: 10s   # not settled by then: roll back, reporting the measured lag
+          shunned-writer-watch: 500ms    # writer switch, after the new writer's ONLINE: watch ProxySQL for it SHUNNED
+                                         # (clients' connects failed: max_connections, a restart); re-load where it is
+                                         # once a login to it succeeds, up to 3s (0: no watch)
+          shunned-writer-reloads: 2      # at most this many of those re-LOADs per switch (0: watch and report only)
           long-transaction-limit: 3s
           admin-statement-timeout: 2s
           replication-step-timeout: 30s  # Aurora's procedures sleep 1-3 s each; they run off the critical path

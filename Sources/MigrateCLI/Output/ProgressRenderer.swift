@@ -219,6 +219,9 @@ struct HumanProgressRenderer: ProgressRendering {
         if let settle = timeline.replicationSettle {
             facts.append("replication settle before the window (not part of it): \(settle)")
         }
+        if let watch = timeline.newWriterWatch {
+            facts.append("after the ONLINE (not part of the window): \(watch.details)")
+        }
         if timeline.forcedDrain {
             facts.append("the drain deadline passed and the switch was forced")
         }
@@ -375,8 +378,28 @@ struct JSONProgressRenderer: ProgressRendering {
             } ?? .null),
             ("final_position", timeline.finalPosition.map(coordinate) ?? .null),
             ("new_writer_position", timeline.newWriterPosition.map(coordinate) ?? .null),
+            ("new_writer_watch", timeline.newWriterWatch.map(newWriterWatch) ?? .null),
             ("finished", .bool(timeline.finished)),
             ("follow_ups", .array(timeline.followUps.map { .string($0) })),
+        ])
+    }
+
+    /// The watch after the new writer's ONLINE (#14 item 8).
+    static func newWriterWatch(_ watch: ShunnedWriterWatch) -> JSONValue {
+        .object([
+            ("reads", .int(Int64(watch.reads))), ("watched_ms", .milliseconds(watch.watched)),
+            ("shunned_on", .array(watch.shunnedOn.map { .string($0) })),
+            ("still_shunned", .array(watch.stillShunned.map { .string($0) })),
+            ("logins_accepted", .int(Int64(watch.probes.filter { $0 }.count))),
+            ("logins_refused", .int(Int64(watch.probes.filter { !$0 }.count))),
+            ("reloads", .array(watch.reloads.map { reload in
+                .object([
+                    ("nodes", .array(reload.nodes.map { .string($0) })), ("at_ms", .milliseconds(reload.at)),
+                    ("failures", .object(reload.failures.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
+                ])
+            })),
+            ("left", .optional(watch.left)),
+            ("unreadable", .object(watch.unreadable.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
         ])
     }
 }
