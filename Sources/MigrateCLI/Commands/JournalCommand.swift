@@ -185,7 +185,11 @@ enum JournalRenderer {
         }
         let finished = run.last { $0.kind == .runFinished }
         let state: String
-        if let outcome = finished?.outcome {
+        if let finished, let problem = finished.unreadablePayload {
+            // Another version wrote the end, or it was edited: not shown as finished, nor as resumable (#17).
+            state = "outcome unreadable: entry \(finished.sequence) \(problem); not known to have finished "
+                + "(`migrate-cli resume` refuses it: inspect it with `migrate-cli journal show`)"
+        } else if let outcome = finished?.outcome {
             state = PlanRenderer.outcomeName(outcome)
         } else if let text = finished?.statements?.first?.statement {
             // A command journaled step by step that ended without an outcome (a start-forward not proved).
