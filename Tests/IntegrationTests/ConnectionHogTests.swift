@@ -134,7 +134,8 @@ struct ConnectionHogTests {
                 #expect(try await Self.eventually { try await connected() == full - 1 }, "\(kind): the probe never left the server")
                 // The hog takes the freed slot again.
                 #expect(try await hog.refill() == 1, "\(kind)")
-                #expect(try await connected() == full)
+                // (Its own last, refused, attempt may still count for a moment.)
+                #expect(try await Self.eventually { try await connected() == full }, "\(kind): not full after the refill")
                 #expect(try await hog.isInForce())
                 let rootError = await Self.connectError(server.rootConfiguration)
                 #expect(rootError.map(ConnectionHog.isTooManyConnections) == true, "\(kind): \(String(describing: rootError))")
