@@ -39,7 +39,8 @@ public struct HookSwitchJournalPayload: Sendable, Codable, Hashable {
 ///
 /// A journal is outside input: an entry without the payload, of a later payload version, an action that is not the
 /// one the machine asked for (nor the one an earlier resume decided), an event that does not answer the action in
-/// flight, all end the replay with a typed ``CutoverError`` naming the entry; the process never stops on them.
+/// flight, a `run-finished` whose outcome this version cannot read, all end the replay with a typed ``CutoverError``
+/// naming the entry; the process never stops on them.
 public struct HookSwitchReplay: Sendable {
     /// The run's id (a resume appends to the same run).
     public var runID: String
@@ -93,6 +94,11 @@ public struct HookSwitchReplay: Sendable {
             case .runStarted:
                 throw JournalReplay.mismatch(runID, entry, "starts the run a second time")
             case .runFinished:
+                // An end this version cannot read (another version wrote it, or it was edited): how the run ended is
+                // not known, so it is refused, never replayed to the machine's own outcome (as `JournalReplay`).
+                if let problem = entry.unreadablePayload {
+                    throw JournalReplay.mismatch(runID, entry, problem)
+                }
                 guard case .finish(let outcome) = pending, entry.outcome == nil || entry.outcome == outcome else {
                     throw JournalReplay.mismatch(runID, entry, "ends the run, which was waiting on: \(pending)")
                 }

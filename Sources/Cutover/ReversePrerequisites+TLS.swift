@@ -27,8 +27,9 @@ extension ReversePrerequisites {
         }
         return Verdict(
             aspect: .tls, status: .fail,
-            detail: "\(key) is required, but \(new.name) (\(facts.endpoint)) offers none (have_ssl = DISABLED): the "
-                + "old writer's replica could not connect after the point of no return, leaving no way back",
+            detail: "\(key) is required, but \(serverName(new.name, replicationEndpoint: facts.endpoint)) offers none "
+                + "(have_ssl = DISABLED): the old writer's replica could not connect after the point of no return, "
+                + "leaving no way back",
             remedy: "give \(new.name) a certificate (ssl_cert, ssl_key) and restart it, or set \(key): disabled on a "
                 + "trusted network path; run preflight again")
     }

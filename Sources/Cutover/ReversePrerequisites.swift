@@ -402,7 +402,7 @@ public enum ReversePrerequisites {
     /// receiver thread needs). `REPLICATION CLIENT` is not needed by the replica itself: missing, it warns.
     public static func login(_ login: Login, facts: Facts) -> Verdict {
         let user = "'\(facts.account)'"
-        let at = "\(facts.newWriter.name) at \(facts.endpoint)"
+        let at = serverName(facts.newWriter.name, replicationEndpoint: facts.endpoint)
         let section = facts.configurationSection
         switch login {
         case .loggedIn(let grants):

@@ -338,6 +338,57 @@ struct HookSwitchResumeTests {
         Self.expectRefusal(entries, .journalMismatch, "does not answer")
     }
 
+    /// `entries` written to a file with `edit` applied to the text of line `sequence`, read back as `resume` reads them.
+    static func throughFile(_ entries: [JournalRecord], editing sequence: Int, _ edit: (String) -> String) throws -> [JournalRecord] {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("hook-resume-\(UUID().uuidString).jsonl").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var text = ""
+        for entry in entries {
+            let line = String(decoding: try encoder.encode(entry), as: UTF8.self)
+            text += (entry.sequence == sequence ? edit(line) : line) + "\n"
+        }
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return try CutoverJournal.read(path: path)
+    }
+
+    /// ADR 0013 "Not yet" (#17): a finished switch run whose `run-finished` outcome this version cannot read (another
+    /// version wrote it, or it was edited) was replayed to the machine's own outcome, so `resume` wrote a second end
+    /// (`completed`) and the run looked finished-ok. Like the cut-over journal's replay (`JournalReplay`), it is now
+    /// not taken as finished (a new switch is refused, naming the run) and `resume` refuses it with
+    /// `journalMismatch` naming the entry and the reason; nothing is replayed past it.
+    @Test(
+        "a finished run whose outcome cannot be read is not taken as finished, and resume refuses it (journalMismatch)",
+        arguments: [
+            (Array(cutoverEvents), #""outcome":{"completed""#),
+            (Array(cutoverEvents.prefix(2)) + [.stopRequested, .fenceLifted], #""outcome":{"rolledBack""#),
+            (
+                Array(cutoverEvents.prefix(9)) + [
+                    .switchCommandFailed(
+                        StepFailure(step: "switch-command", message: "exit 1", endpoint: "switch command", mayHaveTakenEffect: true),
+                        started: .milliseconds(200), at: .milliseconds(210))
+                ], #""outcome":{"stoppedAfterPointOfNoReturn""#
+            ),
+        ] as [([Event], String)])
+    func finishedWithUnreadableOutcome(events: [Event], stored: String) throws {
+        let entries = Self.journal(events, thenAction: false)
+        let end = try #require(entries.last)
+        #expect(end.kind == .runFinished && end.outcome != nil)
+        let edited = try Self.throughFile(entries, editing: end.sequence) { line in
+            #expect(line.contains(stored), "\(line)")
+            return line.replacingOccurrences(of: stored, with: #""outcome":{"paused""#)
+        }
+        #expect(edited.last?.outcome == nil)
+        #expect(edited.last?.unreadablePayload?.contains("paused") == true, "\(String(describing: edited.last))")
+        #expect(HookSwitchReplay.unfinishedRun(in: edited) != nil, "an end that cannot be read is not known to be finished")
+        Self.expectRefusal(edited, .journalMismatch, "entry \(end.sequence) its outcome paused cannot be read")
+        // The same through `HookSwitchRun.replay`, what `resume` calls.
+        #expect(throws: CutoverError.self) {
+            _ = try HookSwitchRun.replay(entries: edited, topologyFingerprint: "any")
+        }
+    }
+
     @Test("a finished run is not resumed; the journal written to disk reads back and replays")
     func finishedAndRoundTrip() throws {
         #expect(HookSwitchReplay.unfinishedRun(in: Self.journal(Self.cutoverEvents, thenAction: false)) == nil)

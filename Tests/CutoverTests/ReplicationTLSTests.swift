@@ -180,6 +180,8 @@ struct PreflightReplicationTLSTests {
         }
         #expect(target.status == .fail)
         #expect(target.detail.contains("offers none (have_ssl = DISABLED)"))
+        // Preflight's server names carry no address: the endpoint is shown once, labelled (#15).
+        #expect(target.detail.contains("but the target via replication endpoint "), "\(target.detail)")
         #expect(target.remedy?.contains("replication.reverse.tls: disabled") == true)
 
         let source = try await check { fixture in

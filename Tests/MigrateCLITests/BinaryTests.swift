@@ -258,4 +258,51 @@ struct BinaryTests {
         #expect(bad.status == 1)
         #expect(bad.standardError.contains("line 1"))
     }
+
+    /// A line whose event or outcome this version cannot read (another version wrote it, or it was edited) is shown
+    /// by `journal show --json` too, with `"unreadable"` saying why (#17); before, it was left out silently while the
+    /// human output named it. Readable lines keep their stored shape.
+    @Test("journal show --json shows an unreadable line with the reason, readable lines as stored")
+    func journalShowJSONUnreadable() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let header = #""elapsedMicroseconds":0,"kind":"run-started","operation":"writer-cutover","runID":"r1","sequence":1,"time":"2026-12-06T11:00:00.000Z""#
+        let lines = [
+            "{" + header + "}",
+            #"{"action":{"runGuards":{"_0":"writer-cutover"}},"elapsedMicroseconds":10,"kind":"action","pastPointOfNoReturn":false,"runID":"r1","sequence":2,"step":"guards","time":"2026-12-06T11:00:00.010Z"}"#,
+            #"{"elapsedMicroseconds":20,"event":{"teleported":{"_0":"target"}},"kind":"event","runID":"r1","sequence":3,"statements":[{"endpoint":"target","statement":"SELECT 1"}],"step":"guards","time":"2026-12-06T11:00:00.020Z"}"#,
+            #"{"elapsedMicroseconds":30,"kind":"run-finished","outcome":{"paused":{}},"runID":"r1","sequence":4,"time":"2026-12-06T11:00:00.030Z"}"#,
+        ]
+        try (lines.joined(separator: "\n") + "\n").write(toFile: directory + "/j.jsonl", atomically: true, encoding: .utf8)
+
+        let human = try await Binary.run(["journal", "show", "--file", "j.jsonl"], in: directory)
+        #expect(human.status == 0, "\(human.standardError)")
+        #expect(human.standardOutput.contains("entry 3: its event teleported cannot be read"), "\(human.standardOutput)")
+
+        let result = try await Binary.run(["journal", "show", "--file", "j.jsonl", "--json"], in: directory)
+        #expect(result.status == 0, "\(result.standardError)")
+        let shown = try result.standardOutput.split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? NSDictionary)
+        }
+        #expect(shown.count == 4, "every line is shown: \(result.standardOutput)")
+        guard shown.count == 4 else { return }
+        // Readable lines: exactly as stored, no `unreadable` field.
+        for index in 0..<2 {
+            let stored = try #require(try JSONSerialization.jsonObject(with: Data(lines[index].utf8)) as? NSDictionary)
+            #expect(shown[index] == stored, "line \(index + 1): \(shown[index])")
+        }
+        // The unreadable event: its fields as stored, without the event, with the reason and its sequence number.
+        #expect(shown[2]["sequence"] as? Int == 3)
+        #expect(shown[2]["kind"] as? String == "event")
+        #expect(shown[2]["step"] as? String == "guards")
+        #expect(shown[2]["event"] == nil)
+        #expect((shown[2]["statements"] as? [Any])?.count == 1)
+        let eventReason = try #require(shown[2]["unreadable"] as? String)
+        #expect(eventReason.contains("its event teleported cannot be read by this version"), "\(eventReason)")
+        // The unreadable outcome of the run's end, likewise.
+        #expect(shown[3]["sequence"] as? Int == 4)
+        #expect(shown[3]["kind"] as? String == "run-finished")
+        #expect(shown[3]["outcome"] == nil)
+        #expect((shown[3]["unreadable"] as? String)?.contains("its outcome paused cannot be read") == true, "\(shown[3])")
+    }
 }

@@ -34,6 +34,15 @@ struct HookSwitchResumeWiringTests {
         entries.append(header)
         var action = machine.started()
         for event in events + [nil] {
+            if case .finish(let outcome) = action {
+                // The run ended: its `run-finished` entry, as `HookSwitchRun` writes it.
+                var last = entry(.runFinished)
+                last.step = "switch.done"
+                last.outcome = outcome
+                last.statements = [ExecutedStatement(endpoint: "switch cutover", statement: "2 session(s) closed")]
+                entries.append(last)
+                break
+            }
             var line = entry(.action)
             line.step = machine.currentStep
             line.hookSwitch?.action = action
@@ -67,6 +76,55 @@ struct HookSwitchResumeWiringTests {
         // The next switch is refused, naming resume.
         let refusal = try #require(HookSwitchWiring.unfinishedRun(journalPath: path))
         #expect(refusal.remedy.contains("migrate-cli resume"))
+    }
+
+    /// ADR 0013 "Not yet" (#17): a finished switch run whose `run-finished` outcome this version cannot read (written
+    /// by another version, or edited) was replayed to the machine's own outcome: `resume` wrote a second end and the
+    /// run looked finished-ok. Now `resume` refuses it (journal mismatch, exit 78), `status` shows the end as
+    /// unreadable rather than ended or interrupted, and a new switch is refused without naming `resume`.
+    @Test("a finished run whose outcome cannot be read: resume refuses it (exit 78), status says so, a new switch is refused")
+    func finishedWithUnreadableOutcome() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("switch-resume-\(UUID().uuidString).jsonl").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let environment = try environment(journal: path)
+        let settings = try #require(environment.configuration.switchSettings)
+        let final = ReplicationCoordinate(file: "source-bin.000007", offset: 4_242)
+        try write(
+            [
+                .guardsFinished(blockingReasons: [], oldAlreadyReadOnly: false, newWriterReadOnly: false, at: .zero),
+                .fenced(at: .milliseconds(10)), .sessionsClosed(count: 1), .positionRead(.source, final),
+                .caughtUp(at: .milliseconds(20)), .replicationStopped,
+                .positionRead(.target, ReplicationCoordinate(file: "aurora-bin.000002", offset: 900)),
+                .replicationStarted, .replicationVerified,
+                .switchCommandSucceeded(started: .milliseconds(30), at: .milliseconds(40)), .sessionsClosed(count: 2),
+                .writeObserved(ReplicationCoordinate(file: "aurora-bin.000002", offset: 1_350), at: .milliseconds(50)),
+                .readOnlySet,
+            ], to: path, fingerprint: environment.configuration.topology.fingerprint)
+        let written = try CutoverJournal.read(path: path)
+        #expect(written.last?.kind == .runFinished && written.last?.outcome == .completed)
+        #expect(HookSwitchWiring.unfinishedRun(journalPath: path) == nil, "a finished run refuses nothing")
+        // Its outcome edited into a case this version does not know.
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(text.contains(#""outcome":{"completed""#))
+        try text.replacingOccurrences(of: #""outcome":{"completed""#, with: #""outcome":{"paused""#)
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let end = try #require(try CutoverJournal.read(path: path).last)
+
+        do {
+            let report = try await HookSwitchWiring.resume(environment, settings: settings, dryRun: true, confirm: { _ in }) { _ in }
+            Issue.record("an end that cannot be read must be refused, got \(report.notes) \(report.changes)")
+        } catch let error as CutoverError {
+            #expect(error.code == .journalMismatch, "\(error)")
+            #expect(error.message.contains("entry \(end.sequence) its outcome paused cannot be read"), "\(error)")
+            #expect(ExitStatus.of(error).status == .configuration)
+        }
+        let state = JournalRenderer.phase(try CutoverJournal.read(path: path), path: path).rows.first { $0.first == "state" }
+        let shown = try #require(state?.last)
+        #expect(shown.hasPrefix("outcome unreadable: entry \(end.sequence) its outcome paused cannot be read"), "\(shown)")
+        #expect(!shown.hasPrefix("ended") && !shown.hasPrefix("unfinished") && !shown.hasPrefix("completed"), "\(shown)")
+        let refusal = try #require(HookSwitchWiring.unfinishedRun(journalPath: path))
+        #expect(refusal.message.contains("outcome this version cannot read"), "\(refusal.message)")
+        #expect(refusal.remedy.contains("`migrate-cli resume` refuses it"), "\(refusal.remedy)")
     }
 
     @Test("a journal that does not replay: journal-mismatch (exit 78), naming the entry")

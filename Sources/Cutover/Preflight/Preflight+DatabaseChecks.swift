@@ -404,8 +404,9 @@ extension Preflight {
                 // The guards of every writer switch decide the same way (`reverse.tls`, ReversePrerequisites+TLS).
                 if ReversePrerequisites.tlsUnavailable(mode, acceptsTLS: accepts) {
                     let failure =
-                        "\(direction) is set to use TLS, but the \(peer) (\(endpoint)) offers none (have_ssl = DISABLED): "
-                        + "its replica could not connect"
+                        "\(direction) is set to use TLS, but "
+                        + ReversePrerequisites.serverName("the \(peer)", replicationEndpoint: endpoint)
+                        + " offers none (have_ssl = DISABLED): its replica could not connect"
                     let remedy =
                         "give the \(peer) server a certificate (ssl_cert, ssl_key) and restart it, or set \(key): "
                         + "disabled on a trusted network path"

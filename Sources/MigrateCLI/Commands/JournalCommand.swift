@@ -19,6 +19,10 @@ struct JournalShowCommand: AsyncParsableCommand {
             --statements adds the statements each step sent (literals redacted). Changes nothing; takes no lock, \
             so it can watch a run in progress.
 
+            --json prints each entry as its journal line (one JSON object per line). An entry whose action, event \
+            or outcome this version cannot read (written by another version, or edited) is printed too, without \
+            that payload and with "unreadable": the reason; its "sequence" is its line in the journal.
+
             Examples:
               migrate-cli journal show
               migrate-cli journal show --all --statements
@@ -181,7 +185,11 @@ enum JournalRenderer {
         }
         let finished = run.last { $0.kind == .runFinished }
         let state: String
-        if let outcome = finished?.outcome {
+        if let finished, let problem = finished.unreadablePayload {
+            // Another version wrote the end, or it was edited: not shown as finished, nor as resumable (#17).
+            state = "outcome unreadable: entry \(finished.sequence) \(problem); not known to have finished "
+                + "(`migrate-cli resume` refuses it: inspect it with `migrate-cli journal show`)"
+        } else if let outcome = finished?.outcome {
             state = PlanRenderer.outcomeName(outcome)
         } else if let text = finished?.statements?.first?.statement {
             // A command journaled step by step that ended without an outcome (a start-forward not proved).
@@ -200,12 +208,61 @@ enum JournalRenderer {
         ])
     }
 
-    /// One JSON line per entry, as stored.
+    /// One JSON line per entry, as stored. An entry whose action, event or outcome this version cannot read (written
+    /// by another version, or edited) is not left out: it is shown with what could be read and `"unreadable"`, the
+    /// reason (``UnreadableJournalLine``).
     static func json(_ entries: [JournalRecord]) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return entries.compactMap { entry in
-            (try? encoder.encode(entry)).flatMap { String(data: $0, encoding: .utf8) }
-        }.map { $0 + "\n" }.joined()
+        return entries.map { entry in
+            let data: Data
+            do {
+                data = try entry.unreadablePayload.map { try encoder.encode(UnreadableJournalLine(entry, reason: $0)) }
+                    ?? encoder.encode(entry)
+            } catch {
+                // Never expected (every payload read is written back); still never silently left out.
+                let fallback = UnreadableJournalLine.Minimal(
+                    sequence: entry.sequence, runID: entry.runID, kind: entry.kind.rawValue, unreadable: "\(error)")
+                data = (try? encoder.encode(fallback)) ?? Data()
+            }
+            return String(decoding: data, as: UTF8.self) + "\n"
+        }.joined()
+    }
+}
+
+/// A journal entry this version cannot fully read, for `journal show --json`: the entry's fields as stored (its
+/// `sequence`, `runID`, `kind`, `time`, `step`, …), without the action, event or outcome that cannot be read (readable
+/// ones are kept), and `"unreadable"`: why (`its event teleported cannot be read by this version (…)`). Readable
+/// entries have no `unreadable` field.
+struct UnreadableJournalLine: Encodable {
+    var record: JournalRecord
+    var reason: String
+
+    init(_ entry: JournalRecord, reason: String) {
+        var record = entry
+        // Through the machine's values: a readable payload is written back as it was, an unreadable one is dropped.
+        record.action = entry.action
+        record.event = entry.event
+        record.outcome = entry.outcome
+        self.record = record
+        self.reason = reason
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case unreadable
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try record.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(reason, forKey: .unreadable)
+    }
+
+    /// The least an entry is shown with when even that cannot be encoded.
+    struct Minimal: Encodable {
+        var sequence: Int
+        var runID: String
+        var kind: String
+        var unreadable: String
     }
 }

@@ -168,6 +168,17 @@ enum HookSwitchWiring {
         }
         let past = run.contains { $0.pastPointOfNoReturn == true }
         let step = run.last { $0.kind == .action }?.step?.description ?? "the start"
+        if let end = run.last(where: { $0.kind == .runFinished }), let problem = end.unreadablePayload {
+            // Another version wrote its end, or it was edited: `resume` refuses it (journal mismatch), so it is not
+            // named as the remedy (#17).
+            return BlockingReason(
+                check: "switch.journal",
+                message: "the journal's switch run \(header.runID) (\(header.hookSwitch?.direction.rawValue ?? "?")) "
+                    + "ended with an outcome this version cannot read (entry \(end.sequence) \(problem)): it is not known "
+                    + "to have finished" + (past ? "; it had passed the point of no return" : ""),
+                remedy: "inspect it with `migrate-cli journal show` and `migrate-cli status` (`migrate-cli resume` "
+                    + "refuses it), finish by hand what is left, then move the journal aside")
+        }
         return BlockingReason(
             check: "switch.journal",
             message: "the journal holds the unfinished switch run \(header.runID) (\(header.hookSwitch?.direction.rawValue ?? "?")), stopped at \(step)"
