@@ -9,7 +9,7 @@ import Testing
 /// extra connection above `max_connections` is for `CONNECTION ADMIN`/`SUPER` holders only, and after its release
 /// fresh connections work and `max_connections` is back to its old value. Each case starts its own one-server
 /// sandbox: a hog changes a global limit, which no other test may share.
-@Suite("Connection hog", .integration)
+@Suite("Connection hog", .integration, .serialized)
 struct ConnectionHogTests {
     static let logger = Logger(label: "connection-hog-tests", factory: { _ in SwiftLogNoOpLogHandler() })
 
