@@ -29,7 +29,8 @@ struct ProxySQLEmulatorMaxConnectionsTests {
         _ body: (Fixture, Shunning.HeldSecond) async throws -> Void
     ) async throws {
         guard try IntegrationGate.skipIfUnavailable(kind) else { return }
-        try await withMariaDBSandbox(servers: 1, options: .init(serverKind: kind), logger: .integrationTests) { sandbox in
+        let options = MariaDBSandbox.Options(serverKind: kind)
+        try await withMariaDBSandbox(servers: 1, options: options, logger: .integrationTests) { sandbox in
             try await SuiteSandbox.$current.withValue(sandbox) {
                 let second = Shunning.HeldSecond()
                 try await Fixture.with(statuses: ["ONLINE"], variables: variables, shunClock: second.clock) { fixture in
@@ -104,7 +105,7 @@ struct ProxySQLEmulatorMaxConnectionsTests {
             // The server accepts connections again, but nothing tries it: the shunning second is held, so ProxySQL's
             // own desperate re-try (more than 1 whole second after the last error) never comes.
             try await Task.sleep(for: .milliseconds(300))  // several of the emulator's 50 ms recovery sweeps
-            #expect(fixture.emulator.waitingStatementCount() == 1, "\(kind): the statement stopped waiting without a LOAD")
+            #expect(fixture.emulator.waitingStatementCount() == 1, "\(kind): stopped waiting without a LOAD")
             #expect(try await Shunning.pool(fixture, port: port).connectErrors == 5, "\(kind)")
 
             try await fixture.admin.run("LOAD MYSQL SERVERS TO RUNTIME")
@@ -140,7 +141,7 @@ struct ProxySQLEmulatorMaxConnectionsTests {
                 }
                 #expect(shunnedAgain, "\(kind): not shunned again after one error")
                 try await Task.sleep(for: .milliseconds(300))  // several of the emulator's 50 ms recovery sweeps
-                #expect(try await Shunning.pool(fixture, port: port).connectErrors == 6, "\(kind): tried again while shunned")
+                #expect(try await Shunning.pool(fixture, port: port).connectErrors == 6, "\(kind): tried while shunned")
                 #expect(try await Shunning.pool(fixture, port: port).status == "SHUNNED", "\(kind)")
             }
             let answer = try #require(waiting)
