@@ -14,11 +14,12 @@ public import MariaDB
 ///    of the server undoes it too.
 /// 2. Opens connections as the configured account (the *hog connections*) until the next one is refused with 1040,
 ///    twice, ``Configuration/settle`` apart (a refused connection still counts on the server for a moment after its
-///    1040, so one refusal may be another connection's transient). Undone by ``release()``, which closes them (a server also ends them when the hog's process exits).
+///    1040, so one refusal may be another connection's transient). Undone by ``release()``, which closes them (a
+///    server also ends them when the hog's process exits).
 ///
-/// The rule, measured on MariaDB 10.11 and MySQL 9.7 (the same on both): a server admits `max_connections + 1`
-/// client connections (TCP and socket alike; connections of replication threads and the event scheduler are not
-/// counted). While `max_connections` are open, an account **without** `CONNECTION ADMIN` (MariaDB 10.5.2+; MySQL
+/// The rule, measured on MariaDB 10.11 and MySQL 9.7 (the same on both; accounts holding only `CONNECTION ADMIN`,
+/// only `SUPER`, all privileges, none): a server admits `max_connections + 1` client connections (over TCP and the
+/// socket alike). While `max_connections` are open, an account **without** `CONNECTION ADMIN` (MySQL
 /// `CONNECTION_ADMIN`) or `SUPER` gets 1040 at login (SQLSTATE `08004`, after the handshake), but one holding either
 /// gets the one extra connection. Once `max_connections + 1` are open, **every** new connection, of any account,
 /// gets 1040 (MySQL: SQLSTATE `HY000`) before the handshake. So the hog's account must hold `CONNECTION ADMIN` /

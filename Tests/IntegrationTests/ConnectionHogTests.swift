@@ -9,7 +9,7 @@ import Testing
 /// extra connection above `max_connections` is for `CONNECTION ADMIN`/`SUPER` holders only, and after its release
 /// fresh connections work and `max_connections` is back to its old value. Each case starts its own one-server
 /// sandbox: a hog changes a global limit, which no other test may share.
-@Suite("Connection hog", .integration)
+@Suite("Connection hog", .integration, .serialized)
 struct ConnectionHogTests {
     static let logger = Logger(label: "connection-hog-tests", factory: { _ in SwiftLogNoOpLogHandler() })
 
@@ -40,8 +40,20 @@ struct ConnectionHogTests {
         }
     }
 
+    /// Expects `error` to be the server's 1040 `Too many connections`.
+    static func expectTooManyConnections(
+        _ error: MariaDBError?, _ label: String, sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        #expect(
+            error.map(ConnectionHog.isTooManyConnections) == true, "\(label): \(String(describing: error))",
+            sourceLocation: sourceLocation)
+    }
+
     /// Polls `condition` every 20 ms until it holds or `timeout` passes.
-    static func eventually(timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async throws -> Bool {
+    static func eventually(
+        timeout: Duration = .seconds(30),
+        _ condition: () async throws -> Bool
+    ) async throws -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if try await condition() { return true }
@@ -77,7 +89,7 @@ struct ConnectionHogTests {
 
             for configuration in [server.rootConfiguration, app] {
                 let error = await Self.connectError(configuration)
-                #expect(error.map(ConnectionHog.isTooManyConnections) == true, "\(kind) \(configuration.user): \(String(describing: error))")
+                Self.expectTooManyConnections(error, "\(kind) \(configuration.user)")
                 // libmariadb 3.3 without TLS reports the server's own number (3.4 wraps it in a TLS error).
                 #expect(error?.serverErrorNumber == 1040, "\(kind) \(configuration.user): \(String(describing: error))")
             }
@@ -110,8 +122,8 @@ struct ConnectionHogTests {
             let app = server.configuration(user: "hogapp", password: password)
             let rootBefore = try await server.connectAsRoot()
 
-            try await withConnectionHog(ConnectionHog.Configuration(server: server.rootConfiguration), logger: Self.logger) {
-                hog in
+            let configuration = ConnectionHog.Configuration(server: server.rootConfiguration)
+            try await withConnectionHog(configuration, logger: Self.logger) { hog in
                 #expect(try await hog.isInForce())
                 // A refused connection still counts for a moment after its 1040: wait for the count to settle.
                 func connected() async throws -> Int? {
@@ -120,25 +132,25 @@ struct ConnectionHogTests {
                 let full = hog.maxConnections + 1
                 let settled = try await Self.eventually { try await connected() == full }
                 let count = try await connected()
-                #expect(settled, "\(kind): \(String(describing: count)) connected at max_connections \(hog.maxConnections)")
+                #expect(settled, "\(kind): \(String(describing: count)) connected, max_connections \(hog.maxConnections)")
 
                 // Free one slot: max_connections are open now, not max_connections + 1.
                 await rootBefore.close()
-                #expect(try await Self.eventually { try await connected() == full - 1 }, "\(kind): the closed connection never left the server")
+                #expect(try await Self.eventually { try await connected() == full - 1 }, "\(kind): closed, still counted")
                 let appError = await Self.connectError(app)
-                #expect(appError.map(ConnectionHog.isTooManyConnections) == true, "\(kind): \(String(describing: appError))")
-                #expect(appError?.sqlState == "08004", "\(kind): refused at login: \(String(describing: appError?.sqlState))")
-                #expect(try await Self.eventually { try await connected() == full - 1 }, "\(kind): the refused connection never left the server")
+                Self.expectTooManyConnections(appError, "\(kind) application account")
+                #expect(appError?.sqlState == "08004", "\(kind): refused at login: \(String(describing: appError))")
+                #expect(try await Self.eventually { try await connected() == full - 1 }, "\(kind): refused, still counted")
                 // Root takes the extra connection (the probe is let in and closes it again).
                 #expect(try await !hog.isInForce(), "\(kind): root was refused with a slot free")
-                #expect(try await Self.eventually { try await connected() == full - 1 }, "\(kind): the probe never left the server")
+                #expect(try await Self.eventually { try await connected() == full - 1 }, "\(kind): probe still counted")
                 // The hog takes the freed slot again.
                 #expect(try await hog.refill() == 1, "\(kind)")
                 // (Its own last, refused, attempt may still count for a moment.)
-                #expect(try await Self.eventually { try await connected() == full }, "\(kind): not full after the refill")
+                #expect(try await Self.eventually { try await connected() == full }, "\(kind): not full after refill")
                 #expect(try await hog.isInForce())
                 let rootError = await Self.connectError(server.rootConfiguration)
-                #expect(rootError.map(ConnectionHog.isTooManyConnections) == true, "\(kind): \(String(describing: rootError))")
+                Self.expectTooManyConnections(rootError, "\(kind) root")
             }
             #expect(await Self.connectError(app) == nil)
             await root.close()
