@@ -89,6 +89,8 @@ func writerCutoverTranscript(policy: CutoverPolicy) -> Duration? {
             event = .replicationSettleEnded(role, observation, at: offset)
         case .setStatus(let server, let status):
             event = .statusSet(server, status, at: offset)
+        case .watchNewWriter(let role, _, _, _, _):
+            event = .newWriterWatched(role, ShunnedWriterWatch(), at: offset)
         case .pollDrain(let server, _, _):
             event = .drained(server, at: offset)
         case .closeSessions(let role):
