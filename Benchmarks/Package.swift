@@ -56,6 +56,8 @@ let package = Package(
                 .product(name: "MariaDB", package: "aurora-cutover"),
                 .product(name: "ProxySQLAdmin", package: "aurora-cutover"),
                 .product(name: "ReplicationControl", package: "aurora-cutover"),
+                // ConnectionHog: the shunned-writer scenarios (#14 item 8) make the new writer refuse connections.
+                .product(name: "_CutoverTestSupport", package: "aurora-cutover"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

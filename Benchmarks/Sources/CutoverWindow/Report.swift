@@ -42,7 +42,7 @@ struct Report {
 
     static func median(_ values: [Duration]) -> Duration? { Percentiles(values)?.p50 }
 
-    private static func table(_ header: [String], _ rows: [[String]]) -> String {
+    static func table(_ header: [String], _ rows: [[String]]) -> String {
         var lines = ["| " + header.joined(separator: " | ") + " |"]
         lines.append("|" + header.map { _ in "---" }.joined(separator: "|") + "|")
         for row in rows { lines.append("| " + row.joined(separator: " | ") + " |") }
@@ -100,6 +100,7 @@ struct Report {
     func render() -> String {
         var out: [String] = []
         if let workloads = renderWorkloads() { out.append(workloads + "\n") }
+        if let shunned = renderShunnedWriter() { out.append(shunned + "\n") }
 
         out.append("### Write window per scenario (ms; HDR histogram p50 / p99 / max over the runs)\n")
         out.append(

@@ -45,6 +45,10 @@ struct RunRecord: Sendable {
     /// it had done (the replication settle under this machine's load, for example): the topology is as before, and the
     /// switch can be tried again.
     var refusedBeforeWindow = false
+    /// The watch of the new writer after its ONLINE (#14 item 8), from the timeline.
+    var newWriterWatch: ShunnedWriterWatch?
+    /// The hog on the new writer (shunned-writer scenarios only).
+    var hog: ShunnedWriterHog.Record?
 
     /// Builds the record of a run of ours from its timeline (offsets from `started`, which was taken before the
     /// runner existed, so `started + offset` is never later than the real moment).
@@ -82,6 +86,7 @@ struct RunRecord: Sendable {
         replicationSettle = timeline.settle
         replicationSettleRounds = timeline.replicationSettle?.rounds
         finalPosition = timeline.finalPosition
+        newWriterWatch = timeline.newWriterWatch
         switch report.outcome {
         case .rolledBack(_, let failures) where failures.isEmpty && timeline.marks[.windowOpened] == nil:
             refusedBeforeWindow = true
@@ -161,6 +166,9 @@ struct RunAnalysis: Sendable {
     /// Time spent in statements inside the window, per category, and the rest (sleeps, scheduling).
     var profile: [StatementKind: Duration]
     var outsideStatements: Duration?
+    /// Shunned-writer runs (#14 item 8): the write load's longest interval without any acknowledged write that
+    /// overlaps the whole run (runner start to return), whole: a shun outlasts the window.
+    var runGap: Duration?
 
     var floor: Duration { longestInFlight + lagAtFence + adminRoundTrips }
     var aboveFloor: Duration? { record.window.map { $0 - floor } }
@@ -175,6 +183,7 @@ struct RunAnalysis: Sendable {
         } else {
             clientGap = nil
         }
+        runGap = record.hog == nil ? nil : report.longestGap(overlapping: record.started...record.ended)?.duration
 
         // The poll that saw the drain: the transactions had ended on the server before it read, so a client's
         // acknowledgement arriving later (scheduling on a busy machine) must not stretch the in-flight time past it.

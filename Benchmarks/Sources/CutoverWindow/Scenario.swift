@@ -69,6 +69,12 @@ struct Scenario: Sendable, Hashable {
     var proxyNodes = 1
     /// How late the last node of the fleet answers every admin statement (zero: on time).
     var lateNodeDelay: Duration = .zero
+    /// Issue #14 item 8: the switch's new writer refuses every new connection (``ShunnedWriterHog``) from right
+    /// before the old writer's `OFFLINE_SOFT` until 600 ms after the emulator first shows it `SHUNNED`, on every
+    /// switch (cut-overs and failbacks alike); ProxySQL's default shun variables.
+    var hogNewWriter = false
+    /// `policy.shunned-writer-reloads` (nil: the tool's default).
+    var shunnedWriterReloads: Int?
 
     init(
         id: String,
@@ -134,6 +140,11 @@ struct Scenario: Sendable, Hashable {
         parts.append(auroraDelays ? "Aurora delays ON" : "delays off")
         if proxyNodes > 1 { parts.append("\(proxyNodes) ProxySQL nodes") }
         if lateNodeDelay > .zero { parts.append("one node \(Int(lateNodeDelay.inMilliseconds)) ms late") }
+        if hogNewWriter {
+            parts.append("new writer refuses connections from OFFLINE_SOFT to 600 ms after SHUNNED, every switch")
+            let reloads = shunnedWriterReloads ?? CutoverPolicy().shunnedWriterReloads
+            parts.append(reloads == 0 ? "watch without re-LOAD" : "re-LOAD up to \(reloads)×")
+        }
         return parts.joined(separator: ", ")
     }
 
@@ -185,6 +196,10 @@ struct Scenario: Sendable, Hashable {
         Scenario(id: "baseline-auto-increment", group: "baseline", procedure: .baseline, workload: .autoIncrement),
         // Issue #16: the headline workload in front of 1, 4, 16 and 64 ProxySQL nodes, and 16 with one node late.
         .fleet(1), .fleet(4), .fleet(16), .fleet(64), .fleet(16, lateNode: .milliseconds(200)),
+        // Issue #14 item 8: the new writer refuses connections at its ONLINE and is shunned; the watch re-LOADs it
+        // once it accepts again (the tool's default), against the watch without re-LOAD (ProxySQL's own re-try). Last
+        // of the single-node rehearsal: a stop here skips nothing else.
+        .shunnedWriter(reloads: nil), .shunnedWriter(reloads: 0),
         Scenario(id: "delays", group: "aurora delays", auroraDelays: true),
         Scenario(id: "baseline-delays", group: "aurora delays", procedure: .baseline, auroraDelays: true),
     ]
@@ -199,6 +214,19 @@ extension Scenario {
         )
         scenario.proxyNodes = nodes
         scenario.lateNodeDelay = delay
+        return scenario
+    }
+}
+
+extension Scenario {
+    /// The headline workload with the new writer hogged on every switch (issue #14 item 8).
+    static func shunnedWriter(reloads: Int?) -> Scenario {
+        var scenario = Scenario(
+            id: reloads == 0 ? "shunned-writer-no-reload" : "shunned-writer",
+            group: "shunned writer"
+        )
+        scenario.hogNewWriter = true
+        scenario.shunnedWriterReloads = reloads
         return scenario
     }
 }

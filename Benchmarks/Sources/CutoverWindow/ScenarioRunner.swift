@@ -215,6 +215,18 @@ struct ScenarioRunner {
         if let pinned = scenario.pinnedSessions { policy.pinnedSessions = pinned }
         if let pin = scenario.autoIncrementPin { policy.autoIncrementPin = pin }
         if !scenario.toolSettle { policy.replicationSettleDeadline = .zero }
+        // Issue #14 item 8: ProxySQL's default `mysql-connect_timeout_server_max` (10 s) instead of the rehearsal's
+        // 60 s, so clients wait for a shunned writer as they would at the defaults; the catch-up deadline is shortened
+        // so the guards' worst-case window (drain + catch-up + fence + admin) stays under it (zero lag here).
+        var restoreConnectTimeout: String?
+        if scenario.hogNewWriter {
+            if let reloads = scenario.shunnedWriterReloads { policy.shunnedWriterReloads = reloads }
+            policy.catchUpDeadline = .seconds(5)
+            let name = ProxySQLVariable.Name.connectTimeoutServerMax
+            let previous = try await environment.proxies.variables([name], logger: logger).get()
+            restoreConnectTimeout = previous.first?.first?.value
+            _ = try await environment.proxies.setVariablesAndLoad([name: "10000"], logger: logger).get()
+        }
 
         // Diagnostic scenario: no session may carry an auto-increment pin from before the run.
         var restorePin: String?
@@ -283,6 +295,18 @@ struct ScenarioRunner {
                     switch scenario.procedure {
                     case .ours:
                         let journal = try journalPath.map { try CutoverJournal(path: $0) }
+                        // Issue #14 item 8: the new writer refuses connections from right before OFFLINE_SOFT until
+                        // 600 ms after the emulator shows it SHUNNED; `finish()` releases it on every way out.
+                        let hog =
+                            scenario.hogNewWriter
+                            ? ShunnedWriterHog(
+                                base: LiveCutoverExecutor(environment: environment),
+                                operation: operation,
+                                server: (operation.to == .source ? rehearsal.source : rehearsal.target).rootConfiguration,
+                                admin: rehearsal.emulator.adminConfiguration,
+                                writerKey: operation.to == .source
+                                    ? environment.topology.source.writer : environment.topology.target.writer
+                            ) : nil
                         // The runner's clock starts inside its init: its marks are offsets from an instant between
                         // these two. The fences take the safe side of each (see RunRecord.fenceFrom/onlineSent).
                         let beforeInit = ContinuousClock.now
@@ -292,7 +316,7 @@ struct ScenarioRunner {
                                 policy: policy,
                                 topologyFingerprint: environment.topology.fingerprint
                             ),
-                            executor: LiveCutoverExecutor(environment: environment),
+                            executor: hog ?? LiveCutoverExecutor(environment: environment),
                             journal: journal,
                             logger: logger
                         )
@@ -314,9 +338,15 @@ struct ScenarioRunner {
                                 )
                             }
                             let (report, canary) = try await Canary.measure(nodes: canaryNodes) {
-                                try await runner.run()
+                                let report = try await runner.run()
+                                // A shun may outlast the run (without a re-LOAD the watch ends at the first SHUNNED
+                                // reading, and ProxySQL's own re-try comes 1–2 s after the last error): the canary
+                                // goes on 3 s more, so that its gap is measured whole, not cut at the run's end.
+                                if scenario.hogNewWriter { try await Task.sleep(for: .seconds(3)) }
+                                return report
                             }
                             let ended = ContinuousClock.now
+                            await hog?.finish()
                             await journal?.close()
                             // The settle of auto-increment pins (before the window): its start from the progress
                             // events (finished with the run), its end from the timeline.
@@ -341,8 +371,10 @@ struct ScenarioRunner {
                                 onlineSent: onlineSent
                             )
                             ours.canary = canary
+                            ours.hog = hog?.record
                             record = ours
                         } catch {
+                            await hog?.finish()
                             await journal?.close()
                             return (records, "run \(index + 1) (\(operation)) could not start: \(error)")
                         }
@@ -364,6 +396,10 @@ struct ScenarioRunner {
                         "  \(scenario.id) #\(index + 1) \(operation): \(record.outcome), window "
                             + (record.window.map { String(format: "%.1f ms", $0.inMilliseconds) } ?? "-")
                             + (record.canary.map { String(format: ", canary gap %.1f ms", $0.longestGap.inMilliseconds) } ?? "")
+                            + (record.hog.map { hog in
+                                ", hog: " + (hog.error ?? (hog.shunSeen == nil ? "never SHUNNED" : "SHUNNED, released"))
+                                    + "; watch: " + (record.newWriterWatch.map { "\($0)" } ?? "-")
+                            } ?? "")
                     )
                     if !record.completed, record.refusedBeforeWindow, refusals < maximumRefusals {
                         refusals += 1
@@ -391,6 +427,9 @@ struct ScenarioRunner {
                 return (records, nil)
             }
         } catch {
+            if let restoreConnectTimeout {
+                _ = try? await environment.proxies.setVariablesAndLoad([.connectTimeoutServerMax: restoreConnectTimeout], logger: logger).get()
+            }
             await closeEnvironment()
             throw error
         }
@@ -414,6 +453,9 @@ struct ScenarioRunner {
         }
         if let restorePin {
             _ = try? await environment.proxies.setVariablesAndLoad([.autoIncrementDelayMultiplex: restorePin], logger: logger).get()
+        }
+        if let restoreConnectTimeout {
+            _ = try? await environment.proxies.setVariablesAndLoad([.connectTimeoutServerMax: restoreConnectTimeout], logger: logger).get()
         }
         await closeEnvironment()
         let report = outcome.report
