@@ -92,7 +92,9 @@ extension LiveCutoverStep {
             return true
         }
         var failures: [String: String] = [:]
-        for failure in result.failures where wanted.contains(failure.node) { failures[failure.node] = "\(failure.error)" }
+        for failure in result.failures where wanted.contains(failure.node) {
+            failures[failure.node] = "\(failure.error)"
+        }
         return failures
     }
 }

@@ -170,7 +170,9 @@ extension ShunnedWriterRecovery {
             report.watched = elapsed
             let bound = report.shunnedOn.isEmpty ? watch : recovery
             let decision = ShunnedWriterRecovery.decide(
-                Facts(runtimeStatus: runtimeStatus, acceptsConnections: acceptsConnections, reloadsDone: report.reloads.count),
+                Facts(
+                    runtimeStatus: runtimeStatus, acceptsConnections: acceptsConnections,
+                    reloadsDone: report.reloads.count),
                 maximumReloads: maximumReloads)
             switch decision {
             case .nothingToDo:
@@ -250,7 +252,9 @@ public struct ShunnedWriterWatch: Sendable, Hashable, Codable, CustomStringConve
                     ? "not re-loaded"
                     : "re-loaded \(reloads.count) time(s) ("
                         + reloads.map { $0.nodes.joined(separator: "+") }.joined(separator: ", ") + ")")
-            parts.append(stillShunned.isEmpty ? "ONLINE again at the end" : "still SHUNNED on \(stillShunned.joined(separator: ", "))")
+            parts.append(
+                stillShunned.isEmpty
+                    ? "ONLINE again at the end" : "still SHUNNED on \(stillShunned.joined(separator: ", "))")
         }
         if !unreadable.isEmpty { parts.append("unreadable on \(unreadable.keys.sorted().joined(separator: ", "))") }
         return parts.joined(separator: "; ")
@@ -268,7 +272,8 @@ extension ShunnedWriterRecovery {
     public static func followUp(_ watch: ShunnedWriterWatch) -> String? {
         guard !watch.stillShunned.isEmpty else { return nil }
         return "the new writer was still SHUNNED on \(watch.stillShunned.joined(separator: ", ")) when the watch after "
-            + "its ONLINE ended: ProxySQL tries it again by itself, but until it accepts connections clients wait or fail; "
+            + "its ONLINE ended: ProxySQL tries it again by itself, but until it accepts connections clients wait or "
+            + "fail; "
             + "check it accepts connections (max_connections, its error log) and its status with `migrate-cli status`"
     }
 }

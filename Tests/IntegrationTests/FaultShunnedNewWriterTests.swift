@@ -15,7 +15,7 @@ extension FaultTests {
     /// shuns it within milliseconds; the switch must still complete (the ONLINE's runtime check counts a row intended
     /// ONLINE that shows SHUNNED as loaded), and the watch after the ONLINE must re-load it only once it accepts
     /// connections again, never while it refuses. Under write load: nothing acknowledged lost, never two writers.
-    @Suite("New writer shunned after its ONLINE", .faultBed())
+    @Suite("New writer shunned after its ONLINE", .faultBed(kinds: FaultBed.kinds))
     struct ShunnedNewWriter {
         let logger = Logger(label: "fault.shunned-new-writer", factory: { _ in SwiftLogNoOpLogHandler() })
 
@@ -71,9 +71,9 @@ extension FaultTests {
             #expect(try await hog.isInForce(), "the hog does not make Aurora refuse connections")
         }
 
-        @Test("Aurora refuses connections at the ONLINE and accepts them again 600 ms after ProxySQL shunned it: the watch sees it SHUNNED, leaves it while a login is refused, re-loads once a login succeeds; the switch completes, nothing lost")
-        func recoversOnceItAccepts() async throws {
-            guard let bed = try await FaultBed.inStartingState() else { return }
+        @Test("Aurora refuses connections at the ONLINE and accepts them again 600 ms after ProxySQL shunned it: the watch sees it SHUNNED, leaves it while a login is refused, re-loads once a login succeeds; the switch completes, nothing lost", arguments: FaultBed.kinds)
+        func recoversOnceItAccepts(server: SandboxServerKind) async throws {
+            guard let bed = try await FaultBed.inStartingState(server) else { return }
             let previous = try await Self.setVariables(Self.shunVariables, on: bed)
             let box = HogBox()
             var policy = FaultPolicies.standard
@@ -82,7 +82,7 @@ extension FaultTests {
             do {
                 let result = try await FaultScenario.run(
                     FaultCase(
-                        name: "new writer at max_connections at its ONLINE, accepting again 600 ms after the shun",
+                        name: server.faultRow("new writer at max_connections at its ONLINE, accepting again 600 ms after the shun"),
                         policy: policy,
                         injections: [
                             .before(.offlineSoftOld, "hog Aurora's connections; release them 600 ms after the shun") {
@@ -134,9 +134,9 @@ extension FaultTests {
             _ = try await Self.setVariables(previous, on: bed)
         }
 
-        @Test("Aurora refuses connections through the whole watch: no re-LOAD (it would be shunned again at once), the switch still completes (a SHUNNED new writer is not a failed ONLINE), and the follow-up names the node")
-        func leftWhileRefusing() async throws {
-            guard let bed = try await FaultBed.inStartingState() else { return }
+        @Test("Aurora refuses connections through the whole watch: no re-LOAD (it would be shunned again at once), the switch still completes (a SHUNNED new writer is not a failed ONLINE), and the follow-up names the node", arguments: FaultBed.kinds)
+        func leftWhileRefusing(server: SandboxServerKind) async throws {
+            guard let bed = try await FaultBed.inStartingState(server) else { return }
             let previous = try await Self.setVariables(Self.shunVariables, on: bed)
             let box = HogBox()
             var policy = FaultPolicies.standard
@@ -144,7 +144,7 @@ extension FaultTests {
             do {
                 let result = try await FaultScenario.run(
                     FaultCase(
-                        name: "new writer at max_connections through the watch after its ONLINE",
+                        name: server.faultRow("new writer at max_connections through the watch after its ONLINE"),
                         policy: policy,
                         injections: [
                             .before(.offlineSoftOld, "hog Aurora's connections") {

@@ -128,6 +128,45 @@ struct RendererTests {
         #expect(reader.render(.pointOfNoReturnPassed(at: .milliseconds(3))).contains("the new reader serves alone"))
     }
 
+    @Test("the watch after the new writer's ONLINE (#14 item 8): a fact line in the human summary, new_writer_watch in the JSON timeline, the follow-up when it stayed SHUNNED")
+    func newWriterWatch() throws {
+        var timeline = sampleTimeline()
+        var watch = ShunnedWriterWatch()
+        watch.reads = 14
+        watch.watched = .milliseconds(700)
+        watch.shunnedOn = ["p1", "p2"]
+        watch.stillShunned = ["p2"]
+        watch.probes = [false, true]
+        watch.reloads = [.init(nodes: ["p1"], at: .milliseconds(640), failures: ["p2": "timeout"])]
+        watch.left = "the new writer still refuses connections"
+        timeline.newWriterWatch = watch
+        timeline.followUps = [try #require(ShunnedWriterRecovery.followUp(watch))]
+        var human = HumanProgressRenderer(style: .plain)
+        _ = human.render(.runStarted(runID: "r", operation: .writerCutover))
+        let text = human.render(.runFinished(outcome: .completed, timeline: timeline))
+        #expect(text.contains("after the ONLINE (not part of the window): new writer SHUNNED on p1, p2"), "\(text)")
+        #expect(text.contains("re-loaded 1 time(s) (p1)") && text.contains("14 read(s) in 700.0 ms"), "\(text)")
+        #expect(text.contains("still SHUNNED on p2 when the watch after its ONLINE ended"), "\(text)")
+        var json = JSONProgressRenderer()
+        let line = json.render(.runFinished(outcome: .completed, timeline: timeline))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        let rendered = try #require((object["timeline"] as? [String: Any])?["new_writer_watch"] as? [String: Any])
+        #expect(rendered["reads"] as? Int == 14)
+        #expect(rendered["watched_ms"] as? Double == 700)
+        #expect(rendered["shunned_on"] as? [String] == ["p1", "p2"])
+        #expect(rendered["still_shunned"] as? [String] == ["p2"])
+        #expect(rendered["logins_accepted"] as? Int == 1 && rendered["logins_refused"] as? Int == 1)
+        let reload = try #require((rendered["reloads"] as? [[String: Any]])?.first)
+        #expect(reload["nodes"] as? [String] == ["p1"])
+        #expect(reload["at_ms"] as? Double == 640)
+        #expect((reload["failures"] as? [String: String]) == ["p2": "timeout"])
+        // No watch (a journal before it, a reader switch): null.
+        var without = JSONProgressRenderer()
+        let plain = without.render(.runFinished(outcome: .completed, timeline: sampleTimeline()))
+        let plainObject = try #require(try JSONSerialization.jsonObject(with: Data(plain.utf8)) as? [String: Any])
+        #expect((plainObject["timeline"] as? [String: Any])?["new_writer_watch"] is NSNull)
+    }
+
     @Test("human: colours on a terminal, and wait progress rewrites one line")
     func humanTerminal() {
         var renderer = HumanProgressRenderer(style: TerminalStyle(colors: true, interactive: true))
