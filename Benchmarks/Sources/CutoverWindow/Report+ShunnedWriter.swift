@@ -8,24 +8,25 @@ extension Report {
         guard !rows.isEmpty else { return nil }
         var out: [String] = []
         out.append(
-            "### A new writer shunned at its ONLINE: re-LOAD against ProxySQL's own re-try (issue #14 item 8; ms, "
-                + "p50 / p99 / max over the runs)\n"
+            "### A new writer shunned at its ONLINE: re-LOAD against ProxySQL's own re-try (issue #14 item 8; "
+                + "ms, p50 / p99 / max over the runs)\n"
         )
         out.append(
             "On every switch (cut-overs and failbacks) the new writer refuses every new connection with 1040 (a "
-                + "`ConnectionHog`) from right before the old writer's OFFLINE_SOFT until 600 ms after the emulator's "
-                + "`runtime_mysql_servers` first shows it SHUNNED (polled every 5 ms). ProxySQL's default "
-                + "`mysql-connect_timeout_server_max` (10000) and shun variables. The canary spans the runner's run (the "
-                + "watch included) and 3 s after it, so a shun that outlasts the run is measured whole (`canary gaps cut "
-                + "at the end` counts those that still were not); the load's gap is its longest interval without any acknowledged write overlapping the "
-                + "run.\n"
+                + "`ConnectionHog`) from right before the old writer's OFFLINE_SOFT until 600 ms after the "
+                + "emulator's `runtime_mysql_servers` first shows it SHUNNED (polled every 5 ms). ProxySQL's default "
+                + "`mysql-connect_timeout_server_max` (10000) and shun variables. The canary spans the runner's run "
+                + "(the watch included) and 3 s after it, so a shun that outlasts the run is measured whole (`canary "
+                + "gaps cut at the end` counts those that still were not); the load's gap is its longest interval "
+                + "without any acknowledged write overlapping the run.\n"
         )
         out.append(
             Self.table(
                 [
                     "scenario", "runs", "hogged / SHUNNED (poll) / SHUNNED (watch)", "runs re-loaded (re-LOADs)",
-                    "window p50", "canary gap p50", "p99", "max", "canary p50 cut-over / failback", "canary gaps cut at the end", "load gap p50", "p99",
-                    "max", "ONLINE → SHUNNED seen p50", "client errors by number", "lost", "verdict",
+                    "window p50", "canary gap p50", "p99", "max", "canary p50 cut-over / failback",
+                    "canary gaps cut at the end", "load gap p50", "p99", "max", "ONLINE → SHUNNED seen p50",
+                    "client errors by number", "lost", "verdict",
                 ],
                 rows.map { result in
                     let a = result.analyses.filter { $0.record.hog != nil }
@@ -36,9 +37,13 @@ extension Report {
                     let reloads = a.reduce(0) { $0 + ($1.record.newWriterWatch?.reloads.count ?? 0) }
                     let canary = Self.triple(a.compactMap(\.record.canary?.longestGap))
                     func canaryMedian(_ operation: CutoverOperation) -> String {
-                        Self.ms(Self.median(a.filter { $0.record.operation == operation }.compactMap(\.record.canary?.longestGap)))
+                        let runs = a.filter { $0.record.operation == operation }
+                        return Self.ms(Self.median(runs.compactMap(\.record.canary?.longestGap)))
                     }
                     let load = Self.triple(a.compactMap(\.runGap))
+                    let cutAtEnd = a.count { analysis in
+                        analysis.record.canary.map { $0.longestGapStartedAt + $0.longestGap >= $0.span } == true
+                    }
                     let toShun = a.compactMap { analysis -> Duration? in
                         guard let seen = analysis.record.hog?.shunSeen, let closed = analysis.record.windowClosed else {
                             return nil
@@ -55,7 +60,7 @@ extension Report {
                         Self.ms(Self.median(a.compactMap(\.record.window))),
                         canary.0, canary.1, canary.2,
                         canaryMedian(.writerCutover) + " / " + canaryMedian(.writerFailback),
-                        "\(a.count { $0.record.canary.map { $0.longestGapStartedAt + $0.longestGap >= $0.span } ?? false })",
+                        "\(cutAtEnd)",
                         load.0, load.1, load.2,
                         Self.ms(Self.median(toShun)),
                         numbers.isEmpty ? "none" : numbers,
@@ -77,7 +82,9 @@ extension Report {
             }
             let canary: (ScenarioResult) -> [Duration] = { $0.analyses.compactMap(\.record.canary?.longestGap) }
             let load: (ScenarioResult) -> [Duration] = { $0.analyses.compactMap(\.runGap) }
-            out.append("\n### Client gaps without re-LOAD against with it, same run (`shunned-writer-no-reload` / `shunned-writer`)\n")
+            out.append(
+                "\n### Client gaps without re-LOAD against with it, same run "
+                    + "(`shunned-writer-no-reload` / `shunned-writer`)\n")
             out.append(
                 Self.table(
                     ["gap", "ratio of medians", "ratio of p99s"],

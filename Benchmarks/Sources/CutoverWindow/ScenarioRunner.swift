@@ -302,7 +302,8 @@ struct ScenarioRunner {
                             ? ShunnedWriterHog(
                                 base: LiveCutoverExecutor(environment: environment),
                                 operation: operation,
-                                server: (operation.to == .source ? rehearsal.source : rehearsal.target).rootConfiguration,
+                                server: (operation.to == .source ? rehearsal.source : rehearsal.target)
+                                    .rootConfiguration,
                                 admin: rehearsal.emulator.adminConfiguration,
                                 writerKey: operation.to == .source
                                     ? environment.topology.source.writer : environment.topology.target.writer
@@ -428,7 +429,9 @@ struct ScenarioRunner {
             }
         } catch {
             if let restoreConnectTimeout {
-                _ = try? await environment.proxies.setVariablesAndLoad([.connectTimeoutServerMax: restoreConnectTimeout], logger: logger).get()
+                _ = try? await environment.proxies.setVariablesAndLoad(
+                    [.connectTimeoutServerMax: restoreConnectTimeout], logger: logger
+                ).get()
             }
             await closeEnvironment()
             throw error
@@ -455,7 +458,9 @@ struct ScenarioRunner {
             _ = try? await environment.proxies.setVariablesAndLoad([.autoIncrementDelayMultiplex: restorePin], logger: logger).get()
         }
         if let restoreConnectTimeout {
-            _ = try? await environment.proxies.setVariablesAndLoad([.connectTimeoutServerMax: restoreConnectTimeout], logger: logger).get()
+            _ = try? await environment.proxies.setVariablesAndLoad(
+                [.connectTimeoutServerMax: restoreConnectTimeout], logger: logger
+            ).get()
         }
         await closeEnvironment()
         let report = outcome.report

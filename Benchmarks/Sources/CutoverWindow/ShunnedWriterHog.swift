@@ -21,7 +21,8 @@ final class ShunnedWriterHog: CutoverExecutor {
     struct Record: Sendable {
         /// When the hog was engaged (nil: never; see `error`).
         var engaged: ContinuousClock.Instant?
-        /// When the poll first read the new writer `SHUNNED` in the emulator's runtime (nil: never, within the deadline).
+        /// When the poll first read the new writer `SHUNNED` in the emulator's runtime (nil: not within the
+        /// deadline).
         var shunSeen: ContinuousClock.Instant?
         /// When the hog was released (max_connections back, its connections closed).
         var released: ContinuousClock.Instant?
@@ -109,8 +110,8 @@ final class ShunnedWriterHog: CutoverExecutor {
                 configuration.connectTimeout = .seconds(5)
                 let connection = try await MariaDBConnection.connect(configuration: configuration)
                 let query = SQLStatement(
-                    unsafeRaw: "SELECT status FROM runtime_mysql_servers WHERE hostgroup_id = \(writerKey.hostgroup.rawValue) "
-                        + "AND port = \(writerKey.endpoint.port)")
+                    unsafeRaw: "SELECT status FROM runtime_mysql_servers WHERE hostgroup_id = "
+                        + "\(writerKey.hostgroup.rawValue) AND port = \(writerKey.endpoint.port)")
                 do {
                     while !Task.isCancelled, ContinuousClock.now < deadline {
                         if try await connection.queryFirst(query, timeout: .seconds(5))?[0].string == "SHUNNED" {
