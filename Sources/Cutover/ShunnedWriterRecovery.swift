@@ -117,7 +117,8 @@ extension ShunnedWriterRecovery {
     ///
     /// The watch lasts `watch` when no node shows the writer `SHUNNED`; once one does, up to `recovery` (re-LOADing,
     /// per ``decide(_:maximumReloads:)``, once a fresh connection succeeds), and it ends as soon as no node shows it
-    /// `SHUNNED` any more after that, or when the re-LOADs are spent.
+    /// `SHUNNED` any more after that. Once the re-LOADs are spent (or with none allowed) it goes on reading without
+    /// logging in, so its report says whether ProxySQL's own re-try brought the writer back within the watch.
     public struct Watch: Sendable, Hashable {
         /// What the executor does next.
         public enum Next: Sendable, Hashable {
@@ -182,9 +183,10 @@ extension ShunnedWriterRecovery {
             case .reload(let nodes):
                 return elapsed >= bound ? .end : .reload(nodes: nodes)
             case .leave(_, let reason):
+                // Left to ProxySQL's own re-try (the writer refuses, or the re-LOADs are spent): keep reading until no
+                // node shows it SHUNNED or the bound, so the report says whether it came back within the watch.
                 report.left = reason
-                if report.reloads.count >= maximumReloads || elapsed >= bound { return .end }
-                return .readAgain
+                return elapsed >= bound ? .end : .readAgain
             }
         }
 

@@ -58,10 +58,12 @@ struct ShunnedWriterWatchTests {
         watch.reloaded(nodes: ["p1"], at: Self.ms(6))
         #expect(watch.observe(shunned, acceptsConnections: true, elapsed: Self.ms(60)) == .reload(nodes: ["p1"]))
         watch.reloaded(nodes: ["p1"], at: Self.ms(61))
-        // The bound is spent: no more probes, and the watch ends.
+        // The bound is spent: no more probes; it reads on (does ProxySQL's own re-try bring it back?) until the bound.
         #expect(!watch.needsProbe(shunned))
-        #expect(watch.observe(shunned, acceptsConnections: nil, elapsed: Self.ms(120)) == .end)
+        #expect(watch.observe(shunned, acceptsConnections: nil, elapsed: Self.ms(120)) == .readAgain)
+        #expect(watch.observe(shunned, acceptsConnections: nil, elapsed: .seconds(3)) == .end)
         #expect(watch.report.reloads.count == 2)
+        #expect(watch.report.probes.count == 2)
         #expect(watch.report.stillShunned == ["p1"])
         let followUp = ShunnedWriterRecovery.followUp(watch.report)
         #expect(followUp?.contains("still SHUNNED on p1") == true)
@@ -85,17 +87,21 @@ struct ShunnedWriterWatchTests {
         #expect(watch.report.reloads.isEmpty)
     }
 
-    @Test("a node that cannot be read is reported, not a failure; 0 re-LOADs allowed: it watches and reports only")
+    @Test("a node that cannot be read is reported, not a failure; 0 re-LOADs allowed: it watches and reports only, until ProxySQL's own re-try brings the writer back")
     func unreadableAndOff() {
         var watch = Watch(watch: Self.ms(100), maximumReloads: 0)
         let statuses: [String: BackendStatus?] = ["p1": .shunned, "p2": BackendStatus?.none]
         #expect(!watch.needsProbe(statuses))
         #expect(
             watch.observe(statuses, unreadable: ["p2": "connection refused"], acceptsConnections: nil, elapsed: Self.ms(1))
-                == .end)
+                == .readAgain)
         #expect(watch.report.unreadable == ["p2": "connection refused"])
         #expect(watch.report.left?.contains("at most 0") == true)
         #expect(watch.report.description.contains("unreadable on p2"))
+        // ProxySQL's own re-try (1-2 s after the last error): ONLINE again, the watch ends with nothing to follow up.
+        #expect(watch.observe(["p1": .online, "p2": .online], acceptsConnections: nil, elapsed: Self.ms(1_500)) == .end)
+        #expect(watch.report.stillShunned.isEmpty && watch.report.reloads.isEmpty && watch.report.probes.isEmpty)
+        #expect(ShunnedWriterRecovery.followUp(watch.report) == nil)
     }
 
     @Test("what a login says about accepting connections: logged in or refused for the account, yes; 1040, 1203, 1053 or unreachable, no; not probed, unknown")
