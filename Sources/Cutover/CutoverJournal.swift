@@ -26,6 +26,9 @@ public actor CutoverJournal {
     /// The `run-started` entry of the run that was unfinished when the journal was opened (see
     /// ``unfinishedRun(in:)``), nil when every run in it had finished. A new run must not start over it.
     public nonisolated let unfinishedRunAtOpen: JournalRecord?
+    /// Why the end of that run cannot be read by this version (its `run-finished` entry's payload), nil when it has
+    /// no such end or it reads: such a run is not known to have finished, and `resume` refuses it.
+    public nonisolated let unfinishedRunEndUnreadable: String?
     /// What the journal held when it was opened, for the guards: the last writer switch of an earlier run, whose
     /// fence a switch back must prove (issue #13, item 1).
     public nonisolated let historyAtOpen: JournalHistory
@@ -78,7 +81,9 @@ public actor CutoverJournal {
         self.locked = true
         self.didAppend = didAppend
         self.writeFault = writeFault
-        self.unfinishedRunAtOpen = Self.unfinishedRun(in: existing)?.first
+        let unfinished = Self.unfinishedRun(in: existing)
+        self.unfinishedRunAtOpen = unfinished?.first
+        self.unfinishedRunEndUnreadable = unfinished?.last(where: { $0.kind == .runFinished })?.unreadablePayload
         self.historyAtOpen = JournalHistory(path: path, entries: existing)
     }
 

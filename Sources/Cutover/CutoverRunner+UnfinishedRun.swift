@@ -2,8 +2,23 @@ extension CutoverRunner {
     /// The refusal of a new run over a journal whose last run is unfinished (interrupted, or stopped after the point
     /// of no return). Starting anyway would hide that run from `resume` and orphan its remaining steps (restoring
     /// ProxySQL's variables, the old writer's durable fence, `SAVE MYSQL SERVERS TO DISK`).
-    static func unfinishedRunError(_ header: JournalRecord, journalPath: String) -> CutoverError {
-        let operation = header.operation?.rawValue ?? "an operation"
+    ///
+    /// - Parameter unreadableEnd: why the run's `run-finished` entry cannot be read, when that is why it counts as
+    ///   unfinished: then `resume` refuses it too (a journal mismatch), so it is not named as the remedy (#17).
+    static func unfinishedRunError(_ header: JournalRecord, journalPath: String, unreadableEnd: String? = nil)
+        -> CutoverError
+    {
+        let operation = header.operation?.rawValue ?? header.hookSwitch.map { "switch \($0.direction.rawValue)" }
+            ?? "an operation"
+        if let unreadableEnd {
+            return CutoverError(
+                code: .unfinishedRun,
+                message: "the journal \(journalPath) holds the run \(header.runID) (\(operation)), which ended with an "
+                    + "outcome this version cannot read (\(unreadableEnd)): it is not known to have finished",
+                remedy: "inspect it with `migrate-cli journal show` and `migrate-cli status` (`migrate-cli resume` "
+                    + "refuses it), finish by hand what is left, then move the journal aside"
+            )
+        }
         return CutoverError(
             code: .unfinishedRun,
             message: "the journal \(journalPath) holds the unfinished run \(header.runID) (\(operation)); "

@@ -125,7 +125,8 @@ public actor CutoverRunner {
         precondition(!started, "a CutoverRunner runs once")
         started = true
         if let unfinished = journal?.unfinishedRunAtOpen {
-            throw Self.unfinishedRunError(unfinished, journalPath: journal?.path ?? "")
+            throw Self.unfinishedRunError(
+                unfinished, journalPath: journal?.path ?? "", unreadableEnd: journal?.unfinishedRunEndUnreadable)
         }
         var entry = makeEntry(.runStarted)
         entry.operation = configuration.operation

@@ -179,7 +179,8 @@ public struct HookSwitchRun: Sendable {
         progress: @escaping @Sendable (Step) -> Void = { _ in }
     ) async throws -> Result {
         if let journal, let unfinished = journal.unfinishedRunAtOpen {
-            throw CutoverRunner.unfinishedRunError(unfinished, journalPath: journal.path)
+            throw CutoverRunner.unfinishedRunError(
+                unfinished, journalPath: journal.path, unreadableEnd: journal.unfinishedRunEndUnreadable)
         }
         let runID = "switch-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
         let started = ContinuousClock.now

@@ -174,6 +174,49 @@ import Testing
         #expect(endError?.message.contains("paused") == true, "\(String(describing: endError))")
     }
 
+    /// A new run over a journal whose last run ended with an outcome this version cannot read is refused, and the
+    /// refusal does not send the operator to `resume` (which refuses such a run too: a journal mismatch); an ordinary
+    /// unfinished run still names `resume`.
+    @Test func newRunOverAnUnreadableEndNamesWhatToDo() async throws {
+        let entries = try CutoverJournal.read(path: Self.runsPath)
+        let finish = try #require(entries.last { $0.kind == .runFinished })
+        let lines = try String(contentsOfFile: Self.runsPath, encoding: .utf8).split(separator: "\n").map(String.init)
+        for (unreadable, text) in [
+            (true, lines.enumerated().map { index, line in
+                index + 1 == finish.sequence
+                    ? line.replacingOccurrences(
+                        of: #""outcome":{"stoppedAfterPointOfNoReturn""#, with: #""outcome":{"paused""#)
+                    : line
+            }),
+            (false, lines),
+        ] {
+            let path = try JournalFormatTests.write(Data((text.joined(separator: "\n") + "\n").utf8))
+            defer {
+                try? FileManager.default.removeItem(atPath: path)
+                try? FileManager.default.removeItem(atPath: path + ".lock")
+            }
+            let journal = try CutoverJournal(path: path)
+            #expect((journal.unfinishedRunEndUnreadable != nil) == unreadable)
+            let header = try #require(journal.unfinishedRunAtOpen)
+            let runner = CutoverRunner(
+                configuration: .init(
+                    operation: try #require(header.operation), policy: .init(),
+                    topologyFingerprint: try #require(header.topologyFingerprint)),
+                executor: FakeExecutor(clock: ManualClock()), journal: journal, clock: ManualClock(), logger: logger)
+            let error = await #expect(throws: CutoverError.self) { try await runner.run() }
+            await journal.close()
+            #expect(error?.code == .unfinishedRun)
+            if unreadable {
+                #expect(error?.message.contains("cannot read") == true, "\(String(describing: error))")
+                #expect(error?.message.contains("paused") == true, "\(String(describing: error))")
+                #expect(error?.remedy?.contains("refuses it") == true, "\(String(describing: error))")
+                #expect(error?.remedy?.contains("finish it first with `migrate-cli resume`") == false)
+            } else {
+                #expect(error?.remedy?.contains("finish it first with `migrate-cli resume`") == true)
+            }
+        }
+    }
+
     /// A line whose payload cannot be read is never written back as something else.
     @Test func unreadablePayloadIsNotWrittenBack() throws {
         var record = JournalRecord(sequence: 1, runID: "r", kind: .event, time: "2026-12-06T10:00:00.000Z", elapsedMicroseconds: 0)
