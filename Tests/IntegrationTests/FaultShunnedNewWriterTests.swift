@@ -42,14 +42,6 @@ extension FaultTests {
             return previous
         }
 
-        /// The new writer's status in the emulator's `runtime_mysql_servers` (nil: absent).
-        static func targetWriterStatus(_ bed: FaultBed, admin: MariaDBConnection) async throws -> String? {
-            let key = bed.topology.target.writer
-            return try await admin.queryFirst(
-                "SELECT status FROM runtime_mysql_servers WHERE hostgroup_id = \(unsafeRaw: String(key.hostgroup.rawValue)) AND port = \(unsafeRaw: String(key.endpoint.port))"
-            )?[0].string
-        }
-
         /// Holds the hog between the injection that engages it and whoever releases it.
         final class HogBox: Sendable {
             let hog = Mutex<ConnectionHog?>(nil)
@@ -71,47 +63,63 @@ extension FaultTests {
             #expect(try await hog.isInForce(), "the hog does not make Aurora refuse connections")
         }
 
-        @Test("Aurora refuses connections at the ONLINE and accepts them again 600 ms after ProxySQL shunned it: the watch sees it SHUNNED, leaves it while a login is refused, re-loads once a login succeeds; the switch completes, nothing lost", arguments: FaultBed.kinds)
-        func recoversOnceItAccepts(server: SandboxServerKind) async throws {
+        /// Runs one case on the bed of `server`: the emulator's shun variables set (and put back on every way out), a
+        /// writer cut-over under load with the watch given 2 s (a loaded machine still reads the shun before it
+        /// ends) and `injections` (made with the case's hog box, released on every way out), which must complete;
+        /// `check` gets the result, the watch's report and the node's name; then the bed fails back.
+        func runCase(
+            _ server: SandboxServerKind, _ name: String,
+            injections: (FaultBed, HogBox) -> [Injection],
+            check: (FaultCaseResult, ShunnedWriterWatch, String) throws -> Void
+        ) async throws {
             guard let bed = try await FaultBed.inStartingState(server) else { return }
             let previous = try await Self.setVariables(Self.shunVariables, on: bed)
             let box = HogBox()
             var policy = FaultPolicies.standard
-            // Watch long enough that a loaded machine still reads the shun before the watch ends.
             policy.shunnedWriterWatch = .seconds(2)
             do {
                 let result = try await FaultScenario.run(
                     FaultCase(
-                        name: server.faultRow("new writer at max_connections at its ONLINE, accepting again 600 ms after the shun"),
-                        policy: policy,
-                        injections: [
-                            .before(.offlineSoftOld, "hog Aurora's connections; release them 600 ms after the shun") {
-                                try await Self.engageHog(bed, into: box)
-                                let task = Task {
-                                    let admin = try await MariaDBConnection.connect(
-                                        configuration: bed.rehearsal.emulator.adminConfiguration)
-                                    defer { Task { await admin.close() } }
-                                    let deadline = ContinuousClock.now + .seconds(60)
-                                    while try await Self.targetWriterStatus(bed, admin: admin) != "SHUNNED" {
-                                        guard ContinuousClock.now < deadline else {
-                                            throw FaultBedError("Aurora's writer row was never SHUNNED")
-                                        }
-                                        try await Task.sleep(for: .milliseconds(5))
-                                    }
-                                    try await Task.sleep(for: .milliseconds(600))
-                                    try await box.hog.withLock { $0 }?.release()
-                                }
-                                box.releaser.withLock { $0 = task }
-                            }
-                        ],
-                        expected: .completed,
-                        repair: { _ in try await box.release() }
-                    ),
+                        name: server.faultRow(name), policy: policy, injections: injections(bed, box),
+                        expected: .completed, repair: { _ in try await box.release() }),
                     on: bed
                 )
                 let watch = try #require(result.report.timeline.newWriterWatch, "no watch in the timeline")
                 print("SHUNNED-WATCH \(result.name): \(watch.details); longest gap without an acknowledged write: \(result.load.longestGap().map { "\($0)" } ?? "-")")
-                let node = bed.rehearsal.proxyNodeNames[0]
+                try check(result, watch, bed.rehearsal.proxyNodeNames[0])
+                try await bed.failBack(logger: logger)
+                try await bed.expectStartingState("after failback")
+            } catch {
+                try? await box.release()
+                _ = try? await Self.setVariables(previous, on: bed)
+                throw error
+            }
+            _ = try await Self.setVariables(previous, on: bed)
+        }
+
+        @Test("Aurora refuses connections at the ONLINE and accepts them again 600 ms after ProxySQL shunned it: the watch sees it SHUNNED, leaves it while a login is refused, re-loads once a login succeeds; the switch completes, nothing lost", arguments: FaultBed.kinds)
+        func recoversOnceItAccepts(server: SandboxServerKind) async throws {
+            try await runCase(
+                server, "new writer at max_connections at its ONLINE, accepting again 600 ms after the shun",
+                injections: { bed, box in
+                    [
+                        .before(.offlineSoftOld, "hog Aurora's connections; release them 600 ms after the shun") {
+                            try await Self.engageHog(bed, into: box)
+                            let task = Task {
+                                guard
+                                    try await firstShun(
+                                        of: bed.topology.target.writer,
+                                        admin: bed.rehearsal.emulator.adminConfiguration,
+                                        deadline: .now + .seconds(60)) != nil
+                                else { throw FaultBedError("Aurora's writer row was never SHUNNED") }
+                                try await Task.sleep(for: .milliseconds(600))
+                                try await box.hog.withLock { $0 }?.release()
+                            }
+                            box.releaser.withLock { $0 = task }
+                        }
+                    ]
+                }
+            ) { result, watch, node in
                 #expect(watch.shunnedOn == [node], "\(watch.details)")
                 // A login was refused (1040) before the release, and one succeeded after it: only then the re-LOAD.
                 #expect(watch.probes.first == false, "\(watch.details)")
@@ -124,59 +132,32 @@ extension FaultTests {
                 // The window is the ONLINE's: the watch ran after it.
                 let closed = try #require(result.report.timeline.marks[.windowClosed])
                 #expect(watch.reloads.allSatisfy { $0.at > closed })
-                try await bed.failBack(logger: logger)
-                try await bed.expectStartingState("after failback")
-            } catch {
-                try? await box.release()
-                _ = try? await Self.setVariables(previous, on: bed)
-                throw error
             }
-            _ = try await Self.setVariables(previous, on: bed)
         }
 
         @Test("Aurora refuses connections through the whole watch: no re-LOAD (it would be shunned again at once), the switch still completes (a SHUNNED new writer is not a failed ONLINE), and the follow-up names the node", arguments: FaultBed.kinds)
         func leftWhileRefusing(server: SandboxServerKind) async throws {
-            guard let bed = try await FaultBed.inStartingState(server) else { return }
-            let previous = try await Self.setVariables(Self.shunVariables, on: bed)
-            let box = HogBox()
-            var policy = FaultPolicies.standard
-            policy.shunnedWriterWatch = .seconds(2)
-            do {
-                let result = try await FaultScenario.run(
-                    FaultCase(
-                        name: server.faultRow("new writer at max_connections through the watch after its ONLINE"),
-                        policy: policy,
-                        injections: [
-                            .before(.offlineSoftOld, "hog Aurora's connections") {
-                                try await Self.engageHog(bed, into: box)
-                            },
-                            // After the watch (the next step): Aurora accepts connections again, and ProxySQL's own
-                            // re-try brings it back.
-                            .before(.stopForwardReplication, "release Aurora's connections") {
-                                try await box.release()
-                            },
-                        ],
-                        expected: .completed,
-                        repair: { _ in try await box.release() }
-                    ),
-                    on: bed
-                )
-                let watch = try #require(result.report.timeline.newWriterWatch, "no watch in the timeline")
-                print("SHUNNED-WATCH \(result.name): \(watch.details); longest gap without an acknowledged write: \(result.load.longestGap().map { "\($0)" } ?? "-")")
-                let node = bed.rehearsal.proxyNodeNames[0]
+            try await runCase(
+                server, "new writer at max_connections through the watch after its ONLINE",
+                injections: { bed, box in
+                    [
+                        .before(.offlineSoftOld, "hog Aurora's connections") {
+                            try await Self.engageHog(bed, into: box)
+                        },
+                        // After the watch (the next step): Aurora accepts connections again, and ProxySQL's own
+                        // re-try brings it back.
+                        .before(.stopForwardReplication, "release Aurora's connections") {
+                            try await box.release()
+                        },
+                    ]
+                }
+            ) { result, watch, node in
                 #expect(watch.shunnedOn == [node], "\(watch.details)")
                 #expect(watch.reloads.isEmpty, "re-loaded while Aurora refused connections: \(watch.details)")
                 #expect(!watch.probes.isEmpty && watch.probes.allSatisfy { !$0 }, "\(watch.details)")
                 #expect(watch.stillShunned == [node], "\(watch.details)")
                 #expect(result.report.timeline.followUps.contains { $0.contains("still SHUNNED on \(node)") })
-                try await bed.failBack(logger: logger)
-                try await bed.expectStartingState("after failback")
-            } catch {
-                try? await box.release()
-                _ = try? await Self.setVariables(previous, on: bed)
-                throw error
             }
-            _ = try await Self.setVariables(previous, on: bed)
         }
     }
 }

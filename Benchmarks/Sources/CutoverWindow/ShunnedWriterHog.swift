@@ -106,26 +106,9 @@ final class ShunnedWriterHog: CutoverExecutor {
             let deadline = engaged + shunDeadline
             var seen: ContinuousClock.Instant?
             do {
-                var configuration = admin
-                configuration.connectTimeout = .seconds(5)
-                let connection = try await MariaDBConnection.connect(configuration: configuration)
-                let query = SQLStatement(
-                    unsafeRaw: "SELECT status FROM runtime_mysql_servers WHERE hostgroup_id = "
-                        + "\(writerKey.hostgroup.rawValue) AND port = \(writerKey.endpoint.port)")
-                do {
-                    while !Task.isCancelled, ContinuousClock.now < deadline {
-                        if try await connection.queryFirst(query, timeout: .seconds(5))?[0].string == "SHUNNED" {
-                            seen = ContinuousClock.now
-                            break
-                        }
-                        try await Task.sleep(for: .milliseconds(5))
-                    }
-                } catch {
-                    if !Task.isCancelled { self.state.withLock { $0.record.error = "poll failed: \(error)" } }
-                }
-                await connection.close()
+                seen = try await firstShun(of: writerKey, admin: admin, deadline: deadline)
             } catch {
-                self.state.withLock { $0.record.error = "poll failed: \(error)" }
+                if !Task.isCancelled { self.state.withLock { $0.record.error = "poll failed: \(error)" } }
             }
             if let seen {
                 self.state.withLock { $0.record.shunSeen = seen }
