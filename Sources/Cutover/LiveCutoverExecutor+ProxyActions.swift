@@ -145,15 +145,8 @@ extension LiveCutoverStep {
             }
             try await node.loadServersToRuntime(logger: logger)
             let loadedAt = context.elapsed()
-            let verification = try await node.verifyRuntime(intended, exhaustiveHostgroups: [], logger: logger)
-            guard StatusChange.runtimeConfirms(verification) else {
-                throw ProxySQLAdminError(
-                    code: .verificationFailed,
-                    node: node.nodeName,
-                    message: "runtime differs from the intended state in \(verification.differences.count) place(s)",
-                    runtimeDifferences: verification.differences
-                )
-            }
+            _ = try await node.requireRuntime(
+                intended, exhaustiveHostgroups: [], confirmedBy: StatusChange.runtimeConfirms, logger: logger)
             return loadedAt
         }
         let times = result.successes.map(\.value)

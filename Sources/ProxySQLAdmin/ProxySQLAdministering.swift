@@ -262,16 +262,20 @@ extension ProxySQLAdministering {
 
     /// Verifies the runtime and throws when it differs.
     ///
-    /// - Returns: the verification (always satisfied).
+    /// - Parameter confirms: whether a verification confirms the intended state; by default only one without any
+    ///   difference (``RuntimeVerification/isSatisfied``). A caller that tolerates a difference ProxySQL makes by itself
+    ///   (a row it shunned since the LOAD) says so here.
+    /// - Returns: the verification (confirmed by `confirms`).
     /// - Throws: ``ProxySQLAdminError/Code/verificationFailed`` with ``ProxySQLAdminError/runtimeDifferences``.
     @discardableResult
     public func requireRuntime(
         _ intended: [IntendedBackendState],
         exhaustiveHostgroups: Set<HostgroupID> = [],
+        confirmedBy confirms: (RuntimeVerification) -> Bool = \.isSatisfied,
         logger: Logger
     ) async throws -> RuntimeVerification {
         let verification = try await verifyRuntime(intended, exhaustiveHostgroups: exhaustiveHostgroups, logger: logger)
-        guard verification.isSatisfied else {
+        guard confirms(verification) else {
             throw ProxySQLAdminError(
                 code: .verificationFailed,
                 node: nodeName,
