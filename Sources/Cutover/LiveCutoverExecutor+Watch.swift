@@ -72,15 +72,8 @@ extension LiveCutoverStep {
     /// A fresh login to the new writer with the replication account that will replicate from it (journaled like the
     /// guards' probe, never the password): whether it accepts connections (nil: no probe configured).
     private func probeNewWriter(_ role: DatabaseRole, logger: Logger) async -> Bool? {
-        guard let probe = environment.replicationLoginProbe else { return nil }
-        let replication = topology.replicationAfterSwitch(to: role)
-        let password = role == .target ? environment.reverseReplicationPassword : environment.forwardReplicationPassword
-        let outcome = await probe.probe(
-            replication.endpoint, user: replication.user, password: password, tls: replication.tls, logger: logger)
-        StatementRecorder.current?.record(
-            ReplicationLoginProbe.journalLine(
-                user: replication.user, endpoint: replication.endpoint, tls: replication.tls, outcome: outcome))
-        return ShunnedWriterRecovery.acceptsConnections(outcome)
+        guard let login = await environment.probeReplicationLogin(to: role, logger: logger) else { return nil }
+        return ShunnedWriterRecovery.acceptsConnections(login)
     }
 
     /// `LOAD MYSQL SERVERS TO RUNTIME` on `nodes` (rows unchanged); node → error where it failed.

@@ -61,24 +61,33 @@ extension CutoverEnvironment {
             return .unreadable("cannot read the binary-log settings of \(new.name) or \(old.name): \(error)")
         }
         let replication = topology.replicationAfterSwitch(to: operation.to)
-        var login: ReversePrerequisites.Login?
         // Probed whenever a probe is set, even where the databases report no facts (the dry run's simulated ones), so
         // the plan lists the login and the journal records that it ran and what came of it (never the password).
-        if let probe = replicationLoginProbe {
-            let password = operation.to == .target ? reverseReplicationPassword : forwardReplicationPassword
-            let outcome = await probe.probe(
-                replication.endpoint, user: replication.user, password: password, tls: replication.tls, logger: logger)
-            login = outcome
-            StatementRecorder.current?.record(
-                ReplicationLoginProbe.journalLine(
-                    user: replication.user, endpoint: replication.endpoint, tls: replication.tls, outcome: outcome))
-        }
+        let login = await probeReplicationLogin(to: operation.to, logger: logger)
         guard let newFacts, let oldFacts else { return .read(nil) }
         var facts = ReversePrerequisites.Facts(
             newWriter: newFacts, oldWriter: oldFacts, account: replication.user,
             endpoint: replication.endpoint, configurationSection: replication.section, login: login)
         facts.tls = replication.tls
         return .read(facts)
+    }
+}
+
+extension CutoverEnvironment {
+    /// Logs in to `newWriter` with the account of the replication a writer switch to it starts after its point of no
+    /// return (``CutoverTopology/replicationAfterSwitch(to:)``), and records the login in the journal's statements
+    /// (never the password). Nil when no ``replicationLoginProbe`` is set. The guards' login and the watch after the
+    /// ONLINE both go through here.
+    func probeReplicationLogin(to newWriter: DatabaseRole, logger: Logger) async -> ReversePrerequisites.Login? {
+        guard let probe = replicationLoginProbe else { return nil }
+        let replication = topology.replicationAfterSwitch(to: newWriter)
+        let password = newWriter == .target ? reverseReplicationPassword : forwardReplicationPassword
+        let outcome = await probe.probe(
+            replication.endpoint, user: replication.user, password: password, tls: replication.tls, logger: logger)
+        StatementRecorder.current?.record(
+            ReplicationLoginProbe.journalLine(
+                user: replication.user, endpoint: replication.endpoint, tls: replication.tls, outcome: outcome))
+        return outcome
     }
 }
 
